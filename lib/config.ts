@@ -1,0 +1,462 @@
+/**
+ * Argus configuration: every environment variable, its default, and its validation.
+ *
+ * `parseConfig(env)` is pure: it reads only the object it is given (only `main.ts` reads the real
+ * environment) and reports every problem at once, each naming the variable, what is allowed and
+ * the value received, so an operator fixes a deployment in one round.
+ *
+ * @module
+ */
+import {
+  BYTES_FORMAT,
+  DURATION_FORMAT,
+  formatDurationMs,
+  parseBytes,
+  parseDurationMs,
+} from "./units.ts";
+
+export const APP_ENVS = ["development", "production", "test"] as const;
+export type AppEnv = typeof APP_ENVS[number];
+
+export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
+export type LogLevel = typeof LOG_LEVELS[number];
+
+export const DB_DRIVERS = ["sqlite", "postgres", "mysql", "sqlserver"] as const;
+export type DbDriver = typeof DB_DRIVERS[number];
+
+/** Connection pool limits for the server databases (the seed: 50 open, 10 idle, 1 h lifetime). */
+export interface PoolConfig {
+  maxOpen: number;
+  maxIdle: number;
+  /** Milliseconds after which a connection is closed and replaced. */
+  maxLifetimeMs: number;
+  /** Milliseconds an idle connection beyond the `maxIdle` kept ones lives before it is closed. */
+  idleTimeoutMs: number;
+  /** Milliseconds to wait for a new connection before giving up. */
+  connectTimeoutMs: number;
+}
+
+export interface DatabaseConfig {
+  driver: DbDriver;
+  /**
+   * sqlite: a file path (relative paths are resolved against `DATA_DIR`) or `:memory:`;
+   * the others: a URL (`postgres://`, `mysql://`, `sqlserver://`).
+   */
+  dsn: string;
+  pool: PoolConfig;
+  /** Longest single text or JSON value (attributes, body, events, links) accepted, in bytes. */
+  maxFieldBytes: number;
+}
+
+export interface AzureOpenAiConfig {
+  endpoint: string;
+  apiKey: string;
+  deployment: string;
+  apiVersion: string;
+}
+
+export interface Config {
+  appEnv: AppEnv;
+  logLevel: LogLevel;
+  host: string;
+  httpPort: number;
+  grpcPort: number;
+  otlpHttpPort: number;
+  dataDir: string;
+  dlqDir: string;
+  db: DatabaseConfig;
+  batch: {
+    /** Rows that make a batch flush at once. */
+    size: number;
+    /** Milliseconds after which a partly filled batch is flushed. */
+    flushIntervalMs: number;
+  };
+  queue: {
+    /** Rows waiting to be written, beyond which ingest answers "retry later". */
+    maxRows: number;
+    /** Bytes of decoded rows waiting to be written, beyond which ingest answers "retry later". */
+    maxBytes: number;
+  };
+  /** Milliseconds between two passes of the dead-letter replay worker. */
+  dlqReplayIntervalMs: number;
+  /** Age in milliseconds after which data is deleted, or null when retention is off. */
+  retentionMs: number | null;
+  /** Azure OpenAI settings when `AI_ENABLED` is true, else null. */
+  ai: AzureOpenAiConfig | null;
+}
+
+/** One documented variable: the README's configuration table is checked against this list. */
+export interface VariableDoc {
+  name: string;
+  default: string;
+  description: string;
+}
+
+export const VARIABLES: readonly VariableDoc[] = [
+  { name: "APP_ENV", default: "development", description: "development, production or test" },
+  { name: "LOG_LEVEL", default: "INFO", description: "DEBUG, INFO, WARN or ERROR" },
+  { name: "HOST", default: "127.0.0.1", description: "Address every port binds to" },
+  { name: "HTTP_PORT", default: "8080", description: "UI, API, /metrics and /ws" },
+  { name: "GRPC_PORT", default: "4317", description: "OTLP/gRPC receiver" },
+  { name: "OTLP_HTTP_PORT", default: "4318", description: "OTLP/HTTP receiver" },
+  { name: "DATA_DIR", default: "./data", description: "Folder for the SQLite file and the DLQ" },
+  { name: "DLQ_DIR", default: "$DATA_DIR/dlq", description: "Dead-letter queue folder" },
+  {
+    name: "DB_DRIVER",
+    default: "sqlite",
+    description: "sqlite, postgres, mysql (MariaDB too) or sqlserver",
+  },
+  {
+    name: "DB_DSN",
+    default: "argus.db",
+    description: "SQLite file (relative to DATA_DIR) or a database URL",
+  },
+  { name: "DB_MAX_OPEN_CONNS", default: "50", description: "Pool size for server databases" },
+  { name: "DB_MAX_IDLE_CONNS", default: "10", description: "Idle connections kept in the pool" },
+  {
+    name: "DB_CONN_MAX_LIFETIME",
+    default: "1h",
+    description: "Age at which a connection is replaced",
+  },
+  {
+    name: "DB_CONN_IDLE_TIMEOUT",
+    default: "5m",
+    description: "Idle time before a spare connection closes",
+  },
+  { name: "DB_CONNECT_TIMEOUT", default: "10s", description: "Time allowed to open a connection" },
+  { name: "MAX_FIELD_BYTES", default: "1MiB", description: "Largest text/JSON value of one item" },
+  { name: "BATCH_SIZE", default: "1000", description: "Rows that make a batch flush at once" },
+  { name: "FLUSH_INTERVAL", default: "200ms", description: "Longest wait before a batch flushes" },
+  {
+    name: "QUEUE_MAX_ROWS",
+    default: "100000",
+    description: "Rows queued before ingest pushes back",
+  },
+  {
+    name: "QUEUE_MAX_BYTES",
+    default: "64MiB",
+    description: "Bytes queued before ingest pushes back",
+  },
+  { name: "DLQ_REPLAY_INTERVAL", default: "5m", description: "Time between DLQ replay passes" },
+  { name: "RETENTION", default: "7d", description: "Age at which data is deleted, or off" },
+  { name: "AI_ENABLED", default: "false", description: "Enable AI log insight (true or false)" },
+  { name: "AZURE_OPENAI_ENDPOINT", default: "", description: "https://NAME.openai.azure.com" },
+  {
+    name: "AZURE_OPENAI_API_KEY",
+    default: "",
+    description: "API key of the Azure OpenAI resource",
+  },
+  { name: "AZURE_OPENAI_DEPLOYMENT", default: "", description: "Deployment (model) name" },
+  {
+    name: "AZURE_OPENAI_API_VERSION",
+    default: "2024-10-21",
+    description: "Azure OpenAI API version",
+  },
+];
+
+export type ConfigResult = { ok: true; config: Config } | { ok: false; errors: string[] };
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** Collects problems while reading variables, so every one of them is reported together. */
+class Reader {
+  readonly errors: string[] = [];
+  /** Variables whose value was refused: cross-field rules skip them, as they hold the fallback. */
+  readonly invalid = new Set<string>();
+  constructor(private readonly env: Env) {}
+
+  /** The raw value, or undefined when unset or blank (blank counts as unset, as in most tools). */
+  raw(name: string): string | undefined {
+    const value = this.env[name]?.trim();
+    return value === undefined || value === "" ? undefined : value;
+  }
+
+  /** True when none of `names` was refused, so a rule across them compares the values set. */
+  allValid(...names: string[]): boolean {
+    return names.every((name) => !this.invalid.has(name));
+  }
+
+  fail(name: string, allowed: string, value: string): void {
+    this.invalid.add(name);
+    this.errors.push(`${name} must be ${allowed}: current value is ${JSON.stringify(value)}`);
+  }
+
+  oneOf<T extends string>(name: string, values: readonly T[], fallback: T): T {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    const found = values.find((v) => v === value.toLowerCase());
+    if (found === undefined) this.fail(name, `one of ${values.join(", ")}`, value);
+    return found ?? fallback;
+  }
+
+  integer(name: string, fallback: number, min: number, max: number): number {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    const parsed = /^\d+$/.test(value) ? Number(value) : NaN;
+    if (!(parsed >= min && parsed <= max)) {
+      this.fail(name, `an integer from ${min} to ${max}`, value);
+      return fallback;
+    }
+    return parsed;
+  }
+
+  port(name: string, fallback: number): number {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    const parsed = /^\d+$/.test(value) ? Number(value) : NaN;
+    if (!(parsed >= 0 && parsed <= 65535)) {
+      this.fail(name, "a port number from 1 to 65535 (or 0 for any free port)", value);
+      return fallback;
+    }
+    return parsed;
+  }
+
+  duration(name: string, fallback: string, minMs: number, maxMs: number): number {
+    const text = this.raw(name) ?? fallback;
+    const ms = parseDurationMs(text);
+    if (ms === undefined || ms < minMs || ms > maxMs) {
+      this.fail(
+        name,
+        `${DURATION_FORMAT}, from ${formatDurationMs(minMs)} to ${formatDurationMs(maxMs)}`,
+        text,
+      );
+      return parseDurationMs(fallback)!;
+    }
+    return ms;
+  }
+
+  bytes(name: string, fallback: string, min: number, max: number): number {
+    const text = this.raw(name) ?? fallback;
+    const size = parseBytes(text);
+    if (size === undefined || size < min || size > max) {
+      this.fail(name, `${BYTES_FORMAT}, from ${min} to ${max} bytes`, text);
+      return parseBytes(fallback)!;
+    }
+    return size;
+  }
+
+  boolean(name: string, fallback: boolean): boolean {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    const lower = value.toLowerCase();
+    if (["true", "1", "yes", "on"].includes(lower)) return true;
+    if (["false", "0", "no", "off"].includes(lower)) return false;
+    this.fail(name, "true or false (also 1/0, yes/no, on/off)", value);
+    return fallback;
+  }
+}
+
+const DAY_MS = 86_400_000;
+const DSN_SCHEMES: Record<Exclude<DbDriver, "sqlite">, { schemes: string[]; example: string }> = {
+  postgres: {
+    schemes: ["postgres:", "postgresql:"],
+    example: "postgres://user:password@127.0.0.1:5432/argus",
+  },
+  mysql: {
+    schemes: ["mysql:", "mariadb:"],
+    example: "mysql://user:password@127.0.0.1:3306/argus",
+  },
+  sqlserver: {
+    schemes: ["sqlserver:", "mssql:"],
+    example: "sqlserver://user:password@127.0.0.1:1433/argus?trustServerCertificate=true",
+  },
+};
+
+/** Hides the password of a URL-shaped DSN so it never reaches an error message or a log. */
+export function redactDsn(dsn: string): string {
+  const keyValuePassword = /(password|pwd)=([^;&]*)/gi;
+  let url: URL | undefined;
+  try {
+    url = new URL(dsn);
+  } catch {
+    url = undefined;
+  }
+  if (url !== undefined && url.host !== "") {
+    if (url.password) url.password = "***";
+    // libpq and JDBC also take the password as a query parameter: `?user=argus&password=...`.
+    return url.toString().replace(keyValuePassword, "$1=***");
+  }
+  // Not a URL with a host: ADO-style `Password=...;` pairs, a URL the parser refused (a password
+  // holding an unencoded `/`, `?` or `#`) or one without its scheme (`user:password@host/db`).
+  // Everything from the first `:` of the user info up to the last `@` is hidden.
+  return dsn.replace(keyValuePassword, "$1=***")
+    .replace(/^((?:[a-z][a-z0-9+.-]*:\/\/)?[^:/?#@;=\s]*:)\S*@/i, "$1***@");
+}
+
+function readDsn(r: Reader, driver: DbDriver): string {
+  const dsn = r.raw("DB_DSN");
+  if (driver === "sqlite") return dsn ?? "argus.db";
+  const { schemes, example } = DSN_SCHEMES[driver];
+  if (dsn === undefined) {
+    r.errors.push(
+      `DB_DSN is required when DB_DRIVER is ${driver}: set it to a URL such as ${example}`,
+    );
+    return "";
+  }
+  let url: URL | undefined;
+  try {
+    url = new URL(dsn);
+  } catch {
+    url = undefined;
+  }
+  if (url === undefined || !schemes.includes(url.protocol) || url.hostname === "") {
+    r.errors.push(
+      `DB_DSN must be a ${schemes.map((s) => s + "//").join(" or ")} URL with a host when ` +
+        `DB_DRIVER is ${driver}, such as ${example}: current value is ${
+          JSON.stringify(redactDsn(dsn))
+        }`,
+    );
+  }
+  return dsn;
+}
+
+function readHost(r: Reader): string {
+  const host = r.raw("HOST") ?? "127.0.0.1";
+  const ipv4 = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
+  const ipv6 = /^[0-9a-f:]+$/i;
+  const hostname = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
+  // A name of digits and dots only must be an IPv4 address (256.1.1.1 is not a host name).
+  const looksNumeric = /^[\d.]+$/.test(host);
+  const valid = looksNumeric
+    ? ipv4.test(host)
+    : (host.includes(":") && ipv6.test(host)) || hostname.test(host);
+  if (!valid) {
+    r.fail("HOST", "an IP address or host name such as 127.0.0.1, 0.0.0.0 or ::1", host);
+  }
+  return host;
+}
+
+function isHttpUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return (url.protocol === "https:" || url.protocol === "http:") && url.hostname !== "" &&
+      !/\s/.test(text);
+  } catch {
+    return false;
+  }
+}
+
+function readAi(r: Reader): AzureOpenAiConfig | null {
+  const enabled = r.boolean("AI_ENABLED", false);
+  const endpoint = r.raw("AZURE_OPENAI_ENDPOINT") ?? "";
+  const apiKey = r.raw("AZURE_OPENAI_API_KEY") ?? "";
+  const deployment = r.raw("AZURE_OPENAI_DEPLOYMENT") ?? "";
+  const apiVersion = r.raw("AZURE_OPENAI_API_VERSION") ?? "2024-10-21";
+  if (endpoint !== "" && !isHttpUrl(endpoint)) {
+    r.fail(
+      "AZURE_OPENAI_ENDPOINT",
+      "an http(s) URL such as https://NAME.openai.azure.com",
+      endpoint,
+    );
+  }
+  if (!/^\d{4}-\d{2}-\d{2}(-preview)?$/.test(apiVersion)) {
+    r.fail("AZURE_OPENAI_API_VERSION", "a date-shaped version such as 2024-10-21", apiVersion);
+  }
+  if (!enabled) return null;
+  for (
+    const [name, value] of [
+      ["AZURE_OPENAI_ENDPOINT", endpoint],
+      ["AZURE_OPENAI_API_KEY", apiKey],
+      ["AZURE_OPENAI_DEPLOYMENT", deployment],
+    ] as const
+  ) {
+    if (value === "") r.errors.push(`${name} is required when AI_ENABLED is true: it is not set`);
+  }
+  return { endpoint, apiKey, deployment, apiVersion };
+}
+
+function readRetention(r: Reader): number | null {
+  const text = r.raw("RETENTION") ?? "7d";
+  if (["off", "none", "0"].includes(text.toLowerCase())) return null;
+  const ms = parseDurationMs(text);
+  if (ms === undefined || ms < 60_000) {
+    r.fail("RETENTION", `off or ${DURATION_FORMAT}, at least 1m`, text);
+    return null;
+  }
+  return ms;
+}
+
+function checkDistinctPorts(r: Reader, ports: Record<string, number>): void {
+  const seen = new Map<number, string>();
+  for (const [name, port] of Object.entries(ports)) {
+    if (port === 0 || !r.allValid(name)) continue;
+    const other = seen.get(port);
+    if (other !== undefined) {
+      r.errors.push(`${name} and ${other} must differ: both are ${port}`);
+    }
+    seen.set(port, name);
+  }
+}
+
+/** Reads and validates the whole configuration from an environment-like object. */
+export function parseConfig(env: Env): ConfigResult {
+  const r = new Reader(env);
+  const appEnv = r.oneOf("APP_ENV", APP_ENVS, "development");
+  const logLevel = r.oneOf("LOG_LEVEL", LOG_LEVELS, "info");
+  const host = readHost(r);
+  const httpPort = r.port("HTTP_PORT", 8080);
+  const grpcPort = r.port("GRPC_PORT", 4317);
+  const otlpHttpPort = r.port("OTLP_HTTP_PORT", 4318);
+  checkDistinctPorts(r, { HTTP_PORT: httpPort, GRPC_PORT: grpcPort, OTLP_HTTP_PORT: otlpHttpPort });
+
+  const dataDir = r.raw("DATA_DIR") ?? "./data";
+  const dlqDir = r.raw("DLQ_DIR") ?? joinPath(dataDir, "dlq");
+
+  const driver = r.oneOf("DB_DRIVER", DB_DRIVERS, "sqlite");
+  const dsn = readDsn(r, driver);
+  const maxOpen = r.integer("DB_MAX_OPEN_CONNS", 50, 1, 1000);
+  // As Go's database/sql does: unless set, the idle count follows a smaller pool down.
+  const maxIdle = r.integer("DB_MAX_IDLE_CONNS", Math.min(10, maxOpen), 0, 1000);
+  if (maxIdle > maxOpen && r.allValid("DB_MAX_OPEN_CONNS", "DB_MAX_IDLE_CONNS")) {
+    r.errors.push(
+      `DB_MAX_IDLE_CONNS must be at most DB_MAX_OPEN_CONNS (${maxOpen}): current value is "${maxIdle}"`,
+    );
+  }
+  const pool: PoolConfig = {
+    maxOpen,
+    maxIdle,
+    maxLifetimeMs: r.duration("DB_CONN_MAX_LIFETIME", "1h", 1_000, 30 * DAY_MS),
+    idleTimeoutMs: r.duration("DB_CONN_IDLE_TIMEOUT", "5m", 1_000, DAY_MS),
+    connectTimeoutMs: r.duration("DB_CONNECT_TIMEOUT", "10s", 100, 600_000),
+  };
+  // The ceiling keeps one value, JSON-escaped, inside MySQL's MEDIUMTEXT and default packet size.
+  const maxFieldBytes = r.bytes("MAX_FIELD_BYTES", "1MiB", 1_024, 8 * 1_048_576);
+
+  const batchSize = r.integer("BATCH_SIZE", 1000, 1, 100_000);
+  const flushIntervalMs = r.duration("FLUSH_INTERVAL", "200ms", 1, 60_000);
+  const queueMaxRows = r.integer("QUEUE_MAX_ROWS", 100_000, 1, 100_000_000);
+  const queueMaxBytes = r.bytes("QUEUE_MAX_BYTES", "64MiB", 1_048_576, 64 * 1_073_741_824);
+  if (queueMaxRows < batchSize && r.allValid("QUEUE_MAX_ROWS", "BATCH_SIZE")) {
+    r.errors.push(
+      `QUEUE_MAX_ROWS must be at least BATCH_SIZE (${batchSize}): current value is "${queueMaxRows}"`,
+    );
+  }
+  const dlqReplayIntervalMs = r.duration("DLQ_REPLAY_INTERVAL", "5m", 100, DAY_MS);
+  const retentionMs = readRetention(r);
+  const ai = readAi(r);
+
+  if (r.errors.length > 0) return { ok: false, errors: r.errors };
+  return {
+    ok: true,
+    config: {
+      appEnv,
+      logLevel,
+      host,
+      httpPort,
+      grpcPort,
+      otlpHttpPort,
+      dataDir,
+      dlqDir,
+      db: { driver, dsn, pool, maxFieldBytes },
+      batch: { size: batchSize, flushIntervalMs },
+      queue: { maxRows: queueMaxRows, maxBytes: queueMaxBytes },
+      dlqReplayIntervalMs,
+      retentionMs,
+      ai,
+    },
+  };
+}
+
+function joinPath(dir: string, name: string): string {
+  return dir.endsWith("/") ? dir + name : `${dir}/${name}`;
+}

@@ -1,0 +1,53 @@
+/**
+ * `GET /api/health`: the seed's self-monitoring shape plus the contract's extra fields. Ingest
+ * figures are zero until the receivers exist; the database status is measured on every call.
+ *
+ * @module
+ */
+import type { Store } from "../store/mod.ts";
+import { VERSION } from "../lib/version.ts";
+
+export interface HealthDeps {
+  store: Store;
+  startedAt: number;
+  now?: () => number;
+}
+
+export interface Health {
+  status: "ok" | "degraded";
+  ingestion_rate: number;
+  dlq_size: number;
+  active_connections: number;
+  db_latency_p99_ms: number | null;
+  db_driver: string;
+  db_ping_ms: number | null;
+  db_error?: string;
+  queue_depth: number;
+  uptime_s: number;
+  version: string;
+}
+
+export async function health(deps: HealthDeps): Promise<Health> {
+  const now = deps.now ?? Date.now;
+  const started = performance.now();
+  let dbError: string | undefined;
+  try {
+    await deps.store.ping();
+  } catch (error) {
+    dbError = error instanceof Error ? error.message : String(error);
+  }
+  const pingMs = Math.round((performance.now() - started) * 100) / 100;
+  return {
+    status: dbError === undefined ? "ok" : "degraded",
+    ingestion_rate: 0,
+    dlq_size: 0,
+    active_connections: 0,
+    db_latency_p99_ms: null,
+    db_driver: deps.store.driver,
+    db_ping_ms: dbError === undefined ? pingMs : null,
+    ...(dbError === undefined ? {} : { db_error: dbError }),
+    queue_depth: 0,
+    uptime_s: Math.floor((now() - deps.startedAt) / 1000),
+    version: VERSION,
+  };
+}

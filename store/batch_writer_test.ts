@@ -1,0 +1,82 @@
+import assert from "node:assert/strict";
+import {
+  BatchWriter,
+  chunks,
+  type DbRows,
+  type RowCommitter,
+  StoreUnavailableError,
+} from "./batch_writer.ts";
+import { SQLITE } from "./dialects.ts";
+import { buildBatch } from "../tests/builders.ts";
+
+/** A committer that refuses any commit containing a span whose name is "poison". */
+class PoisonAwareCommitter implements RowCommitter {
+  commits = 0;
+  constructor(private readonly failure: () => Error) {}
+  commit(rows: DbRows) {
+    this.commits++;
+    if (rows.spans.some((s) => s.name === "poison")) return Promise.reject(this.failure());
+    return Promise.resolve({ spans: rows.spans.length, logs: rows.logs.length });
+  }
+}
+
+const limits = { maxFieldBytes: 1_048_576 };
+
+Deno.test("BatchWriter.write() isolates the rows a database refuses and keeps the others", async () => {
+  const committer = new PoisonAwareCommitter(() => new Error("value violates a check constraint"));
+  const writer = new BatchWriter(committer, SQLITE, limits);
+  const batch = buildBatch(5, 2);
+  batch.spans[1]!.name = "poison";
+  batch.spans[3]!.name = "poison";
+  const result = await writer.write(batch);
+  assert.deepEqual(result.spans, {
+    inserted: 3,
+    duplicates: 0,
+    rejected: [
+      { index: 1, reason: "the database refused it: value violates a check constraint" },
+      { index: 3, reason: "the database refused it: value violates a check constraint" },
+    ],
+  });
+  assert.deepEqual(result.logs, { inserted: 2, duplicates: 0, rejected: [] });
+  // One failed batch, then one commit per row.
+  assert.equal(committer.commits, 1 + 5 + 2);
+});
+
+Deno.test("BatchWriter.write() throws StoreUnavailableError, not rejections, when the database is down", async () => {
+  const committer = new PoisonAwareCommitter(() => new Error("database is locked"));
+  const writer = new BatchWriter(committer, SQLITE, limits);
+  const batch = buildBatch(3, 0);
+  batch.spans[0]!.name = "poison";
+  await assert.rejects(writer.write(batch), (error: unknown) => {
+    assert.ok(error instanceof StoreUnavailableError);
+    assert.equal(error.message, "The sqlite database is unavailable: database is locked");
+    return true;
+  });
+  assert.equal(committer.commits, 1);
+});
+
+Deno.test("BatchWriter.write() rejects items whose resource is missing from the batch", async () => {
+  const writer = new BatchWriter(new PoisonAwareCommitter(() => new Error()), SQLITE, limits);
+  const batch = buildBatch(2, 1);
+  const orphan = { ...batch.spans[0]!, resourceId: "f".repeat(32) };
+  const result = await writer.write({ ...batch, spans: [orphan, batch.spans[1]!] });
+  assert.deepEqual(result.spans.rejected, [
+    { index: 0, reason: `its resource ${"f".repeat(32)} is not in the batch` },
+  ]);
+  assert.equal(result.spans.inserted, 1);
+});
+
+Deno.test("chunks() keeps every statement under the parameter and byte limits", () => {
+  const rows = Array.from({ length: 10 }, (_, i) => ({ a: "x".repeat(i * 10), b: i, c: i }));
+  const byParameters = [...chunks(rows, { maxParameters: 9, maxStatementBytes: 1e9 })];
+  assert.deepEqual(byParameters.map((c) => c.length), [3, 3, 3, 1]);
+  const byBytes = [...chunks(rows, { maxParameters: 1e9, maxStatementBytes: 300 })];
+  assert.ok(byBytes.length > 1);
+  assert.deepEqual(byBytes.flat(), rows);
+  // A single row larger than the byte limit still goes out, alone.
+  assert.deepEqual(
+    [...chunks([{ a: "y".repeat(1000) }], { maxParameters: 10, maxStatementBytes: 10 })].length,
+    1,
+  );
+  assert.deepEqual([...chunks([], SQLITE)], []);
+});

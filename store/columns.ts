@@ -1,0 +1,234 @@
+/**
+ * The tables as Kysely sees them, the column widths validation enforces, and the one place where
+ * domain rows (camelCase, bigint times) are converted to and from database rows.
+ *
+ * @module
+ */
+import type { BodyType, LogRow, ResourceRow, SpanRow, StoredLog, StoredSpan } from "./types.ts";
+
+/** An int64 as drivers return it: bigint (SQLite), string (pg, mysql2, tedious) or number. */
+type Int64 = bigint | string | number;
+/** An int32 as drivers return it (SQLite returns bigint when it reads integers as bigint). */
+type Int32 = number | bigint;
+
+export interface ResourcesTable {
+  id: string;
+  service_name: string;
+  attributes: string;
+  dropped_attributes_count: Int32;
+  schema_url: string;
+}
+
+export interface SpansTable {
+  trace_id: string;
+  span_id: string;
+  parent_span_id: string;
+  trace_state: string;
+  name: string;
+  kind: Int32;
+  start_time_unix_nano: Int64;
+  end_time_unix_nano: Int64;
+  duration_ns: Int64;
+  status_code: Int32;
+  status_message: string;
+  service_name: string;
+  resource_id: string;
+  scope_name: string;
+  scope_version: string;
+  scope_attributes: string;
+  attributes: string;
+  events: string;
+  links: string;
+  dropped_attributes_count: Int32;
+  dropped_events_count: Int32;
+  dropped_links_count: Int32;
+  flags: Int64;
+}
+
+export interface LogsTable {
+  id: string;
+  time_unix_nano: Int64;
+  observed_time_unix_nano: Int64;
+  severity_number: Int32;
+  severity_text: string;
+  body: string;
+  body_type: string;
+  event_name: string;
+  trace_id: string;
+  span_id: string;
+  flags: Int64;
+  service_name: string;
+  resource_id: string;
+  scope_name: string;
+  scope_version: string;
+  scope_attributes: string;
+  attributes: string;
+  dropped_attributes_count: Int32;
+}
+
+export interface Database {
+  resources: ResourcesTable;
+  spans: SpansTable;
+  logs: LogsTable;
+}
+
+/**
+ * Widths (in UTF-16 code units, the strictest of the four databases' measures) of the bounded
+ * columns, as created by the migrations.
+ */
+export const COLUMN_WIDTHS = {
+  serviceName: 256,
+  name: 1024,
+  scopeName: 1024,
+  scopeVersion: 256,
+  severityText: 128,
+  eventName: 1024,
+} as const;
+
+/** How an int64 is handed to the driver: SQLite takes bigint, the others a decimal string. */
+export type Int64Param = (value: bigint) => bigint | string;
+
+export function resourceToDb(row: ResourceRow): ResourcesTable {
+  return {
+    id: row.id,
+    service_name: row.serviceName,
+    attributes: row.attributes,
+    dropped_attributes_count: row.droppedAttributesCount,
+    schema_url: row.schemaUrl,
+  };
+}
+
+export function spanToDb(row: SpanRow, int64: Int64Param): SpansTable {
+  return {
+    trace_id: row.traceId,
+    span_id: row.spanId,
+    parent_span_id: row.parentSpanId,
+    trace_state: row.traceState,
+    name: row.name,
+    kind: row.kind,
+    start_time_unix_nano: int64(row.startTimeUnixNano),
+    end_time_unix_nano: int64(row.endTimeUnixNano),
+    duration_ns: int64(spanDurationNs(row)),
+    status_code: row.statusCode,
+    status_message: row.statusMessage,
+    service_name: row.serviceName,
+    resource_id: row.resourceId,
+    scope_name: row.scopeName,
+    scope_version: row.scopeVersion,
+    scope_attributes: row.scopeAttributes,
+    attributes: row.attributes,
+    events: row.events,
+    links: row.links,
+    dropped_attributes_count: row.droppedAttributesCount,
+    dropped_events_count: row.droppedEventsCount,
+    dropped_links_count: row.droppedLinksCount,
+    flags: int64(BigInt(row.flags)),
+  };
+}
+
+/** A span's duration; an end before the start (clock skew in the SDK) counts as zero. */
+export function spanDurationNs(row: SpanRow): bigint {
+  const duration = row.endTimeUnixNano - row.startTimeUnixNano;
+  return duration > 0n ? duration : 0n;
+}
+
+export function logToDb(row: LogRow, int64: Int64Param): LogsTable {
+  return {
+    id: row.id,
+    time_unix_nano: int64(row.timeUnixNano),
+    observed_time_unix_nano: int64(row.observedTimeUnixNano),
+    severity_number: row.severityNumber,
+    severity_text: row.severityText,
+    body: row.body,
+    body_type: row.bodyType,
+    event_name: row.eventName,
+    trace_id: row.traceId,
+    span_id: row.spanId,
+    flags: int64(BigInt(row.flags)),
+    service_name: row.serviceName,
+    resource_id: row.resourceId,
+    scope_name: row.scopeName,
+    scope_version: row.scopeVersion,
+    scope_attributes: row.scopeAttributes,
+    attributes: row.attributes,
+    dropped_attributes_count: row.droppedAttributesCount,
+  };
+}
+
+function int64(value: Int64): bigint {
+  return typeof value === "bigint" ? value : BigInt(value);
+}
+
+function int32(value: Int32 | Int64): number {
+  return Number(value);
+}
+
+/** Resource columns as selected beside a span or log, prefixed to avoid name clashes. */
+export interface ResourceJoinColumns {
+  r_service_name: string;
+  r_attributes: string;
+  r_dropped_attributes_count: Int32;
+  r_schema_url: string;
+}
+
+function resourceFromJoin(id: string, row: ResourceJoinColumns): ResourceRow {
+  return {
+    id,
+    serviceName: row.r_service_name,
+    attributes: row.r_attributes,
+    droppedAttributesCount: int32(row.r_dropped_attributes_count),
+    schemaUrl: row.r_schema_url,
+  };
+}
+
+export function spanFromDb(row: SpansTable & ResourceJoinColumns): StoredSpan {
+  return {
+    traceId: row.trace_id,
+    spanId: row.span_id,
+    parentSpanId: row.parent_span_id,
+    traceState: row.trace_state,
+    name: row.name,
+    kind: int32(row.kind),
+    startTimeUnixNano: int64(row.start_time_unix_nano),
+    endTimeUnixNano: int64(row.end_time_unix_nano),
+    statusCode: int32(row.status_code),
+    statusMessage: row.status_message,
+    resourceId: row.resource_id,
+    serviceName: row.service_name,
+    scopeName: row.scope_name,
+    scopeVersion: row.scope_version,
+    scopeAttributes: row.scope_attributes,
+    attributes: row.attributes,
+    events: row.events,
+    links: row.links,
+    droppedAttributesCount: int32(row.dropped_attributes_count),
+    droppedEventsCount: int32(row.dropped_events_count),
+    droppedLinksCount: int32(row.dropped_links_count),
+    flags: int32(row.flags),
+    resource: resourceFromJoin(row.resource_id, row),
+  };
+}
+
+export function logFromDb(row: LogsTable & ResourceJoinColumns): StoredLog {
+  return {
+    id: row.id,
+    timeUnixNano: int64(row.time_unix_nano),
+    observedTimeUnixNano: int64(row.observed_time_unix_nano),
+    severityNumber: int32(row.severity_number),
+    severityText: row.severity_text,
+    body: row.body,
+    bodyType: row.body_type as BodyType,
+    eventName: row.event_name,
+    traceId: row.trace_id,
+    spanId: row.span_id,
+    flags: int32(row.flags),
+    resourceId: row.resource_id,
+    serviceName: row.service_name,
+    scopeName: row.scope_name,
+    scopeVersion: row.scope_version,
+    scopeAttributes: row.scope_attributes,
+    attributes: row.attributes,
+    droppedAttributesCount: int32(row.dropped_attributes_count),
+    resource: resourceFromJoin(row.resource_id, row),
+  };
+}

@@ -1,0 +1,390 @@
+/**
+ * The one dialect layer: how Argus connects to each database and every way the four differ
+ * (int64 binding, parameter limits, insert-if-absent, pagination, which errors mean "the
+ * database is unavailable"). Nothing else in Argus branches on the driver.
+ *
+ * @module
+ */
+import {
+  type InsertResult,
+  Kysely,
+  MssqlDialect,
+  MysqlDialect,
+  PostgresDialect,
+  type SelectQueryBuilder,
+  sql,
+  SqliteAdapter,
+  SqliteDialect,
+} from "kysely";
+import pg from "pg";
+import * as mysql from "mysql2";
+import * as tedious from "tedious";
+import * as tarn from "tarn";
+import { isAbsolute, join } from "node:path";
+import type { DatabaseConfig, DbDriver, PoolConfig } from "../lib/config.ts";
+import type { Database, Int64Param } from "./columns.ts";
+import { NodeSqliteDatabase } from "./node_sqlite.ts";
+import type { Page } from "./types.ts";
+
+type Table = keyof Database;
+type Executor = Kysely<Database>;
+
+/** Everything that differs between the databases, as data and small functions. */
+export interface DialectCapabilities {
+  readonly driver: DbDriver;
+  /** How an int64 is bound as a parameter. */
+  readonly int64: Int64Param;
+  /** Most bind parameters one statement may carry (SQL Server: 2100). */
+  readonly maxParameters: number;
+  /** Most parameter bytes one statement should carry (MySQL's packet limit is 16 MiB). */
+  readonly maxStatementBytes: number;
+  /**
+   * Inserts rows, skipping those whose key is already stored, and returns how many were
+   * inserted. Rows must not repeat a key among themselves.
+   */
+  insertIfAbsent<T extends Table>(
+    db: Executor,
+    table: T,
+    key: readonly (keyof Database[T] & string)[],
+    rows: readonly Database[T][],
+  ): Promise<number>;
+  /** Applies a page to an ordered select (SQL Server needs OFFSET … FETCH instead of LIMIT). */
+  paginate<DB, TB extends keyof DB, O>(
+    query: SelectQueryBuilder<DB, TB, O>,
+    page: Page,
+  ): SelectQueryBuilder<DB, TB, O>;
+  /** True when an error means the database cannot be reached now (retry later, or DLQ). */
+  isUnavailable(error: unknown): boolean;
+}
+
+function inserted(results: InsertResult[]): number {
+  return results.reduce((sum, r) => sum + Number(r.numInsertedOrUpdatedRows ?? 0n), 0);
+}
+
+function limitOffset<DB, TB extends keyof DB, O>(
+  query: SelectQueryBuilder<DB, TB, O>,
+  page: Page,
+): SelectQueryBuilder<DB, TB, O> {
+  return query.limit(page.limit).offset(page.offset);
+}
+
+function errorCode(error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" ? code : "";
+}
+
+/** Socket-level failures every driver reports through Node's error codes. */
+const NETWORK_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EPIPE",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+]);
+
+function isNetworkError(error: unknown): boolean {
+  if (NETWORK_CODES.has(errorCode(error))) return true;
+  const message = error instanceof Error ? error.message : "";
+  return /timeout exceeded when trying to connect|connection terminated|connection refused/i.test(
+    message,
+  );
+}
+
+export const SQLITE: DialectCapabilities = {
+  driver: "sqlite",
+  int64: (value) => value,
+  maxParameters: 32_766,
+  maxStatementBytes: 64 * 1_048_576,
+  async insertIfAbsent(db, table, _key, rows) {
+    // deno-lint-ignore no-explicit-any -- the row type is fixed by `table` at the call site
+    const result = await db.insertInto(table).values(rows as any)
+      .onConflict((oc) => oc.doNothing()).execute();
+    return inserted(result);
+  },
+  paginate: limitOffset,
+  isUnavailable(error) {
+    // SQLITE_BUSY / SQLITE_LOCKED outlasting busy_timeout, a full disk, or an I/O error.
+    const message = error instanceof Error ? error.message : "";
+    return /database is locked|database table is locked|disk is full|disk I\/O error|unable to open|no such table/i
+      .test(message);
+  },
+};
+
+export const POSTGRES: DialectCapabilities = {
+  driver: "postgres",
+  int64: (value) => value.toString(),
+  maxParameters: 65_535,
+  maxStatementBytes: 64 * 1_048_576,
+  async insertIfAbsent(db, table, key, rows) {
+    // deno-lint-ignore no-explicit-any -- the row type is fixed by `table` at the call site
+    const result = await db.insertInto(table).values(rows as any)
+      // deno-lint-ignore no-explicit-any
+      .onConflict((oc) => oc.columns(key as any).doNothing()).execute();
+    return inserted(result);
+  },
+  paginate: limitOffset,
+  isUnavailable(error) {
+    // Class 08 (connection exception), 53 (insufficient resources), 57P (operator intervention),
+    // 42P01 (a table is missing: the schema was dropped under us, not a problem of the data).
+    const code = errorCode(error);
+    return isNetworkError(error) || /^(08|53|57P)/.test(code) || code === "42P01";
+  },
+};
+
+export const MYSQL: DialectCapabilities = {
+  driver: "mysql",
+  int64: (value) => value.toString(),
+  maxParameters: 65_535,
+  // Below MariaDB's and MySQL's default max_allowed_packet (16 MiB / 64 MiB), with room for SQL.
+  maxStatementBytes: 8 * 1_048_576,
+  async insertIfAbsent(db, table, key, rows) {
+    // A no-op ON DUPLICATE KEY UPDATE rather than INSERT IGNORE: both skip existing keys without
+    // an auto-increment, but INSERT IGNORE would also turn data errors (a value too long, a bad
+    // character) into warnings and store altered data.
+    const first = key[0]!;
+    // deno-lint-ignore no-explicit-any -- the row type is fixed by `table` at the call site
+    const result = await db.insertInto(table).values(rows as any)
+      // deno-lint-ignore no-explicit-any
+      .onDuplicateKeyUpdate({ [first]: sql.ref(first) } as any).execute();
+    return inserted(result);
+  },
+  paginate: limitOffset,
+  isUnavailable(error) {
+    const code = errorCode(error);
+    return isNetworkError(error) ||
+      [
+        "PROTOCOL_CONNECTION_LOST",
+        "ER_CON_COUNT_ERROR",
+        "ER_SERVER_SHUTDOWN",
+        "ER_LOCK_WAIT_TIMEOUT",
+        "ER_NO_SUCH_TABLE",
+      ]
+        .includes(code) ||
+      (error as { fatal?: boolean } | null)?.fatal === true;
+  },
+};
+
+export const SQLSERVER: DialectCapabilities = {
+  driver: "sqlserver",
+  int64: (value) => value.toString(),
+  // The protocol allows 2100 parameters per request; keep a margin for the statement's own.
+  maxParameters: 2_000,
+  maxStatementBytes: 16 * 1_048_576,
+  async insertIfAbsent(db, table, key, rows) {
+    // SQL Server has no ON CONFLICT: a MERGE from a VALUES list inserts only the absent keys.
+    // HOLDLOCK makes the check and the insert atomic against concurrent writers (replicas).
+    const columns = Object.keys(rows[0]!);
+    const values = sql.join(
+      rows.map((row) =>
+        sql`(${sql.join(columns.map((c) => (row as unknown as Record<string, unknown>)[c]))})`
+      ),
+    );
+    const names = sql.join(columns.map((c) => sql.ref(c)));
+    const on = sql.join(key.map((k) => sql`t.${sql.ref(k)} = s.${sql.ref(k)}`), sql` and `);
+    const result = await sql`merge into ${sql.table(table)} with (holdlock) as t
+      using (values ${values}) as s (${names})
+      on ${on}
+      when not matched then insert (${names})
+      values (${sql.join(columns.map((c) => sql`s.${sql.ref(c)}`))});`.execute(db);
+    return Number(result.numAffectedRows ?? 0n);
+  },
+  paginate(query, page) {
+    // OFFSET … FETCH requires an ORDER BY, which every paginated Argus query has.
+    return query.offset(page.offset).fetch(page.limit);
+  },
+  isUnavailable(error) {
+    const name = error instanceof Error ? error.name : "";
+    return isNetworkError(error) || name === "ConnectionError" ||
+      ["ESOCKET", "ETIMEOUT", "ECLOSE", "ELOGIN"].includes(errorCode(error));
+  },
+};
+
+export const CAPABILITIES: Record<DbDriver, DialectCapabilities> = {
+  sqlite: SQLITE,
+  postgres: POSTGRES,
+  mysql: MYSQL,
+  sqlserver: SQLSERVER,
+};
+
+/** An open database: the Kysely instance, its capabilities, and for SQLite the raw handle. */
+export interface OpenDatabase {
+  db: Kysely<Database>;
+  capabilities: DialectCapabilities;
+  /** Set for SQLite only: the prepared-statement write path uses it directly. */
+  sqlite?: NodeSqliteDatabase;
+}
+
+/**
+ * SQLite does run DDL inside transactions, but Kysely's adapter says it does not, so its Migrator
+ * would migrate without a transaction and without a lock: two processes starting on one file
+ * would both apply the same migration. With this adapter each migration run is one transaction,
+ * opened as "begin immediate" (see node_sqlite.ts), which other processes wait for.
+ */
+class TransactionalSqliteAdapter extends SqliteAdapter {
+  override get supportsTransactionalDdl(): boolean {
+    return true;
+  }
+}
+
+class ArgusSqliteDialect extends SqliteDialect {
+  override createAdapter(): SqliteAdapter {
+    return new TransactionalSqliteAdapter();
+  }
+}
+
+/** Where a SQLite DSN points: relative paths live in the data folder. */
+export function sqlitePath(dsn: string, dataDir: string): string {
+  if (dsn === ":memory:" || dsn.startsWith("file:") || isAbsolute(dsn)) return dsn;
+  return join(dataDir, dsn);
+}
+
+/** Opens (lazily, for the server databases) the database `config` names. */
+/**
+ * Receives errors that happen outside any query, such as an idle pooled connection dropped by a
+ * database restart. They are not fatal (the pool reconnects on the next query), but an unhandled
+ * one would crash the process, so they must be caught and reported.
+ */
+export type BackgroundErrorHandler = (error: unknown) => void;
+
+export function openDatabase(
+  config: DatabaseConfig,
+  dataDir: string,
+  onBackgroundError: BackgroundErrorHandler,
+): OpenDatabase {
+  switch (config.driver) {
+    case "sqlite": {
+      const sqlite = new NodeSqliteDatabase(sqlitePath(config.dsn, dataDir));
+      return {
+        db: new Kysely<Database>({ dialect: new ArgusSqliteDialect({ database: sqlite }) }),
+        capabilities: SQLITE,
+        sqlite,
+      };
+    }
+    case "postgres":
+      return {
+        db: new Kysely({ dialect: postgresDialect(config.dsn, config.pool, onBackgroundError) }),
+        capabilities: POSTGRES,
+      };
+    case "mysql":
+      return {
+        db: new Kysely({ dialect: mysqlDialect(config.dsn, config.pool, onBackgroundError) }),
+        capabilities: MYSQL,
+      };
+    case "sqlserver":
+      return {
+        db: new Kysely({ dialect: sqlServerDialect(config.dsn, config.pool) }),
+        capabilities: SQLSERVER,
+      };
+  }
+}
+
+function postgresDialect(
+  dsn: string,
+  pool: PoolConfig,
+  onBackgroundError: BackgroundErrorHandler,
+): PostgresDialect {
+  const pgPool = new pg.Pool({
+    connectionString: dsn,
+    max: pool.maxOpen,
+    // pg keeps `min` idle clients and closes the rest after idleTimeoutMillis.
+    min: pool.maxIdle,
+    idleTimeoutMillis: pool.idleTimeoutMs,
+    maxLifetimeSeconds: Math.max(1, Math.round(pool.maxLifetimeMs / 1000)),
+    connectionTimeoutMillis: pool.connectTimeoutMs,
+    application_name: "argus",
+  });
+  pgPool.on("error", onBackgroundError);
+  return new PostgresDialect({ pool: pgPool });
+}
+
+function mysqlDialect(
+  dsn: string,
+  pool: PoolConfig,
+  onBackgroundError: BackgroundErrorHandler,
+): MysqlDialect {
+  const url = new URL(dsn);
+  url.protocol = "mysql:"; // mariadb:// is accepted as a synonym
+  const created = new WeakMap<object, number>();
+  const mysqlPool = mysql.createPool({
+    uri: url.toString(),
+    connectionLimit: pool.maxOpen,
+    maxIdle: pool.maxIdle,
+    idleTimeout: pool.idleTimeoutMs,
+    connectTimeout: pool.connectTimeoutMs,
+    charset: "utf8mb4",
+    supportBigNumbers: true,
+    bigNumberStrings: true,
+    // Without FOUND_ROWS, a duplicate skipped by the no-op ON DUPLICATE KEY UPDATE counts as 0
+    // affected rows, so the insert count is exact.
+    flags: ["-FOUND_ROWS"],
+  });
+  mysqlPool.on("connection", (connection) => {
+    created.set(connection, Date.now());
+    connection.on("error", onBackgroundError);
+  });
+  // mysql2 has no connection lifetime: retire connections past it when they are handed out.
+  const getConnection = mysqlPool.getConnection.bind(mysqlPool);
+  type Callback = Parameters<typeof mysqlPool.getConnection>[0];
+  const acquire = (callback: Callback): void => {
+    getConnection((error, connection) => {
+      const born = connection ? created.get(connection) ?? Date.now() : Date.now();
+      if (error || Date.now() - born < pool.maxLifetimeMs) return callback(error, connection);
+      connection.destroy();
+      acquire(callback);
+    });
+  };
+  mysqlPool.getConnection = acquire;
+  return new MysqlDialect({ pool: mysqlPool });
+}
+
+/** Reads `sqlserver://user:password@host:port/database?encrypt=true&trustServerCertificate=true`. */
+export function sqlServerConnectionConfig(
+  dsn: string,
+  pool: PoolConfig,
+): tedious.ConnectionConfiguration {
+  const url = new URL(dsn);
+  const flag = (name: string, fallback: boolean) => {
+    const value = url.searchParams.get(name);
+    return value === null ? fallback : value === "true";
+  };
+  return {
+    server: url.hostname,
+    authentication: {
+      type: "default",
+      options: {
+        userName: decodeURIComponent(url.username),
+        password: decodeURIComponent(url.password),
+      },
+    },
+    options: {
+      port: url.port === "" ? 1433 : Number(url.port),
+      database: decodeURIComponent(url.pathname.replace(/^\//, "")) || undefined,
+      encrypt: flag("encrypt", true),
+      trustServerCertificate: flag("trustServerCertificate", false),
+      connectTimeout: pool.connectTimeoutMs,
+      appName: "argus",
+    },
+  };
+}
+
+function sqlServerDialect(dsn: string, pool: PoolConfig): MssqlDialect {
+  const connection = sqlServerConnectionConfig(dsn, pool);
+  return new MssqlDialect({
+    tarn: {
+      ...tarn,
+      options: {
+        min: 0,
+        max: pool.maxOpen,
+        idleTimeoutMillis: pool.idleTimeoutMs,
+        acquireTimeoutMillis: pool.connectTimeoutMs,
+      },
+    },
+    tedious: {
+      ...tedious,
+      connectionFactory: () => new tedious.Connection(connection),
+    },
+  });
+}

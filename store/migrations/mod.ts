@@ -1,0 +1,27 @@
+/**
+ * The static list of migrations, in order. Names carry an ISO date prefix so that Kysely's
+ * alphabetical ordering is their historical order; nothing is discovered from the file system,
+ * which keeps `deno compile` able to follow every import.
+ *
+ * @module
+ */
+import type { Migration, MigrationProvider } from "kysely";
+import type { DbDriver } from "../../lib/config.ts";
+import { initialSchema } from "./2026_11_26_initial_schema.ts";
+
+export function migrationsFor(driver: DbDriver): Record<string, Migration> {
+  return {
+    "2026-11-26_initial_schema": initialSchema(driver),
+  };
+}
+
+export class StaticMigrationProvider implements MigrationProvider {
+  constructor(private readonly driver: DbDriver) {}
+  getMigrations(): Promise<Record<string, Migration>> {
+    return Promise.resolve(migrationsFor(this.driver));
+  }
+}
+
+/** Kysely's bookkeeping tables, named so they cannot clash with another application's. */
+export const MIGRATION_TABLE = "argus_migration";
+export const MIGRATION_LOCK_TABLE = "argus_migration_lock";

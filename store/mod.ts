@@ -1,0 +1,181 @@
+/**
+ * The storage layer: `createStore(config)` opens SQLite, PostgreSQL, MySQL/MariaDB or SQL Server
+ * through Kysely and returns a `Store`, the narrow interface the rest of Argus uses (narrow enough
+ * that a ClickHouse store could stand beside this one).
+ *
+ * @module
+ */
+import { Kysely, Migrator, sql } from "kysely";
+import { dirname } from "node:path";
+import type { DatabaseConfig, DbDriver } from "../lib/config.ts";
+import {
+  BatchWriter,
+  KyselyCommitter,
+  type RowCommitter,
+  SqlitePreparedCommitter,
+} from "./batch_writer.ts";
+import type { Database } from "./columns.ts";
+import {
+  type DialectCapabilities,
+  type OpenDatabase,
+  openDatabase,
+  sqlitePath,
+} from "./dialects.ts";
+import {
+  MIGRATION_LOCK_TABLE,
+  MIGRATION_TABLE,
+  StaticMigrationProvider,
+} from "./migrations/mod.ts";
+import { Queries } from "./queries.ts";
+import type {
+  Batch,
+  LogFilter,
+  Page,
+  SpanFilter,
+  StoredLog,
+  StoredSpan,
+  TimeWindow,
+  WriteResult,
+} from "./types.ts";
+
+export * from "./types.ts";
+export { StoreUnavailableError } from "./batch_writer.ts";
+export { logId, resourceId } from "./ids.ts";
+export { COLUMN_WIDTHS } from "./columns.ts";
+
+export interface MigrationReport {
+  /** Names of the migrations applied by this call (empty when the schema was current). */
+  applied: string[];
+}
+
+export interface Store {
+  readonly driver: DbDriver;
+  /** Brings the schema up to date; safe to call on every start and concurrently from replicas. */
+  migrate(): Promise<MigrationReport>;
+  /**
+   * Stores a batch in one transaction. Invalid items are rejected with reasons, items already
+   * stored are counted as duplicates, the rest are inserted. Throws `StoreUnavailableError` when
+   * the database cannot be reached, in which case nothing of the batch was committed.
+   */
+  write(batch: Batch): Promise<WriteResult>;
+  traceSpans(traceId: string): Promise<StoredSpan[]>;
+  spans(filter: SpanFilter, page: Page): Promise<StoredSpan[]>;
+  countSpans(filter: SpanFilter): Promise<number>;
+  logs(filter: LogFilter, page: Page): Promise<StoredLog[]>;
+  countLogs(filter: LogFilter): Promise<number>;
+  services(window: TimeWindow): Promise<string[]>;
+  /** Round trip to the database; throws when it cannot be reached. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface StoreOptions {
+  /** Folder against which a relative SQLite path is resolved (`DATA_DIR`). */
+  dataDir: string;
+  /**
+   * SQLite only: write through Kysely statements instead of prepared ones. For benchmarks, which
+   * compare the two; production always uses the faster prepared path.
+   */
+  sqliteWritesThroughKysely?: boolean;
+  /** Errors outside any query (an idle connection dropped by a server restart); ignored if unset. */
+  onBackgroundError?: (error: unknown) => void;
+}
+
+class KyselyStore implements Store {
+  readonly driver: DbDriver;
+  readonly #db: Kysely<Database>;
+  readonly #writer: BatchWriter;
+  readonly #queries: Queries;
+
+  constructor(open: OpenDatabase, config: DatabaseConfig, options: StoreOptions) {
+    this.driver = open.capabilities.driver;
+    this.#db = open.db;
+    const committer: RowCommitter = open.sqlite && !options.sqliteWritesThroughKysely
+      ? new SqlitePreparedCommitter(open.db, open.sqlite)
+      : new KyselyCommitter(open.db, open.capabilities);
+    this.#writer = new BatchWriter(committer, open.capabilities, {
+      maxFieldBytes: config.maxFieldBytes,
+    });
+    this.#queries = new Queries(open.db, open.capabilities);
+  }
+
+  async migrate(): Promise<MigrationReport> {
+    const migrator = new Migrator({
+      db: this.#db,
+      provider: new StaticMigrationProvider(this.driver),
+      migrationTableName: MIGRATION_TABLE,
+      migrationLockTableName: MIGRATION_LOCK_TABLE,
+    });
+    const { error, results } = await migrator.migrateToLatest();
+    const failed = results?.find((r) => r.status === "Error");
+    if (error !== undefined) {
+      throw new Error(
+        `Cannot migrate the ${this.driver} schema${
+          failed ? ` (migration ${failed.migrationName})` : ""
+        }: ${error instanceof Error ? error.message : error}`,
+        { cause: error },
+      );
+    }
+    return {
+      applied: (results ?? []).filter((r) => r.status === "Success").map((r) => r.migrationName),
+    };
+  }
+
+  write(batch: Batch): Promise<WriteResult> {
+    return this.#writer.write(batch);
+  }
+
+  traceSpans(traceId: string) {
+    return this.#queries.traceSpans(traceId);
+  }
+  spans(filter: SpanFilter, page: Page) {
+    return this.#queries.spans(filter, page);
+  }
+  countSpans(filter: SpanFilter) {
+    return this.#queries.countSpans(filter);
+  }
+  logs(filter: LogFilter, page: Page) {
+    return this.#queries.logs(filter, page);
+  }
+  countLogs(filter: LogFilter) {
+    return this.#queries.countLogs(filter);
+  }
+  services(window: TimeWindow) {
+    return this.#queries.services(window);
+  }
+
+  async ping(): Promise<void> {
+    await sql`select 1`.execute(this.#db);
+  }
+
+  async close(): Promise<void> {
+    await this.#db.destroy();
+  }
+}
+
+/**
+ * Opens the configured database. SQLite's file (and its folder) is created if missing; server
+ * databases connect lazily, so call `migrate()` or `ping()` to find out whether they answer.
+ */
+export async function createStore(config: DatabaseConfig, options: StoreOptions): Promise<Store> {
+  if (config.driver === "sqlite") {
+    const path = sqlitePath(config.dsn, options.dataDir);
+    if (path !== ":memory:" && !path.startsWith("file:")) {
+      await Deno.mkdir(dirname(path), { recursive: true });
+    }
+  }
+  return new KyselyStore(
+    openDatabase(config, options.dataDir, options.onBackgroundError ?? (() => {})),
+    config,
+    options,
+  );
+}
+
+/** For tests of generated SQL: a store over any Kysely instance and capabilities. */
+export function storeOver(
+  db: Kysely<Database>,
+  capabilities: DialectCapabilities,
+  config: DatabaseConfig,
+): Store {
+  return new KyselyStore({ db, capabilities }, config, { dataDir: "." });
+}

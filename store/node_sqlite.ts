@@ -1,0 +1,80 @@
+/**
+ * Kysely over Deno's built-in `node:sqlite`: an adapter giving `DatabaseSync` the small
+ * better-sqlite3-shaped interface that Kysely's own `SqliteDialect` drives, plus a cache of
+ * prepared statements (Kysely prepares every query again otherwise).
+ *
+ * Integers are read as bigint so that nanosecond times past 2^53 survive; the row mappers in
+ * `columns.ts` turn small integers back into numbers.
+ *
+ * @module
+ */
+import { DatabaseSync, type StatementSync } from "node:sqlite";
+import type { SqliteDatabase, SqliteStatement } from "kysely";
+
+const STATEMENT_CACHE_SIZE = 200;
+
+/** The pragmas the seed asks for: WAL, a 5 s busy timeout, synchronous=NORMAL. */
+const PRAGMAS = [
+  // First, so that switching to WAL waits for another process opening the same file.
+  "busy_timeout = 5000",
+  "journal_mode = WAL",
+  "synchronous = NORMAL",
+  "foreign_keys = ON",
+  // Keep the WAL bounded: checkpoints stay in the writer (a background checkpointer let the WAL
+  // grow without bound under load in a prototype).
+  "wal_autocheckpoint = 1000",
+];
+
+export class NodeSqliteDatabase implements SqliteDatabase {
+  readonly raw: DatabaseSync;
+  readonly #statements = new Map<string, StatementSync>();
+
+  constructor(path: string) {
+    this.raw = new DatabaseSync(path);
+    for (const pragma of PRAGMAS) this.raw.exec(`pragma ${pragma}`);
+  }
+
+  /** A prepared statement for `sql`, reused across calls (least recently used are evicted). */
+  statement(sql: string): StatementSync {
+    let statement = this.#statements.get(sql);
+    if (statement === undefined) {
+      statement = this.raw.prepare(sql);
+      statement.setReadBigInts(true);
+      if (this.#statements.size >= STATEMENT_CACHE_SIZE) {
+        this.#statements.delete(this.#statements.keys().next().value!);
+      }
+    } else {
+      this.#statements.delete(sql);
+    }
+    this.#statements.set(sql, statement);
+    return statement;
+  }
+
+  prepare(sql: string): SqliteStatement {
+    // Kysely opens transactions with a plain (deferred) "begin". A deferred transaction that reads
+    // and then writes fails with SQLITE_BUSY when another connection wrote in between, and it is
+    // how two processes migrating one file at once collided; "begin immediate" takes the write
+    // lock up front and waits for it (busy_timeout) instead.
+    const statement = this.statement(sql === "begin" ? "begin immediate" : sql);
+    const params = (parameters: ReadonlyArray<unknown>) =>
+      parameters.map(toSqliteValue) as Parameters<StatementSync["all"]>;
+    return {
+      reader: statement.columns().length > 0,
+      all: (parameters) => statement.all(...params(parameters)),
+      run: (parameters) => statement.run(...params(parameters)),
+      iterate: (parameters) => statement.iterate(...params(parameters)),
+    };
+  }
+
+  close(): void {
+    this.#statements.clear();
+    if (this.raw.isOpen) this.raw.close();
+  }
+}
+
+/** node:sqlite binds numbers, bigints, strings, null and byte arrays; booleans become 0/1. */
+function toSqliteValue(value: unknown): unknown {
+  if (typeof value === "boolean") return value ? 1 : 0;
+  if (value === undefined) return null;
+  return value;
+}

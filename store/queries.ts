@@ -1,0 +1,121 @@
+/**
+ * Reads. Every query that scans is bounded by a time window on an indexed column
+ * (`spans.start_time_unix_nano`, `logs.time_unix_nano`); trace-by-id uses the primary key.
+ *
+ * @module
+ */
+import type { Kysely, SelectQueryBuilder } from "kysely";
+import { type Database, logFromDb, spanFromDb } from "./columns.ts";
+import type { DialectCapabilities } from "./dialects.ts";
+import type { LogFilter, Page, SpanFilter, StoredLog, StoredSpan, TimeWindow } from "./types.ts";
+
+type Db = Kysely<Database>;
+
+const RESOURCE_COLUMNS = [
+  "resources.service_name as r_service_name",
+  "resources.attributes as r_attributes",
+  "resources.dropped_attributes_count as r_dropped_attributes_count",
+  "resources.schema_url as r_schema_url",
+] as const;
+
+export class Queries {
+  constructor(private readonly db: Db, private readonly caps: DialectCapabilities) {}
+
+  /** Every span of one trace, in start order; empty when the trace is unknown. */
+  async traceSpans(traceId: string): Promise<StoredSpan[]> {
+    const rows = await this.db.selectFrom("spans")
+      .innerJoin("resources", "resources.id", "spans.resource_id")
+      .selectAll("spans")
+      .select(RESOURCE_COLUMNS)
+      .where("spans.trace_id", "=", traceId)
+      .orderBy("spans.start_time_unix_nano")
+      .orderBy("spans.span_id")
+      .execute();
+    return rows.map(spanFromDb);
+  }
+
+  /** Spans in a window, newest first. */
+  async spans(filter: SpanFilter, page: Page): Promise<StoredSpan[]> {
+    const query = this.#spanWhere(
+      this.db.selectFrom("spans")
+        .innerJoin("resources", "resources.id", "spans.resource_id")
+        .selectAll("spans")
+        .select(RESOURCE_COLUMNS),
+      filter,
+    ).orderBy("spans.start_time_unix_nano", "desc").orderBy("spans.span_id");
+    return (await this.caps.paginate(query, page).execute()).map(spanFromDb);
+  }
+
+  async countSpans(filter: SpanFilter): Promise<number> {
+    const row = await this.#spanWhere(
+      this.db.selectFrom("spans").select((eb) => eb.fn.countAll().as("n")),
+      filter,
+    ).executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  /** Log records in a window, newest first. */
+  async logs(filter: LogFilter, page: Page): Promise<StoredLog[]> {
+    const query = this.#logWhere(
+      this.db.selectFrom("logs")
+        .innerJoin("resources", "resources.id", "logs.resource_id")
+        .selectAll("logs")
+        .select(RESOURCE_COLUMNS),
+      filter,
+    ).orderBy("logs.time_unix_nano", "desc").orderBy("logs.id");
+    return (await this.caps.paginate(query, page).execute()).map(logFromDb);
+  }
+
+  async countLogs(filter: LogFilter): Promise<number> {
+    const row = await this.#logWhere(
+      this.db.selectFrom("logs").select((eb) => eb.fn.countAll().as("n")),
+      filter,
+    ).executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  /** Names of the services that sent spans or logs in the window, sorted. */
+  async services(window: TimeWindow): Promise<string[]> {
+    const { startNs, endNs } = this.#window(window);
+    const fromSpans = await this.db.selectFrom("spans").select("service_name").distinct()
+      .where("start_time_unix_nano", ">=", startNs).where("start_time_unix_nano", "<", endNs)
+      .execute();
+    const fromLogs = await this.db.selectFrom("logs").select("service_name").distinct()
+      .where("time_unix_nano", ">=", startNs).where("time_unix_nano", "<", endNs)
+      .execute();
+    const names = new Set([...fromSpans, ...fromLogs].map((r) => r.service_name));
+    return [...names].sort();
+  }
+
+  #window(window: TimeWindow): { startNs: bigint | string; endNs: bigint | string } {
+    return { startNs: this.caps.int64(window.startNs), endNs: this.caps.int64(window.endNs) };
+  }
+
+  // deno-lint-ignore no-explicit-any -- shared by selects with different output shapes
+  #spanWhere<Q extends SelectQueryBuilder<Database, any, any>>(query: Q, filter: SpanFilter): Q {
+    const { startNs, endNs } = this.#window(filter);
+    let q = query
+      .where("spans.start_time_unix_nano", ">=", startNs)
+      .where("spans.start_time_unix_nano", "<", endNs);
+    if (filter.serviceName !== undefined) {
+      q = q.where("spans.service_name", "=", filter.serviceName);
+    }
+    if (filter.traceId !== undefined) q = q.where("spans.trace_id", "=", filter.traceId);
+    return q as Q;
+  }
+
+  // deno-lint-ignore no-explicit-any -- shared by selects with different output shapes
+  #logWhere<Q extends SelectQueryBuilder<Database, any, any>>(query: Q, filter: LogFilter): Q {
+    const { startNs, endNs } = this.#window(filter);
+    let q = query
+      .where("logs.time_unix_nano", ">=", startNs)
+      .where("logs.time_unix_nano", "<", endNs);
+    if (filter.serviceName !== undefined) q = q.where("logs.service_name", "=", filter.serviceName);
+    if (filter.minSeverity !== undefined) {
+      q = q.where("logs.severity_number", ">=", filter.minSeverity);
+    }
+    if (filter.traceId !== undefined) q = q.where("logs.trace_id", "=", filter.traceId);
+    if (filter.spanId !== undefined) q = q.where("logs.span_id", "=", filter.spanId);
+    return q as Q;
+  }
+}

@@ -1,0 +1,160 @@
+/**
+ * Checks each row before it reaches a database, so that one bad item is refused with a reason
+ * and its neighbours are stored. The checks cover what at least one of the four databases would
+ * reject or silently alter: NUL characters (PostgreSQL refuses them in text; SQLite truncates the
+ * string at the NUL), lone surrogates (not encodable as UTF-8), text wider than its column, and
+ * integers outside their column's range.
+ *
+ * @module
+ */
+import { COLUMN_WIDTHS } from "./columns.ts";
+import { BODY_TYPES, type LogRow, type ResourceRow, type SpanRow } from "./types.ts";
+
+const HEX32 = /^[0-9a-f]{32}$/;
+const HEX16 = /^[0-9a-f]{16}$/;
+const INT64_MAX = (1n << 63n) - 1n;
+
+/** Limits that come from configuration rather than from the schema. */
+export interface ValidationLimits {
+  /** Longest text or JSON value in bytes (UTF-8). */
+  maxFieldBytes: number;
+}
+
+type Problems = string[];
+
+function checkText(
+  problems: Problems,
+  field: string,
+  value: string,
+  limit: { width?: number; bytes?: number },
+): void {
+  if (typeof value !== "string") {
+    problems.push(`${field} must be text: got ${typeof value}`);
+    return;
+  }
+  if (limit.width !== undefined && value.length > limit.width) {
+    problems.push(`${field} must be at most ${limit.width} characters: it has ${value.length}`);
+  }
+  // A string of n UTF-16 units takes at most 3n UTF-8 bytes: only long ones need counting.
+  if (limit.bytes !== undefined && value.length * 3 > limit.bytes) {
+    const bytes = Buffer.byteLength(value, "utf8");
+    if (bytes > limit.bytes) {
+      problems.push(`${field} must be at most ${limit.bytes} bytes: it has ${bytes}`);
+    }
+  }
+  if (value.includes("\u0000")) {
+    problems.push(`${field} must not contain a NUL character (U+0000)`);
+  }
+  if (!value.isWellFormed()) {
+    problems.push(`${field} must be valid Unicode: it contains a lone surrogate`);
+  }
+}
+
+function checkHex(
+  problems: Problems,
+  field: string,
+  value: string,
+  chars: 16 | 32,
+  emptyAllowed: boolean,
+): void {
+  if (emptyAllowed && value === "") return;
+  const pattern = chars === 32 ? HEX32 : HEX16;
+  if (typeof value !== "string" || !pattern.test(value)) {
+    problems.push(
+      `${field} must be ${chars} lower-case hex characters${emptyAllowed ? " or empty" : ""}: ` +
+        `current value is ${JSON.stringify(String(value).slice(0, 80))}`,
+    );
+  }
+}
+
+function checkInt(problems: Problems, field: string, value: number, min: number, max: number) {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    problems.push(`${field} must be an integer from ${min} to ${max}: current value is ${value}`);
+  }
+}
+
+function checkTime(problems: Problems, field: string, value: bigint): void {
+  if (typeof value !== "bigint" || value < 0n || value > INT64_MAX) {
+    problems.push(
+      `${field} must be a bigint from 0 to 2^63-1 nanoseconds: current value is ${value}`,
+    );
+  }
+}
+
+function checkScope(problems: Problems, row: SpanRow | LogRow, limits: ValidationLimits) {
+  checkText(problems, "scope name", row.scopeName, { width: COLUMN_WIDTHS.scopeName });
+  checkText(problems, "scope version", row.scopeVersion, { width: COLUMN_WIDTHS.scopeVersion });
+  checkText(problems, "scope attributes", row.scopeAttributes, { bytes: limits.maxFieldBytes });
+}
+
+function verdict(problems: Problems): string | undefined {
+  return problems.length === 0 ? undefined : problems.join("; ");
+}
+
+/** Returns why a resource cannot be stored, or undefined when it can. */
+export function resourceProblem(row: ResourceRow, limits: ValidationLimits): string | undefined {
+  const problems: Problems = [];
+  checkText(problems, "service.name", row.serviceName, { width: COLUMN_WIDTHS.serviceName });
+  checkText(problems, "resource attributes", row.attributes, { bytes: limits.maxFieldBytes });
+  checkText(problems, "resource schema URL", row.schemaUrl, { bytes: limits.maxFieldBytes });
+  checkInt(
+    problems,
+    "resource dropped attributes count",
+    row.droppedAttributesCount,
+    0,
+    2 ** 31 - 1,
+  );
+  return verdict(problems);
+}
+
+/** Returns why a span cannot be stored, or undefined when it can. */
+export function spanProblem(row: SpanRow, limits: ValidationLimits): string | undefined {
+  const problems: Problems = [];
+  const bytes = { bytes: limits.maxFieldBytes };
+  checkHex(problems, "trace_id", row.traceId, 32, false);
+  checkHex(problems, "span_id", row.spanId, 16, false);
+  checkHex(problems, "parent_span_id", row.parentSpanId, 16, true);
+  checkText(problems, "span name", row.name, { width: COLUMN_WIDTHS.name });
+  checkText(problems, "trace state", row.traceState, bytes);
+  checkText(problems, "status message", row.statusMessage, bytes);
+  checkText(problems, "attributes", row.attributes, bytes);
+  checkText(problems, "events", row.events, bytes);
+  checkText(problems, "links", row.links, bytes);
+  checkText(problems, "service.name", row.serviceName, { width: COLUMN_WIDTHS.serviceName });
+  checkScope(problems, row, limits);
+  checkInt(problems, "kind", row.kind, 0, 5);
+  checkInt(problems, "status code", row.statusCode, 0, 2);
+  checkInt(problems, "flags", row.flags, 0, 2 ** 32 - 1);
+  checkInt(problems, "dropped attributes count", row.droppedAttributesCount, 0, 2 ** 31 - 1);
+  checkInt(problems, "dropped events count", row.droppedEventsCount, 0, 2 ** 31 - 1);
+  checkInt(problems, "dropped links count", row.droppedLinksCount, 0, 2 ** 31 - 1);
+  checkTime(problems, "start time", row.startTimeUnixNano);
+  checkTime(problems, "end time", row.endTimeUnixNano);
+  return verdict(problems);
+}
+
+/** Returns why a log record cannot be stored, or undefined when it can. */
+export function logProblem(row: LogRow, limits: ValidationLimits): string | undefined {
+  const problems: Problems = [];
+  const bytes = { bytes: limits.maxFieldBytes };
+  checkHex(problems, "log id", row.id, 32, false);
+  checkHex(problems, "trace_id", row.traceId, 32, true);
+  checkHex(problems, "span_id", row.spanId, 16, true);
+  checkText(problems, "body", row.body, bytes);
+  if (!BODY_TYPES.includes(row.bodyType)) {
+    problems.push(
+      `body type must be one of ${BODY_TYPES.join(", ")}: current value is ${row.bodyType}`,
+    );
+  }
+  checkText(problems, "severity text", row.severityText, { width: COLUMN_WIDTHS.severityText });
+  checkText(problems, "event name", row.eventName, { width: COLUMN_WIDTHS.eventName });
+  checkText(problems, "attributes", row.attributes, bytes);
+  checkText(problems, "service.name", row.serviceName, { width: COLUMN_WIDTHS.serviceName });
+  checkScope(problems, row, limits);
+  checkInt(problems, "severity number", row.severityNumber, 0, 24);
+  checkInt(problems, "flags", row.flags, 0, 2 ** 32 - 1);
+  checkInt(problems, "dropped attributes count", row.droppedAttributesCount, 0, 2 ** 31 - 1);
+  checkTime(problems, "time", row.timeUnixNano);
+  checkTime(problems, "observed time", row.observedTimeUnixNano);
+  return verdict(problems);
+}

@@ -1,0 +1,162 @@
+/**
+ * Domain types of the store: rows as the rest of Argus hands them in and gets them back.
+ *
+ * Times are int64 nanoseconds since the Unix epoch, kept as `bigint` end to end (a JS number loses
+ * precision past 2^53 ns, i.e. any real timestamp); they become strings or RFC 3339 only at the
+ * API edge. Attribute-like fields (attributes, events, links, scope attributes, resource
+ * attributes, non-string log bodies) are JSON text whose encoding belongs to ingest: the store
+ * keeps them byte for byte and never parses them.
+ *
+ * @module
+ */
+
+/** A resource (the emitting process) stored once and referenced by its spans and logs. */
+export interface ResourceRow {
+  /** Deterministic id from `resourceId()`: the same resource always gets the same id. */
+  id: string;
+  serviceName: string;
+  /** JSON text. */
+  attributes: string;
+  droppedAttributesCount: number;
+  schemaUrl: string;
+}
+
+/** Fields of the instrumentation scope, repeated on each row (small, and rarely shared). */
+export interface ScopeFields {
+  scopeName: string;
+  scopeVersion: string;
+  /** JSON text. */
+  scopeAttributes: string;
+}
+
+export interface SpanRow extends ScopeFields {
+  /** 32 lower-case hex characters. */
+  traceId: string;
+  /** 16 lower-case hex characters. */
+  spanId: string;
+  /** 16 lower-case hex characters, or "" for a root span. */
+  parentSpanId: string;
+  traceState: string;
+  name: string;
+  /** OTLP SpanKind: 0 unspecified, 1 internal, 2 server, 3 client, 4 producer, 5 consumer. */
+  kind: number;
+  startTimeUnixNano: bigint;
+  endTimeUnixNano: bigint;
+  /** OTLP StatusCode: 0 unset, 1 ok, 2 error. */
+  statusCode: number;
+  statusMessage: string;
+  /** `ResourceRow.id` of the emitting resource. */
+  resourceId: string;
+  /** Copied from the resource so that per-service queries use an index on the spans table. */
+  serviceName: string;
+  /** JSON text. */
+  attributes: string;
+  /** JSON text. */
+  events: string;
+  /** JSON text. */
+  links: string;
+  droppedAttributesCount: number;
+  droppedEventsCount: number;
+  droppedLinksCount: number;
+  /** OTLP span flags (W3C trace flags in the low byte). */
+  flags: number;
+}
+
+/** How a log body is stored: a string body verbatim, any other kind as JSON text. */
+export const BODY_TYPES = [
+  "empty",
+  "string",
+  "bool",
+  "int",
+  "double",
+  "bytes",
+  "array",
+  "kvlist",
+] as const;
+export type BodyType = typeof BODY_TYPES[number];
+
+export interface LogRow extends ScopeFields {
+  /** Deterministic id from `logId()`, so a retried or replayed record is stored once. */
+  id: string;
+  /** The record's time; ingest uses the observed time when the SDK left it unset. */
+  timeUnixNano: bigint;
+  observedTimeUnixNano: bigint;
+  /** OTLP SeverityNumber, 0 (unspecified) to 24 (fatal4). */
+  severityNumber: number;
+  severityText: string;
+  /** The body: verbatim when `bodyType` is "string", else JSON text ("" when empty). */
+  body: string;
+  bodyType: BodyType;
+  eventName: string;
+  /** 32 lower-case hex characters, or "" when the record is not in a trace. */
+  traceId: string;
+  /** 16 lower-case hex characters, or "". */
+  spanId: string;
+  flags: number;
+  resourceId: string;
+  serviceName: string;
+  /** JSON text. */
+  attributes: string;
+  droppedAttributesCount: number;
+}
+
+/** Everything one write commits together in one transaction. */
+export interface Batch {
+  resources: ResourceRow[];
+  spans: SpanRow[];
+  logs: LogRow[];
+}
+
+/** An item refused by validation or by the database, with a reason naming the problem. */
+export interface Rejection {
+  /** Index of the item in the batch's `spans` or `logs` array. */
+  index: number;
+  reason: string;
+}
+
+export interface SignalWriteResult {
+  /** Rows newly stored. */
+  inserted: number;
+  /** Rows skipped because the same key was already stored (retries, replays). */
+  duplicates: number;
+  rejected: Rejection[];
+}
+
+export interface WriteResult {
+  spans: SignalWriteResult;
+  logs: SignalWriteResult;
+}
+
+/** A span as read back: the row plus its resource. */
+export interface StoredSpan extends SpanRow {
+  resource: ResourceRow;
+}
+
+/** A log record as read back: the row plus its resource. */
+export interface StoredLog extends LogRow {
+  resource: ResourceRow;
+}
+
+/** A half-open time window [startNs, endNs) in Unix nanoseconds. */
+export interface TimeWindow {
+  startNs: bigint;
+  endNs: bigint;
+}
+
+export interface Page {
+  limit: number;
+  offset: number;
+}
+
+export interface SpanFilter extends TimeWindow {
+  serviceName?: string;
+  traceId?: string;
+}
+
+export interface LogFilter extends TimeWindow {
+  serviceName?: string;
+  /** Lowest OTLP SeverityNumber included. */
+  minSeverity?: number;
+  traceId?: string;
+  spanId?: string;
+}

@@ -1,0 +1,100 @@
+/**
+ * The module boundaries of ARCHITECTURE.md, checked over the source: a broken boundary fails here
+ * rather than in a review.
+ */
+import assert from "node:assert/strict";
+import { join, relative } from "node:path";
+import { VARIABLES } from "../lib/config.ts";
+
+const ROOT = new URL("..", import.meta.url).pathname;
+
+async function* sourceFiles(dir: string): AsyncGenerator<string> {
+  for await (const entry of Deno.readDir(join(ROOT, dir))) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory) yield* sourceFiles(path);
+    else if (/\.(ts|tsx)$/.test(entry.name)) yield path;
+  }
+}
+
+async function importsOf(path: string): Promise<string[]> {
+  const text = await Deno.readTextFile(join(ROOT, path));
+  return [
+    ...text.matchAll(/(?:import|export)[^'"]*?from\s+["']([^"']+)["']|import\(["']([^"']+)["']\)/g),
+  ]
+    .map((m) => (m[1] ?? m[2])!);
+}
+
+/** Top-level folder a relative import of `from` lands in, or undefined for packages. */
+function targetFolder(from: string, specifier: string): string | undefined {
+  if (!specifier.startsWith(".")) return undefined;
+  const target = relative(ROOT, join(ROOT, from, "..", specifier));
+  return target.split("/")[0];
+}
+
+const FORBIDDEN: Record<string, string[]> = {
+  store: ["ingest", "routes", "islands", "components", "chaos", "tests", "bench"],
+  lib: ["store", "ingest", "routes", "islands", "components", "chaos"],
+  ingest: ["routes", "islands", "components", "chaos"],
+  routes: ["ingest", "chaos"],
+};
+
+Deno.test("modules import only across the boundaries ARCHITECTURE.md allows", async () => {
+  const violations: string[] = [];
+  for (const [folder, forbidden] of Object.entries(FORBIDDEN)) {
+    try {
+      for await (const file of sourceFiles(folder)) {
+        if (file.endsWith("_test.ts")) continue;
+        for (const specifier of await importsOf(file)) {
+          const target = targetFolder(file, specifier);
+          if (target && forbidden.includes(target)) violations.push(`${file} imports ${specifier}`);
+        }
+      }
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+    }
+  }
+  assert.deepEqual(violations, []);
+});
+
+Deno.test("no module imports from jsr: or deno.land, which this machine cannot reach", async () => {
+  const offenders: string[] = [];
+  for (
+    const folder of [
+      "lib",
+      "store",
+      "ingest",
+      "routes",
+      "islands",
+      "components",
+      "chaos",
+      "tests",
+      "bench",
+      "scripts",
+    ]
+  ) {
+    try {
+      for await (const file of sourceFiles(folder)) {
+        for (const specifier of await importsOf(file)) {
+          if (/^jsr:|^https?:\/\/deno\.land/.test(specifier)) {
+            offenders.push(`${file}: ${specifier}`);
+          }
+        }
+      }
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+    }
+  }
+  assert.deepEqual(offenders, []);
+});
+
+Deno.test("the README's configuration table lists every variable with its default", async () => {
+  const readme = await Deno.readTextFile(join(ROOT, "README.md"));
+  const rows = new Map(
+    [...readme.matchAll(/^\| `([A-Z_]+)` \| ([^|]*?) \|/gm)].map((m) => [m[1]!, m[2]!]),
+  );
+  for (const variable of VARIABLES) {
+    assert.ok(rows.has(variable.name), `README.md has no row for ${variable.name}`);
+    const cell = variable.default === "" ? "(none)" : `\`${variable.default}\``;
+    assert.equal(rows.get(variable.name), cell, `default of ${variable.name}`);
+  }
+});

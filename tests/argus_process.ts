@@ -1,0 +1,100 @@
+/**
+ * Starts Argus (`main.ts`) as a child process the way `deno task start` does, with the given
+ * environment, and finds the port it listens on from its start-up log (ports are 0: any free one).
+ *
+ * @module
+ */
+
+const MAIN = new URL("../main.ts", import.meta.url).pathname;
+
+/** The permission flags of `deno task start`, read from deno.json: tests get no more than users. */
+export const START_PERMISSIONS: string[] = await (async () => {
+  const denoJson = JSON.parse(
+    await Deno.readTextFile(new URL("../deno.json", import.meta.url)),
+  );
+  const command: string = denoJson.tasks.start.command;
+  const flags = command.split(/\s+/).filter((word) => word.startsWith("--allow-"));
+  if (command.includes(" -A") || command.includes("--allow-all") || flags.length === 0) {
+    throw new Error(`deno.json's start task must list explicit --allow-* flags: ${command}`);
+  }
+  return flags;
+})();
+
+export interface ArgusProcess {
+  baseUrl: string;
+  child: Deno.ChildProcess;
+  /** Everything Argus wrote to stderr so far. */
+  log(): string;
+  /** Sends a signal and resolves with the exit code. */
+  stop(signal?: Deno.Signal): Promise<number>;
+}
+
+/** Runs Argus to completion (for start-up failures) and returns its exit code and output. */
+export async function runArgus(
+  env: Record<string, string>,
+  cwd: string,
+): Promise<{ code: number; stderr: string }> {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["run", ...START_PERMISSIONS, MAIN],
+    env: { ...env, NO_COLOR: "1" },
+    cwd,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  return { code: output.code, stderr: new TextDecoder().decode(output.stderr) };
+}
+
+export async function startArgus(
+  env: Record<string, string>,
+  cwd: string,
+  timeoutMs = 20_000,
+): Promise<ArgusProcess> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", ...START_PERMISSIONS, MAIN],
+    env: { HTTP_PORT: "0", GRPC_PORT: "0", OTLP_HTTP_PORT: "0", ...env, NO_COLOR: "1" },
+    cwd,
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  let text = "";
+  const listening = Promise.withResolvers<string>();
+  (async () => {
+    const decoder = new TextDecoder();
+    for await (const chunk of child.stderr) {
+      text += decoder.decode(chunk, { stream: true });
+      const match = /is listening url=(http:\/\/\S+?)\/?(\s|$)/.exec(text);
+      if (match) listening.resolve(match[1]!);
+    }
+    listening.reject(new Error(`Argus exited before listening:\n${text}`));
+  })();
+  const timer = setTimeout(
+    () => listening.reject(new Error(`Argus did not listen within ${timeoutMs} ms:\n${text}`)),
+    timeoutMs,
+  );
+  try {
+    const baseUrl = await listening.promise;
+    return {
+      baseUrl,
+      child,
+      log: () => text,
+      async stop(signal = "SIGTERM") {
+        try {
+          child.kill(signal);
+        } catch {
+          // already exited
+        }
+        return (await child.status).code;
+      },
+    };
+  } catch (error) {
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // already exited
+    }
+    await child.status;
+    throw error;
+  } finally {
+    clearTimeout(timer);
+  }
+}

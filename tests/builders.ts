@@ -1,0 +1,144 @@
+/**
+ * Shared builders of store rows for tests and benchmarks: realistic by default (a dozen
+ * attributes, three services), every field overridable, deterministic for a given seed.
+ *
+ * @module
+ */
+import { logId, resourceId } from "../store/mod.ts";
+import type { Batch, LogRow, ResourceRow, SpanRow } from "../store/mod.ts";
+
+/** Deterministic pseudo-random numbers (mulberry32), so figures and failures are repeatable. */
+export function random(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function hex(rand: () => number, chars: number): string {
+  let out = "";
+  while (out.length < chars) out += Math.floor(rand() * 0x100000000).toString(16).padStart(8, "0");
+  return out.slice(0, chars);
+}
+
+export const SERVICES = ["order-service", "payment-service", "inventory-service"] as const;
+
+export function buildResource(
+  serviceName: string,
+  overrides: Partial<Omit<ResourceRow, "id">> = {},
+): ResourceRow {
+  const fields = {
+    serviceName,
+    attributes: JSON.stringify({
+      "service.name": serviceName,
+      "service.version": "1.4.2",
+      "deployment.environment": "test",
+      "host.name": "argus-test-host",
+      "telemetry.sdk.language": "nodejs",
+      "telemetry.sdk.name": "opentelemetry",
+      "telemetry.sdk.version": "2.2.0",
+    }),
+    droppedAttributesCount: 0,
+    schemaUrl: "https://opentelemetry.io/schemas/1.26.0",
+    ...overrides,
+  };
+  return { id: resourceId(fields), ...fields };
+}
+
+/** 2026-11-26T10:00:00Z in nanoseconds: a fixed base so tests do not depend on the clock. */
+export const BASE_TIME_NS = 1_795_687_200_000_000_000n;
+
+export function buildSpan(
+  resource: ResourceRow,
+  overrides: Partial<SpanRow> = {},
+  rand: () => number = Math.random,
+): SpanRow {
+  const start = BASE_TIME_NS + BigInt(Math.floor(rand() * 60_000_000_000));
+  const durationNs = BigInt(Math.floor(rand() * 800_000_000));
+  return {
+    traceId: hex(rand, 32),
+    spanId: hex(rand, 16),
+    parentSpanId: "",
+    traceState: "",
+    name: "POST /orders",
+    kind: 2,
+    startTimeUnixNano: start,
+    endTimeUnixNano: start + durationNs,
+    statusCode: 0,
+    statusMessage: "",
+    resourceId: resource.id,
+    serviceName: resource.serviceName,
+    scopeName: "@opentelemetry/instrumentation-http",
+    scopeVersion: "0.57.0",
+    scopeAttributes: "{}",
+    attributes: JSON.stringify({
+      "http.request.method": "POST",
+      "http.response.status_code": 200,
+      "url.path": "/orders",
+      "url.scheme": "http",
+      "server.address": "127.0.0.1",
+      "server.port": 9001,
+      "network.protocol.version": "1.1",
+      "user_agent.original": "argus-test/1.0",
+      "client.address": "127.0.0.1",
+      "http.route": "/orders",
+      "order.id": hex(rand, 12),
+      "order.items": Math.floor(rand() * 10),
+    }),
+    events: "[]",
+    links: "[]",
+    droppedAttributesCount: 0,
+    droppedEventsCount: 0,
+    droppedLinksCount: 0,
+    flags: 1,
+    ...overrides,
+  };
+}
+
+export function buildLog(
+  resource: ResourceRow,
+  overrides: Partial<Omit<LogRow, "id">> = {},
+  rand: () => number = Math.random,
+): LogRow {
+  const time = BASE_TIME_NS + BigInt(Math.floor(rand() * 60_000_000_000));
+  const fields: Omit<LogRow, "id"> = {
+    timeUnixNano: time,
+    observedTimeUnixNano: time + 1_000n,
+    severityNumber: 9,
+    severityText: "INFO",
+    body: `order ${hex(rand, 12)} accepted`,
+    bodyType: "string",
+    eventName: "",
+    traceId: hex(rand, 32),
+    spanId: hex(rand, 16),
+    flags: 1,
+    resourceId: resource.id,
+    serviceName: resource.serviceName,
+    scopeName: "order-logger",
+    scopeVersion: "1.0.0",
+    scopeAttributes: "{}",
+    attributes: JSON.stringify({
+      "code.function": "acceptOrder",
+      "code.filepath": "chaos/order_service.ts",
+      "order.total": Math.round(rand() * 10000) / 100,
+    }),
+    droppedAttributesCount: 0,
+    ...overrides,
+  };
+  return { id: logId(fields), ...fields };
+}
+
+/** A batch of `spans` spans and `logs` logs spread over the three services. */
+export function buildBatch(spans: number, logs: number, seed = 1): Batch {
+  const rand = random(seed);
+  const resources = SERVICES.map((s) => buildResource(s));
+  return {
+    resources,
+    spans: Array.from({ length: spans }, (_, i) => buildSpan(resources[i % 3]!, {}, rand)),
+    logs: Array.from({ length: logs }, (_, i) => buildLog(resources[i % 3]!, {}, rand)),
+  };
+}

@@ -1,0 +1,87 @@
+/**
+ * Argus as users start it: a child process with the permissions of `deno task start`.
+ */
+import assert from "node:assert/strict";
+import { runArgus, startArgus } from "./argus_process.ts";
+
+Deno.test("Argus starts on the default SQLite file, answers /api/health and stops on SIGTERM", async () => {
+  const cwd = await Deno.makeTempDir({ prefix: "argus-main-" });
+  try {
+    const argus = await startArgus({}, cwd);
+    try {
+      const response = await fetch(`${argus.baseUrl}/api/health`);
+      assert.equal(response.status, 200);
+      assert.match(response.headers.get("content-type") ?? "", /^application\/json/);
+      const health = await response.json();
+      assert.equal(health.status, "ok");
+      assert.equal(health.db_driver, "sqlite");
+      for (
+        const field of [
+          "ingestion_rate",
+          "dlq_size",
+          "active_connections",
+          "queue_depth",
+          "uptime_s",
+        ]
+      ) {
+        assert.equal(typeof health[field], "number", field);
+      }
+      assert.equal(typeof health.version, "string");
+      const missing = await fetch(`${argus.baseUrl}/api/nothing`);
+      assert.equal(missing.status, 404);
+      assert.match((await missing.json()).error, /^No route for GET \/api\/nothing$/);
+    } finally {
+      assert.equal(await argus.stop("SIGTERM"), 0);
+    }
+    // The embedded database is a file in DATA_DIR (./data by default), with the schema applied.
+    const stat = await Deno.stat(`${cwd}/data/argus.db`);
+    assert.ok(stat.isFile && stat.size > 0);
+    assert.match(argus.log(), /database ready driver=sqlite dsn=argus.db migrations_applied=1/);
+    assert.match(argus.log(), /stopped/);
+  } finally {
+    await Deno.remove(cwd, { recursive: true });
+  }
+});
+
+Deno.test("Argus refuses to start with exit code 1 and lists every configuration problem", async () => {
+  const cwd = await Deno.makeTempDir({ prefix: "argus-main-" });
+  try {
+    const { code, stderr } = await runArgus({
+      HTTP_PORT: "eighty",
+      DB_DRIVER: "oracle",
+      FLUSH_INTERVAL: "5",
+    }, cwd);
+    assert.equal(code, 1);
+    assert.match(stderr, /Argus cannot start: 3 configuration problem\(s\)/);
+    assert.match(
+      stderr,
+      /HTTP_PORT must be a port number from 1 to 65535 \(or 0 for any free port\): current value is "eighty"/,
+    );
+    assert.match(
+      stderr,
+      /DB_DRIVER must be one of sqlite, postgres, mysql, sqlserver: current value is "oracle"/,
+    );
+    assert.match(
+      stderr,
+      /FLUSH_INTERVAL must be a duration such as 500ms, 30s, 5m, 1h30m or 7d, from 1ms to 1m: current value is "5"/,
+    );
+  } finally {
+    await Deno.remove(cwd, { recursive: true });
+  }
+});
+
+Deno.test("Argus refuses to start with exit code 1 when the database cannot be reached", async () => {
+  const cwd = await Deno.makeTempDir({ prefix: "argus-main-" });
+  try {
+    const { code, stderr } = await runArgus({
+      DB_DRIVER: "postgres",
+      DB_DSN: "postgres://argus:hunter2@127.0.0.1:1/argus",
+      DB_CONNECT_TIMEOUT: "2s",
+    }, cwd);
+    assert.equal(code, 1);
+    assert.match(stderr, /Argus cannot start: the database is not usable/);
+    assert.doesNotMatch(stderr, /hunter2/);
+  } finally {
+    await Deno.remove(cwd, { recursive: true });
+  }
+});

@@ -1,0 +1,160 @@
+/**
+ * SQL Server is not available on this machine, so its dialect is covered by the SQL it
+ * generates: the migration's DDL, the insert-if-absent MERGE and its chunking under the
+ * 2100-parameter limit, and pagination with OFFSET … FETCH. The statements are captured by a
+ * recording driver under Kysely's real SQL Server adapter and compiler.
+ */
+import assert from "node:assert/strict";
+import {
+  type CompiledQuery,
+  type DatabaseConnection,
+  type Driver,
+  Kysely,
+  MssqlAdapter,
+  MssqlIntrospector,
+  MssqlQueryCompiler,
+  type QueryResult,
+} from "kysely";
+import type { Database } from "../store/columns.ts";
+import { SQLSERVER, sqlServerConnectionConfig } from "../store/dialects.ts";
+import { initialSchema } from "../store/migrations/2026_11_26_initial_schema.ts";
+import { storeOver } from "../store/mod.ts";
+import { buildBatch } from "./builders.ts";
+import { databaseConfig } from "./databases.ts";
+
+class RecordingDriver implements Driver {
+  readonly queries: CompiledQuery[] = [];
+  async init() {}
+  acquireConnection(): Promise<DatabaseConnection> {
+    const queries = this.queries;
+    return Promise.resolve({
+      executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
+        queries.push(query);
+        return Promise.resolve({ rows: [] });
+      },
+      // deno-lint-ignore require-yield
+      async *streamQuery() {
+        throw new Error("not recorded");
+      },
+    });
+  }
+  async beginTransaction(connection: DatabaseConnection) {
+    await connection.executeQuery({ sql: "begin transaction", parameters: [] } as never);
+  }
+  async commitTransaction(connection: DatabaseConnection) {
+    await connection.executeQuery({ sql: "commit", parameters: [] } as never);
+  }
+  async rollbackTransaction(connection: DatabaseConnection) {
+    await connection.executeQuery({ sql: "rollback", parameters: [] } as never);
+  }
+  async releaseConnection() {}
+  async destroy() {}
+}
+
+function recordingSqlServer(): { db: Kysely<Database>; driver: RecordingDriver } {
+  const driver = new RecordingDriver();
+  const db = new Kysely<Database>({
+    dialect: {
+      createAdapter: () => new MssqlAdapter(),
+      createDriver: () => driver,
+      createIntrospector: (db) => new MssqlIntrospector(db),
+      createQueryCompiler: () => new MssqlQueryCompiler(),
+    },
+  });
+  return { db, driver };
+}
+
+const config = databaseConfig("sqlserver", "sqlserver://sa:secret@127.0.0.1:1433/argus");
+
+Deno.test("SQL Server schema uses nvarchar, nvarchar(max) and bigint, with the same keys", async () => {
+  const { db, driver } = recordingSqlServer();
+  await initialSchema("sqlserver").up(db as Kysely<unknown>);
+  const ddl = driver.queries.map((q) => q.sql);
+  const spans = ddl.find((s) => s.startsWith('create table "spans"'));
+  assert.ok(spans, ddl.join("\n"));
+  assert.match(spans, /"trace_id" nvarchar\(32\) not null/);
+  assert.match(spans, /"start_time_unix_nano" bigint not null/);
+  assert.match(spans, /"attributes" nvarchar\(max\) not null/);
+  assert.match(spans, /"service_name" nvarchar\(256\) not null/);
+  assert.match(spans, /constraint "spans_pk" primary key \("trace_id", "span_id"\)/);
+  assert.doesNotMatch(spans, /\btext\b|mediumtext|engine=/);
+  // SQL Server has no CREATE … IF NOT EXISTS; indexes match the other databases.
+  assert.ok(ddl.every((s) => /^create (table|index) "/.test(s)), ddl.join("\n"));
+  assert.deepEqual(
+    ddl.filter((s) => s.startsWith("create index")).map((s) => /"(\w+)" on/.exec(s)?.[1]),
+    [
+      "spans_start_time",
+      "spans_service_start_time",
+      "logs_time",
+      "logs_service_time",
+      "logs_trace_id",
+    ],
+  );
+});
+
+Deno.test("SQL Server inserts with MERGE … WITH (HOLDLOCK) in statements under 2100 parameters", async () => {
+  const { db, driver } = recordingSqlServer();
+  const store = storeOver(db, SQLSERVER, config);
+  const batch = buildBatch(200, 150);
+  await store.write(batch);
+  const statements = driver.queries.map((q) => q);
+  assert.equal(statements[0]?.sql, "begin transaction");
+  assert.equal(statements.at(-1)?.sql, "commit");
+  const merges = statements.filter((q) => q.sql.startsWith("merge into"));
+  for (const merge of merges) {
+    assert.ok(merge.parameters.length <= 2000, `${merge.parameters.length} parameters`);
+    assert.match(
+      merge.sql,
+      /^merge into "(resources|spans|logs)" with \(holdlock\) as t\s+using \(values \(@1, @2/,
+    );
+    assert.match(merge.sql, /when not matched then insert \(/);
+    assert.doesNotMatch(merge.sql, /on conflict|on duplicate key|insert or ignore/i);
+  }
+  const spanMerges = merges.filter((q) => q.sql.startsWith('merge into "spans"'));
+  assert.match(
+    spanMerges[0]!.sql,
+    /on t\."trace_id" = s\."trace_id" and t\."span_id" = s\."span_id"/,
+  );
+  // 23 span columns: 86 rows per statement at most, so 200 spans take 3 statements.
+  assert.equal(spanMerges.length, 3);
+  const spanRows = spanMerges.reduce((n, q) => n + q.parameters.length / 23, 0);
+  assert.equal(spanRows, 200);
+  // int64 values are bound as decimal strings (tedious would round a JS number past 2^53).
+  assert.ok(spanMerges[0]!.parameters.includes(batch.spans[0]!.startTimeUnixNano.toString()));
+  const logMerges = merges.filter((q) => q.sql.startsWith('merge into "logs"'));
+  assert.match(logMerges[0]!.sql, /on t\."id" = s\."id"/);
+});
+
+Deno.test("SQL Server pages with OFFSET … FETCH after an ORDER BY", async () => {
+  const { db, driver } = recordingSqlServer();
+  const store = storeOver(db, SQLSERVER, config);
+  await store.logs({ startNs: 1n, endNs: 2n, minSeverity: 9 }, { limit: 50, offset: 100 });
+  const select = driver.queries.at(-1)!;
+  assert.match(
+    select.sql,
+    /order by "logs"\."time_unix_nano" desc, "logs"\."id" offset @\d+ rows fetch next @\d+ rows only$/,
+  );
+  assert.doesNotMatch(select.sql, /\blimit\b/);
+  assert.deepEqual(select.parameters.slice(-2), [100, 50]);
+});
+
+Deno.test("sqlServerConnectionConfig() reads host, port, database, credentials and TLS flags", () => {
+  const pool = config.pool;
+  const parsed = sqlServerConnectionConfig(
+    "sqlserver://argus%40corp:p%40ss@db.example:14330/telemetry?encrypt=false&trustServerCertificate=true",
+    pool,
+  );
+  assert.equal(parsed.server, "db.example");
+  assert.deepEqual(parsed.authentication, {
+    type: "default",
+    options: { userName: "argus@corp", password: "p@ss" },
+  });
+  assert.equal(parsed.options?.port, 14330);
+  assert.equal(parsed.options?.database, "telemetry");
+  assert.equal(parsed.options?.encrypt, false);
+  assert.equal(parsed.options?.trustServerCertificate, true);
+  const defaults = sqlServerConnectionConfig("sqlserver://sa:x@127.0.0.1/argus", pool);
+  assert.equal(defaults.options?.port, 1433);
+  assert.equal(defaults.options?.encrypt, true);
+  assert.equal(defaults.options?.trustServerCertificate, false);
+});
