@@ -12,8 +12,8 @@
  */
 import { type Kysely, sql } from "kysely";
 import type { Database, LogsTable, ResourcesTable, SpansTable } from "./columns.ts";
-import { logToDb, resourceToDb, spanToDb } from "./columns.ts";
-import type { DialectCapabilities } from "./dialects.ts";
+import { logToDb, resourceToDb, spanToDb, TABLE_KEYS } from "./columns.ts";
+import { type DialectCapabilities, insertOnConflictDoNothing } from "./dialects.ts";
 import type { NodeSqliteDatabase } from "./node_sqlite.ts";
 import {
   logProblem,
@@ -54,15 +54,15 @@ export class KyselyCommitter implements RowCommitter {
     const caps = this.capabilities;
     return await this.db.transaction().execute(async (trx) => {
       for (const chunk of chunks(rows.resources, caps)) {
-        await caps.insertIfAbsent(trx, "resources", ["id"], chunk);
+        await caps.insertIfAbsent(trx, "resources", TABLE_KEYS.resources, chunk);
       }
       let spans = 0;
       for (const chunk of chunks(rows.spans, caps)) {
-        spans += await caps.insertIfAbsent(trx, "spans", ["trace_id", "span_id"], chunk);
+        spans += await caps.insertIfAbsent(trx, "spans", TABLE_KEYS.spans, chunk);
       }
       let logs = 0;
       for (const chunk of chunks(rows.logs, caps)) {
-        logs += await caps.insertIfAbsent(trx, "logs", ["id"], chunk);
+        logs += await caps.insertIfAbsent(trx, "logs", TABLE_KEYS.logs, chunk);
       }
       return { spans, logs };
     });
@@ -115,11 +115,10 @@ export class SqlitePreparedCommitter implements RowCommitter {
     const insert = <T extends keyof DbRows>(table: T, sample: DbRows[T][number]) => {
       const columns = Object.keys(sample);
       const placeholders = Object.fromEntries(columns.map((c) => [c, sql`?`]));
-      const compiled = db.insertInto(table)
-        // deno-lint-ignore no-explicit-any -- one placeholder per column of the table
-        .values(placeholders as any)
-        .onConflict((oc) => oc.doNothing())
-        .compile();
+      const key = TABLE_KEYS[table] as unknown as readonly (keyof Database[T] & string)[];
+      // deno-lint-ignore no-explicit-any -- one placeholder per column of the table
+      const rows = [placeholders as any];
+      const compiled = insertOnConflictDoNothing(db, table, key, rows).compile();
       return { sql: compiled.sql, columns };
     };
     this.#statements = {

@@ -72,6 +72,13 @@ export interface Database {
   logs: LogsTable;
 }
 
+/** The primary key of each table: the identity that makes a write idempotent. */
+export const TABLE_KEYS = {
+  resources: ["id"],
+  spans: ["trace_id", "span_id"],
+  logs: ["id"],
+} as const satisfies { [T in keyof Database]: readonly (keyof Database[T] & string)[] };
+
 /**
  * Widths (in UTF-16 code units, the strictest of the four databases' measures) of the bounded
  * columns, as created by the migrations.

@@ -93,17 +93,26 @@ function isNetworkError(error: unknown): boolean {
   );
 }
 
+/** `INSERT … ON CONFLICT (key) DO NOTHING`, as SQLite and PostgreSQL write it. */
+export function insertOnConflictDoNothing<T extends Table>(
+  db: Executor,
+  table: T,
+  key: readonly (keyof Database[T] & string)[],
+  rows: readonly Database[T][],
+) {
+  // deno-lint-ignore no-explicit-any -- the row type is fixed by `table` at the call site
+  return db.insertInto(table).values(rows as any).onConflict((oc) =>
+    oc.columns(key as any).doNothing()
+  );
+}
+
 export const SQLITE: DialectCapabilities = {
   driver: "sqlite",
   int64: (value) => value,
   maxParameters: 32_766,
   maxStatementBytes: 64 * 1_048_576,
-  async insertIfAbsent(db, table, _key, rows) {
-    // deno-lint-ignore no-explicit-any -- the row type is fixed by `table` at the call site
-    const result = await db.insertInto(table).values(rows as any)
-      .onConflict((oc) => oc.doNothing()).execute();
-    return inserted(result);
-  },
+  insertIfAbsent: async (db, table, key, rows) =>
+    inserted(await insertOnConflictDoNothing(db, table, key, rows).execute()),
   paginate: limitOffset,
   isUnavailable(error) {
     // SQLITE_BUSY / SQLITE_LOCKED outlasting busy_timeout, a full disk, or an I/O error.
@@ -118,13 +127,8 @@ export const POSTGRES: DialectCapabilities = {
   int64: (value) => value.toString(),
   maxParameters: 65_535,
   maxStatementBytes: 64 * 1_048_576,
-  async insertIfAbsent(db, table, key, rows) {
-    // deno-lint-ignore no-explicit-any -- the row type is fixed by `table` at the call site
-    const result = await db.insertInto(table).values(rows as any)
-      // deno-lint-ignore no-explicit-any
-      .onConflict((oc) => oc.columns(key as any).doNothing()).execute();
-    return inserted(result);
-  },
+  insertIfAbsent: async (db, table, key, rows) =>
+    inserted(await insertOnConflictDoNothing(db, table, key, rows).execute()),
   paginate: limitOffset,
   isUnavailable(error) {
     // Class 08 (connection exception), 53 (insufficient resources), 57P (operator intervention),
