@@ -1,6 +1,8 @@
 /**
- * The composition root: configuration → store (and migrations) → HTTP app. The only module that
- * reads the environment or wires modules together.
+ * The composition root: configuration → store (and migrations) → dead-letter queue and batcher →
+ * OTLP receivers (HTTP here, gRPC in its supervised gateway) → HTTP app. The only module that reads
+ * the environment or wires modules together. On SIGINT/SIGTERM it stops taking data, writes every
+ * queued batch to the database or the dead-letter queue, then exits.
  *
  * @module
  */
@@ -9,6 +11,12 @@ import { createLogger } from "./lib/logger.ts";
 import { VERSION } from "./lib/version.ts";
 import { createStore, type Store } from "./store/mod.ts";
 import { createApp } from "./routes/mod.ts";
+import { RateMeter } from "./lib/rate_meter.ts";
+import { Batcher } from "./ingest/batcher.ts";
+import { DeadLetterQueue } from "./ingest/dead_letter_queue.ts";
+import { GrpcSupervisor } from "./ingest/grpc_supervisor.ts";
+import { IngestService } from "./ingest/ingest_service.ts";
+import { createOtlpHttpHandler } from "./ingest/otlp_http.ts";
 
 async function main(): Promise<number> {
   const parsed = parseConfig(Deno.env.toObject());
@@ -55,7 +63,72 @@ async function main(): Promise<number> {
     return 1;
   }
 
-  const app = createApp({ store, startedAt, logger });
+  const dlq = new DeadLetterQueue({
+    dir: config.dlqDir,
+    maxBytes: config.dlqMaxBytes,
+    logger: logger.with({ module: "dlq" }),
+  });
+  await dlq.init();
+  // Batches left by an earlier run are replayed now rather than after a whole interval.
+  if (dlq.size() > 0) {
+    void dlq.replayOnce(store).catch((error) => logger.warn("DLQ replay failed", { error }));
+  }
+  dlq.startReplay(store, config.dlqReplayIntervalMs);
+
+  const ingestionRate = new RateMeter();
+  const batcher = new Batcher({
+    store,
+    dlq,
+    logger: logger.with({ module: "batcher" }),
+    batchRows: config.batch.size,
+    flushIntervalMs: config.batch.flushIntervalMs,
+    maxQueueRows: config.queue.maxRows,
+    maxQueueBytes: config.queue.maxBytes,
+    onFlush: (flush) => {
+      if (flush.outcome !== "failed") ingestionRate.mark(flush.spans + flush.logs);
+    },
+  });
+  const ingest = new IngestService({
+    batcher,
+    decodeLimits: config.ingest,
+    validation: { maxFieldBytes: config.db.maxFieldBytes },
+    logger: logger.with({ module: "ingest" }),
+  });
+
+  const otlpServer = Deno.serve(
+    {
+      hostname: config.host,
+      port: config.otlpHttpPort,
+      onListen: () => {},
+    },
+    createOtlpHttpHandler({
+      service: ingest,
+      logger,
+      maxRequestBytes: config.ingest.maxRequestBytes,
+    }),
+  );
+  const otlpPort = otlpServer.addr.port;
+  logger.info("OTLP/HTTP receiver is listening", { url: `http://${config.host}:${otlpPort}/` });
+
+  const grpc = new GrpcSupervisor({
+    host: config.host,
+    port: config.grpcPort,
+    coreUrl: `http://${loopbackFor(config.host)}:${otlpPort}`,
+    maxRequestBytes: config.ingest.maxRequestBytes,
+    logger: logger.with({ module: "grpc" }),
+  });
+  await grpc.start();
+
+  const app = createApp({
+    store,
+    startedAt,
+    logger,
+    ingest: {
+      ingestionRate: () => ingestionRate.perSecond(),
+      dlqSize: () => dlq.size(),
+      queueDepth: () => batcher.depth().rows,
+    },
+  });
   const server = Deno.serve({
     hostname: config.host,
     port: config.httpPort,
@@ -64,18 +137,26 @@ async function main(): Promise<number> {
     },
   }, app);
 
-  const stopped = Promise.withResolvers<void>();
-  const stop = (signal: string) => {
-    logger.info("stopping", { signal });
-    stopped.resolve();
-  };
-  Deno.addSignalListener("SIGINT", () => stop("SIGINT"));
-  Deno.addSignalListener("SIGTERM", () => stop("SIGTERM"));
-  await stopped.promise;
+  const stopped = Promise.withResolvers<string>();
+  Deno.addSignalListener("SIGINT", () => stopped.resolve("SIGINT"));
+  Deno.addSignalListener("SIGTERM", () => stopped.resolve("SIGTERM"));
+  logger.info("stopping", { signal: await stopped.promise });
+  // Stop taking data first; calls in flight still reach the OTLP/HTTP receiver and are answered.
+  await grpc.stop();
+  await otlpServer.shutdown();
+  await batcher.drain();
+  await dlq.stop();
   await server.shutdown();
   await store.close();
   logger.info("stopped");
   return 0;
+}
+
+/** Where the gateway reaches the core: the loopback when the receiver listens on every address. */
+function loopbackFor(host: string): string {
+  if (host === "0.0.0.0") return "127.0.0.1";
+  if (host === "::") return "[::1]";
+  return host.includes(":") ? `[${host}]` : host;
 }
 
 Deno.exit(await main());

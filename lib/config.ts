@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { resolve, sep } from "node:path";
 import {
   BYTES_FORMAT,
   DURATION_FORMAT,
@@ -48,6 +49,20 @@ export interface DatabaseConfig {
   maxFieldBytes: number;
 }
 
+/** Limits on what one OTLP request may carry. */
+export interface IngestLimits {
+  /** Largest request body, before and after decompression. */
+  maxRequestBytes: number;
+  /** Attributes kept per attribute list; the rest are counted as dropped. */
+  maxAttributes: number;
+  /** Events kept per span; the rest are counted as dropped. */
+  maxEvents: number;
+  /** Links kept per span; the rest are counted as dropped. */
+  maxLinks: number;
+  /** Deepest nesting of arrays and maps inside one attribute value or log body. */
+  maxValueDepth: number;
+}
+
 export interface AzureOpenAiConfig {
   endpoint: string;
   apiKey: string;
@@ -79,6 +94,9 @@ export interface Config {
   };
   /** Milliseconds between two passes of the dead-letter replay worker. */
   dlqReplayIntervalMs: number;
+  /** Total bytes of dead-letter files beyond which batches are refused (clients retry). */
+  dlqMaxBytes: number;
+  ingest: IngestLimits;
   /** Age in milliseconds after which data is deleted, or null when retention is off. */
   retentionMs: number | null;
   /** Azure OpenAI settings when `AI_ENABLED` is true, else null. */
@@ -138,6 +156,20 @@ export const VARIABLES: readonly VariableDoc[] = [
     description: "Bytes queued before ingest pushes back",
   },
   { name: "DLQ_REPLAY_INTERVAL", default: "5m", description: "Time between DLQ replay passes" },
+  {
+    name: "DLQ_MAX_BYTES",
+    default: "1GiB",
+    description: "DLQ size beyond which ingest pushes back",
+  },
+  {
+    name: "MAX_REQUEST_BYTES",
+    default: "8MiB",
+    description: "Largest OTLP request, before and after decompression",
+  },
+  { name: "MAX_ATTRIBUTES", default: "128", description: "Attributes kept per item" },
+  { name: "MAX_EVENTS", default: "128", description: "Events kept per span" },
+  { name: "MAX_LINKS", default: "128", description: "Links kept per span" },
+  { name: "MAX_VALUE_DEPTH", default: "16", description: "Deepest nesting in one value" },
   { name: "RETENTION", default: "7d", description: "Age at which data is deleted, or off" },
   { name: "AI_ENABLED", default: "false", description: "Enable AI log insight (true or false)" },
   { name: "AZURE_OPENAI_ENDPOINT", default: "", description: "https://NAME.openai.azure.com" },
@@ -401,6 +433,15 @@ export function parseConfig(env: Env): ConfigResult {
 
   const dataDir = r.raw("DATA_DIR") ?? "./data";
   const dlqDir = r.raw("DLQ_DIR") ?? joinPath(dataDir, "dlq");
+  const dataPath = resolve(dataDir), dlqPath = resolve(dlqDir);
+  if (dataPath === dlqPath || dataPath.startsWith(dlqPath + sep)) {
+    r.fail(
+      "DLQ_DIR",
+      "a folder of its own, not DATA_DIR or a folder holding it (the replay worker moves " +
+        "every foreign file of DLQ_DIR aside, the database's too)",
+      dlqDir,
+    );
+  }
 
   const driver = r.oneOf("DB_DRIVER", DB_DRIVERS, "sqlite");
   const dsn = readDsn(r, driver);
@@ -432,6 +473,14 @@ export function parseConfig(env: Env): ConfigResult {
     );
   }
   const dlqReplayIntervalMs = r.duration("DLQ_REPLAY_INTERVAL", "5m", 100, DAY_MS);
+  const dlqMaxBytes = r.bytes("DLQ_MAX_BYTES", "1GiB", 1_048_576, 1_099_511_627_776);
+  const ingest: IngestLimits = {
+    maxRequestBytes: r.bytes("MAX_REQUEST_BYTES", "8MiB", 65_536, 256 * 1_048_576),
+    maxAttributes: r.integer("MAX_ATTRIBUTES", 128, 1, 10_000),
+    maxEvents: r.integer("MAX_EVENTS", 128, 0, 10_000),
+    maxLinks: r.integer("MAX_LINKS", 128, 0, 10_000),
+    maxValueDepth: r.integer("MAX_VALUE_DEPTH", 16, 1, 64),
+  };
   const retentionMs = readRetention(r);
   const ai = readAi(r);
 
@@ -451,6 +500,8 @@ export function parseConfig(env: Env): ConfigResult {
       batch: { size: batchSize, flushIntervalMs },
       queue: { maxRows: queueMaxRows, maxBytes: queueMaxBytes },
       dlqReplayIntervalMs,
+      dlqMaxBytes,
+      ingest,
       retentionMs,
       ai,
     },

@@ -52,6 +52,14 @@ const DEFAULTS: Config = {
   batch: { size: 1000, flushIntervalMs: 200 },
   queue: { maxRows: 100_000, maxBytes: 67_108_864 },
   dlqReplayIntervalMs: 300_000,
+  dlqMaxBytes: 1_073_741_824,
+  ingest: {
+    maxRequestBytes: 8_388_608,
+    maxAttributes: 128,
+    maxEvents: 128,
+    maxLinks: 128,
+    maxValueDepth: 16,
+  },
   retentionMs: 604_800_000,
   ai: null,
 };
@@ -130,6 +138,42 @@ interface ValidCase {
 }
 
 const VALID_CASES: ValidCase[] = [
+  {
+    variable: "DLQ_MAX_BYTES",
+    env: { DLQ_MAX_BYTES: "10GiB" },
+    pick: (c) => c.dlqMaxBytes,
+    expected: 10_737_418_240,
+  },
+  {
+    variable: "MAX_REQUEST_BYTES",
+    env: { MAX_REQUEST_BYTES: "4MiB" },
+    pick: (c) => c.ingest.maxRequestBytes,
+    expected: 4_194_304,
+  },
+  {
+    variable: "MAX_ATTRIBUTES",
+    env: { MAX_ATTRIBUTES: "64" },
+    pick: (c) => c.ingest.maxAttributes,
+    expected: 64,
+  },
+  {
+    variable: "MAX_EVENTS",
+    env: { MAX_EVENTS: "0" },
+    pick: (c) => c.ingest.maxEvents,
+    expected: 0,
+  },
+  {
+    variable: "MAX_LINKS",
+    env: { MAX_LINKS: "1000" },
+    pick: (c) => c.ingest.maxLinks,
+    expected: 1000,
+  },
+  {
+    variable: "MAX_VALUE_DEPTH",
+    env: { MAX_VALUE_DEPTH: "8" },
+    pick: (c) => c.ingest.maxValueDepth,
+    expected: 8,
+  },
   {
     variable: "APP_ENV",
     env: { APP_ENV: "production" },
@@ -499,6 +543,12 @@ function invalid(variable: string, value: string, allowed: string): InvalidCase 
 }
 
 const INVALID_CASES: InvalidCase[] = [
+  invalid("DLQ_MAX_BYTES", "1KiB", `${SIZES}, from 1048576 to 1099511627776 bytes`),
+  invalid("MAX_REQUEST_BYTES", "1GiB", `${SIZES}, from 65536 to 268435456 bytes`),
+  invalid("MAX_ATTRIBUTES", "0", "an integer from 1 to 10000"),
+  invalid("MAX_EVENTS", "-1", "an integer from 0 to 10000"),
+  invalid("MAX_LINKS", "many", "an integer from 0 to 10000"),
+  invalid("MAX_VALUE_DEPTH", "65", "an integer from 1 to 64"),
   invalid("APP_ENV", "staging", "one of development, production, test"),
   invalid("APP_ENV", "prod", "one of development, production, test"),
   invalid("LOG_LEVEL", "verbose", "one of debug, info, warn, error"),
@@ -960,4 +1010,21 @@ Deno.test("parseConfig() refuses an AZURE_OPENAI_ENDPOINT with a space", () => {
   const result = parseConfig({ AZURE_OPENAI_ENDPOINT: "https://a b" });
   assert.ok(!result.ok);
   assert.match(result.errors[0]!, /^AZURE_OPENAI_ENDPOINT must be an http\(s\) URL/);
+});
+
+Deno.test("parseConfig() refuses a DLQ_DIR that is DATA_DIR or holds it", () => {
+  for (
+    const env of [{ DATA_DIR: "./data", DLQ_DIR: "data" }, {
+      DATA_DIR: "/srv/argus/data",
+      DLQ_DIR: "/srv/argus",
+    }]
+  ) {
+    const result = parseConfig(env);
+    assert.ok(!result.ok, JSON.stringify(env));
+    assert.match(
+      result.errors[0]!,
+      /^DLQ_DIR must be a folder of its own, not DATA_DIR or a folder holding it/,
+    );
+  }
+  assert.ok(parseConfig({ DATA_DIR: "/srv/argus", DLQ_DIR: "/srv/argus/dlq" }).ok);
 });

@@ -15,12 +15,7 @@ import type { Database, LogsTable, ResourcesTable, SpansTable } from "./columns.
 import { logToDb, resourceToDb, spanToDb, TABLE_KEYS } from "./columns.ts";
 import { type DialectCapabilities, insertOnConflictDoNothing } from "./dialects.ts";
 import type { NodeSqliteDatabase } from "./node_sqlite.ts";
-import {
-  logProblem,
-  resourceProblem,
-  spanProblem,
-  type ValidationLimits,
-} from "./row_validation.ts";
+import { screenBatch, type ValidationLimits } from "./row_validation.ts";
 import type { Batch, Rejection, SignalWriteResult, WriteResult } from "./types.ts";
 
 /** The database cannot be reached now: the caller keeps the batch (dead-letter queue) and retries. */
@@ -224,20 +219,17 @@ interface Prepared<Row> {
   repeated: number;
 }
 
+/** Drops items whose key an earlier item of the batch has, and maps the rest to table rows. */
 function prepare<In, Row>(
   items: readonly In[],
-  problem: (item: In) => string | undefined,
+  indexes: readonly number[],
+  rejected: Rejection[],
   key: (item: In) => string,
   toDb: (item: In) => Row,
 ): Prepared<Row> {
-  const prepared: Prepared<Row> = { rows: [], indexes: [], rejected: [], repeated: 0 };
+  const prepared: Prepared<Row> = { rows: [], indexes: [], rejected, repeated: 0 };
   const seen = new Set<string>();
-  items.forEach((item, index) => {
-    const reason = problem(item);
-    if (reason !== undefined) {
-      prepared.rejected.push({ index, reason });
-      return;
-    }
+  items.forEach((item, i) => {
     const k = key(item);
     if (seen.has(k)) {
       prepared.repeated++;
@@ -245,7 +237,7 @@ function prepare<In, Row>(
     }
     seen.add(k);
     prepared.rows.push(toDb(item));
-    prepared.indexes.push(index);
+    prepared.indexes.push(indexes[i]!);
   });
   return prepared;
 }
@@ -268,34 +260,22 @@ export class BatchWriter {
 
   async write(batch: Batch): Promise<WriteResult> {
     const int64 = this.capabilities.int64;
-    const badResources = new Map<string, string>();
-    const resources: ResourcesTable[] = [];
-    for (const resource of batch.resources) {
-      const reason = resourceProblem(resource, this.limits);
-      if (reason !== undefined) badResources.set(resource.id, reason);
-      else if (!resources.some((r) => r.id === resource.id)) resources.push(resourceToDb(resource));
-    }
-    const known = new Set(resources.map((r) => r.id));
-    const resourceReason = (id: string) =>
-      badResources.has(id)
-        ? `its resource cannot be stored: ${badResources.get(id)}`
-        : known.has(id)
-        ? undefined
-        : `its resource ${id} is not in the batch`;
-
+    const screened = screenBatch(batch, this.limits);
     const spans = prepare(
-      batch.spans,
-      (s) => resourceReason(s.resourceId) ?? spanProblem(s, this.limits),
+      screened.batch.spans,
+      screened.spanIndexes,
+      screened.rejected.spans,
       (s) => `${s.traceId}/${s.spanId}`,
       (s) => spanToDb(s, int64),
     );
     const logs = prepare(
-      batch.logs,
-      (l) => resourceReason(l.resourceId) ?? logProblem(l, this.limits),
+      screened.batch.logs,
+      screened.logIndexes,
+      screened.rejected.logs,
       (l) => l.id,
       (l) => logToDb(l, int64),
     );
-
+    const resources = screened.batch.resources.map(resourceToDb);
     const counts = await this.#commitOrIsolate(resources, spans, logs);
     return { spans: result(spans, counts.spans), logs: result(logs, counts.logs) };
   }

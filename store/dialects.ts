@@ -100,10 +100,10 @@ export function insertOnConflictDoNothing<T extends Table>(
   key: readonly (keyof Database[T] & string)[],
   rows: readonly Database[T][],
 ) {
-  // deno-lint-ignore no-explicit-any -- the row type is fixed by `table` at the call site
-  return db.insertInto(table).values(rows as any).onConflict((oc) =>
-    oc.columns(key as any).doNothing()
-  );
+  // Kysely cannot relate a generic table's row type to its columns; `table` fixes both here.
+  // deno-lint-ignore no-explicit-any
+  const values = rows as any, columns = key as any;
+  return db.insertInto(table).values(values).onConflict((oc) => oc.columns(columns).doNothing());
 }
 
 export const SQLITE: DialectCapabilities = {

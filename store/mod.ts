@@ -42,6 +42,7 @@ export * from "./types.ts";
 export { StoreUnavailableError } from "./batch_writer.ts";
 export { logId, resourceId } from "./ids.ts";
 export { COLUMN_WIDTHS } from "./columns.ts";
+export { screenBatch, type ScreenedBatch, type ValidationLimits } from "./row_validation.ts";
 
 export interface MigrationReport {
   /** Names of the migrations applied by this call (empty when the schema was current). */

@@ -8,7 +8,14 @@
  * @module
  */
 import { COLUMN_WIDTHS } from "./columns.ts";
-import { BODY_TYPES, type LogRow, type ResourceRow, type SpanRow } from "./types.ts";
+import {
+  type Batch,
+  BODY_TYPES,
+  type LogRow,
+  type Rejection,
+  type ResourceRow,
+  type SpanRow,
+} from "./types.ts";
 
 const HEX32 = /^[0-9a-f]{32}$/;
 const HEX16 = /^[0-9a-f]{16}$/;
@@ -157,4 +164,54 @@ export function logProblem(row: LogRow, limits: ValidationLimits): string | unde
   checkTime(problems, "time", row.timeUnixNano);
   checkTime(problems, "observed time", row.observedTimeUnixNano);
   return verdict(problems);
+}
+
+/** A batch split into what can be stored and what cannot, with reasons. */
+export interface ScreenedBatch {
+  /** Valid items only; resources deduplicated and limited to valid ones. */
+  batch: Batch;
+  /** Index in the original batch of each span (log) kept in `batch`. */
+  spanIndexes: number[];
+  logIndexes: number[];
+  /** Items refused, by their index in the original batch, in index order. */
+  rejected: { spans: Rejection[]; logs: Rejection[] };
+}
+
+/**
+ * Validates every item of a batch. An item is refused for its own problems or for its resource's
+ * (invalid, or missing from the batch). Run by ingest before queueing, so clients learn of
+ * refused items at once, and again by the store before writing.
+ */
+export function screenBatch(batch: Batch, limits: ValidationLimits): ScreenedBatch {
+  const badResources = new Map<string, string>();
+  const resources = new Map<string, ResourceRow>();
+  for (const resource of batch.resources) {
+    const reason = resourceProblem(resource, limits);
+    if (reason !== undefined) badResources.set(resource.id, reason);
+    else if (!resources.has(resource.id)) resources.set(resource.id, resource);
+  }
+  const resourceReason = (id: string): string | undefined => {
+    if (resources.has(id)) return undefined;
+    const bad = badResources.get(id);
+    return bad !== undefined
+      ? `its resource cannot be stored: ${bad}`
+      : `its resource ${id} is not in the batch`;
+  };
+  const screened: ScreenedBatch = {
+    batch: { resources: [...resources.values()], spans: [], logs: [] },
+    spanIndexes: [],
+    logIndexes: [],
+    rejected: { spans: [], logs: [] },
+  };
+  batch.spans.forEach((span, index) => {
+    const reason = resourceReason(span.resourceId) ?? spanProblem(span, limits);
+    if (reason !== undefined) screened.rejected.spans.push({ index, reason });
+    else screened.batch.spans.push(span), screened.spanIndexes.push(index);
+  });
+  batch.logs.forEach((log, index) => {
+    const reason = resourceReason(log.resourceId) ?? logProblem(log, limits);
+    if (reason !== undefined) screened.rejected.logs.push({ index, reason });
+    else screened.batch.logs.push(log), screened.logIndexes.push(index);
+  });
+  return screened;
 }

@@ -21,7 +21,14 @@ export const START_PERMISSIONS: string[] = await (async () => {
 })();
 
 export interface ArgusProcess {
+  /** The UI and API, e.g. http://127.0.0.1:41234 */
   baseUrl: string;
+  /** The OTLP/HTTP receiver, e.g. http://127.0.0.1:41235 */
+  otlpHttpUrl: string;
+  /** The OTLP/gRPC receiver as host:port (the gateway's address). */
+  grpcAddress: string;
+  /** The gateway's pid, as last logged (it changes when the gateway restarts). */
+  grpcPid(): number;
   child: Deno.ChildProcess;
   /** Everything Argus wrote to stderr so far. */
   log(): string;
@@ -62,8 +69,8 @@ export async function startArgus(
     const decoder = new TextDecoder();
     for await (const chunk of child.stderr) {
       text += decoder.decode(chunk, { stream: true });
-      const match = /is listening url=(http:\/\/\S+?)\/?(\s|$)/.exec(text);
-      if (match) listening.resolve(match[1]!);
+      const app = /Argus \S+ is listening url=(http:\/\/\S+?)\/?(\s|$)/.exec(text);
+      if (app) listening.resolve(app[1]!);
     }
     listening.reject(new Error(`Argus exited before listening:\n${text}`));
   })();
@@ -73,8 +80,15 @@ export async function startArgus(
   );
   try {
     const baseUrl = await listening.promise;
+    const otlp = /OTLP\/HTTP receiver is listening url=(http:\/\/\S+?)\/?(\s|$)/.exec(text);
+    const grpc = /OTLP\/gRPC gateway is listening .*?url=(\S+)/.exec(text);
+    if (!otlp || !grpc) throw new Error(`Argus did not log its OTLP receivers:\n${text}`);
     return {
       baseUrl,
+      otlpHttpUrl: otlp[1]!,
+      grpcAddress: grpc[1]!,
+      grpcPid: () =>
+        Number([...text.matchAll(/OTLP\/gRPC gateway is listening .*pid=(\d+)/g)].at(-1)?.[1]),
       child,
       log: () => text,
       async stop(signal = "SIGTERM") {

@@ -1,0 +1,197 @@
+// The ingest benchmark's load generator, run with Node (as a separate process, like real SDKs):
+// several concurrent OTLP/gRPC clients sending pre-encoded, realistic export requests (500 spans
+// of ~12 attributes over 3 services, or 500 log records), each request made unique by writing
+// fresh trace and span ids into its bytes before it is sent, so every item is a new row.
+//
+// Usage: node bench/ingest_load_client.mjs HOST:PORT SIGNAL(traces|logs) SECONDS CLIENTS IN_FLIGHT
+// Prints one JSON line: {"signal","items","requests","failed","seconds","latencies_ms":{p50,p99,max}}
+import * as grpc from "@grpc/grpc-js";
+import { randomFillSync } from "node:crypto";
+import { context, trace, TraceFlags } from "@opentelemetry/api";
+import {
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+} from "@opentelemetry/sdk-trace-base";
+import {
+  InMemoryLogRecordExporter,
+  LoggerProvider,
+  SimpleLogRecordProcessor,
+} from "@opentelemetry/sdk-logs";
+import { ProtobufLogsSerializer, ProtobufTraceSerializer } from "@opentelemetry/otlp-transformer";
+import { resourceFromAttributes } from "@opentelemetry/resources";
+
+const [address, signal, secondsText, clientsText, inFlightText] = process.argv.slice(2);
+const seconds = Number(secondsText), clients = Number(clientsText), inFlight = Number(inFlightText);
+const ITEMS = 500;
+const SERVICES = ["order-service", "payment-service", "inventory-service"];
+
+/** Serialized requests (one per service) and, for each, every offset of each id it contains. */
+function templates() {
+  return SERVICES.map((service) => {
+    const resource = resourceFromAttributes({
+      "service.name": service,
+      "service.version": "1.4.2",
+      "host.name": "bench-host",
+      "deployment.environment": "bench",
+    });
+    const ids = [];
+    let bytes;
+    if (signal === "traces") {
+      const memory = new InMemorySpanExporter();
+      const provider = new BasicTracerProvider({
+        resource,
+        spanProcessors: [new SimpleSpanProcessor(memory)],
+      });
+      const tracer = provider.getTracer("bench", "1.0.0");
+      for (let t = 0; t < ITEMS / 5; t++) {
+        const root = tracer.startSpan("POST /orders", { kind: 1, attributes: attributes(t) });
+        const ctx = trace.setSpan(context.active(), root);
+        for (let c = 0; c < 4; c++) {
+          tracer.startSpan(`db query ${c}`, { kind: 2, attributes: attributes(c) }, ctx).end();
+        }
+        root.end();
+      }
+      const spans = memory.getFinishedSpans();
+      for (const span of spans) ids.push(span.spanContext().traceId, span.spanContext().spanId);
+      bytes = ProtobufTraceSerializer.serializeRequest(spans);
+    } else {
+      const memory = new InMemoryLogRecordExporter();
+      const provider = new LoggerProvider({
+        resource,
+        processors: [new SimpleLogRecordProcessor(memory)],
+      });
+      const logger = provider.getLogger("bench", "1.0.0");
+      for (let i = 0; i < ITEMS; i++) {
+        const spanContext = {
+          traceId: random(16),
+          spanId: random(8),
+          traceFlags: TraceFlags.SAMPLED,
+        };
+        logger.emit({
+          severityNumber: 9,
+          severityText: "INFO",
+          body: `order ${i} accepted for customer ${i % 97} with ${i % 7} items`,
+          attributes: attributes(i),
+          context: trace.setSpanContext(context.active(), spanContext),
+        });
+        ids.push(spanContext.traceId, spanContext.spanId);
+      }
+      bytes = ProtobufLogsSerializer.serializeRequest(memory.getFinishedLogRecords());
+    }
+    return { bytes: Buffer.from(bytes), offsets: idOffsets(Buffer.from(bytes), [...new Set(ids)]) };
+  });
+}
+
+function attributes(i) {
+  return {
+    "http.request.method": "POST",
+    "http.response.status_code": 200,
+    "url.path": "/orders",
+    "server.address": "127.0.0.1",
+    "server.port": 9001,
+    "network.protocol.version": "1.1",
+    "user_agent.original": "bench/1.0",
+    "http.route": "/orders",
+    "order.id": `A-${i}`,
+    "order.items": i % 10,
+    "order.total": (i % 1000) / 7,
+    "cache.hit": i % 2 === 0,
+  };
+}
+
+function random(bytes) {
+  return randomFillSync(Buffer.alloc(bytes)).toString("hex");
+}
+
+function idOffsets(buffer, ids) {
+  return ids.map((id) => {
+    const needle = Buffer.from(id, "hex");
+    const at = [];
+    for (let i = buffer.indexOf(needle); i >= 0; i = buffer.indexOf(needle, i + 1)) at.push(i);
+    return { length: needle.length, at };
+  });
+}
+
+/** A copy of a template with fresh random ids, written at every place each id stands. */
+function fresh(template) {
+  const bytes = Buffer.from(template.bytes);
+  for (const { length, at } of template.offsets) {
+    const id = randomFillSync(Buffer.alloc(length));
+    for (const offset of at) id.copy(bytes, offset);
+  }
+  return bytes;
+}
+
+const passthrough = (b) => b;
+const path = signal === "traces"
+  ? "/opentelemetry.proto.collector.trace.v1.TraceService/Export"
+  : "/opentelemetry.proto.collector.logs.v1.LogsService/Export";
+const Client = grpc.makeGenericClientConstructor({
+  Export: {
+    path,
+    requestStream: false,
+    responseStream: false,
+    requestSerialize: passthrough,
+    requestDeserialize: passthrough,
+    responseSerialize: passthrough,
+    responseDeserialize: passthrough,
+  },
+}, "Export");
+
+const all = templates();
+const latencies = [];
+let items = 0, requests = 0, failed = 0;
+const started = performance.now();
+const deadline = started + seconds * 1000;
+
+async function worker(client, n) {
+  while (performance.now() < deadline) {
+    const bytes = fresh(all[(requests + n) % all.length]);
+    const sent = performance.now();
+    const error = await new Promise((resolve) =>
+      client.Export(
+        bytes,
+        new grpc.Metadata(),
+        { deadline: Date.now() + 30_000 },
+        (e) => resolve(e ?? null),
+      )
+    );
+    if (error === null) {
+      latencies.push(performance.now() - sent);
+      items += ITEMS;
+      requests++;
+    } else {
+      failed++;
+      await new Promise((r) => setTimeout(r, 100)); // the retry hint of UNAVAILABLE
+    }
+  }
+}
+
+const channels = Array.from(
+  { length: clients },
+  () => new Client(address, grpc.credentials.createInsecure()),
+);
+await Promise.all(
+  channels.flatMap((client, c) =>
+    Array.from({ length: inFlight }, (_, i) => worker(client, c * inFlight + i))
+  ),
+);
+const elapsed = (performance.now() - started) / 1000;
+for (const client of channels) client.close();
+latencies.sort((a, b) => a - b);
+const q = (p) =>
+  latencies.length === 0
+    ? null
+    : Math.round(latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] * 10) /
+      10;
+process.stdout.write(
+  JSON.stringify({
+    signal,
+    items,
+    requests,
+    failed,
+    seconds: Math.round(elapsed * 10) / 10,
+    latencies_ms: { p50: q(0.5), p99: q(0.99), max: q(1) },
+  }) + "\n",
+);

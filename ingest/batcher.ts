@@ -1,0 +1,343 @@
+/**
+ * The batcher: one bounded queue between the receivers and the store, one writer.
+ *
+ * Receivers `submit()` a request's valid rows and wait. The writer takes whole requests from the
+ * queue until a batch holds `BATCH_SIZE` rows (or `FLUSH_INTERVAL` has passed since the oldest
+ * waiting request), commits them in one transaction, and answers every request of the batch. When
+ * the database is unavailable the batch goes to the dead-letter queue, fsync'd, and the requests
+ * are answered as accepted; when the DLQ cannot take it either, they get a retryable error.
+ * Nothing is acknowledged before it is durable.
+ *
+ * The queue is bounded by rows and by bytes: a submit that would pass either bound is refused at
+ * once with `QueueFullError` (the receivers turn it into 429/503 with a retry hint), so memory
+ * stays under a ceiling whatever the load.
+ *
+ * @module
+ */
+import type { Logger } from "../lib/logger.ts";
+import type { Batch, LogRow, Rejection, ResourceRow, Store, WriteResult } from "../store/mod.ts";
+import { StoreUnavailableError } from "../store/mod.ts";
+
+/** What the batcher needs of the dead-letter queue. */
+export interface DeadLetterSink {
+  write(batch: Batch): Promise<string>;
+}
+
+export interface BatcherOptions {
+  store: Pick<Store, "write">;
+  dlq: DeadLetterSink;
+  logger: Logger;
+  /** Rows that make a batch flush at once (`BATCH_SIZE`). */
+  batchRows: number;
+  /** Longest wait of a request before its batch flushes, in ms (`FLUSH_INTERVAL`). */
+  flushIntervalMs: number;
+  /** Bounds of the queue (`QUEUE_MAX_ROWS`, `QUEUE_MAX_BYTES`). */
+  maxQueueRows: number;
+  maxQueueBytes: number;
+  /** Called with the log records of each batch once it is durable (the live feed). */
+  onLogsAccepted?: (logs: readonly LogRow[]) => void;
+  /** Called after each flush, for self-metrics. */
+  onFlush?: (flush: FlushReport) => void;
+  now?: () => number;
+}
+
+export interface FlushReport {
+  requests: number;
+  spans: number;
+  logs: number;
+  /** "stored" when committed, "dead-lettered" when written to the DLQ, "failed" when neither. */
+  outcome: "stored" | "dead-lettered" | "failed";
+  durationMs: number;
+  result?: WriteResult;
+  error?: unknown;
+}
+
+/** How one request's rows fared. */
+export interface SubmitResult {
+  /** Rows the database refused (reasons by the request's own indexes). */
+  rejected: { spans: Rejection[]; logs: Rejection[] };
+  /** True when the rows went to the DLQ (stored later by the replay worker). */
+  deadLettered: boolean;
+}
+
+/** The queue is at its bound: retry later. */
+export class QueueFullError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "QueueFullError";
+  }
+}
+
+/** Neither the database nor the DLQ took the rows: nothing was acknowledged; retry later. */
+export class IngestUnavailableError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "IngestUnavailableError";
+  }
+}
+
+/** The batcher is draining for shutdown and takes nothing new. */
+export class ShuttingDownError extends Error {
+  constructor() {
+    super("Argus is shutting down and accepts no new data: retry against another instance");
+    this.name = "ShuttingDownError";
+  }
+}
+
+interface Pending {
+  batch: Batch;
+  rows: number;
+  bytes: number;
+  enqueuedAt: number;
+  done: PromiseWithResolvers<SubmitResult>;
+}
+
+/** A rough size of a batch in memory (UTF-16 strings plus per-row overhead), for the byte bound. */
+export function batchBytes(batch: Batch): number {
+  let bytes = 0;
+  const rowOverhead = 400;
+  for (const rows of [batch.resources, batch.spans, batch.logs] as const) {
+    for (const row of rows as readonly object[]) {
+      bytes += rowOverhead;
+      for (const value of Object.values(row)) {
+        if (typeof value === "string") bytes += value.length * 2;
+      }
+    }
+  }
+  return bytes;
+}
+
+/** After the database was found unavailable, batches go straight to the DLQ for this long. */
+const DATABASE_RETRY_AFTER_MS = 2_000;
+
+export class Batcher {
+  readonly #options: BatcherOptions;
+  readonly #now: () => number;
+  #queue: Pending[] = [];
+  #queuedRows = 0;
+  #queuedBytes = 0;
+  #writing: Promise<void> | undefined;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #closed = false;
+  #databaseDownUntil = 0;
+
+  constructor(options: BatcherOptions) {
+    this.#options = options;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** Rows and bytes waiting in the queue (including the batch being written). */
+  depth(): { rows: number; bytes: number; requests: number } {
+    return { rows: this.#queuedRows, bytes: this.#queuedBytes, requests: this.#queue.length };
+  }
+
+  /**
+   * Queues a request's rows and resolves once they are committed or dead-lettered. Rejects at
+   * once with `QueueFullError` or `ShuttingDownError`, later with `IngestUnavailableError`.
+   */
+  submit(batch: Batch): Promise<SubmitResult> {
+    if (this.#closed) return Promise.reject(new ShuttingDownError());
+    const rows = batch.spans.length + batch.logs.length;
+    if (rows === 0) {
+      return Promise.resolve({ rejected: { spans: [], logs: [] }, deadLettered: false });
+    }
+    const bytes = batchBytes(batch);
+    const { maxQueueRows, maxQueueBytes } = this.#options;
+    // An empty queue takes any request, so one larger than the bounds is not refused forever.
+    if (
+      this.#queue.length > 0 &&
+      (this.#queuedRows + rows > maxQueueRows || this.#queuedBytes + bytes > maxQueueBytes)
+    ) {
+      return Promise.reject(
+        new QueueFullError(
+          `The ingest queue is full (${this.#queuedRows} of QUEUE_MAX_ROWS=${maxQueueRows} rows, ` +
+            `${this.#queuedBytes} of QUEUE_MAX_BYTES=${maxQueueBytes} bytes): retry later`,
+        ),
+      );
+    }
+    const done = Promise.withResolvers<SubmitResult>();
+    this.#queue.push({ batch, rows, bytes, enqueuedAt: this.#now(), done });
+    this.#queuedRows += rows;
+    this.#queuedBytes += bytes;
+    this.#schedule();
+    return done.promise;
+  }
+
+  /** Stops taking requests and resolves when everything queued is committed or dead-lettered. */
+  async drain(): Promise<void> {
+    this.#closed = true;
+    clearTimeout(this.#timer);
+    while (this.#queue.length > 0 || this.#writing) {
+      if (!this.#writing) this.#startWrite();
+      await this.#writing;
+    }
+  }
+
+  #schedule(): void {
+    if (this.#writing) return; // the writer looks at the queue again when it finishes
+    if (this.#queuedRows >= this.#options.batchRows) {
+      this.#startWrite();
+      return;
+    }
+    if (this.#timer === undefined && this.#queue.length > 0) {
+      const waited = this.#now() - this.#queue[0]!.enqueuedAt;
+      const delay = Math.max(0, this.#options.flushIntervalMs - waited);
+      this.#timer = setTimeout(() => {
+        this.#timer = undefined;
+        if (!this.#writing && this.#queue.length > 0) this.#startWrite();
+      }, delay);
+    }
+  }
+
+  #startWrite(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#writing = this.#writeNext().finally(() => {
+      this.#writing = undefined;
+      if (!this.#closed) this.#schedule();
+    });
+  }
+
+  /** Takes whole requests up to `batchRows` rows (at least one request) and writes them. */
+  async #writeNext(): Promise<void> {
+    const taken: Pending[] = [];
+    let rows = 0;
+    while (this.#queue.length > 0) {
+      const next = this.#queue[0]!;
+      if (taken.length > 0 && rows + next.rows > this.#options.batchRows) break;
+      taken.push(this.#queue.shift()!);
+      rows += next.rows;
+    }
+    if (taken.length === 0) return;
+    const merged = mergeBatches(taken.map((p) => p.batch));
+    const started = this.#now();
+    try {
+      const outcome = await this.#persist(merged.batch);
+      this.#options.onFlush?.({
+        requests: taken.length,
+        spans: merged.batch.spans.length,
+        logs: merged.batch.logs.length,
+        outcome: outcome.result ? "stored" : "dead-lettered",
+        durationMs: this.#now() - started,
+        result: outcome.result,
+      });
+      const rejected = outcome.result ? splitRejections(outcome.result, merged) : undefined;
+      taken.forEach((pending, i) => {
+        pending.done.resolve({
+          rejected: rejected?.[i] ?? { spans: [], logs: [] },
+          deadLettered: !outcome.result,
+        });
+      });
+      this.#feedLogs(merged.batch.logs, outcome.result);
+    } catch (error) {
+      this.#options.onFlush?.({
+        requests: taken.length,
+        spans: merged.batch.spans.length,
+        logs: merged.batch.logs.length,
+        outcome: "failed",
+        durationMs: this.#now() - started,
+        error,
+      });
+      for (const pending of taken) pending.done.reject(error);
+    } finally {
+      for (const pending of taken) {
+        this.#queuedRows -= pending.rows;
+        this.#queuedBytes -= pending.bytes;
+      }
+    }
+  }
+
+  /** Commits, or dead-letters when the database is unavailable; throws when both fail. */
+  async #persist(batch: Batch): Promise<{ result?: WriteResult }> {
+    const { store, dlq, logger } = this.#options;
+    let cause: unknown;
+    if (this.#now() >= this.#databaseDownUntil) {
+      try {
+        return { result: await store.write(batch) };
+      } catch (error) {
+        if (!(error instanceof StoreUnavailableError)) throw error;
+        cause = error;
+        this.#databaseDownUntil = this.#now() + DATABASE_RETRY_AFTER_MS;
+        logger.warn("database unavailable: writing batches to the dead-letter queue", { error });
+      }
+    }
+    try {
+      const file = await dlq.write(batch);
+      logger.debug("batch dead-lettered", {
+        file,
+        spans: batch.spans.length,
+        logs: batch.logs.length,
+      });
+      return {};
+    } catch (error) {
+      logger.error("the database and the dead-letter queue both failed: nothing acknowledged", {
+        error,
+        database: cause ?? "skipped after a recent failure",
+      });
+      throw new IngestUnavailableError(
+        "Argus cannot store data now (database and dead-letter queue unavailable): retry later",
+        { cause: error },
+      );
+    }
+  }
+
+  #feedLogs(logs: readonly LogRow[], result: WriteResult | undefined): void {
+    const hook = this.#options.onLogsAccepted;
+    if (!hook || logs.length === 0) return;
+    const refused = new Set(result?.logs.rejected.map((r) => r.index));
+    const accepted = refused.size === 0 ? logs : logs.filter((_, i) => !refused.has(i));
+    try {
+      hook(accepted);
+    } catch (error) {
+      this.#options.logger.warn("the live feed hook failed", { error });
+    }
+  }
+}
+
+interface Merged {
+  batch: Batch;
+  /** Where each request's spans and logs start in the merged arrays. */
+  spanOffsets: number[];
+  logOffsets: number[];
+}
+
+/** Concatenates requests into one batch, keeping one copy of each resource. */
+export function mergeBatches(batches: readonly Batch[]): Merged {
+  if (batches.length === 1) {
+    return { batch: batches[0]!, spanOffsets: [0], logOffsets: [0] };
+  }
+  const resources = new Map<string, ResourceRow>();
+  const merged: Merged = {
+    batch: { resources: [], spans: [], logs: [] },
+    spanOffsets: [],
+    logOffsets: [],
+  };
+  for (const batch of batches) {
+    for (const resource of batch.resources) resources.set(resource.id, resource);
+    merged.spanOffsets.push(merged.batch.spans.length);
+    merged.logOffsets.push(merged.batch.logs.length);
+    for (const span of batch.spans) merged.batch.spans.push(span);
+    for (const log of batch.logs) merged.batch.logs.push(log);
+  }
+  merged.batch.resources = [...resources.values()];
+  return merged;
+}
+
+/** Gives each request the rejections of its own rows, with indexes relative to its batch. */
+export function splitRejections(
+  result: WriteResult,
+  merged: Merged,
+): { spans: Rejection[]; logs: Rejection[] }[] {
+  const split = merged.spanOffsets.map(() => ({
+    spans: [] as Rejection[],
+    logs: [] as Rejection[],
+  }));
+  const place = (offsets: number[], rejection: Rejection, into: "spans" | "logs") => {
+    let request = offsets.length - 1;
+    while (request > 0 && offsets[request]! > rejection.index) request--;
+    split[request]![into].push({ ...rejection, index: rejection.index - offsets[request]! });
+  };
+  for (const r of result.spans.rejected) place(merged.spanOffsets, r, "spans");
+  for (const r of result.logs.rejected) place(merged.logOffsets, r, "logs");
+  return split;
+}

@@ -1,0 +1,175 @@
+import assert from "node:assert/strict";
+import {
+  Batcher,
+  type BatcherOptions,
+  IngestUnavailableError,
+  mergeBatches,
+  QueueFullError,
+  ShuttingDownError,
+  splitRejections,
+} from "./batcher.ts";
+import { createLogger } from "../lib/logger.ts";
+import { createStore, type Store, StoreUnavailableError } from "../store/mod.ts";
+import type { Batch, LogRow } from "../store/mod.ts";
+import { buildBatch } from "../tests/builders.ts";
+import { databaseConfig } from "../tests/databases.ts";
+
+const ALL = { startNs: 0n, endNs: (1n << 63n) - 1n };
+const quiet = createLogger("error", () => {});
+
+async function withSqlite(fn: (store: Store) => Promise<void>) {
+  const dataDir = await Deno.makeTempDir({ prefix: "argus-batcher-" });
+  const store = await createStore(databaseConfig("sqlite", "b.db"), { dataDir });
+  try {
+    await store.migrate();
+    await fn(store);
+  } finally {
+    await store.close();
+    await Deno.remove(dataDir, { recursive: true });
+  }
+}
+
+class MemoryDlq {
+  files: Batch[] = [];
+  fail = false;
+  write(batch: Batch): Promise<string> {
+    if (this.fail) return Promise.reject(new Error("ENOSPC: no space left on device"));
+    this.files.push(batch);
+    return Promise.resolve(`batch_${this.files.length}.json`);
+  }
+}
+
+function options(store: Pick<Store, "write">, extra: Partial<BatcherOptions> = {}): BatcherOptions {
+  return {
+    store,
+    dlq: new MemoryDlq(),
+    logger: quiet,
+    batchRows: 1000,
+    flushIntervalMs: 50,
+    maxQueueRows: 10_000,
+    maxQueueBytes: 64 * 1_048_576,
+    ...extra,
+  };
+}
+
+Deno.test("Batcher flushes at BATCH_SIZE rows without waiting for the interval", async () => {
+  await withSqlite(async (store) => {
+    const flushes: number[] = [];
+    const batcher = new Batcher(options(store, {
+      flushIntervalMs: 60_000,
+      onFlush: (f) => flushes.push(f.spans),
+    }));
+    const requests = [1, 2, 3].map((seed) => batcher.submit(buildBatch(400, 0, seed)));
+    // 1200 rows queued: the first batch takes whole requests up to 1000 rows (two of them).
+    await Promise.all(requests.slice(0, 2));
+    assert.deepEqual(flushes, [800]);
+    assert.equal(batcher.depth().rows, 400);
+    await batcher.drain();
+    await requests[2];
+    assert.deepEqual(flushes, [800, 400]);
+    assert.equal(await store.countSpans(ALL), 1200);
+  });
+});
+
+Deno.test("Batcher flushes a partial batch after FLUSH_INTERVAL", async () => {
+  await withSqlite(async (store) => {
+    const batcher = new Batcher(options(store, { flushIntervalMs: 40 }));
+    const started = performance.now();
+    const result = await batcher.submit(buildBatch(3, 2));
+    const waited = performance.now() - started;
+    assert.ok(waited >= 35, `answered after ${waited} ms`);
+    assert.deepEqual(result, { rejected: { spans: [], logs: [] }, deadLettered: false });
+    assert.equal(await store.countSpans(ALL), 3);
+    assert.equal(await store.countLogs(ALL), 2);
+    await batcher.drain();
+  });
+});
+
+Deno.test("Batcher refuses a request that would pass QUEUE_MAX_ROWS, naming the setting", async () => {
+  const never = { write: () => new Promise<never>(() => {}) };
+  const batcher = new Batcher(options(never, { maxQueueRows: 100, flushIntervalMs: 60_000 }));
+  void batcher.submit(buildBatch(60, 0, 1));
+  await assert.rejects(batcher.submit(buildBatch(60, 0, 2)), (error: unknown) => {
+    assert.ok(error instanceof QueueFullError);
+    assert.match(
+      error.message,
+      /^The ingest queue is full \(60 of QUEUE_MAX_ROWS=100 rows, \d+ of QUEUE_MAX_BYTES=\d+ bytes\): retry later$/,
+    );
+    return true;
+  });
+  assert.equal(batcher.depth().rows, 60);
+});
+
+Deno.test("Batcher refuses a request that would pass QUEUE_MAX_BYTES", async () => {
+  const never = { write: () => new Promise<never>(() => {}) };
+  const batcher = new Batcher(options(never, { maxQueueBytes: 200_000, flushIntervalMs: 60_000 }));
+  void batcher.submit(buildBatch(100, 0, 1));
+  await assert.rejects(batcher.submit(buildBatch(100, 0, 2)), QueueFullError);
+});
+
+Deno.test("Batcher dead-letters a batch when the database is unavailable, and answers success", async () => {
+  const down = { write: () => Promise.reject(new StoreUnavailableError("connect ECONNREFUSED")) };
+  const dlq = new MemoryDlq();
+  const batcher = new Batcher(options(down, { dlq }));
+  const result = await batcher.submit(buildBatch(5, 5));
+  assert.equal(result.deadLettered, true);
+  assert.equal(dlq.files.length, 1);
+  assert.equal(dlq.files[0]!.spans.length, 5);
+  await batcher.drain();
+});
+
+Deno.test("Batcher answers IngestUnavailableError when the database and the DLQ both fail", async () => {
+  const down = { write: () => Promise.reject(new StoreUnavailableError("connect ECONNREFUSED")) };
+  const dlq = new MemoryDlq();
+  dlq.fail = true;
+  const batcher = new Batcher(options(down, { dlq }));
+  await assert.rejects(batcher.submit(buildBatch(5, 0)), (error: unknown) => {
+    assert.ok(error instanceof IngestUnavailableError);
+    assert.match(error.message, /retry later$/);
+    return true;
+  });
+  assert.equal(batcher.depth().rows, 0);
+});
+
+Deno.test("Batcher gives each request the database's rejections of its own rows", () => {
+  const a = buildBatch(3, 2, 1);
+  const b = buildBatch(4, 1, 2);
+  const merged = mergeBatches([a, b]);
+  assert.equal(merged.batch.spans.length, 7);
+  assert.equal(merged.batch.resources.length, 3);
+  const split = splitRejections({
+    spans: {
+      inserted: 5,
+      duplicates: 0,
+      rejected: [{ index: 1, reason: "x" }, { index: 4, reason: "y" }],
+    },
+    logs: { inserted: 2, duplicates: 0, rejected: [{ index: 2, reason: "z" }] },
+  }, merged);
+  assert.deepEqual(split, [
+    { spans: [{ index: 1, reason: "x" }], logs: [] },
+    { spans: [{ index: 1, reason: "y" }], logs: [{ index: 0, reason: "z" }] },
+  ]);
+});
+
+Deno.test("Batcher.drain() writes everything queued and then refuses new requests", async () => {
+  await withSqlite(async (store) => {
+    const batcher = new Batcher(options(store, { flushIntervalMs: 60_000 }));
+    const pending = [1, 2, 3, 4].map((seed) => batcher.submit(buildBatch(300, 100, seed)));
+    await batcher.drain();
+    await Promise.all(pending);
+    assert.equal(await store.countSpans(ALL), 1200);
+    assert.equal(await store.countLogs(ALL), 400);
+    await assert.rejects(batcher.submit(buildBatch(1, 0, 9)), ShuttingDownError);
+  });
+});
+
+Deno.test("Batcher hands accepted log records to the live feed once they are durable", async () => {
+  await withSqlite(async (store) => {
+    const fed: LogRow[] = [];
+    const batcher = new Batcher(options(store, { onLogsAccepted: (logs) => fed.push(...logs) }));
+    const batch = buildBatch(0, 7);
+    await batcher.submit(batch);
+    assert.deepEqual(fed.map((l) => l.id), batch.logs.map((l) => l.id));
+    await batcher.drain();
+  });
+});

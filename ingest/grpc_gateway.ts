@@ -1,0 +1,225 @@
+/**
+ * The OTLP/gRPC gateway, run as its own small process (see grpc_supervisor.ts for why): it
+ * terminates gRPC on `GRPC_PORT` with grpc-js and hands each `Export` request, as the same
+ * protobuf bytes, to the core's OTLP/HTTP receiver on the loopback, then maps the HTTP answer back
+ * to a gRPC status. It decodes nothing and keeps nothing: if it dies, calls in flight fail with
+ * UNAVAILABLE and the SDKs retry; nothing was acknowledged that the core had not made durable.
+ *
+ * Started as `deno run --allow-net --allow-env ingest/grpc_gateway.ts` with its settings in the
+ * environment (ARGUS_GATEWAY_*); prints one JSON line `{"listening":PORT}` on stdout when ready.
+ *
+ * @module
+ */
+import * as grpc from "@grpc/grpc-js";
+import { GrpcCode } from "./otlp_status.ts";
+
+export interface GatewaySettings {
+  host: string;
+  port: number;
+  /** Base URL of the core's OTLP/HTTP receiver, e.g. http://127.0.0.1:4318 */
+  coreUrl: string;
+  maxRequestBytes: number;
+}
+
+type Bytes = Buffer;
+const passthrough = (bytes: Bytes) => bytes;
+
+function exportMethod(service: string): grpc.ServiceDefinition {
+  return {
+    Export: {
+      path: `/opentelemetry.proto.collector.${service}/Export`,
+      requestStream: false,
+      responseStream: false,
+      requestSerialize: passthrough,
+      requestDeserialize: passthrough,
+      responseSerialize: passthrough,
+      responseDeserialize: passthrough,
+      originalName: "export",
+    },
+  };
+}
+
+const TRACE_SERVICE = exportMethod("trace.v1.TraceService");
+const LOGS_SERVICE = exportMethod("logs.v1.LogsService");
+const METRICS_SERVICE = exportMethod("metrics.v1.MetricsService");
+
+/** Reads `google.rpc.Status.message` (field 2) from an error body, or "" if there is none. */
+export function statusMessage(body: Uint8Array): string {
+  let i = 0;
+  const varint = () => {
+    let value = 0;
+    let shift = 0;
+    while (i < body.length) {
+      const b = body[i++]!;
+      value += (b & 0x7f) * 2 ** shift;
+      if (b < 0x80) return value;
+      shift += 7;
+    }
+    return value;
+  };
+  while (i < body.length) {
+    const tag = varint();
+    const wire = tag & 7;
+    if (wire === 0) varint();
+    else if (wire === 2) {
+      const length = varint();
+      if (tag >>> 3 === 2) return new TextDecoder().decode(body.subarray(i, i + length));
+      i += length;
+    } else if (wire === 1) i += 8;
+    else if (wire === 5) i += 4;
+    else return "";
+  }
+  return "";
+}
+
+/**
+ * `grpc-status-details-bin`: a google.rpc.Status carrying a google.rpc.RetryInfo, the retry hint
+ * the OTLP specification gives for throttling.
+ */
+export function retryInfoDetails(code: GrpcCode, message: string, delaySeconds: number): Buffer {
+  const bytes: number[] = [];
+  const varint = (out: number[], value: number) => {
+    while (value > 0x7f) {
+      out.push((value & 0x7f) | 0x80);
+      value = Math.floor(value / 128);
+    }
+    out.push(value);
+  };
+  const field = (out: number[], number: number, payload: number[]) => {
+    varint(out, (number << 3) | 2);
+    varint(out, payload.length);
+    out.push(...payload);
+  };
+  const duration: number[] = [];
+  varint(duration, 1 << 3);
+  varint(duration, delaySeconds);
+  const retryInfo: number[] = [];
+  field(retryInfo, 1, duration);
+  const any: number[] = [];
+  field(any, 1, [...new TextEncoder().encode("type.googleapis.com/google.rpc.RetryInfo")]);
+  field(any, 2, retryInfo);
+  varint(bytes, 1 << 3);
+  varint(bytes, code);
+  field(bytes, 2, [...new TextEncoder().encode(message)]);
+  field(bytes, 3, any);
+  return Buffer.from(bytes);
+}
+
+function grpcError(code: GrpcCode, message: string, retryAfterS?: number): grpc.ServiceError {
+  const metadata = new grpc.Metadata();
+  if (retryAfterS !== undefined) {
+    metadata.set("grpc-status-details-bin", retryInfoDetails(code, message, retryAfterS));
+  }
+  const error: grpc.ServiceError = Object.assign(new Error(message), {
+    code: code as number as grpc.status,
+    details: message,
+    metadata,
+  });
+  return error;
+}
+
+/** The gRPC status for an HTTP answer of the core's OTLP/HTTP receiver. */
+export function toGrpcStatus(
+  status: number,
+  message: string,
+  retryAfterS: number,
+): grpc.ServiceError {
+  if (status === 400 || status === 415) return grpcError(GrpcCode.INVALID_ARGUMENT, message);
+  if (status === 413) return grpcError(GrpcCode.RESOURCE_EXHAUSTED, message);
+  if (status === 401) return grpcError(GrpcCode.UNAUTHENTICATED, message);
+  // Overload and unavailability are both UNAVAILABLE: every OTLP exporter retries it.
+  if (status === 429 || status === 503 || status === 502 || status === 504) {
+    return grpcError(GrpcCode.UNAVAILABLE, message, retryAfterS);
+  }
+  return grpcError(GrpcCode.INTERNAL, message || `The core answered HTTP ${status}`);
+}
+
+function forward(settings: GatewaySettings, path: string) {
+  return async (
+    call: grpc.ServerUnaryCall<Bytes, Bytes>,
+    callback: grpc.sendUnaryData<Bytes>,
+  ): Promise<void> => {
+    const headers = new Headers({ "content-type": "application/x-protobuf" });
+    const authorization = call.metadata.get("authorization")[0];
+    if (typeof authorization === "string") headers.set("authorization", authorization);
+    let response: Response;
+    try {
+      response = await fetch(settings.coreUrl + path, {
+        method: "POST",
+        headers,
+        body: Uint8Array.from(call.request),
+      });
+    } catch (error) {
+      callback(grpcError(
+        GrpcCode.UNAVAILABLE,
+        `Argus's core is not reachable: ${error instanceof Error ? error.message : error}`,
+        1,
+      ));
+      return;
+    }
+    const body = new Uint8Array(await response.arrayBuffer());
+    if (response.ok) {
+      callback(null, Buffer.from(body));
+      return;
+    }
+    const retryAfter = Number(response.headers.get("retry-after") ?? "1") || 1;
+    callback(toGrpcStatus(response.status, statusMessage(body), retryAfter));
+  };
+}
+
+/** Starts the gRPC server and resolves with the port it listens on. */
+export async function startGateway(settings: GatewaySettings): Promise<{
+  port: number;
+  server: grpc.Server;
+}> {
+  const server = new grpc.Server({
+    "grpc.max_receive_message_length": settings.maxRequestBytes,
+    "grpc.max_send_message_length": 4 * 1_048_576,
+  });
+  server.addService(TRACE_SERVICE, { Export: forward(settings, "/v1/traces") });
+  server.addService(LOGS_SERVICE, { Export: forward(settings, "/v1/logs") });
+  server.addService(METRICS_SERVICE, { Export: forward(settings, "/v1/metrics") });
+  const address = settings.host.includes(":") ? `[${settings.host}]` : settings.host;
+  const port = await new Promise<number>((resolve, reject) => {
+    server.bindAsync(
+      `${address}:${settings.port}`,
+      grpc.ServerCredentials.createInsecure(),
+      (error, bound) => (error ? reject(error) : resolve(bound)),
+    );
+  });
+  return { port, server };
+}
+
+function settingsFromEnv(): GatewaySettings {
+  const get = (name: string) => {
+    const value = Deno.env.get(name);
+    if (value === undefined) throw new Error(`${name} is not set: the gateway is started by Argus`);
+    return value;
+  };
+  return {
+    host: get("ARGUS_GATEWAY_HOST"),
+    port: Number(get("ARGUS_GATEWAY_PORT")),
+    coreUrl: get("ARGUS_GATEWAY_CORE_URL"),
+    maxRequestBytes: Number(get("ARGUS_GATEWAY_MAX_REQUEST_BYTES")),
+  };
+}
+
+if (import.meta.main) {
+  const { port, server } = await startGateway(settingsFromEnv());
+  await Deno.stdout.write(new TextEncoder().encode(JSON.stringify({ listening: port }) + "\n"));
+  const stop = () => {
+    // Finish calls in flight (their answers may acknowledge data), then exit.
+    const timer = setTimeout(() => Deno.exit(0), 5_000);
+    server.tryShutdown(() => {
+      clearTimeout(timer);
+      Deno.exit(0);
+    });
+  };
+  Deno.addSignalListener("SIGTERM", stop);
+  Deno.addSignalListener("SIGINT", stop);
+  // The supervisor holds our stdin open; end of input means Argus's core is gone.
+  for await (const _ of Deno.stdin.readable) {
+    // nothing is ever sent
+  }
+  Deno.exit(0);
+}

@@ -1,0 +1,162 @@
+/**
+ * Keeps the OTLP/gRPC gateway process running.
+ *
+ * Why a separate process: under Deno 2.9.6, grpc-js's HTTP/2 server can abort the whole process
+ * inside nghttp2 when a client closes a connection with requests in flight (denoland/deno#36788;
+ * uncatchable from JavaScript). Isolated in the gateway, such an abort costs only the calls in
+ * flight (their clients retry) and a restart; the core, its queue and its database connection
+ * carry on. The gateway is restarted at once after an unexpected exit, then with a growing delay
+ * (up to 2 s) if it keeps dying, and on the same port, so clients reconnect by themselves.
+ *
+ * @module
+ */
+import type { Logger } from "../lib/logger.ts";
+
+export interface GrpcSupervisorOptions {
+  host: string;
+  /** `GRPC_PORT`; 0 takes a free port on the first start and keeps it for restarts. */
+  port: number;
+  coreUrl: string;
+  maxRequestBytes: number;
+  logger: Logger;
+}
+
+const GATEWAY = new URL("./grpc_gateway.ts", import.meta.url).pathname;
+const MAX_RESTART_DELAY_MS = 2_000;
+/** A gateway that ran this long is considered healthy again: the next restart is immediate. */
+const HEALTHY_AFTER_MS = 30_000;
+const STOP_TIMEOUT_MS = 7_000;
+
+export class GrpcSupervisor {
+  readonly #options: GrpcSupervisorOptions;
+  #child: Deno.ChildProcess | undefined;
+  #port: number;
+  #stopping = false;
+  #restarts = 0;
+  /** Unexpected exits in a row, each within HEALTHY_AFTER_MS of its start. */
+  #failures = 0;
+  #exited: Promise<void> = Promise.resolve();
+
+  constructor(options: GrpcSupervisorOptions) {
+    this.#options = options;
+    this.#port = options.port;
+  }
+
+  /** The port the gateway listens on (known after `start()`). */
+  get port(): number {
+    return this.#port;
+  }
+
+  /** How many times the gateway was restarted after an unexpected exit. */
+  get restarts(): number {
+    return this.#restarts;
+  }
+
+  /** The gateway's process id, for tests that kill it. */
+  get pid(): number | undefined {
+    return this.#child?.pid;
+  }
+
+  /** Starts the gateway and resolves once it listens. */
+  async start(): Promise<void> {
+    this.#port = await this.#spawn();
+  }
+
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    const child = this.#child;
+    if (child === undefined) return;
+    try {
+      child.kill("SIGTERM");
+    } catch {
+      // already gone
+    }
+    const timer = setTimeout(() => {
+      try {
+        child.kill("SIGKILL");
+      } catch {
+        // already gone
+      }
+    }, STOP_TIMEOUT_MS);
+    await this.#exited;
+    clearTimeout(timer);
+  }
+
+  #spawn(): Promise<number> {
+    const { host, coreUrl, maxRequestBytes, logger } = this.#options;
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-net", "--allow-env", GATEWAY],
+      env: {
+        ARGUS_GATEWAY_HOST: host,
+        ARGUS_GATEWAY_PORT: String(this.#port),
+        ARGUS_GATEWAY_CORE_URL: coreUrl,
+        ARGUS_GATEWAY_MAX_REQUEST_BYTES: String(maxRequestBytes),
+        NO_COLOR: "1",
+      },
+      // The gateway exits when this pipe closes: if the core dies, even by SIGKILL, no orphan
+      // gateway keeps the port and answers clients for a core that is gone.
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    this.#child = child;
+    const startedAt = Date.now();
+    const listening = Promise.withResolvers<number>();
+    void this.#pipeStderr(child);
+    void this.#readPort(child, listening);
+    this.#exited = child.status.then((status) => {
+      listening.reject(new Error(`the gRPC gateway exited before listening (code ${status.code})`));
+      if (this.#stopping) return;
+      this.#restarts++;
+      if (Date.now() - startedAt > HEALTHY_AFTER_MS) this.#failures = 0;
+      const delayMs = this.#failures === 0
+        ? 0
+        : Math.min(MAX_RESTART_DELAY_MS, 100 * 2 ** (this.#failures - 1));
+      this.#failures++;
+      logger.warn("the OTLP/gRPC gateway exited: restarting it", {
+        code: status.code,
+        signal: status.signal ?? undefined,
+        restart_in_ms: delayMs,
+      });
+      setTimeout(() => {
+        if (this.#stopping) return;
+        this.#spawn().catch((error) =>
+          logger.error("the OTLP/gRPC gateway did not restart", { error })
+        );
+      }, delayMs);
+    });
+    return listening.promise;
+  }
+
+  async #readPort(child: Deno.ChildProcess, listening: PromiseWithResolvers<number>) {
+    const decoder = new TextDecoder();
+    let text = "";
+    for await (const chunk of child.stdout) {
+      text += decoder.decode(chunk, { stream: true });
+      const line = /\{"listening":(\d+)\}/.exec(text);
+      if (line) {
+        const port = Number(line[1]);
+        this.#options.logger.info("OTLP/gRPC gateway is listening", {
+          url: `${this.#options.host}:${port}`,
+          pid: child.pid,
+        });
+        listening.resolve(port);
+        text = "";
+      }
+    }
+  }
+
+  async #pipeStderr(child: Deno.ChildProcess) {
+    const decoder = new TextDecoder();
+    let text = "";
+    for await (const chunk of child.stderr) {
+      text += decoder.decode(chunk, { stream: true });
+      let newline: number;
+      while ((newline = text.indexOf("\n")) >= 0) {
+        const line = text.slice(0, newline).trim();
+        text = text.slice(newline + 1);
+        if (line !== "") this.#options.logger.warn("gRPC gateway: " + line);
+      }
+    }
+  }
+}

@@ -1,0 +1,117 @@
+/**
+ * Turns decoded items into a `Batch`, for both readers. OTLP allows fields in any order, so a
+ * span can arrive before its scope and its resource: items wait here until their scope, then
+ * their resource, is complete, and are then accepted or rejected together with them.
+ *
+ * @module
+ */
+import { logId, resourceId } from "../../store/ids.ts";
+import type { Batch, LogRow, SpanRow } from "../../store/types.ts";
+
+/** OTel's service.name when the resource has none (or one that is not a string). */
+export const UNKNOWN_SERVICE = "unknown_service";
+
+const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+
+/** Lower-case hex of `bytes[from, to)`. */
+export function hexOf(bytes: Uint8Array, from: number, to: number): string {
+  let out = "";
+  for (let i = from; i < to; i++) out += HEX[bytes[i]!]!;
+  return out;
+}
+
+/** Whether `bytes[from, to)` is all zero: an invalid trace or span id. */
+export function allZero(bytes: Uint8Array, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (bytes[i] !== 0) return false;
+  return true;
+}
+
+export class BatchAssembler {
+  readonly batch: Batch = { resources: [], spans: [], logs: [] };
+  readonly rejected: { reason: string }[] = [];
+  items = 0;
+  readonly #resourceIds = new Set<string>();
+  /** Items of the resource being decoded, and why each is refused (undefined: not refused). */
+  readonly #pending: (SpanRow | LogRow)[] = [];
+  readonly #reasons: (string | undefined)[] = [];
+
+  constructor(readonly signal: "traces" | "logs") {}
+
+  /** Index the next item will have; a scope remembers it to finish its own items. */
+  get mark(): number {
+    return this.#pending.length;
+  }
+
+  /** An item whose scope and resource fields are filled in later; `reason` refuses it. */
+  add(row: SpanRow | LogRow, reason: string | undefined): void {
+    this.#pending.push(row);
+    this.#reasons.push(reason);
+    this.items++;
+  }
+
+  /** Gives the items added since `from` their scope, or refuses them for the scope's problem. */
+  finishScope(
+    from: number,
+    name: string,
+    version: string,
+    attributes: string,
+    problem: string | undefined,
+  ): void {
+    const pending = this.#pending;
+    for (let i = from; i < pending.length; i++) {
+      const row = pending[i]!;
+      row.scopeName = name;
+      row.scopeVersion = version;
+      row.scopeAttributes = attributes;
+      if (problem !== undefined) this.#reasons[i] = problem;
+    }
+  }
+
+  /** Gives the pending items their resource and moves them into the batch (or rejects them). */
+  finishResource(
+    serviceName: string,
+    attributes: string,
+    droppedAttributesCount: number,
+    schemaUrl: string,
+    problem: string | undefined,
+  ): void {
+    const pending = this.#pending;
+    const reasons = this.#reasons;
+    if (pending.length === 0) return;
+    let id = "";
+    if (problem === undefined) {
+      const fields = { serviceName, attributes, droppedAttributesCount, schemaUrl };
+      id = resourceId(fields);
+      let used = false;
+      for (let i = 0; i < pending.length; i++) {
+        if (reasons[i] === undefined) {
+          used = true;
+          break;
+        }
+      }
+      if (used && !this.#resourceIds.has(id)) {
+        this.#resourceIds.add(id);
+        this.batch.resources.push({ id, ...fields });
+      }
+    }
+    for (let i = 0; i < pending.length; i++) {
+      const reason = problem ?? reasons[i];
+      if (reason !== undefined) {
+        this.rejected.push({ reason });
+        continue;
+      }
+      const row = pending[i]!;
+      row.resourceId = id;
+      row.serviceName = serviceName;
+      if (this.signal === "traces") {
+        this.batch.spans.push(row as SpanRow);
+      } else {
+        const log = row as LogRow;
+        log.id = logId(log);
+        this.batch.logs.push(log);
+      }
+    }
+    pending.length = 0;
+    reasons.length = 0;
+  }
+}

@@ -1,0 +1,45 @@
+/**
+ * `decodeRequest`: one entry point over both signals and both wire formats.
+ *
+ * @module
+ */
+import { decodeJson } from "./json_reader.ts";
+import { decodeProtobuf } from "./protobuf_reader.ts";
+import type { DecodeLimits, Decoded, Signal, WireFormat } from "./types.ts";
+
+function checkLimits(limits: DecodeLimits): void {
+  const problems: string[] = [];
+  for (const name of ["maxAttributes", "maxEvents", "maxLinks", "maxValueDepth"] as const) {
+    const value = limits[name];
+    if (!Number.isSafeInteger(value) || value < 0) {
+      problems.push(`'${name}' must be a non-negative integer: current value is ${value}`);
+    }
+  }
+  if (problems.length > 0) {
+    throw new RangeError(`Cannot decode with these limits as ${problems.join("; ")}`);
+  }
+}
+
+/**
+ * Decodes an OTLP export request into store rows. Items that cannot be stored as sent (bad ids,
+ * invalid UTF-8, values nested too deep) are counted in `rejected` with a reason; items over the
+ * limits keep their first attributes, events and links and count the rest as dropped.
+ *
+ * Throws OtlpDecodeError (message says what is wrong, e.g. "truncated message at byte 1234",
+ * "field 1 of ResourceSpans has wire type 0, expected 2") when the body is not a decodable
+ * request, and RangeError when `limits` are not non-negative integers.
+ *
+ * @param nowNs Unix nanoseconds used as the time of a log record that has neither a time nor an
+ * observed time.
+ */
+export function decodeRequest(
+  signal: Signal,
+  format: WireFormat,
+  body: Uint8Array,
+  limits: DecodeLimits,
+  nowNs: bigint,
+): Decoded {
+  checkLimits(limits);
+  if (format === "json") return decodeJson(signal, body, limits, nowNs);
+  return decodeProtobuf(signal === "traces" ? 0 : 1, body, limits, nowNs);
+}

@@ -1,0 +1,235 @@
+/**
+ * The OTLP/HTTP receiver (`POST /v1/traces`, `/v1/logs`, `/v1/metrics` on `OTLP_HTTP_PORT`),
+ * following the OTLP/HTTP specification: protobuf or JSON bodies, optional gzip, the answer in
+ * the request's format, `google.rpc.Status` bodies on errors, and retryable statuses (429, 503)
+ * with `Retry-After` when Argus cannot take the data now.
+ *
+ * Size limits apply to the body as sent and again after decompression, while it streams: a gzip
+ * bomb is cut off at `MAX_REQUEST_BYTES`, never expanded in memory.
+ *
+ * @module
+ */
+import type { Logger } from "../lib/logger.ts";
+import { IngestUnavailableError, QueueFullError, ShuttingDownError } from "./batcher.ts";
+import type { IngestService } from "./ingest_service.ts";
+import { encodeResponse, OtlpDecodeError, type Signal, type WireFormat } from "./otlp/mod.ts";
+import { encodeStatus, GrpcCode } from "./otlp_status.ts";
+
+export interface OtlpHttpOptions {
+  service: IngestService;
+  logger: Logger;
+  /** Largest body accepted, before and after decompression (`MAX_REQUEST_BYTES`). */
+  maxRequestBytes: number;
+}
+
+const PATHS: Record<string, Signal | "metrics"> = {
+  "/v1/traces": "traces",
+  "/v1/logs": "logs",
+  "/v1/metrics": "metrics",
+};
+
+const CONTENT_TYPES: Record<string, WireFormat> = {
+  "application/x-protobuf": "protobuf",
+  "application/protobuf": "protobuf",
+  "application/json": "json",
+};
+
+/** Seconds a client should wait before retrying: short when busy, longer when storage is down. */
+const RETRY_AFTER_BUSY_S = 1;
+const RETRY_AFTER_UNAVAILABLE_S = 5;
+
+/** An HTTP error with the google.rpc code its Status body carries. */
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: GrpcCode,
+    message: string,
+    readonly retryAfterS?: number,
+  ) {
+    super(message);
+  }
+}
+
+function contentTypeOf(format: WireFormat): string {
+  return format === "json" ? "application/json" : "application/x-protobuf";
+}
+
+function errorResponse(error: HttpError, format: WireFormat): Response {
+  const headers = new Headers({ "content-type": contentTypeOf(format) });
+  if (error.retryAfterS !== undefined) headers.set("retry-after", String(error.retryAfterS));
+  return new Response(encodeStatus(format, error.code, error.message), {
+    status: error.status,
+    headers,
+  });
+}
+
+/** Reads a stream into one array, refusing it as soon as it passes `limit` bytes. */
+async function readLimited(
+  stream: ReadableStream<Uint8Array>,
+  limit: number,
+  what: string,
+): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  const reader = stream.getReader();
+  try {
+    while (true) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      total += value.byteLength;
+      if (total > limit) {
+        throw new HttpError(
+          413,
+          GrpcCode.RESOURCE_EXHAUSTED,
+          `The request ${what} is larger than MAX_REQUEST_BYTES (${limit} bytes)`,
+        );
+      }
+      chunks.push(value);
+    }
+  } catch (error) {
+    await reader.cancel().catch(() => {});
+    if (error instanceof HttpError) throw error;
+    throw new HttpError(
+      400,
+      GrpcCode.INVALID_ARGUMENT,
+      `The request body cannot be read${what === "body after decompression" ? " as gzip" : ""}: ${
+        error instanceof Error ? error.message : error
+      }`,
+    );
+  } finally {
+    reader.releaseLock();
+  }
+  if (chunks.length === 1) return chunks[0]!;
+  const body = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    body.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return body;
+}
+
+async function readBody(request: Request, limit: number): Promise<Uint8Array> {
+  const declared = Number(request.headers.get("content-length") ?? "0");
+  if (declared > limit) {
+    throw new HttpError(
+      413,
+      GrpcCode.RESOURCE_EXHAUSTED,
+      `The request body is larger than MAX_REQUEST_BYTES (${limit} bytes): Content-Length is ${declared}`,
+    );
+  }
+  const encoding = (request.headers.get("content-encoding") ?? "identity").trim().toLowerCase();
+  if (encoding !== "identity" && encoding !== "gzip") {
+    throw new HttpError(
+      415,
+      GrpcCode.INVALID_ARGUMENT,
+      `Content-Encoding must be gzip or identity: current value is ${JSON.stringify(encoding)}`,
+    );
+  }
+  if (request.body === null) return new Uint8Array(0);
+  if (encoding === "identity") return await readLimited(request.body, limit, "body");
+  // Count the compressed bytes and, separately, the decompressed ones.
+  let compressed = 0;
+  const counted = request.body.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        compressed += chunk.byteLength;
+        if (compressed > limit) {
+          controller.error(
+            new HttpError(
+              413,
+              GrpcCode.RESOURCE_EXHAUSTED,
+              `The request body is larger than MAX_REQUEST_BYTES (${limit} bytes)`,
+            ),
+          );
+          return;
+        }
+        controller.enqueue(chunk);
+      },
+    }),
+  );
+  const inflated = counted.pipeThrough(
+    new DecompressionStream("gzip") as unknown as TransformStream<Uint8Array, Uint8Array>,
+  );
+  return await readLimited(inflated, limit, "body after decompression");
+}
+
+/** Maps what the ingest service threw to the answer the OTLP/HTTP specification asks for. */
+function toHttpError(error: unknown): HttpError | undefined {
+  if (error instanceof HttpError) return error;
+  if (error instanceof OtlpDecodeError) {
+    return new HttpError(
+      400,
+      GrpcCode.INVALID_ARGUMENT,
+      `The request cannot be decoded: ${error.message}`,
+    );
+  }
+  if (error instanceof QueueFullError) {
+    return new HttpError(429, GrpcCode.RESOURCE_EXHAUSTED, error.message, RETRY_AFTER_BUSY_S);
+  }
+  if (error instanceof IngestUnavailableError || error instanceof ShuttingDownError) {
+    return new HttpError(503, GrpcCode.UNAVAILABLE, error.message, RETRY_AFTER_UNAVAILABLE_S);
+  }
+  return undefined;
+}
+
+export function createOtlpHttpHandler(
+  options: OtlpHttpOptions,
+): (request: Request) => Promise<Response> {
+  const { service, logger, maxRequestBytes } = options;
+  return async function handleOtlp(request: Request): Promise<Response> {
+    const { pathname } = new URL(request.url);
+    const signal = PATHS[pathname];
+    const mediaType = (request.headers.get("content-type") ?? "").split(";")[0]!.trim()
+      .toLowerCase();
+    const format = CONTENT_TYPES[mediaType];
+    // Errors answer in the request's format when it has one, else in JSON (readable with curl).
+    const answerFormat: WireFormat = format ?? "json";
+    try {
+      if (signal === undefined) {
+        throw new HttpError(
+          404,
+          GrpcCode.NOT_FOUND,
+          `No OTLP endpoint at ${pathname}: use POST /v1/traces, /v1/logs or /v1/metrics`,
+        );
+      }
+      if (request.method !== "POST") {
+        throw new HttpError(
+          405,
+          GrpcCode.UNIMPLEMENTED,
+          `Method ${request.method} is not allowed on ${pathname}: use POST`,
+        );
+      }
+      if (format === undefined) {
+        throw new HttpError(
+          415,
+          GrpcCode.INVALID_ARGUMENT,
+          `Content-Type must be application/x-protobuf or application/json: current value is ${
+            JSON.stringify(request.headers.get("content-type") ?? "")
+          }`,
+        );
+      }
+      const body = await readBody(request, maxRequestBytes);
+      if (signal === "metrics") {
+        service.exportMetrics();
+        // An empty ExportMetricsServiceResponse: nothing rejected, nothing kept.
+        return new Response(format === "json" ? "{}" : new Uint8Array(0), {
+          headers: { "content-type": contentTypeOf(format) },
+        });
+      }
+      const outcome = await service.export(signal, format, body);
+      const answer = encodeResponse(signal, format, outcome.rejected, outcome.message);
+      return new Response(answer as Uint8Array<ArrayBuffer>, {
+        headers: { "content-type": contentTypeOf(format) },
+      });
+    } catch (error) {
+      const httpError = toHttpError(error);
+      if (httpError) return errorResponse(httpError, answerFormat);
+      logger.error("OTLP/HTTP request failed", { path: pathname, error });
+      return errorResponse(
+        new HttpError(500, GrpcCode.INTERNAL, "Internal error: see the Argus log"),
+        answerFormat,
+      );
+    }
+  };
+}

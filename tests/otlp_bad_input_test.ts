@@ -1,0 +1,204 @@
+/**
+ * Bad input at the OTLP/HTTP receiver: every refusal names its problem, and valid neighbours of
+ * an invalid item are stored.
+ */
+import assert from "node:assert/strict";
+import { gzipSync } from "node:zlib";
+import { createStore, type Store } from "../store/mod.ts";
+import { startArgus } from "./argus_process.ts";
+import { databaseConfig } from "./databases.ts";
+import {
+  jsonLogs,
+  jsonSpans,
+  logsRequest,
+  postJson,
+  stringAttribute,
+  traceRequest,
+} from "./otlp_payloads.ts";
+
+const ALL = { startNs: 0n, endNs: (1n << 63n) - 1n };
+
+Deno.test("the OTLP/HTTP receiver refuses bad input clearly and keeps every valid item", async (t) => {
+  const cwd = await Deno.makeTempDir({ prefix: "argus-bad-input-" });
+  const argus = await startArgus({
+    FLUSH_INTERVAL: "10ms",
+    MAX_REQUEST_BYTES: "256KiB",
+    MAX_FIELD_BYTES: "4KiB",
+    MAX_ATTRIBUTES: "4",
+    MAX_VALUE_DEPTH: "3",
+  }, cwd);
+  const store: Store = await createStore(databaseConfig("sqlite", `${cwd}/data/argus.db`), {
+    dataDir: cwd,
+  });
+  const url = argus.otlpHttpUrl;
+  try {
+    await t.step(
+      "an undecodable JSON body is a 400 with a google.rpc.Status naming the problem",
+      async () => {
+        const answer = await postJson(url, "traces", "{not json");
+        assert.equal(answer.status, 400);
+        assert.equal(answer.body.code, 3);
+        assert.match(String(answer.body.message), /^The request cannot be decoded: /);
+      },
+    );
+
+    await t.step("an undecodable protobuf body is a 400 with a protobuf Status", async () => {
+      const response = await fetch(`${url}/v1/logs`, {
+        method: "POST",
+        headers: { "content-type": "application/x-protobuf" },
+        body: new Uint8Array([0x0a, 0xff, 0xff, 0xff, 0x0f, 0x01]),
+      });
+      assert.equal(response.status, 400);
+      assert.equal(response.headers.get("content-type"), "application/x-protobuf");
+      const body = new Uint8Array(await response.arrayBuffer());
+      assert.equal(body[0], 0x08); // Status.code
+      assert.equal(body[1], 3); // INVALID_ARGUMENT
+      assert.match(new TextDecoder().decode(body.subarray(4)), /cannot be decoded/);
+    });
+
+    await t.step(
+      "an unknown content type or encoding is a 415 naming what is accepted",
+      async () => {
+        const wrongType = await postJson(url, "traces", "{}", { "content-type": "text/plain" });
+        assert.equal(wrongType.status, 415);
+        assert.match(
+          String(wrongType.body.message),
+          /^Content-Type must be application\/x-protobuf or application\/json: current value is "text\/plain"$/,
+        );
+        const wrongEncoding = await postJson(url, "traces", "{}", { "content-encoding": "br" });
+        assert.equal(wrongEncoding.status, 415);
+        assert.match(
+          String(wrongEncoding.body.message),
+          /^Content-Encoding must be gzip or identity: current value is "br"$/,
+        );
+      },
+    );
+
+    await t.step("GET and unknown paths are refused", async () => {
+      assert.equal((await fetch(`${url}/v1/traces`)).status, 405);
+      const missing = await postJson(url, "nothing" as "traces", {});
+      assert.equal(missing.status, 404);
+    });
+
+    await t.step("a gzip body is accepted and answered in the request's format", async () => {
+      const spans = jsonSpans(3, 101);
+      const response = await fetch(`${url}/v1/traces`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "content-encoding": "gzip" },
+        body: gzipSync(JSON.stringify(traceRequest(spans, "gzip-service"))),
+      });
+      assert.equal(response.status, 200);
+      assert.equal(response.headers.get("content-type"), "application/json");
+      assert.deepEqual(await response.json(), {});
+      assert.equal(await store.countSpans({ ...ALL, serviceName: "gzip-service" }), 3);
+    });
+
+    await t.step("a gzip bomb is cut off at MAX_REQUEST_BYTES after decompression", async () => {
+      // 64 MiB of zeros compress to about 64 KiB: under the limit as sent, far over it inflated.
+      const bomb = gzipSync(new Uint8Array(64 * 1_048_576));
+      assert.ok(bomb.byteLength < 256 * 1024);
+      const response = await fetch(`${url}/v1/traces`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "content-encoding": "gzip" },
+        body: bomb,
+      });
+      assert.equal(response.status, 413);
+      assert.match(
+        (await response.json()).message,
+        /^The request body after decompression is larger than MAX_REQUEST_BYTES \(262144 bytes\)$/,
+      );
+    });
+
+    await t.step("a body over MAX_REQUEST_BYTES is a 413", async () => {
+      const big = JSON.stringify(traceRequest(jsonSpans(1, 1))).padEnd(300 * 1024, " ");
+      const answer = await postJson(url, "traces", big);
+      assert.equal(answer.status, 413);
+      assert.match(String(answer.body.message), /MAX_REQUEST_BYTES \(262144 bytes\)/);
+    });
+
+    await t.step(
+      "invalid spans are rejected one by one as partial success; neighbours stored",
+      async () => {
+        const spans = jsonSpans(7, 202);
+        spans[1]!.traceId = "abc"; // wrong length
+        spans[2]!.spanId = "0000000000000000"; // all zeros
+        spans[3]!.name = "nul \u0000 inside"; // PostgreSQL would refuse it, SQLite truncate it
+        spans[4]!.attributes = [stringAttribute("big", "x".repeat(5000))]; // over MAX_FIELD_BYTES
+        spans[5]!.attributes = [{
+          key: "deep",
+          value: {
+            arrayValue: {
+              values: [{
+                arrayValue: {
+                  values: [{ arrayValue: { values: [{ arrayValue: { values: [] } }] } }],
+                },
+              }],
+            },
+          },
+        }]; // deeper than MAX_VALUE_DEPTH
+        const answer = await postJson(url, "traces", traceRequest(spans, "partial-service"));
+        assert.equal(answer.status, 200);
+        const partial = answer.body.partialSuccess as {
+          rejectedSpans: string;
+          errorMessage: string;
+        };
+        assert.equal(Number(partial.rejectedSpans), 5);
+        assert.match(partial.errorMessage, /^5 spans rejected: /);
+        assert.match(partial.errorMessage, /trace_id/);
+        assert.match(partial.errorMessage, /all zero/);
+        assert.match(partial.errorMessage, /NUL/);
+        assert.match(partial.errorMessage, /at most 4096 bytes/);
+        assert.match(partial.errorMessage, /depth|deep|nest/i);
+        const stored = await store.spans({ ...ALL, serviceName: "partial-service" }, {
+          limit: 100,
+          offset: 0,
+        });
+        assert.deepEqual(
+          stored.map((s) => s.spanId).sort(),
+          [spans[0]!.spanId, spans[6]!.spanId].sort(),
+        );
+      },
+    );
+
+    await t.step("invalid log records are rejected one by one; neighbours stored", async () => {
+      const logs = jsonLogs(4, 303);
+      logs[1]!.traceId = "1234";
+      logs[2]!.body = { stringValue: "bad \u0000 body" };
+      const answer = await postJson(url, "logs", logsRequest(logs, "partial-logs"));
+      assert.equal(answer.status, 200);
+      const partial = answer.body.partialSuccess as {
+        rejectedLogRecords: string;
+        errorMessage: string;
+      };
+      assert.equal(Number(partial.rejectedLogRecords), 2);
+      assert.match(partial.errorMessage, /^2 log records rejected: /);
+      assert.equal(await store.countLogs({ ...ALL, serviceName: "partial-logs" }), 2);
+    });
+
+    await t.step(
+      "attributes beyond MAX_ATTRIBUTES are dropped and counted, not rejected",
+      async () => {
+        const [span] = jsonSpans(1, 404);
+        span!.attributes = Array.from(
+          { length: 10 },
+          (_, i) => stringAttribute(`k${i}`, String(i)),
+        );
+        const answer = await postJson(url, "traces", traceRequest([span!], "capped-service"));
+        assert.deepEqual(answer.body, {});
+        const [stored] = await store.traceSpans(span!.traceId);
+        assert.equal(Object.keys(JSON.parse(stored!.attributes)).length, 4);
+        assert.equal(stored!.droppedAttributesCount, 6);
+      },
+    );
+
+    await t.step("/v1/metrics is acknowledged so SDKs sending metrics do not fail", async () => {
+      const answer = await postJson(url, "metrics", { resourceMetrics: [] });
+      assert.equal(answer.status, 200);
+      assert.deepEqual(answer.body, {});
+    });
+  } finally {
+    await store.close();
+    assert.equal(await argus.stop(), 0);
+    await Deno.remove(cwd, { recursive: true });
+  }
+});
