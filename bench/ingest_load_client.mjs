@@ -5,6 +5,8 @@
 //
 // Usage: node bench/ingest_load_client.mjs HOST:PORT SIGNAL(traces|logs) SECONDS CLIENTS IN_FLIGHT
 // Prints one JSON line: {"signal","items","requests","failed","seconds","latencies_ms":{p50,p99,max}}
+// Or:    node bench/ingest_load_client.mjs --dump FILE SIGNAL   (writes one request's bytes to FILE,
+//        so the benchmark can insert the very same rows raw, as its baseline)
 import * as grpc from "@grpc/grpc-js";
 import { randomFillSync } from "node:crypto";
 import { context, trace, TraceFlags } from "@opentelemetry/api";
@@ -21,7 +23,10 @@ import {
 import { ProtobufLogsSerializer, ProtobufTraceSerializer } from "@opentelemetry/otlp-transformer";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 
-const [address, signal, secondsText, clientsText, inFlightText] = process.argv.slice(2);
+const dumping = process.argv[2] === "--dump";
+const [address, signal, secondsText, clientsText, inFlightText] = dumping
+  ? [undefined, process.argv[4], "0", "0", "0"]
+  : process.argv.slice(2);
 const seconds = Number(secondsText), clients = Number(clientsText), inFlight = Number(inFlightText);
 const ITEMS = 500;
 const SERVICES = ["order-service", "payment-service", "inventory-service"];
@@ -121,6 +126,12 @@ function fresh(template) {
     for (const offset of at) id.copy(bytes, offset);
   }
   return bytes;
+}
+
+if (process.argv[2] === "--dump") {
+  const { writeFileSync } = await import("node:fs");
+  writeFileSync(process.argv[3], templates()[0].bytes);
+  process.exit(0);
 }
 
 const passthrough = (b) => b;

@@ -12,6 +12,7 @@
  *
  * @module
  */
+import { PRAGMAS } from "../store/node_sqlite.ts";
 import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
 import { join } from "node:path";
 import { cpus } from "node:os";
@@ -58,18 +59,6 @@ const RAW = "raw node:sqlite (baseline)";
 const RAW_NO_INDEXES = "raw node:sqlite, no secondary indexes";
 const STORE_PREPARED = "store, prepared statements";
 const STORE_KYSELY = "store, Kysely";
-
-/**
- * The pragmas of store/node_sqlite.ts (not exported there): keep the two lists in step, or the
- * baseline stops being comparable.
- */
-const SQLITE_PRAGMAS = [
-  "journal_mode = WAL",
-  "busy_timeout = 5000",
-  "synchronous = NORMAL",
-  "foreign_keys = ON",
-  "wal_autocheckpoint = 1000",
-];
 
 interface BenchOptions {
   databases: BenchDatabase[];
@@ -173,7 +162,7 @@ class RawSqliteWriter {
   /** Opens a file whose tables the store's migration created. */
   constructor(path: string) {
     this.#db = new DatabaseSync(path);
-    for (const pragma of SQLITE_PRAGMAS) this.#db.exec(`pragma ${pragma}`);
+    for (const pragma of PRAGMAS) this.#db.exec(`pragma ${pragma}`);
     const insert = (table: string) => {
       const columns = this.#db.prepare("select name from pragma_table_info(?)").all(table)
         .map((r) => String(r.name));

@@ -2,8 +2,10 @@
  * The batcher: one bounded queue between the receivers and the store, one writer.
  *
  * Receivers `submit()` a request's valid rows and wait. The writer takes whole requests from the
- * queue until a batch holds `BATCH_SIZE` rows (or `FLUSH_INTERVAL` has passed since the oldest
- * waiting request), commits them in one transaction, and answers every request of the batch. When
+ * queue, up to `BATCH_SIZE` rows, commits them in one transaction, and answers every request of
+ * the batch. When the writer is idle, a request waits for others to join it until `BATCH_SIZE`
+ * rows are queued or `FLUSH_INTERVAL` has passed; while it is busy, requests accumulate and are
+ * written as soon as it is free (group commit), so batches grow with the load. When
  * the database is unavailable the batch goes to the dead-letter queue, fsync'd, and the requests
  * are answered as accepted; when the DLQ cannot take it either, they get a retryable error.
  * Nothing is acknowledged before it is durable.
@@ -24,6 +26,7 @@ export interface DeadLetterSink {
 }
 
 export interface BatcherOptions {
+  /** Writes screened batches (`prescreened`). */
   store: Pick<Store, "write">;
   dlq: DeadLetterSink;
   logger: Logger;
@@ -134,14 +137,16 @@ export class Batcher {
   /**
    * Queues a request's rows and resolves once they are committed or dead-lettered. Rejects at
    * once with `QueueFullError` or `ShuttingDownError`, later with `IngestUnavailableError`.
+   * The rows must be screened (`screenBatch`). `approximateBytes` is their size in memory when
+   * the caller knows it more cheaply than `batchBytes()` works it out.
    */
-  submit(batch: Batch): Promise<SubmitResult> {
+  submit(batch: Batch, approximateBytes?: number): Promise<SubmitResult> {
     if (this.#closed) return Promise.reject(new ShuttingDownError());
     const rows = batch.spans.length + batch.logs.length;
     if (rows === 0) {
       return Promise.resolve({ rejected: { spans: [], logs: [] }, deadLettered: false });
     }
-    const bytes = batchBytes(batch);
+    const bytes = approximateBytes ?? batchBytes(batch);
     const { maxQueueRows, maxQueueBytes } = this.#options;
     // An empty queue takes any request, so one larger than the bounds is not refused forever.
     if (
@@ -194,7 +199,10 @@ export class Batcher {
     this.#timer = undefined;
     this.#writing = this.#writeNext().finally(() => {
       this.#writing = undefined;
-      if (!this.#closed) this.#schedule();
+      if (this.#closed) return;
+      // Group commit: what arrived during a write is written at once, without waiting for the
+      // interval, so a busy writer never idles and a batch grows with the load.
+      if (this.#queue.length > 0) this.#startWrite();
     });
   }
 
@@ -253,7 +261,7 @@ export class Batcher {
     let cause: unknown;
     if (this.#now() >= this.#databaseDownUntil) {
       try {
-        return { result: await store.write(batch) };
+        return { result: await store.write(batch, { prescreened: true }) };
       } catch (error) {
         if (!(error instanceof StoreUnavailableError)) throw error;
         cause = error;

@@ -92,7 +92,8 @@ export class IngestService {
     const refused = signal === "traces" ? screened.rejected.spans : screened.rejected.logs;
     for (const r of refused) reasons.push(r.reason);
 
-    const submitted = await batcher.submit(screened.batch);
+    // Decoded rows take roughly twice the request's bytes in memory (UTF-16 strings, objects).
+    const submitted = await batcher.submit(screened.batch, body.byteLength * 2);
     const refusedByDatabase = signal === "traces"
       ? submitted.rejected.spans
       : submitted.rejected.logs;

@@ -4,18 +4,16 @@
  * poison rows one by one so that their neighbours are still stored.
  *
  * Two ways to commit, chosen by the dialect: Kysely statements (PostgreSQL, MySQL, SQL Server,
- * and SQLite in benchmarks), or, for SQLite, prepared single-row statements whose SQL Kysely
- * generates once. The second measured about twice as fast as Kysely's per-statement path on this
- * machine (see docs/benchmarks.md), and SQLite's single writer is Argus's ceiling.
+ * and SQLite in benchmarks), or, for SQLite, prepared statements on a writer thread
+ * (sqlite_writer.ts), since SQLite's single writer is Argus's ceiling.
  *
  * @module
  */
-import { type Kysely, sql } from "kysely";
+import type { Kysely } from "kysely";
 import type { Database, LogsTable, ResourcesTable, SpansTable } from "./columns.ts";
 import { logToDb, resourceToDb, spanToDb, TABLE_KEYS } from "./columns.ts";
-import { type DialectCapabilities, insertOnConflictDoNothing } from "./dialects.ts";
-import type { NodeSqliteDatabase } from "./node_sqlite.ts";
-import { screenBatch, type ValidationLimits } from "./row_validation.ts";
+import type { DialectCapabilities } from "./dialects.ts";
+import { screenBatch, type ScreenedBatch, type ValidationLimits } from "./row_validation.ts";
 import type { Batch, Rejection, SignalWriteResult, WriteResult } from "./types.ts";
 
 /** The database cannot be reached now: the caller keeps the batch (dead-letter queue) and retries. */
@@ -96,119 +94,6 @@ function approximateBytes(row: object): number {
   return bytes;
 }
 
-/**
- * Commits with prepared statements on SQLite's single connection. The SQL text comes from Kysely
- * (so the dialect layer stays the one source of SQL); only the execution bypasses it.
- */
-export class SqlitePreparedCommitter implements RowCommitter {
-  readonly #statements: Record<keyof DbRows, { sql: string; columns: string[] }>;
-
-  constructor(
-    private readonly db: Kysely<Database>,
-    private readonly sqlite: NodeSqliteDatabase,
-  ) {
-    const insert = <T extends keyof DbRows>(table: T, sample: DbRows[T][number]) => {
-      const columns = Object.keys(sample);
-      const placeholders = Object.fromEntries(columns.map((c) => [c, sql`?`]));
-      const key = TABLE_KEYS[table] as unknown as readonly (keyof Database[T] & string)[];
-      // deno-lint-ignore no-explicit-any -- one placeholder per column of the table
-      const rows = [placeholders as any];
-      const compiled = insertOnConflictDoNothing(db, table, key, rows).compile();
-      return { sql: compiled.sql, columns };
-    };
-    this.#statements = {
-      resources: insert("resources", SAMPLE_RESOURCE),
-      spans: insert("spans", SAMPLE_SPAN),
-      logs: insert("logs", SAMPLE_LOG),
-    };
-  }
-
-  async commit(rows: DbRows): Promise<{ spans: number; logs: number }> {
-    // Holding Kysely's connection keeps any Kysely transaction from interleaving; the work inside
-    // is synchronous, so the whole transaction runs without yielding to the event loop.
-    return await this.db.connection().execute(() => {
-      const raw = this.sqlite.raw;
-      raw.exec("begin immediate");
-      try {
-        this.#run("resources", rows.resources);
-        const spans = this.#run("spans", rows.spans);
-        const logs = this.#run("logs", rows.logs);
-        raw.exec("commit");
-        return Promise.resolve({ spans, logs });
-      } catch (error) {
-        if (raw.isTransaction) raw.exec("rollback");
-        throw error;
-      }
-    });
-  }
-
-  #run<T extends keyof DbRows>(table: T, rows: DbRows[T]): number {
-    if (rows.length === 0) return 0;
-    const { sql: text, columns } = this.#statements[table];
-    const statement = this.sqlite.statement(text);
-    let inserted = 0;
-    for (const row of rows) {
-      const record = row as unknown as Record<string, string | number | bigint>;
-      const values = columns.map((c) => record[c]!);
-      inserted += Number(statement.run(...values).changes);
-    }
-    return inserted;
-  }
-}
-
-// Samples give the column lists their order; the values are never written.
-const SAMPLE_RESOURCE: ResourcesTable = resourceToDb({
-  id: "",
-  serviceName: "",
-  attributes: "",
-  droppedAttributesCount: 0,
-  schemaUrl: "",
-});
-const SAMPLE_SPAN: SpansTable = spanToDb({
-  traceId: "",
-  spanId: "",
-  parentSpanId: "",
-  traceState: "",
-  name: "",
-  kind: 0,
-  startTimeUnixNano: 0n,
-  endTimeUnixNano: 0n,
-  statusCode: 0,
-  statusMessage: "",
-  resourceId: "",
-  serviceName: "",
-  scopeName: "",
-  scopeVersion: "",
-  scopeAttributes: "",
-  attributes: "",
-  events: "",
-  links: "",
-  droppedAttributesCount: 0,
-  droppedEventsCount: 0,
-  droppedLinksCount: 0,
-  flags: 0,
-}, (v) => v);
-const SAMPLE_LOG: LogsTable = logToDb({
-  id: "",
-  timeUnixNano: 0n,
-  observedTimeUnixNano: 0n,
-  severityNumber: 0,
-  severityText: "",
-  body: "",
-  bodyType: "empty",
-  eventName: "",
-  traceId: "",
-  spanId: "",
-  flags: 0,
-  resourceId: "",
-  serviceName: "",
-  scopeName: "",
-  scopeVersion: "",
-  scopeAttributes: "",
-  attributes: "",
-  droppedAttributesCount: 0,
-}, (v) => v);
-
 /** Prepared rows of one signal: what goes to the database and what was refused. */
 interface Prepared<Row> {
   rows: Row[];
@@ -219,14 +104,21 @@ interface Prepared<Row> {
   repeated: number;
 }
 
-/** Drops items whose key an earlier item of the batch has, and maps the rest to table rows. */
+/**
+ * Maps items to table rows. Where the dialect cannot take a key twice in one statement, items
+ * whose key an earlier item has are dropped here; elsewhere the database skips them itself (the
+ * second insert of a key conflicts with the first), which costs less than a set of keys.
+ */
 function prepare<In, Row>(
   items: readonly In[],
   indexes: readonly number[],
   rejected: Rejection[],
-  key: (item: In) => string,
+  key: ((item: In) => string) | undefined,
   toDb: (item: In) => Row,
 ): Prepared<Row> {
+  if (key === undefined) {
+    return { rows: items.map(toDb), indexes: [...indexes], rejected, repeated: 0 };
+  }
   const prepared: Prepared<Row> = { rows: [], indexes: [], rejected, repeated: 0 };
   const seen = new Set<string>();
   items.forEach((item, i) => {
@@ -250,6 +142,21 @@ function result(prepared: Prepared<unknown>, inserted: number): SignalWriteResul
   };
 }
 
+/** A batch the caller screened already, in the shape screenBatch gives. */
+function trusted(batch: Batch): ScreenedBatch {
+  const seen = new Set<string>();
+  return {
+    batch: {
+      resources: batch.resources.filter((r) => !seen.has(r.id) && seen.add(r.id)),
+      spans: batch.spans,
+      logs: batch.logs,
+    },
+    spanIndexes: batch.spans.map((_, i) => i),
+    logIndexes: batch.logs.map((_, i) => i),
+    rejected: { spans: [], logs: [] },
+  };
+}
+
 /** Validates, deduplicates and commits batches; isolates rows the database refuses. */
 export class BatchWriter {
   constructor(
@@ -258,21 +165,23 @@ export class BatchWriter {
     private readonly limits: ValidationLimits,
   ) {}
 
-  async write(batch: Batch): Promise<WriteResult> {
+  /** See `Store.write`; `prescreened` skips validation the caller already did (ingest). */
+  async write(batch: Batch, prescreened = false): Promise<WriteResult> {
     const int64 = this.capabilities.int64;
-    const screened = screenBatch(batch, this.limits);
+    const screened = prescreened ? trusted(batch) : screenBatch(batch, this.limits);
+    const unique = this.capabilities.repeatedKeysFail;
     const spans = prepare(
       screened.batch.spans,
       screened.spanIndexes,
       screened.rejected.spans,
-      (s) => `${s.traceId}/${s.spanId}`,
+      unique ? (s) => `${s.traceId}/${s.spanId}` : undefined,
       (s) => spanToDb(s, int64),
     );
     const logs = prepare(
       screened.batch.logs,
       screened.logIndexes,
       screened.rejected.logs,
-      (l) => l.id,
+      unique ? (l) => l.id : undefined,
       (l) => logToDb(l, int64),
     );
     const resources = screened.batch.resources.map(resourceToDb);

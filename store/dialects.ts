@@ -39,6 +39,11 @@ export interface DialectCapabilities {
   /** Most parameter bytes one statement should carry (MySQL's packet limit is 16 MiB). */
   readonly maxStatementBytes: number;
   /**
+   * True when one insert statement must not hold a key twice (SQL Server's MERGE inserts both and
+   * fails); elsewhere the second is skipped as a conflict.
+   */
+  readonly repeatedKeysFail: boolean;
+  /**
    * Inserts rows, skipping those whose key is already stored, and returns how many were
    * inserted. Rows must not repeat a key among themselves.
    */
@@ -107,6 +112,7 @@ export function insertOnConflictDoNothing<T extends Table>(
 }
 
 export const SQLITE: DialectCapabilities = {
+  repeatedKeysFail: false,
   driver: "sqlite",
   int64: (value) => value,
   maxParameters: 32_766,
@@ -123,6 +129,7 @@ export const SQLITE: DialectCapabilities = {
 };
 
 export const POSTGRES: DialectCapabilities = {
+  repeatedKeysFail: false,
   driver: "postgres",
   int64: (value) => value.toString(),
   maxParameters: 65_535,
@@ -139,6 +146,7 @@ export const POSTGRES: DialectCapabilities = {
 };
 
 export const MYSQL: DialectCapabilities = {
+  repeatedKeysFail: false,
   driver: "mysql",
   int64: (value) => value.toString(),
   maxParameters: 65_535,
@@ -172,6 +180,7 @@ export const MYSQL: DialectCapabilities = {
 };
 
 export const SQLSERVER: DialectCapabilities = {
+  repeatedKeysFail: true,
   driver: "sqlserver",
   int64: (value) => value.toString(),
   // The protocol allows 2100 parameters per request; keep a margin for the statement's own.

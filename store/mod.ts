@@ -8,12 +8,12 @@
 import { Kysely, Migrator, sql } from "kysely";
 import { dirname } from "node:path";
 import type { DatabaseConfig, DbDriver } from "../lib/config.ts";
+import { BatchWriter, KyselyCommitter, type RowCommitter } from "./batch_writer.ts";
 import {
-  BatchWriter,
-  KyselyCommitter,
-  type RowCommitter,
-  SqlitePreparedCommitter,
-} from "./batch_writer.ts";
+  compileInsertStatements,
+  InThreadSqliteCommitter,
+  WorkerSqliteCommitter,
+} from "./sqlite_writer.ts";
 import type { Database } from "./columns.ts";
 import {
   type DialectCapabilities,
@@ -57,8 +57,10 @@ export interface Store {
    * Stores a batch in one transaction. Invalid items are rejected with reasons, items already
    * stored are counted as duplicates, the rest are inserted. Throws `StoreUnavailableError` when
    * the database cannot be reached, in which case nothing of the batch was committed.
+   * `prescreened`: the caller ran `screenBatch` on it with this store's limits and kept only the
+   * valid items, so validation is not repeated (ingest's hot path).
    */
-  write(batch: Batch): Promise<WriteResult>;
+  write(batch: Batch, options?: { prescreened?: boolean }): Promise<WriteResult>;
   traceSpans(traceId: string): Promise<StoredSpan[]>;
   spans(filter: SpanFilter, page: Page): Promise<StoredSpan[]>;
   countSpans(filter: SpanFilter): Promise<number>;
@@ -82,18 +84,33 @@ export interface StoreOptions {
   onBackgroundError?: (error: unknown) => void;
 }
 
+/** SQLite: prepared inserts on a writer thread (in-thread for `:memory:`); else Kysely. */
+function chooseCommitter(
+  open: OpenDatabase,
+  config: DatabaseConfig,
+  options: StoreOptions,
+): RowCommitter & { close?(): Promise<void> } {
+  if (!open.sqlite || options.sqliteWritesThroughKysely) {
+    return new KyselyCommitter(open.db, open.capabilities);
+  }
+  const statements = compileInsertStatements(open.db);
+  const path = sqlitePath(config.dsn, options.dataDir);
+  return path === ":memory:" || path.includes("mode=memory")
+    ? new InThreadSqliteCommitter(open.db, open.sqlite, statements)
+    : new WorkerSqliteCommitter(path, statements);
+}
+
 class KyselyStore implements Store {
   readonly driver: DbDriver;
   readonly #db: Kysely<Database>;
+  readonly #committer: RowCommitter & { close?(): Promise<void> };
   readonly #writer: BatchWriter;
   readonly #queries: Queries;
 
   constructor(open: OpenDatabase, config: DatabaseConfig, options: StoreOptions) {
     this.driver = open.capabilities.driver;
     this.#db = open.db;
-    const committer: RowCommitter = open.sqlite && !options.sqliteWritesThroughKysely
-      ? new SqlitePreparedCommitter(open.db, open.sqlite)
-      : new KyselyCommitter(open.db, open.capabilities);
+    const committer = this.#committer = chooseCommitter(open, config, options);
     this.#writer = new BatchWriter(committer, open.capabilities, {
       maxFieldBytes: config.maxFieldBytes,
     });
@@ -122,8 +139,8 @@ class KyselyStore implements Store {
     };
   }
 
-  write(batch: Batch): Promise<WriteResult> {
-    return this.#writer.write(batch);
+  write(batch: Batch, options?: { prescreened?: boolean }): Promise<WriteResult> {
+    return this.#writer.write(batch, options?.prescreened ?? false);
   }
 
   traceSpans(traceId: string) {
@@ -150,6 +167,7 @@ class KyselyStore implements Store {
   }
 
   async close(): Promise<void> {
+    await this.#committer.close?.();
     await this.#db.destroy();
   }
 }

@@ -17,7 +17,11 @@ export const START_PERMISSIONS: string[] = await (async () => {
   if (command.includes(" -A") || command.includes("--allow-all") || flags.length === 0) {
     throw new Error(`deno.json's start task must list explicit --allow-* flags: ${command}`);
   }
-  return flags;
+  // `deno task start` runs in the project folder, so "." is both the code and the data; tests run
+  // Argus in a temporary folder, so the project folder (read for the SQLite writer thread's
+  // module) is named as well.
+  const root = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
+  return flags.map((flag) => flag === "--allow-read=." ? `--allow-read=.,${root}` : flag);
 })();
 
 export interface ArgusProcess {

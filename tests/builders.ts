@@ -132,13 +132,29 @@ export function buildLog(
   return { id: logId(fields), ...fields };
 }
 
-/** A batch of `spans` spans and `logs` logs spread over the three services. */
+/**
+ * A batch of `spans` spans and `logs` logs spread over the three services, in time order (a
+ * millisecond apart, from `BASE_TIME_NS` plus `seed` seconds) as live telemetry arrives.
+ */
 export function buildBatch(spans: number, logs: number, seed = 1): Batch {
   const rand = random(seed);
   const resources = SERVICES.map((s) => buildResource(s));
+  const at = (i: number) => BASE_TIME_NS + BigInt(seed) * 1_000_000_000n + BigInt(i) * 1_000_000n;
   return {
     resources,
-    spans: Array.from({ length: spans }, (_, i) => buildSpan(resources[i % 3]!, {}, rand)),
-    logs: Array.from({ length: logs }, (_, i) => buildLog(resources[i % 3]!, {}, rand)),
+    spans: Array.from({ length: spans }, (_, i) => {
+      const start = at(i);
+      return buildSpan(resources[i % 3]!, {
+        startTimeUnixNano: start,
+        endTimeUnixNano: start + BigInt(Math.floor(rand() * 800_000_000)),
+      }, rand);
+    }),
+    logs: Array.from({ length: logs }, (_, i) => {
+      const time = at(i);
+      return buildLog(resources[i % 3]!, {
+        timeUnixNano: time,
+        observedTimeUnixNano: time + 1_000n,
+      }, rand);
+    }),
   };
 }

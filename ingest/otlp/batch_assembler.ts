@@ -1,7 +1,7 @@
 /**
- * Turns decoded items into a `Batch`, for both readers. OTLP allows fields in any order, so a
- * span can arrive before its scope and its resource: items wait here until their scope, then
- * their resource, is complete, and are then accepted or rejected together with them.
+ * Turns the JSON reader's items into a `Batch`. Items wait here until their scope, then their
+ * resource, is complete, and are then accepted or rejected together with them. (The protobuf
+ * reader, where fields come in any order, builds its rows in one pass at the end instead.)
  *
  * @module
  */
@@ -10,21 +10,6 @@ import type { Batch, LogRow, SpanRow } from "../../store/types.ts";
 
 /** OTel's service.name when the resource has none (or one that is not a string). */
 export const UNKNOWN_SERVICE = "unknown_service";
-
-const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
-
-/** Lower-case hex of `bytes[from, to)`. */
-export function hexOf(bytes: Uint8Array, from: number, to: number): string {
-  let out = "";
-  for (let i = from; i < to; i++) out += HEX[bytes[i]!]!;
-  return out;
-}
-
-/** Whether `bytes[from, to)` is all zero: an invalid trace or span id. */
-export function allZero(bytes: Uint8Array, from: number, to: number): boolean {
-  for (let i = from; i < to; i++) if (bytes[i] !== 0) return false;
-  return true;
-}
 
 export class BatchAssembler {
   readonly batch: Batch = { resources: [], spans: [], logs: [] };

@@ -5,7 +5,7 @@
  */
 import { decodeJson } from "./json_reader.ts";
 import { decodeProtobuf } from "./protobuf_reader.ts";
-import type { DecodeLimits, Decoded, Signal, WireFormat } from "./types.ts";
+import type { Decoded, DecodeLimits, Signal, WireFormat } from "./types.ts";
 
 function checkLimits(limits: DecodeLimits): void {
   const problems: string[] = [];

@@ -3,7 +3,7 @@
  * reference decoder (testdata/reference.ts), over requests made by the real SDK and by hand.
  */
 import assert from "node:assert/strict";
-import { decodeRequest, DEFAULT_DECODE_LIMITS, type Decoded, type Signal } from "./mod.ts";
+import { type Decoded, decodeRequest, DEFAULT_DECODE_LIMITS, type Signal } from "./mod.ts";
 import {
   edgeLogsRequest,
   edgeTracesRequest,
@@ -20,7 +20,10 @@ const NOW = 1_795_700_000_000_000_000n;
 
 /** Rejected reasons reduced to their path, which is all the reference knows. */
 export function paths(decoded: Decoded): Decoded {
-  return { ...decoded, rejected: decoded.rejected.map((r) => ({ reason: r.reason.split(": ")[0]! })) };
+  return {
+    ...decoded,
+    rejected: decoded.rejected.map((r) => ({ reason: r.reason.split(": ")[0]! })),
+  };
 }
 
 function assertMatchesReference(signal: Signal, body: Uint8Array, limits = DEFAULT_DECODE_LIMITS) {

@@ -23,7 +23,7 @@ import {
 } from "../../lib/any_value_json.ts";
 import type { BodyType, LogRow, SpanRow } from "../../store/types.ts";
 import { BatchAssembler, UNKNOWN_SERVICE } from "./batch_assembler.ts";
-import { type DecodeLimits, type Decoded, OtlpDecodeError } from "./types.ts";
+import { type Decoded, type DecodeLimits, OtlpDecodeError } from "./types.ts";
 
 type JsonObject = { [key: string]: unknown };
 
@@ -44,9 +44,9 @@ const SPAN_KINDS = enumNames("SPAN_KIND_", [
 const STATUS_CODES = enumNames("STATUS_CODE_", ["UNSET", "OK", "ERROR"]);
 const SEVERITY_NUMBERS = enumNames("SEVERITY_NUMBER_", [
   "UNSPECIFIED",
-  ...["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"].flatMap((level) =>
-    [level, `${level}2`, `${level}3`, `${level}4`]
-  ),
+  ...["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"].flatMap((
+    level,
+  ) => [level, `${level}2`, `${level}3`, `${level}4`]),
 ]);
 
 function enumNames(prefix: string, names: string[]): Map<string, number> {
@@ -396,7 +396,9 @@ function request(c: Ctx, root: unknown, signal: "traces" | "logs"): void {
       for (let ii = 0; ii < items.length; ii++) {
         const iWhere = `${sWhere}.${names.items[0]}[${ii}]`;
         c.problem = undefined;
-        const row = signal === "traces" ? span(c, items[ii], iWhere) : logRecord(c, items[ii], iWhere);
+        const row = signal === "traces"
+          ? span(c, items[ii], iWhere)
+          : logRecord(c, items[ii], iWhere);
         c.out.add(row, c.problem === undefined ? undefined : `${iWhere}: ${c.problem}`);
       }
       c.out.finishScope(
@@ -431,7 +433,12 @@ function span(c: Ctx, value: unknown, where: string): SpanRow {
     8,
     true,
   );
-  const attrs = attributes(c, get(s, "attributes", "attributes"), `${where}.attributes`, "attributes");
+  const attrs = attributes(
+    c,
+    get(s, "attributes", "attributes"),
+    `${where}.attributes`,
+    "attributes",
+  );
 
   const events = array(get(s, "events", "events"), `${where}.events`);
   const eventsKept = Math.min(events.length, c.limits.maxEvents);
@@ -447,7 +454,8 @@ function span(c: Ctx, value: unknown, where: string): SpanRow {
     );
     eventsJson += (i === 0 ? "" : ",") + '{"timeUnixNano":"' +
       fixed64(get(e, "timeUnixNano", "time_unix_nano"), `${eWhere}.timeUnixNano`) +
-      '","name":' + JSON.stringify(string(c, get(e, "name", "name"), `${eWhere}.name`, "event name")) +
+      '","name":' +
+      JSON.stringify(string(c, get(e, "name", "name"), `${eWhere}.name`, "event name")) +
       ',"attributes":' + encodeAttributesJson(eAttrs.list) + ',"droppedAttributesCount":' +
       (uint32(
         get(e, "droppedAttributesCount", "dropped_attributes_count"),
@@ -487,7 +495,12 @@ function span(c: Ctx, value: unknown, where: string): SpanRow {
     traceId: traceId ?? "",
     spanId: spanId ?? "",
     parentSpanId: parent === undefined || isAllZero(parent) ? "" : parent,
-    traceState: string(c, get(s, "traceState", "trace_state"), `${where}.traceState`, "trace_state"),
+    traceState: string(
+      c,
+      get(s, "traceState", "trace_state"),
+      `${where}.traceState`,
+      "trace_state",
+    ),
     name: string(c, get(s, "name", "name"), `${where}.name`, "name"),
     kind: enumValue(get(s, "kind", "kind"), `${where}.kind`, SPAN_KINDS),
     startTimeUnixNano: fixed64(
@@ -566,7 +579,12 @@ function logRecord(c: Ctx, value: unknown, where: string): LogRow {
   // Logs need not be in a trace; an all-zero id is the invalid id, i.e. none (logs.proto).
   const traceId = id(c, get(l, "traceId", "trace_id"), `${where}.traceId`, "trace_id", 16, true);
   const spanId = id(c, get(l, "spanId", "span_id"), `${where}.spanId`, "span_id", 8, true);
-  const attrs = attributes(c, get(l, "attributes", "attributes"), `${where}.attributes`, "attributes");
+  const attrs = attributes(
+    c,
+    get(l, "attributes", "attributes"),
+    `${where}.attributes`,
+    "attributes",
+  );
   return {
     id: "",
     timeUnixNano: time !== 0n ? time : observed !== 0n ? observed : c.nowNs,
@@ -603,8 +621,11 @@ function logRecord(c: Ctx, value: unknown, where: string): LogRow {
 
 // ---------------------------------------------------------------------------------------------
 
-/** Integer literals of 16 or more digits may be past 2^53: only then pay for a reviver. */
-const LONG_INTEGER = /[0-9]{16}/;
+/**
+ * A number literal of 16 or more digits may be past 2^53: only then pay for a reviver. (Matches
+ * a literal after `:`, `,` or `[`; a string of digits, as SDKs send int64s, has a quote there.)
+ */
+const LONG_INTEGER = /[:,[]\s*-?[0-9]{16}/;
 
 function parse(text: string): unknown {
   if (!LONG_INTEGER.test(text)) return JSON.parse(text);

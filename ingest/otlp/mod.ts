@@ -7,9 +7,9 @@
 export { decodeRequest } from "./decode.ts";
 export { encodeResponse } from "./response.ts";
 export {
-  DEFAULT_DECODE_LIMITS,
-  type DecodeLimits,
   type Decoded,
+  type DecodeLimits,
+  DEFAULT_DECODE_LIMITS,
   OtlpDecodeError,
   type Signal,
   type WireFormat,

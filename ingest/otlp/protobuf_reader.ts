@@ -10,7 +10,8 @@
  *
  * Wire rules: fields in any order; unknown fields of wire types 0, 1, 2 and 5 skipped; groups
  * (3, 4), wire types 6 and 7, field number 0, a known field with the wrong wire type, a varint
- * over 10 bytes and any read past the end of its message are errors (`OtlpDecodeError`). For a
+ * over 10 bytes, a tag or length over 5 bytes (32 bits), and any read past the end of its
+ * message are errors (`OtlpDecodeError`). Messages nest at most 64 deep. For a
  * repeated scalar or string field the last one wins; `resource`, `scope` and `status` merge
  * across repetitions as protobuf specifies; an AnyValue field (`KeyValue.value`, a log's `body`)
  * repeated: the last one wins, as protobufjs does. Within one AnyValue the last member of the
@@ -18,7 +19,10 @@
  *
  * Strings and AnyValues overwritten later are not decoded, so their content cannot refuse an
  * item. Attributes, events and links past the limits are skipped unread (only their length is
- * checked) and counted as dropped.
+ * checked) and counted as dropped; so is an AnyValue past `maxValueDepth`, which refuses its item.
+ * Ids: a span's trace_id/span_id must be 16/8 bytes and not all zero, a parent_span_id 8 bytes or
+ * empty (all zero counts as empty: a root span); a log's ids may be empty, and all zero counts as
+ * empty; link ids are kept as sent.
  *
  * @module
  */
@@ -36,7 +40,7 @@ import {
   putText,
   TextOut,
 } from "./text_out.ts";
-import { type DecodeLimits, type Decoded, OtlpDecodeError } from "./types.ts";
+import { type Decoded, type DecodeLimits, OtlpDecodeError } from "./types.ts";
 
 // Wire types.
 const VARINT = 0;
@@ -116,6 +120,39 @@ class Entries {
   }
 }
 
+/**
+ * Output buffers, reused from request to request (decoding is synchronous, so one set per
+ * isolate is enough): allocating and zeroing them per request cost a few percent.
+ */
+const WORKSPACE = {
+  text: new TextOut(1 << 16),
+  resourceAttrs: new TextOut(1024),
+  scopeAttrs: new TextOut(256),
+  itemAttrs: new TextOut(4096),
+  eventAttrs: new TextOut(1024),
+  linkAttrs: new TextOut(1024),
+  events: new TextOut(4096),
+  links: new TextOut(1024),
+  body: new TextOut(1024),
+  resourceEntries: new Entries(),
+  scopeEntries: new Entries(),
+  itemEntries: new Entries(),
+  eventEntries: new Entries(),
+  linkEntries: new Entries(),
+};
+
+/** A buffer grown past this by a huge request is let go afterwards rather than kept. */
+const KEEP_BYTES = 8 << 20;
+
+function releaseLargeBuffers(): void {
+  for (const value of Object.values(WORKSPACE)) {
+    if (value instanceof TextOut && value.buf.length > KEEP_BYTES) {
+      value.reset();
+      value.buf = new Uint8Array(1 << 16);
+    }
+  }
+}
+
 /** Reader state. One per request; fields rather than closures keep the hot loop allocation-free. */
 class ProtoReader {
   readonly buf: Uint8Array;
@@ -137,21 +174,21 @@ class ProtoReader {
   readonly maxValueDepth: number;
 
   /** Every string of the batch; rows refer to it by UTF-16 index. */
-  readonly text: TextOut;
+  readonly text = WORKSPACE.text;
   /** Scratch outputs, one per role, each holding one list while it is read. */
-  readonly resourceAttrs = new TextOut(1024);
-  readonly scopeAttrs = new TextOut(256);
-  readonly itemAttrs = new TextOut(4096);
-  readonly eventAttrs = new TextOut(1024);
-  readonly linkAttrs = new TextOut(1024);
-  readonly events = new TextOut(4096);
-  readonly links = new TextOut(1024);
-  readonly body = new TextOut(1024);
-  readonly resourceEntries = new Entries();
-  readonly scopeEntries = new Entries();
-  readonly itemEntries = new Entries();
-  readonly eventEntries = new Entries();
-  readonly linkEntries = new Entries();
+  readonly resourceAttrs = WORKSPACE.resourceAttrs;
+  readonly scopeAttrs = WORKSPACE.scopeAttrs;
+  readonly itemAttrs = WORKSPACE.itemAttrs;
+  readonly eventAttrs = WORKSPACE.eventAttrs;
+  readonly linkAttrs = WORKSPACE.linkAttrs;
+  readonly events = WORKSPACE.events;
+  readonly links = WORKSPACE.links;
+  readonly body = WORKSPACE.body;
+  readonly resourceEntries = WORKSPACE.resourceEntries;
+  readonly scopeEntries = WORKSPACE.scopeEntries;
+  readonly itemEntries = WORKSPACE.itemEntries;
+  readonly eventEntries = WORKSPACE.eventEntries;
+  readonly linkEntries = WORKSPACE.linkEntries;
 
   // The resource and scope being decoded: they merge when repeated, so they live here.
   resourceDropped = 0;
@@ -186,8 +223,7 @@ class ProtoReader {
     this.maxEvents = limits.maxEvents;
     this.maxLinks = limits.maxLinks;
     this.maxValueDepth = limits.maxValueDepth;
-    // JSON text is usually a little larger than the protobuf it comes from.
-    this.text = new TextOut(buf.length * 2);
+    this.text.reset();
   }
 }
 
@@ -251,10 +287,38 @@ function varint64(r: ProtoReader, end: number): void {
   throw new OtlpDecodeError(`varint longer than 10 bytes at byte ${start}`);
 }
 
+/**
+ * A tag or a length: a varint of at most 32 bits and 5 bytes. (Longer padded forms are legal
+ * protobuf, but no encoder writes them and protobufjs misreads them; refusing them keeps every
+ * reader agreeing on where fields are.)
+ */
+function varintU32(r: ProtoReader, end: number, what: string): number {
+  const buf = r.buf;
+  const start = r.pos;
+  let pos = start;
+  let value = 0;
+  for (let shift = 0; shift < 35; shift += 7) {
+    if (pos >= end) truncated(r, start, end);
+    const b = buf[pos++]!;
+    if (shift === 28 && b > 0x0f) break;
+    value |= (b & 0x7f) << shift;
+    if (b < 0x80) {
+      r.pos = pos;
+      return value >>> 0;
+    }
+  }
+  throw new OtlpDecodeError(`${what} longer than 32 bits at byte ${start}`);
+}
+
 /** Reads a tag; refuses field number 0. */
 function readTag(r: ProtoReader, end: number): number {
   const at = r.pos;
-  const tag = varint32(r, end);
+  let tag: number;
+  const b = at < end ? r.buf[at]! : 0x80;
+  if (b < 0x80) {
+    r.pos = at + 1;
+    tag = b;
+  } else tag = varintU32(r, end, "tag");
   if (tag >>> 3 === 0) throw new OtlpDecodeError(`field number 0 at byte ${at}`);
   return tag;
 }
@@ -263,14 +327,11 @@ function readTag(r: ProtoReader, end: number): number {
 function lengthEnd(r: ProtoReader, end: number): number {
   const at = r.pos;
   let length: number;
-  const b = r.pos < end ? r.buf[r.pos]! : 0x80;
+  const b = at < end ? r.buf[at]! : 0x80;
   if (b < 0x80) {
-    r.pos++;
+    r.pos = at + 1;
     length = b;
-  } else {
-    varint64(r, end);
-    length = r.hi === 0 ? r.lo : Infinity;
-  }
+  } else length = varintU32(r, end, "length");
   if (length > end - r.pos) truncated(r, at, end);
   return r.pos + length;
 }
@@ -921,7 +982,11 @@ function scopeItems(
   const message = SCOPE_MESSAGES[logs]!;
   r.scopeAttrs.reset();
   r.scopeEntries.begin(r.scopeAttrs);
-  r.scopeNamePos = r.scopeNameLen = r.scopeVersionPos = r.scopeVersionLen = 0;
+  r.scopeNamePos =
+    r.scopeNameLen =
+    r.scopeVersionPos =
+    r.scopeVersionLen =
+      0;
   r.scopeProblem = undefined;
   const scopeIndex = r.scopeProblems.length;
   let ii = 0;
@@ -941,9 +1006,11 @@ function scopeItems(
         else logRecord(r, sub, scopeIndex);
         const problem = r.problem;
         r.itemProblems.push(
-          problem === undefined ? undefined : `${RESOURCE_FIELDS[logs]}[${ri}].${
-            SCOPE_FIELDS[logs]
-          }[${si}].${ITEM_FIELDS[logs]}[${ii}]: ${problem}`,
+          problem === undefined
+            ? undefined
+            : `${RESOURCE_FIELDS[logs]}[${ri}].${SCOPE_FIELDS[logs]}[${si}].${
+              ITEM_FIELDS[logs]
+            }[${ii}]: ${problem}`,
         );
         ii++;
         break;
@@ -1530,17 +1597,21 @@ export function decodeProtobuf(
   const bytes = Object.getPrototypeOf(body) === Uint8Array.prototype
     ? body
     : new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
-  const r = new ProtoReader(bytes, limits);
-  const message = logs === 0 ? "ExportTraceServiceRequest" : "ExportLogsServiceRequest";
-  const end = bytes.length;
-  let ri = 0;
-  while (r.pos < end) {
-    const tag = readTag(r, end);
-    if (tag >>> 3 === 1) {
-      if ((tag & 7) !== LEN) wrongWireType(r, tag, message, LEN);
-      const sub = lengthEnd(r, end);
-      resourceItems(r, sub, ri++, logs);
-    } else skipField(r, tag, end, message);
+  try {
+    const r = new ProtoReader(bytes, limits);
+    const message = logs === 0 ? "ExportTraceServiceRequest" : "ExportLogsServiceRequest";
+    const end = bytes.length;
+    let ri = 0;
+    while (r.pos < end) {
+      const tag = readTag(r, end);
+      if (tag >>> 3 === 1) {
+        if ((tag & 7) !== LEN) wrongWireType(r, tag, message, LEN);
+        const sub = lengthEnd(r, end);
+        resourceItems(r, sub, ri++, logs);
+      } else skipField(r, tag, end, message);
+    }
+    return buildBatch(r, logs, nowNs);
+  } finally {
+    releaseLargeBuffers();
   }
-  return buildBatch(r, logs, nowNs);
 }

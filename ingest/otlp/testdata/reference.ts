@@ -19,7 +19,7 @@ import {
 } from "../../../lib/any_value_json.ts";
 import { logId, resourceId } from "../../../store/ids.ts";
 import type { Batch, BodyType, LogRow, ResourceRow, SpanRow } from "../../../store/types.ts";
-import type { DecodeLimits, Decoded, Signal } from "../types.ts";
+import type { Decoded, DecodeLimits, Signal } from "../types.ts";
 
 /** What the strict reader returns for bytes that are not UTF-8. */
 export const INVALID_UTF8 = "\u0000<invalid UTF-8>\u0000";
@@ -154,7 +154,10 @@ export function referenceDecode(
   nowNs: bigint,
 ): Decoded {
   const logs = signal === "logs";
-  const request = (logs ? LogsRequest : TraceRequest).decode(body);
+  // A plain Uint8Array, never a Buffer: for a Buffer protobufjs reads strings with Buffer's own
+  // lenient decoder instead of the strict one installed above.
+  const bytes = new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
+  const request = (logs ? LogsRequest : TraceRequest).decode(bytes);
   const batch: Batch = { resources: [], spans: [], logs: [] };
   const rejected: { reason: string }[] = [];
   let items = 0;
@@ -289,7 +292,11 @@ function logRow(
     observedTimeUnixNano: observed,
     severityNumber: log.severityNumber ?? 0,
     severityText: str(log.severityText, issues),
-    body: body.type === "string" ? body.value : body.type === "empty" ? "" : encodeAnyValueJson(body),
+    body: body.type === "string"
+      ? body.value
+      : body.type === "empty"
+      ? ""
+      : encodeAnyValueJson(body),
     bodyType: body.type as BodyType,
     eventName: str(log.eventName, issues),
     traceId: idOf(log.traceId, 16, true, issues),

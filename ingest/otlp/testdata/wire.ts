@@ -40,7 +40,7 @@ export const SCHEMA: Record<string, { known: number[]; messages: Record<number, 
   },
   "Span.Event": { known: [1, 2, 3, 4], messages: { 3: "KeyValue" } },
   "Span.Link": { known: [1, 2, 3, 4, 5, 6], messages: { 4: "KeyValue" } },
-  Status: { known: [1, 2, 3], messages: {} },
+  Status: { known: [2, 3], messages: {} }, // 1 (deprecated_code) is unknown to both readers
   LogRecord: {
     known: [1, 2, 3, 5, 6, 7, 8, 9, 10, 11, 12],
     messages: { 5: "AnyValue", 6: "KeyValue" },
@@ -150,12 +150,13 @@ export function parseWire(bytes: Uint8Array, type: string): WireField[] {
   return fields;
 }
 
-/** Serializes a tree back to wire bytes. */
+/** Serializes a tree back to wire bytes (wire type 3: an empty group, start and end). */
 export function writeWire(fields: readonly WireField[]): Uint8Array {
   const parts: (Uint8Array | number[])[] = [];
   for (const field of fields) {
     parts.push(tag(field.number, field.wireType));
-    if (field.wireType === VARINT) parts.push(varintBytes(field.varint!));
+    if (field.wireType === 3) parts.push(tag(field.number, 4)); // an empty group
+    else if (field.wireType === VARINT) parts.push(varintBytes(field.varint!));
     else if (field.wireType === LEN) {
       const payload = field.fields !== undefined ? writeWire(field.fields) : field.bytes!;
       parts.push(varintBytes(payload.length), payload);

@@ -1,0 +1,196 @@
+// deno-lint-ignore-file no-console -- a benchmark prints its figures
+/**
+ * The ingest benchmark (`deno task bench:ingest`, also run by `deno task bench`): Argus started as
+ * users start it, on a fresh SQLite file with the production schema and defaults, loaded by
+ * several concurrent OTLP/gRPC clients (Node, bench/ingest_load_client.mjs) sending pre-encoded,
+ * realistic requests of 500 spans (12 attributes, 3 services) or 500 log records, each with fresh
+ * ids. Prints committed spans/s and logs/s, acknowledgement latency p50/p99 and peak RSS, beside
+ * a raw `node:sqlite` insert of the same rows measured in the same run.
+ *
+ * Settings: ARGUS_BENCH_SECONDS (per signal, default 60), ARGUS_BENCH_CLIENTS (default 4),
+ * ARGUS_BENCH_IN_FLIGHT (per client, default 2).
+ *
+ * @module
+ */
+import { DatabaseSync } from "node:sqlite";
+import { createStore } from "../store/mod.ts";
+import { logToDb, spanToDb } from "../store/columns.ts";
+import { PRAGMAS } from "../store/node_sqlite.ts";
+import { logId } from "../store/ids.ts";
+import { decodeRequest, DEFAULT_DECODE_LIMITS } from "../ingest/otlp/mod.ts";
+import { startArgus } from "../tests/argus_process.ts";
+import { databaseConfig } from "../tests/databases.ts";
+import { hex, random } from "../tests/builders.ts";
+
+const ROOT = new URL("..", import.meta.url).pathname;
+const CLIENT = new URL("./ingest_load_client.mjs", import.meta.url).pathname;
+const SECONDS = Number(Deno.env.get("ARGUS_BENCH_SECONDS") ?? 60);
+const CLIENTS = Number(Deno.env.get("ARGUS_BENCH_CLIENTS") ?? 4);
+const IN_FLIGHT = Number(Deno.env.get("ARGUS_BENCH_IN_FLIGHT") ?? 2);
+const BASELINE_ROWS = 100_000;
+
+type Signal = "traces" | "logs";
+
+interface LoadResult {
+  signal: Signal;
+  items: number;
+  requests: number;
+  failed: number;
+  seconds: number;
+  latencies_ms: { p50: number; p99: number; max: number };
+}
+
+async function node(args: string[]): Promise<string> {
+  const output = await new Deno.Command("node", { args, cwd: ROOT, stderr: "inherit" }).output();
+  if (output.code !== 0) throw new Error(`node ${args.join(" ")} failed with code ${output.code}`);
+  return new TextDecoder().decode(output.stdout);
+}
+
+/** Inserts BASELINE_ROWS rows decoded from the load client's own request, raw, 1000 per commit. */
+async function rawBaseline(signal: Signal, dir: string): Promise<number> {
+  const requestFile = `${dir}/${signal}.bin`;
+  await node([CLIENT, "--dump", requestFile, signal]);
+  const decoded = decodeRequest(
+    signal,
+    "protobuf",
+    await Deno.readFile(requestFile),
+    DEFAULT_DECODE_LIMITS,
+    0n,
+  );
+  const path = `${dir}/baseline-${signal}.db`;
+  const store = await createStore(databaseConfig("sqlite", path), { dataDir: dir });
+  await store.migrate();
+  await store.close();
+  const db = new DatabaseSync(path);
+  for (const pragma of PRAGMAS) db.exec(`pragma ${pragma}`);
+  const rand = random(7);
+  const template = signal === "traces" ? decoded.batch.spans : decoded.batch.logs;
+  const rows: (string | number | bigint)[][] = [];
+  let columns: string[] = [];
+  for (let i = 0; rows.length < BASELINE_ROWS; i++) {
+    const item = template[i % template.length]!;
+    const row = signal === "traces"
+      ? spanToDb({
+        ...(item as typeof decoded.batch.spans[number]),
+        traceId: hex(rand, 32),
+        spanId: hex(rand, 16),
+      }, (v) => v)
+      : (() => {
+        const { id: _, ...log } = item as typeof decoded.batch.logs[number];
+        const fresh = { ...log, traceId: hex(rand, 32), spanId: hex(rand, 16) };
+        return logToDb({ ...fresh, id: logId(fresh) }, (v) => v);
+      })();
+    columns = Object.keys(row);
+    rows.push(Object.values(row) as (string | number | bigint)[]);
+  }
+  const table = signal === "traces" ? "spans" : "logs";
+  db.prepare(
+    `insert into resources (id, service_name, attributes, dropped_attributes_count, schema_url) values (?, ?, ?, ?, ?) on conflict do nothing`,
+  ).run(...Object.values(decoded.batch.resources[0]!) as never[]);
+  const insert = db.prepare(
+    `insert into ${table} (${columns.join(", ")}) values (${
+      columns.map(() => "?").join(", ")
+    }) on conflict do nothing`,
+  );
+  const started = performance.now();
+  for (let i = 0; i < rows.length; i += 1000) {
+    db.exec("begin");
+    for (const row of rows.slice(i, i + 1000)) insert.run(...row as never[]);
+    db.exec("commit");
+  }
+  const rate = rows.length / ((performance.now() - started) / 1000);
+  db.close();
+  return rate;
+}
+
+/** Samples the resident memory of processes every 250 ms (Deno denies /proc without -A). */
+function rssSampler(pids: () => number[]) {
+  const peaks = new Map<number, number>();
+  const timer = setInterval(async () => {
+    const list = pids().filter((p) => p > 0);
+    const output = await new Deno.Command("ps", { args: ["-o", "pid=,rss=", "-p", list.join(",")] })
+      .output();
+    for (const line of new TextDecoder().decode(output.stdout).trim().split("\n")) {
+      const [pid, kb] = line.trim().split(/\s+/).map(Number);
+      if (pid && kb) peaks.set(pid, Math.max(peaks.get(pid) ?? 0, kb / 1024));
+    }
+  }, 250);
+  return {
+    stop: () => clearInterval(timer),
+    peakMb: (pid: number) => Math.round(peaks.get(pid) ?? 0),
+  };
+}
+
+async function main() {
+  const dir = await Deno.makeTempDir({ prefix: "argus-bench-ingest-" });
+  try {
+    console.log(
+      `# Ingest benchmark: ${SECONDS} s per signal, ${CLIENTS} gRPC clients x ${IN_FLIGHT} requests in flight, ` +
+        `500 items per request; Deno ${Deno.version.deno}, ${navigator.hardwareConcurrency} cores\n`,
+    );
+    const baseline: Record<Signal, number> = {
+      traces: await rawBaseline("traces", dir),
+      logs: await rawBaseline("logs", dir),
+    };
+    const argus = await startArgus({ LOG_LEVEL: "info" }, dir);
+    const results: (LoadResult & { stored: number })[] = [];
+    const gatewayPids = new Set<number>();
+    const sampler = rssSampler(() => {
+      gatewayPids.add(argus.grpcPid());
+      return [argus.child.pid, argus.grpcPid()];
+    });
+    try {
+      for (const signal of ["traces", "logs"] as const) {
+        const out = await node([
+          CLIENT,
+          argus.grpcAddress,
+          signal,
+          String(SECONDS),
+          String(CLIENTS),
+          String(IN_FLIGHT),
+        ]);
+        const result = JSON.parse(out.trim().split("\n").at(-1)!) as LoadResult;
+        results.push({ ...result, stored: 0 });
+      }
+    } finally {
+      sampler.stop();
+      await argus.stop();
+    }
+    const gatewayPeak = Math.max(...[...gatewayPids].map(sampler.peakMb));
+    const store = await createStore(databaseConfig("sqlite", `${dir}/data/argus.db`), {
+      dataDir: dir,
+    });
+    const all = { startNs: 0n, endNs: (1n << 63n) - 1n };
+    results[0]!.stored = await store.countSpans(all);
+    results[1]!.stored = await store.countLogs(all);
+    await store.close();
+
+    console.log(
+      "| signal | acknowledged | stored | seconds | items/s committed | raw insert of the same rows, items/s | % of raw | ack p50 ms | ack p99 ms | failed requests |",
+    );
+    console.log("| --- | --: | --: | --: | --: | --: | --: | --: | --: | --: |");
+    for (const r of results) {
+      const rate = r.items / r.seconds;
+      console.log(
+        `| ${r.signal} | ${r.items} | ${r.stored} | ${r.seconds} | ${Math.round(rate)} | ${
+          Math.round(baseline[r.signal])
+        } | ` +
+          `${
+            Math.round((rate / baseline[r.signal]) * 100)
+          }% | ${r.latencies_ms.p50} | ${r.latencies_ms.p99} | ${r.failed} |`,
+      );
+    }
+    console.log(
+      `\nPeak RSS: core ${sampler.peakMb(argus.child.pid)} MB, gRPC gateway ${gatewayPeak} MB` +
+        (gatewayPids.size > 1 ? ` (the gateway restarted ${gatewayPids.size - 1} time(s))` : ""),
+    );
+    if (results.some((r) => r.stored < r.items)) {
+      console.log("ERROR: fewer items stored than acknowledged");
+      Deno.exitCode = 1;
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+if (import.meta.main) await main();
