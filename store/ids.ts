@@ -15,6 +15,37 @@ function digest128(parts: readonly string[]): string {
   return createHash("sha256").update(parts.join(SEP)).digest("hex").slice(0, 32);
 }
 
+/**
+ * A 128-bit non-cryptographic hash of the parts (four 32-bit lanes mixed with multiplications,
+ * after bryc's public-domain cyrb128), without joining them into one string first. Used for log
+ * ids, computed for every record: SHA-256 through node:crypto cost about 4 µs per record in
+ * Deno, this about a fifth of that. Accidental collisions are as unlikely as with 128 bits of
+ * SHA-256; a deliberately crafted one could at worst make Argus take a sender's record for a
+ * copy of one it holds already.
+ */
+export function fastHash128(parts: readonly string[]): string {
+  let h1 = 1779033703, h2 = 3144134277, h3 = 1013904242, h4 = 2773480762;
+  const mix = (k: number) => {
+    h1 = h2 ^ Math.imul(h1 ^ k, 597399067);
+    h2 = h3 ^ Math.imul(h2 ^ k, 2869860233);
+    h3 = h4 ^ Math.imul(h3 ^ k, 951274213);
+    h4 = h1 ^ Math.imul(h4 ^ k, 2716044179);
+  };
+  for (const part of parts) {
+    for (let i = 0; i < part.length; i++) mix(part.charCodeAt(i));
+    mix(0x1_0000); // a separator no UTF-16 code unit can equal
+  }
+  h1 = Math.imul(h3 ^ (h1 >>> 18), 597399067);
+  h2 = Math.imul(h4 ^ (h2 >>> 22), 2869860233);
+  h3 = Math.imul(h1 ^ (h3 >>> 17), 951274213);
+  h4 = Math.imul(h2 ^ (h4 >>> 19), 2716044179);
+  h1 ^= h2 ^ h3 ^ h4;
+  h2 ^= h1;
+  h3 ^= h1;
+  h4 ^= h1;
+  return [h1, h2, h3, h4].map((h) => (h >>> 0).toString(16).padStart(8, "0")).join("");
+}
+
 /** Id of a resource from everything that identifies it. */
 export function resourceId(resource: Omit<ResourceRow, "id">): string {
   return digest128([
@@ -27,7 +58,7 @@ export function resourceId(resource: Omit<ResourceRow, "id">): string {
 
 /** Id of a log record from all of its content, including its resource and scope. */
 export function logId(log: Omit<LogRow, "id">): string {
-  return digest128([
+  return fastHash128([
     log.resourceId,
     log.scopeName,
     log.scopeVersion,

@@ -22,6 +22,29 @@ export interface InsertStatement {
 
 export type InsertStatements = Record<keyof DbRows, InsertStatement>;
 
+/** A value bound to a statement parameter. */
+type SqlValue = string | number | bigint;
+
+/**
+ * Each table's rows as one flat array of values in its statement's column order: what crosses to
+ * the writer thread. A structured clone of plain values is about twice as cheap as one of row
+ * objects, which repeats every column name in every row.
+ */
+export type FlatRows = Record<keyof DbRows, SqlValue[]>;
+
+export function flattenRows(statements: InsertStatements, rows: DbRows): FlatRows {
+  const flatten = <T extends keyof DbRows>(table: T): SqlValue[] => {
+    const { columns } = statements[table];
+    const out: SqlValue[] = [];
+    for (const row of rows[table]) {
+      const record = row as unknown as Record<string, SqlValue>;
+      for (const column of columns) out.push(record[column]!);
+    }
+    return out;
+  };
+  return { resources: flatten("resources"), spans: flatten("spans"), logs: flatten("logs") };
+}
+
 /**
  * Commits rows in one `begin immediate` transaction; returns the spans and logs newly inserted.
  * Synchronous: it runs on the writer thread.
@@ -29,26 +52,26 @@ export type InsertStatements = Record<keyof DbRows, InsertStatement>;
 export function commitPrepared(
   sqlite: NodeSqliteDatabase,
   statements: InsertStatements,
-  rows: DbRows,
+  rows: FlatRows,
 ): { spans: number; logs: number } {
-  const run = <T extends keyof DbRows>(table: T, tableRows: DbRows[T]): number => {
-    if (tableRows.length === 0) return 0;
+  const run = (table: keyof DbRows): number => {
+    const values = rows[table];
+    if (values.length === 0) return 0;
     const { sql: text, columns } = statements[table];
     const statement = sqlite.statement(text);
+    const width = columns.length;
     let inserted = 0;
-    for (const row of tableRows) {
-      const record = row as unknown as Record<string, string | number | bigint>;
-      const values = columns.map((c) => record[c]!);
-      inserted += Number(statement.run(...values).changes);
+    for (let i = 0; i < values.length; i += width) {
+      inserted += Number(statement.run(...values.slice(i, i + width)).changes);
     }
     return inserted;
   };
   const raw = sqlite.raw;
   raw.exec("begin immediate");
   try {
-    run("resources", rows.resources);
-    const spans = run("spans", rows.spans);
-    const logs = run("logs", rows.logs);
+    run("resources");
+    const spans = run("spans");
+    const logs = run("logs");
     raw.exec("commit");
     return { spans, logs };
   } catch (error) {
@@ -60,7 +83,7 @@ export function commitPrepared(
 /** Messages between the store and its writer thread. */
 export type WriterRequest =
   | { kind: "open"; id: number; path: string; statements: InsertStatements }
-  | { kind: "commit"; id: number; rows: DbRows }
+  | { kind: "commit"; id: number; rows: FlatRows }
   | { kind: "close"; id: number };
 
 export type WriterReply =

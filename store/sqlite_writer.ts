@@ -22,6 +22,7 @@ import type { DbRows, RowCommitter } from "./batch_writer.ts";
 import type { NodeSqliteDatabase } from "./node_sqlite.ts";
 import {
   commitPrepared,
+  flattenRows,
   type InsertStatements,
   type WriterReply,
   type WriterRequest,
@@ -47,12 +48,14 @@ export function compileInsertStatements(db: Kysely<Database>): InsertStatements 
 /** Sends commits to the writer thread, one at a time in order, and gets their results. */
 export class WorkerSqliteCommitter implements RowCommitter {
   readonly #worker: Worker;
+  readonly #statements: InsertStatements;
   readonly #pending = new Map<number, PromiseWithResolvers<WriterReply>>();
   #nextId = 0;
   #opened: Promise<WriterReply>;
   #closed = false;
 
   constructor(path: string, statements: InsertStatements) {
+    this.#statements = statements;
     const script = new URL("./sqlite_writer_worker.ts", import.meta.url);
     if (script.protocol === "file:") {
       const permission = Deno.permissions.querySync({ name: "read", path: script });
@@ -89,7 +92,9 @@ export class WorkerSqliteCommitter implements RowCommitter {
   async commit(rows: DbRows): Promise<{ spans: number; logs: number }> {
     if (this.#closed) throw new Error("The SQLite writer is closed");
     throwIfFailed(await this.#opened);
-    const reply = throwIfFailed(await this.#send({ kind: "commit", id: 0, rows }));
+    const reply = throwIfFailed(
+      await this.#send({ kind: "commit", id: 0, rows: flattenRows(this.#statements, rows) }),
+    );
     return reply.inserted!;
   }
 
@@ -181,7 +186,9 @@ export class InThreadSqliteCommitter implements RowCommitter {
 
   async commit(rows: DbRows): Promise<{ spans: number; logs: number }> {
     return await this.db.connection().execute(() =>
-      Promise.resolve(commitPrepared(this.sqlite, this.statements, rows))
+      Promise.resolve(
+        commitPrepared(this.sqlite, this.statements, flattenRows(this.statements, rows)),
+      )
     );
   }
 }
