@@ -95,47 +95,55 @@ async function main(): Promise<number> {
     logger: logger.with({ module: "ingest" }),
   });
 
-  const otlpServer = Deno.serve(
-    {
-      hostname: config.host,
-      port: config.otlpHttpPort,
-      onListen: () => {},
-    },
-    createOtlpHttpHandler({
-      service: ingest,
-      logger,
+  let otlpServer: Deno.HttpServer<Deno.NetAddr> | undefined;
+  let grpc: GrpcSupervisor | undefined;
+  let server: Deno.HttpServer<Deno.NetAddr> | undefined;
+  try {
+    otlpServer = listen(
+      "OTLP_HTTP_PORT",
+      config.host,
+      config.otlpHttpPort,
+      createOtlpHttpHandler({
+        service: ingest,
+        logger,
+        maxRequestBytes: config.ingest.maxRequestBytes,
+      }),
+    );
+    const otlpPort = otlpServer.addr.port;
+    logger.info("OTLP/HTTP receiver is listening", { url: `http://${config.host}:${otlpPort}/` });
+
+    grpc = new GrpcSupervisor({
+      host: config.host,
+      port: config.grpcPort,
+      coreUrl: `http://${loopbackFor(config.host)}:${otlpPort}`,
       maxRequestBytes: config.ingest.maxRequestBytes,
-    }),
-  );
-  const otlpPort = otlpServer.addr.port;
-  logger.info("OTLP/HTTP receiver is listening", { url: `http://${config.host}:${otlpPort}/` });
+      logger: logger.with({ module: "grpc" }),
+    });
+    await grpc.start();
 
-  const grpc = new GrpcSupervisor({
-    host: config.host,
-    port: config.grpcPort,
-    coreUrl: `http://${loopbackFor(config.host)}:${otlpPort}`,
-    maxRequestBytes: config.ingest.maxRequestBytes,
-    logger: logger.with({ module: "grpc" }),
-  });
-  await grpc.start();
-
-  const app = createApp({
-    store,
-    startedAt,
-    logger,
-    ingest: {
-      ingestionRate: () => ingestionRate.perSecond(),
-      dlqSize: () => dlq.size(),
-      queueDepth: () => batcher.depth().rows,
-    },
-  });
-  const server = Deno.serve({
-    hostname: config.host,
-    port: config.httpPort,
-    onListen: ({ hostname, port }) => {
-      logger.info(`Argus ${VERSION} is listening`, { url: `http://${hostname}:${port}/` });
-    },
-  }, app);
+    const app = createApp({
+      store,
+      startedAt,
+      logger,
+      ingest: {
+        ingestionRate: () => ingestionRate.perSecond(),
+        dlqSize: () => dlq.size(),
+        queueDepth: () => batcher.depth().rows,
+      },
+    });
+    server = listen("HTTP_PORT", config.host, config.httpPort, app);
+    logger.info(`Argus ${VERSION} is listening`, {
+      url: `http://${config.host}:${server.addr.port}/`,
+    });
+  } catch (error) {
+    logger.error("Argus cannot start: a receiver cannot listen", { error });
+    await grpc?.stop();
+    await otlpServer?.shutdown();
+    await batcher.drain();
+    await dlq.stop();
+    await store.close();
+    return 1;
+  }
 
   const stopped = Promise.withResolvers<string>();
   Deno.addSignalListener("SIGINT", () => stopped.resolve("SIGINT"));
@@ -150,6 +158,26 @@ async function main(): Promise<number> {
   await store.close();
   logger.info("stopped");
   return 0;
+}
+
+/** Serves `handler` on a port, or throws an error naming the setting when the port is taken. */
+function listen(
+  setting: string,
+  hostname: string,
+  port: number,
+  handler: Deno.ServeHandler<Deno.NetAddr>,
+): Deno.HttpServer<Deno.NetAddr> {
+  try {
+    return Deno.serve({ hostname, port, onListen: () => {} }, handler);
+  } catch (error) {
+    if (error instanceof Deno.errors.AddrInUse) {
+      throw new Error(
+        `${setting} ${port} is in use on ${hostname}: stop the program using it or set ${setting}`,
+        { cause: error },
+      );
+    }
+    throw error;
+  }
 }
 
 /** Where the gateway reaches the core: the loopback when the receiver listens on every address. */

@@ -57,9 +57,18 @@ export class GrpcSupervisor {
     return this.#child?.pid;
   }
 
-  /** Starts the gateway and resolves once it listens. */
+  /** Starts the gateway and resolves once it listens; a first start that fails is not retried. */
   async start(): Promise<void> {
-    this.#port = await this.#spawn();
+    try {
+      this.#port = await this.#spawn();
+    } catch (error) {
+      this.#stopping = true;
+      throw new Error(
+        `The OTLP/gRPC gateway did not start (is GRPC_PORT ${this.#options.port} in use on ` +
+          `${this.#options.host}? its own messages are logged above)`,
+        { cause: error },
+      );
+    }
   }
 
   async stop(): Promise<void> {

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { random } from "../tests/builders.ts";
 import {
   type AnyValue,
   encodeAnyValueJson,
@@ -160,17 +161,6 @@ Deno.test("parseAnyValueJson() throws SyntaxError on what the encoding never wri
 
 // ---------------------------------------------------------------------------------------------
 // Property-based round trips over random trees (deterministic seeds).
-
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SPECIAL_DOUBLES = [0, -0, NaN, Infinity, -Infinity, 5e-324, -5e-324, 1e21, 2 ** 53, 0.1];
 const CHARS = ['"', "\\", "\n", "\u0001", "\u007f", "é", "😀", "\u2028", "$", "a", "1", " "];

@@ -85,3 +85,26 @@ Deno.test("Argus refuses to start with exit code 1 when the database cannot be r
     await Deno.remove(cwd, { recursive: true });
   }
 });
+
+Deno.test("Argus refuses to start with exit code 1, naming the setting, when a port is taken", async () => {
+  const cwd = await Deno.makeTempDir({ prefix: "argus-main-" });
+  const taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = String((taken.addr as Deno.NetAddr).port);
+  try {
+    for (const setting of ["HTTP_PORT", "OTLP_HTTP_PORT", "GRPC_PORT"]) {
+      const ports: Record<string, string> = { HTTP_PORT: "0", OTLP_HTTP_PORT: "0", GRPC_PORT: "0" };
+      const { code, stderr } = await runArgus({ ...ports, [setting]: port }, cwd);
+      assert.equal(code, 1, setting);
+      assert.match(stderr, /Argus cannot start: a receiver cannot listen/, setting);
+      // The gRPC gateway is a child process: its bind error is reported as a question.
+      assert.match(
+        stderr,
+        new RegExp(`${setting} ${port} is in use|is ${setting} ${port} in use`),
+        setting,
+      );
+    }
+  } finally {
+    taken.close();
+    await Deno.remove(cwd, { recursive: true });
+  }
+});

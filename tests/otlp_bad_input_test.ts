@@ -202,3 +202,42 @@ Deno.test("the OTLP/HTTP receiver refuses bad input clearly and keeps every vali
     await Deno.remove(cwd, { recursive: true });
   }
 });
+
+Deno.test("the OTLP/gRPC receiver answers INVALID_ARGUMENT for an undecodable request", async () => {
+  const grpc = await import("@grpc/grpc-js");
+  const cwd = await Deno.makeTempDir({ prefix: "argus-grpc-bad-" });
+  const argus = await startArgus({}, cwd);
+  const passthrough = (b: Buffer) => b;
+  const Client = grpc.makeGenericClientConstructor({
+    Export: {
+      path: "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
+      requestStream: false,
+      responseStream: false,
+      requestSerialize: passthrough,
+      requestDeserialize: passthrough,
+      responseSerialize: passthrough,
+      responseDeserialize: passthrough,
+    },
+  }, "TraceService");
+  const client = new Client(argus.grpcAddress, grpc.credentials.createInsecure());
+  const call = (bytes: Uint8Array) =>
+    new Promise<{ code: number; details: string }>((resolve) => {
+      // deno-lint-ignore no-explicit-any -- a generic client has untyped methods
+      (client as any).Export(
+        Buffer.from(bytes),
+        (error: { code: number; details: string } | null) =>
+          resolve(error ?? { code: 0, details: "" }),
+      );
+    });
+  try {
+    const bad = await call(new Uint8Array([0x0a, 0xff, 0xff, 0xff, 0x0f, 0x01]));
+    assert.equal(bad.code, grpc.status.INVALID_ARGUMENT);
+    assert.match(bad.details, /^The request cannot be decoded: /);
+    const empty = await call(new Uint8Array(0)); // an empty request is valid: nothing to store
+    assert.equal(empty.code, grpc.status.OK);
+  } finally {
+    client.close();
+    assert.equal(await argus.stop(), 0);
+    await Deno.remove(cwd, { recursive: true });
+  }
+});

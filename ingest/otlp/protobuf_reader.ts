@@ -28,6 +28,7 @@
  */
 import { jsonBytes, jsonDouble } from "../../lib/any_value_json.ts";
 import { logId, resourceId } from "../../store/ids.ts";
+import { BODY_TYPES } from "../../store/types.ts";
 import type { Batch, BodyType, LogRow, ResourceRow, SpanRow } from "../../store/types.ts";
 import { UNKNOWN_SERVICE } from "./batch_assembler.ts";
 import {
@@ -57,16 +58,8 @@ const DOUBLE = 4;
 const BYTES = 5;
 const ARRAY = 6;
 const KVLIST = 7;
-const BODY_TYPE_OF: readonly BodyType[] = [
-  "empty",
-  "string",
-  "bool",
-  "int",
-  "double",
-  "bytes",
-  "array",
-  "kvlist",
-];
+// The store lists the body types in this same order.
+const BODY_TYPE_OF: readonly BodyType[] = BODY_TYPES;
 
 /**
  * Messages may nest at most this deep. Above the first AnyValue there are at most 7 levels

@@ -33,17 +33,8 @@ export const SERVICES = ["order-service", "payment-service", "inventory-service"
 /** 2026-11-26T10:00:00Z in seconds: fixed so that requests do not depend on the clock. */
 const BASE_SECONDS = 1_795_687_200;
 
-/** Deterministic pseudo-random numbers (mulberry32). */
-export function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { random } from "../../../tests/builders.ts";
+export { random };
 
 function hexOf(rand: () => number, chars: number): string {
   let out = "";
