@@ -76,7 +76,11 @@ function assertContract(signal: Signal, body: Uint8Array, label: string): Decode
   if (mine instanceof OtlpDecodeError) return undefined;
   const theirs = reference(signal, body);
   if (theirs instanceof Error) {
-    assert.fail(`${label}: we decoded what the reference refuses (${theirs.message})`);
+    // The SDK payloads carry the clock's timestamps, so print the body to reproduce a failure.
+    assert.fail(
+      `${label}: we decoded what the reference refuses (${theirs.message}); body (base64): ` +
+        btoa(String.fromCharCode(...body)),
+    );
   }
   assert.deepEqual(paths(mine), theirs, label);
   return mine;

@@ -614,6 +614,29 @@ function keyValueList(
   }
 }
 
+const REPLACED = new TextOut(1024);
+
+/**
+ * Reads an AnyValue that a later occurrence of its field replaces, for its wire format only: a
+ * protobuf parser reads every occurrence, so a malformed one makes the request undecodable even
+ * though its value is not kept. What it writes and any item problem it finds are discarded.
+ */
+function checkReplacedValue(
+  r: ProtoReader,
+  pos: number,
+  end: number,
+  depth: number,
+  field: string,
+) {
+  const resume = r.pos;
+  const problem = r.problem;
+  REPLACED.reset();
+  r.pos = pos;
+  anyValue(r, end, REPLACED, depth, field);
+  r.pos = resume;
+  r.problem = problem;
+}
+
 /** Writes a KeyValue as an object entry; with `resource`, also notes service.name. */
 function keyValue(
   r: ProtoReader,
@@ -661,6 +684,7 @@ function keyValue(
         keyPos = r.pos;
         keyLen = sub - r.pos;
       } else {
+        if (valuePos >= 0) checkReplacedValue(r, valuePos, valueEnd, depth, field);
         valuePos = r.pos;
         valueEnd = sub;
       }
@@ -1398,6 +1422,7 @@ function logRecord(r: ProtoReader, end: number, scopeIndex: number): void {
           severityTextPos = r.pos;
           severityTextLen = len;
         } else if (number === 5) {
+          if (bodyPos >= 0) checkReplacedValue(r, bodyPos, bodyEnd, 0, "body");
           bodyPos = r.pos;
           bodyEnd = sub;
         } else if (number === 9) {
