@@ -39,7 +39,8 @@ function exportMethod(service: string): grpc.ServiceDefinition {
   };
 }
 
-const TRACE_SERVICE = exportMethod("trace.v1.TraceService");
+/** The OTLP trace service with raw-bytes (de)serializers; also usable for a raw client. */
+export const TRACE_SERVICE = exportMethod("trace.v1.TraceService");
 const LOGS_SERVICE = exportMethod("logs.v1.LogsService");
 const METRICS_SERVICE = exportMethod("metrics.v1.MetricsService");
 

@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { gzipSync } from "node:zlib";
 import { createStore, type Store } from "../store/mod.ts";
 import { startArgus } from "./argus_process.ts";
+import { TRACE_SERVICE } from "../ingest/grpc_gateway.ts";
 import { databaseConfig } from "./databases.ts";
 import {
   jsonLogs,
@@ -207,18 +208,7 @@ Deno.test("the OTLP/gRPC receiver answers INVALID_ARGUMENT for an undecodable re
   const grpc = await import("@grpc/grpc-js");
   const cwd = await Deno.makeTempDir({ prefix: "argus-grpc-bad-" });
   const argus = await startArgus({}, cwd);
-  const passthrough = (b: Buffer) => b;
-  const Client = grpc.makeGenericClientConstructor({
-    Export: {
-      path: "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
-      requestStream: false,
-      responseStream: false,
-      requestSerialize: passthrough,
-      requestDeserialize: passthrough,
-      responseSerialize: passthrough,
-      responseDeserialize: passthrough,
-    },
-  }, "TraceService");
+  const Client = grpc.makeGenericClientConstructor(TRACE_SERVICE, "TraceService");
   const client = new Client(argus.grpcAddress, grpc.credentials.createInsecure());
   const call = (bytes: Uint8Array) =>
     new Promise<{ code: number; details: string }>((resolve) => {
