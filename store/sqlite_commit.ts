@@ -16,7 +16,10 @@ interface DbRows {
 
 /** The SQL of one table's insert and the column order of its parameters. */
 export interface InsertStatement {
+  /** One row. */
   sql: string;
+  /** Several rows at once: how many is the placeholder count over the column count. */
+  sqlMany: string;
   columns: string[];
 }
 
@@ -45,6 +48,17 @@ export function flattenRows(statements: InsertStatements, rows: DbRows): FlatRow
   return { resources: flatten("resources"), spans: flatten("spans"), logs: flatten("logs") };
 }
 
+const placeholderCounts = new Map<string, number>();
+
+function countPlaceholders(sql: string): number {
+  let count = placeholderCounts.get(sql);
+  if (count === undefined) {
+    count = sql.split("?").length - 1;
+    placeholderCounts.set(sql, count);
+  }
+  return count;
+}
+
 /**
  * Commits rows in one `begin immediate` transaction; returns the spans and logs newly inserted.
  * Synchronous: it runs on the writer thread.
@@ -57,12 +71,18 @@ export function commitPrepared(
   const run = (table: keyof DbRows): number => {
     const values = rows[table];
     if (values.length === 0) return 0;
-    const { sql: text, columns } = statements[table];
-    const statement = sqlite.statement(text);
+    const { sql: one, sqlMany, columns } = statements[table];
     const width = columns.length;
+    const many = sqlite.statement(sqlMany);
+    const manyWidth = countPlaceholders(sqlMany);
     let inserted = 0;
-    for (let i = 0; i < values.length; i += width) {
-      inserted += Number(statement.run(...values.slice(i, i + width)).changes);
+    let i = 0;
+    for (; i + manyWidth <= values.length; i += manyWidth) {
+      inserted += Number(many.run(...values.slice(i, i + manyWidth)).changes);
+    }
+    const single = sqlite.statement(one);
+    for (; i < values.length; i += width) {
+      inserted += Number(single.run(...values.slice(i, i + width)).changes);
     }
     return inserted;
   };

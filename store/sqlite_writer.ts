@@ -28,15 +28,26 @@ import {
   type WriterRequest,
 } from "./sqlite_commit.ts";
 
-/** Compiles `INSERT … ON CONFLICT (key) DO NOTHING` with one `?` per column, for each table. */
+/**
+ * Rows per multi-row insert statement: fewer calls into SQLite per row (prototypes measured a
+ * 16-row statement about 15% faster than single-row ones), and far under its parameter limit.
+ */
+const ROWS_PER_STATEMENT = 16;
+
+/**
+ * Compiles `INSERT … ON CONFLICT (key) DO NOTHING` for each table, with one `?` per column, for
+ * one row and for ROWS_PER_STATEMENT rows.
+ */
 export function compileInsertStatements(db: Kysely<Database>): InsertStatements {
   const insert = <T extends keyof DbRows>(table: T, sample: DbRows[T][number]) => {
     const columns = Object.keys(sample);
     const placeholders = Object.fromEntries(columns.map((c) => [c, sql`?`]));
     const key = TABLE_KEYS[table] as unknown as readonly (keyof Database[T] & string)[];
-    // deno-lint-ignore no-explicit-any -- one placeholder per column of the table
-    const rows = [placeholders as any];
-    return { sql: insertOnConflictDoNothing(db, table, key, rows).compile().sql, columns };
+    const compile = (rows: number) =>
+      // deno-lint-ignore no-explicit-any -- one placeholder per column of the table
+      insertOnConflictDoNothing(db, table, key, Array(rows).fill(placeholders as any)).compile()
+        .sql;
+    return { sql: compile(1), sqlMany: compile(ROWS_PER_STATEMENT), columns };
   };
   return {
     resources: insert("resources", SAMPLE_RESOURCE),

@@ -206,6 +206,13 @@ for (const driver of selectedDrivers()) {
       assert.deepEqual(mixed.logs, { inserted: 10, duplicates: 2, rejected: [] });
       assert.equal(await store.countSpans(ALL_TIME), 260);
       assert.equal(await store.countLogs(ALL_TIME), 260);
+      // A repeat inside one multi-row statement (SQLite writes 16 rows per statement).
+      const block = buildBatch(40, 40, 13);
+      block.spans[5] = block.spans[2]!;
+      block.logs[7] = block.logs[3]!;
+      const blockResult = await store.write(block);
+      assert.deepEqual(blockResult.spans, { inserted: 39, duplicates: 1, rejected: [] });
+      assert.deepEqual(blockResult.logs, { inserted: 39, duplicates: 1, rejected: [] });
     });
   });
 
