@@ -8,9 +8,9 @@
  * most of it (docs/benchmarks.md). Reads use the main thread's own connection: WAL lets them run
  * beside the writer.
  *
- * The inserts are prepared single-row statements whose SQL Kysely compiles once (the dialect
- * layer stays the one source of SQL); only their execution bypasses the query builder, which cost
- * up to half the throughput when it built every statement.
+ * The inserts are prepared statements of 16 rows (single-row ones for the rest) whose SQL Kysely
+ * compiles once (the dialect layer stays the one source of SQL); only their execution bypasses
+ * the query builder, which cost up to half the throughput when it built every statement.
  *
  * @module
  */
