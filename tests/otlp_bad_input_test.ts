@@ -204,12 +204,15 @@ Deno.test("the OTLP/HTTP receiver refuses bad input clearly and keeps every vali
   }
 });
 
-Deno.test("the OTLP/gRPC receiver answers INVALID_ARGUMENT for an undecodable request", async () => {
+Deno.test("the OTLP/gRPC receiver refuses undecodable requests and gzip bombs", async () => {
   const grpc = await import("@grpc/grpc-js");
   const cwd = await Deno.makeTempDir({ prefix: "argus-grpc-bad-" });
-  const argus = await startArgus({}, cwd);
+  const argus = await startArgus({ MAX_REQUEST_BYTES: "256KiB" }, cwd);
   const Client = grpc.makeGenericClientConstructor(TRACE_SERVICE, "TraceService");
-  const client = new Client(argus.grpcAddress, grpc.credentials.createInsecure());
+  // gzip-compressed messages, as exporters configured with compression send them.
+  const client = new Client(argus.grpcAddress, grpc.credentials.createInsecure(), {
+    "grpc.default_compression_algorithm": 2,
+  });
   const call = (bytes: Uint8Array) =>
     new Promise<{ code: number; details: string }>((resolve) => {
       // deno-lint-ignore no-explicit-any -- a generic client has untyped methods
@@ -225,6 +228,10 @@ Deno.test("the OTLP/gRPC receiver answers INVALID_ARGUMENT for an undecodable re
     assert.match(bad.details, /^The request cannot be decoded: /);
     const empty = await call(new Uint8Array(0)); // an empty request is valid: nothing to store
     assert.equal(empty.code, grpc.status.OK);
+    // 50 MB of zeros compress to ~50 KB; the limit applies to the decompressed size.
+    const bomb = await call(new Uint8Array(50_000_000));
+    assert.equal(bomb.code, grpc.status.RESOURCE_EXHAUSTED);
+    assert.match(bomb.details, /decompresses to a size larger than 262144/);
   } finally {
     client.close();
     assert.equal(await argus.stop(), 0);
