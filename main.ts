@@ -125,6 +125,7 @@ async function main(): Promise<number> {
       store,
       startedAt,
       logger,
+      queryMaxWindowMs: config.queryMaxWindowMs,
       ingest: {
         ingestionRate: () => ingestionRate.perSecond(),
         dlqSize: () => dlq.size(),

@@ -97,6 +97,8 @@ export interface Config {
   /** Total bytes of dead-letter files beyond which batches are refused (clients retry). */
   dlqMaxBytes: number;
   ingest: IngestLimits;
+  /** Longest time window an API query may ask for, in milliseconds. */
+  queryMaxWindowMs: number;
   /** Age in milliseconds after which data is deleted, or null when retention is off. */
   retentionMs: number | null;
   /** Azure OpenAI settings when `AI_ENABLED` is true, else null. */
@@ -171,6 +173,11 @@ export const VARIABLES: readonly VariableDoc[] = [
   { name: "MAX_LINKS", default: "128", description: "Links kept per span" },
   { name: "MAX_VALUE_DEPTH", default: "16", description: "Deepest nesting in one value" },
   { name: "RETENTION", default: "7d", description: "Age at which data is deleted, or off" },
+  {
+    name: "QUERY_MAX_WINDOW",
+    default: "31d",
+    description: "Longest window an API query may ask for",
+  },
   { name: "AI_ENABLED", default: "false", description: "Enable AI log insight (true or false)" },
   { name: "AZURE_OPENAI_ENDPOINT", default: "", description: "https://NAME.openai.azure.com" },
   {
@@ -482,6 +489,7 @@ export function parseConfig(env: Env): ConfigResult {
     maxValueDepth: r.integer("MAX_VALUE_DEPTH", 16, 1, 64),
   };
   const retentionMs = readRetention(r);
+  const queryMaxWindowMs = r.duration("QUERY_MAX_WINDOW", "31d", 60_000, 3660 * DAY_MS);
   const ai = readAi(r);
 
   if (r.errors.length > 0) return { ok: false, errors: r.errors };
@@ -502,6 +510,7 @@ export function parseConfig(env: Env): ConfigResult {
       dlqReplayIntervalMs,
       dlqMaxBytes,
       ingest,
+      queryMaxWindowMs,
       retentionMs,
       ai,
     },

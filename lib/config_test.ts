@@ -60,6 +60,7 @@ const DEFAULTS: Config = {
     maxLinks: 128,
     maxValueDepth: 16,
   },
+  queryMaxWindowMs: 2_678_400_000,
   retentionMs: 604_800_000,
   ai: null,
 };
@@ -138,6 +139,12 @@ interface ValidCase {
 }
 
 const VALID_CASES: ValidCase[] = [
+  {
+    variable: "QUERY_MAX_WINDOW",
+    env: { QUERY_MAX_WINDOW: "90d" },
+    pick: (c) => c.queryMaxWindowMs,
+    expected: 7_776_000_000,
+  },
   {
     variable: "DLQ_MAX_BYTES",
     env: { DLQ_MAX_BYTES: "10GiB" },
@@ -543,6 +550,7 @@ function invalid(variable: string, value: string, allowed: string): InvalidCase 
 }
 
 const INVALID_CASES: InvalidCase[] = [
+  invalid("QUERY_MAX_WINDOW", "30s", `${DURATIONS}, from 1m to 3660d`),
   invalid("DLQ_MAX_BYTES", "1KiB", `${SIZES}, from 1048576 to 1099511627776 bytes`),
   invalid("MAX_REQUEST_BYTES", "1GiB", `${SIZES}, from 65536 to 268435456 bytes`),
   invalid("MAX_ATTRIBUTES", "0", "an integer from 1 to 10000"),

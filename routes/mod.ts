@@ -1,13 +1,19 @@
 /**
- * The HTTP application on `HTTP_PORT`: routing and the one error-to-response mapping.
+ * The HTTP application on `HTTP_PORT`: a route table of thin handlers (parse → store → JSON) and
+ * the one error-to-response mapping, which answers client errors with their message and logs
+ * everything else without leaking it.
  *
  * @module
  */
 import type { Logger } from "../lib/logger.ts";
 import { health, type HealthDeps } from "./health.ts";
+import { type MetadataDeps, services } from "./metadata.ts";
+import { BadRequestError } from "./query_params.ts";
 
 export interface AppDeps extends HealthDeps {
   logger: Logger;
+  queryMaxWindowMs: MetadataDeps["queryMaxWindowMs"];
+  now?: () => number;
 }
 
 function json(body: unknown, status = 200): Response {
@@ -17,25 +23,39 @@ function json(body: unknown, status = 200): Response {
   });
 }
 
+type Handler = (request: Request, url: URL) => Promise<Response>;
+
 export function createApp(deps: AppDeps): (request: Request) => Promise<Response> {
+  const now = deps.now ?? Date.now;
+  const routes: Record<string, Handler> = {
+    "/api/health": async () => {
+      const body = await health(deps);
+      return json(body, body.status === "ok" ? 200 : 503);
+    },
+    "/api/metadata/services": async (_request, url) =>
+      json(await services(url.searchParams, { ...deps, now })),
+  };
+
   return async function handle(request: Request): Promise<Response> {
-    const { pathname } = new URL(request.url);
+    const url = new URL(request.url);
+    const { pathname } = url;
     try {
-      if (pathname === "/api/health") {
-        if (request.method !== "GET" && request.method !== "HEAD") {
-          return json(
-            { error: `Method ${request.method} is not allowed on ${pathname}: use GET` },
-            405,
-          );
-        }
-        const body = await health(deps);
-        return json(body, body.status === "ok" ? 200 : 503);
-      }
       if (pathname === "/") {
         return new Response(null, { status: 302, headers: { location: "/api/health" } });
       }
-      return json({ error: `No route for ${request.method} ${pathname}` }, 404);
+      const route = routes[pathname];
+      if (route === undefined) {
+        return json({ error: `No route for ${request.method} ${pathname}` }, 404);
+      }
+      if (request.method !== "GET" && request.method !== "HEAD") {
+        return json(
+          { error: `Method ${request.method} is not allowed on ${pathname}: use GET` },
+          405,
+        );
+      }
+      return await route(request, url);
     } catch (error) {
+      if (error instanceof BadRequestError) return json({ error: error.message }, error.status);
       deps.logger.error("request failed", { path: pathname, error });
       return json({ error: "Internal server error: see the Argus log" }, 500);
     }

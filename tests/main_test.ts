@@ -3,6 +3,7 @@
  */
 import assert from "node:assert/strict";
 import { runArgus, startArgus } from "./argus_process.ts";
+import { jsonSpans, postJson, traceRequest } from "./otlp_payloads.ts";
 
 Deno.test("Argus starts on the default SQLite file, answers /api/health and stops on SIGTERM", async () => {
   const cwd = await Deno.makeTempDir({ prefix: "argus-main-" });
@@ -105,6 +106,37 @@ Deno.test("Argus refuses to start with exit code 1, naming the setting, when a p
     }
   } finally {
     taken.close();
+    await Deno.remove(cwd, { recursive: true });
+  }
+});
+
+Deno.test("GET /api/metadata/services lists the services of the window, and refuses a bad window", async () => {
+  const cwd = await Deno.makeTempDir({ prefix: "argus-main-" });
+  const argus = await startArgus({ FLUSH_INTERVAL: "10ms" }, cwd);
+  try {
+    const nowNs = BigInt(Date.now()) * 1_000_000n;
+    for (const [seed, service] of ["payment-service", "order-service"].entries()) {
+      // Different seeds: the same ids would be the same spans, stored once.
+      const spans = jsonSpans(2, seed + 1, nowNs);
+      const answer = await postJson(argus.otlpHttpUrl, "traces", traceRequest(spans, service));
+      assert.equal(answer.status, 200);
+    }
+    const listed = await fetch(`${argus.baseUrl}/api/metadata/services`);
+    assert.equal(listed.status, 200);
+    assert.deepEqual(await listed.json(), { services: ["order-service", "payment-service"] });
+    const past = await fetch(`${argus.baseUrl}/api/metadata/services?start=0&end=1000`);
+    assert.deepEqual(await past.json(), { services: [] });
+    const bad = await fetch(`${argus.baseUrl}/api/metadata/services?range=1y`);
+    assert.equal(bad.status, 400);
+    assert.deepEqual(await bad.json(), {
+      error: `Cannot use 'range' as it must be one of 5m, 15m, 1h, 6h, 24h: current value is "1y"`,
+    });
+    assert.equal(
+      (await fetch(`${argus.baseUrl}/api/metadata/services`, { method: "POST" })).status,
+      405,
+    );
+  } finally {
+    assert.equal(await argus.stop(), 0);
     await Deno.remove(cwd, { recursive: true });
   }
 });

@@ -1,0 +1,21 @@
+/**
+ * `GET /api/metadata/services`: the services that sent spans or logs in the window, sorted.
+ *
+ * @module
+ */
+import type { Store } from "../store/mod.ts";
+import { parseWindow } from "./query_params.ts";
+
+export interface MetadataDeps {
+  store: Pick<Store, "services">;
+  queryMaxWindowMs: number;
+  now: () => number;
+}
+
+export async function services(
+  params: URLSearchParams,
+  deps: MetadataDeps,
+): Promise<{ services: string[] }> {
+  const window = parseWindow(params, deps.now(), deps.queryMaxWindowMs);
+  return { services: await deps.store.services(window) };
+}

@@ -1,0 +1,147 @@
+/**
+ * The query parameters every API endpoint shares (docs: ../shared/spec/api.md, "Conventions"):
+ * the time window, pagination and sorting. Each parser throws `BadRequestError` with a message
+ * naming the parameter, what is allowed and the value received; nothing here ever reaches SQL
+ * other than as a bound value or an allow-listed name.
+ *
+ * @module
+ */
+import type { Page, TimeWindow } from "../store/mod.ts";
+import { formatDurationMs } from "../lib/units.ts";
+
+/** A client error, answered as 400 with `{"error": message}`. */
+export class BadRequestError extends Error {
+  readonly status = 400;
+  constructor(message: string) {
+    super(message);
+    this.name = "BadRequestError";
+  }
+}
+
+/** The ranges a user picks in the UI's time selector. */
+export const RANGES: Record<string, number> = {
+  "5m": 5 * 60_000,
+  "15m": 15 * 60_000,
+  "1h": 3_600_000,
+  "6h": 6 * 3_600_000,
+  "24h": 24 * 3_600_000,
+};
+export const DEFAULT_RANGE = "5m";
+
+export const DEFAULT_LIMIT = 50;
+export const MAX_LIMIT = 1000;
+/** Deep offsets cost a scan of every skipped row: past this, narrow the window instead. */
+export const MAX_OFFSET = 100_000;
+
+function fail(name: string, allowed: string, value: string): never {
+  throw new BadRequestError(
+    `Cannot use '${name}' as it must be ${allowed}: current value is ${JSON.stringify(value)}`,
+  );
+}
+
+/** RFC 3339 (`2026-11-26T10:00:00Z`, with an offset or `Z`) or Unix milliseconds, to ms. */
+function parseInstant(name: string, text: string): number {
+  if (/^\d{1,16}$/.test(text)) return Number(text);
+  const rfc3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/i;
+  const ms = rfc3339.test(text) ? Date.parse(text) : NaN;
+  if (Number.isNaN(ms)) {
+    fail(name, "an RFC 3339 time such as 2026-11-26T10:00:00Z or Unix milliseconds", text);
+  }
+  return ms;
+}
+
+const NS_PER_MS = 1_000_000n;
+
+/**
+ * The half-open window `[start, end)` in Unix nanoseconds: `range` (default 5m) back from now, or
+ * `start` and `end` (default now). Both forms at once, an end before the start, or a window longer
+ * than `maxWindowMs` are refused.
+ */
+export function parseWindow(
+  params: URLSearchParams,
+  nowMs: number,
+  maxWindowMs: number,
+): TimeWindow {
+  const range = params.get("range");
+  const start = params.get("start");
+  const end = params.get("end");
+  if (range !== null && (start !== null || end !== null)) {
+    throw new BadRequestError(
+      "Cannot use 'range' together with 'start' or 'end': give either a range or a start and end",
+    );
+  }
+  if (start === null) {
+    if (end !== null) fail("start", "given when 'end' is (RFC 3339 or Unix milliseconds)", "");
+    const name = range ?? DEFAULT_RANGE;
+    const length = RANGES[name];
+    if (length === undefined) fail("range", `one of ${Object.keys(RANGES).join(", ")}`, name);
+    return {
+      startNs: BigInt(nowMs - length) * NS_PER_MS,
+      endNs: BigInt(nowMs) * NS_PER_MS,
+    };
+  }
+  const startMs = parseInstant("start", start);
+  const endMs = end === null ? nowMs : parseInstant("end", end);
+  if (endMs <= startMs) {
+    fail("end", `after 'start' (${new Date(startMs).toISOString()})`, end ?? "now");
+  }
+  if (endMs - startMs > maxWindowMs) {
+    throw new BadRequestError(
+      `Cannot use a window of ${formatDurationMs(endMs - startMs)} as it must be at most ` +
+        `${formatDurationMs(maxWindowMs)} (QUERY_MAX_WINDOW): narrow 'start' and 'end'`,
+    );
+  }
+  return { startNs: BigInt(startMs) * NS_PER_MS, endNs: BigInt(endMs) * NS_PER_MS };
+}
+
+function parseInteger(
+  params: URLSearchParams,
+  name: string,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
+  const text = params.get(name);
+  if (text === null) return fallback;
+  const value = /^\d+$/.test(text) ? Number(text) : NaN;
+  if (!(value >= min && value <= max)) fail(name, `an integer from ${min} to ${max}`, text);
+  return value;
+}
+
+/** `limit` (default 50, 1 to 1000) and `offset` (default 0). */
+export function parsePage(params: URLSearchParams): Page {
+  return {
+    limit: parseInteger(params, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT),
+    offset: parseInteger(params, "offset", 0, 0, MAX_OFFSET),
+  };
+}
+
+export interface Sort<F extends string> {
+  field: F;
+  order: "asc" | "desc";
+}
+
+/** `sort`, one of an endpoint's allowed fields, and `order` (`asc` or `desc`, default `desc`). */
+export function parseSort<F extends string>(
+  params: URLSearchParams,
+  allowed: readonly F[],
+  fallback: F,
+): Sort<F> {
+  const field = params.get("sort") ?? fallback;
+  if (!(allowed as readonly string[]).includes(field)) {
+    fail("sort", `one of ${allowed.join(", ")}`, field);
+  }
+  const order = params.get("order") ?? "desc";
+  if (order !== "asc" && order !== "desc") fail("order", "asc or desc", order);
+  return { field: field as F, order };
+}
+
+/** `service`: an exact service name, or undefined when absent. */
+export function parseService(params: URLSearchParams): string | undefined {
+  const service = params.get("service");
+  if (service === null) return undefined;
+  if (service === "" || service.length > 256) {
+    fail("service", "a service name of 1 to 256 characters", service);
+  }
+  return service;
+}

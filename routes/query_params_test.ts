@@ -1,0 +1,129 @@
+import assert from "node:assert/strict";
+import {
+  BadRequestError,
+  parsePage,
+  parseService,
+  parseSort,
+  parseWindow,
+} from "./query_params.ts";
+
+const NOW = Date.parse("2026-11-26T10:00:00Z");
+const DAY = 86_400_000;
+const q = (text: string) => new URLSearchParams(text);
+const ns = (ms: number) => BigInt(ms) * 1_000_000n;
+
+function refused(fn: () => unknown, message: string) {
+  assert.throws(fn, (error: unknown) => {
+    assert.ok(error instanceof BadRequestError);
+    assert.equal(error.message, message);
+    return true;
+  });
+}
+
+Deno.test("parseWindow() defaults to the last 5 minutes and takes each named range", () => {
+  assert.deepEqual(parseWindow(q(""), NOW, DAY), { startNs: ns(NOW - 300_000), endNs: ns(NOW) });
+  const lengths = { "5m": 300_000, "15m": 900_000, "1h": 3_600_000, "6h": 21_600_000, "24h": DAY };
+  for (const [range, ms] of Object.entries(lengths)) {
+    assert.deepEqual(parseWindow(q(`range=${range}`), NOW, DAY), {
+      startNs: ns(NOW - ms),
+      endNs: ns(NOW),
+    });
+  }
+});
+
+Deno.test("parseWindow() takes start and end as RFC 3339 or Unix milliseconds", () => {
+  const start = Date.parse("2026-11-26T09:00:00Z");
+  assert.deepEqual(
+    parseWindow(q("start=2026-11-26T09:00:00Z&end=2026-11-26T09:30:00.5Z"), NOW, DAY),
+    {
+      startNs: ns(start),
+      endNs: ns(start + 1_800_500),
+    },
+  );
+  assert.deepEqual(parseWindow(q(`start=${start}`), NOW, DAY), {
+    startNs: ns(start),
+    endNs: ns(NOW),
+  });
+  assert.deepEqual(parseWindow(q("start=2026-11-26T10:30:00%2B01:00"), NOW, DAY), {
+    startNs: ns(start + 1_800_000),
+    endNs: ns(NOW),
+  });
+});
+
+Deno.test("parseWindow() refuses bad windows with a message naming the parameter", () => {
+  refused(
+    () => parseWindow(q("range=7d"), NOW, DAY),
+    `Cannot use 'range' as it must be one of 5m, 15m, 1h, 6h, 24h: current value is "7d"`,
+  );
+  refused(
+    () => parseWindow(q("start=yesterday"), NOW, DAY),
+    `Cannot use 'start' as it must be an RFC 3339 time such as 2026-11-26T10:00:00Z or Unix milliseconds: current value is "yesterday"`,
+  );
+  refused(
+    () => parseWindow(q("start=2026-11-26T09:00:00Z&end=2026-11-26T08:00:00Z"), NOW, DAY),
+    `Cannot use 'end' as it must be after 'start' (2026-11-26T09:00:00.000Z): current value is "2026-11-26T08:00:00Z"`,
+  );
+  refused(
+    () => parseWindow(q("range=1h&start=1"), NOW, DAY),
+    "Cannot use 'range' together with 'start' or 'end': give either a range or a start and end",
+  );
+  refused(
+    () => parseWindow(q(`start=${NOW - 2 * DAY}`), NOW, DAY),
+    "Cannot use a window of 2d as it must be at most 1d (QUERY_MAX_WINDOW): narrow 'start' and 'end'",
+  );
+  assert.throws(() => parseWindow(q("end=1"), NOW, DAY), BadRequestError);
+  assert.throws(() => parseWindow(q("start=2026-11-26 09:00"), NOW, DAY), BadRequestError);
+  assert.throws(() => parseWindow(q("start=-5"), NOW, DAY), BadRequestError);
+});
+
+Deno.test("parsePage() defaults to 50 from 0 and refuses negative, huge and non-numeric values", () => {
+  assert.deepEqual(parsePage(q("")), { limit: 50, offset: 0 });
+  assert.deepEqual(parsePage(q("limit=1000&offset=20")), { limit: 1000, offset: 20 });
+  refused(
+    () => parsePage(q("limit=1001")),
+    `Cannot use 'limit' as it must be an integer from 1 to 1000: current value is "1001"`,
+  );
+  refused(
+    () => parsePage(q("limit=0")),
+    `Cannot use 'limit' as it must be an integer from 1 to 1000: current value is "0"`,
+  );
+  refused(
+    () => parsePage(q("limit=-1")),
+    `Cannot use 'limit' as it must be an integer from 1 to 1000: current value is "-1"`,
+  );
+  refused(
+    () => parsePage(q("limit=1e3")),
+    `Cannot use 'limit' as it must be an integer from 1 to 1000: current value is "1e3"`,
+  );
+  refused(
+    () => parsePage(q("offset=-3")),
+    `Cannot use 'offset' as it must be an integer from 0 to 100000: current value is "-3"`,
+  );
+  assert.throws(() => parsePage(q("offset=99999999999999999999")), BadRequestError);
+});
+
+Deno.test("parseSort() takes only allow-listed fields and asc or desc", () => {
+  const fields = ["start_time", "duration"] as const;
+  assert.deepEqual(parseSort(q(""), fields, "start_time"), { field: "start_time", order: "desc" });
+  assert.deepEqual(parseSort(q("sort=duration&order=asc"), fields, "start_time"), {
+    field: "duration",
+    order: "asc",
+  });
+  refused(
+    () => parseSort(q("sort=name;drop table spans"), fields, "start_time"),
+    `Cannot use 'sort' as it must be one of start_time, duration: current value is "name;drop table spans"`,
+  );
+  refused(
+    () => parseSort(q("order=DESC, 1"), fields, "start_time"),
+    `Cannot use 'order' as it must be asc or desc: current value is "DESC, 1"`,
+  );
+});
+
+Deno.test("parseService() takes an exact name, quotes and wildcards included, literally", () => {
+  assert.equal(parseService(q("")), undefined);
+  assert.equal(parseService(q("service=it's_100%25")), "it's_100%");
+  refused(
+    () => parseService(q("service=")),
+    `Cannot use 'service' as it must be a service name of 1 to 256 characters: current value is ""`,
+  );
+});
