@@ -68,7 +68,16 @@ async function main(): Promise<number> {
     maxBytes: config.dlqMaxBytes,
     logger: logger.with({ module: "dlq" }),
   });
-  await dlq.init();
+  try {
+    await dlq.init();
+  } catch (error) {
+    logger.error("Argus cannot start: the dead-letter queue folder cannot be used", {
+      dir: config.dlqDir,
+      error,
+    });
+    await store.close();
+    return 1;
+  }
   // Batches left by an earlier run are replayed now rather than after a whole interval.
   if (dlq.size() > 0) {
     void dlq.replayOnce(store).catch((error) => logger.warn("DLQ replay failed", { error }));

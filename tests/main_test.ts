@@ -140,3 +140,18 @@ Deno.test("GET /api/metadata/services lists the services of the window, and refu
     await Deno.remove(cwd, { recursive: true });
   }
 });
+
+Deno.test("Argus refuses to start with exit code 1 when DLQ_DIR cannot be created", async () => {
+  const cwd = await Deno.makeTempDir({ prefix: "argus-main-" });
+  try {
+    await Deno.writeTextFile(`${cwd}/a-file`, "not a folder");
+    const { code, stderr } = await runArgus({ DLQ_DIR: "./a-file/dlq" }, cwd);
+    assert.equal(code, 1);
+    assert.match(
+      stderr,
+      /Argus cannot start: the dead-letter queue folder cannot be used dir=.\/a-file\/dlq/,
+    );
+  } finally {
+    await Deno.remove(cwd, { recursive: true });
+  }
+});
