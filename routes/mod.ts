@@ -9,6 +9,7 @@ import type { Logger } from "../lib/logger.ts";
 import { health, type HealthDeps } from "./health.ts";
 import { type MetadataDeps, services } from "./metadata.ts";
 import { BadRequestError } from "./query_params.ts";
+import { NotFoundError, traceById } from "./traces.ts";
 
 export interface AppDeps extends HealthDeps {
   logger: Logger;
@@ -43,7 +44,10 @@ export function createApp(deps: AppDeps): (request: Request) => Promise<Response
       if (pathname === "/") {
         return new Response(null, { status: 302, headers: { location: "/api/health" } });
       }
-      const route = routes[pathname];
+      const trace = /^\/api\/traces\/([^/]+)$/.exec(pathname);
+      const route = trace
+        ? async () => json(await traceById(trace[1]!, deps.store))
+        : routes[pathname];
       if (route === undefined) {
         return json({ error: `No route for ${request.method} ${pathname}` }, 404);
       }
@@ -55,7 +59,9 @@ export function createApp(deps: AppDeps): (request: Request) => Promise<Response
       }
       return await route(request, url);
     } catch (error) {
-      if (error instanceof BadRequestError) return json({ error: error.message }, error.status);
+      if (error instanceof BadRequestError || error instanceof NotFoundError) {
+        return json({ error: error.message }, error.status);
+      }
       deps.logger.error("request failed", { path: pathname, error });
       return json({ error: "Internal server error: see the Argus log" }, 500);
     }

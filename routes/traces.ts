@@ -1,0 +1,32 @@
+/**
+ * `GET /api/traces/{trace_id}`: every span of one trace with all its fields, in start order, for
+ * the waterfall; 404 when no span of it is stored.
+ *
+ * @module
+ */
+import type { Store } from "../store/mod.ts";
+import { BadRequestError } from "./query_params.ts";
+import { wireSpan } from "./wire.ts";
+
+/** A trace id was well formed but nothing of it is stored. */
+export class NotFoundError extends Error {
+  readonly status = 404;
+  constructor(message: string) {
+    super(message);
+    this.name = "NotFoundError";
+  }
+}
+
+export async function traceById(traceId: string, store: Pick<Store, "traceSpans">) {
+  const id = traceId.toLowerCase();
+  if (!/^[0-9a-f]{32}$/.test(id) || /^0+$/.test(id)) {
+    throw new BadRequestError(
+      `Cannot use the trace id as it must be 32 hex characters, not all zeros: current value is ${
+        JSON.stringify(traceId.slice(0, 80))
+      }`,
+    );
+  }
+  const spans = await store.traceSpans(id);
+  if (spans.length === 0) throw new NotFoundError(`No trace ${id} is stored`);
+  return { trace_id: id, spans: spans.map(wireSpan) };
+}
