@@ -8,7 +8,7 @@
  * @module
  */
 import { type AnyValue, parseAnyValueJson, parseAttributesJson } from "../lib/any_value_json.ts";
-import type { StoredSpan } from "../store/mod.ts";
+import type { StoredLog, StoredSpan } from "../store/mod.ts";
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
@@ -173,4 +173,36 @@ function objectEnd(text: string, start: number): number {
     }
   }
   return text.length;
+}
+
+/** A log record of `GET /api/logs` (and of the live stream, later). */
+export function wireLog(log: StoredLog) {
+  return {
+    id: log.id,
+    timestamp: formatTimeNs(log.timeUnixNano),
+    observed_timestamp: formatTimeNs(log.observedTimeUnixNano),
+    time_unix_nano: log.timeUnixNano.toString(),
+    observed_time_unix_nano: log.observedTimeUnixNano.toString(),
+    severity_text: log.severityText,
+    severity_number: log.severityNumber,
+    // A string body verbatim; any other kind as plain JSON; none as null.
+    body: log.bodyType === "string"
+      ? log.body
+      : log.bodyType === "empty"
+      ? null
+      : plainAnyValue(log.body),
+    event_name: log.eventName,
+    service_name: log.serviceName,
+    trace_id: log.traceId,
+    span_id: log.spanId,
+    flags: log.flags,
+    attributes: plainAttributes(log.attributes),
+    dropped_attributes_count: log.droppedAttributesCount,
+    resource_attributes: plainAttributes(log.resource.attributes),
+    scope: {
+      name: log.scopeName,
+      version: log.scopeVersion,
+      attributes: plainAttributes(log.scopeAttributes),
+    },
+  };
 }

@@ -42,7 +42,7 @@ export class Queries {
         .selectAll("spans")
         .select(RESOURCE_COLUMNS),
       filter,
-    ).orderBy("spans.start_time_unix_nano", "desc").orderBy("spans.span_id");
+    ).orderBy("spans.start_time_unix_nano", page.order ?? "desc").orderBy("spans.span_id");
     return (await this.caps.paginate(query, page).execute()).map(spanFromDb);
   }
 
@@ -54,7 +54,7 @@ export class Queries {
     return Number(row.n);
   }
 
-  /** Log records in a window, newest first. */
+  /** Log records in a window, newest first unless `page.order` is "asc". */
   async logs(filter: LogFilter, page: Page): Promise<StoredLog[]> {
     const query = this.#logWhere(
       this.db.selectFrom("logs")
@@ -62,7 +62,7 @@ export class Queries {
         .selectAll("logs")
         .select(RESOURCE_COLUMNS),
       filter,
-    ).orderBy("logs.time_unix_nano", "desc").orderBy("logs.id");
+    ).orderBy("logs.time_unix_nano", page.order ?? "desc").orderBy("logs.id");
     return (await this.caps.paginate(query, page).execute()).map(logFromDb);
   }
 

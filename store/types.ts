@@ -146,6 +146,8 @@ export interface TimeWindow {
 export interface Page {
   limit: number;
   offset: number;
+  /** Time order of the results: newest first (default) or oldest first. */
+  order?: "asc" | "desc";
 }
 
 export interface SpanFilter extends TimeWindow {

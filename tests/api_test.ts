@@ -3,7 +3,14 @@
  */
 import assert from "node:assert/strict";
 import { startArgus } from "./argus_process.ts";
-import { jsonSpans, postJson, stringAttribute, traceRequest } from "./otlp_payloads.ts";
+import {
+  jsonLogs,
+  jsonSpans,
+  logsRequest,
+  postJson,
+  stringAttribute,
+  traceRequest,
+} from "./otlp_payloads.ts";
 
 Deno.test("GET /api/traces/{trace_id} returns every span with the API's fields; 404 and 400 otherwise", async () => {
   const cwd = await Deno.makeTempDir({ prefix: "argus-api-" });
@@ -58,6 +65,88 @@ Deno.test("GET /api/traces/{trace_id} returns every span with the API's fields; 
       (await bad.json()).error,
       /^Cannot use the trace id as it must be 32 hex characters/,
     );
+  } finally {
+    assert.equal(await argus.stop(), 0);
+    await Deno.remove(cwd, { recursive: true });
+  }
+});
+
+Deno.test("GET /api/logs filters by service, severity, trace and span, pages, and sorts", async () => {
+  const cwd = await Deno.makeTempDir({ prefix: "argus-api-" });
+  const argus = await startArgus({ FLUSH_INTERVAL: "10ms" }, cwd);
+  try {
+    const nowNs = BigInt(Date.now()) * 1_000_000n;
+    const logs = jsonLogs(6, 5, nowNs - 60_000_000_000n);
+    logs.forEach((log, i) => log.severityNumber = [5, 9, 13, 17, 21, 9][i]!);
+    logs[3]!.traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
+    logs[3]!.spanId = "00f067aa0ba902b7";
+    logs[4]!.body = { kvlistValue: { values: [{ key: "k", value: { intValue: "7" } }] } };
+    assert.equal(
+      (await postJson(argus.otlpHttpUrl, "logs", logsRequest(logs, "billing"))).status,
+      200,
+    );
+    assert.equal(
+      (await postJson(
+        argus.otlpHttpUrl,
+        "logs",
+        logsRequest(jsonLogs(2, 6, nowNs - 1_000_000_000n), "other"),
+      )).status,
+      200,
+    );
+    const get = async (query: string) => {
+      const response = await fetch(`${argus.baseUrl}/api/logs?${query}`);
+      return { status: response.status, body: await response.json() };
+    };
+
+    const all = await get("range=15m");
+    assert.equal(all.status, 200);
+    assert.equal(all.body.total, 8);
+    assert.equal(all.body.limit, 50);
+    assert.equal(all.body.offset, 0);
+    assert.equal(all.body.items[0].service_name, "other"); // newest first
+
+    const billing = await get("service=billing&severity=warn&sort=timestamp&order=asc");
+    assert.deepEqual(
+      billing.body.items.map((l: { severity_number: number }) => l.severity_number),
+      [13, 17, 21],
+    );
+    assert.equal(billing.body.total, 3);
+    assert.deepEqual(billing.body.items[2].body, { k: 7 });
+    assert.match(billing.body.items[0].timestamp, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$/);
+    assert.equal(billing.body.items[0].resource_attributes["service.name"], "billing");
+
+    const byTrace = await get(`trace_id=4BF92F3577B34DA6A3CE929D0E0E4736&span_id=00f067aa0ba902b7`);
+    assert.equal(byTrace.body.total, 1);
+    assert.equal(byTrace.body.items[0].severity_number, 17);
+
+    const paged = await get("service=billing&limit=2&offset=2&order=asc");
+    assert.equal(paged.body.total, 6);
+    assert.deepEqual(paged.body.items.map((l: { severity_number: number }) => l.severity_number), [
+      13,
+      17,
+    ]);
+
+    for (
+      const [query, message] of [
+        [
+          "severity=loud",
+          /^Cannot use 'severity' as it must be one of trace, debug, info, warn, error, fatal or a number from 1 to 24/,
+        ],
+        [
+          "limit=5000",
+          /^Cannot use 'limit' as it must be an integer from 1 to 1000: current value is "5000"$/,
+        ],
+        [
+          "sort=body",
+          /^Cannot use 'sort' as it must be one of timestamp: current value is "body"$/,
+        ],
+        ["trace_id=xyz", /^Cannot use 'trace_id' as it must be 32 hex characters/],
+      ] as const
+    ) {
+      const bad = await get(query);
+      assert.equal(bad.status, 400, query);
+      assert.match(bad.body.error, message, query);
+    }
   } finally {
     assert.equal(await argus.stop(), 0);
     await Deno.remove(cwd, { recursive: true });

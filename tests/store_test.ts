@@ -346,6 +346,18 @@ for (const driver of selectedDrivers()) {
         (await store.logs(ALL_TIME, { limit: 1, offset: 3 })).map((l) => l.timeUnixNano),
         [at(0)],
       );
+      assert.deepEqual(
+        (await store.logs(ALL_TIME, { limit: 2, offset: 0, order: "asc" })).map((l) =>
+          l.timeUnixNano
+        ),
+        [at(0), at(1)],
+      );
+      assert.deepEqual(
+        (await store.spans(ALL_TIME, { limit: 1, offset: 0, order: "asc" })).map((s) =>
+          s.startTimeUnixNano
+        ),
+        [at(0)],
+      );
 
       assert.deepEqual(await store.services(ALL_TIME), ["order-service", "payment-service"]);
       assert.deepEqual(await store.services({ startNs: at(25), endNs: at(40) }), ["order-service"]);
