@@ -64,6 +64,8 @@ export interface Store {
   traceSpans(traceId: string): Promise<StoredSpan[]>;
   spans(filter: SpanFilter, page: Page): Promise<StoredSpan[]>;
   countSpans(filter: SpanFilter): Promise<number>;
+  /** Spans, distinct traces and error spans (status code 2) matching the filter. */
+  spanCounts(filter: SpanFilter): Promise<{ spans: number; traces: number; errors: number }>;
   logs(filter: LogFilter, page: Page): Promise<StoredLog[]>;
   countLogs(filter: LogFilter): Promise<number>;
   services(window: TimeWindow): Promise<string[]>;
@@ -151,6 +153,9 @@ class KyselyStore implements Store {
   }
   countSpans(filter: SpanFilter) {
     return this.#queries.countSpans(filter);
+  }
+  spanCounts(filter: SpanFilter) {
+    return this.#queries.spanCounts(filter);
   }
   logs(filter: LogFilter, page: Page) {
     return this.#queries.logs(filter, page);

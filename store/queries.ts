@@ -74,6 +74,24 @@ export class Queries {
     return Number(row.n);
   }
 
+  /** Counts of spans, distinct traces and error spans (status code 2) in a window. */
+  async spanCounts(filter: SpanFilter): Promise<{ spans: number; traces: number; errors: number }> {
+    const row = await this.#spanWhere(
+      this.db.selectFrom("spans").select((eb) => [
+        eb.fn.countAll().as("spans"),
+        eb.fn.count("spans.trace_id").distinct().as("traces"),
+        eb.fn.sum(eb.case().when("spans.status_code", "=", 2).then(1).else(0).end()).as("errors"),
+      ]),
+      filter,
+    ).executeTakeFirstOrThrow();
+    // SUM over no rows is NULL; the drivers return counts as number, bigint or string.
+    return {
+      spans: Number(row.spans),
+      traces: Number(row.traces),
+      errors: Number(row.errors ?? 0),
+    };
+  }
+
   /** Names of the services that sent spans or logs in the window, sorted. */
   async services(window: TimeWindow): Promise<string[]> {
     const { startNs, endNs } = this.#window(window);

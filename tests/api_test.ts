@@ -152,3 +152,59 @@ Deno.test("GET /api/logs filters by service, severity, trace and span, pages, an
     await Deno.remove(cwd, { recursive: true });
   }
 });
+
+Deno.test("GET /api/stats counts the window's traces, spans, errors, logs and services", async () => {
+  const cwd = await Deno.makeTempDir({ prefix: "argus-api-" });
+  const argus = await startArgus({ FLUSH_INTERVAL: "10ms" }, cwd);
+  try {
+    const nowNs = BigInt(Date.now()) * 1_000_000n;
+    const spans = jsonSpans(3, 21, nowNs - 10_000_000_000n);
+    spans[1]!.traceId = spans[0]!.traceId; // two traces: 2 spans + 1 span
+    spans[2]!.status = { code: 2, message: "boom" };
+    assert.equal(
+      (await postJson(argus.otlpHttpUrl, "traces", traceRequest(spans, "api"))).status,
+      200,
+    );
+    const otherSpans = jsonSpans(1, 22, nowNs - 10_000_000_000n);
+    assert.equal(
+      (await postJson(argus.otlpHttpUrl, "traces", traceRequest(otherSpans, "web"))).status,
+      200,
+    );
+    assert.equal(
+      (await postJson(
+        argus.otlpHttpUrl,
+        "logs",
+        logsRequest(jsonLogs(4, 23, nowNs - 10_000_000_000n), "api"),
+      )).status,
+      200,
+    );
+
+    const all = await (await fetch(`${argus.baseUrl}/api/stats`)).json();
+    assert.deepEqual(all, {
+      total_traces: 3,
+      total_spans: 4,
+      total_logs: 4,
+      total_errors: 1,
+      active_services: 2,
+    });
+    const api = await (await fetch(`${argus.baseUrl}/api/stats?service=api&range=1h`)).json();
+    assert.deepEqual(api, {
+      total_traces: 2,
+      total_spans: 3,
+      total_logs: 4,
+      total_errors: 1,
+      active_services: 1,
+    });
+    const empty = await (await fetch(`${argus.baseUrl}/api/stats?start=0&end=1000`)).json();
+    assert.deepEqual(empty, {
+      total_traces: 0,
+      total_spans: 0,
+      total_logs: 0,
+      total_errors: 0,
+      active_services: 0,
+    });
+  } finally {
+    assert.equal(await argus.stop(), 0);
+    await Deno.remove(cwd, { recursive: true });
+  }
+});

@@ -326,6 +326,12 @@ for (const driver of selectedDrivers()) {
         at(1),
       ]);
       assert.equal(await store.countSpans(window), 2);
+      assert.deepEqual(await store.spanCounts(ALL_TIME), { spans: 4, traces: 3, errors: 0 });
+      assert.deepEqual(await store.spanCounts({ startNs: at(100), endNs: at(200) }), {
+        spans: 0,
+        traces: 0,
+        errors: 0,
+      });
       assert.equal(await store.countSpans({ ...window, serviceName: "order-service" }), 1);
       assert.equal(await store.countSpans({ ...ALL_TIME, traceId }), 2);
       const newestFirst = await store.spans(ALL_TIME, { limit: 2, offset: 1 });
