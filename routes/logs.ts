@@ -7,12 +7,14 @@
 import type { LogFilter, Store } from "../store/mod.ts";
 import {
   BadRequestError,
+  NotFoundError,
   parsePage,
   parseService,
   parseSort,
   parseWindow,
 } from "./query_params.ts";
 import { wireLog } from "./wire.ts";
+import { parseDurationMs } from "../lib/units.ts";
 
 export interface LogsDeps {
   store: Pick<Store, "logs" | "countLogs">;
@@ -76,4 +78,60 @@ export async function listLogs(params: URLSearchParams, deps: LogsDeps) {
     deps.store.countLogs(filter),
   ]);
   return { items: logs.map(wireLog), total, limit: page.limit, offset: page.offset };
+}
+
+/** Longest `window` of `/api/logs/context` on each side of the anchor. */
+export const MAX_CONTEXT_MS = 3_600_000;
+/** Records on each side of the anchor, at most. */
+export const CONTEXT_LIMIT = 500;
+
+export interface ContextDeps {
+  store: Pick<Store, "logById" | "logs">;
+}
+
+/**
+ * `GET /api/logs/context?id=…&window=1m`: the anchor record and its service's records within
+ * ±window of it, in time order (at most CONTEXT_LIMIT on each side, the nearest ones). Records
+ * at the anchor's very nanosecond are listed after it.
+ */
+export async function logContext(params: URLSearchParams, deps: ContextDeps) {
+  const id = params.get("id");
+  if (id === null || !/^[0-9a-f]{32}$/.test(id)) {
+    throw new BadRequestError(
+      `Cannot use 'id' as it must be a log id (32 hex characters): current value is ${
+        JSON.stringify(id ?? "")
+      }`,
+    );
+  }
+  const windowText = params.get("window") ?? "1m";
+  const windowMs = parseDurationMs(windowText);
+  if (windowMs === undefined || windowMs < 1 || windowMs > MAX_CONTEXT_MS) {
+    throw new BadRequestError(
+      `Cannot use 'window' as it must be a duration from 1ms to 1h such as 30s or 1m: current ` +
+        `value is ${JSON.stringify(windowText)}`,
+    );
+  }
+  const anchor = await deps.store.logById(id);
+  if (anchor === undefined) throw new NotFoundError(`No log record ${id} is stored`);
+  const spanNs = BigInt(windowMs) * 1_000_000n;
+  const at = anchor.timeUnixNano;
+  const base = { serviceName: anchor.serviceName };
+  const [before, after] = await Promise.all([
+    deps.store.logs({ ...base, startNs: at - spanNs < 0n ? 0n : at - spanNs, endNs: at }, {
+      limit: CONTEXT_LIMIT + 1,
+      offset: 0,
+      order: "desc",
+    }),
+    deps.store.logs({ ...base, startNs: at, endNs: at + spanNs + 1n }, {
+      limit: CONTEXT_LIMIT + 1,
+      offset: 0,
+      order: "asc",
+    }),
+  ]);
+  const others = (logs: typeof before) => logs.filter((l) => l.id !== id).slice(0, CONTEXT_LIMIT);
+  return {
+    anchor: wireLog(anchor),
+    before: others(before).reverse().map(wireLog),
+    after: others(after).map(wireLog),
+  };
 }

@@ -7,11 +7,11 @@
  */
 import type { Logger } from "../lib/logger.ts";
 import { health, type HealthDeps } from "./health.ts";
-import { listLogs } from "./logs.ts";
+import { listLogs, logContext } from "./logs.ts";
 import { type MetadataDeps, services } from "./metadata.ts";
 import { stats } from "./stats.ts";
-import { BadRequestError } from "./query_params.ts";
-import { NotFoundError, traceById } from "./traces.ts";
+import { BadRequestError, NotFoundError } from "./query_params.ts";
+import { traceById } from "./traces.ts";
 
 export interface AppDeps extends HealthDeps {
   logger: Logger;
@@ -38,6 +38,7 @@ export function createApp(deps: AppDeps): (request: Request) => Promise<Response
     "/api/metadata/services": async (_request, url) =>
       json(await services(url.searchParams, { ...deps, now })),
     "/api/logs": async (_request, url) => json(await listLogs(url.searchParams, { ...deps, now })),
+    "/api/logs/context": async (_request, url) => json(await logContext(url.searchParams, deps)),
     "/api/stats": async (_request, url) => json(await stats(url.searchParams, { ...deps, now })),
   };
 

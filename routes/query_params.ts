@@ -18,6 +18,15 @@ export class BadRequestError extends Error {
   }
 }
 
+/** A well-formed id of something not stored, answered as 404 with `{"error": message}`. */
+export class NotFoundError extends Error {
+  readonly status = 404;
+  constructor(message: string) {
+    super(message);
+    this.name = "NotFoundError";
+  }
+}
+
 /** The ranges a user picks in the UI's time selector. */
 export const RANGES: Record<string, number> = {
   "5m": 5 * 60_000,

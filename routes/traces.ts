@@ -5,17 +5,8 @@
  * @module
  */
 import type { Store } from "../store/mod.ts";
-import { BadRequestError } from "./query_params.ts";
+import { BadRequestError, NotFoundError } from "./query_params.ts";
 import { wireSpan } from "./wire.ts";
-
-/** A trace id was well formed but nothing of it is stored. */
-export class NotFoundError extends Error {
-  readonly status = 404;
-  constructor(message: string) {
-    super(message);
-    this.name = "NotFoundError";
-  }
-}
 
 export async function traceById(traceId: string, store: Pick<Store, "traceSpans">) {
   const id = traceId.toLowerCase();

@@ -68,6 +68,8 @@ export interface Store {
   spanCounts(filter: SpanFilter): Promise<{ spans: number; traces: number; errors: number }>;
   logs(filter: LogFilter, page: Page): Promise<StoredLog[]>;
   countLogs(filter: LogFilter): Promise<number>;
+  /** One log record by its id, or undefined when it is not stored. */
+  logById(id: string): Promise<StoredLog | undefined>;
   services(window: TimeWindow): Promise<string[]>;
   /** Round trip to the database; throws when it cannot be reached. */
   ping(): Promise<void>;
@@ -162,6 +164,9 @@ class KyselyStore implements Store {
   }
   countLogs(filter: LogFilter) {
     return this.#queries.countLogs(filter);
+  }
+  logById(id: string) {
+    return this.#queries.logById(id);
   }
   services(window: TimeWindow) {
     return this.#queries.services(window);

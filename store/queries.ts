@@ -66,6 +66,17 @@ export class Queries {
     return (await this.caps.paginate(query, page).execute()).map(logFromDb);
   }
 
+  /** One log record by id, or undefined. */
+  async logById(id: string): Promise<StoredLog | undefined> {
+    const row = await this.db.selectFrom("logs")
+      .innerJoin("resources", "resources.id", "logs.resource_id")
+      .selectAll("logs")
+      .select(RESOURCE_COLUMNS)
+      .where("logs.id", "=", id)
+      .executeTakeFirst();
+    return row === undefined ? undefined : logFromDb(row);
+  }
+
   async countLogs(filter: LogFilter): Promise<number> {
     const row = await this.#logWhere(
       this.db.selectFrom("logs").select((eb) => eb.fn.countAll().as("n")),

@@ -208,3 +208,48 @@ Deno.test("GET /api/stats counts the window's traces, spans, errors, logs and se
     await Deno.remove(cwd, { recursive: true });
   }
 });
+
+Deno.test("GET /api/logs/context returns the anchor and its service's records around it", async () => {
+  const cwd = await Deno.makeTempDir({ prefix: "argus-api-" });
+  const argus = await startArgus({ FLUSH_INTERVAL: "10ms" }, cwd);
+  try {
+    const base = BigInt(Date.now() - 60_000) * 1_000_000n;
+    const second = 1_000_000_000n;
+    const logs = jsonLogs(7, 31, base);
+    logs.forEach((log, i) => log.timeUnixNano = (base + BigInt(i) * second).toString());
+    assert.equal((await postJson(argus.otlpHttpUrl, "logs", logsRequest(logs, "api"))).status, 200);
+    const noise = jsonLogs(3, 32, base + 3n * second);
+    assert.equal(
+      (await postJson(argus.otlpHttpUrl, "logs", logsRequest(noise, "web"))).status,
+      200,
+    );
+    const listed = await (await fetch(`${argus.baseUrl}/api/logs?service=api&order=asc&range=15m`))
+      .json();
+    const ids: string[] = listed.items.map((l: { id: string }) => l.id);
+    assert.equal(ids.length, 7);
+
+    const context = await (await fetch(`${argus.baseUrl}/api/logs/context?id=${ids[3]}&window=2s`))
+      .json();
+    assert.equal(context.anchor.id, ids[3]);
+    assert.deepEqual(context.before.map((l: { id: string }) => l.id), [ids[1], ids[2]]);
+    assert.deepEqual(context.after.map((l: { id: string }) => l.id), [ids[4], ids[5]]);
+    const wide = await (await fetch(`${argus.baseUrl}/api/logs/context?id=${ids[3]}`)).json();
+    assert.equal(wide.before.length + wide.after.length, 6); // the default ±1m; "web" excluded
+
+    const missing = await fetch(`${argus.baseUrl}/api/logs/context?id=${"a".repeat(32)}`);
+    assert.equal(missing.status, 404);
+    await missing.body?.cancel();
+    const bad = await fetch(`${argus.baseUrl}/api/logs/context?id=${ids[3]}&window=2h`);
+    assert.equal(bad.status, 400);
+    assert.match(
+      (await bad.json()).error,
+      /^Cannot use 'window' as it must be a duration from 1ms to 1h/,
+    );
+    const noId = await fetch(`${argus.baseUrl}/api/logs/context`);
+    assert.equal(noId.status, 400);
+    await noId.body?.cancel();
+  } finally {
+    assert.equal(await argus.stop(), 0);
+    await Deno.remove(cwd, { recursive: true });
+  }
+});
