@@ -62,10 +62,15 @@ Deno.test("Batcher flushes at BATCH_SIZE rows, then writes what waits as soon as
     const requests = [1, 2, 3].map((seed) => batcher.submit(buildBatch(400, 0, seed)));
     // 1200 rows queued: the first batch takes whole requests up to 1000 rows (two of them), and
     // the third request is written right after it (group commit), not after the 60 s interval.
-    const timeout = new Promise((_, reject) =>
-      setTimeout(() => reject(new Error("waited")), 5_000)
-    );
-    await Promise.race([Promise.all(requests), timeout]);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise((_, reject) => {
+      timer = setTimeout(() => reject(new Error("waited for the 60 s interval")), 5_000);
+    });
+    try {
+      await Promise.race([Promise.all(requests), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
     assert.deepEqual(flushes, [800, 400]);
     assert.equal(await store.countSpans(ALL), 1200);
     await batcher.drain();

@@ -8,6 +8,7 @@ import type { LogFilter, Store } from "../store/mod.ts";
 import {
   BadRequestError,
   NotFoundError,
+  parseHexId,
   parsePage,
   parseService,
   parseSort,
@@ -47,19 +48,9 @@ export function parseSeverity(params: URLSearchParams): number | undefined {
   );
 }
 
-function parseId(params: URLSearchParams, name: "trace_id" | "span_id"): string | undefined {
+function optionalId(params: URLSearchParams, name: string, chars: 16 | 32): string | undefined {
   const text = params.get(name);
-  if (text === null) return undefined;
-  const chars = name === "trace_id" ? 32 : 16;
-  const id = text.toLowerCase();
-  if (!new RegExp(`^[0-9a-f]{${chars}}$`).test(id)) {
-    throw new BadRequestError(
-      `Cannot use '${name}' as it must be ${chars} hex characters: current value is ${
-        JSON.stringify(text.slice(0, 80))
-      }`,
-    );
-  }
-  return id;
+  return text === null ? undefined : parseHexId(name, text, chars);
 }
 
 export async function listLogs(params: URLSearchParams, deps: LogsDeps) {
@@ -70,8 +61,8 @@ export async function listLogs(params: URLSearchParams, deps: LogsDeps) {
     ...window,
     serviceName: parseService(params),
     minSeverity: parseSeverity(params),
-    traceId: parseId(params, "trace_id"),
-    spanId: parseId(params, "span_id"),
+    traceId: optionalId(params, "trace_id", 32),
+    spanId: optionalId(params, "span_id", 16),
   };
   const [logs, total] = await Promise.all([
     deps.store.logs(filter, { ...page, order: sort.order }),
@@ -95,14 +86,7 @@ export interface ContextDeps {
  * at the anchor's very nanosecond are listed after it.
  */
 export async function logContext(params: URLSearchParams, deps: ContextDeps) {
-  const id = params.get("id");
-  if (id === null || !/^[0-9a-f]{32}$/.test(id)) {
-    throw new BadRequestError(
-      `Cannot use 'id' as it must be a log id (32 hex characters): current value is ${
-        JSON.stringify(id ?? "")
-      }`,
-    );
-  }
+  const id = parseHexId("id", params.get("id") ?? "", 32);
   const windowText = params.get("window") ?? "1m";
   const windowMs = parseDurationMs(windowText);
   if (windowMs === undefined || windowMs < 1 || windowMs > MAX_CONTEXT_MS) {

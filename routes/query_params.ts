@@ -145,6 +145,15 @@ export function parseSort<F extends string>(
   return { field: field as F, order };
 }
 
+/** An id as `chars` hex characters (any case), lower-cased; `name` is the parameter's. */
+export function parseHexId(name: string, text: string, chars: 16 | 32): string {
+  const id = text.toLowerCase();
+  if (id.length !== chars || !/^[0-9a-f]+$/.test(id)) {
+    fail(name, `${chars} hex characters`, text.slice(0, 80));
+  }
+  return id;
+}
+
 /** `service`: an exact service name, or undefined when absent. */
 export function parseService(params: URLSearchParams): string | undefined {
   const service = params.get("service");

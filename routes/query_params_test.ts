@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import {
   BadRequestError,
+  parseHexId,
   parsePage,
   parseService,
   parseSort,
@@ -125,5 +126,17 @@ Deno.test("parseService() takes an exact name, quotes and wildcards included, li
   refused(
     () => parseService(q("service=")),
     `Cannot use 'service' as it must be a service name of 1 to 256 characters: current value is ""`,
+  );
+});
+
+Deno.test("parseHexId() lower-cases ids and refuses any other length or character", () => {
+  assert.equal(parseHexId("span_id", "00F067AA0BA902B7", 16), "00f067aa0ba902b7");
+  refused(
+    () => parseHexId("trace_id", "4bf92f35", 32),
+    `Cannot use 'trace_id' as it must be 32 hex characters: current value is "4bf92f35"`,
+  );
+  refused(
+    () => parseHexId("span_id", "00f067aa0ba902bz", 16),
+    `Cannot use 'span_id' as it must be 16 hex characters: current value is "00f067aa0ba902bz"`,
   );
 });

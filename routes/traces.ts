@@ -5,18 +5,11 @@
  * @module
  */
 import type { Store } from "../store/mod.ts";
-import { BadRequestError, NotFoundError } from "./query_params.ts";
+import { NotFoundError, parseHexId } from "./query_params.ts";
 import { wireSpan } from "./wire.ts";
 
 export async function traceById(traceId: string, store: Pick<Store, "traceSpans">) {
-  const id = traceId.toLowerCase();
-  if (!/^[0-9a-f]{32}$/.test(id) || /^0+$/.test(id)) {
-    throw new BadRequestError(
-      `Cannot use the trace id as it must be 32 hex characters, not all zeros: current value is ${
-        JSON.stringify(traceId.slice(0, 80))
-      }`,
-    );
-  }
+  const id = parseHexId("trace_id", traceId, 32);
   const spans = await store.traceSpans(id);
   if (spans.length === 0) throw new NotFoundError(`No trace ${id} is stored`);
   return { trace_id: id, spans: spans.map(wireSpan) };

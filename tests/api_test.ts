@@ -63,7 +63,7 @@ Deno.test("GET /api/traces/{trace_id} returns every span with the API's fields; 
     assert.equal(bad.status, 400);
     assert.match(
       (await bad.json()).error,
-      /^Cannot use the trace id as it must be 32 hex characters/,
+      /^Cannot use 'trace_id' as it must be 32 hex characters: current value is "abc'%20or%201=1"$/,
     );
   } finally {
     assert.equal(await argus.stop(), 0);
