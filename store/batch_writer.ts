@@ -10,11 +10,22 @@
  * @module
  */
 import type { Kysely } from "kysely";
-import type { Database, LogsTable, ResourcesTable, SpansTable } from "./columns.ts";
-import { logToDb, resourceToDb, spanToDb, TABLE_KEYS } from "./columns.ts";
+import type { Database, DbRollups, LogsTable, ResourcesTable, SpansTable } from "./columns.ts";
+import { logToDb, resourceToDb, rollupsToDb, spanToDb, TABLE_KEYS } from "./columns.ts";
 import type { DialectCapabilities } from "./dialects.ts";
+import { EdgeResolver, type EdgeResolverLimits, spanKey } from "./edge_resolver.ts";
+import { rollUp, ROLLUP_TABLES, type RollupTable } from "./rollups.ts";
 import { screenBatch, type ScreenedBatch, type ValidationLimits } from "./row_validation.ts";
-import type { Batch, Rejection, SignalWriteResult, WriteResult } from "./types.ts";
+import type { CommitCounts } from "./sqlite_commit.ts";
+import type { Batch, LogRow, Rejection, SignalWriteResult, SpanRow, WriteResult } from "./types.ts";
+
+const ROLLUP_TABLE_NAMES = Object.keys(ROLLUP_TABLES) as RollupTable[];
+
+/**
+ * Commits of one batch before its rollups are written even if some of its rows turn out to be
+ * stored already (another writer stored them between the look-up and the commit).
+ */
+const EXACT_ATTEMPTS = 3;
 
 /** The database cannot be reached now: the caller keeps the batch (dead-letter queue) and retries. */
 export class StoreUnavailableError extends Error {
@@ -31,9 +42,31 @@ export interface DbRows {
   logs: LogsTable[];
 }
 
-/** Commits rows in one transaction and returns how many spans and logs were newly inserted. */
+const NO_ROWS: DbRows = { resources: [], spans: [], logs: [] };
+
+/** Commits rows, and the rollups that count them, in one transaction. */
 export interface RowCommitter {
-  commit(rows: DbRows): Promise<{ spans: number; logs: number }>;
+  /**
+   * Inserts the rows that are not stored yet and answers how many spans and logs it inserted.
+   * When every row was new, or with `force`, it also adds the rollups and commits; otherwise it
+   * rolls back and answers `complete: false`, since the rollups would count the stored rows twice.
+   */
+  commit(rows: DbRows, rollups: DbRollups, force: boolean): Promise<CommitCounts>;
+}
+
+/** The reads the writer needs. */
+export interface StoredKeys {
+  /** Of the given spans, those stored: `traceId + spanId` → service name. */
+  spanServices(keys: readonly { traceId: string; spanId: string }[]): Promise<Map<string, string>>;
+  /** Of the given log ids, those stored. */
+  storedLogIds(ids: readonly string[]): Promise<Set<string>>;
+}
+
+/** Thrown inside a transaction to roll it back when some rows were stored already. */
+class Incomplete extends Error {
+  constructor(readonly counts: CommitCounts) {
+    super("Some rows were stored already");
+  }
 }
 
 /** Commits through Kysely, chunking statements to the dialect's parameter and size limits. */
@@ -43,22 +76,37 @@ export class KyselyCommitter implements RowCommitter {
     private readonly capabilities: DialectCapabilities,
   ) {}
 
-  async commit(rows: DbRows): Promise<{ spans: number; logs: number }> {
+  async commit(rows: DbRows, rollups: DbRollups, force: boolean): Promise<CommitCounts> {
     const caps = this.capabilities;
-    return await this.db.transaction().execute(async (trx) => {
-      for (const chunk of chunks(rows.resources, caps)) {
-        await caps.insertIfAbsent(trx, "resources", TABLE_KEYS.resources, chunk);
-      }
-      let spans = 0;
-      for (const chunk of chunks(rows.spans, caps)) {
-        spans += await caps.insertIfAbsent(trx, "spans", TABLE_KEYS.spans, chunk);
-      }
-      let logs = 0;
-      for (const chunk of chunks(rows.logs, caps)) {
-        logs += await caps.insertIfAbsent(trx, "logs", TABLE_KEYS.logs, chunk);
-      }
-      return { spans, logs };
-    });
+    try {
+      return await this.db.transaction().execute(async (trx) => {
+        for (const chunk of chunks(rows.resources, caps)) {
+          await caps.insertIfAbsent(trx, "resources", TABLE_KEYS.resources, chunk);
+        }
+        let spans = 0;
+        for (const chunk of chunks(rows.spans, caps)) {
+          spans += await caps.insertIfAbsent(trx, "spans", TABLE_KEYS.spans, chunk);
+        }
+        let logs = 0;
+        for (const chunk of chunks(rows.logs, caps)) {
+          logs += await caps.insertIfAbsent(trx, "logs", TABLE_KEYS.logs, chunk);
+        }
+        if (!force && (spans !== rows.spans.length || logs !== rows.logs.length)) {
+          throw new Incomplete({ spans, logs, complete: false });
+        }
+        for (const table of ROLLUP_TABLE_NAMES) {
+          const rows = rollups[table] as DbRollups["span_rollups"];
+          for (const chunk of chunks(rows, caps)) {
+            // The union of row types does not narrow with `table`; the rows are that table's.
+            await caps.upsertAdd(trx, table as "span_rollups", chunk);
+          }
+        }
+        return { spans, logs, complete: true };
+      });
+    } catch (error) {
+      if (error instanceof Incomplete) return error.counts;
+      throw error;
+    }
   }
 }
 
@@ -94,10 +142,12 @@ function approximateBytes(row: object): number {
   return bytes;
 }
 
-/** Prepared rows of one signal: what goes to the database and what was refused. */
-interface Prepared<Row> {
+/** Prepared items of one signal: what goes to the database and what was refused. */
+interface Prepared<Item, Row> {
+  items: Item[];
+  /** `items` as table rows. */
   rows: Row[];
-  /** Index in the batch of each entry of `rows`. */
+  /** Index in the batch of each entry of `items`. */
   indexes: number[];
   rejected: Rejection[];
   /** Items skipped because an earlier item of the same batch has the same key. */
@@ -105,21 +155,17 @@ interface Prepared<Row> {
 }
 
 /**
- * Maps items to table rows. Where the dialect cannot take a key twice in one statement, items
- * whose key an earlier item has are dropped here; elsewhere the database skips them itself (the
- * second insert of a key conflicts with the first), which costs less than a set of keys.
+ * Maps items to table rows, dropping items whose key an earlier item of the batch has: rollups
+ * must count each stored row once, and SQL Server's MERGE cannot take a key twice.
  */
-function prepare<In, Row>(
-  items: readonly In[],
+function prepare<Item, Row>(
+  items: readonly Item[],
   indexes: readonly number[],
   rejected: Rejection[],
-  key: ((item: In) => string) | undefined,
-  toDb: (item: In) => Row,
-): Prepared<Row> {
-  if (key === undefined) {
-    return { rows: items.map(toDb), indexes: [...indexes], rejected, repeated: 0 };
-  }
-  const prepared: Prepared<Row> = { rows: [], indexes: [], rejected, repeated: 0 };
+  key: (item: Item) => string,
+  toDb: (item: Item) => Row,
+): Prepared<Item, Row> {
+  const prepared: Prepared<Item, Row> = { items: [], rows: [], indexes: [], rejected, repeated: 0 };
   const seen = new Set<string>();
   items.forEach((item, i) => {
     const k = key(item);
@@ -128,13 +174,14 @@ function prepare<In, Row>(
       return;
     }
     seen.add(k);
+    prepared.items.push(item);
     prepared.rows.push(toDb(item));
     prepared.indexes.push(indexes[i]!);
   });
   return prepared;
 }
 
-function result(prepared: Prepared<unknown>, inserted: number): SignalWriteResult {
+function result(prepared: Prepared<unknown, unknown>, inserted: number): SignalWriteResult {
   return {
     inserted,
     duplicates: prepared.repeated + (prepared.rows.length - inserted),
@@ -157,31 +204,98 @@ function trusted(batch: Batch): ScreenedBatch {
   };
 }
 
-/** Validates, deduplicates and commits batches; isolates rows the database refuses. */
+type PreparedSpans = Prepared<SpanRow, SpansTable>;
+type PreparedLogs = Prepared<LogRow, LogsTable>;
+
+/** Items (and their rows) that pass `kept`. */
+function keep<Item, Row>(
+  prepared: { items: Item[]; rows: Row[] },
+  kept: (item: Item) => boolean,
+): { items: Item[]; rows: Row[] } {
+  const out = { items: [] as Item[], rows: [] as Row[] };
+  prepared.items.forEach((item, i) => {
+    if (kept(item)) {
+      out.items.push(item);
+      out.rows.push(prepared.rows[i]!);
+    }
+  });
+  return out;
+}
+
+/**
+ * Validates, deduplicates and commits batches with their rollups; isolates rows the database
+ * refuses. Its operations run one at a time, in call order (the edge resolver relies on it).
+ */
 export class BatchWriter {
+  readonly #edges: EdgeResolver;
+  #tail: Promise<unknown> = Promise.resolve();
+
   constructor(
     private readonly committer: RowCommitter,
+    private readonly stored: StoredKeys,
     private readonly capabilities: DialectCapabilities,
     private readonly limits: ValidationLimits,
-  ) {}
+    edgeLimits: Partial<EdgeResolverLimits> = {},
+  ) {
+    this.#edges = new EdgeResolver(edgeLimits);
+  }
+
+  /** Child spans waiting for their parent (see edge_resolver.ts). */
+  get waitingChildren(): number {
+    return this.#edges.waitingCount;
+  }
 
   /** See `Store.write`; `prescreened` skips validation the caller already did (ingest). */
-  async write(batch: Batch, prescreened = false): Promise<WriteResult> {
+  write(batch: Batch, prescreened = false): Promise<WriteResult> {
+    return this.#serially(() => this.#write(batch, prescreened));
+  }
+
+  /**
+   * Resolves the child spans whose wait for their parent is over (all of them with `all`, on
+   * close) against the database, and commits the edges found; answers how many.
+   */
+  resolveWaitingEdges(all = false): Promise<number> {
+    return this.#serially(async () => {
+      const children = this.#edges.takeExpired(all);
+      if (children.length === 0) return 0;
+      try {
+        const parents = await this.stored.spanServices(
+          children.map((c) => ({ traceId: c.traceId, spanId: c.parentSpanId })),
+        );
+        const edges = EdgeResolver.edgesFromParents(children, parents);
+        if (edges.length > 0) {
+          const rollups = rollupsToDb(rollUp([], [], edges), this.capabilities.int64);
+          await this.committer.commit(NO_ROWS, rollups, true);
+        }
+        return edges.length;
+      } catch (error) {
+        this.#edges.requeue(children);
+        throw error;
+      }
+    });
+  }
+
+  #serially<T>(operation: () => Promise<T>): Promise<T> {
+    const run = this.#tail.then(operation, operation);
+    this.#tail = run.catch(() => {});
+    return run;
+  }
+
+  async #write(batch: Batch, prescreened: boolean): Promise<WriteResult> {
     const int64 = this.capabilities.int64;
     const screened = prescreened ? trusted(batch) : screenBatch(batch, this.limits);
-    const unique = this.capabilities.repeatedKeysFail;
     const spans = prepare(
       screened.batch.spans,
       screened.spanIndexes,
       screened.rejected.spans,
-      unique ? (s) => `${s.traceId}/${s.spanId}` : undefined,
+      (s) => spanKey(s.traceId, s.spanId),
       (s) => spanToDb(s, int64),
     );
     const logs = prepare(
       screened.batch.logs,
       screened.logIndexes,
       screened.rejected.logs,
-      unique ? (l) => l.id : undefined,
+      (l) => l.id,
       (l) => logToDb(l, int64),
     );
     const resources = screened.batch.resources.map(resourceToDb);
@@ -191,37 +305,77 @@ export class BatchWriter {
 
   async #commitOrIsolate(
     resources: ResourcesTable[],
-    spans: Prepared<SpansTable>,
-    logs: Prepared<LogsTable>,
+    spans: PreparedSpans,
+    logs: PreparedLogs,
   ): Promise<{ spans: number; logs: number }> {
     if (spans.rows.length === 0 && logs.rows.length === 0) return { spans: 0, logs: 0 };
     try {
-      return await this.committer.commit({ resources, spans: spans.rows, logs: logs.rows });
+      return await this.#commitOnce(resources, spans, logs);
     } catch (error) {
       this.#throwIfUnavailable(error);
     }
     // The database refused the batch for its content: commit row by row so that only the rows
     // it refuses are rejected. Slow, but only ever reached with data validation did not foresee.
+    const none = { items: [], rows: [] };
     return {
-      spans: await this.#isolate(spans, (row) => ({ resources, spans: [row], logs: [] }), "spans"),
-      logs: await this.#isolate(logs, (row) => ({ resources, spans: [], logs: [row] }), "logs"),
+      spans: await this.#isolate(spans, (one) => this.#commitOnce(resources, one, none)),
+      logs: await this.#isolate(logs, (one) => this.#commitOnce(resources, none, one)),
     };
   }
 
-  /** Commits each row alone; rows the database refuses move to `prepared.rejected`. */
-  async #isolate<Row>(
-    prepared: Prepared<Row>,
-    alone: (row: Row) => DbRows,
-    signal: "spans" | "logs",
+  /**
+   * Commits rows with rollups that count each newly stored row exactly once: when some rows
+   * turn out to be stored already (a retried request, a replayed dead letter), the commit is
+   * rolled back, those rows are looked up and left out, and the rest is committed again.
+   * Answers the spans and logs inserted.
+   */
+  async #commitOnce(
+    resources: ResourcesTable[],
+    spans: { items: SpanRow[]; rows: SpansTable[] },
+    logs: { items: LogRow[]; rows: LogsTable[] },
+  ): Promise<{ spans: number; logs: number }> {
+    for (let attempt = 1;; attempt++) {
+      if (spans.rows.length === 0 && logs.rows.length === 0) return { spans: 0, logs: 0 };
+      const plan = this.#edges.plan(spans.items);
+      const rollups = rollupsToDb(
+        rollUp(spans.items, logs.items, plan.edges),
+        this.capabilities.int64,
+      );
+      const counts = await this.committer.commit(
+        { resources, spans: spans.rows, logs: logs.rows },
+        rollups,
+        attempt >= EXACT_ATTEMPTS,
+      );
+      if (counts.complete) {
+        this.#edges.apply(plan);
+        return { spans: counts.spans, logs: counts.logs };
+      }
+      const storedSpans = counts.spans < spans.rows.length
+        ? await this.stored.spanServices(spans.items)
+        : new Map<string, string>();
+      const storedLogs = counts.logs < logs.rows.length
+        ? await this.stored.storedLogIds(logs.items.map((l) => l.id))
+        : new Set<string>();
+      spans = keep(spans, (s) => !storedSpans.has(spanKey(s.traceId, s.spanId)));
+      logs = keep(logs, (l) => !storedLogs.has(l.id));
+    }
+  }
+
+  /** Commits each item alone; items the database refuses move to `prepared.rejected`. */
+  async #isolate<Item, Row>(
+    prepared: Prepared<Item, Row>,
+    commitAlone: (one: { items: Item[]; rows: Row[] }) => Promise<{ spans: number; logs: number }>,
   ): Promise<number> {
     let inserted = 0;
-    const kept: Row[] = [];
-    const keptIndexes: number[] = [];
+    const kept: Prepared<Item, Row> = { ...prepared, items: [], rows: [], indexes: [] };
     for (const [i, row] of prepared.rows.entries()) {
+      const item = prepared.items[i]!;
       try {
-        inserted += (await this.committer.commit(alone(row)))[signal];
-        kept.push(row);
-        keptIndexes.push(prepared.indexes[i]!);
+        const counts = await commitAlone({ items: [item], rows: [row] });
+        inserted += counts.spans + counts.logs;
+        kept.items.push(item);
+        kept.rows.push(row);
+        kept.indexes.push(prepared.indexes[i]!);
       } catch (error) {
         this.#throwIfUnavailable(error);
         prepared.rejected.push({
@@ -230,8 +384,9 @@ export class BatchWriter {
         });
       }
     }
-    prepared.rows = kept;
-    prepared.indexes = keptIndexes;
+    prepared.items = kept.items;
+    prepared.rows = kept.rows;
+    prepared.indexes = kept.indexes;
     return inserted;
   }
 

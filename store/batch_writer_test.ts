@@ -4,6 +4,7 @@ import {
   chunks,
   type DbRows,
   type RowCommitter,
+  type StoredKeys,
   StoreUnavailableError,
 } from "./batch_writer.ts";
 import { SQLITE } from "./dialects.ts";
@@ -16,15 +17,21 @@ class PoisonAwareCommitter implements RowCommitter {
   commit(rows: DbRows) {
     this.commits++;
     if (rows.spans.some((s) => s.name === "poison")) return Promise.reject(this.failure());
-    return Promise.resolve({ spans: rows.spans.length, logs: rows.logs.length });
+    return Promise.resolve({ spans: rows.spans.length, logs: rows.logs.length, complete: true });
   }
 }
+
+/** Nothing is stored before. */
+const nothingStored: StoredKeys = {
+  spanServices: () => Promise.resolve(new Map()),
+  storedLogIds: () => Promise.resolve(new Set()),
+};
 
 const limits = { maxFieldBytes: 1_048_576 };
 
 Deno.test("BatchWriter.write() isolates the rows a database refuses and keeps the others", async () => {
   const committer = new PoisonAwareCommitter(() => new Error("value violates a check constraint"));
-  const writer = new BatchWriter(committer, SQLITE, limits);
+  const writer = new BatchWriter(committer, nothingStored, SQLITE, limits);
   const batch = buildBatch(5, 2);
   batch.spans[1]!.name = "poison";
   batch.spans[3]!.name = "poison";
@@ -44,7 +51,7 @@ Deno.test("BatchWriter.write() isolates the rows a database refuses and keeps th
 
 Deno.test("BatchWriter.write() throws StoreUnavailableError, not rejections, when the database is down", async () => {
   const committer = new PoisonAwareCommitter(() => new Error("database is locked"));
-  const writer = new BatchWriter(committer, SQLITE, limits);
+  const writer = new BatchWriter(committer, nothingStored, SQLITE, limits);
   const batch = buildBatch(3, 0);
   batch.spans[0]!.name = "poison";
   await assert.rejects(writer.write(batch), (error: unknown) => {
@@ -56,7 +63,12 @@ Deno.test("BatchWriter.write() throws StoreUnavailableError, not rejections, whe
 });
 
 Deno.test("BatchWriter.write() rejects items whose resource is missing from the batch", async () => {
-  const writer = new BatchWriter(new PoisonAwareCommitter(() => new Error()), SQLITE, limits);
+  const writer = new BatchWriter(
+    new PoisonAwareCommitter(() => new Error()),
+    nothingStored,
+    SQLITE,
+    limits,
+  );
   const batch = buildBatch(2, 1);
   const orphan = { ...batch.spans[0]!, resourceId: "f".repeat(32) };
   const result = await writer.write({ ...batch, spans: [orphan, batch.spans[1]!] });

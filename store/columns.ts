@@ -5,6 +5,7 @@
  * @module
  */
 import type { BodyType, LogRow, ResourceRow, SpanRow, StoredLog, StoredSpan } from "./types.ts";
+import type { RollupDelta } from "./rollups.ts";
 
 /** An int64 as drivers return it: bigint (SQLite), string (pg, mysql2, tedious) or number. */
 type Int64 = bigint | string | number;
@@ -66,10 +67,73 @@ export interface LogsTable {
   dropped_attributes_count: Int32;
 }
 
+/** Rollup tables (see rollups.ts); `minute` is the Unix minute, floor(ns / 60e9). */
+export interface SpanRollupsTable {
+  minute: Int64;
+  service_name: string;
+  operation: string;
+  entry: Int32;
+  spans: Int64;
+  errors: Int64;
+  roots: Int64;
+  duration_sum_ns: Int64;
+}
+
+export interface LatencyRollupsTable {
+  minute: Int64;
+  service_name: string;
+  bucket: Int32;
+  spans: Int64;
+}
+
+export interface LogRollupsTable {
+  minute: Int64;
+  service_name: string;
+  severity_number: Int32;
+  logs: Int64;
+}
+
+export interface EdgeRollupsTable {
+  minute: Int64;
+  caller: string;
+  callee: string;
+  calls: Int64;
+  errors: Int64;
+  duration_sum_ns: Int64;
+}
+
 export interface Database {
   resources: ResourcesTable;
   spans: SpansTable;
   logs: LogsTable;
+  span_rollups: SpanRollupsTable;
+  latency_rollups: LatencyRollupsTable;
+  log_rollups: LogRollupsTable;
+  edge_rollups: EdgeRollupsTable;
+}
+
+/** Rollup rows ready for the database, by table. */
+export interface DbRollups {
+  span_rollups: SpanRollupsTable[];
+  latency_rollups: LatencyRollupsTable[];
+  log_rollups: LogRollupsTable[];
+  edge_rollups: EdgeRollupsTable[];
+}
+
+/** Binds a rollup delta's int64 sums the way the driver takes them. */
+export function rollupsToDb(delta: RollupDelta, int64: Int64Param): DbRollups {
+  return {
+    span_rollups: delta.spanRollups.map((r) => ({
+      ...r,
+      duration_sum_ns: int64(r.duration_sum_ns),
+    })),
+    latency_rollups: delta.latencyRollups,
+    log_rollups: delta.logRollups,
+    edge_rollups: delta.edgeRollups.map((r) => ({
+      ...r,
+      duration_sum_ns: int64(r.duration_sum_ns),
+    })),
+  };
 }
 
 /** The primary key of each table: the identity that makes a write idempotent. */
@@ -77,7 +141,9 @@ export const TABLE_KEYS = {
   resources: ["id"],
   spans: ["trace_id", "span_id"],
   logs: ["id"],
-} as const satisfies { [T in keyof Database]: readonly (keyof Database[T] & string)[] };
+} as const satisfies {
+  [T in "resources" | "spans" | "logs"]: readonly (keyof Database[T] & string)[];
+};
 
 /**
  * Widths (in UTF-16 code units, the strictest of the four databases' measures) of the bounded

@@ -25,8 +25,9 @@ import type { DatabaseConfig, DbDriver, PoolConfig } from "../lib/config.ts";
 import type { Database, Int64Param } from "./columns.ts";
 import { NodeSqliteDatabase } from "./node_sqlite.ts";
 import type { Page } from "./types.ts";
+import { ROLLUP_TABLES, type RollupTable } from "./rollups.ts";
 
-type Table = keyof Database;
+type Table = "resources" | "spans" | "logs";
 type Executor = Kysely<Database>;
 
 /** Everything that differs between the databases, as data and small functions. */
@@ -53,6 +54,15 @@ export interface DialectCapabilities {
     key: readonly (keyof Database[T] & string)[],
     rows: readonly Database[T][],
   ): Promise<number>;
+  /**
+   * Adds rows to a rollup table: a row whose key is stored adds its sums to the stored one, a new
+   * key is inserted. Rows must not repeat a key among themselves.
+   */
+  upsertAdd<T extends RollupTable>(
+    db: Executor,
+    table: T,
+    rows: readonly Database[T][],
+  ): Promise<void>;
   /** Applies a page to an ordered select (SQL Server needs OFFSET … FETCH instead of LIMIT). */
   paginate<DB, TB extends keyof DB, O>(
     query: SelectQueryBuilder<DB, TB, O>,
@@ -111,6 +121,26 @@ export function insertOnConflictDoNothing<T extends Table>(
   return db.insertInto(table).values(values).onConflict((oc) => oc.columns(columns).doNothing());
 }
 
+/**
+ * `INSERT … ON CONFLICT (key) DO UPDATE SET sum = table.sum + excluded.sum`, as SQLite and
+ * PostgreSQL write it.
+ */
+export function upsertAddOnConflict<T extends RollupTable>(
+  db: Executor,
+  table: T,
+  rows: readonly Database[T][],
+) {
+  const { key, sums } = ROLLUP_TABLES[table];
+  const set = Object.fromEntries(
+    sums.map((c) => [c, sql`${sql.ref(`${table}.${c}`)} + ${sql.ref(`excluded.${c}`)}`]),
+  );
+  // deno-lint-ignore no-explicit-any -- the row type is fixed by `table`
+  return db.insertInto(table).values(rows as any).onConflict((oc) =>
+    // deno-lint-ignore no-explicit-any
+    oc.columns(key as any).doUpdateSet(set as any)
+  );
+}
+
 export const SQLITE: DialectCapabilities = {
   repeatedKeysFail: false,
   driver: "sqlite",
@@ -119,6 +149,9 @@ export const SQLITE: DialectCapabilities = {
   maxStatementBytes: 64 * 1_048_576,
   insertIfAbsent: async (db, table, key, rows) =>
     inserted(await insertOnConflictDoNothing(db, table, key, rows).execute()),
+  upsertAdd: async (db, table, rows) => {
+    await upsertAddOnConflict(db, table, rows).execute();
+  },
   paginate: limitOffset,
   isUnavailable(error) {
     // SQLITE_BUSY / SQLITE_LOCKED outlasting busy_timeout, a full disk, or an I/O error.
@@ -136,6 +169,9 @@ export const POSTGRES: DialectCapabilities = {
   maxStatementBytes: 64 * 1_048_576,
   insertIfAbsent: async (db, table, key, rows) =>
     inserted(await insertOnConflictDoNothing(db, table, key, rows).execute()),
+  upsertAdd: async (db, table, rows) => {
+    await upsertAddOnConflict(db, table, rows).execute();
+  },
   paginate: limitOffset,
   isUnavailable(error) {
     // Class 08 (connection exception), 53 (insufficient resources), 57P (operator intervention),
@@ -162,6 +198,13 @@ export const MYSQL: DialectCapabilities = {
       // deno-lint-ignore no-explicit-any
       .onDuplicateKeyUpdate({ [first]: sql.ref(first) } as any).execute();
     return inserted(result);
+  },
+  async upsertAdd(db, table, rows) {
+    const set = Object.fromEntries(
+      ROLLUP_TABLES[table].sums.map((c) => [c, sql`${sql.ref(c)} + values(${sql.ref(c)})`]),
+    );
+    // deno-lint-ignore no-explicit-any -- the row type is fixed by `table`
+    await db.insertInto(table).values(rows as any).onDuplicateKeyUpdate(set as any).execute();
   },
   paginate: limitOffset,
   isUnavailable(error) {
@@ -203,6 +246,24 @@ export const SQLSERVER: DialectCapabilities = {
       when not matched then insert (${names})
       values (${sql.join(columns.map((c) => sql`s.${sql.ref(c)}`))});`.execute(db);
     return Number(result.numAffectedRows ?? 0n);
+  },
+  async upsertAdd(db, table, rows) {
+    const { key, sums } = ROLLUP_TABLES[table];
+    const columns = Object.keys(rows[0]!);
+    const values = sql.join(
+      rows.map((row) =>
+        sql`(${sql.join(columns.map((c) => (row as unknown as Record<string, unknown>)[c]))})`
+      ),
+    );
+    const names = sql.join(columns.map((c) => sql.ref(c)));
+    const on = sql.join(key.map((k) => sql`t.${sql.ref(k)} = s.${sql.ref(k)}`), sql` and `);
+    const set = sql.join(sums.map((c) => sql`t.${sql.ref(c)} = t.${sql.ref(c)} + s.${sql.ref(c)}`));
+    await sql`merge into ${sql.table(table)} with (holdlock) as t
+      using (values ${values}) as s (${names})
+      on ${on}
+      when matched then update set ${set}
+      when not matched then insert (${names})
+      values (${sql.join(columns.map((c) => sql`s.${sql.ref(c)}`))});`.execute(db);
   },
   paginate(query, page) {
     // OFFSET … FETCH requires an ORDER BY, which every paginated Argus query has.

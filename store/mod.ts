@@ -27,6 +27,8 @@ import {
   StaticMigrationProvider,
 } from "./migrations/mod.ts";
 import { Queries } from "./queries.ts";
+import { RollupQueries, type RollupReads } from "./rollup_queries.ts";
+import type { EdgeResolverLimits } from "./edge_resolver.ts";
 import type {
   Batch,
   LogFilter,
@@ -43,6 +45,16 @@ export { StoreUnavailableError } from "./batch_writer.ts";
 export { logId, resourceId } from "./ids.ts";
 export { COLUMN_WIDTHS } from "./columns.ts";
 export { screenBatch, type ScreenedBatch, type ValidationLimits } from "./row_validation.ts";
+export type {
+  EdgeTotals,
+  RollupFilter,
+  RollupReads,
+  RollupTotals,
+  ServiceRequests,
+} from "./rollup_queries.ts";
+export { windowMinutes } from "./rollup_queries.ts";
+export { LATENCY_BUCKET_BOUNDS_MS, LATENCY_BUCKET_COUNT, quantileMs } from "./rollups.ts";
+export type { EdgeResolverLimits } from "./edge_resolver.ts";
 
 export interface MigrationReport {
   /** Names of the migrations applied by this call (empty when the schema was current). */
@@ -71,6 +83,10 @@ export interface Store {
   /** One log record by its id, or undefined when it is not stored. */
   logById(id: string): Promise<StoredLog | undefined>;
   services(window: TimeWindow): Promise<string[]>;
+  /** Dashboard figures from the rollups written at ingest (rollups.ts). */
+  readonly rollups: RollupReads;
+  /** Child spans waiting in memory for their parent, to count a call between services. */
+  waitingChildSpans(): number;
   /** Round trip to the database; throws when it cannot be reached. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -86,7 +102,12 @@ export interface StoreOptions {
   sqliteWritesThroughKysely?: boolean;
   /** Errors outside any query (an idle connection dropped by a server restart); ignored if unset. */
   onBackgroundError?: (error: unknown) => void;
+  /** Bounds of the pairing of parent and child spans into service-map edges. */
+  edges?: Partial<EdgeResolverLimits>;
 }
+
+/** How often child spans whose wait for their parent is over are resolved against the database. */
+const EDGE_SWEEP_MS = 5_000;
 
 /** SQLite: prepared inserts on a writer thread (in-thread for `:memory:`); else Kysely. */
 function chooseCommitter(
@@ -110,15 +131,29 @@ class KyselyStore implements Store {
   readonly #committer: RowCommitter & { close?(): Promise<void> };
   readonly #writer: BatchWriter;
   readonly #queries: Queries;
+  readonly rollups: RollupReads;
+  readonly #sweep: ReturnType<typeof setInterval>;
+  readonly #onBackgroundError: (error: unknown) => void;
 
   constructor(open: OpenDatabase, config: DatabaseConfig, options: StoreOptions) {
     this.driver = open.capabilities.driver;
     this.#db = open.db;
-    const committer = this.#committer = chooseCommitter(open, config, options);
-    this.#writer = new BatchWriter(committer, open.capabilities, {
-      maxFieldBytes: config.maxFieldBytes,
-    });
     this.#queries = new Queries(open.db, open.capabilities);
+    this.rollups = new RollupQueries(open.db);
+    const committer = this.#committer = chooseCommitter(open, config, options);
+    this.#writer = new BatchWriter(committer, this.#queries, open.capabilities, {
+      maxFieldBytes: config.maxFieldBytes,
+    }, options.edges);
+    this.#onBackgroundError = options.onBackgroundError ?? (() => {});
+    this.#sweep = setInterval(() => {
+      if (this.#writer.waitingChildren === 0) return;
+      this.#writer.resolveWaitingEdges().catch(this.#onBackgroundError);
+    }, EDGE_SWEEP_MS);
+    Deno.unrefTimer(this.#sweep as unknown as number);
+  }
+
+  waitingChildSpans(): number {
+    return this.#writer.waitingChildren;
   }
 
   async migrate(): Promise<MigrationReport> {
@@ -177,6 +212,9 @@ class KyselyStore implements Store {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.#sweep);
+    // Children still waiting for their parent are resolved now, while the database is open.
+    await this.#writer.resolveWaitingEdges(true).catch(this.#onBackgroundError);
     await this.#committer.close?.();
     await this.#db.destroy();
   }

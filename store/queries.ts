@@ -11,6 +11,9 @@ import type { LogFilter, Page, SpanFilter, StoredLog, StoredSpan, TimeWindow } f
 
 type Db = Kysely<Database>;
 
+/** Keys per look-up statement: under SQL Server's 2100 parameters with two lists of them. */
+const LOOKUP_CHUNK = 900;
+
 const RESOURCE_COLUMNS = [
   "resources.service_name as r_service_name",
   "resources.attributes as r_attributes",
@@ -114,6 +117,40 @@ export class Queries {
       .execute();
     const names = new Set([...fromSpans, ...fromLogs].map((r) => r.service_name));
     return [...names].sort();
+  }
+
+  /** Of the given spans, those stored: `traceId + spanId` → service name. */
+  async spanServices(
+    keys: readonly { traceId: string; spanId: string }[],
+  ): Promise<Map<string, string>> {
+    const found = new Map<string, string>();
+    const wanted = new Set(keys.map((k) => k.traceId + k.spanId));
+    // A superset by trace and span id separately (portable, and both on the primary key), then
+    // the exact pairs.
+    for (let i = 0; i < keys.length; i += LOOKUP_CHUNK) {
+      const chunk = keys.slice(i, i + LOOKUP_CHUNK);
+      const rows = await this.db.selectFrom("spans")
+        .select(["trace_id", "span_id", "service_name"])
+        .where("trace_id", "in", [...new Set(chunk.map((k) => k.traceId))])
+        .where("span_id", "in", [...new Set(chunk.map((k) => k.spanId))])
+        .execute();
+      for (const row of rows) {
+        const key = row.trace_id + row.span_id;
+        if (wanted.has(key)) found.set(key, row.service_name);
+      }
+    }
+    return found;
+  }
+
+  /** Of the given log ids, those stored. */
+  async storedLogIds(ids: readonly string[]): Promise<Set<string>> {
+    const found = new Set<string>();
+    for (let i = 0; i < ids.length; i += LOOKUP_CHUNK) {
+      const rows = await this.db.selectFrom("logs").select("id")
+        .where("id", "in", ids.slice(i, i + LOOKUP_CHUNK)).execute();
+      for (const row of rows) found.add(row.id);
+    }
+    return found;
   }
 
   #window(window: TimeWindow): { startNs: bigint | string; endNs: bigint | string } {

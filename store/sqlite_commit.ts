@@ -5,7 +5,8 @@
  * @module
  */
 import type { NodeSqliteDatabase } from "./node_sqlite.ts";
-import type { LogsTable, ResourcesTable, SpansTable } from "./columns.ts";
+import type { DbRollups, LogsTable, ResourcesTable, SpansTable } from "./columns.ts";
+import { ROLLUP_TABLES, type RollupTable } from "./rollups.ts";
 
 /** Rows ready for the database (see batch_writer.ts). */
 interface DbRows {
@@ -23,7 +24,22 @@ export interface InsertStatement {
   columns: string[];
 }
 
-export type InsertStatements = Record<keyof DbRows, InsertStatement>;
+/** The upsert of one rollup table (one row per statement) and its parameters' column order. */
+export interface UpsertStatement {
+  sql: string;
+  columns: string[];
+}
+
+export type InsertStatements = Record<keyof DbRows, InsertStatement> & {
+  rollups: Record<RollupTable, UpsertStatement>;
+};
+
+const ROLLUP_TABLE_NAMES = Object.keys(ROLLUP_TABLES) as RollupTable[];
+
+/** A rollup table's columns in parameter order: its key, then its sums. */
+export function rollupColumns(table: RollupTable): string[] {
+  return [...ROLLUP_TABLES[table].key, ...ROLLUP_TABLES[table].sums];
+}
 
 /** A value bound to a statement parameter. */
 type SqlValue = string | number | bigint;
@@ -33,19 +49,33 @@ type SqlValue = string | number | bigint;
  * the writer thread. A structured clone of plain values is about twice as cheap as one of row
  * objects, which repeats every column name in every row.
  */
-export type FlatRows = Record<keyof DbRows, SqlValue[]>;
+export type FlatRows = Record<keyof DbRows, SqlValue[]> & {
+  rollups: Record<RollupTable, SqlValue[]>;
+};
 
-export function flattenRows(statements: InsertStatements, rows: DbRows): FlatRows {
-  const flatten = <T extends keyof DbRows>(table: T): SqlValue[] => {
-    const { columns } = statements[table];
-    const out: SqlValue[] = [];
-    for (const row of rows[table]) {
-      const record = row as unknown as Record<string, SqlValue>;
-      for (const column of columns) out.push(record[column]!);
-    }
-    return out;
+function flatten(rows: readonly object[], columns: readonly string[]): SqlValue[] {
+  const out: SqlValue[] = [];
+  for (const row of rows) {
+    const record = row as Record<string, SqlValue>;
+    for (const column of columns) out.push(record[column]!);
+  }
+  return out;
+}
+
+export function flattenRows(
+  statements: InsertStatements,
+  rows: DbRows,
+  rollups: DbRollups,
+): FlatRows {
+  const flat = (table: keyof DbRows) => flatten(rows[table], statements[table].columns);
+  return {
+    resources: flat("resources"),
+    spans: flat("spans"),
+    logs: flat("logs"),
+    rollups: Object.fromEntries(
+      ROLLUP_TABLE_NAMES.map((t) => [t, flatten(rollups[t], statements.rollups[t].columns)]),
+    ) as Record<RollupTable, SqlValue[]>,
   };
-  return { resources: flatten("resources"), spans: flatten("spans"), logs: flatten("logs") };
 }
 
 const placeholderCounts = new Map<string, number>();
@@ -59,15 +89,26 @@ function countPlaceholders(sql: string): number {
   return count;
 }
 
+/** What a commit did (see `RowCommitter.commit` in batch_writer.ts). */
+export interface CommitCounts {
+  spans: number;
+  logs: number;
+  /** False when some rows were stored already and the transaction was rolled back. */
+  complete: boolean;
+}
+
 /**
- * Commits rows in one `begin immediate` transaction; returns the spans and logs newly inserted.
- * Synchronous: it runs on the writer thread.
+ * Commits rows and their rollups in one `begin immediate` transaction; returns the spans and logs
+ * newly inserted. Unless `force`, a commit where some rows were stored already is rolled back
+ * (complete: false), since its rollups would count them twice. Synchronous: it runs on the
+ * writer thread.
  */
 export function commitPrepared(
   sqlite: NodeSqliteDatabase,
   statements: InsertStatements,
   rows: FlatRows,
-): { spans: number; logs: number } {
+  force: boolean,
+): CommitCounts {
   const run = (table: keyof DbRows): number => {
     const values = rows[table];
     if (values.length === 0) return 0;
@@ -92,8 +133,23 @@ export function commitPrepared(
     run("resources");
     const spans = run("spans");
     const logs = run("logs");
+    const all = spans * statements.spans.columns.length === rows.spans.length &&
+      logs * statements.logs.columns.length === rows.logs.length;
+    if (!all && !force) {
+      raw.exec("rollback");
+      return { spans, logs, complete: false };
+    }
+    for (const table of ROLLUP_TABLE_NAMES) {
+      const values = rows.rollups[table];
+      if (values.length === 0) continue;
+      const { sql, columns } = statements.rollups[table];
+      const upsert = sqlite.statement(sql);
+      for (let i = 0; i < values.length; i += columns.length) {
+        upsert.run(...values.slice(i, i + columns.length));
+      }
+    }
     raw.exec("commit");
-    return { spans, logs };
+    return { spans, logs, complete: true };
   } catch (error) {
     if (raw.isTransaction) raw.exec("rollback");
     throw error;
@@ -103,9 +159,9 @@ export function commitPrepared(
 /** Messages between the store and its writer thread. */
 export type WriterRequest =
   | { kind: "open"; id: number; path: string; statements: InsertStatements }
-  | { kind: "commit"; id: number; rows: FlatRows }
+  | { kind: "commit"; id: number; rows: FlatRows; force: boolean }
   | { kind: "close"; id: number };
 
 export type WriterReply =
-  | { id: number; ok: true; inserted?: { spans: number; logs: number } }
+  | { id: number; ok: true; inserted?: CommitCounts }
   | { id: number; ok: false; error: { name: string; message: string; code?: string } };

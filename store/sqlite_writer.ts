@@ -16,14 +16,18 @@
  */
 import { type Kysely, sql } from "kysely";
 import type { Database, LogsTable, ResourcesTable, SpansTable } from "./columns.ts";
+import type { DbRollups } from "./columns.ts";
 import { logToDb, resourceToDb, spanToDb, TABLE_KEYS } from "./columns.ts";
-import { insertOnConflictDoNothing } from "./dialects.ts";
+import { insertOnConflictDoNothing, upsertAddOnConflict } from "./dialects.ts";
+import { ROLLUP_TABLES, type RollupTable } from "./rollups.ts";
 import type { DbRows, RowCommitter } from "./batch_writer.ts";
 import type { NodeSqliteDatabase } from "./node_sqlite.ts";
 import {
+  type CommitCounts,
   commitPrepared,
   flattenRows,
   type InsertStatements,
+  rollupColumns,
   type WriterReply,
   type WriterRequest,
 } from "./sqlite_commit.ts";
@@ -49,10 +53,19 @@ export function compileInsertStatements(db: Kysely<Database>): InsertStatements 
         .sql;
     return { sql: compile(1), sqlMany: compile(ROWS_PER_STATEMENT), columns };
   };
+  const upsert = (table: RollupTable) => {
+    const columns = rollupColumns(table);
+    const row = Object.fromEntries(columns.map((c) => [c, sql`?`]));
+    // deno-lint-ignore no-explicit-any -- one placeholder per column of the table
+    return { sql: upsertAddOnConflict(db, table, [row as any]).compile().sql, columns };
+  };
   return {
     resources: insert("resources", SAMPLE_RESOURCE),
     spans: insert("spans", SAMPLE_SPAN),
     logs: insert("logs", SAMPLE_LOG),
+    rollups: Object.fromEntries(
+      (Object.keys(ROLLUP_TABLES) as RollupTable[]).map((t) => [t, upsert(t)]),
+    ) as InsertStatements["rollups"],
   };
 }
 
@@ -100,11 +113,16 @@ export class WorkerSqliteCommitter implements RowCommitter {
     return reply.promise;
   }
 
-  async commit(rows: DbRows): Promise<{ spans: number; logs: number }> {
+  async commit(rows: DbRows, rollups: DbRollups, force: boolean): Promise<CommitCounts> {
     if (this.#closed) throw new Error("The SQLite writer is closed");
     throwIfFailed(await this.#opened);
     const reply = throwIfFailed(
-      await this.#send({ kind: "commit", id: 0, rows: flattenRows(this.#statements, rows) }),
+      await this.#send({
+        kind: "commit",
+        id: 0,
+        rows: flattenRows(this.#statements, rows, rollups),
+        force,
+      }),
     );
     return reply.inserted!;
   }
@@ -195,10 +213,15 @@ export class InThreadSqliteCommitter implements RowCommitter {
     private readonly statements: InsertStatements,
   ) {}
 
-  async commit(rows: DbRows): Promise<{ spans: number; logs: number }> {
+  async commit(rows: DbRows, rollups: DbRollups, force: boolean): Promise<CommitCounts> {
     return await this.db.connection().execute(() =>
       Promise.resolve(
-        commitPrepared(this.sqlite, this.statements, flattenRows(this.statements, rows)),
+        commitPrepared(
+          this.sqlite,
+          this.statements,
+          flattenRows(this.statements, rows, rollups),
+          force,
+        ),
       )
     );
   }

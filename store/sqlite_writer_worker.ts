@@ -41,7 +41,7 @@ self.onmessage = (event: MessageEvent<WriterRequest>) => {
         reply = {
           id: request.id,
           ok: true,
-          inserted: commitPrepared(sqlite, statements, request.rows),
+          inserted: commitPrepared(sqlite, statements, request.rows, request.force),
         };
         break;
       case "close":

@@ -158,3 +158,51 @@ export function buildBatch(spans: number, logs: number, seed = 1): Batch {
     }),
   };
 }
+
+/**
+ * One request through the chaos chain as three SDKs would report it: order-service's SERVER span
+ * (the root) and its CLIENT call, payment-service's SERVER span and its CLIENT call, and
+ * inventory-service's SERVER span. `failing` marks inventory (and the spans above it) as errors.
+ * Starts `offsetMs` after `BASE_TIME_NS`; server spans last 400, 300 and 200 ms.
+ */
+export function buildCallChain(
+  resources: Record<typeof SERVICES[number], ResourceRow>,
+  offsetMs: number,
+  rand: () => number,
+  failing = false,
+): SpanRow[] {
+  const traceId = hex(rand, 32);
+  const t0 = BASE_TIME_NS + BigInt(offsetMs) * 1_000_000n;
+  const ms = (n: number) => BigInt(n) * 1_000_000n;
+  const status = failing ? 2 : 0;
+  const span = (
+    service: typeof SERVICES[number],
+    name: string,
+    kind: number,
+    parentSpanId: string,
+    startMs: number,
+    durationMs: number,
+  ) =>
+    buildSpan(resources[service], {
+      traceId,
+      parentSpanId,
+      name,
+      kind,
+      startTimeUnixNano: t0 + ms(startMs),
+      endTimeUnixNano: t0 + ms(startMs + durationMs),
+      statusCode: status,
+    }, rand);
+  const orderServer = span("order-service", "POST /orders", 2, "", 0, 400);
+  const orderClient = span("order-service", "POST", 3, orderServer.spanId, 10, 380);
+  const paymentServer = span("payment-service", "POST /pay", 2, orderClient.spanId, 20, 300);
+  const paymentClient = span("payment-service", "POST", 3, paymentServer.spanId, 30, 280);
+  const inventoryServer = span(
+    "inventory-service",
+    "POST /reserve",
+    2,
+    paymentClient.spanId,
+    40,
+    200,
+  );
+  return [orderServer, orderClient, paymentServer, paymentClient, inventoryServer];
+}

@@ -47,7 +47,10 @@ for (const driver of selectedDrivers()) {
     const database = await freshDatabase(driver);
     try {
       const first = await createStore(database.config, { dataDir: database.dataDir });
-      assert.deepEqual((await first.migrate()).applied, ["2026-11-26_initial_schema"]);
+      assert.deepEqual((await first.migrate()).applied, [
+        "2026-11-26_initial_schema",
+        "2026-11-26_rollups",
+      ]);
       assert.deepEqual((await first.migrate()).applied, []);
       const batch = buildBatch(3, 3);
       await first.write(batch);
@@ -86,7 +89,7 @@ for (const driver of selectedDrivers()) {
         assert.equal(o.code, 0, new TextDecoder().decode(o.stderr));
         return JSON.parse(new TextDecoder().decode(o.stdout)) as string[];
       });
-      assert.deepEqual(applied, ["2026-11-26_initial_schema"]);
+      assert.deepEqual(applied, ["2026-11-26_initial_schema", "2026-11-26_rollups"]);
     } finally {
       await database.drop();
     }

@@ -1,0 +1,258 @@
+/**
+ * Rollups: what dashboards read instead of raw rows, so that a panel costs the same at 10 million
+ * spans as at 10 thousand. Written at ingest, in the same transaction as the rows they count, and
+ * only for rows newly stored (a retried or replayed item is counted once).
+ *
+ * Four tables, each keyed by the Unix minute of the item's start (`minute` = floor(ns / 60e9)):
+ * - `span_rollups`: minute × service × operation (span name) × entry → spans, errors, roots and
+ *   the sum of durations. An *entry* span is where a request enters a service: kind SERVER or
+ *   CONSUMER, or a root span. Requests, error rates and latencies are about entry spans, as in
+ *   Jaeger's SPM and SigNoz; client and internal spans would count each request several times.
+ * - `latency_rollups`: minute × service × latency bucket → entry spans (the fixed log-scale
+ *   histogram below), for p99s and the heatmap.
+ * - `log_rollups`: minute × service × severity number → log records.
+ * - `edge_rollups`: minute × caller service × callee service → calls, errors, duration sum of the
+ *   callee's span (see edge_resolver.ts for how parents and children are paired).
+ *
+ * This module is pure: rows in, rollup rows out, and the bucket arithmetic.
+ *
+ * @module
+ */
+import type { LogRow, SpanRow } from "./types.ts";
+
+export const NS_PER_MINUTE = 60_000_000_000n;
+
+/** Longest operation (span name) a rollup keeps; longer names are cut to this many characters. */
+export const OPERATION_WIDTH = 256;
+
+/**
+ * Upper bounds (inclusive, milliseconds) of the latency buckets: 0.25 ms × √2^i for i = 0…36, so
+ * 0.25 ms to 65.5 s in steps of √2 (a p99 read from them is within ±19%, and is interpolated
+ * inside its bucket). Bucket 37 holds everything slower. Frozen: stored rollups refer to buckets
+ * by index, so changing these needs a migration of the data.
+ */
+export const LATENCY_BUCKET_BOUNDS_MS: readonly number[] = Array.from(
+  { length: 37 },
+  (_, i) => 0.25 * 2 ** (i / 2),
+);
+/** Number of buckets, the last one unbounded. */
+export const LATENCY_BUCKET_COUNT = LATENCY_BUCKET_BOUNDS_MS.length + 1;
+
+/** The bucket of a duration in nanoseconds. */
+export function latencyBucket(durationNs: bigint): number {
+  const ms = Number(durationNs) / 1e6;
+  if (!(ms > LATENCY_BUCKET_BOUNDS_MS[0]!)) return 0;
+  let i = Math.ceil(2 * Math.log2(ms / 0.25));
+  // Floating point can land one off at the exact bounds; settle against the table.
+  while (i > 0 && ms <= LATENCY_BUCKET_BOUNDS_MS[i - 1]!) i--;
+  while (i < LATENCY_BUCKET_BOUNDS_MS.length && ms > LATENCY_BUCKET_BOUNDS_MS[i]!) i++;
+  return Math.min(i, LATENCY_BUCKET_COUNT - 1);
+}
+
+/**
+ * The q-quantile (0 < q ≤ 1) in milliseconds of a histogram given as counts per bucket,
+ * interpolated log-linearly inside the bucket it falls in; null when the histogram is empty. In
+ * the unbounded last bucket it answers that bucket's lower bound.
+ */
+export function quantileMs(counts: ArrayLike<number>, q: number): number | null {
+  let total = 0;
+  for (let i = 0; i < counts.length; i++) total += counts[i]!;
+  if (total === 0) return null;
+  const rank = q * total;
+  let seen = 0;
+  for (let i = 0; i < counts.length; i++) {
+    const count = counts[i]!;
+    if (count === 0 || seen + count < rank) {
+      seen += count;
+      continue;
+    }
+    const upper = LATENCY_BUCKET_BOUNDS_MS[i];
+    if (upper === undefined) return LATENCY_BUCKET_BOUNDS_MS[LATENCY_BUCKET_BOUNDS_MS.length - 1]!;
+    const lower = i === 0 ? 0 : LATENCY_BUCKET_BOUNDS_MS[i - 1]!;
+    const fraction = (rank - seen) / count;
+    return lower === 0 ? upper * fraction : lower * (upper / lower) ** fraction;
+  }
+  return LATENCY_BUCKET_BOUNDS_MS[LATENCY_BUCKET_BOUNDS_MS.length - 1]!;
+}
+
+export function minuteOf(timeNs: bigint): number {
+  return Number(timeNs / NS_PER_MINUTE);
+}
+
+/** OTLP span kinds SERVER (2) and CONSUMER (5). */
+export function isEntrySpan(span: Pick<SpanRow, "kind" | "parentSpanId">): boolean {
+  return span.kind === 2 || span.kind === 5 || span.parentSpanId === "";
+}
+
+export interface SpanRollupRow {
+  minute: number;
+  service_name: string;
+  operation: string;
+  /** 1 for entry spans, 0 for the others. */
+  entry: number;
+  spans: number;
+  errors: number;
+  roots: number;
+  duration_sum_ns: bigint;
+}
+
+export interface LatencyRollupRow {
+  minute: number;
+  service_name: string;
+  bucket: number;
+  spans: number;
+}
+
+export interface LogRollupRow {
+  minute: number;
+  service_name: string;
+  severity_number: number;
+  logs: number;
+}
+
+export interface EdgeRollupRow {
+  minute: number;
+  caller: string;
+  callee: string;
+  calls: number;
+  errors: number;
+  duration_sum_ns: bigint;
+}
+
+/** The rollup rows one commit adds to; each list has distinct keys. */
+export interface RollupDelta {
+  spanRollups: SpanRollupRow[];
+  latencyRollups: LatencyRollupRow[];
+  logRollups: LogRollupRow[];
+  edgeRollups: EdgeRollupRow[];
+}
+
+/** The primary key of each rollup table, and the columns an upsert adds to. */
+export const ROLLUP_TABLES = {
+  span_rollups: {
+    key: ["minute", "service_name", "operation", "entry"],
+    sums: ["spans", "errors", "roots", "duration_sum_ns"],
+  },
+  latency_rollups: { key: ["minute", "service_name", "bucket"], sums: ["spans"] },
+  log_rollups: { key: ["minute", "service_name", "severity_number"], sums: ["logs"] },
+  edge_rollups: {
+    key: ["minute", "caller", "callee"],
+    sums: ["calls", "errors", "duration_sum_ns"],
+  },
+} as const;
+
+export type RollupTable = keyof typeof ROLLUP_TABLES;
+
+export const ROLLUP_DELTA_FIELDS: Record<RollupTable, keyof RollupDelta> = {
+  span_rollups: "spanRollups",
+  latency_rollups: "latencyRollups",
+  log_rollups: "logRollups",
+  edge_rollups: "edgeRollups",
+};
+
+/** One caller → callee call found by the edge resolver, counted in the callee's minute. */
+export interface EdgeEvent {
+  minute: number;
+  caller: string;
+  callee: string;
+  error: boolean;
+  durationNs: bigint;
+}
+
+export function emptyDelta(): RollupDelta {
+  return { spanRollups: [], latencyRollups: [], logRollups: [], edgeRollups: [] };
+}
+
+export function isEmptyDelta(delta: RollupDelta): boolean {
+  return delta.spanRollups.length === 0 && delta.latencyRollups.length === 0 &&
+    delta.logRollups.length === 0 && delta.edgeRollups.length === 0;
+}
+
+/** Aggregates newly stored spans and logs, and resolved edges, into rollup rows. */
+export function rollUp(
+  spans: readonly SpanRow[],
+  logs: readonly LogRow[],
+  edges: readonly EdgeEvent[],
+): RollupDelta {
+  const spanRollups = new Map<string, SpanRollupRow>();
+  const latency = new Map<string, LatencyRollupRow>();
+  for (const span of spans) {
+    const minute = minuteOf(span.startTimeUnixNano);
+    const entry = isEntrySpan(span) ? 1 : 0;
+    const operation = span.name.length > OPERATION_WIDTH
+      ? span.name.slice(0, OPERATION_WIDTH)
+      : span.name;
+    const durationNs = span.endTimeUnixNano > span.startTimeUnixNano
+      ? span.endTimeUnixNano - span.startTimeUnixNano
+      : 0n;
+    const key = `${minute}\u0000${span.serviceName}\u0000${operation}\u0000${entry}`;
+    let row = spanRollups.get(key);
+    if (row === undefined) {
+      row = {
+        minute,
+        service_name: span.serviceName,
+        operation,
+        entry,
+        spans: 0,
+        errors: 0,
+        roots: 0,
+        duration_sum_ns: 0n,
+      };
+      spanRollups.set(key, row);
+    }
+    row.spans++;
+    if (span.statusCode === 2) row.errors++;
+    if (span.parentSpanId === "") row.roots++;
+    row.duration_sum_ns += durationNs;
+    if (entry === 1) {
+      const bucket = latencyBucket(durationNs);
+      const bucketKey = `${minute}\u0000${span.serviceName}\u0000${bucket}`;
+      const cell = latency.get(bucketKey);
+      if (cell === undefined) {
+        latency.set(bucketKey, { minute, service_name: span.serviceName, bucket, spans: 1 });
+      } else cell.spans++;
+    }
+  }
+  const logRollups = new Map<string, LogRollupRow>();
+  for (const log of logs) {
+    const minute = minuteOf(log.timeUnixNano);
+    const key = `${minute}\u0000${log.serviceName}\u0000${log.severityNumber}`;
+    const row = logRollups.get(key);
+    if (row === undefined) {
+      logRollups.set(key, {
+        minute,
+        service_name: log.serviceName,
+        severity_number: log.severityNumber,
+        logs: 1,
+      });
+    } else row.logs++;
+  }
+  const edgeRollups = new Map<string, EdgeRollupRow>();
+  for (const edge of edges) {
+    const key = `${edge.minute}\u0000${edge.caller}\u0000${edge.callee}`;
+    let row = edgeRollups.get(key);
+    if (row === undefined) {
+      row = {
+        minute: edge.minute,
+        caller: edge.caller,
+        callee: edge.callee,
+        calls: 0,
+        errors: 0,
+        duration_sum_ns: 0n,
+      };
+      edgeRollups.set(key, row);
+    }
+    row.calls++;
+    if (edge.error) row.errors++;
+    row.duration_sum_ns += edge.durationNs;
+  }
+  // Sorted by key, so that concurrent writers (replicas) take row locks in the same order.
+  const sorted = <T>(map: Map<string, T>) =>
+    [...map.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, v]) => v);
+  return {
+    spanRollups: sorted(spanRollups),
+    latencyRollups: sorted(latency),
+    logRollups: sorted(logRollups),
+    edgeRollups: sorted(edgeRollups),
+  };
+}

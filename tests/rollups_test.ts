@@ -1,0 +1,212 @@
+/**
+ * Rollups written at ingest, on every selected database: totals, requests per service, the
+ * latency histogram, log counts, and caller → callee edges however parents and children arrive;
+ * each stored row counted exactly once across retries and replays.
+ */
+import assert from "node:assert/strict";
+import { createStore, type Store, type StoreOptions } from "../store/mod.ts";
+import type { Batch, ResourceRow, SpanRow } from "../store/mod.ts";
+import { LATENCY_BUCKET_BOUNDS_MS, quantileMs } from "../store/mod.ts";
+import {
+  BASE_TIME_NS,
+  buildCallChain,
+  buildLog,
+  buildResource,
+  random,
+  SERVICES,
+} from "./builders.ts";
+import { freshDatabase, selectedDrivers, type TestableDriver } from "./databases.ts";
+
+const WINDOW = {
+  startNs: BASE_TIME_NS - 3_600_000_000_000n,
+  endNs: BASE_TIME_NS + 3_600_000_000_000n,
+};
+
+const resources = Object.fromEntries(SERVICES.map((s) => [s, buildResource(s)])) as Record<
+  typeof SERVICES[number],
+  ResourceRow
+>;
+const allResources = Object.values(resources);
+
+function batchOf(spans: SpanRow[], logs: Batch["logs"] = []): Batch {
+  return { resources: allResources, spans, logs };
+}
+
+/** `count` call chains a second apart; every `failEvery`-th fails. */
+function chains(count: number, seed: number, failEvery = 0): SpanRow[][] {
+  const rand = random(seed);
+  return Array.from(
+    { length: count },
+    (_, i) => buildCallChain(resources, i * 1000, rand, failEvery > 0 && i % failEvery === 0),
+  );
+}
+
+async function withStores(
+  driver: TestableDriver,
+  fn: (open: (options?: Partial<StoreOptions>) => Promise<Store>) => Promise<void>,
+) {
+  const database = await freshDatabase(driver);
+  const opened: Store[] = [];
+  const open = async (options: Partial<StoreOptions> = {}) => {
+    const store = await createStore(database.config, { dataDir: database.dataDir, ...options });
+    opened.push(store);
+    await store.migrate();
+    return store;
+  };
+  try {
+    await fn(open);
+  } finally {
+    for (const store of opened) await store.close().catch(() => {});
+    await database.drop();
+  }
+}
+
+const edgeList = async (store: Store) =>
+  (await store.rollups.edges(WINDOW)).map((e) => `${e.caller}->${e.callee}:${e.calls}/${e.errors}`);
+
+for (const driver of selectedDrivers()) {
+  Deno.test(`[${driver}] rollups count spans, requests, errors, latency and logs of a window`, async () => {
+    await withStores(driver, async (open) => {
+      const store = await open();
+      const rand = random(7);
+      const logs = Array.from({ length: 12 }, (_, i) =>
+        buildLog(resources[SERVICES[i % 3]!], {
+          timeUnixNano: BASE_TIME_NS + BigInt(i) * 1_000_000_000n,
+          severityNumber: i % 4 === 0 ? 17 : 9,
+        }, rand));
+      await store.write(batchOf(chains(20, 1, 4).flat(), logs));
+
+      assert.deepEqual(await store.rollups.totals(WINDOW), {
+        spans: 100,
+        errorSpans: 25,
+        traces: 20,
+        logs: 12,
+      });
+      assert.deepEqual(await store.rollups.services(WINDOW), [...SERVICES].sort());
+      const requests = await store.rollups.serviceRequests(WINDOW);
+      assert.deepEqual(
+        requests.map((r) => [r.serviceName, r.requests, r.errors, r.durationSumNs / 1e6]),
+        [
+          ["inventory-service", 20, 5, 20 * 200],
+          ["order-service", 20, 5, 20 * 400],
+          ["payment-service", 20, 5, 20 * 300],
+        ],
+      );
+      // Only entry (server) spans are in the histogram: 200, 300 and 400 ms.
+      const buckets = await store.rollups.latencyBuckets(WINDOW);
+      assert.equal(buckets.reduce((sum, b) => sum + b.spans, 0), 60);
+      const counts = new Array(LATENCY_BUCKET_BOUNDS_MS.length + 1).fill(0);
+      for (const b of buckets) counts[b.bucket] += b.spans;
+      const p99 = quantileMs(counts, 0.99)!;
+      assert.ok(p99 > 362 && p99 <= 512, `p99 ${p99} ms is in 400 ms's bucket (362, 512]`);
+
+      // A service filter and a window that misses the data.
+      assert.equal(
+        (await store.rollups.totals({ ...WINDOW, serviceName: "order-service" })).spans,
+        40,
+      );
+      assert.equal(
+        (await store.rollups.totals({ startNs: 0n, endNs: 60_000_000_000n })).spans,
+        0,
+      );
+      assert.deepEqual(await edgeList(store), [
+        "order-service->payment-service:20/5",
+        "payment-service->inventory-service:20/5",
+      ]);
+    });
+  });
+
+  Deno.test(`[${driver}] rollups count a retried or overlapping batch's rows once`, async () => {
+    await withStores(driver, async (open) => {
+      const store = await open();
+      const all = chains(10, 2).flat();
+      const first = all.slice(0, 30);
+      await store.write(batchOf(first));
+      const again = await store.write(batchOf(first));
+      assert.equal(again.spans.inserted, 0);
+      assert.equal(again.spans.duplicates, 30);
+      // Half stored already, half new.
+      const overlap = await store.write(batchOf(all.slice(15)));
+      assert.equal(overlap.spans.inserted, 20);
+      assert.equal(overlap.spans.duplicates, 15);
+      assert.equal((await store.rollups.totals(WINDOW)).spans, 50);
+      assert.deepEqual(await edgeList(store), [
+        "order-service->payment-service:10/0",
+        "payment-service->inventory-service:10/0",
+      ]);
+    });
+  });
+
+  Deno.test(`[${driver}] edges pair children with parents that arrive later, in another batch`, async () => {
+    await withStores(driver, async (open) => {
+      const store = await open();
+      const traces = chains(8, 3);
+      // Each service exports on its own: inventory first, then payment, then order.
+      await store.write(batchOf(traces.map((t) => t[4]!)));
+      await store.write(batchOf(traces.flatMap((t) => [t[2]!, t[3]!])));
+      assert.deepEqual(await edgeList(store), ["payment-service->inventory-service:8/0"]);
+      await store.write(batchOf(traces.flatMap((t) => [t[0]!, t[1]!])));
+      assert.deepEqual(await edgeList(store), [
+        "order-service->payment-service:8/0",
+        "payment-service->inventory-service:8/0",
+      ]);
+      // Root spans never wait; every child found its parent.
+      assert.equal(store.waitingChildSpans(), 0);
+    });
+  });
+
+  Deno.test(`[${driver}] a child whose parent the writer forgot is paired from the database`, async () => {
+    await withStores(driver, async (open) => {
+      const traces = chains(6, 4);
+      // The parents are stored by one process…
+      const first = await open();
+      await first.write(batchOf(traces.flatMap((t) => t.slice(0, 4))));
+      await first.close();
+      // …and the children by the next one, which never saw the parents: they wait, and are
+      // resolved against the database when their wait ends (here: at close).
+      const second = await open({ edges: { pendingWindowMs: 60_000 } });
+      await second.write(batchOf(traces.map((t) => t[4]!)));
+      assert.equal(second.waitingChildSpans(), 6);
+      await second.close();
+      const third = await open();
+      assert.deepEqual(await edgeList(third), [
+        "order-service->payment-service:6/0",
+        "payment-service->inventory-service:6/0",
+      ]);
+    });
+  });
+
+  Deno.test(`[${driver}] rollup series step through the window from its first minute`, async () => {
+    await withStores(driver, async (open) => {
+      const store = await open();
+      const rand = random(5);
+      // One chain per minute for 10 minutes, one in three failing.
+      const spans = Array.from(
+        { length: 10 },
+        (_, i) => buildCallChain(resources, i * 60_000, rand, i % 3 === 0),
+      ).flat();
+      await store.write(batchOf(spans));
+      const window = { startNs: BASE_TIME_NS, endNs: BASE_TIME_NS + 600_000_000_000n };
+      const first = Number(BASE_TIME_NS / 60_000_000_000n);
+      const traffic = await store.rollups.trafficSeries(
+        { ...window, serviceName: "order-service" },
+        5,
+      );
+      assert.deepEqual(
+        traffic.sort((a, b) => a.minute - b.minute).map((
+          p,
+        ) => [p.minute - first, p.requests, p.errors]),
+        [[0, 5, 2], [5, 5, 2]],
+      );
+      const heat = await store.rollups.latencySeries(window, 2);
+      assert.equal(heat.reduce((sum, c) => sum + c.spans, 0), 30);
+      assert.deepEqual([...new Set(heat.map((c) => c.minute - first))].sort((a, b) => a - b), [
+        0,
+        2,
+        4,
+        6,
+        8,
+      ]);
+    });
+  });
+}
