@@ -1,6 +1,7 @@
 /**
  * `GET /api/health`: the seed's self-monitoring shape plus the contract's extra fields. The
- * database is pinged on every call; WebSocket clients and DB latency come with the API issue.
+ * database is pinged on every call. WebSocket clients and the DB latency p99 come from optional
+ * deps (the live hub, `ArgusMetrics`); without them they read 0 and null.
  *
  * @module
  */
@@ -21,6 +22,18 @@ export interface HealthDeps {
   store: Store;
   startedAt: number;
   ingest: IngestFigures;
+  /** WebSocket clients of the live hub (`active_connections`); 0 when absent. */
+  liveClients?: () => number;
+  /**
+   * p99 of the database operations of the last minute in ms, or null without any
+   * (`db_latency_p99_ms`, e.g. `ArgusMetrics.dbLatencyP99Ms()`); null when absent.
+   */
+  dbLatencyP99Ms?: () => number | null;
+  /**
+   * Runs the ping and records it (e.g. `ArgusMetrics.timeDb`: its duration in
+   * `argus_db_latency{op="ping"}` and the p99, a failure in `argus_db_errors_total`).
+   */
+  timeDb?: <T>(op: "ping", fn: () => Promise<T>) => Promise<T>;
   now?: () => number;
 }
 
@@ -43,7 +56,8 @@ export async function health(deps: HealthDeps): Promise<Health> {
   const started = performance.now();
   let dbError: string | undefined;
   try {
-    await deps.store.ping();
+    if (deps.timeDb) await deps.timeDb("ping", () => deps.store.ping());
+    else await deps.store.ping();
   } catch (error) {
     dbError = error instanceof Error ? error.message : String(error);
   }
@@ -52,8 +66,8 @@ export async function health(deps: HealthDeps): Promise<Health> {
     status: dbError === undefined ? "ok" : "degraded",
     ingestion_rate: Math.round(deps.ingest.ingestionRate() * 100) / 100,
     dlq_size: deps.ingest.dlqSize(),
-    active_connections: 0,
-    db_latency_p99_ms: null,
+    active_connections: deps.liveClients?.() ?? 0,
+    db_latency_p99_ms: deps.dbLatencyP99Ms?.() ?? null,
     db_driver: deps.store.driver,
     db_ping_ms: dbError === undefined ? pingMs : null,
     ...(dbError === undefined ? {} : { db_error: dbError }),

@@ -1,6 +1,6 @@
 /**
  * `GET /api/logs`: log records of a window, filtered by service, minimum severity, trace and span,
- * paginated, sorted by `timestamp`. (Text search in bodies, `search`, is not there yet.)
+ * text in the body (`search`, ignoring case), paginated, sorted by `timestamp`.
  *
  * @module
  */
@@ -12,6 +12,7 @@ import {
   parsePage,
   parseService,
   parseSort,
+  parseText,
   parseWindow,
 } from "./query_params.ts";
 import { wireLog } from "./wire.ts";
@@ -63,6 +64,7 @@ export async function listLogs(params: URLSearchParams, deps: LogsDeps) {
     minSeverity: parseSeverity(params),
     traceId: optionalId(params, "trace_id", 32),
     spanId: optionalId(params, "span_id", 16),
+    search: parseText(params, "search"),
   };
   const [logs, total] = await Promise.all([
     deps.store.logs(filter, { ...page, order: sort.order }),

@@ -1,13 +1,14 @@
 /**
- * `GET /api/metadata/services`: the services that sent spans or logs in the window, sorted.
+ * `GET /api/metadata/services`: the services that sent spans or logs in the window, sorted (from
+ * the rollups: whole minutes).
  *
  * @module
  */
-import type { Store } from "../store/mod.ts";
+import type { RollupReads } from "../store/mod.ts";
 import { parseWindow } from "./query_params.ts";
 
 export interface MetadataDeps {
-  store: Pick<Store, "services">;
+  store: { rollups: RollupReads };
   queryMaxWindowMs: number;
   now: () => number;
 }
@@ -17,5 +18,5 @@ export async function services(
   deps: MetadataDeps,
 ): Promise<{ services: string[] }> {
   const window = parseWindow(params, deps.now(), deps.queryMaxWindowMs);
-  return { services: await deps.store.services(window) };
+  return { services: await deps.store.rollups.services(window) };
 }

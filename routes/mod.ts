@@ -11,7 +11,8 @@ import { listLogs, logContext } from "./logs.ts";
 import { type MetadataDeps, services } from "./metadata.ts";
 import { stats } from "./stats.ts";
 import { BadRequestError, NotFoundError } from "./query_params.ts";
-import { traceById } from "./traces.ts";
+import { listTraces, traceById } from "./traces.ts";
+import { dashboard, latencyHeatmap, serviceMap, traffic } from "./metrics.ts";
 
 export interface AppDeps extends HealthDeps {
   logger: Logger;
@@ -40,6 +41,16 @@ export function createApp(deps: AppDeps): (request: Request) => Promise<Response
     "/api/logs": async (_request, url) => json(await listLogs(url.searchParams, { ...deps, now })),
     "/api/logs/context": async (_request, url) => json(await logContext(url.searchParams, deps)),
     "/api/stats": async (_request, url) => json(await stats(url.searchParams, { ...deps, now })),
+    "/api/traces": async (_request, url) =>
+      json(await listTraces(url.searchParams, { ...deps, now })),
+    "/api/metrics/traffic": async (_request, url) =>
+      json(await traffic(url.searchParams, { ...deps, now })),
+    "/api/metrics/latency_heatmap": async (_request, url) =>
+      json(await latencyHeatmap(url.searchParams, { ...deps, now })),
+    "/api/metrics/dashboard": async (_request, url) =>
+      json(await dashboard(url.searchParams, { ...deps, now })),
+    "/api/metrics/service-map": async (_request, url) =>
+      json(await serviceMap(url.searchParams, { ...deps, now })),
   };
 
   return async function handle(request: Request): Promise<Response> {

@@ -163,3 +163,19 @@ export function parseService(params: URLSearchParams): string | undefined {
   }
   return service;
 }
+
+/** Longest text filter (`search`), and longest attribute key or value in `attr`. */
+export const MAX_FILTER_TEXT = 256;
+
+/** A text filter such as `search`: undefined when absent or empty. */
+export function parseText(params: URLSearchParams, name: string): string | undefined {
+  const text = params.get(name);
+  if (text === null || text === "") return undefined;
+  if (text.length > MAX_FILTER_TEXT) {
+    throw new BadRequestError(
+      `Cannot use '${name}' as it must be at most ${MAX_FILTER_TEXT} characters: current value ` +
+        `has ${text.length}`,
+    );
+  }
+  return text;
+}

@@ -11,8 +11,10 @@ import {
   MssqlDialect,
   MysqlDialect,
   PostgresDialect,
+  type RawBuilder,
   type SelectQueryBuilder,
   sql,
+  type SqlBool,
   SqliteAdapter,
   SqliteDialect,
 } from "kysely";
@@ -63,6 +65,10 @@ export interface DialectCapabilities {
     table: T,
     rows: readonly Database[T][],
   ): Promise<void>;
+  /** True where the text column contains `needle` exactly (case and all). */
+  contains(column: string, needle: string): RawBuilder<SqlBool>;
+  /** True where the text column contains `text`, ignoring case; `%` and `_` are literal. */
+  containsIgnoringCase(column: string, text: string): RawBuilder<SqlBool>;
   /** Applies a page to an ordered select (SQL Server needs OFFSET … FETCH instead of LIMIT). */
   paginate<DB, TB extends keyof DB, O>(
     query: SelectQueryBuilder<DB, TB, O>,
@@ -70,6 +76,15 @@ export interface DialectCapabilities {
   ): SelectQueryBuilder<DB, TB, O>;
   /** True when an error means the database cannot be reached now (retry later, or DLQ). */
   isUnavailable(error: unknown): boolean;
+}
+
+/**
+ * A LIKE pattern matching `text` anywhere, with LIKE's own characters escaped by `!` (SQL
+ * Server's LIKE also treats `[` as special). `!` rather than `\`, which MySQL string literals
+ * would need doubled.
+ */
+export function likePattern(text: string, special = /[!%_]/g): string {
+  return `%${text.replace(special, (c) => `!${c}`)}%`;
 }
 
 function inserted(results: InsertResult[]): number {
@@ -143,6 +158,10 @@ export function upsertAddOnConflict<T extends RollupTable>(
 
 export const SQLITE: DialectCapabilities = {
   repeatedKeysFail: false,
+  contains: (column, needle) => sql<SqlBool>`instr(${sql.ref(column)}, ${needle}) > 0`,
+  // SQLite's LIKE ignores the case of ASCII letters only.
+  containsIgnoringCase: (column, text) =>
+    sql<SqlBool>`${sql.ref(column)} like ${likePattern(text)} escape '!'`,
   driver: "sqlite",
   int64: (value) => value,
   maxParameters: 32_766,
@@ -163,6 +182,9 @@ export const SQLITE: DialectCapabilities = {
 
 export const POSTGRES: DialectCapabilities = {
   repeatedKeysFail: false,
+  contains: (column, needle) => sql<SqlBool>`strpos(${sql.ref(column)}, ${needle}) > 0`,
+  containsIgnoringCase: (column, text) =>
+    sql<SqlBool>`${sql.ref(column)} ilike ${likePattern(text)} escape '!'`,
   driver: "postgres",
   int64: (value) => value.toString(),
   maxParameters: 65_535,
@@ -183,6 +205,12 @@ export const POSTGRES: DialectCapabilities = {
 
 export const MYSQL: DialectCapabilities = {
   repeatedKeysFail: false,
+  // Columns have a binary collation: LOCATE is exact, and LIKE needs a case-insensitive one.
+  contains: (column, needle) => sql<SqlBool>`locate(${needle}, ${sql.ref(column)}) > 0`,
+  containsIgnoringCase: (column, text) =>
+    sql<SqlBool>`${sql.ref(column)} collate utf8mb4_unicode_ci like ${
+      likePattern(text)
+    } escape '!'`,
   driver: "mysql",
   int64: (value) => value.toString(),
   maxParameters: 65_535,
@@ -224,6 +252,10 @@ export const MYSQL: DialectCapabilities = {
 
 export const SQLSERVER: DialectCapabilities = {
   repeatedKeysFail: true,
+  // Exactness follows the database's collation (case-insensitive by default).
+  contains: (column, needle) => sql<SqlBool>`charindex(${needle}, ${sql.ref(column)}) > 0`,
+  containsIgnoringCase: (column, text) =>
+    sql<SqlBool>`${sql.ref(column)} like ${likePattern(text, /[![%_]/g)} escape '!'`,
   driver: "sqlserver",
   int64: (value) => value.toString(),
   // The protocol allows 2100 parameters per request; keep a margin for the statement's own.

@@ -37,6 +37,9 @@ import type {
   StoredLog,
   StoredSpan,
   TimeWindow,
+  TraceFilter,
+  TraceSortField,
+  TraceSummary,
   WriteResult,
 } from "./types.ts";
 
@@ -78,6 +81,12 @@ export interface Store {
   countSpans(filter: SpanFilter): Promise<number>;
   /** Spans, distinct traces and error spans (status code 2) matching the filter. */
   spanCounts(filter: SpanFilter): Promise<{ spans: number; traces: number; errors: number }>;
+  /** Traces matching the filter as summaries, sorted and paginated, and how many match. */
+  traces(
+    filter: TraceFilter,
+    sort: { field: TraceSortField; order: "asc" | "desc" },
+    page: Page,
+  ): Promise<{ items: TraceSummary[]; total: number }>;
   logs(filter: LogFilter, page: Page): Promise<StoredLog[]>;
   countLogs(filter: LogFilter): Promise<number>;
   /** One log record by its id, or undefined when it is not stored. */
@@ -193,6 +202,13 @@ class KyselyStore implements Store {
   }
   spanCounts(filter: SpanFilter) {
     return this.#queries.spanCounts(filter);
+  }
+  traces(
+    filter: TraceFilter,
+    sort: { field: TraceSortField; order: "asc" | "desc" },
+    page: Page,
+  ) {
+    return this.#queries.traces(filter, sort, page);
   }
   logs(filter: LogFilter, page: Page) {
     return this.#queries.logs(filter, page);

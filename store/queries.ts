@@ -4,10 +4,21 @@
  *
  * @module
  */
-import type { Kysely, SelectQueryBuilder } from "kysely";
+import { type Expression, type Kysely, type SelectQueryBuilder, sql, type SqlBool } from "kysely";
 import { type Database, logFromDb, spanFromDb } from "./columns.ts";
 import type { DialectCapabilities } from "./dialects.ts";
-import type { LogFilter, Page, SpanFilter, StoredLog, StoredSpan, TimeWindow } from "./types.ts";
+import type {
+  AttributeMatch,
+  LogFilter,
+  Page,
+  SpanFilter,
+  StoredLog,
+  StoredSpan,
+  TimeWindow,
+  TraceFilter,
+  TraceSortField,
+  TraceSummary,
+} from "./types.ts";
 
 type Db = Kysely<Database>;
 
@@ -55,6 +66,119 @@ export class Queries {
       filter,
     ).executeTakeFirstOrThrow();
     return Number(row.n);
+  }
+
+  /**
+   * Traces with spans in the window, matching the filter, as summaries, sorted and paginated;
+   * and how many match in all.
+   */
+  async traces(
+    filter: TraceFilter,
+    sort: { field: TraceSortField; order: "asc" | "desc" },
+    page: Page,
+  ): Promise<{ items: TraceSummary[]; total: number }> {
+    const { startNs, endNs } = this.#window(filter);
+    const caps = this.caps;
+    const start = sql<bigint>`min(${sql.ref("start_time_unix_nano")})`;
+    const end = sql<bigint>`max(${sql.ref("end_time_unix_nano")})`;
+    const spanCount = sql<number>`count(*)`;
+    const errorCount = sql<number>`sum(case when ${sql.ref("status_code")} = 2 then 1 else 0 end)`;
+    const any = (condition: Expression<SqlBool>) =>
+      sql<SqlBool>`sum(case when ${condition} then 1 else 0 end) > 0`;
+    let grouped = this.db.selectFrom("spans")
+      .where("start_time_unix_nano", ">=", startNs)
+      .where("start_time_unix_nano", "<", endNs)
+      .groupBy("trace_id");
+    if (filter.serviceName !== undefined) {
+      grouped = grouped.having(any(sql`${sql.ref("service_name")} = ${filter.serviceName}`));
+    }
+    if (filter.status === "error") grouped = grouped.having(sql<SqlBool>`${errorCount} > 0`);
+    if (filter.status === "ok") grouped = grouped.having(sql<SqlBool>`${errorCount} = 0`);
+    if (filter.search !== undefined) {
+      grouped = grouped.having(any(caps.containsIgnoringCase("name", filter.search)));
+    }
+    if (filter.minDurationNs !== undefined) {
+      grouped = grouped.having(
+        sql<SqlBool>`${end} - ${start} >= ${caps.int64(filter.minDurationNs)}`,
+      );
+    }
+    if (filter.maxDurationNs !== undefined) {
+      grouped = grouped.having(
+        sql<SqlBool>`${end} - ${start} <= ${caps.int64(filter.maxDurationNs)}`,
+      );
+    }
+    for (const match of filter.attributes ?? []) {
+      const fragments = attributeFragments(match).map((f) => caps.contains("attributes", f));
+      grouped = grouped.having(any(sql<SqlBool>`(${sql.join(fragments, sql` or `)})`));
+    }
+    const orderBy = {
+      start_time: start,
+      duration: sql`${end} - ${start}`,
+      span_count: spanCount,
+    }[sort.field];
+    const pageQuery = grouped.select([
+      "trace_id",
+      start.as("start_ns"),
+      end.as("end_ns"),
+      spanCount.as("span_count"),
+      errorCount.as("error_count"),
+    ]).orderBy(orderBy, sort.order).orderBy("trace_id");
+    const [rows, counted] = await Promise.all([
+      caps.paginate(pageQuery, page).execute(),
+      this.db.selectFrom(grouped.select("trace_id").as("matching"))
+        .select((eb) => eb.fn.countAll().as("n")).executeTakeFirstOrThrow(),
+    ]);
+    const ids = rows.map((r) => r.trace_id);
+    const details = await this.#traceDetails(ids);
+    return {
+      total: Number(counted.n),
+      items: rows.map((r) => {
+        const detail = details.get(r.trace_id);
+        return {
+          traceId: r.trace_id,
+          rootService: detail?.rootService ?? "",
+          rootName: detail?.rootName ?? "",
+          startTimeUnixNano: BigInt(r.start_ns),
+          endTimeUnixNano: BigInt(r.end_ns),
+          spanCount: Number(r.span_count),
+          errorCount: Number(r.error_count ?? 0),
+          services: [...(detail?.services ?? [])].sort(),
+        };
+      }),
+    };
+  }
+
+  /** Root span (else the earliest) and services of each trace. */
+  async #traceDetails(ids: string[]) {
+    const details = new Map<
+      string,
+      { rootService: string; rootName: string; services: string[] }
+    >();
+    if (ids.length === 0) return details;
+    const services = await this.db.selectFrom("spans").select(["trace_id", "service_name"])
+      .distinct().where("trace_id", "in", ids).execute();
+    const first = (rows: { trace_id: string; service_name: string; name: string }[]) => {
+      for (const row of rows) {
+        if (details.has(row.trace_id)) continue;
+        details.set(row.trace_id, {
+          rootService: row.service_name,
+          rootName: row.name,
+          services: services.filter((s) => s.trace_id === row.trace_id).map((s) => s.service_name),
+        });
+      }
+    };
+    const roots = this.db.selectFrom("spans").select(["trace_id", "service_name", "name"])
+      .where("trace_id", "in", ids);
+    first(await roots.where("parent_span_id", "=", "").orderBy("start_time_unix_nano").execute());
+    // Traces whose root is not stored (yet): their earliest span stands in.
+    const rootless = ids.filter((id) => !details.has(id));
+    if (rootless.length > 0) {
+      first(
+        await this.db.selectFrom("spans").select(["trace_id", "service_name", "name"])
+          .where("trace_id", "in", rootless).orderBy("start_time_unix_nano").execute(),
+      );
+    }
+    return details;
   }
 
   /** Log records in a window, newest first unless `page.order` is "asc". */
@@ -182,6 +306,25 @@ export class Queries {
     }
     if (filter.traceId !== undefined) q = q.where("logs.trace_id", "=", filter.traceId);
     if (filter.spanId !== undefined) q = q.where("logs.span_id", "=", filter.spanId);
+    if (filter.search !== undefined) {
+      q = q.where(this.caps.containsIgnoringCase("logs.body", filter.search));
+    }
     return q as Q;
   }
+}
+
+/**
+ * The texts an attribute's stored JSON contains when it has the value (lib/any_value_json.ts):
+ * a string (`"key":"value"`), or a number or boolean written as such (`"key":200` followed by
+ * `,` or `}`, so 200 does not match 2000; an integer also as a double, `200.0`).
+ */
+export function attributeFragments(match: AttributeMatch): string[] {
+  const key = JSON.stringify(match.key);
+  const fragments = [`${key}:${JSON.stringify(match.value)}`];
+  const literals: string[] = [];
+  if (/^(true|false)$/.test(match.value)) literals.push(match.value);
+  if (/^-?\d+$/.test(match.value)) literals.push(match.value, `${match.value}.0`);
+  else if (/^-?\d+(\.\d+)?([eE][+-]?\d+)?$/.test(match.value)) literals.push(match.value);
+  for (const literal of literals) fragments.push(`${key}:${literal},`, `${key}:${literal}}`);
+  return fragments;
 }

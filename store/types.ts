@@ -155,8 +155,46 @@ export interface SpanFilter extends TimeWindow {
   traceId?: string;
 }
 
+/** One attribute to match exactly: `key` with a value written as text (`GET`, `200`, `true`). */
+export interface AttributeMatch {
+  key: string;
+  value: string;
+}
+
+/** Traces having spans that started in the window, narrowed by what their spans hold. */
+export interface TraceFilter extends TimeWindow {
+  /** A span of the trace is from this service. */
+  serviceName?: string;
+  /** "error": a span of the trace has status ERROR; "ok": none has. */
+  status?: "ok" | "error";
+  /** A span name of the trace contains this text, ignoring case. */
+  search?: string;
+  minDurationNs?: bigint;
+  maxDurationNs?: bigint;
+  /** Each is held by some span of the trace. */
+  attributes?: AttributeMatch[];
+}
+
+export type TraceSortField = "start_time" | "duration" | "span_count";
+
+/** A trace as listed: figures of its spans that started in the window. */
+export interface TraceSummary {
+  traceId: string;
+  /** Service and name of the root span; of the earliest span when the root is not stored. */
+  rootService: string;
+  rootName: string;
+  startTimeUnixNano: bigint;
+  endTimeUnixNano: bigint;
+  spanCount: number;
+  errorCount: number;
+  /** Services of its spans, sorted. */
+  services: string[];
+}
+
 export interface LogFilter extends TimeWindow {
   serviceName?: string;
+  /** Text the body contains, ignoring case. */
+  search?: string;
   /** Lowest OTLP SeverityNumber included. */
   minSeverity?: number;
   traceId?: string;

@@ -159,7 +159,9 @@ Deno.test("GET /api/stats counts the window's traces, spans, errors, logs and se
   try {
     const nowNs = BigInt(Date.now()) * 1_000_000n;
     const spans = jsonSpans(3, 21, nowNs - 10_000_000_000n);
-    spans[1]!.traceId = spans[0]!.traceId; // two traces: 2 spans + 1 span
+    // Two traces: a root with a child, and a root alone (a trace counts by its root span).
+    spans[1]!.traceId = spans[0]!.traceId;
+    spans[1]!.parentSpanId = spans[0]!.spanId;
     spans[2]!.status = { code: 2, message: "boom" };
     assert.equal(
       (await postJson(argus.otlpHttpUrl, "traces", traceRequest(spans, "api"))).status,

@@ -18,6 +18,7 @@ import {
 import type { Database } from "../store/columns.ts";
 import { SQLSERVER, sqlServerConnectionConfig } from "../store/dialects.ts";
 import { initialSchema } from "../store/migrations/2026_11_26_initial_schema.ts";
+import { rollupsSchema } from "../store/migrations/2026_11_26_rollups.ts";
 import { storeOver } from "../store/mod.ts";
 import { buildBatch } from "./builders.ts";
 import { databaseConfig } from "./databases.ts";
@@ -30,7 +31,9 @@ class RecordingDriver implements Driver {
     return Promise.resolve({
       executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
         queries.push(query);
-        return Promise.resolve({ rows: [] });
+        // As SQL Server answers a MERGE into an empty table: every row of its VALUES inserted.
+        const rows = query.sql.startsWith("merge into") ? query.sql.match(/\(@\d+/g)!.length : 0;
+        return Promise.resolve({ rows: [], numAffectedRows: BigInt(rows) });
       },
       // deno-lint-ignore require-yield
       async *streamQuery() {
@@ -105,11 +108,18 @@ Deno.test("SQL Server inserts with MERGE … WITH (HOLDLOCK) in statements under
     assert.ok(merge.parameters.length <= 2000, `${merge.parameters.length} parameters`);
     assert.match(
       merge.sql,
-      /^merge into "(resources|spans|logs)" with \(holdlock\) as t\s+using \(values \(@1, @2/,
+      /^merge into "(resources|spans|logs|span_rollups|latency_rollups|log_rollups|edge_rollups)" with \(holdlock\) as t\s+using \(values \(@1, @2/,
     );
     assert.match(merge.sql, /when not matched then insert \(/);
     assert.doesNotMatch(merge.sql, /on conflict|on duplicate key|insert or ignore/i);
   }
+  // Rollups add to the stored sums, in the same transaction as the rows they count.
+  const rollup = merges.find((q) => q.sql.startsWith('merge into "span_rollups"'));
+  assert.match(
+    rollup!.sql,
+    /when matched then update set t\."spans" = t\."spans" \+ s\."spans", t\."errors" = t\."errors" \+ s\."errors"/,
+  );
+  assert.ok(merges.some((q) => q.sql.startsWith('merge into "log_rollups"')));
   const spanMerges = merges.filter((q) => q.sql.startsWith('merge into "spans"'));
   assert.match(
     spanMerges[0]!.sql,
@@ -123,6 +133,33 @@ Deno.test("SQL Server inserts with MERGE … WITH (HOLDLOCK) in statements under
   assert.ok(spanMerges[0]!.parameters.includes(batch.spans[0]!.startTimeUnixNano.toString()));
   const logMerges = merges.filter((q) => q.sql.startsWith('merge into "logs"'));
   assert.match(logMerges[0]!.sql, /on t\."id" = s\."id"/);
+});
+
+Deno.test("SQL Server rollup tables have nonclustered primary keys (two service names exceed 900 bytes)", async () => {
+  const { db, driver } = recordingSqlServer();
+  await rollupsSchema("sqlserver").up(db as Kysely<unknown>);
+  const ddl = driver.queries.map((q) => q.sql);
+  const edges = ddl.find((s) => s.startsWith('create table "edge_rollups"'));
+  assert.match(edges!, /"caller" nvarchar\(256\) not null/);
+  assert.doesNotMatch(edges!, /primary key/);
+  assert.ok(
+    ddl.includes(
+      'alter table "edge_rollups" add constraint "edge_rollups_pk" primary key nonclustered ' +
+        '("minute", "caller", "callee")',
+    ),
+    ddl.join("\n"),
+  );
+  assert.equal(ddl.filter((s) => /primary key nonclustered/.test(s)).length, 4);
+});
+
+Deno.test("SQL Server text search escapes LIKE's characters, [ included", async () => {
+  const { db, driver } = recordingSqlServer();
+  const store = storeOver(db, SQLSERVER, config);
+  await store.logs({ startNs: 1n, endNs: 2n, search: "50%_off [x]!" }, { limit: 5, offset: 0 });
+  const select = driver.queries.at(-1)!;
+  assert.match(select.sql, /"logs"\."body" like @\d+ escape '!'/);
+  assert.ok(select.parameters.includes("%50!%!_off ![x]!!%"), String(select.parameters));
+  await store.close();
 });
 
 Deno.test("SQL Server pages with OFFSET … FETCH after an ORDER BY", async () => {
