@@ -35,6 +35,7 @@ async function main(): Promise<number> {
     store = await createStore(config.db, {
       dataDir: config.dataDir,
       onBackgroundError: (error) => logger.warn("database connection error", { error }),
+      edges: config.edges,
     });
   } catch (error) {
     logger.error("Argus cannot start: the database cannot be opened", {
@@ -135,6 +136,7 @@ async function main(): Promise<number> {
       startedAt,
       logger,
       queryMaxWindowMs: config.queryMaxWindowMs,
+      queryTimeoutMs: config.queryTimeoutMs,
       ingest: {
         ingestionRate: () => ingestionRate.perSecond(),
         dlqSize: () => dlq.size(),

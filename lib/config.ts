@@ -99,6 +99,15 @@ export interface Config {
   ingest: IngestLimits;
   /** Longest time window an API query may ask for, in milliseconds. */
   queryMaxWindowMs: number;
+  /** Milliseconds after which an API query is answered 503 (the database may finish it). */
+  queryTimeoutMs: number;
+  /** Pairing of parent and child spans into service-map edges (store/edge_resolver.ts). */
+  edges: {
+    /** Milliseconds a child span waits in memory for its parent before a database look-up. */
+    pendingWindowMs: number;
+    /** Recently stored spans remembered as possible parents. */
+    maxRecentSpans: number;
+  };
   /** Age in milliseconds after which data is deleted, or null when retention is off. */
   retentionMs: number | null;
   /** Azure OpenAI settings when `AI_ENABLED` is true, else null. */
@@ -177,6 +186,17 @@ export const VARIABLES: readonly VariableDoc[] = [
     name: "QUERY_MAX_WINDOW",
     default: "31d",
     description: "Longest window an API query may ask for",
+  },
+  { name: "QUERY_TIMEOUT", default: "10s", description: "Time after which an API query gets 503" },
+  {
+    name: "EDGE_PENDING_WINDOW",
+    default: "30s",
+    description: "How long a child span waits in memory for its parent",
+  },
+  {
+    name: "EDGE_MEMORY_SPANS",
+    default: "200000",
+    description: "Recent spans remembered as possible parents",
   },
   { name: "AI_ENABLED", default: "false", description: "Enable AI log insight (true or false)" },
   { name: "AZURE_OPENAI_ENDPOINT", default: "", description: "https://NAME.openai.azure.com" },
@@ -490,6 +510,11 @@ export function parseConfig(env: Env): ConfigResult {
   };
   const retentionMs = readRetention(r);
   const queryMaxWindowMs = r.duration("QUERY_MAX_WINDOW", "31d", 60_000, 3660 * DAY_MS);
+  const queryTimeoutMs = r.duration("QUERY_TIMEOUT", "10s", 100, 600_000);
+  const edges = {
+    pendingWindowMs: r.duration("EDGE_PENDING_WINDOW", "30s", 1_000, 3_600_000),
+    maxRecentSpans: r.integer("EDGE_MEMORY_SPANS", 200_000, 1_000, 100_000_000),
+  };
   const ai = readAi(r);
 
   if (r.errors.length > 0) return { ok: false, errors: r.errors };
@@ -511,6 +536,8 @@ export function parseConfig(env: Env): ConfigResult {
       dlqMaxBytes,
       ingest,
       queryMaxWindowMs,
+      queryTimeoutMs,
+      edges,
       retentionMs,
       ai,
     },

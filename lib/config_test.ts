@@ -61,6 +61,8 @@ const DEFAULTS: Config = {
     maxValueDepth: 16,
   },
   queryMaxWindowMs: 2_678_400_000,
+  queryTimeoutMs: 10_000,
+  edges: { pendingWindowMs: 30_000, maxRecentSpans: 200_000 },
   retentionMs: 604_800_000,
   ai: null,
 };
@@ -139,6 +141,24 @@ interface ValidCase {
 }
 
 const VALID_CASES: ValidCase[] = [
+  {
+    variable: "QUERY_TIMEOUT",
+    env: { QUERY_TIMEOUT: "2500ms" },
+    pick: (c) => c.queryTimeoutMs,
+    expected: 2500,
+  },
+  {
+    variable: "EDGE_PENDING_WINDOW",
+    env: { EDGE_PENDING_WINDOW: "2m" },
+    pick: (c) => c.edges.pendingWindowMs,
+    expected: 120_000,
+  },
+  {
+    variable: "EDGE_MEMORY_SPANS",
+    env: { EDGE_MEMORY_SPANS: "5000" },
+    pick: (c) => c.edges.maxRecentSpans,
+    expected: 5000,
+  },
   {
     variable: "QUERY_MAX_WINDOW",
     env: { QUERY_MAX_WINDOW: "90d" },
@@ -551,6 +571,9 @@ function invalid(variable: string, value: string, allowed: string): InvalidCase 
 
 const INVALID_CASES: InvalidCase[] = [
   invalid("QUERY_MAX_WINDOW", "30s", `${DURATIONS}, from 1m to 3660d`),
+  invalid("QUERY_TIMEOUT", "1h", `${DURATIONS}, from 100ms to 10m`),
+  invalid("EDGE_PENDING_WINDOW", "0s", `${DURATIONS}, from 1s to 1h`),
+  invalid("EDGE_MEMORY_SPANS", "10", "an integer from 1000 to 100000000"),
   invalid("DLQ_MAX_BYTES", "1KiB", `${SIZES}, from 1048576 to 1099511627776 bytes`),
   invalid("MAX_REQUEST_BYTES", "1GiB", `${SIZES}, from 65536 to 268435456 bytes`),
   invalid("MAX_ATTRIBUTES", "0", "an integer from 1 to 10000"),

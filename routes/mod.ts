@@ -17,7 +17,34 @@ import { dashboard, latencyHeatmap, serviceMap, traffic } from "./metrics.ts";
 export interface AppDeps extends HealthDeps {
   logger: Logger;
   queryMaxWindowMs: MetadataDeps["queryMaxWindowMs"];
+  /** Milliseconds after which a query is answered 503 (QUERY_TIMEOUT). */
+  queryTimeoutMs?: number;
   now?: () => number;
+}
+
+/** A query that outlasted QUERY_TIMEOUT: answered 503, while the database may still finish it. */
+export class QueryTimeoutError extends Error {
+  readonly status = 503;
+  constructor(timeoutMs: number) {
+    super(
+      `The query took longer than QUERY_TIMEOUT (${timeoutMs} ms): narrow the time window or ` +
+        "the filters, or retry later",
+    );
+    this.name = "QueryTimeoutError";
+  }
+}
+
+/** Resolves as `work` does, or rejects with QueryTimeoutError after `timeoutMs`. */
+async function withTimeout<T>(work: Promise<T>, timeoutMs: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new QueryTimeoutError(timeoutMs)), timeoutMs);
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function json(body: unknown, status = 200): Response {
@@ -31,6 +58,7 @@ type Handler = (request: Request, url: URL) => Promise<Response>;
 
 export function createApp(deps: AppDeps): (request: Request) => Promise<Response> {
   const now = deps.now ?? Date.now;
+  const queryTimeoutMs = deps.queryTimeoutMs ?? 10_000;
   const routes: Record<string, Handler> = {
     "/api/health": async () => {
       const body = await health(deps);
@@ -73,10 +101,17 @@ export function createApp(deps: AppDeps): (request: Request) => Promise<Response
           405,
         );
       }
-      return await route(request, url);
+      return await withTimeout(route(request, url), queryTimeoutMs);
     } catch (error) {
       if (error instanceof BadRequestError || error instanceof NotFoundError) {
         return json({ error: error.message }, error.status);
+      }
+      if (error instanceof QueryTimeoutError) {
+        deps.logger.warn("query timed out", { path: pathname, query: url.search });
+        return new Response(JSON.stringify({ error: error.message }), {
+          status: 503,
+          headers: { "content-type": "application/json; charset=utf-8", "retry-after": "5" },
+        });
       }
       deps.logger.error("request failed", { path: pathname, error });
       return json({ error: "Internal server error: see the Argus log" }, 500);
