@@ -54,32 +54,81 @@ function json(body: unknown, status = 200): Response {
   });
 }
 
-type Handler = (request: Request, url: URL) => Promise<Response>;
+type Method = "GET" | "POST" | "DELETE";
+
+/** One route: a method, a path whose `{name}` segments match any one segment, and a handler. */
+export interface Route {
+  method: Method;
+  path: string;
+  /** Whether QUERY_TIMEOUT applies (queries; not upgrades or maintenance). */
+  timed: boolean;
+  handle(request: Request, url: URL, segments: Record<string, string>): Promise<Response>;
+}
+
+/** A path segment as the client meant it; as sent when it is not valid percent-encoding. */
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
+
+/** The path's `{name}` segments if `pattern` matches it, else undefined. */
+function match(pattern: string, pathname: string): Record<string, string> | undefined {
+  const want = pattern.split("/");
+  const have = pathname.split("/");
+  if (want.length !== have.length) return undefined;
+  const segments: Record<string, string> = {};
+  for (let i = 0; i < want.length; i++) {
+    const w = want[i]!;
+    if (w.startsWith("{") && w.endsWith("}")) {
+      if (have[i] === "") return undefined;
+      segments[w.slice(1, -1)] = decodeSegment(have[i]!);
+    } else if (w !== have[i]) return undefined;
+  }
+  return segments;
+}
+
+/** The API's routes (docs/api.md documents each; a test keeps the two in step). */
+export function apiRoutes(deps: AppDeps): Route[] {
+  const now = deps.now ?? Date.now;
+  const d = { ...deps, now };
+  const get = (
+    path: string,
+    answer: (params: URLSearchParams, segments: Record<string, string>) => Promise<unknown>,
+  ): Route => ({
+    method: "GET",
+    path,
+    timed: true,
+    handle: async (_request, url, segments) => json(await answer(url.searchParams, segments)),
+  });
+  return [
+    {
+      method: "GET",
+      path: "/api/health",
+      timed: true,
+      handle: async () => {
+        const body = await health(deps);
+        return json(body, body.status === "ok" ? 200 : 503);
+      },
+    },
+    get("/api/stats", (params) => stats(params, d)),
+    get("/api/traces", (params) => listTraces(params, d)),
+    get("/api/traces/{trace_id}", (_params, segments) => traceById(segments.trace_id!, deps.store)),
+    get("/api/logs", (params) => listLogs(params, d)),
+    get("/api/logs/context", (params) => logContext(params, d)),
+    get("/api/metrics/traffic", (params) => traffic(params, d)),
+    get("/api/metrics/latency_heatmap", (params) => latencyHeatmap(params, d)),
+    get("/api/metrics/dashboard", (params) => dashboard(params, d)),
+    get("/api/metrics/service-map", (params) => serviceMap(params, d)),
+    get("/api/metadata/services", (params) => services(params, d)),
+  ];
+}
 
 export function createApp(deps: AppDeps): (request: Request) => Promise<Response> {
-  const now = deps.now ?? Date.now;
   const queryTimeoutMs = deps.queryTimeoutMs ?? 10_000;
-  const routes: Record<string, Handler> = {
-    "/api/health": async () => {
-      const body = await health(deps);
-      return json(body, body.status === "ok" ? 200 : 503);
-    },
-    "/api/metadata/services": async (_request, url) =>
-      json(await services(url.searchParams, { ...deps, now })),
-    "/api/logs": async (_request, url) => json(await listLogs(url.searchParams, { ...deps, now })),
-    "/api/logs/context": async (_request, url) => json(await logContext(url.searchParams, deps)),
-    "/api/stats": async (_request, url) => json(await stats(url.searchParams, { ...deps, now })),
-    "/api/traces": async (_request, url) =>
-      json(await listTraces(url.searchParams, { ...deps, now })),
-    "/api/metrics/traffic": async (_request, url) =>
-      json(await traffic(url.searchParams, { ...deps, now })),
-    "/api/metrics/latency_heatmap": async (_request, url) =>
-      json(await latencyHeatmap(url.searchParams, { ...deps, now })),
-    "/api/metrics/dashboard": async (_request, url) =>
-      json(await dashboard(url.searchParams, { ...deps, now })),
-    "/api/metrics/service-map": async (_request, url) =>
-      json(await serviceMap(url.searchParams, { ...deps, now })),
-  };
+  const routes = apiRoutes(deps);
 
   return async function handle(request: Request): Promise<Response> {
     const url = new URL(request.url);
@@ -88,20 +137,29 @@ export function createApp(deps: AppDeps): (request: Request) => Promise<Response
       if (pathname === "/") {
         return new Response(null, { status: 302, headers: { location: "/api/health" } });
       }
-      const trace = /^\/api\/traces\/([^/]+)$/.exec(pathname);
-      const route = trace
-        ? async () => json(await traceById(trace[1]!, deps.store))
-        : routes[pathname];
-      if (route === undefined) {
+      const method = request.method === "HEAD" ? "GET" : request.method;
+      const matching = routes.flatMap((route) => {
+        const segments = match(route.path, pathname);
+        return segments === undefined ? [] : [{ route, segments }];
+      });
+      if (matching.length === 0) {
         return json({ error: `No route for ${request.method} ${pathname}` }, 404);
       }
-      if (request.method !== "GET" && request.method !== "HEAD") {
-        return json(
-          { error: `Method ${request.method} is not allowed on ${pathname}: use GET` },
-          405,
+      const found = matching.find((m) => m.route.method === method);
+      if (found === undefined) {
+        const allowed = [...new Set(matching.map((m) => m.route.method))].join(", ");
+        return new Response(
+          JSON.stringify({
+            error: `Method ${request.method} is not allowed on ${pathname}: use ${allowed}`,
+          }),
+          {
+            status: 405,
+            headers: { "content-type": "application/json; charset=utf-8", allow: allowed },
+          },
         );
       }
-      return await withTimeout(route(request, url), queryTimeoutMs);
+      const answer = found.route.handle(request, url, found.segments);
+      return await (found.route.timed ? withTimeout(answer, queryTimeoutMs) : answer);
     } catch (error) {
       if (error instanceof BadRequestError || error instanceof NotFoundError) {
         return json({ error: error.message }, error.status);

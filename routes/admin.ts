@@ -1,0 +1,84 @@
+/**
+ * Operations: `DELETE /api/admin/purge` deletes data older than a duration, `POST
+ * /api/admin/vacuum` compacts the database. Both run in the request (a purge deletes in bounded
+ * chunks, so ingest goes on meanwhile).
+ *
+ * @module
+ */
+import type { PurgeSignal, StoreMaintenance } from "../store/maintenance.ts";
+import { DURATION_FORMAT, formatDurationMs, parseDurationMs } from "../lib/units.ts";
+import { BadRequestError } from "./query_params.ts";
+import { formatTimeNs } from "./wire.ts";
+
+export interface AdminDeps {
+  store: { maintenance: StoreMaintenance };
+  now: () => number;
+}
+
+export const DEFAULT_OLDER_THAN = "24h";
+export const MIN_OLDER_THAN_MS = 60_000;
+export const MAX_OLDER_THAN_MS = 3650 * 86_400_000;
+const SIGNALS: readonly PurgeSignal[] = ["logs", "traces", "all"];
+
+const MS_PER_MINUTE = 60_000;
+const NS_PER_MS = 1_000_000n;
+
+function refuse(name: string, allowed: string, value: string): never {
+  throw new BadRequestError(
+    `Cannot use '${name}' as it must be ${allowed}: current value is ${JSON.stringify(value)}`,
+  );
+}
+
+/** `older_than` in milliseconds: a duration from 1m to 3650d, default 24h. */
+export function parseOlderThan(params: URLSearchParams): number {
+  const text = params.get("older_than") ?? DEFAULT_OLDER_THAN;
+  const ms = parseDurationMs(text);
+  if (ms === undefined || ms < MIN_OLDER_THAN_MS || ms > MAX_OLDER_THAN_MS) {
+    refuse(
+      "older_than",
+      `${DURATION_FORMAT}, from ${formatDurationMs(MIN_OLDER_THAN_MS)} to ${
+        formatDurationMs(MAX_OLDER_THAN_MS)
+      }`,
+      text,
+    );
+  }
+  return ms;
+}
+
+/** `signal`: logs (default), traces or all. */
+export function parsePurgeSignal(params: URLSearchParams): PurgeSignal {
+  const text = params.get("signal") ?? "logs";
+  if (!(SIGNALS as readonly string[]).includes(text)) {
+    refuse("signal", `one of ${SIGNALS.join(", ")}`, text);
+  }
+  return text as PurgeSignal;
+}
+
+/**
+ * `DELETE /api/admin/purge`. The cutoff is now minus `older_than`, rounded down to a whole minute
+ * so that the per-minute rollups (dashboards) lose exactly the minutes whose rows are deleted.
+ */
+export async function purge(params: URLSearchParams, deps: AdminDeps) {
+  const olderThanMs = parseOlderThan(params);
+  const signal = parsePurgeSignal(params);
+  const cutoffMs = Math.floor((deps.now() - olderThanMs) / MS_PER_MINUTE) * MS_PER_MINUTE;
+  const cutoffNs = BigInt(cutoffMs) * NS_PER_MS;
+  const result = await deps.store.maintenance.purge({ olderThanNs: cutoffNs, signal });
+  return {
+    deleted_logs: result.deletedLogs,
+    deleted_spans: result.deletedSpans,
+    older_than: formatDurationMs(olderThanMs),
+    cutoff_time: formatTimeNs(cutoffNs),
+  };
+}
+
+/** `POST /api/admin/vacuum`: sizes are those of Argus's tables, where the database reports them. */
+export async function vacuum(deps: Pick<AdminDeps, "store">) {
+  const result = await deps.store.maintenance.vacuum();
+  return {
+    ok: result.ok,
+    duration_ms: result.durationMs,
+    ...(result.sizeBeforeBytes === undefined ? {} : { size_before_bytes: result.sizeBeforeBytes }),
+    ...(result.sizeAfterBytes === undefined ? {} : { size_after_bytes: result.sizeAfterBytes }),
+  };
+}
