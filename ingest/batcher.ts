@@ -41,7 +41,23 @@ export interface BatcherOptions {
   onLogsAccepted?: (logs: readonly LogRow[]) => void;
   /** Called after each flush, for self-metrics. */
   onFlush?: (flush: FlushReport) => void;
+  /** Self-monitoring hooks (e.g. the Prometheus metrics); none by default. */
+  observer?: BatcherObserver;
   now?: () => number;
+}
+
+/** How a `store.write` ended: `unavailable` is `StoreUnavailableError`. */
+export type StoreWriteOutcome = "ok" | "unavailable" | "error";
+
+/**
+ * Optional self-monitoring hooks; every method may be left out. They keep ingest free of any
+ * metrics library. A hook that throws is logged and otherwise ignored.
+ */
+export interface BatcherObserver {
+  /** One `store.write` of a batch took `seconds` (elapsed, monotonic clock) and ended so. */
+  storeWrite?(seconds: number, outcome: StoreWriteOutcome): void;
+  /** A flush ended; the report `onFlush` gets. */
+  batchFlushed?(flush: FlushReport): void;
 }
 
 export interface FlushReport {
@@ -221,14 +237,16 @@ export class Batcher {
     const started = this.#now();
     try {
       const outcome = await this.#persist(merged.batch);
-      this.#options.onFlush?.({
+      const report: FlushReport = {
         requests: taken.length,
         spans: merged.batch.spans.length,
         logs: merged.batch.logs.length,
         outcome: outcome.result ? "stored" : "dead-lettered",
         durationMs: this.#now() - started,
         result: outcome.result,
-      });
+      };
+      this.#options.onFlush?.(report);
+      this.#observe((observer) => observer.batchFlushed?.(report));
       const rejected = outcome.result ? splitRejections(outcome.result, merged) : undefined;
       taken.forEach((pending, i) => {
         pending.done.resolve({
@@ -238,14 +256,16 @@ export class Batcher {
       });
       this.#feedLogs(merged.batch.logs, outcome.result);
     } catch (error) {
-      this.#options.onFlush?.({
+      const report: FlushReport = {
         requests: taken.length,
         spans: merged.batch.spans.length,
         logs: merged.batch.logs.length,
         outcome: "failed",
         durationMs: this.#now() - started,
         error,
-      });
+      };
+      this.#options.onFlush?.(report);
+      this.#observe((observer) => observer.batchFlushed?.(report));
       for (const pending of taken) pending.done.reject(error);
     } finally {
       for (const pending of taken) {
@@ -260,10 +280,15 @@ export class Batcher {
     const { store, dlq, logger } = this.#options;
     let cause: unknown;
     if (this.#now() >= this.#databaseDownUntil) {
+      const started = performance.now();
       try {
-        return { result: await store.write(batch, { prescreened: true }) };
+        const result = await store.write(batch, { prescreened: true });
+        this.#observeWrite(started, "ok");
+        return { result };
       } catch (error) {
-        if (!(error instanceof StoreUnavailableError)) throw error;
+        const unavailable = error instanceof StoreUnavailableError;
+        this.#observeWrite(started, unavailable ? "unavailable" : "error");
+        if (!unavailable) throw error;
         cause = error;
         this.#databaseDownUntil = this.#now() + DATABASE_RETRY_AFTER_MS;
         logger.warn("database unavailable: writing batches to the dead-letter queue", { error });
@@ -286,6 +311,22 @@ export class Batcher {
         "Argus cannot store data now (database and dead-letter queue unavailable): retry later",
         { cause: error },
       );
+    }
+  }
+
+  #observeWrite(started: number, outcome: StoreWriteOutcome): void {
+    const seconds = (performance.now() - started) / 1000;
+    this.#observe((observer) => observer.storeWrite?.(seconds, outcome));
+  }
+
+  /** Calls a hook of the observer, if any; a failing hook must not fail the ingest. */
+  #observe(call: (observer: BatcherObserver) => void): void {
+    const observer = this.#options.observer;
+    if (observer === undefined) return;
+    try {
+      call(observer);
+    } catch (error) {
+      this.#options.logger.warn("a self-monitoring hook failed", { error });
     }
   }
 

@@ -30,8 +30,33 @@ export interface DeadLetterQueueOptions {
   /** Total bytes of waiting batch files beyond which `write()` refuses with `DlqFullError`. */
   maxBytes: number;
   logger: Logger;
+  /** Self-monitoring hooks (e.g. the Prometheus metrics); none by default. */
+  observer?: DeadLetterObserver;
   /** Clock in milliseconds since the Unix epoch; for tests. */
   now?: () => number;
+}
+
+/**
+ * Optional self-monitoring hooks; every method may be left out. They keep ingest free of any
+ * metrics library. A hook that throws is logged and otherwise ignored.
+ */
+export interface DeadLetterObserver {
+  /** One `write()` ended: `full` is `DlqFullError`, `error` any other failure. */
+  dlqWrite?(outcome: "ok" | "full" | "error"): void;
+  /**
+   * One `store.write` of the replay worker took `seconds` (monotonic clock) and ended so:
+   * `unavailable` is `StoreUnavailableError`.
+   */
+  dlqStoreWrite?(seconds: number, outcome: "ok" | "unavailable" | "error"): void;
+  /** One file's batch was stored (its file is then deleted). */
+  dlqReplayedFile?(file: {
+    storedSpans: number;
+    storedLogs: number;
+    duplicateItems: number;
+    rejectedItems: number;
+  }): void;
+  /** One file was moved to `quarantine/`. */
+  dlqQuarantined?(): void;
 }
 
 /** `write()` refused a batch because the queue holds `maxBytes` already: answer "retry later". */
@@ -428,6 +453,7 @@ export class DeadLetterQueue {
   readonly #quarantineDir: string;
   readonly #maxBytes: number;
   readonly #log: Logger;
+  readonly #observer: DeadLetterObserver | undefined;
   readonly #now: () => number;
 
   #ready: Promise<void> | undefined;
@@ -461,6 +487,7 @@ export class DeadLetterQueue {
     this.#quarantineDir = join(options.dir, QUARANTINE_DIR);
     this.#maxBytes = options.maxBytes;
     this.#log = options.logger.with({ module: "dlq" });
+    this.#observer = options.observer;
     this.#now = options.now ?? Date.now;
   }
 
@@ -572,6 +599,7 @@ export class DeadLetterQueue {
       }
       this.#track(name, bytes.length);
       this.counters.written++;
+      this.#observe((observer) => observer.dlqWrite?.("ok"));
       this.#log.debug("batch written to the dead-letter queue", {
         file: name,
         spans: batch.spans.length,
@@ -583,6 +611,8 @@ export class DeadLetterQueue {
     } catch (error) {
       // Not logged here: the caller turns the error into a retryable answer and reports it.
       this.counters.writeFailures++;
+      const outcome = error instanceof DlqFullError ? "full" : "error";
+      this.#observe((observer) => observer.dlqWrite?.(outcome));
       throw error;
     } finally {
       this.#reservedBytes -= reserved;
@@ -748,9 +778,12 @@ export class DeadLetterQueue {
       return await this.#quarantine(name, message(error), report);
     }
     let result: WriteResult;
+    const started = performance.now();
     try {
       result = await store.write(batch);
+      this.#observeWrite(started, "ok");
     } catch (error) {
+      this.#observeWrite(started, error instanceof StoreUnavailableError ? "unavailable" : "error");
       if (error instanceof StoreUnavailableError) {
         this.#log.warn("dead-letter replay paused: the store is unavailable", {
           file: name,
@@ -770,6 +803,14 @@ export class DeadLetterQueue {
     report.rejectedItems += rejected;
     this.counters.replayedFiles++;
     this.counters.rejectedItems += rejected;
+    this.#observe((observer) =>
+      observer.dlqReplayedFile?.({
+        storedSpans: result.spans.inserted,
+        storedLogs: result.logs.inserted,
+        duplicateItems: result.spans.duplicates + result.logs.duplicates,
+        rejectedItems: rejected,
+      })
+    );
     if (rejected > 0) {
       // Refused for their content, they will never be accepted: log why, count them, move on.
       this.#log.warn("dead-letter replay: the store refused items, which are dropped", {
@@ -790,6 +831,21 @@ export class DeadLetterQueue {
       this.#log.error("cannot delete a replayed dead-letter file", { file: name, error });
     }
     return "replayed";
+  }
+
+  #observeWrite(started: number, outcome: "ok" | "unavailable" | "error"): void {
+    const seconds = (performance.now() - started) / 1000;
+    this.#observe((observer) => observer.dlqStoreWrite?.(seconds, outcome));
+  }
+
+  /** Calls a hook of the observer, if any; a failing hook must not fail the queue. */
+  #observe(call: (observer: DeadLetterObserver) => void): void {
+    if (this.#observer === undefined) return;
+    try {
+      call(this.#observer);
+    } catch (error) {
+      this.#log.warn("a self-monitoring hook failed", { error });
+    }
   }
 
   /** A failed pass for `name`; quarantined at the `MAX_FAILED_PASSES`-th. */
@@ -834,6 +890,7 @@ export class DeadLetterQueue {
       this.#forget(name);
       report.quarantinedFiles++;
       this.counters.quarantinedFiles++;
+      this.#observe((observer) => observer.dlqQuarantined?.());
       this.#log.warn("dead-letter file quarantined", {
         file: name,
         quarantinedAs: join(QUARANTINE_DIR, target),

@@ -40,12 +40,25 @@ export function newIngestCounters(): IngestCounters {
   };
 }
 
+/** Where items were refused: in decoding, in screening before the queue, by the database. */
+export type RejectionStage = "decode" | "validation" | "database";
+
+/**
+ * Optional self-monitoring hooks (e.g. the Prometheus metrics); every method may be left out. A
+ * hook that throws is logged and otherwise ignored.
+ */
+export interface IngestObserver {
+  /** Items of one request refused at `stage`, with their reasons (free text for people). */
+  itemsRejected?(signal: Signal, stage: RejectionStage, reasons: readonly string[]): void;
+}
+
 export interface IngestServiceOptions {
   batcher: Pick<Batcher, "submit">;
   decodeLimits: DecodeLimits;
   validation: ValidationLimits;
   logger: Logger;
   counters?: IngestCounters;
+  observer?: IngestObserver;
   /** Nanosecond clock for log records with neither time nor observed time. */
   nowNs?: () => bigint;
 }
@@ -98,6 +111,13 @@ export class IngestService {
       ? submitted.rejected.spans
       : submitted.rejected.logs;
     for (const r of refusedByDatabase) reasons.push(r.reason);
+    if (this.#options.observer?.itemsRejected && reasons.length > 0) {
+      const decodeEnd = decoded.rejected.length;
+      const screenEnd = decodeEnd + refused.length;
+      this.#observeRejected(signal, "decode", reasons.slice(0, decodeEnd));
+      this.#observeRejected(signal, "validation", reasons.slice(decodeEnd, screenEnd));
+      this.#observeRejected(signal, "database", reasons.slice(screenEnd));
+    }
 
     const rejected = reasons.length;
     const accepted = decoded.items - rejected;
@@ -107,6 +127,15 @@ export class IngestService {
       this.#options.logger.debug("items rejected", { signal, rejected, first: reasons[0] });
     }
     return { accepted, rejected, message: describeRejections(signal, reasons) };
+  }
+
+  #observeRejected(signal: Signal, stage: RejectionStage, reasons: string[]): void {
+    if (reasons.length === 0) return;
+    try {
+      this.#options.observer?.itemsRejected?.(signal, stage, reasons);
+    } catch (error) {
+      this.#options.logger.warn("a self-monitoring hook failed", { error });
+    }
   }
 
   /** Metrics are not stored (Argus keeps traces and logs); they are counted and acknowledged. */

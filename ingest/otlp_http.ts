@@ -20,7 +20,38 @@ export interface OtlpHttpOptions {
   logger: Logger;
   /** Largest body accepted, before and after decompression (`MAX_REQUEST_BYTES`). */
   maxRequestBytes: number;
+  /** Self-monitoring hooks (e.g. the Prometheus metrics); none by default. */
+  observer?: OtlpHttpObserver;
 }
+
+/**
+ * How a request was answered: `invalid` is 400, 404, 405 or 415; `too_large` 413; `throttled` 429
+ * (queue full); `unavailable` 503 (database and DLQ unavailable, or shutting down); `error` 500.
+ */
+export type OtlpRequestOutcome =
+  | "success"
+  | "partial_success"
+  | "invalid"
+  | "too_large"
+  | "throttled"
+  | "unavailable"
+  | "error";
+
+/** Optional self-monitoring hooks; a hook that throws is logged and otherwise ignored. */
+export interface OtlpHttpObserver {
+  /** One request answered; `signal` is "unknown" for a path that is no OTLP endpoint. */
+  otlpRequest?(
+    transport: "http" | "grpc",
+    signal: Signal | "metrics" | "unknown",
+    outcome: OtlpRequestOutcome,
+  ): void;
+}
+
+/**
+ * Header by which the gRPC gateway marks the requests it forwards (`grpc`), so that they are
+ * counted by their client's transport. Only a label of self-metrics depends on it.
+ */
+export const TRANSPORT_HEADER = "x-argus-transport";
 
 const PATHS: Record<string, Signal | "metrics"> = {
   "/v1/traces": "traces",
@@ -173,10 +204,33 @@ function toHttpError(error: unknown): HttpError | undefined {
   return undefined;
 }
 
+function outcomeOf(status: number): OtlpRequestOutcome {
+  if (status === 413) return "too_large";
+  if (status === 429) return "throttled";
+  if (status === 503) return "unavailable";
+  if (status === 500) return "error";
+  return "invalid";
+}
+
 export function createOtlpHttpHandler(
   options: OtlpHttpOptions,
 ): (request: Request) => Promise<Response> {
-  const { service, logger, maxRequestBytes } = options;
+  const { service, logger, maxRequestBytes, observer } = options;
+
+  function observe(
+    request: Request,
+    signal: Signal | "metrics" | undefined,
+    outcome: OtlpRequestOutcome,
+  ) {
+    if (observer?.otlpRequest === undefined) return;
+    const transport = request.headers.get(TRANSPORT_HEADER) === "grpc" ? "grpc" : "http";
+    try {
+      observer.otlpRequest(transport, signal ?? "unknown", outcome);
+    } catch (error) {
+      logger.warn("a self-monitoring hook failed", { error });
+    }
+  }
+
   return async function handleOtlp(request: Request): Promise<Response> {
     const { pathname } = new URL(request.url);
     const signal = PATHS[pathname];
@@ -212,6 +266,7 @@ export function createOtlpHttpHandler(
       const body = await readBody(request, maxRequestBytes);
       if (signal === "metrics") {
         service.exportMetrics();
+        observe(request, signal, "success");
         // An empty ExportMetricsServiceResponse: nothing rejected, nothing kept.
         return new Response(format === "json" ? "{}" : new Uint8Array(0), {
           headers: { "content-type": contentTypeOf(format) },
@@ -219,11 +274,13 @@ export function createOtlpHttpHandler(
       }
       const outcome = await service.export(signal, format, body);
       const answer = encodeResponse(signal, format, outcome.rejected, outcome.message);
+      observe(request, signal, outcome.rejected > 0 ? "partial_success" : "success");
       return new Response(answer as Uint8Array<ArrayBuffer>, {
         headers: { "content-type": contentTypeOf(format) },
       });
     } catch (error) {
       const httpError = toHttpError(error);
+      observe(request, signal, httpError ? outcomeOf(httpError.status) : "error");
       if (httpError) return errorResponse(httpError, answerFormat);
       logger.error("OTLP/HTTP request failed", { path: pathname, error });
       return errorResponse(
