@@ -17,6 +17,7 @@ import { DeadLetterQueue } from "./ingest/dead_letter_queue.ts";
 import { GrpcSupervisor } from "./ingest/grpc_supervisor.ts";
 import { IngestService } from "./ingest/ingest_service.ts";
 import { createOtlpHttpHandler } from "./ingest/otlp_http.ts";
+import { ArgusMetrics } from "./lib/metrics.ts";
 
 async function main(): Promise<number> {
   const parsed = parseConfig(Deno.env.toObject());
@@ -64,10 +65,13 @@ async function main(): Promise<number> {
     return 1;
   }
 
+  const metrics = new ArgusMetrics();
+  const reads = timeReads(store, metrics);
   const dlq = new DeadLetterQueue({
     dir: config.dlqDir,
     maxBytes: config.dlqMaxBytes,
     logger: logger.with({ module: "dlq" }),
+    observer: metrics,
   });
   try {
     await dlq.init();
@@ -97,12 +101,19 @@ async function main(): Promise<number> {
     onFlush: (flush) => {
       if (flush.outcome !== "failed") ingestionRate.mark(flush.spans + flush.logs);
     },
+    observer: metrics,
   });
   const ingest = new IngestService({
     batcher,
     decodeLimits: config.ingest,
     validation: { maxFieldBytes: config.db.maxFieldBytes },
     logger: logger.with({ module: "ingest" }),
+    observer: metrics,
+  });
+  metrics.collectFrom({
+    queueDepth: () => batcher.depth(),
+    dlqSize: () => dlq.size(),
+    dlqBytes: () => dlq.bytes(),
   });
 
   let otlpServer: Deno.HttpServer<Deno.NetAddr> | undefined;
@@ -117,6 +128,7 @@ async function main(): Promise<number> {
         service: ingest,
         logger,
         maxRequestBytes: config.ingest.maxRequestBytes,
+        observer: metrics,
       }),
     );
     const otlpPort = otlpServer.addr.port;
@@ -132,8 +144,11 @@ async function main(): Promise<number> {
     await grpc.start();
 
     const app = createApp({
-      store,
+      store: reads,
       startedAt,
+      metrics,
+      dbLatencyP99Ms: () => metrics.dbLatencyP99Ms(),
+      timeDb: (op, fn) => metrics.timeDb(op, fn),
       logger,
       queryMaxWindowMs: config.queryMaxWindowMs,
       queryTimeoutMs: config.queryTimeoutMs,
@@ -190,6 +205,23 @@ function listen(
     }
     throw error;
   }
+}
+
+/** The store with each read timed as `argus_db_latency{op="query"}`; writes are timed by ingest. */
+function timeReads(store: Store, metrics: ArgusMetrics): Store {
+  const untimed = new Set(["migrate", "write", "ping", "close", "driver", "waitingChildSpans"]);
+  const timed = <T extends object>(target: T): T =>
+    new Proxy(target, {
+      get(object, name, receiver) {
+        const value = Reflect.get(object, name, receiver);
+        if (name === "rollups") return timed(value as object);
+        if (typeof value !== "function" || untimed.has(String(name))) {
+          return typeof value === "function" ? value.bind(object) : value;
+        }
+        return (...args: unknown[]) => metrics.timeDb("query", () => value.apply(object, args));
+      },
+    });
+  return timed(store);
 }
 
 /** Where the gateway reaches the core: the loopback when the receiver listens on every address. */

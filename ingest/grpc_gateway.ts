@@ -140,7 +140,11 @@ function forward(settings: GatewaySettings, path: string) {
     call: grpc.ServerUnaryCall<Bytes, Bytes>,
     callback: grpc.sendUnaryData<Bytes>,
   ): Promise<void> => {
-    const headers = new Headers({ "content-type": "application/x-protobuf" });
+    // The transport label of Argus's request metrics (TRANSPORT_HEADER in otlp_http.ts).
+    const headers = new Headers({
+      "content-type": "application/x-protobuf",
+      "x-argus-transport": "grpc",
+    });
     const authorization = call.metadata.get("authorization")[0];
     if (typeof authorization === "string") headers.set("authorization", authorization);
     let response: Response;

@@ -6,6 +6,7 @@
  * @module
  */
 import type { Logger } from "../lib/logger.ts";
+import { type ArgusMetrics, metricsResponse } from "../lib/metrics.ts";
 import { health, type HealthDeps } from "./health.ts";
 import { listLogs, logContext } from "./logs.ts";
 import { type MetadataDeps, services } from "./metadata.ts";
@@ -15,6 +16,8 @@ import { listTraces, traceById } from "./traces.ts";
 import { dashboard, latencyHeatmap, serviceMap, traffic } from "./metrics.ts";
 
 export interface AppDeps extends HealthDeps {
+  /** The Prometheus registry served on `/metrics`. */
+  metrics?: Pick<ArgusMetrics, "text" | "contentType">;
   logger: Logger;
   queryMaxWindowMs: MetadataDeps["queryMaxWindowMs"];
   /** Milliseconds after which a query is answered 503 (QUERY_TIMEOUT). */
@@ -112,6 +115,15 @@ export function apiRoutes(deps: AppDeps): Route[] {
         const body = await health(deps);
         return json(body, body.status === "ok" ? 200 : 503);
       },
+    },
+    {
+      method: "GET",
+      path: "/metrics",
+      timed: false,
+      handle: () =>
+        deps.metrics
+          ? metricsResponse(deps.metrics)
+          : Promise.resolve(json({ error: "Metrics are not collected in this process" }, 404)),
     },
     get("/api/stats", (params) => stats(params, d)),
     get("/api/traces", (params) => listTraces(params, d)),
