@@ -37,8 +37,11 @@ export interface BatcherOptions {
   /** Bounds of the queue (`QUEUE_MAX_ROWS`, `QUEUE_MAX_BYTES`). */
   maxQueueRows: number;
   maxQueueBytes: number;
-  /** Called with the log records of each batch once it is durable (the live feed). */
-  onLogsAccepted?: (logs: readonly LogRow[]) => void;
+  /**
+   * Called with the log records of each batch once it is durable (the live feed), and the
+   * batch's resources, which the records reference by `resourceId`.
+   */
+  onLogsAccepted?: (logs: readonly LogRow[], resources: readonly ResourceRow[]) => void;
   /** Called after each flush, for self-metrics. */
   onFlush?: (flush: FlushReport) => void;
   /** Self-monitoring hooks (e.g. the Prometheus metrics); none by default. */
@@ -254,7 +257,7 @@ export class Batcher {
           deadLettered: !outcome.result,
         });
       });
-      this.#feedLogs(merged.batch.logs, outcome.result);
+      this.#feedLogs(merged.batch.logs, merged.batch.resources, outcome.result);
     } catch (error) {
       const report: FlushReport = {
         requests: taken.length,
@@ -330,13 +333,17 @@ export class Batcher {
     }
   }
 
-  #feedLogs(logs: readonly LogRow[], result: WriteResult | undefined): void {
+  #feedLogs(
+    logs: readonly LogRow[],
+    resources: readonly ResourceRow[],
+    result: WriteResult | undefined,
+  ): void {
     const hook = this.#options.onLogsAccepted;
     if (!hook || logs.length === 0) return;
     const refused = new Set(result?.logs.rejected.map((r) => r.index));
     const accepted = refused.size === 0 ? logs : logs.filter((_, i) => !refused.has(i));
     try {
-      hook(accepted);
+      hook(accepted, resources);
     } catch (error) {
       this.#options.logger.warn("the live feed hook failed", { error });
     }

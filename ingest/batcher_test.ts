@@ -172,10 +172,17 @@ Deno.test("Batcher.drain() writes everything queued and then refuses new request
 Deno.test("Batcher hands accepted log records to the live feed once they are durable", async () => {
   await withSqlite(async (store) => {
     const fed: LogRow[] = [];
-    const batcher = new Batcher(options(store, { onLogsAccepted: (logs) => fed.push(...logs) }));
+    const resources = new Set<string>();
+    const batcher = new Batcher(options(store, {
+      onLogsAccepted: (logs, batchResources) => {
+        fed.push(...logs);
+        for (const r of batchResources) resources.add(r.id);
+      },
+    }));
     const batch = buildBatch(0, 7);
     await batcher.submit(batch);
     assert.deepEqual(fed.map((l) => l.id), batch.logs.map((l) => l.id));
+    for (const log of fed) assert.ok(resources.has(log.resourceId));
     await batcher.drain();
   });
 });
