@@ -18,6 +18,9 @@ import { GrpcSupervisor } from "./ingest/grpc_supervisor.ts";
 import { IngestService } from "./ingest/ingest_service.ts";
 import { createOtlpHttpHandler } from "./ingest/otlp_http.ts";
 import { ArgusMetrics } from "./lib/metrics.ts";
+import { LiveHub } from "./live/mod.ts";
+import { RetentionWorker } from "./lib/retention.ts";
+import { wireLog } from "./routes/wire.ts";
 
 async function main(): Promise<number> {
   const parsed = parseConfig(Deno.env.toObject());
@@ -89,6 +92,7 @@ async function main(): Promise<number> {
   }
   dlq.startReplay(store, config.dlqReplayIntervalMs);
 
+  const hub = new LiveHub({ logger: logger.with({ module: "live" }), observer: metrics });
   const ingestionRate = new RateMeter();
   const batcher = new Batcher({
     store,
@@ -102,6 +106,11 @@ async function main(): Promise<number> {
       if (flush.outcome !== "failed") ingestionRate.mark(flush.spans + flush.logs);
     },
     observer: metrics,
+    onLogsAccepted: (logs, resources) => {
+      if (hub.clientCount() === 0) return;
+      const byId = new Map(resources.map((r) => [r.id, r]));
+      hub.publish(logs, (log) => wireLog({ ...log, resource: byId.get(log.resourceId)! }));
+    },
   });
   const ingest = new IngestService({
     batcher,
@@ -111,6 +120,7 @@ async function main(): Promise<number> {
     observer: metrics,
   });
   metrics.collectFrom({
+    liveClients: () => hub.clientCount(),
     queueDepth: () => batcher.depth(),
     dlqSize: () => dlq.size(),
     dlqBytes: () => dlq.bytes(),
@@ -119,6 +129,7 @@ async function main(): Promise<number> {
   let otlpServer: Deno.HttpServer<Deno.NetAddr> | undefined;
   let grpc: GrpcSupervisor | undefined;
   let server: Deno.HttpServer<Deno.NetAddr> | undefined;
+  let retention: RetentionWorker | undefined;
   try {
     otlpServer = listen(
       "OTLP_HTTP_PORT",
@@ -147,6 +158,8 @@ async function main(): Promise<number> {
       store: reads,
       startedAt,
       metrics,
+      live: hub,
+      liveClients: () => hub.clientCount(),
       dbLatencyP99Ms: () => metrics.dbLatencyP99Ms(),
       timeDb: (op, fn) => metrics.timeDb(op, fn),
       logger,
@@ -162,6 +175,15 @@ async function main(): Promise<number> {
     logger.info(`Argus ${VERSION} is listening`, {
       url: `http://${config.host}:${server.addr.port}/`,
     });
+    if (config.retentionMs === null) logger.info("retention is off (RETENTION=off)");
+    else {
+      retention = new RetentionWorker({
+        retentionMs: config.retentionMs,
+        purge: (request) => store.maintenance.purge(request),
+        logger: logger.with({ module: "retention" }),
+      });
+      retention.start();
+    }
   } catch (error) {
     logger.error("Argus cannot start: a receiver cannot listen", { error });
     await grpc?.stop();
@@ -176,11 +198,13 @@ async function main(): Promise<number> {
   Deno.addSignalListener("SIGINT", () => stopped.resolve("SIGINT"));
   Deno.addSignalListener("SIGTERM", () => stopped.resolve("SIGTERM"));
   logger.info("stopping", { signal: await stopped.promise });
+  await retention?.stop();
   // Stop taking data first; calls in flight still reach the OTLP/HTTP receiver and are answered.
   await grpc.stop();
   await otlpServer.shutdown();
   await batcher.drain();
   await dlq.stop();
+  hub.close();
   await server.shutdown();
   await store.close();
   logger.info("stopped");

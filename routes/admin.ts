@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { PurgeSignal, StoreMaintenance } from "../store/maintenance.ts";
+import type { PurgeSignal, StoreMaintenance } from "../store/mod.ts";
 import { DURATION_FORMAT, formatDurationMs, parseDurationMs } from "../lib/units.ts";
 import { BadRequestError } from "./query_params.ts";
 import { formatTimeNs } from "./wire.ts";
@@ -29,8 +29,8 @@ function refuse(name: string, allowed: string, value: string): never {
   );
 }
 
-/** `older_than` in milliseconds: a duration from 1m to 3650d, default 24h. */
-export function parseOlderThan(params: URLSearchParams): number {
+/** `older_than`: a duration from 1m to 3650d, default 24h; its text and milliseconds. */
+export function parseOlderThan(params: URLSearchParams): { text: string; ms: number } {
   const text = params.get("older_than") ?? DEFAULT_OLDER_THAN;
   const ms = parseDurationMs(text);
   if (ms === undefined || ms < MIN_OLDER_THAN_MS || ms > MAX_OLDER_THAN_MS) {
@@ -42,7 +42,7 @@ export function parseOlderThan(params: URLSearchParams): number {
       text,
     );
   }
-  return ms;
+  return { text, ms };
 }
 
 /** `signal`: logs (default), traces or all. */
@@ -59,20 +59,23 @@ export function parsePurgeSignal(params: URLSearchParams): PurgeSignal {
  * so that the per-minute rollups (dashboards) lose exactly the minutes whose rows are deleted.
  */
 export async function purge(params: URLSearchParams, deps: AdminDeps) {
-  const olderThanMs = parseOlderThan(params);
+  const olderThan = parseOlderThan(params);
   const signal = parsePurgeSignal(params);
-  const cutoffMs = Math.floor((deps.now() - olderThanMs) / MS_PER_MINUTE) * MS_PER_MINUTE;
+  const cutoffMs = Math.floor((deps.now() - olderThan.ms) / MS_PER_MINUTE) * MS_PER_MINUTE;
   const cutoffNs = BigInt(cutoffMs) * NS_PER_MS;
   const result = await deps.store.maintenance.purge({ olderThanNs: cutoffNs, signal });
   return {
     deleted_logs: result.deletedLogs,
     deleted_spans: result.deletedSpans,
-    older_than: formatDurationMs(olderThanMs),
+    older_than: olderThan.text,
     cutoff_time: formatTimeNs(cutoffNs),
   };
 }
 
-/** `POST /api/admin/vacuum`: sizes are those of Argus's tables, where the database reports them. */
+/**
+ * `POST /api/admin/vacuum`: sizes are those of Argus's tables, where the database reports them;
+ * `warning` says why the database could not be compacted, when it could not.
+ */
 export async function vacuum(deps: Pick<AdminDeps, "store">) {
   const result = await deps.store.maintenance.vacuum();
   return {
@@ -80,5 +83,6 @@ export async function vacuum(deps: Pick<AdminDeps, "store">) {
     duration_ms: result.durationMs,
     ...(result.sizeBeforeBytes === undefined ? {} : { size_before_bytes: result.sizeBeforeBytes }),
     ...(result.sizeAfterBytes === undefined ? {} : { size_after_bytes: result.sizeAfterBytes }),
+    ...(result.warning === undefined ? {} : { warning: result.warning }),
   };
 }

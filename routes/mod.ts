@@ -13,9 +13,12 @@ import { type MetadataDeps, services } from "./metadata.ts";
 import { stats } from "./stats.ts";
 import { BadRequestError, NotFoundError } from "./query_params.ts";
 import { listTraces, traceById } from "./traces.ts";
+import { purge, vacuum } from "./admin.ts";
 import { dashboard, latencyHeatmap, serviceMap, traffic } from "./metrics.ts";
 
 export interface AppDeps extends HealthDeps {
+  /** The live log stream served on `/ws`. */
+  live?: { upgrade(request: Request): Response };
   /** The Prometheus registry served on `/metrics`. */
   metrics?: Pick<ArgusMetrics, "text" | "contentType">;
   logger: Logger;
@@ -66,6 +69,21 @@ export interface Route {
   /** Whether QUERY_TIMEOUT applies (queries; not upgrades or maintenance). */
   timed: boolean;
   handle(request: Request, url: URL, segments: Record<string, string>): Promise<Response>;
+}
+
+/**
+ * False when a browser sends the request from another site: its Origin names a host other than
+ * the one the request was sent to. Requests without an Origin (curl, scripts) pass.
+ */
+function sameOrigin(request: Request): boolean {
+  const origin = request.headers.get("origin");
+  if (origin === null) return true;
+  const host = request.headers.get("host") ?? new URL(request.url).host;
+  try {
+    return new URL(origin).host === host;
+  } catch {
+    return false;
+  }
 }
 
 /** A path segment as the client meant it; as sent when it is not valid percent-encoding. */
@@ -125,6 +143,17 @@ export function apiRoutes(deps: AppDeps): Route[] {
           ? metricsResponse(deps.metrics)
           : Promise.resolve(json({ error: "Metrics are not collected in this process" }, 404)),
     },
+    {
+      method: "GET",
+      path: "/ws",
+      timed: false,
+      handle: (request) =>
+        Promise.resolve(
+          deps.live
+            ? deps.live.upgrade(request)
+            : json({ error: "The live stream is not served by this process" }, 404),
+        ),
+    },
     get("/api/stats", (params) => stats(params, d)),
     get("/api/traces", (params) => listTraces(params, d)),
     get("/api/traces/{trace_id}", (_params, segments) => traceById(segments.trace_id!, deps.store)),
@@ -135,6 +164,18 @@ export function apiRoutes(deps: AppDeps): Route[] {
     get("/api/metrics/dashboard", (params) => dashboard(params, d)),
     get("/api/metrics/service-map", (params) => serviceMap(params, d)),
     get("/api/metadata/services", (params) => services(params, d)),
+    {
+      method: "DELETE",
+      path: "/api/admin/purge",
+      timed: false,
+      handle: async (_request, url) => json(await purge(url.searchParams, d)),
+    },
+    {
+      method: "POST",
+      path: "/api/admin/vacuum",
+      timed: false,
+      handle: async () => json(await vacuum(d)),
+    },
   ];
 }
 
@@ -168,6 +209,15 @@ export function createApp(deps: AppDeps): (request: Request) => Promise<Response
             status: 405,
             headers: { "content-type": "application/json; charset=utf-8", allow: allowed },
           },
+        );
+      }
+      if (method !== "GET" && !sameOrigin(request)) {
+        return json(
+          {
+            error: `Origin ${request.headers.get("origin")} may not ${method} ${pathname}: ` +
+              "only pages served by this Argus may change data",
+          },
+          403,
         );
       }
       const answer = found.route.handle(request, url, found.segments);

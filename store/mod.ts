@@ -29,6 +29,7 @@ import {
 import { Queries } from "./queries.ts";
 import { RollupQueries, type RollupReads } from "./rollup_queries.ts";
 import type { EdgeResolverLimits } from "./edge_resolver.ts";
+import { Maintenance, type StoreMaintenance } from "./maintenance.ts";
 import type {
   Batch,
   LogFilter,
@@ -58,6 +59,13 @@ export type {
 export { windowMinutes } from "./rollup_queries.ts";
 export { LATENCY_BUCKET_BOUNDS_MS, LATENCY_BUCKET_COUNT, quantileMs } from "./rollups.ts";
 export type { EdgeResolverLimits } from "./edge_resolver.ts";
+export type {
+  PurgeRequest,
+  PurgeResult,
+  PurgeSignal,
+  StoreMaintenance,
+  VacuumResult,
+} from "./maintenance.ts";
 
 export interface MigrationReport {
   /** Names of the migrations applied by this call (empty when the schema was current). */
@@ -94,6 +102,8 @@ export interface Store {
   services(window: TimeWindow): Promise<string[]>;
   /** Dashboard figures from the rollups written at ingest (rollups.ts). */
   readonly rollups: RollupReads;
+  /** Purging old data and compacting the database (maintenance.ts). */
+  readonly maintenance: StoreMaintenance;
   /** Child spans waiting in memory for their parent, to count a call between services. */
   waitingChildSpans(): number;
   /** Round trip to the database; throws when it cannot be reached. */
@@ -141,6 +151,7 @@ class KyselyStore implements Store {
   readonly #writer: BatchWriter;
   readonly #queries: Queries;
   readonly rollups: RollupReads;
+  readonly maintenance: StoreMaintenance;
   readonly #sweep: ReturnType<typeof setInterval>;
   readonly #onBackgroundError: (error: unknown) => void;
 
@@ -149,6 +160,10 @@ class KyselyStore implements Store {
     this.#db = open.db;
     this.#queries = new Queries(open.db, open.capabilities);
     this.rollups = new RollupQueries(open.db);
+    // SQLite deletes on the main thread: smaller chunks keep each pause short (~30 ms).
+    this.maintenance = new Maintenance(open.db, open.capabilities, open.sqlite, {
+      chunkRows: open.sqlite ? 2_000 : 10_000,
+    });
     const committer = this.#committer = chooseCommitter(open, config, options);
     this.#writer = new BatchWriter(committer, this.#queries, open.capabilities, {
       maxFieldBytes: config.maxFieldBytes,

@@ -21,6 +21,10 @@ const STATEMENT_CACHE_SIZE = 200;
 export const PRAGMAS = [
   // First, so that switching to WAL waits for another process opening the same file.
   "busy_timeout = 5000",
+  // Before WAL, where it still takes effect on a new database: lets POST /api/admin/vacuum free
+  // pages with `incremental_vacuum`, since Deno refuses VACUUM's temporary database unless the
+  // process has every permission (store/maintenance.ts). No effect on an existing database.
+  "auto_vacuum = INCREMENTAL",
   "journal_mode = WAL",
   // NORMAL in WAL mode: a commit survives a crash of Argus; a power loss of the host may lose the
   // last commits (FULL would fsync every commit, several times slower here).

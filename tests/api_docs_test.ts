@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import { apiRoutes, type AppDeps } from "../routes/mod.ts";
 import { createLogger } from "../lib/logger.ts";
 import type { Store } from "../store/mod.ts";
+import { LiveHub } from "../live/mod.ts";
 
 const DOC = await Deno.readTextFile(fileURLToPath(new URL("../docs/api.md", import.meta.url)));
 
@@ -59,6 +60,15 @@ const deps: AppDeps = {
   logger: createLogger("error", () => {}),
   queryMaxWindowMs: 86_400_000,
   ingest: { ingestionRate: () => 0, dlqSize: () => 0, queueDepth: () => 0 },
+  live: new LiveHub(),
+};
+
+/** Headers of a WebSocket upgrade, so that /ws reads its filters. */
+const UPGRADE = {
+  upgrade: "websocket",
+  connection: "Upgrade",
+  "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==",
+  "sec-websocket-version": "13",
 };
 
 /** Names a handler reads from the query string while answering `path`. */
@@ -83,9 +93,11 @@ async function parametersRead(method: string, path: string): Promise<string[]> {
     const concrete = path.replace("{trace_id}", "0".repeat(32));
     // `id` lets /api/logs/context reach its `window`; upgrades and admin answer without data.
     const url = new URL(`http://argus${concrete}?id=${"a".repeat(32)}`);
-    const response = await route.handle(new Request(url, { method }), url, {
-      trace_id: "0".repeat(32),
-    }).catch((error) => error);
+    const request = new Request(url, { method, headers: path === "/ws" ? UPGRADE : {} });
+    // A synthetic request cannot really be upgraded: whatever the handler throws is fine here.
+    const response = await Promise.resolve()
+      .then(() => route.handle(request, url, { trace_id: "0".repeat(32) }))
+      .catch((error) => error);
     if (response instanceof Response) await response.body?.cancel();
   } finally {
     Object.assign(proto, original);

@@ -36,6 +36,7 @@ const FORBIDDEN: Record<string, string[]> = {
   lib: ["store", "ingest", "routes", "islands", "components", "chaos"],
   ingest: ["routes", "islands", "components", "chaos"],
   routes: ["ingest", "chaos"],
+  live: ["store", "ingest", "islands", "components", "chaos"],
 };
 
 Deno.test("modules import only across the boundaries ARCHITECTURE.md allows", async () => {
@@ -64,6 +65,7 @@ Deno.test("no module imports from jsr: or deno.land, which this machine cannot r
       "store",
       "ingest",
       "routes",
+      "live",
       "islands",
       "components",
       "chaos",
