@@ -1,7 +1,8 @@
 /**
- * The one dialect layer: how Argus connects to each database and every way the four differ
- * (int64 binding, parameter limits, insert-if-absent, pagination, which errors mean "the
- * database is unavailable"). Nothing else in Argus branches on the driver.
+ * The dialect layer: how Argus connects to each database and the ways the four differ in writing
+ * and reading (int64 binding, parameter limits, insert-if-absent, rollup upserts, containment
+ * searches, pagination, which errors mean "the database is unavailable"). The only other module
+ * that branches on the driver is maintenance.ts (purge and vacuum statements).
  *
  * @module
  */
