@@ -3,6 +3,7 @@
  * Argus stopped, Argus overloaded. In each case every acknowledged item ends up stored, once.
  */
 import assert from "node:assert/strict";
+import { parsePrometheusText, sampleValue } from "../lib/prometheus_text_test_helper.ts";
 import { createStore, type Store } from "../store/mod.ts";
 import { type ArgusProcess, startArgus } from "./argus_process.ts";
 import { databaseConfig, freshDatabase } from "./databases.ts";
@@ -124,6 +125,9 @@ Deno.test("a database outage sends batches to the DLQ, clients get success, and 
     assert.ok((await batchFiles(dlqDir)).length > 0, "batches were dead-lettered");
     const health = await (await fetch(`${argus.baseUrl}/api/health`)).json();
     assert.ok(health.dlq_size > 0);
+    const during = parsePrometheusText(await (await fetch(`${argus.baseUrl}/metrics`)).text());
+    assert.ok(sampleValue(during, "argus_dlq_size")! > 0);
+    assert.ok(sampleValue(during, "argus_dlq_writes_total", { outcome: "ok" })! > 0);
     // A corrupt file among the good ones: quarantined, never replayed, never blocking the others.
     await Deno.writeTextFile(
       `${dlqDir}/batch_0000000000001_000000_00000000.json`,
@@ -142,6 +146,13 @@ Deno.test("a database outage sends batches to the DLQ, clients get success, and 
     await send(15);
     await waitFor("the retry to be written", async () => (await batchFiles(dlqDir)).length === 0);
     assert.equal(await reader.countSpans({ ...ALL, serviceName: "outage-service" }), 1000);
+    // The rollups counted each stored span once, through the outage, the replay and the retry.
+    const stats = await (await fetch(
+      `${argus.baseUrl}/api/stats?start=2026-11-26T09:00:00Z&end=2026-11-26T11:00:00Z`,
+    )).json();
+    assert.equal(stats.total_spans, 1000);
+    const after = parsePrometheusText(await (await fetch(`${argus.baseUrl}/metrics`)).text());
+    assert.equal(sampleValue(after, "argus_dlq_size"), 0);
   } finally {
     await reader.close();
     assert.equal(await argus.stop(), 0);

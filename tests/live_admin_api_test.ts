@@ -2,6 +2,7 @@
  * The live stream and the admin endpoints of a running Argus, with data sent through OTLP.
  */
 import assert from "node:assert/strict";
+import { parsePrometheusText, sampleValue } from "../lib/prometheus_text_test_helper.ts";
 import { startArgus } from "./argus_process.ts";
 import { jsonLogs, jsonSpans, logsRequest, postJson, traceRequest } from "./otlp_payloads.ts";
 
@@ -24,6 +25,8 @@ Deno.test("GET /ws streams stored log records in the /api/logs shape, filtered b
     });
     const health = await (await fetch(`${argus.baseUrl}/api/health`)).json();
     assert.equal(health.active_connections, 1);
+    const metrics = parsePrometheusText(await (await fetch(`${argus.baseUrl}/metrics`)).text());
+    assert.equal(sampleValue(metrics, "argus_active_connections"), 1);
 
     const nowNs = BigInt(Date.now()) * 1_000_000n;
     const logs = jsonLogs(5, 51, nowNs);
