@@ -14,9 +14,13 @@ import { stats } from "./stats.ts";
 import { BadRequestError, NotFoundError } from "./query_params.ts";
 import { listTraces, traceById } from "./traces.ts";
 import { purge, vacuum } from "./admin.ts";
+import { type Assets, serveAsset } from "./_assets.ts";
+import { PAGES, renderPage } from "./pages/mod.ts";
 import { dashboard, latencyHeatmap, serviceMap, traffic } from "./metrics.ts";
 
 export interface AppDeps extends HealthDeps {
+  /** The UI's built assets; without them only the API is served. */
+  assets?: Assets;
   /** The live log stream served on `/ws`. */
   live?: { upgrade(request: Request): Response };
   /** The Prometheus registry served on `/metrics`. */
@@ -179,15 +183,40 @@ export function apiRoutes(deps: AppDeps): Route[] {
   ];
 }
 
+/** The UI's pages and their assets. */
+export function pageRoutes(deps: AppDeps, assets: Assets): Route[] {
+  const asset = (path: string): Route => ({
+    method: "GET",
+    path,
+    timed: false,
+    handle: (request, url) =>
+      Promise.resolve(serveAsset(assets, url.pathname.slice("/static/".length), request)),
+  });
+  return [
+    asset("/static/{file}"),
+    asset("/static/build/{file}"),
+    ...PAGES.map((page): Route => ({
+      method: "GET",
+      path: page.path,
+      timed: true,
+      handle: async (_request, url, segments) =>
+        renderPage(assets, {
+          active: page.active,
+          ...(await page.render({ ...deps, now: deps.now ?? Date.now }, url, segments)),
+        }),
+    })),
+  ];
+}
+
 export function createApp(deps: AppDeps): (request: Request) => Promise<Response> {
   const queryTimeoutMs = deps.queryTimeoutMs ?? 10_000;
-  const routes = apiRoutes(deps);
+  const routes = [...apiRoutes(deps), ...(deps.assets ? pageRoutes(deps, deps.assets) : [])];
 
   return async function handle(request: Request): Promise<Response> {
     const url = new URL(request.url);
     const { pathname } = url;
     try {
-      if (pathname === "/") {
+      if (pathname === "/" && deps.assets === undefined) {
         return new Response(null, { status: 302, headers: { location: "/api/health" } });
       }
       const method = request.method === "HEAD" ? "GET" : request.method;

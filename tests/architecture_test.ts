@@ -16,11 +16,13 @@ async function* sourceFiles(dir: string): AsyncGenerator<string> {
   }
 }
 
+/** Specifiers a module imports at run time (`import type` brings in nothing). */
 async function importsOf(path: string): Promise<string[]> {
   const text = await Deno.readTextFile(join(ROOT, path));
   return [
     ...text.matchAll(/(?:import|export)[^'"]*?from\s+["']([^"']+)["']|import\(["']([^"']+)["']\)/g),
   ]
+    .filter((m) => !/^(import|export) type\b/.test(m[0]))
     .map((m) => (m[1] ?? m[2])!);
 }
 
@@ -37,6 +39,9 @@ const FORBIDDEN: Record<string, string[]> = {
   ingest: ["routes", "islands", "components", "chaos"],
   routes: ["ingest", "chaos"],
   live: ["store", "ingest", "islands", "components", "chaos"],
+  // Islands run in the browser: nothing of the server, except types (checked below).
+  islands: ["store", "ingest", "routes", "live", "lib", "chaos"],
+  components: ["store", "ingest", "routes", "live", "lib", "chaos"],
 };
 
 Deno.test("modules import only across the boundaries ARCHITECTURE.md allows", async () => {
@@ -55,6 +60,22 @@ Deno.test("modules import only across the boundaries ARCHITECTURE.md allows", as
     }
   }
   assert.deepEqual(violations, []);
+});
+
+Deno.test("islands and components use no Deno API: they run in the browser", async () => {
+  const offenders: string[] = [];
+  for (const folder of ["islands", "components"]) {
+    try {
+      for await (const file of sourceFiles(folder)) {
+        if (file.endsWith("_test.ts")) continue;
+        const text = await Deno.readTextFile(join(ROOT, file));
+        if (/\bDeno\.|from "node:/.test(text)) offenders.push(file);
+      }
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+    }
+  }
+  assert.deepEqual(offenders, []);
 });
 
 Deno.test("no module imports from jsr: or deno.land, which this machine cannot reach", async () => {

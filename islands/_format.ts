@@ -1,0 +1,44 @@
+/**
+ * Formatting for islands: durations, counts, times. Pure; tested in islands/_format_test.ts.
+ *
+ * @module
+ */
+
+/** `0.42 ms`, `12.3 ms`, `850 ms`, `2.35 s`, `1m 05s`. */
+export function formatDuration(ms: number): string {
+  if (!Number.isFinite(ms)) return "–";
+  if (ms < 1) return `${ms.toFixed(2)} ms`;
+  if (ms < 100) return `${ms.toFixed(1)} ms`;
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(2)} s`;
+  const minutes = Math.floor(ms / 60_000);
+  const seconds = Math.round((ms % 60_000) / 1000);
+  return `${minutes}m ${String(seconds).padStart(2, "0")}s`;
+}
+
+/** `999`, `1.2k`, `3.4M`. */
+export function formatCount(n: number): string {
+  if (n < 1000) return String(n);
+  if (n < 1_000_000) return `${(n / 1000).toFixed(n < 10_000 ? 1 : 0)}k`;
+  return `${(n / 1_000_000).toFixed(1)}M`;
+}
+
+/** An RFC 3339 time as the local `HH:MM:SS.mmm`. */
+export function formatClock(rfc3339: string): string {
+  const date = new Date(rfc3339);
+  if (Number.isNaN(date.getTime())) return rfc3339;
+  const pad = (n: number, w = 2) => String(n).padStart(w, "0");
+  return `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}.${
+    pad(date.getMilliseconds(), 3)
+  }`;
+}
+
+/** An RFC 3339 time as the local `YYYY-MM-DD HH:MM:SS`. */
+export function formatDateTime(rfc3339: string): string {
+  const date = new Date(rfc3339);
+  if (Number.isNaN(date.getTime())) return rfc3339;
+  const pad = (n: number) => String(n).padStart(2, "0");
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ${
+    pad(date.getHours())
+  }:${pad(date.getMinutes())}:${pad(date.getSeconds())}`;
+}

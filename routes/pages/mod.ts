@@ -1,0 +1,72 @@
+/**
+ * The UI's pages: server-rendered with preact-render-to-string inside the shell
+ * (components/Layout.tsx), with islands hydrated in the browser (routes/_assets.ts). Each page's
+ * first data comes from the same functions as the API, so a page shows its data before any
+ * JavaScript runs, and its filters come from the URL, so a view can be shared.
+ *
+ * Each page module exports a `PageDef`; `PAGES` lists them.
+ *
+ * @module
+ */
+import { h, type VNode } from "preact";
+import { renderToString } from "preact-render-to-string";
+import { Layout, type LayoutProps } from "../../components/Layout.tsx";
+import { VERSION } from "../../lib/version.ts";
+import type { Assets } from "../_assets.ts";
+import type { AppDeps } from "../mod.ts";
+import { dashboardPage } from "./dashboard.tsx";
+import { serviceMapPage } from "./service_map.tsx";
+import { logsPage } from "./logs.tsx";
+import { tracesPage } from "./traces.tsx";
+import { tracePage } from "./trace.tsx";
+import { settingsPage } from "./settings.tsx";
+
+/** What a page handler needs: the app's dependencies with a clock. */
+export type PageDeps = AppDeps & { now: () => number };
+
+export interface PageDef {
+  /** Route pattern, e.g. `/traces/{trace_id}`. */
+  path: string;
+  /** The navigation entry it highlights. */
+  active: LayoutProps["active"];
+  /** The page's title and body for a request. Throw BadRequestError/NotFoundError as the API does. */
+  render(
+    deps: PageDeps,
+    url: URL,
+    segments: Record<string, string>,
+    // deno-lint-ignore no-explicit-any -- any page component's element
+  ): Promise<{ title: string; body: VNode<any> }>;
+}
+
+export const PAGES: PageDef[] = [
+  dashboardPage,
+  serviceMapPage,
+  logsPage,
+  tracesPage,
+  tracePage,
+  settingsPage,
+];
+
+/** The page's HTML document. */
+export function renderPage(
+  assets: Assets,
+  page: { title: string; active: LayoutProps["active"]; body: VNode<any> },
+): Response {
+  const html = renderToString(
+    h(Layout, {
+      title: page.title,
+      active: page.active,
+      clientEntry: assets.clientEntry,
+      version: VERSION,
+      children: page.body,
+    }),
+  );
+  return new Response(`<!DOCTYPE html>${html}`, {
+    headers: {
+      "content-type": "text/html; charset=utf-8",
+      "cache-control": "no-store",
+      "x-content-type-options": "nosniff",
+      "referrer-policy": "same-origin",
+    },
+  });
+}
