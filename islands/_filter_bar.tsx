@@ -29,7 +29,7 @@ export function FilterBar({ services, service, range, onChange, children }: Filt
         aria-label="Service"
         data={options}
         value={service || null}
-        onChange={(value) => onChange({ service: value ?? "" })}
+        onChange={(value: string | null) => onChange({ service: value ?? "" })}
         clearable
         searchable
         w={240}
@@ -39,7 +39,7 @@ export function FilterBar({ services, service, range, onChange, children }: Filt
         aria-label="Time range"
         data={RANGES.map((r) => ({ value: r, label: r }))}
         value={range}
-        onChange={(value) => onChange({ range: value })}
+        onChange={(value: string) => onChange({ range: value })}
       />
       {children}
     </Group>
