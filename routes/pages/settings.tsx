@@ -6,6 +6,7 @@
 import { Stack, Title } from "@mantine/core";
 import { Island } from "../../components/Island.tsx";
 import HealthPanel from "../../islands/HealthPanel.tsx";
+import DangerZone from "../../islands/DangerZone.tsx";
 import { health } from "../health.ts";
 import type { PageDef } from "./mod.ts";
 
@@ -20,6 +21,7 @@ export const settingsPage: PageDef = {
         <Stack gap="lg">
           <Title order={2}>Settings</Title>
           <Island name="HealthPanel" component={HealthPanel} props={{ initial }} />
+          <Island name="DangerZone" component={DangerZone} props={{ driver: deps.store.driver }} />
         </Stack>
       ),
     };
