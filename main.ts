@@ -20,6 +20,7 @@ import { createOtlpHttpHandler } from "./ingest/otlp_http.ts";
 import { ArgusMetrics } from "./lib/metrics.ts";
 import { LiveHub } from "./live/mod.ts";
 import { RetentionWorker } from "./lib/retention.ts";
+import { buildAssets } from "./routes/_assets.ts";
 import { wireLog } from "./routes/wire.ts";
 
 async function main(): Promise<number> {
@@ -154,7 +155,14 @@ async function main(): Promise<number> {
     });
     await grpc.start();
 
+    const assetsStarted = performance.now();
+    const assets = await buildAssets();
+    logger.info("UI assets built", {
+      islands: assets.islands.length,
+      ms: Math.round(performance.now() - assetsStarted),
+    });
     const app = createApp({
+      assets,
       store: reads,
       startedAt,
       metrics,
