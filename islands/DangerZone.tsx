@@ -36,10 +36,10 @@ const AGE_MS: Record<string, number> = {
   "30d": 2_592_000_000,
 };
 
-/** The cutoff as the server will compute it: now minus the age, down to a whole minute. */
+/** The cutoff as the server computes it (purgeCutoffNs): now minus the age, down to an hour. */
 export function purgeCutoff(age: string, nowMs: number): Date {
   const cutoff = nowMs - (AGE_MS[age] ?? 0);
-  return new Date(cutoff - (cutoff % 60_000));
+  return new Date(cutoff - (cutoff % 3_600_000));
 }
 
 function signalWords(signal: string): string {

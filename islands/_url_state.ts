@@ -49,7 +49,7 @@ export function useUrlState<K extends string>(
     const onPop = () => setState(readState(location.search, defaults));
     addEventListener("popstate", onPop);
     return () => removeEventListener("popstate", onPop);
-    // deno-lint-ignore react-hooks/exhaustive-deps -- defaults are constant per island
+    // `defaults` is constant per island: the effect runs once.
   }, []);
   const update = useCallback((patch: Partial<UrlState<K>>, replace = false) => {
     setState((current) => {
@@ -59,7 +59,7 @@ export function useUrlState<K extends string>(
       else history.pushState(null, "", url);
       return next;
     });
-    // deno-lint-ignore react-hooks/exhaustive-deps -- defaults are constant per island
+    // `defaults` is constant per island: the effect runs once.
   }, []);
   return [state, update];
 }

@@ -41,6 +41,7 @@ export const DEFAULT_RETENTION_INTERVAL_MS = 3_600_000;
 export const DEFAULT_FIRST_PASS_DELAY_MS = 10_000;
 
 const MS_PER_MINUTE = 60_000;
+const MS_PER_HOUR = 3_600_000;
 
 export class RetentionWorker {
   readonly #options: Required<Omit<RetentionOptions, "now">> & { now: () => number };
@@ -109,8 +110,8 @@ export class RetentionWorker {
 
   async #pass(): Promise<RetentionPassResult | undefined> {
     const { retentionMs, purge, logger, now } = this.#options;
-    // A whole minute, so that the per-minute rollups lose exactly the minutes whose rows go.
-    const cutoffMs = Math.floor((now() - retentionMs) / MS_PER_MINUTE) * MS_PER_MINUTE;
+    // Rounded down to a whole hour, as the store does it (store/maintenance.ts purgeCutoffNs).
+    const cutoffMs = Math.floor((now() - retentionMs) / MS_PER_HOUR) * MS_PER_HOUR;
     const cutoffNs = BigInt(cutoffMs) * 1_000_000n;
     const started = performance.now();
     try {

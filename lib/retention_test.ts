@@ -34,7 +34,7 @@ function fakePurge(ms = 0, deleted = { deletedLogs: 3, deletedSpans: 5 }) {
   return { purge, calls, maxRunning: () => maxRunning };
 }
 
-Deno.test("RetentionWorker purges everything before now minus retention, rounded down to a minute", async () => {
+Deno.test("RetentionWorker purges everything before now minus retention, rounded down to an hour", async () => {
   const { purge, calls } = fakePurge();
   const { logger, lines } = recorded();
   const worker = new RetentionWorker({ retentionMs: 7 * DAY_MS, purge, logger, now: () => NOW_MS });

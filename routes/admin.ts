@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { PurgeSignal, StoreMaintenance } from "../store/mod.ts";
+import { type PurgeSignal, purgeCutoffNs, type StoreMaintenance } from "../store/mod.ts";
 import { DURATION_FORMAT, formatDurationMs, parseDurationMs } from "../lib/units.ts";
 import { BadRequestError } from "./query_params.ts";
 import { formatTimeNs } from "./wire.ts";
@@ -20,7 +20,6 @@ export const MIN_OLDER_THAN_MS = 60_000;
 export const MAX_OLDER_THAN_MS = 3650 * 86_400_000;
 const SIGNALS: readonly PurgeSignal[] = ["logs", "traces", "all"];
 
-const MS_PER_MINUTE = 60_000;
 const NS_PER_MS = 1_000_000n;
 
 function refuse(name: string, allowed: string, value: string): never {
@@ -55,14 +54,13 @@ export function parsePurgeSignal(params: URLSearchParams): PurgeSignal {
 }
 
 /**
- * `DELETE /api/admin/purge`. The cutoff is now minus `older_than`, rounded down to a whole minute
- * so that the per-minute rollups (dashboards) lose exactly the minutes whose rows are deleted.
+ * `DELETE /api/admin/purge`. The cutoff is now minus `older_than`, rounded down to a whole hour
+ * (`purgeCutoffNs`) so that the rollups (dashboards) lose exactly the periods whose rows go.
  */
 export async function purge(params: URLSearchParams, deps: AdminDeps) {
   const olderThan = parseOlderThan(params);
   const signal = parsePurgeSignal(params);
-  const cutoffMs = Math.floor((deps.now() - olderThan.ms) / MS_PER_MINUTE) * MS_PER_MINUTE;
-  const cutoffNs = BigInt(cutoffMs) * NS_PER_MS;
+  const cutoffNs = purgeCutoffNs(BigInt(deps.now() - olderThan.ms) * NS_PER_MS);
   const result = await deps.store.maintenance.purge({ olderThanNs: cutoffNs, signal });
   return {
     deleted_logs: result.deletedLogs,

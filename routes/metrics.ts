@@ -28,8 +28,8 @@ export interface MetricsDeps {
 
 /** Steps a chart may use, in minutes (rollups are per minute). */
 const NICE_STEPS = [1, 2, 5, 10, 15, 30, 60, 120, 180, 360, 720, 1440];
-/** Points a default step aims at, at most. */
-const TARGET_POINTS = 60;
+/** Points a default step aims at, at most (24 h in hours reads the hourly rollups). */
+const TARGET_POINTS = 40;
 /** Most steps a chosen `step` may cut the window into. */
 export const MAX_POINTS = 1440;
 
@@ -71,10 +71,14 @@ function filterOf(params: URLSearchParams, deps: MetricsDeps) {
 }
 
 /** The start of each step of the window, as Unix minutes. */
+/**
+ * The start of each step of the window, as Unix minutes: multiples of the step since the epoch
+ * (rollup_queries.ts groups the same way), the first one at or before the window's start.
+ */
 function stepStarts(window: TimeWindow, step: number): number[] {
   const { first, end } = windowMinutes(window);
   const starts: number[] = [];
-  for (let m = first; m < end; m += step) starts.push(m);
+  for (let m = first - (first % step); m < end; m += step) starts.push(m);
   return starts;
 }
 

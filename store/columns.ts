@@ -5,7 +5,7 @@
  * @module
  */
 import type { BodyType, LogRow, ResourceRow, SpanRow, StoredLog, StoredSpan } from "./types.ts";
-import type { RollupDelta } from "./rollups.ts";
+import { type RollupDelta, type RollupTable, withHourly } from "./rollups.ts";
 
 /** An int64 as drivers return it: bigint (SQLite), string (pg, mysql2, tedious) or number. */
 type Int64 = bigint | string | number;
@@ -110,30 +110,30 @@ export interface Database {
   latency_rollups: LatencyRollupsTable;
   log_rollups: LogRollupsTable;
   edge_rollups: EdgeRollupsTable;
+  span_rollups_hourly: SpanRollupsTable;
+  latency_rollups_hourly: LatencyRollupsTable;
+  log_rollups_hourly: LogRollupsTable;
+  edge_rollups_hourly: EdgeRollupsTable;
 }
 
-/** Rollup rows ready for the database, by table. */
-export interface DbRollups {
-  span_rollups: SpanRollupsTable[];
-  latency_rollups: LatencyRollupsTable[];
-  log_rollups: LogRollupsTable[];
-  edge_rollups: EdgeRollupsTable[];
-}
+/** Rollup rows ready for the database, by table (minute and hourly tiers). */
+export type DbRollups = { [T in RollupTable]: Database[T][] };
 
-/** Binds a rollup delta's int64 sums the way the driver takes them. */
+/**
+ * A rollup delta as rows of every tier, with int64 sums (`duration_sum_ns`) bound the way the
+ * driver takes them.
+ */
 export function rollupsToDb(delta: RollupDelta, int64: Int64Param): DbRollups {
-  return {
-    span_rollups: delta.spanRollups.map((r) => ({
-      ...r,
-      duration_sum_ns: int64(r.duration_sum_ns),
-    })),
-    latency_rollups: delta.latencyRollups,
-    log_rollups: delta.logRollups,
-    edge_rollups: delta.edgeRollups.map((r) => ({
-      ...r,
-      duration_sum_ns: int64(r.duration_sum_ns),
-    })),
-  };
+  const tiered = withHourly(delta);
+  const bind = (rows: Record<string, unknown>[]) =>
+    rows.map((r) =>
+      typeof r.duration_sum_ns === "bigint"
+        ? { ...r, duration_sum_ns: int64(r.duration_sum_ns) }
+        : r
+    );
+  return Object.fromEntries(
+    Object.entries(tiered).map(([table, rows]) => [table, bind(rows)]),
+  ) as unknown as DbRollups;
 }
 
 /** The primary key of each table: the identity that makes a write idempotent. */

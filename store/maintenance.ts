@@ -71,6 +71,16 @@ export interface MaintenanceOptions {
 
 export const DEFAULT_CHUNK_ROWS = 10_000;
 
+const HOUR_NS = 3_600_000_000_000n;
+
+/**
+ * The cutoff a purge really uses: the requested one rounded down to a whole hour, so that both
+ * rollup tiers (per minute and per hour) lose exactly the periods whose rows are deleted.
+ */
+export function purgeCutoffNs(olderThanNs: bigint): bigint {
+  return olderThanNs - (((olderThanNs % HOUR_NS) + HOUR_NS) % HOUR_NS);
+}
+
 /** Every table of Argus's schema (not Kysely's migration bookkeeping). */
 export const ARGUS_TABLES = [
   "resources",
@@ -80,6 +90,10 @@ export const ARGUS_TABLES = [
   "latency_rollups",
   "log_rollups",
   "edge_rollups",
+  "span_rollups_hourly",
+  "latency_rollups_hourly",
+  "log_rollups_hourly",
+  "edge_rollups_hourly",
 ] as const satisfies readonly (keyof Database)[];
 
 type PurgeTable = "spans" | "logs" | RollupTable;
@@ -93,12 +107,23 @@ const TIME_COLUMN: Record<PurgeTable, string> = {
   latency_rollups: "minute",
   log_rollups: "minute",
   edge_rollups: "minute",
+  span_rollups_hourly: "minute",
+  latency_rollups_hourly: "minute",
+  log_rollups_hourly: "minute",
+  edge_rollups_hourly: "minute",
 };
 
 /** The rollup tables counting each signal's items (see rollups.ts). */
 const ROLLUPS_OF: Record<"traces" | "logs", RollupTable[]> = {
-  traces: ["span_rollups", "latency_rollups", "edge_rollups"],
-  logs: ["log_rollups"],
+  traces: [
+    "span_rollups",
+    "latency_rollups",
+    "edge_rollups",
+    "span_rollups_hourly",
+    "latency_rollups_hourly",
+    "edge_rollups_hourly",
+  ],
+  logs: ["log_rollups", "log_rollups_hourly"],
 };
 
 interface MaintenanceDialect {
@@ -309,11 +334,11 @@ export class Maintenance implements StoreMaintenance {
   }
 
   async purge(request: PurgeRequest): Promise<PurgeResult> {
-    const { olderThanNs, signal, abort } = request;
-    // Rollup minutes wholly before the cutoff; a minute the cutoff falls inside is kept (its
-    // counts then include rows already deleted, unless the cutoff is a whole minute).
-    const minute = minuteOf(olderThanNs);
-    const cutoff = this.#capabilities.int64(olderThanNs);
+    const { signal, abort } = request;
+    // A whole hour: rollup minutes and hours wholly before it go with their rows.
+    const cutoffNs = purgeCutoffNs(request.olderThanNs);
+    const minute = minuteOf(cutoffNs);
+    const cutoff = this.#capabilities.int64(cutoffNs);
     const result: PurgeResult = { deletedLogs: 0, deletedSpans: 0 };
     if (signal === "traces" || signal === "all") {
       result.deletedSpans = await this.#deleteBefore("spans", cutoff, abort);

@@ -30,6 +30,7 @@ import { Queries } from "./queries.ts";
 import { RollupQueries, type RollupReads } from "./rollup_queries.ts";
 import type { EdgeResolverLimits } from "./edge_resolver.ts";
 import { Maintenance, type StoreMaintenance } from "./maintenance.ts";
+export { purgeCutoffNs } from "./maintenance.ts";
 import type {
   Batch,
   LogFilter,
@@ -89,7 +90,11 @@ export interface Store {
   countSpans(filter: SpanFilter): Promise<number>;
   /** Spans, distinct traces and error spans (status code 2) matching the filter. */
   spanCounts(filter: SpanFilter): Promise<{ spans: number; traces: number; errors: number }>;
-  /** Traces matching the filter as summaries, sorted and paginated, and how many match. */
+  /**
+   * Traces matching the filter as summaries, sorted and paginated, and how many match. Without
+   * filters and sorted by start time, the traces whose root span started in the window (fast at
+   * any size); otherwise the traces with a matching span in the window.
+   */
   traces(
     filter: TraceFilter,
     sort: { field: TraceSortField; order: "asc" | "desc" },
@@ -218,12 +223,24 @@ class KyselyStore implements Store {
   spanCounts(filter: SpanFilter) {
     return this.#queries.spanCounts(filter);
   }
-  traces(
+  async traces(
     filter: TraceFilter,
     sort: { field: TraceSortField; order: "asc" | "desc" },
     page: Page,
   ) {
-    return this.#queries.traces(filter, sort, page);
+    const unfiltered = filter.serviceName === undefined && filter.status === undefined &&
+      filter.search === undefined && filter.minDurationNs === undefined &&
+      filter.maxDurationNs === undefined && (filter.attributes ?? []).length === 0;
+    if (unfiltered && sort.field === "start_time") {
+      // The default list: traces by their root's start, from the index; the total counts roots
+      // (the rollups' figure, as /api/stats gives it).
+      const [items, totals] = await Promise.all([
+        this.#queries.rootTraces(filter, sort.order, page),
+        this.rollups.totals(filter),
+      ]);
+      return { items, total: totals.traces };
+    }
+    return await this.#queries.traces(filter, sort, page);
   }
   logs(filter: LogFilter, page: Page) {
     return this.#queries.logs(filter, page);

@@ -4,13 +4,18 @@
  * never the number of spans.
  *
  * A window [start, end) covers the minutes that overlap it: floor(start) to ceil(end). Figures of
- * a window are therefore those of whole minutes, which is what a dashboard shows anyway.
+ * a window are therefore those of whole minutes, which is what a dashboard shows anyway. Whole
+ * hours inside a window are read from the hourly tier, the rest from the minute tables.
+ *
+ * Steps of a series are computed in SQL with literals rather than parameters: PostgreSQL matches a
+ * GROUP BY expression to the SELECT's only when they are the same text, and both are integers
+ * computed here.
  *
  * @module
  */
-import { type Kysely, type RawBuilder, sql } from "kysely";
+import { type Kysely, type RawBuilder, type SelectQueryBuilder, sql } from "kysely";
 import type { Database } from "./columns.ts";
-import { NS_PER_MINUTE } from "./rollups.ts";
+import { HOURLY, NS_PER_MINUTE } from "./rollups.ts";
 import type { TimeWindow } from "./types.ts";
 
 type Db = Kysely<Database>;
@@ -69,167 +74,248 @@ export type RollupReads = Pick<
   | "edges"
 >;
 
+/** A range of minutes read from one tier. */
+interface Segment {
+  hourly: boolean;
+  first: number;
+  end: number;
+}
+
+/**
+ * The window cut into the tiers that answer it: whole hours from the hourly tables, the partial
+ * hours at either end from the minute tables.
+ */
+export function segments(window: TimeWindow): Segment[] {
+  const { first, end } = windowMinutes(window);
+  const hourFirst = Math.ceil(first / 60) * 60;
+  const hourEnd = Math.floor(end / 60) * 60;
+  if (hourEnd <= hourFirst) return [{ hourly: false, first, end }];
+  const parts: Segment[] = [];
+  if (first < hourFirst) parts.push({ hourly: false, first, end: hourFirst });
+  parts.push({ hourly: true, first: hourFirst, end: hourEnd });
+  if (hourEnd < end) parts.push({ hourly: false, first: hourEnd, end });
+  return parts;
+}
+
+/** Adds up rows of several segments that share a key. */
+function merge<R>(rows: R[], key: (row: R) => string, add: (into: R, row: R) => void): R[] {
+  const byKey = new Map<string, R>();
+  for (const row of rows) {
+    const k = key(row);
+    const found = byKey.get(k);
+    if (found === undefined) byKey.set(k, { ...row });
+    else add(found, row);
+  }
+  return [...byKey.values()];
+}
+
 export class RollupQueries {
   constructor(private readonly db: Db) {}
 
   async totals(filter: RollupFilter): Promise<RollupTotals> {
-    const spans = await this.#span(filter)
-      .select((eb) => [
-        eb.fn.sum("spans").as("spans"),
-        eb.fn.sum("errors").as("errors"),
-        eb.fn.sum("roots").as("roots"),
-      ])
-      .executeTakeFirstOrThrow();
-    const logs = await this.#log(filter)
-      .select((eb) => eb.fn.sum("logs").as("logs"))
-      .executeTakeFirstOrThrow();
-    return {
-      spans: n(spans.spans),
-      errorSpans: n(spans.errors),
-      traces: n(spans.roots),
-      logs: n(logs.logs),
-    };
+    const totals: RollupTotals = { spans: 0, errorSpans: 0, traces: 0, logs: 0 };
+    for (const part of segments(filter)) {
+      const spans = await this.#from("span_rollups", part, filter.serviceName)
+        .select((eb) => [
+          eb.fn.sum("spans").as("spans"),
+          eb.fn.sum("errors").as("errors"),
+          eb.fn.sum("roots").as("roots"),
+        ])
+        .executeTakeFirstOrThrow();
+      const logs = await this.#from("log_rollups", part, filter.serviceName)
+        .select((eb) => eb.fn.sum("logs").as("logs"))
+        .executeTakeFirstOrThrow();
+      totals.spans += n(spans.spans);
+      totals.errorSpans += n(spans.errors);
+      totals.traces += n(spans.roots);
+      totals.logs += n(logs.logs);
+    }
+    return totals;
   }
 
   /** Services with spans or logs in the window, sorted. */
   async services(filter: RollupFilter): Promise<string[]> {
-    const fromSpans = await this.#span(filter).select("service_name").distinct().execute();
-    const fromLogs = await this.#log(filter).select("service_name").distinct().execute();
-    return [...new Set([...fromSpans, ...fromLogs].map((r) => r.service_name))].sort();
+    const names = new Set<string>();
+    for (const part of segments(filter)) {
+      for (const table of ["span_rollups", "log_rollups"] as const) {
+        const rows = await this.#from(table, part, filter.serviceName)
+          .select("service_name").distinct().execute();
+        for (const row of rows) names.add(row.service_name);
+      }
+    }
+    return [...names].sort();
   }
 
   /** Requests (entry spans), errors and duration sums per service. */
   async serviceRequests(filter: RollupFilter): Promise<ServiceRequests[]> {
-    const rows = await this.#span(filter)
-      .where("entry", "=", 1)
-      .select((eb) => [
-        "service_name",
-        eb.fn.sum("spans").as("requests"),
-        eb.fn.sum("errors").as("errors"),
-        eb.fn.sum("duration_sum_ns").as("duration"),
-      ])
-      .groupBy("service_name")
-      .execute();
-    return rows.map((r) => ({
-      serviceName: r.service_name,
-      requests: n(r.requests),
-      errors: n(r.errors),
-      durationSumNs: n(r.duration),
-    })).sort((a, b) => (a.serviceName < b.serviceName ? -1 : 1));
+    const rows: ServiceRequests[] = [];
+    for (const part of segments(filter)) {
+      const found = await this.#from("span_rollups", part, filter.serviceName)
+        .where("entry", "=", 1)
+        .select((eb) => [
+          "service_name",
+          eb.fn.sum("spans").as("requests"),
+          eb.fn.sum("errors").as("errors"),
+          eb.fn.sum("duration_sum_ns").as("duration"),
+        ])
+        .groupBy("service_name")
+        .execute();
+      for (const r of found) {
+        rows.push({
+          serviceName: r.service_name,
+          requests: n(r.requests),
+          errors: n(r.errors),
+          durationSumNs: n(r.duration),
+        });
+      }
+    }
+    return merge(rows, (r) => r.serviceName, (into, r) => {
+      into.requests += r.requests;
+      into.errors += r.errors;
+      into.durationSumNs += r.durationSumNs;
+    }).sort((a, b) => (a.serviceName < b.serviceName ? -1 : 1));
   }
 
   /** Entry spans per latency bucket, per service. */
   async latencyBuckets(
     filter: RollupFilter,
   ): Promise<{ serviceName: string; bucket: number; spans: number }[]> {
-    const rows = await this.#latency(filter)
-      .select((eb) => ["service_name", "bucket", eb.fn.sum("spans").as("spans")])
-      .groupBy(["service_name", "bucket"])
-      .execute();
-    return rows.map((r) => ({
-      serviceName: r.service_name,
-      bucket: Number(r.bucket),
-      spans: n(r.spans),
-    }));
+    const rows: { serviceName: string; bucket: number; spans: number }[] = [];
+    for (const part of segments(filter)) {
+      const found = await this.#from("latency_rollups", part, filter.serviceName)
+        .select((eb) => ["service_name", "bucket", eb.fn.sum("spans").as("spans")])
+        .groupBy(["service_name", "bucket"])
+        .execute();
+      for (const r of found) {
+        rows.push({ serviceName: r.service_name, bucket: Number(r.bucket), spans: n(r.spans) });
+      }
+    }
+    return merge(rows, (r) => `${r.serviceName}\u0000${r.bucket}`, (into, r) => {
+      into.spans += r.spans;
+    });
   }
 
-  /** Entry spans per step (its first minute) and latency bucket. */
+  /**
+   * Entry spans per step and latency bucket. Steps are aligned to multiples of `stepMinutes`
+   * since the epoch (so they stay put as the window slides); `minute` is a step's first minute.
+   */
   async latencySeries(
     filter: RollupFilter,
     stepMinutes: number,
   ): Promise<{ minute: number; bucket: number; spans: number }[]> {
-    const step = this.#step(filter, stepMinutes);
-    const rows = await this.#latency(filter)
-      .select((eb) => [step.as("step"), "bucket", eb.fn.sum("spans").as("spans")])
-      .groupBy([step, "bucket"])
-      .execute();
-    return rows.map((r) => ({ minute: n(r.step), bucket: Number(r.bucket), spans: n(r.spans) }));
+    const step = stepOf(stepMinutes);
+    const rows: { minute: number; bucket: number; spans: number }[] = [];
+    for (const part of this.#seriesSegments(filter, stepMinutes)) {
+      const found = await this.#from("latency_rollups", part, filter.serviceName)
+        .select((eb) => [step.as("step"), "bucket", eb.fn.sum("spans").as("spans")])
+        .groupBy([step, "bucket"])
+        .execute();
+      for (const r of found) {
+        rows.push({ minute: n(r.step), bucket: Number(r.bucket), spans: n(r.spans) });
+      }
+    }
+    return merge(rows, (r) => `${r.minute}\u0000${r.bucket}`, (into, r) => {
+      into.spans += r.spans;
+    });
   }
 
-  /** Requests (entry spans) and errors per step (its first minute) and service. */
+  /** Requests (entry spans) and errors per step (aligned as in `latencySeries`) and service. */
   async trafficSeries(
     filter: RollupFilter,
     stepMinutes: number,
   ): Promise<{ minute: number; serviceName: string; requests: number; errors: number }[]> {
-    const step = this.#step(filter, stepMinutes);
-    const rows = await this.#span(filter)
-      .where("entry", "=", 1)
-      .select((eb) => [
-        step.as("step"),
-        "service_name",
-        eb.fn.sum("spans").as("requests"),
-        eb.fn.sum("errors").as("errors"),
-      ])
-      .groupBy([step, "service_name"])
-      .execute();
-    return rows.map((r) => ({
-      minute: n(r.step),
-      serviceName: r.service_name,
-      requests: n(r.requests),
-      errors: n(r.errors),
-    }));
+    const step = stepOf(stepMinutes);
+    const rows: { minute: number; serviceName: string; requests: number; errors: number }[] = [];
+    for (const part of this.#seriesSegments(filter, stepMinutes)) {
+      const found = await this.#from("span_rollups", part, filter.serviceName)
+        .where("entry", "=", 1)
+        .select((eb) => [
+          step.as("step"),
+          "service_name",
+          eb.fn.sum("spans").as("requests"),
+          eb.fn.sum("errors").as("errors"),
+        ])
+        .groupBy([step, "service_name"])
+        .execute();
+      for (const r of found) {
+        rows.push({
+          minute: n(r.step),
+          serviceName: r.service_name,
+          requests: n(r.requests),
+          errors: n(r.errors),
+        });
+      }
+    }
+    return merge(rows, (r) => `${r.minute}\u0000${r.serviceName}`, (into, r) => {
+      into.requests += r.requests;
+      into.errors += r.errors;
+    });
   }
 
   /** Calls between services; with a service, those it makes or receives. */
   async edges(filter: RollupFilter): Promise<EdgeTotals[]> {
-    const { first, end } = windowMinutes(filter);
-    let query = this.db.selectFrom("edge_rollups")
-      .where("minute", ">=", first).where("minute", "<", end);
+    const rows: EdgeTotals[] = [];
     const service = filter.serviceName;
-    if (service !== undefined) {
-      query = query.where((eb) => eb.or([eb("caller", "=", service), eb("callee", "=", service)]));
+    for (const part of segments(filter)) {
+      let query = this.#from("edge_rollups", part);
+      if (service !== undefined) {
+        query = query.where((eb) =>
+          eb.or([eb("caller", "=", service), eb("callee", "=", service)])
+        );
+      }
+      const found = await query
+        .select((eb) => [
+          "caller",
+          "callee",
+          eb.fn.sum("calls").as("calls"),
+          eb.fn.sum("errors").as("errors"),
+          eb.fn.sum("duration_sum_ns").as("duration"),
+        ])
+        .groupBy(["caller", "callee"])
+        .execute();
+      for (const r of found) {
+        rows.push({
+          caller: r.caller,
+          callee: r.callee,
+          calls: n(r.calls),
+          errors: n(r.errors),
+          durationSumNs: n(r.duration),
+        });
+      }
     }
-    const rows = await query
-      .select((eb) => [
-        "caller",
-        "callee",
-        eb.fn.sum("calls").as("calls"),
-        eb.fn.sum("errors").as("errors"),
-        eb.fn.sum("duration_sum_ns").as("duration"),
-      ])
-      .groupBy(["caller", "callee"])
-      .execute();
-    return rows.map((r) => ({
-      caller: r.caller,
-      callee: r.callee,
-      calls: n(r.calls),
-      errors: n(r.errors),
-      durationSumNs: n(r.duration),
-    })).sort((a, b) => (a.caller + "\u0000" + a.callee < b.caller + "\u0000" + b.callee ? -1 : 1));
+    return merge(rows, (r) => `${r.caller}\u0000${r.callee}`, (into, r) => {
+      into.calls += r.calls;
+      into.errors += r.errors;
+      into.durationSumNs += r.durationSumNs;
+    }).sort((a, b) => (a.caller + "\u0000" + a.callee < b.caller + "\u0000" + b.callee ? -1 : 1));
   }
 
-  /**
-   * The first minute of the step a row's minute falls in, steps counted from the window's first
-   * minute. Literals rather than parameters: PostgreSQL matches a GROUP BY expression to the
-   * SELECT's only when they are the same text, and both are integers computed here.
-   */
-  #step(filter: RollupFilter, stepMinutes: number): RawBuilder<number> {
-    const { first } = windowMinutes(filter);
-    const minute = sql.ref("minute");
-    return sql<number>`(${minute} - ((${minute} - ${sql.lit(first)}) % ${sql.lit(stepMinutes)}))`;
-  }
-
-  #span(filter: RollupFilter) {
+  /** Hours fall inside one step only when steps are whole hours: else minutes only. */
+  #seriesSegments(filter: RollupFilter, stepMinutes: number): Segment[] {
+    if (stepMinutes % 60 === 0) return segments(filter);
     const { first, end } = windowMinutes(filter);
-    let q = this.db.selectFrom("span_rollups")
-      .where("minute", ">=", first).where("minute", "<", end);
-    if (filter.serviceName !== undefined) q = q.where("service_name", "=", filter.serviceName);
-    return q;
+    return [{ hourly: false, first, end }];
   }
 
-  #latency(filter: RollupFilter) {
-    const { first, end } = windowMinutes(filter);
-    let q = this.db.selectFrom("latency_rollups")
-      .where("minute", ">=", first).where("minute", "<", end);
-    if (filter.serviceName !== undefined) q = q.where("service_name", "=", filter.serviceName);
-    return q;
+  /** A select over one tier of a rollup table, bounded to the segment (and a service). */
+  #from<T extends "span_rollups" | "latency_rollups" | "log_rollups" | "edge_rollups">(
+    table: T,
+    part: Segment,
+    serviceName?: string,
+  ) {
+    // The hourly twin has the same columns; Kysely's types name the minute table.
+    const name = (part.hourly ? HOURLY[table] : table) as T;
+    // deno-lint-ignore no-explicit-any -- a union of four tables' builders; columns are shared
+    let q = (this.db.selectFrom(name) as any)
+      .where("minute", ">=", part.first).where("minute", "<", part.end);
+    if (serviceName !== undefined) q = q.where("service_name", "=", serviceName);
+    // deno-lint-ignore ban-types -- Kysely's own type for a select with no columns yet
+    return q as SelectQueryBuilder<Database, T, {}>;
   }
+}
 
-  #log(filter: RollupFilter) {
-    const { first, end } = windowMinutes(filter);
-    let q = this.db.selectFrom("log_rollups")
-      .where("minute", ">=", first).where("minute", "<", end);
-    if (filter.serviceName !== undefined) q = q.where("service_name", "=", filter.serviceName);
-    return q;
-  }
+/** The first minute of the step a row's minute falls in (a literal: see the module's notes). */
+function stepOf(stepMinutes: number): RawBuilder<number> {
+  const minute = sql.ref("minute");
+  return sql<number>`(${minute} - (${minute} % ${sql.lit(stepMinutes)}))`;
 }

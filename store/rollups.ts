@@ -119,16 +119,16 @@ export interface EdgeRollupRow {
   duration_sum_ns: bigint;
 }
 
-/** The rollup rows one commit adds to; each list has distinct keys. */
+/** The rollup rows one commit adds to, by minute table; each list has distinct keys. */
 export interface RollupDelta {
-  spanRollups: SpanRollupRow[];
-  latencyRollups: LatencyRollupRow[];
-  logRollups: LogRollupRow[];
-  edgeRollups: EdgeRollupRow[];
+  span_rollups: SpanRollupRow[];
+  latency_rollups: LatencyRollupRow[];
+  log_rollups: LogRollupRow[];
+  edge_rollups: EdgeRollupRow[];
 }
 
-/** The primary key of each rollup table, and the columns an upsert adds to. */
-export const ROLLUP_TABLES = {
+/** The per-minute tables: the primary key of each, and the columns an upsert adds to. */
+export const MINUTE_TABLES = {
   span_rollups: {
     key: ["minute", "service_name", "operation", "entry"],
     sums: ["spans", "errors", "roots", "duration_sum_ns"],
@@ -141,14 +141,59 @@ export const ROLLUP_TABLES = {
   },
 } as const;
 
+export type MinuteTable = keyof typeof MINUTE_TABLES;
+
+/**
+ * The hourly tier of each minute table: the same columns, `minute` holding the hour's first
+ * minute. Long windows read whole hours from it (60 times fewer rows) and only their partial
+ * hours from the minute tables.
+ */
+export const HOURLY = {
+  span_rollups: "span_rollups_hourly",
+  latency_rollups: "latency_rollups_hourly",
+  log_rollups: "log_rollups_hourly",
+  edge_rollups: "edge_rollups_hourly",
+} as const satisfies Record<MinuteTable, string>;
+
+/** Every rollup table, minute and hourly tiers. */
+export const ROLLUP_TABLES = {
+  ...MINUTE_TABLES,
+  span_rollups_hourly: MINUTE_TABLES.span_rollups,
+  latency_rollups_hourly: MINUTE_TABLES.latency_rollups,
+  log_rollups_hourly: MINUTE_TABLES.log_rollups,
+  edge_rollups_hourly: MINUTE_TABLES.edge_rollups,
+} as const;
+
 export type RollupTable = keyof typeof ROLLUP_TABLES;
 
-export const ROLLUP_DELTA_FIELDS: Record<RollupTable, keyof RollupDelta> = {
-  span_rollups: "spanRollups",
-  latency_rollups: "latencyRollups",
-  log_rollups: "logRollups",
-  edge_rollups: "edgeRollups",
-};
+/** Rows of every rollup table, as one commit adds them. */
+export type TieredRollups = { [T in RollupTable]: Record<string, unknown>[] };
+
+/** The delta's rows, plus the same rows summed per hour for the hourly tier. */
+export function withHourly(delta: RollupDelta): TieredRollups {
+  const tiered = { ...delta } as unknown as TieredRollups;
+  for (const table of Object.keys(MINUTE_TABLES) as MinuteTable[]) {
+    const { key, sums } = MINUTE_TABLES[table];
+    const hours = new Map<string, Record<string, unknown>>();
+    for (const row of delta[table] as unknown as Record<string, unknown>[]) {
+      const minute = row.minute as number;
+      const hourRow: Record<string, unknown> = { ...row, minute: minute - (minute % 60) };
+      const id = key.map((k) => String(hourRow[k])).join("\u0000");
+      const found = hours.get(id);
+      if (found === undefined) {
+        hours.set(id, hourRow);
+        continue;
+      }
+      for (const sum of sums) {
+        found[sum] = typeof found[sum] === "bigint"
+          ? (found[sum] as bigint) + (row[sum] as bigint)
+          : (found[sum] as number) + (row[sum] as number);
+      }
+    }
+    tiered[HOURLY[table]] = [...hours.values()];
+  }
+  return tiered;
+}
 
 /** One caller → callee call found by the edge resolver, counted in the callee's minute. */
 export interface EdgeEvent {
@@ -157,15 +202,6 @@ export interface EdgeEvent {
   callee: string;
   error: boolean;
   durationNs: bigint;
-}
-
-export function emptyDelta(): RollupDelta {
-  return { spanRollups: [], latencyRollups: [], logRollups: [], edgeRollups: [] };
-}
-
-export function isEmptyDelta(delta: RollupDelta): boolean {
-  return delta.spanRollups.length === 0 && delta.latencyRollups.length === 0 &&
-    delta.logRollups.length === 0 && delta.edgeRollups.length === 0;
 }
 
 /** Aggregates newly stored spans and logs, and resolved edges, into rollup rows. */
@@ -250,9 +286,9 @@ export function rollUp(
   const sorted = <T>(map: Map<string, T>) =>
     [...map.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, v]) => v);
   return {
-    spanRollups: sorted(spanRollups),
-    latencyRollups: sorted(latency),
-    logRollups: sorted(logRollups),
-    edgeRollups: sorted(edgeRollups),
+    span_rollups: sorted(spanRollups),
+    latency_rollups: sorted(latency),
+    log_rollups: sorted(logRollups),
+    edge_rollups: sorted(edgeRollups),
   };
 }

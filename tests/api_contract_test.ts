@@ -223,7 +223,8 @@ for (const driver of selectedDrivers()) {
         const coarse = await ok("/api/metrics/traffic?range=1h&step=15m");
         assert.equal(coarse.step_seconds, 900);
         assert.equal(requests("payment-service", coarse.points), 12);
-        assert.equal((await ok("/api/metrics/traffic?range=24h")).step_seconds, 1800);
+        assert.equal((await ok("/api/metrics/traffic?range=24h")).step_seconds, 3600);
+        assert.equal((await ok("/api/metrics/traffic?range=1h")).step_seconds, 120);
 
         const heat = await ok("/api/metrics/latency_heatmap?service=order-service");
         assert.equal(heat.latency_buckets_ms.length, 38);

@@ -37,7 +37,7 @@ Deno.test("Argus starts on the default SQLite file, answers /api/health and stop
     // The embedded database is a file in DATA_DIR (./data by default), with the schema applied.
     const stat = await Deno.stat(`${cwd}/data/argus.db`);
     assert.ok(stat.isFile && stat.size > 0);
-    assert.match(argus.log(), /database ready driver=sqlite dsn=argus.db migrations_applied=2/);
+    assert.match(argus.log(), /database ready driver=sqlite dsn=argus.db migrations_applied=3/);
     assert.match(argus.log(), /stopped/);
   } finally {
     await Deno.remove(cwd, { recursive: true });

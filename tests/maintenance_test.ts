@@ -47,7 +47,16 @@ const CUTOFF_MINUTE = Number(CUTOFF_NS / MINUTE_NS);
 const ALL_TIME = { startNs: 0n, endNs: (1n << 63n) - 1n };
 const OLD = { startNs: BASE_TIME_NS - 60n * MINUTE_NS, endNs: CUTOFF_NS };
 const NEW = { startNs: CUTOFF_NS, endNs: BASE_TIME_NS + 2n * DAY_NS };
-const ROLLUP_TABLES = ["span_rollups", "latency_rollups", "edge_rollups", "log_rollups"] as const;
+const ROLLUP_TABLES = [
+  "span_rollups",
+  "latency_rollups",
+  "edge_rollups",
+  "log_rollups",
+  "span_rollups_hourly",
+  "latency_rollups_hourly",
+  "edge_rollups_hourly",
+  "log_rollups_hourly",
+] as const;
 
 const resources = Object.fromEntries(SERVICES.map((s) => [s, buildResource(s)])) as Record<
   typeof SERVICES[number],
@@ -457,7 +466,8 @@ function recordingSqlServer(affected: number[] = []) {
 
 Deno.test("SQL Server purges with DELETE TOP (n) chunks until one deletes nothing", async () => {
   // spans: two full chunks and a partial one, then an empty one; logs: one partial chunk.
-  const { db, queries } = recordingSqlServer([1000, 1000, 3, 0, 0, 0, 0, 12, 0, 0]);
+  // Each rollup table (three per tier for spans, one per tier for logs) deletes nothing.
+  const { db, queries } = recordingSqlServer([1000, 1000, 3, 0, 0, 0, 0, 0, 0, 0, 12, 0, 0, 0]);
   const maintenance = new Maintenance(db, SQLSERVER, undefined, { chunkRows: 1000 });
   const result = await maintenance.purge({ olderThanNs: CUTOFF_NS, signal: "all" });
   assert.deepEqual(result, { deletedLogs: 12, deletedSpans: 2003 });
@@ -466,8 +476,12 @@ Deno.test("SQL Server purges with DELETE TOP (n) chunks until one deletes nothin
     'delete top (1000) from "span_rollups" where "minute" < @1',
     'delete top (1000) from "latency_rollups" where "minute" < @1',
     'delete top (1000) from "edge_rollups" where "minute" < @1',
+    'delete top (1000) from "span_rollups_hourly" where "minute" < @1',
+    'delete top (1000) from "latency_rollups_hourly" where "minute" < @1',
+    'delete top (1000) from "edge_rollups_hourly" where "minute" < @1',
     ...Array(2).fill('delete top (1000) from "logs" where "time_unix_nano" < @1'),
     'delete top (1000) from "log_rollups" where "minute" < @1',
+    'delete top (1000) from "log_rollups_hourly" where "minute" < @1',
   ]);
   // int64 cutoffs are bound as decimal strings (tedious would round a number past 2^53).
   assert.deepEqual(queries[0]!.parameters, [CUTOFF_NS.toString()]);

@@ -16,6 +16,13 @@ import {
   SERVICES,
 } from "./builders.ts";
 import { freshDatabase, selectedDrivers, type TestableDriver } from "./databases.ts";
+import { Migrator } from "kysely";
+import { openDatabase } from "../store/dialects.ts";
+import {
+  MIGRATION_LOCK_TABLE,
+  MIGRATION_TABLE,
+  StaticMigrationProvider,
+} from "../store/migrations/mod.ts";
 
 const WINDOW = {
   startNs: BASE_TIME_NS - 3_600_000_000_000n,
@@ -176,7 +183,7 @@ for (const driver of selectedDrivers()) {
     });
   });
 
-  Deno.test(`[${driver}] rollup series step through the window from its first minute`, async () => {
+  Deno.test(`[${driver}] rollup series group minutes into steps aligned to whole steps`, async () => {
     await withStores(driver, async (open) => {
       const store = await open();
       const rand = random(5);
@@ -208,5 +215,94 @@ for (const driver of selectedDrivers()) {
         8,
       ]);
     });
+  });
+}
+
+for (const driver of selectedDrivers()) {
+  Deno.test(`[${driver}] windows of hours read whole hours from the hourly tier and agree with the rows`, async () => {
+    await withStores(driver, async (open) => {
+      const store = await open();
+      const rand = random(9);
+      // A call chain every 47 s for 3.5 hours, one in five failing.
+      const spans = Array.from(
+        { length: 270 },
+        (_, i) => buildCallChain(resources, i * 47_000, rand, i % 5 === 0),
+      ).flat();
+      for (let i = 0; i < spans.length; i += 300) {
+        await store.write(batchOf(spans.slice(i, i + 300)));
+      }
+      const minute = 60_000_000_000n;
+      const windows = [
+        [0n, 210n], // 3.5 h from the first minute: whole hours and a partial one
+        [7n, 200n], // partial hours at both ends
+        [60n, 180n], // exactly two whole hours
+        [13n, 50n], // inside one hour
+      ];
+      for (const [from, to] of windows) {
+        const window = {
+          startNs: BASE_TIME_NS + from! * minute,
+          endNs: BASE_TIME_NS + to! * minute,
+        };
+        const totals = await store.rollups.totals(window);
+        assert.equal(
+          totals.spans,
+          await store.countSpans(window),
+          `spans of minutes ${from}–${to}`,
+        );
+        const requests = await store.rollups.serviceRequests(window);
+        const raw = (await store.spans(window, { limit: 10_000, offset: 0 }))
+          .filter((s) => s.kind === 2);
+        assert.equal(requests.reduce((sum, r) => sum + r.requests, 0), raw.length);
+        const edges = await store.rollups.edges(window);
+        const calls = edges.reduce((sum, e) => sum + e.calls, 0);
+        // Each order and payment server span that started in the window has its caller's edge.
+        assert.equal(calls, raw.filter((s) => s.serviceName !== "order-service").length);
+        // Hourly steps read the hourly tier; they agree with minute steps summed.
+        const hourly = await store.rollups.trafficSeries(window, 60);
+        const minutes = await store.rollups.trafficSeries(window, 1);
+        const sum = (rows: { requests: number }[]) => rows.reduce((n, r) => n + r.requests, 0);
+        assert.equal(sum(hourly), sum(minutes));
+        assert.ok(hourly.every((p) => p.minute % 60 === 0));
+      }
+    });
+  });
+
+  Deno.test(`[${driver}] the hourly migration fills the hourly tier from the minutes already stored`, async () => {
+    const database = await freshDatabase(driver);
+    const { db } = openDatabase(database.config, database.dataDir, () => {});
+    try {
+      const migrator = new Migrator({
+        db,
+        provider: new StaticMigrationProvider(driver),
+        migrationTableName: MIGRATION_TABLE,
+        migrationLockTableName: MIGRATION_LOCK_TABLE,
+      });
+      assert.equal((await migrator.migrateTo("2026-11-26_rollups")).error, undefined);
+      const row = (minute: number, spans: number) => ({
+        minute,
+        service_name: "svc",
+        operation: "GET /",
+        entry: 1,
+        spans,
+        errors: 1,
+        roots: spans,
+        duration_sum_ns: String(spans * 1_000_000),
+      });
+      const hour = 29_928_120; // a whole hour, in minutes
+      await db.insertInto("span_rollups")
+        .values([row(hour, 3), row(hour + 59, 4), row(hour + 60, 5)]).execute();
+      assert.equal((await migrator.migrateToLatest()).error, undefined);
+      const hourly = await db.selectFrom("span_rollups_hourly")
+        .select(["minute", "spans", "errors", "duration_sum_ns"]).orderBy("minute").execute();
+      assert.deepEqual(
+        hourly.map((
+          r,
+        ) => [Number(r.minute), Number(r.spans), Number(r.errors), Number(r.duration_sum_ns)]),
+        [[hour, 7, 2, 7_000_000], [hour + 60, 5, 1, 5_000_000]],
+      );
+    } finally {
+      await db.destroy();
+      await database.drop();
+    }
   });
 }

@@ -108,7 +108,7 @@ Deno.test("SQL Server inserts with MERGE … WITH (HOLDLOCK) in statements under
     assert.ok(merge.parameters.length <= 2000, `${merge.parameters.length} parameters`);
     assert.match(
       merge.sql,
-      /^merge into "(resources|spans|logs|span_rollups|latency_rollups|log_rollups|edge_rollups)" with \(holdlock\) as t\s+using \(values \(@1, @2/,
+      /^merge into "(resources|spans|logs|(span|latency|log|edge)_rollups(_hourly)?)" with \(holdlock\) as t\s+using \(values \(@1, @2/,
     );
     assert.match(merge.sql, /when not matched then insert \(/);
     assert.doesNotMatch(merge.sql, /on conflict|on duplicate key|insert or ignore/i);

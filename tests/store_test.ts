@@ -50,6 +50,7 @@ for (const driver of selectedDrivers()) {
       assert.deepEqual((await first.migrate()).applied, [
         "2026-11-26_initial_schema",
         "2026-11-26_rollups",
+        "2026-11-26_rollups_hourly",
       ]);
       assert.deepEqual((await first.migrate()).applied, []);
       const batch = buildBatch(3, 3);
@@ -89,7 +90,11 @@ for (const driver of selectedDrivers()) {
         assert.equal(o.code, 0, new TextDecoder().decode(o.stderr));
         return JSON.parse(new TextDecoder().decode(o.stdout)) as string[];
       });
-      assert.deepEqual(applied, ["2026-11-26_initial_schema", "2026-11-26_rollups"]);
+      assert.deepEqual(applied, [
+        "2026-11-26_initial_schema",
+        "2026-11-26_rollups",
+        "2026-11-26_rollups_hourly",
+      ]);
     } finally {
       await database.drop();
     }

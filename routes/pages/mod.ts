@@ -29,13 +29,16 @@ export interface PageDef {
   path: string;
   /** The navigation entry it highlights. */
   active: LayoutProps["active"];
-  /** The page's title and body for a request. Throw BadRequestError/NotFoundError as the API does. */
+  /**
+   * The page's title and body for a request, and its status (200 unless given: a page for an
+   * unknown id renders inside the shell with 404).
+   */
   render(
     deps: PageDeps,
     url: URL,
     segments: Record<string, string>,
     // deno-lint-ignore no-explicit-any -- any page component's element
-  ): Promise<{ title: string; body: VNode<any> }>;
+  ): Promise<{ title: string; body: VNode<any>; status?: number }>;
 }
 
 export const PAGES: PageDef[] = [
@@ -50,7 +53,8 @@ export const PAGES: PageDef[] = [
 /** The page's HTML document. */
 export function renderPage(
   assets: Assets,
-  page: { title: string; active: LayoutProps["active"]; body: VNode<any> },
+  // deno-lint-ignore no-explicit-any -- any page component's element
+  page: { title: string; active: LayoutProps["active"]; body: VNode<any>; status?: number },
 ): Response {
   const html = renderToString(
     h(Layout, {
@@ -62,6 +66,7 @@ export function renderPage(
     }),
   );
   return new Response(`<!DOCTYPE html>${html}`, {
+    status: page.status ?? 200,
     headers: {
       "content-type": "text/html; charset=utf-8",
       "cache-control": "no-store",

@@ -1,24 +1,63 @@
 /**
- * `GET /traces`: Traces (being built).
+ * `GET /traces`: the trace explorer's list, rendered with its first page of traces (the same
+ * `listTraces` as `GET /api/traces`, with the URL's query), then kept by the TraceList island.
+ * A query the API refuses (say `min_duration_ms=abc`) renders the page with the API's sentence,
+ * so that the filters can be fixed in place.
  *
  * @module
  */
-import { Text, Title } from "@mantine/core";
-import { h } from "preact";
+import { Group, Stack, Text, Title } from "@mantine/core";
+import { Island } from "../../components/Island.tsx";
+import TraceList, { type TraceListPage } from "../../islands/TraceList.tsx";
+import { parseTraceQuery, traceQueryString } from "../../islands/_trace_query.ts";
+import { services } from "../metadata.ts";
+import { BadRequestError } from "../query_params.ts";
+import { listTraces } from "../traces.ts";
 import type { PageDef } from "./mod.ts";
 
 export const tracesPage: PageDef = {
   path: "/traces",
   active: "/traces",
-  render() {
-    return Promise.resolve({
+  async render(deps, url) {
+    const query = parseTraceQuery(url.searchParams);
+    const params = new URLSearchParams(traceQueryString(query));
+    const loadedAt = deps.now();
+    let initial: TraceListPage | null = null;
+    let error: string | null = null;
+    try {
+      initial = await listTraces(params, deps);
+    } catch (e) {
+      if (!(e instanceof BadRequestError)) throw e;
+      error = e.message;
+    }
+    const window = new URLSearchParams();
+    for (const key of ["range", "start", "end"]) {
+      const value = params.get(key);
+      if (value !== null) window.set(key, value);
+    }
+    let serviceNames: string[] = [];
+    try {
+      serviceNames = (await services(window, deps)).services;
+    } catch (e) {
+      if (!(e instanceof BadRequestError)) throw e;
+    }
+    return {
       title: "Traces",
-      body: h(
-        "div",
-        null,
-        h(Title, { order: 2 }, "Traces"),
-        h(Text, { c: "dimmed" }, "Coming soon"),
+      body: (
+        <Stack gap="md">
+          <Group justify="space-between" align="baseline">
+            <Title order={2}>Traces</Title>
+            <Text size="sm" c="dimmed">
+              Click a trace for its waterfall, its spans' details and its logs
+            </Text>
+          </Group>
+          <Island
+            name="TraceList"
+            component={TraceList}
+            props={{ query, initial, error, services: serviceNames, loadedAt }}
+          />
+        </Stack>
       ),
-    });
+    };
   },
 };

@@ -9,11 +9,13 @@ import type { Migration, MigrationProvider } from "kysely";
 import type { DbDriver } from "../../lib/config.ts";
 import { initialSchema } from "./2026_11_26_initial_schema.ts";
 import { rollupsSchema } from "./2026_11_26_rollups.ts";
+import { hourlyRollupsSchema } from "./2026_11_26_rollups_hourly.ts";
 
 export function migrationsFor(driver: DbDriver): Record<string, Migration> {
   return {
     "2026-11-26_initial_schema": initialSchema(driver),
     "2026-11-26_rollups": rollupsSchema(driver),
+    "2026-11-26_rollups_hourly": hourlyRollupsSchema(driver),
   };
 }
 

@@ -1,0 +1,561 @@
+/**
+ * The trace waterfall's layout, pure and without a DOM (jaeger-ui's TraceTimelineViewer model):
+ * a trace's spans in a compact, serializable form; the span tree in depth-first order; the rows
+ * left visible by collapsed subtrees; the time scale (ruler ticks, bar geometry); the critical
+ * path; service colours. Tested in islands/_waterfall_test.ts, including 80,000-span traces.
+ *
+ * Units: every time here is **nanoseconds relative to the trace's start** (a JS number: exact up
+ * to 2^53 ns, 104 days), except `CompactTrace.start_unix_nano`, Unix nanoseconds as a decimal
+ * string. Durations shown to people are converted to milliseconds at the edge.
+ *
+ * Cost: `compactTrace` and `buildSpanTree` are O(n log n), once per trace. Everything a user
+ * does afterwards is sub-linear in the trace: `visibleRows` is O(k log k) for k collapsed spans
+ * and its lookups O(log k); `ancestors` O(depth); the time scale O(ticks).
+ *
+ * @module
+ */
+
+/** The fields of an API span (`GET /api/traces/{trace_id}`) the waterfall needs. */
+export interface WaterfallSpanInput {
+  span_id: string;
+  parent_span_id: string;
+  service_name: string;
+  name: string;
+  kind: string;
+  status_code: string;
+  start_time_unix_nano: string;
+  end_time_unix_nano: string;
+}
+
+/**
+ * A trace as the waterfall needs it, column by column with string tables, so that an 80,000-span
+ * trace stays a few megabytes of island props. Column `i` of every array is span `i` (in the
+ * order given, which the API makes start order).
+ */
+export interface CompactTrace extends Record<string, unknown> {
+  trace_id: string;
+  /** The earliest span start: Unix nanoseconds, decimal. */
+  start_unix_nano: string;
+  /** Latest span end minus earliest span start, ns. */
+  duration_ns: number;
+  /** Service names in order of first appearance. */
+  services: string[];
+  /** Distinct span names. */
+  names: string[];
+  span_id: string[];
+  /** `""` for a root. */
+  parent_id: string[];
+  /** Index into `services`. */
+  service: number[];
+  /** Index into `names`. */
+  name: number[];
+  /** ns from the trace's start. */
+  start_ns: number[];
+  /** ns; 0 when a span ends before it starts. */
+  duration_ns_of: number[];
+  /** 0 unset, 1 ok, 2 error (OTLP's numbers). */
+  status: number[];
+  /** OTLP's SpanKind numbers: 0 unspecified, 1 internal, 2 server, 3 client, 4 producer, 5 consumer. */
+  kind: number[];
+}
+
+export const SPAN_KINDS = ["unspecified", "internal", "server", "client", "producer", "consumer"];
+export const STATUS_CODES = ["unset", "ok", "error"];
+export const STATUS_ERROR = 2;
+
+/** Builds the compact form of a trace's API spans. Throws a RangeError for no spans. */
+export function compactTrace(traceId: string, spans: readonly WaterfallSpanInput[]): CompactTrace {
+  if (spans.length === 0) throw new RangeError(`Cannot lay out trace ${traceId}: it has no spans`);
+  let min = BigInt(spans[0]!.start_time_unix_nano);
+  let max = min;
+  const starts: bigint[] = new Array(spans.length);
+  const ends: bigint[] = new Array(spans.length);
+  spans.forEach((span, i) => {
+    const start = BigInt(span.start_time_unix_nano);
+    const end = BigInt(span.end_time_unix_nano);
+    starts[i] = start;
+    ends[i] = end;
+    if (start < min) min = start;
+    if (start > max) max = start;
+    if (end > max) max = end;
+  });
+  const services = new Map<string, number>();
+  const names = new Map<string, number>();
+  const intern = (table: Map<string, number>, value: string) => {
+    let at = table.get(value);
+    if (at === undefined) table.set(value, at = table.size);
+    return at;
+  };
+  const n = spans.length;
+  const trace: CompactTrace = {
+    trace_id: traceId,
+    start_unix_nano: min.toString(),
+    duration_ns: Number(max - min),
+    services: [],
+    names: [],
+    span_id: new Array(n),
+    parent_id: new Array(n),
+    service: new Array(n),
+    name: new Array(n),
+    start_ns: new Array(n),
+    duration_ns_of: new Array(n),
+    status: new Array(n),
+    kind: new Array(n),
+  };
+  spans.forEach((span, i) => {
+    const start = starts[i]!;
+    const end = ends[i]!;
+    trace.span_id[i] = span.span_id;
+    trace.parent_id[i] = span.parent_span_id;
+    trace.service[i] = intern(services, span.service_name);
+    trace.name[i] = intern(names, span.name);
+    trace.start_ns[i] = Number(start - min);
+    trace.duration_ns_of[i] = end > start ? Number(end - start) : 0;
+    trace.status[i] = Math.max(0, STATUS_CODES.indexOf(span.status_code));
+    trace.kind[i] = Math.max(0, SPAN_KINDS.indexOf(span.kind));
+  });
+  trace.services = [...services.keys()];
+  trace.names = [...names.keys()];
+  return trace;
+}
+
+/** Bits of `SpanTree.flags`. */
+export const FLAG_ERROR = 1;
+/** The span names a parent that is not in the trace (not received, or dropped): shown as a root. */
+export const FLAG_ORPHAN = 2;
+/** The span starts before its parent or ends after it (clock skew between hosts, or async work). */
+export const FLAG_OUTSIDE_PARENT = 4;
+/** Another span of the trace has the same id; children attach to the first. */
+export const FLAG_DUPLICATE_ID = 8;
+/** The span's ancestry loops back to itself (malformed parent ids): shown as a root. */
+export const FLAG_CYCLE = 16;
+
+/**
+ * The span tree in depth-first order ("positions"): a span, then its children's subtrees in
+ * start order (ties by input order). Roots — spans without a parent, orphans, spans in a parent
+ * cycle — come in start order.
+ *
+ * Invariant relied on by `visibleRows` and the island: the descendants of the span at position
+ * `p` are exactly positions `p + 1` to `subtreeEnd[p] - 1`, and a parent's position is below its
+ * children's.
+ */
+export interface SpanTree {
+  size: number;
+  /** Input index (column of `CompactTrace`) of the span at each position. */
+  span: Int32Array;
+  /** Position of each input index. */
+  position: Int32Array;
+  /** By position: 0 for roots. */
+  depth: Int32Array;
+  /** By position: one past the subtree's last position. */
+  subtreeEnd: Int32Array;
+  /** By position: the parent's position, -1 for a root. */
+  parent: Int32Array;
+  /** By position: how many children (not descendants) the span has. */
+  childCount: Int32Array;
+  /** By position: `FLAG_*` bits. */
+  flags: Uint8Array;
+  maxDepth: number;
+  /** Spans with status ERROR. */
+  errorCount: number;
+}
+
+/** Builds the span tree of a compact trace: O(n log n). */
+export function buildSpanTree(trace: CompactTrace): SpanTree {
+  const n = trace.span_id.length;
+  const { start_ns: start, duration_ns_of: duration } = trace;
+  const byId = new Map<string, number>();
+  const inputFlags = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    const id = trace.span_id[i]!;
+    if (byId.has(id)) inputFlags[i]! |= FLAG_DUPLICATE_ID;
+    else byId.set(id, i);
+  }
+  // Parent of each input index (-1: a root), then children lists in CSR form.
+  const parentOf = new Int32Array(n);
+  const childCount = new Int32Array(n + 1);
+  for (let i = 0; i < n; i++) {
+    const parentId = trace.parent_id[i]!;
+    const parent = parentId === "" ? undefined : byId.get(parentId);
+    if (parent === undefined || parent === i) {
+      parentOf[i] = -1;
+      if (parentId !== "") inputFlags[i]! |= FLAG_ORPHAN;
+    } else {
+      parentOf[i] = parent;
+      childCount[parent]!++;
+    }
+  }
+  const childStart = new Int32Array(n + 1);
+  for (let i = 0; i < n; i++) childStart[i + 1] = childStart[i]! + childCount[i]!;
+  const children = new Int32Array(childStart[n]!);
+  const fill = childStart.slice(0, n);
+  const roots: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const parent = parentOf[i]!;
+    if (parent < 0) roots.push(i);
+    else children[fill[parent]!++] = i;
+  }
+  const byStart = (a: number, b: number) => start[a]! - start[b]! || a - b;
+  for (let i = 0; i < n; i++) {
+    if (childCount[i]! > 1) children.subarray(childStart[i]!, childStart[i + 1]!).sort(byStart);
+  }
+  roots.sort(byStart);
+
+  const tree: SpanTree = {
+    size: n,
+    span: new Int32Array(n),
+    position: new Int32Array(n).fill(-1),
+    depth: new Int32Array(n),
+    subtreeEnd: new Int32Array(n),
+    parent: new Int32Array(n),
+    childCount: new Int32Array(n),
+    flags: new Uint8Array(n),
+    maxDepth: 0,
+    errorCount: 0,
+  };
+  let next = 0;
+  // Iterative depth-first walk: a chain of 80,000 spans would overflow a recursive one.
+  const stack: number[] = [];
+  const walk = (root: number, flags: number) => {
+    stack.push(root);
+    tree.position[root] = -2; // queued
+    let first = true;
+    while (stack.length > 0) {
+      const i = stack.pop()!;
+      const p = next++;
+      tree.span[p] = i;
+      tree.position[i] = p;
+      const parent = first ? -1 : tree.position[parentOf[i]!]!;
+      first = false;
+      tree.parent[p] = parent;
+      const depth = parent < 0 ? 0 : tree.depth[parent]! + 1;
+      tree.depth[p] = depth;
+      if (depth > tree.maxDepth) tree.maxDepth = depth;
+      let bits = inputFlags[i]! | (parent < 0 ? flags : 0);
+      if (trace.status[i] === STATUS_ERROR) {
+        bits |= FLAG_ERROR;
+        tree.errorCount++;
+      }
+      if (parent >= 0) {
+        const ps = tree.span[parent]!;
+        if (start[i]! < start[ps]! || start[i]! + duration[i]! > start[ps]! + duration[ps]!) {
+          bits |= FLAG_OUTSIDE_PARENT;
+        }
+      }
+      tree.flags[p] = bits;
+      // Children pushed last-first so that they pop in start order.
+      let count = 0;
+      for (let c = childStart[i + 1]! - 1; c >= childStart[i]!; c--) {
+        const child = children[c]!;
+        if (tree.position[child] === -1) {
+          tree.position[child] = -2;
+          stack.push(child);
+          count++;
+        }
+      }
+      tree.childCount[p] = count;
+    }
+  };
+  for (const root of roots) walk(root, 0);
+  // Spans whose ancestry is a loop were reached from no root: each loop is cut at its earliest
+  // span, which becomes a root.
+  if (next < n) {
+    const left: number[] = [];
+    for (let i = 0; i < n; i++) if (tree.position[i] === -1) left.push(i);
+    left.sort(byStart);
+    for (const i of left) if (tree.position[i] === -1) walk(i, FLAG_CYCLE);
+  }
+  // Subtree sizes, children before parents (their positions are higher).
+  const size = new Int32Array(n).fill(1);
+  for (let p = n - 1; p > 0; p--) {
+    const parent = tree.parent[p]!;
+    if (parent >= 0) size[parent]! += size[p]!;
+  }
+  for (let p = 0; p < n; p++) tree.subtreeEnd[p] = p + size[p]!;
+  return tree;
+}
+
+/** Whether the span at a position has children. */
+export function hasChildren(tree: SpanTree, position: number): boolean {
+  return tree.subtreeEnd[position]! > position + 1;
+}
+
+/** Positions of a span's ancestors, nearest first: O(depth). */
+export function ancestors(tree: SpanTree, position: number): number[] {
+  const out: number[] = [];
+  for (let p = tree.parent[position]!; p >= 0; p = tree.parent[p]!) out.push(p);
+  return out;
+}
+
+/**
+ * The rows left visible when the subtrees of some spans are collapsed, as a mapping between row
+ * indices (what the virtualizer counts) and tree positions, without listing the rows.
+ */
+export interface VisibleRows {
+  count: number;
+  /** The tree position shown in row `row` (0 ≤ row < count): O(log k). */
+  positionAt(row: number): number;
+  /** The row showing a position, or -1 when a collapsed ancestor hides it: O(log k). */
+  rowOf(position: number): number;
+}
+
+/**
+ * The visible rows for a set of collapsed positions: O(k log k) for k collapsed positions,
+ * independent of the trace's size. A collapsed span stays visible; its descendants are hidden.
+ */
+export function visibleRows(tree: SpanTree, collapsed: Iterable<number>): VisibleRows {
+  const sorted = [...collapsed].filter((p) => p >= 0 && p < tree.size && hasChildren(tree, p))
+    .sort((a, b) => a - b);
+  // Hidden ranges [from, to) of positions, disjoint and ascending; a collapsed span inside an
+  // already hidden range adds nothing.
+  const from: number[] = [];
+  const to: number[] = [];
+  /** Hidden positions before range j. */
+  const hiddenBefore: number[] = [];
+  let hidden = 0;
+  for (const p of sorted) {
+    const end = tree.subtreeEnd[p]!;
+    if (to.length > 0 && p < to[to.length - 1]!) continue;
+    from.push(p + 1);
+    to.push(end);
+    hiddenBefore.push(hidden);
+    hidden += end - p - 1;
+  }
+  // The row at which range j has been skipped: the first row after it.
+  const rowAfter = from.map((f, j) => f - hiddenBefore[j]!);
+  /** The last j with keys[j] ≤ value, or -1. */
+  const lastAtMost = (keys: number[], value: number) => {
+    let lo = 0;
+    let hi = keys.length - 1;
+    let found = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (keys[mid]! <= value) {
+        found = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    return found;
+  };
+  return {
+    count: tree.size - hidden,
+    positionAt(row) {
+      const j = lastAtMost(rowAfter, row);
+      return j < 0 ? row : row + hiddenBefore[j]! + (to[j]! - from[j]!);
+    },
+    rowOf(position) {
+      const j = lastAtMost(from, position);
+      if (j < 0) return position;
+      if (position < to[j]!) return -1;
+      return position - hiddenBefore[j]! - (to[j]! - from[j]!);
+    },
+  };
+}
+
+/** Every position with children: "collapse all". O(n), on request. */
+export function parentsOf(tree: SpanTree, maxDepth = Infinity): number[] {
+  const out: number[] = [];
+  for (let p = 0; p < tree.size; p++) {
+    if (hasChildren(tree, p) && tree.depth[p]! <= maxDepth) out.push(p);
+  }
+  return out;
+}
+
+// --- Time scale -------------------------------------------------------------------------------
+
+/** A window of the trace's time, ns from its start: the whole trace or a zoomed part. */
+export interface TimeView {
+  fromNs: number;
+  toNs: number;
+}
+
+export interface Tick {
+  ns: number;
+  /** Position in the view, 0 to 1. */
+  fraction: number;
+  label: string;
+}
+
+/** The step of about `maxTicks` ticks over `rangeNs`: 1, 2 or 5 × 10^k ns, at least 1 ns. */
+export function tickStep(rangeNs: number, maxTicks: number): number {
+  if (!(rangeNs > 0) || maxTicks < 1) return 1;
+  const raw = rangeNs / maxTicks;
+  const power = 10 ** Math.floor(Math.log10(raw));
+  for (const m of [1, 2, 5, 10]) if (m * power >= raw) return Math.max(1, m * power);
+  return Math.max(1, 10 * power);
+}
+
+/**
+ * An offset in the unit its size reads best in, with the decimals its step needs, so that ruler
+ * ticks read `0`, `200µs`, `400µs`, …, `1ms`, `1.2ms`: `formatOffset(1_200_000, 200_000)` is
+ * `1.2ms`. Past a minute, with a step of whole seconds: `1m 30s`.
+ */
+export function formatOffset(ns: number, stepNs = ns): string {
+  if (ns === 0) return "0";
+  const size = Math.abs(ns);
+  const step = Math.abs(stepNs) || size;
+  if (size >= 60_000_000_000 && step >= 1_000_000_000) {
+    const seconds = Math.round(size / 1_000_000_000);
+    const text = `${Math.floor(seconds / 60)}m ${String(seconds % 60).padStart(2, "0")}s`;
+    return ns < 0 ? `-${text}` : text;
+  }
+  const [unit, suffix] = size >= 1e9
+    ? [1e9, "s"]
+    : size >= 1e6
+    ? [1e6, "ms"]
+    : size >= 1e3
+    ? [1e3, "µs"]
+    : [1, "ns"];
+  // The fewest decimals (up to 3) that show the step exactly in this unit.
+  let digits = 0;
+  const inUnit = step / unit;
+  while (digits < 3 && Math.abs(Math.round(inUnit * 10 ** digits) - inUnit * 10 ** digits) > 1e-6) {
+    digits++;
+  }
+  return `${Number((ns / unit).toFixed(digits))}${suffix}`;
+}
+
+/** The ruler's ticks over a view: O(maxTicks). The first is at the view's start or after it. */
+export function timeTicks(view: TimeView, maxTicks = 6): Tick[] {
+  const range = view.toNs - view.fromNs;
+  if (!(range > 0)) return [{ ns: view.fromNs, fraction: 0, label: formatOffset(view.fromNs) }];
+  const step = tickStep(range, maxTicks);
+  const first = Math.ceil(view.fromNs / step);
+  const ticks: Tick[] = [];
+  // Multiples of the step, not a running sum: sums drift (0.1 + 0.2).
+  for (let i = first; i * step <= view.toNs + step * 1e-9; i++) {
+    const ns = i * step;
+    ticks.push({ ns, fraction: (ns - view.fromNs) / range, label: formatOffset(ns, step) });
+  }
+  return ticks;
+}
+
+/**
+ * Where a span's bar goes in a view, as fractions of the timeline's width: `left` and `width`
+ * clipped to [0, 1]; `visible` false when the span is wholly outside the view. A zero-length span
+ * keeps width 0 (the renderer gives bars a minimum width).
+ */
+export function barGeometry(
+  startNs: number,
+  durationNs: number,
+  view: TimeView,
+): { left: number; width: number; visible: boolean } {
+  const range = view.toNs - view.fromNs;
+  if (!(range > 0)) return { left: 0, width: 1, visible: true };
+  const endNs = startNs + durationNs;
+  const visible = endNs >= view.fromNs && startNs <= view.toNs;
+  const left = Math.min(1, Math.max(0, (startNs - view.fromNs) / range));
+  const right = Math.min(1, Math.max(0, (endNs - view.fromNs) / range));
+  return { left, width: right - left, visible };
+}
+
+/** A view zoomed to the fractions [from, to] of `view` (each clamped to 0..1, at least 1 ns wide). */
+export function zoomView(view: TimeView, from: number, to: number): TimeView {
+  const [a, b] = from <= to ? [from, to] : [to, from];
+  const clamp = (x: number) => Math.min(1, Math.max(0, x));
+  const range = view.toNs - view.fromNs;
+  const fromNs = view.fromNs + clamp(a) * range;
+  return { fromNs, toNs: Math.max(fromNs + 1, view.fromNs + clamp(b) * range) };
+}
+
+// --- Critical path ----------------------------------------------------------------------------
+
+/** A stretch of time during which a span, and none of its children, holds the trace up. */
+export interface CriticalSegment {
+  /** Tree position. */
+  position: number;
+  fromNs: number;
+  toNs: number;
+}
+
+/**
+ * The critical path (as jaeger-ui computes it): from the end of each root, walk back through the
+ * child that finished last before the current instant; the time no child covers belongs to the
+ * parent. Children are clipped to their parent's time (clock skew). O(n log n) once per trace.
+ * Segments are sorted latest first; together they cover each root's time once.
+ */
+export function criticalPath(trace: CompactTrace, tree: SpanTree): CriticalSegment[] {
+  const segments: CriticalSegment[] = [];
+  const startOf = (p: number) => trace.start_ns[tree.span[p]!]!;
+  const endOf = (p: number) => startOf(p) + trace.duration_ns_of[tree.span[p]!]!;
+  /** Children of a position, latest ending first (clipped to the parent's end). */
+  const childrenByEnd = (p: number): number[] => {
+    const out: number[] = [];
+    for (let c = p + 1; c < tree.subtreeEnd[p]!; c = tree.subtreeEnd[c]!) out.push(c);
+    const end = endOf(p);
+    return out.sort((a, b) => Math.min(endOf(b), end) - Math.min(endOf(a), end));
+  };
+  // Explicit stack of (position, instant up to which it is critical, lower bound): recursion
+  // would overflow on deep traces.
+  const roots: number[] = [];
+  for (let p = 0; p < tree.size; p = tree.subtreeEnd[p]!) roots.push(p);
+  for (const root of roots) {
+    const stack: Array<{ position: number; until: number; floor: number }> = [
+      { position: root, until: endOf(root), floor: startOf(root) },
+    ];
+    while (stack.length > 0) {
+      const { position, until, floor } = stack.pop()!;
+      const lower = Math.max(floor, startOf(position));
+      let cursor = Math.min(until, endOf(position));
+      const pending: Array<{ position: number; until: number; floor: number }> = [];
+      for (const child of childrenByEnd(position)) {
+        const childEnd = Math.min(endOf(child), endOf(position));
+        const childStart = Math.max(startOf(child), lower);
+        if (childEnd > cursor || childEnd <= lower || childStart >= cursor) continue;
+        if (cursor > childEnd) segments.push({ position, fromNs: childEnd, toNs: cursor });
+        pending.push({ position: child, until: childEnd, floor: childStart });
+        cursor = childStart;
+        if (cursor <= lower) break;
+      }
+      if (cursor > lower) segments.push({ position, fromNs: lower, toNs: cursor });
+      // Children were found latest first; push so that the latest is walked first.
+      for (let i = pending.length - 1; i >= 0; i--) stack.push(pending[i]!);
+    }
+  }
+  return segments.sort((a, b) => b.fromNs - a.fromNs || b.toNs - a.toNs);
+}
+
+// --- Colours ----------------------------------------------------------------------------------
+
+/** Distinct, readable colours for services (Mantine's palette, shade 6). */
+export const SERVICE_PALETTE = [
+  "#4c6ef5", // indigo
+  "#12b886", // teal
+  "#fab005", // yellow
+  "#be4bdb", // grape
+  "#fd7e14", // orange
+  "#15aabf", // cyan
+  "#82c91e", // lime
+  "#e64980", // pink
+  "#7950f2", // violet
+  "#228be6", // blue
+  "#40c057", // green
+  "#868e96", // gray
+] as const;
+
+function hash(text: string): number {
+  let h = 2166136261;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 16777619);
+  }
+  return h >>> 0;
+}
+
+/**
+ * A colour per service: each service's own slot of the palette (by a hash of its name, so it
+ * tends to keep its colour from page to page), the next free one when taken. Distinct within a
+ * set of up to 12 services; after that colours repeat. Deterministic for a set, in any order.
+ */
+export function serviceColors(services: readonly string[]): Map<string, string> {
+  const out = new Map<string, string>();
+  const taken = new Set<number>();
+  const size = SERVICE_PALETTE.length;
+  for (const service of [...new Set(services)].sort()) {
+    let slot = hash(service) % size;
+    if (taken.size < size) { while (taken.has(slot)) slot = (slot + 1) % size; }
+    taken.add(slot);
+    out.set(service, SERVICE_PALETTE[slot]!);
+  }
+  return out;
+}
