@@ -1,0 +1,64 @@
+/**
+ * Inventory service (`inventory-service`, port 9003): `POST /reservations` continues the trace and
+ * reserves stock in a (simulated) database. Chaos: 5% of reservations hit a "Database Lock": they
+ * wait 2–5 s, then fail.
+ *
+ * Run: `OTEL_DENO=true OTEL_SERVICE_NAME=inventory-service deno run --allow-net --allow-env
+ * chaos/inventory_service.ts` (all settings in chaos/README.md).
+ *
+ * @module
+ */
+import { SpanKind, SpanStatusCode } from "@opentelemetry/api";
+import { annotate, json, readJsonObject, type Route, runService, sleep } from "./_service.ts";
+
+let reservations = 0;
+
+export const reservationsRoute: Route = {
+  method: "POST",
+  path: "/reservations",
+  async handle(request, { config, log, tracer, chance, latency }) {
+    const input = await readJsonObject(request);
+    reservations += 1;
+    const orderId = typeof input.order_id === "string" ? input.order_id : `res-${reservations}`;
+    const sku = typeof input.sku === "string" ? input.sku : "SKU-0001";
+    const quantity = Number.isInteger(input.quantity) ? input.quantity as number : 1;
+    annotate({ "order.id": orderId });
+
+    return await tracer.startActiveSpan("reserve stock", {
+      kind: SpanKind.INTERNAL,
+      attributes: { "order.id": orderId, "inventory.sku": sku, "inventory.quantity": quantity },
+    }, async (span) => {
+      try {
+        if (chance("database-lock", orderId) < config.probability) {
+          const waitedMs = latency("lock-ms", orderId, 2000, 5000);
+          await sleep(waitedMs);
+          span.setAttribute("error.type", "database_lock");
+          span.recordException({
+            name: "DatabaseLockError",
+            message: `Lock wait timeout on the stock row of ${sku} after ${waitedMs} ms`,
+          });
+          span.setStatus({ code: SpanStatusCode.ERROR, message: "Database Lock" });
+          log.error(
+            `Reservation for order ${orderId} failed: Database Lock on ${sku} after ${waitedMs} ms`,
+            { "order.id": orderId },
+          );
+          return json(500, {
+            order_id: orderId,
+            error: "Database Lock",
+            failed_service: config.name,
+          }, "Database Lock");
+        }
+        await sleep(latency("query-ms", orderId, 5, 20));
+        log.info(`Reserved ${quantity} × ${sku} for order ${orderId}`, { "order.id": orderId });
+        return json(200, {
+          order_id: orderId,
+          reservation_id: `res-${orderId.replace(/^ord-/, "")}`,
+        });
+      } finally {
+        span.end();
+      }
+    });
+  },
+};
+
+if (import.meta.main) Deno.exitCode = await runService("inventory", [reservationsRoute]);

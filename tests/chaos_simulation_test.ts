@@ -1,0 +1,355 @@
+/**
+ * The chaos simulation end to end, in both instrumentation modes: `chaos/simulate.ts` (run as
+ * `deno task simulate` runs it) drives the three services against an Argus on a temporary SQLite
+ * file, and everything is checked through Argus's own HTTP API: the services, the service map's
+ * requests, errors and calls, every trace whole and nested, every error log on its failing span.
+ *
+ * Expected figures. With N orders, the chaos of each service is an independent draw per order
+ * (seeded, so a seed fails the same orders every time): order slows p_o = 0.3 of them; payment
+ * reserves stock first (inventory fails p_i = 0.05 of reservations with a Database Lock) and then
+ * fails p_p = 0.1 of the charges with a Gateway Timeout. So every order reaches all three services;
+ * inventory fails ~Bin(N, p_i), payment and order fail ~Bin(N, 1 − (1 − p_i)(1 − p_p)) = 14.5%.
+ * The run's own counts (from the services' answers) must equal Argus's figures exactly, and lie
+ * within 4.5 standard deviations of these expectations (for a random seed, each check would fail
+ * about once in 150,000 runs; the seed is fixed, so the outcome is too).
+ */
+import assert from "node:assert/strict";
+import { type ArgusProcess, startArgus } from "./argus_process.ts";
+import { type Protocol, SERVICES, type SimulationSummary } from "../chaos/mod.ts";
+import { runSimulation } from "./chaos_process.ts";
+
+const ORDERS = 300;
+const SEED = 20261126;
+const P = {
+  order: SERVICES.order.probability,
+  payment: SERVICES.payment.probability,
+  inventory: SERVICES.inventory.probability,
+};
+/**
+ * Largest time by which a child span may seem to stick out of its parent (milliseconds). The JS
+ * SDK starts spans at `Date.now()` (whole milliseconds) and measures durations with
+ * `performance.now()`, so a child may seem to end up to 1 ms after its parent, more when the wall
+ * clock is stepped between the two starts (up to 2.7 ms seen on this machine's virtual clock).
+ */
+const CLOCK_TOLERANCE_MS = 5;
+
+interface WireSpan {
+  span_id: string;
+  parent_span_id: string;
+  service_name: string;
+  name: string;
+  kind: string;
+  status_code: string;
+  status_message: string;
+  start_time_unix_nano: string;
+  end_time_unix_nano: string;
+  attributes: Record<string, unknown>;
+  events: { name: string; attributes: Record<string, unknown> }[];
+}
+
+interface WireLog {
+  severity_number: number;
+  body: string;
+  service_name: string;
+  trace_id: string;
+  span_id: string;
+}
+
+async function api<T>(argus: ArgusProcess, path: string): Promise<T> {
+  const response = await fetch(`${argus.baseUrl}${path}`);
+  const text = await response.text();
+  assert.equal(response.status, 200, `${path}: ${text}`);
+  return JSON.parse(text) as T;
+}
+
+/** Asserts that `observed` successes of `trials` lie within 4.5 σ of probability `p`. */
+function assertBinomial(what: string, observed: number, trials: number, p: number) {
+  const mean = trials * p;
+  const bound = 4.5 * Math.sqrt(trials * p * (1 - p)) + 1;
+  assert.ok(
+    Math.abs(observed - mean) <= bound,
+    `${what}: ${observed} of ${trials}, expected ${mean.toFixed(1)} ± ${bound.toFixed(1)}`,
+  );
+}
+
+async function waitFor<T>(what: string, read: () => Promise<T>, done: (value: T) => boolean) {
+  const deadline = Date.now() + 20_000;
+  let value = await read();
+  while (!done(value)) {
+    if (Date.now() > deadline) assert.fail(`${what}: still ${JSON.stringify(value)} after 20 s`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    value = await read();
+  }
+  return value;
+}
+
+function ns(text: string): bigint {
+  return BigInt(text);
+}
+
+/** Checks one order's trace: the spans each service must have made, nested in tree and time. */
+function checkTrace(
+  order: SimulationSummary["orders"][number],
+  spans: WireSpan[],
+  protocol: Protocol,
+): void {
+  const where = `order ${order.order_id}, trace ${order.trace_id}`;
+  const locked = order.failed_service === "inventory-service";
+  const timedOut = order.failed_service === "payment-service";
+  const find = (service: string, kind: string, name: string) => {
+    const found = spans.filter((s) =>
+      s.service_name === service && s.kind === kind && s.name === name
+    );
+    assert.equal(found.length, 1, `${where}: one ${kind} span ${name} of ${service}`);
+    return found[0]!;
+  };
+  const orderServer = find("order-service", "server", "POST /orders");
+  const orderClient = find("order-service", "client", "POST");
+  const paymentServer = find("payment-service", "server", "POST /payments");
+  const paymentClient = find("payment-service", "client", "POST");
+  const inventoryServer = find("inventory-service", "server", "POST /reservations");
+  const reserve = find("inventory-service", "internal", "reserve stock");
+  const expected = [
+    orderServer,
+    orderClient,
+    paymentServer,
+    paymentClient,
+    inventoryServer,
+    reserve,
+  ];
+  if (!locked) expected.push(find("payment-service", "internal", "charge card"));
+  assert.equal(spans.length, expected.length, `${where}: no other span`);
+
+  const parentOf = new Map([
+    [orderClient, orderServer],
+    [paymentServer, orderClient],
+    [paymentClient, paymentServer],
+    [inventoryServer, paymentClient],
+    [reserve, inventoryServer],
+  ]);
+  if (!locked) parentOf.set(expected[6]!, paymentServer);
+  assert.equal(orderServer.parent_span_id, "", `${where}: the order service starts the trace`);
+  const tolerance = BigInt(CLOCK_TOLERANCE_MS * 1_000_000);
+  for (const [child, parent] of parentOf) {
+    assert.equal(child.parent_span_id, parent.span_id, `${where}: parent of ${child.name}`);
+    assert.ok(
+      ns(child.start_time_unix_nano) >= ns(parent.start_time_unix_nano) - tolerance &&
+        ns(child.end_time_unix_nano) <= ns(parent.end_time_unix_nano) + tolerance,
+      `${where}: ${child.service_name} ${child.name} lies within ${parent.name} in time`,
+    );
+  }
+
+  // HTTP semantic conventions. Deno's instrumentation sends the status code as a string, the SDK
+  // as an int (which the conventions ask for); both are compared as text.
+  const status = (span: WireSpan) => String(span.attributes["http.response.status_code"]);
+  const serverStatus = [
+    [orderServer, order.status, "/orders"],
+    [paymentServer, locked ? 502 : timedOut ? 500 : 200, "/payments"],
+    [inventoryServer, locked ? 500 : 200, "/reservations"],
+  ] as const;
+  for (const [span, code, route] of serverStatus) {
+    assert.equal(span.attributes["http.request.method"], "POST", where);
+    assert.equal(status(span), String(code), `${where}: ${span.name} status`);
+    assert.equal(span.attributes["url.path"], route, where);
+    assert.equal(span.attributes["http.route"], route, where);
+    assert.equal(span.attributes["server.address"], "127.0.0.1", where);
+    assert.equal(span.attributes["order.id"], order.order_id, where);
+    assert.equal(span.status_code, code >= 500 ? "error" : "unset", `${where}: ${span.name}`);
+    if (code >= 500) assert.equal(span.attributes["error.type"], String(code), where);
+  }
+  assert.equal(status(orderClient), status(paymentServer), `${where}: what the order service saw`);
+  assert.equal(status(paymentClient), status(inventoryServer), `${where}: what payment saw`);
+  if (protocol === "grpc") {
+    // Deno's own fetch spans carry no server.address; the SDK's follow the conventions.
+    assert.equal(orderClient.attributes["server.address"], "127.0.0.1", where);
+    assert.equal(typeof orderClient.attributes["server.port"], "number", where);
+  }
+  assert.equal(reserve.status_code, locked ? "error" : "unset", `${where}: reserve stock`);
+  if (locked) {
+    assert.equal(reserve.status_message, "Database Lock", where);
+    assert.equal(reserve.attributes["error.type"], "database_lock", where);
+    assert.equal(reserve.events[0]?.attributes["exception.type"], "DatabaseLockError", where);
+    assert.equal(inventoryServer.status_message, "Database Lock", where);
+  } else {
+    const charge = expected[6]!;
+    assert.equal(charge.status_code, timedOut ? "error" : "unset", `${where}: charge card`);
+    if (timedOut) {
+      assert.equal(charge.status_message, "Gateway Timeout", where);
+      assert.equal(charge.attributes["error.type"], "gateway_timeout", where);
+      assert.equal(paymentServer.status_message, "Gateway Timeout", where);
+    }
+  }
+  assert.equal(
+    orderServer.attributes["chaos.injected_latency_ms"],
+    order.injected_latency_ms > 0 ? order.injected_latency_ms : undefined,
+    `${where}: the injected latency is on the order's span`,
+  );
+}
+
+async function checkArgus(argus: ArgusProcess, summary: SimulationSummary, protocol: Protocol) {
+  const n = summary.total;
+  const locks = summary.failures["inventory-service: Database Lock"] ?? 0;
+  const timeouts = summary.failures["payment-service: Gateway Timeout"] ?? 0;
+
+  // Every span and log stored: 7 spans per order, but no "charge card" after a database lock;
+  // 3 logs per order (one per service), a warning per slowed order, and each service's "listening"
+  // and "stopping" lines. The services flushed them all before the simulation ended.
+  const expected = {
+    total_traces: n,
+    total_spans: 7 * n - locks,
+    total_logs: 3 * n + summary.slowed + 6,
+    // Spans with status ERROR: a database lock fails six spans (every span but "charge card",
+    // which it prevents), a gateway timeout four (the client and server spans above the charge).
+    total_errors: 6 * locks + 4 * timeouts,
+    active_services: 3,
+  };
+  const stats = await waitFor(
+    "spans and logs stored",
+    () => api<typeof expected>(argus, "/api/stats?range=1h"),
+    (s) => s.total_spans >= expected.total_spans && s.total_logs >= expected.total_logs,
+  );
+  assert.deepEqual(
+    Object.fromEntries(Object.keys(expected).map((key) => [key, stats[key as keyof typeof stats]])),
+    expected,
+  );
+
+  assert.deepEqual(
+    (await api<{ services: string[] }>(argus, "/api/metadata/services?range=1h")).services,
+    ["inventory-service", "order-service", "payment-service"],
+  );
+
+  const map = await api<{
+    nodes: { name: string; requests: number; errors: number }[];
+    edges: { source: string; target: string; calls: number; errors: number }[];
+  }>(argus, "/api/metrics/service-map?range=1h");
+  assert.deepEqual(map.nodes.map(({ name, requests, errors }) => ({ name, requests, errors })), [
+    { name: "inventory-service", requests: n, errors: locks },
+    { name: "order-service", requests: n, errors: summary.failed },
+    { name: "payment-service", requests: n, errors: summary.failed },
+  ]);
+  assert.deepEqual(
+    map.edges.map(({ source, target, calls, errors }) => ({ source, target, calls, errors })).sort(
+      (a, b) => a.source.localeCompare(b.source),
+    ),
+    [
+      { source: "order-service", target: "payment-service", calls: n, errors: summary.failed },
+      { source: "payment-service", target: "inventory-service", calls: n, errors: locks },
+    ],
+  );
+
+  const dashboard = await api<{ total_traces: number; total_errors: number }>(
+    argus,
+    "/api/metrics/dashboard?range=1h",
+  );
+  assert.equal(dashboard.total_traces, n);
+  assert.equal(dashboard.total_errors, 2 * summary.failed + locks, "failed requests, all services");
+
+  // Every trace whole: the trace list has one per order, and each has the spans it should.
+  const list = await api<{ total: number; items: { trace_id: string; services: string[] }[] }>(
+    argus,
+    "/api/traces?range=1h&limit=1000",
+  );
+  assert.equal(list.total, n);
+  const traceIds = new Set(summary.orders.map((o) => o.trace_id));
+  assert.equal(traceIds.size, n, "one trace per order");
+  assert.deepEqual(new Set(list.items.map((t) => t.trace_id)), traceIds);
+  const spansByTrace = new Map<string, WireSpan[]>();
+  for (const order of summary.orders) {
+    const trace = await api<{ spans: WireSpan[] }>(argus, `/api/traces/${order.trace_id}`);
+    checkTrace(order, trace.spans, protocol);
+    spansByTrace.set(order.trace_id, trace.spans);
+  }
+
+  // Logs: each failure is logged as an error by every service it crossed, on the failing span;
+  // each slowed order as a warning on the order's span.
+  const logs = await api<{ total: number; items: WireLog[] }>(
+    argus,
+    "/api/logs?range=1h&severity=warn&limit=1000",
+  );
+  assert.ok(logs.total <= 1000);
+  const errors = logs.items.filter((l) => l.severity_number >= 17);
+  const warnings = logs.items.filter((l) => l.severity_number < 17);
+  assert.equal(errors.length, 2 * summary.failed + locks, "error logs");
+  assert.equal(warnings.length, summary.slowed, "warnings: one per slowed order");
+  const orderOfTrace = new Map(summary.orders.map((o) => [o.trace_id, o]));
+  for (const log of logs.items) {
+    const order = orderOfTrace.get(log.trace_id);
+    assert.ok(order, `log ${JSON.stringify(log.body)} belongs to an order's trace`);
+    assert.match(log.body, new RegExp(order.order_id));
+    const span = spansByTrace.get(log.trace_id)!.find((s) => s.span_id === log.span_id);
+    assert.ok(span, `log ${JSON.stringify(log.body)} is linked to a span of its trace`);
+    assert.equal(span.service_name, log.service_name);
+    if (log.severity_number >= 17) {
+      assert.equal(
+        span.status_code,
+        "error",
+        `error log ${JSON.stringify(log.body)} on a failed span`,
+      );
+    } else {
+      assert.equal(span.name, "POST /orders", "the warning is on the order's span");
+    }
+  }
+}
+
+for (const protocol of ["http", "grpc"] as const) {
+  Deno.test(`deno task simulate --protocol ${protocol}: Argus shows every order, trace, error and log the simulation made`, async () => {
+    const cwd = await Deno.makeTempDir({ prefix: "argus-chaos-" });
+    let argus: ArgusProcess | undefined;
+    try {
+      argus = await startArgus({ FLUSH_INTERVAL: "20ms" }, cwd);
+      const run = await runSimulation([
+        "--requests",
+        String(ORDERS),
+        "--interval",
+        "0",
+        "--concurrency",
+        "8",
+        "--seed",
+        String(SEED),
+        "--latency-scale",
+        "0.01",
+        "--protocol",
+        protocol,
+        "--argus-url",
+        argus.baseUrl,
+        "--otlp-endpoint",
+        protocol === "http" ? argus.otlpHttpUrl : `http://${argus.grpcAddress}`,
+        "--order-port",
+        "0",
+        "--payment-port",
+        "0",
+        "--inventory-port",
+        "0",
+        "--json",
+      ], { cwd });
+      assert.equal(run.code, 0, run.stderr);
+      const summary = JSON.parse(run.stdout) as SimulationSummary;
+
+      assert.equal(summary.total, ORDERS);
+      assert.equal(summary.seed, SEED);
+      assert.equal(summary.success + summary.failed, ORDERS);
+      const locks = summary.failures["inventory-service: Database Lock"] ?? 0;
+      const timeouts = summary.failures["payment-service: Gateway Timeout"] ?? 0;
+      assert.equal(locks + timeouts, summary.failed, JSON.stringify(summary.failures));
+      assertBinomial("inventory Database Locks", locks, ORDERS, P.inventory);
+      assertBinomial("payment Gateway Timeouts", timeouts, ORDERS - locks, P.payment);
+      assertBinomial(
+        "failed orders",
+        summary.failed,
+        ORDERS,
+        1 - (1 - P.inventory) * (1 - P.payment),
+      );
+      assertBinomial("slowed orders", summary.slowed, ORDERS, P.order);
+      assert.equal(summary.error_rate, Math.round(summary.failed / ORDERS * 10_000) / 10_000);
+      assert.ok(summary.latency_ms.p50 <= summary.latency_ms.p99);
+
+      await checkArgus(argus, summary, protocol);
+      assert.doesNotMatch(argus.log(), / ERROR /);
+      // Nothing of the run is left in its working folder.
+      assert.deepEqual([...Deno.readDirSync(cwd)].map((e) => e.name).sort(), ["data"]);
+    } finally {
+      if (argus) assert.equal(await argus.stop(), 0);
+      await Deno.remove(cwd, { recursive: true });
+    }
+  });
+}
