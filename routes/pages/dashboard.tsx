@@ -1,24 +1,67 @@
 /**
- * `GET /`: Dashboard (being built).
+ * `GET /`: the Dashboard (islands/Dashboard.tsx), with its first data from the functions behind
+ * `/api/metrics/dashboard`, `/traffic`, `/latency_heatmap` and `/api/metadata/services`, for the
+ * URL's `service` and `range`. A filter the API refuses shows the API's sentence on the page, with
+ * the filter bar to correct it.
  *
  * @module
  */
-import { Text, Title } from "@mantine/core";
-import { h } from "preact";
-import type { PageDef } from "./mod.ts";
+import { Island } from "../../components/Island.tsx";
+import Dashboard, { type DashboardFilters } from "../../islands/Dashboard.tsx";
+import type { DashboardData } from "../../islands/_dashboard_data.ts";
+import { DEFAULT_RANGE } from "../../islands/_filter_bar.tsx";
+import { dashboard, latencyHeatmap, traffic } from "../metrics.ts";
+import { services } from "../metadata.ts";
+import { BadRequestError } from "../query_params.ts";
+import type { PageDef, PageDeps } from "./mod.ts";
+
+/** The page's filters from its URL (as the island reads them). */
+export function filtersOf(url: URL): DashboardFilters {
+  return {
+    service: url.searchParams.get("service") ?? "",
+    range: url.searchParams.get("range") ?? DEFAULT_RANGE,
+  };
+}
+
+/** The Dashboard's data, as the island loads it from the API. */
+export async function dashboardData(
+  deps: PageDeps,
+  filters: DashboardFilters,
+): Promise<DashboardData> {
+  const params = new URLSearchParams({ range: filters.range });
+  if (filters.service !== "") params.set("service", filters.service);
+  const [figures, series, heatmap, names] = await Promise.all([
+    dashboard(params, deps),
+    traffic(params, deps),
+    latencyHeatmap(params, deps),
+    services(new URLSearchParams({ range: filters.range }), deps),
+  ]);
+  return { figures, traffic: series, heatmap, services: names.services };
+}
 
 export const dashboardPage: PageDef = {
   path: "/",
   active: "/",
-  render() {
-    return Promise.resolve({
+  async render(deps, url) {
+    const filters = filtersOf(url);
+    const loadedAt = deps.now();
+    let initial: DashboardData | null = null;
+    let initialError: string | null = null;
+    try {
+      initial = await dashboardData(deps, filters);
+    } catch (error) {
+      if (!(error instanceof BadRequestError)) throw error;
+      initialError = error.message;
+    }
+    return {
       title: "Dashboard",
-      body: h(
-        "div",
-        null,
-        h(Title, { order: 2 }, "Dashboard"),
-        h(Text, { c: "dimmed" }, "Coming soon"),
+      body: (
+        <Island
+          name="Dashboard"
+          component={Dashboard}
+          props={{ initial, initialError, filters, loadedAt }}
+        />
       ),
-    });
+    };
   },
 };

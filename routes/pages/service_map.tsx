@@ -1,24 +1,61 @@
 /**
- * `GET /service-map`: Service Map (being built).
+ * `GET /service-map`: the Service Map (islands/ServiceMap.tsx), with its first data from the
+ * functions behind `/api/metrics/service-map` and `/api/metadata/services`, for the URL's
+ * `service` and `range`. A filter the API refuses shows the API's sentence on the page.
  *
  * @module
  */
-import { Text, Title } from "@mantine/core";
-import { h } from "preact";
-import type { PageDef } from "./mod.ts";
+import { Island } from "../../components/Island.tsx";
+import ServiceMap, {
+  type ServiceMapData,
+  type ServiceMapFilters,
+} from "../../islands/ServiceMap.tsx";
+import { DEFAULT_RANGE } from "../../islands/_filter_bar.tsx";
+import { serviceMap } from "../metrics.ts";
+import { services } from "../metadata.ts";
+import { BadRequestError } from "../query_params.ts";
+import type { PageDef, PageDeps } from "./mod.ts";
+
+/** The Service Map's data, as the island loads it from the API. */
+export async function serviceMapData(
+  deps: PageDeps,
+  filters: ServiceMapFilters,
+): Promise<ServiceMapData> {
+  const params = new URLSearchParams({ range: filters.range });
+  if (filters.service !== "") params.set("service", filters.service);
+  const [map, names] = await Promise.all([
+    serviceMap(params, deps),
+    services(new URLSearchParams({ range: filters.range }), deps),
+  ]);
+  return { map, services: names.services };
+}
 
 export const serviceMapPage: PageDef = {
   path: "/service-map",
   active: "/service-map",
-  render() {
-    return Promise.resolve({
+  async render(deps, url) {
+    const filters: ServiceMapFilters = {
+      service: url.searchParams.get("service") ?? "",
+      range: url.searchParams.get("range") ?? DEFAULT_RANGE,
+    };
+    const loadedAt = deps.now();
+    let initial: ServiceMapData | null = null;
+    let initialError: string | null = null;
+    try {
+      initial = await serviceMapData(deps, filters);
+    } catch (error) {
+      if (!(error instanceof BadRequestError)) throw error;
+      initialError = error.message;
+    }
+    return {
       title: "Service Map",
-      body: h(
-        "div",
-        null,
-        h(Title, { order: 2 }, "Service Map"),
-        h(Text, { c: "dimmed" }, "Coming soon"),
+      body: (
+        <Island
+          name="ServiceMap"
+          component={ServiceMap}
+          props={{ initial, initialError, filters, loadedAt }}
+        />
       ),
-    });
+    };
   },
 };
