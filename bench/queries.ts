@@ -399,6 +399,9 @@ async function main(): Promise<void> {
   const parsed = parseConfig({ DB_DRIVER: "sqlite", DB_DSN: path });
   if (!parsed.ok) throw new Error(parsed.errors.join("; "));
   const store: Store = await createStore(parsed.config.db, { dataDir: CACHE_DIR });
+  // A file cached by an older Argus gets the newer schema (and backfills) as a real start would.
+  const { applied } = await store.migrate();
+  if (applied.length > 0) console.error(`migrated the cached file: ${applied.join(", ")}`);
   const handle = createApp({
     store,
     startedAt: marker.endMs,

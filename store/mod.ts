@@ -232,13 +232,16 @@ class KyselyStore implements Store {
       filter.search === undefined && filter.minDurationNs === undefined &&
       filter.maxDurationNs === undefined && (filter.attributes ?? []).length === 0;
     if (unfiltered && sort.field === "start_time") {
-      // The default list: traces by their root's start, from the index; the total counts roots
-      // (the rollups' figure, as /api/stats gives it).
-      const [items, totals] = await Promise.all([
+      // The default list: traces by their root's start, from the index; the total counts roots.
+      const [items, total] = await Promise.all([
         this.#queries.rootTraces(filter, sort.order, page),
-        this.rollups.totals(filter),
+        exactCount(
+          filter,
+          (edge) => this.#queries.countRoots(edge),
+          async (inner) => (await this.rollups.totals(inner)).traces,
+        ),
       ]);
-      return { items, total: totals.traces };
+      return { items, total };
     }
     return await this.#queries.traces(filter, sort, page);
   }
@@ -246,7 +249,18 @@ class KyselyStore implements Store {
     return this.#queries.logs(filter, page);
   }
   countLogs(filter: LogFilter) {
-    return this.#queries.countLogs(filter);
+    if (
+      filter.traceId !== undefined || filter.spanId !== undefined || filter.search !== undefined
+    ) {
+      return this.#queries.countLogs(filter);
+    }
+    // What the rollups count (service, severity) is counted from them for the window's whole
+    // minutes, and from the rows for the partial minutes at its ends: exact, at any size.
+    return exactCount(
+      filter,
+      (edge) => this.#queries.countLogs({ ...filter, ...edge }),
+      (inner) => this.rollups.logCount({ ...filter, ...inner }),
+    );
   }
   logById(id: string) {
     return this.#queries.logById(id);
@@ -266,6 +280,31 @@ class KyselyStore implements Store {
     await this.#committer.close?.();
     await this.#db.destroy();
   }
+}
+
+const NS_PER_MINUTE = 60_000_000_000n;
+
+/**
+ * A count over a window, exact and cheap at any size: the rollups' figure for the whole minutes
+ * inside the window, plus the rows of the partial minutes at its ends. Windows shorter than a
+ * few minutes are counted from the rows alone.
+ */
+async function exactCount(
+  window: TimeWindow,
+  rows: (window: TimeWindow) => Promise<number>,
+  rollups: (window: TimeWindow) => Promise<number>,
+): Promise<number> {
+  const innerStart = ((window.startNs + NS_PER_MINUTE - 1n) / NS_PER_MINUTE) * NS_PER_MINUTE;
+  const innerEnd = (window.endNs / NS_PER_MINUTE) * NS_PER_MINUTE;
+  if (innerEnd - innerStart < 10n * NS_PER_MINUTE) return await rows(window);
+  const counts = await Promise.all([
+    innerStart > window.startNs
+      ? rows({ startNs: window.startNs, endNs: innerStart })
+      : Promise.resolve(0),
+    rollups({ startNs: innerStart, endNs: innerEnd }),
+    window.endNs > innerEnd ? rows({ startNs: innerEnd, endNs: window.endNs }) : Promise.resolve(0),
+  ]);
+  return counts[0] + counts[1] + counts[2];
 }
 
 /**

@@ -197,6 +197,17 @@ export class Queries {
     });
   }
 
+  /** Root spans that started in the window: traces, as the rollups count them. */
+  async countRoots(window: TimeWindow): Promise<number> {
+    const { startNs, endNs } = this.#window(window);
+    const row = await this.db.selectFrom("spans").select((eb) => eb.fn.countAll().as("n"))
+      .where("start_time_unix_nano", ">=", startNs)
+      .where("start_time_unix_nano", "<", endNs)
+      .where("parent_span_id", "=", "")
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
   /** Root span (else the earliest) and services of each trace. */
   async #traceDetails(ids: string[]) {
     const details = new Map<

@@ -72,6 +72,7 @@ export type RollupReads = Pick<
   | "latencySeries"
   | "trafficSeries"
   | "edges"
+  | "logCount"
 >;
 
 /** A range of minutes read from one tier. */
@@ -131,6 +132,21 @@ export class RollupQueries {
       totals.logs += n(logs.logs);
     }
     return totals;
+  }
+
+  /** Log records of the window's minutes, of a service and from a severity on. */
+  async logCount(filter: RollupFilter & { minSeverity?: number }): Promise<number> {
+    let total = 0;
+    for (const part of segments(filter)) {
+      let query = this.#from("log_rollups", part, filter.serviceName);
+      if (filter.minSeverity !== undefined) {
+        query = query.where("severity_number", ">=", filter.minSeverity);
+      }
+      const row = await query.select((eb) => eb.fn.sum("logs").as("logs"))
+        .executeTakeFirstOrThrow();
+      total += n(row.logs);
+    }
+    return total;
   }
 
   /** Services with spans or logs in the window, sorted. */

@@ -306,3 +306,50 @@ for (const driver of selectedDrivers()) {
     }
   });
 }
+
+for (const driver of selectedDrivers()) {
+  Deno.test(`[${driver}] log and root counts of long windows are exact to the nanosecond`, async () => {
+    await withStores(driver, async (open) => {
+      const store = await open();
+      const rand = random(11);
+      // A log every 7.3 s and a chain every 41 s over 50 minutes.
+      const logs = Array.from({ length: 410 }, (_, i) =>
+        buildLog(resources[SERVICES[i % 3]!], {
+          timeUnixNano: BASE_TIME_NS + BigInt(i) * 7_300_000_000n,
+          severityNumber: [9, 13, 17][i % 3]!,
+        }, rand));
+      const spans = Array.from(
+        { length: 73 },
+        (_, i) => buildCallChain(resources, i * 41_000, rand),
+      ).flat();
+      await store.write(batchOf(spans, logs));
+      const second = 1_000_000_000n;
+      for (const [from, to] of [[13n, 2_900n], [61n, 1_234n], [0n, 3_000n]]) {
+        const window = {
+          startNs: BASE_TIME_NS + from! * second + 12_345n,
+          endNs: BASE_TIME_NS + to! * second,
+        };
+        const inWindow = (t: bigint) => t >= window.startNs && t < window.endNs;
+        assert.equal(
+          await store.countLogs(window),
+          logs.filter((l) => inWindow(l.timeUnixNano)).length,
+        );
+        assert.equal(
+          await store.countLogs({ ...window, minSeverity: 13, serviceName: "payment-service" }),
+          logs.filter((l) =>
+            inWindow(l.timeUnixNano) && l.severityNumber >= 13 &&
+            l.serviceName === "payment-service"
+          ).length,
+        );
+        const { total } = await store.traces(window, { field: "start_time", order: "desc" }, {
+          limit: 5,
+          offset: 0,
+        });
+        assert.equal(
+          total,
+          spans.filter((s) => s.parentSpanId === "" && inWindow(s.startTimeUnixNano)).length,
+        );
+      }
+    });
+  });
+}
