@@ -22,8 +22,8 @@ import type {
 
 type Db = Kysely<Database>;
 
-/** Keys per look-up statement: under SQL Server's 2100 parameters with two lists of them. */
-const LOOKUP_CHUNK = 900;
+/** Keys per look-up statement: under SQL Server's 2100 parameters. */
+const LOOKUP_CHUNK = 1000;
 
 const RESOURCE_COLUMNS = [
   "resources.service_name as r_service_name",
@@ -309,14 +309,13 @@ export class Queries {
   ): Promise<Map<string, string>> {
     const found = new Map<string, string>();
     const wanted = new Set(keys.map((k) => k.traceId + k.spanId));
-    // A superset by trace and span id separately (portable, and both on the primary key), then
-    // the exact pairs.
-    for (let i = 0; i < keys.length; i += LOOKUP_CHUNK) {
-      const chunk = keys.slice(i, i + LOOKUP_CHUNK);
+    // By trace id alone (a prefix of the primary key), then the exact pairs here: portable, and
+    // `trace_id in (…) and span_id in (…)` made SQLite probe every pair of the two lists.
+    const traceIds = [...new Set(keys.map((k) => k.traceId))];
+    for (let i = 0; i < traceIds.length; i += LOOKUP_CHUNK) {
       const rows = await this.db.selectFrom("spans")
         .select(["trace_id", "span_id", "service_name"])
-        .where("trace_id", "in", [...new Set(chunk.map((k) => k.traceId))])
-        .where("span_id", "in", [...new Set(chunk.map((k) => k.spanId))])
+        .where("trace_id", "in", traceIds.slice(i, i + LOOKUP_CHUNK))
         .execute();
       for (const row of rows) {
         const key = row.trace_id + row.span_id;

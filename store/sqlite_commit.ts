@@ -24,11 +24,8 @@ export interface InsertStatement {
   columns: string[];
 }
 
-/** The upsert of one rollup table (one row per statement) and its parameters' column order. */
-export interface UpsertStatement {
-  sql: string;
-  columns: string[];
-}
+/** The upsert of one rollup table (one row, and several) and its parameters' column order. */
+export type UpsertStatement = InsertStatement;
 
 export type InsertStatements = Record<keyof DbRows, InsertStatement> & {
   rollups: Record<RollupTable, UpsertStatement>;
@@ -109,10 +106,9 @@ export function commitPrepared(
   rows: FlatRows,
   force: boolean,
 ): CommitCounts {
-  const run = (table: keyof DbRows): number => {
-    const values = rows[table];
+  /** Runs a table's statement over flat values, several rows at a time; answers the changes. */
+  const runAll = (values: SqlValue[], { sql: one, sqlMany, columns }: InsertStatement): number => {
     if (values.length === 0) return 0;
-    const { sql: one, sqlMany, columns } = statements[table];
     const width = columns.length;
     const many = sqlite.statement(sqlMany);
     const manyWidth = countPlaceholders(sqlMany);
@@ -127,6 +123,7 @@ export function commitPrepared(
     }
     return inserted;
   };
+  const run = (table: keyof DbRows) => runAll(rows[table], statements[table]);
   const raw = sqlite.raw;
   raw.exec("begin immediate");
   try {
@@ -139,15 +136,7 @@ export function commitPrepared(
       raw.exec("rollback");
       return { spans, logs, complete: false };
     }
-    for (const table of ROLLUP_TABLE_NAMES) {
-      const values = rows.rollups[table];
-      if (values.length === 0) continue;
-      const { sql, columns } = statements.rollups[table];
-      const upsert = sqlite.statement(sql);
-      for (let i = 0; i < values.length; i += columns.length) {
-        upsert.run(...values.slice(i, i + columns.length));
-      }
-    }
+    for (const table of ROLLUP_TABLE_NAMES) runAll(rows.rollups[table], statements.rollups[table]);
     raw.exec("commit");
     return { spans, logs, complete: true };
   } catch (error) {

@@ -56,8 +56,10 @@ export function compileInsertStatements(db: Kysely<Database>): InsertStatements 
   const upsert = (table: RollupTable) => {
     const columns = rollupColumns(table);
     const row = Object.fromEntries(columns.map((c) => [c, sql`?`]));
-    // deno-lint-ignore no-explicit-any -- one placeholder per column of the table
-    return { sql: upsertAddOnConflict(db, table, [row as any]).compile().sql, columns };
+    const compile = (rows: number) =>
+      // deno-lint-ignore no-explicit-any -- one placeholder per column of the table
+      upsertAddOnConflict(db, table, Array(rows).fill(row as any)).compile().sql;
+    return { sql: compile(1), sqlMany: compile(ROWS_PER_STATEMENT), columns };
   };
   return {
     resources: insert("resources", SAMPLE_RESOURCE),
