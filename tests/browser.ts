@@ -31,7 +31,9 @@ export async function runScenario<T = unknown>(
   const stderr = new TextDecoder().decode(output.stderr);
   const line = stdout.split("\n").find((l) => l.startsWith("RESULT "));
   if (line === undefined) {
-    throw new Error(`Browser scenario ${name} gave no result (exit ${output.code}):\n${stdout}\n${stderr}`);
+    throw new Error(
+      `Browser scenario ${name} gave no result (exit ${output.code}):\n${stdout}\n${stderr}`,
+    );
   }
   const result = JSON.parse(line.slice("RESULT ".length));
   if (result.failure) {

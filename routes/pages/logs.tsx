@@ -1,19 +1,68 @@
 /**
- * `GET /logs`: Logs (being built).
+ * `GET /logs`: the newest log records of the window (5 minutes by default), filtered as the URL
+ * says, with a Live toggle that streams new ones (islands/LogStream.tsx). The first page comes
+ * from `listLogs`, the function behind `/api/logs`, so the page shows records before any
+ * JavaScript runs. A bad filter in the URL is shown on the page, not answered as a JSON 400.
  *
  * @module
  */
-import { Text, Title } from "@mantine/core";
-import { h } from "preact";
+import { Island } from "../../components/Island.tsx";
+import LogStream, { type LogPage } from "../../islands/LogStream.tsx";
+import { filtersFrom, listParams, windowParams } from "../../islands/_log_query.ts";
+import { listLogs } from "../logs.ts";
+import { services } from "../metadata.ts";
+import { BadRequestError } from "../query_params.ts";
 import type { PageDef } from "./mod.ts";
+
+/** Records of the first page, as the island asks `/api/logs` for on each refresh. */
+export const LOGS_PAGE_LIMIT = 1000;
+
+function searchParams(params: Record<string, string | number | null | undefined>) {
+  const search = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) {
+    if (value !== undefined && value !== null && value !== "") search.set(key, String(value));
+  }
+  return search;
+}
 
 export const logsPage: PageDef = {
   path: "/logs",
   active: "/logs",
-  render() {
-    return Promise.resolve({
+  async render(deps, url) {
+    const filters = filtersFrom(url.searchParams);
+    const fetchedAt = deps.now();
+    const [page, serviceList] = await Promise.all([
+      listLogs(searchParams(listParams(filters, LOGS_PAGE_LIMIT)), deps).then(
+        (answer): { initial: LogPage; error: null } => ({ initial: answer, error: null }),
+        (error: unknown) => {
+          if (error instanceof BadRequestError) return { initial: null, error: error.message };
+          throw error;
+        },
+      ),
+      services(searchParams(windowParams(filters)), deps).then(
+        (answer) => answer.services,
+        (error: unknown) => {
+          if (error instanceof BadRequestError) return [];
+          throw error;
+        },
+      ),
+    ]);
+    return {
       title: "Logs",
-      body: h("div", null, h(Title, { order: 2 }, "Logs"), h(Text, { c: "dimmed" }, "Coming soon")),
-    });
+      body: (
+        <Island
+          name="LogStream"
+          component={LogStream}
+          props={{
+            initial: page.initial,
+            error: page.error,
+            services: serviceList,
+            filters,
+            fetchedAt,
+            limit: LOGS_PAGE_LIMIT,
+          }}
+        />
+      ),
+    };
   },
 };

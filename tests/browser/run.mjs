@@ -6,7 +6,7 @@
 // requests and uncaught page errors seen, and exits 1 when the scenario threw.
 import { chromium } from "playwright-core";
 import { pathToFileURL } from "node:url";
-import { join, dirname } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const [scenarioName, baseUrl, optionsJson] = process.argv.slice(2);

@@ -1,0 +1,118 @@
+/**
+ * A log record's inline details: the whole body, its attributes, its resource's attributes, its
+ * instrumentation scope and its ids, with the ways on from it (context, trace, the trace's logs).
+ *
+ * @module
+ */
+import { Button, Group, SimpleGrid, Stack, Text } from "@mantine/core";
+import type { ComponentChildren } from "preact";
+import { severityName } from "../components/theme.ts";
+import { type LogItem, traceHref, valueText } from "./_log_query.ts";
+
+function Section({ title, children }: { title: string; children: ComponentChildren }) {
+  return (
+    <Stack gap={4}>
+      <Text size="xs" fw={700} tt="uppercase" c="dimmed" style={{ letterSpacing: "0.04em" }}>
+        {title}
+      </Text>
+      {children}
+    </Stack>
+  );
+}
+
+/** A key–value table, sorted by key unless `ordered`; "none" when empty. */
+function Pairs(
+  { values, label, ordered }: { values: Record<string, unknown>; label: string; ordered?: boolean },
+) {
+  const keys = ordered ? Object.keys(values) : Object.keys(values).sort();
+  if (keys.length === 0) return <Text size="xs" c="dimmed">none</Text>;
+  return (
+    <table class="argus-kv" aria-label={label}>
+      <tbody>
+        {keys.map((key) => (
+          <tr key={key} data-attribute={key}>
+            <th scope="row">{key}</th>
+            <td>{valueText(values[key])}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+export interface LogDetailsProps {
+  item: LogItem;
+  onContext(item: LogItem): void;
+  /** Shows only this trace's records. */
+  onTraceFilter(traceId: string): void;
+}
+
+export function LogDetails({ item, onContext, onTraceFilter }: LogDetailsProps) {
+  const href = traceHref(item);
+  const body = item.body === null
+    ? "(no body)"
+    : typeof item.body === "string"
+    ? item.body
+    : JSON.stringify(item.body, null, 2);
+  const record: Record<string, unknown> = {
+    id: item.id,
+    timestamp: item.timestamp,
+    observed_timestamp: item.observed_time_unix_nano === "0" ? "–" : item.observed_timestamp,
+    severity: `${
+      item.severity_text || severityName(item.severity_number)
+    } (${item.severity_number})`,
+    service_name: item.service_name,
+    trace_id: item.trace_id || "–",
+    span_id: item.span_id || "–",
+    flags: item.flags,
+  };
+  if (item.event_name) record.event_name = item.event_name;
+  if (item.dropped_attributes_count > 0) {
+    record.dropped_attributes_count = item.dropped_attributes_count;
+  }
+  const scope: Record<string, unknown> = {
+    name: item.scope.name || "–",
+    version: item.scope.version || "–",
+  };
+  for (const [key, value] of Object.entries(item.scope.attributes)) {
+    scope[`attribute ${key}`] = value;
+  }
+  return (
+    <Stack gap="sm" data-log-details>
+      <pre class="argus-log-fullbody">{body}</pre>
+      <Group gap="xs">
+        <Button size="compact-sm" variant="light" onClick={() => onContext(item)}>
+          ±1 min context
+        </Button>
+        {href && (
+          <Button size="compact-sm" variant="light" component="a" href={href}>
+            Open trace
+          </Button>
+        )}
+        {item.trace_id && (
+          <Button
+            size="compact-sm"
+            variant="subtle"
+            onClick={() => onTraceFilter(item.trace_id)}
+          >
+            Only this trace's logs
+          </Button>
+        )}
+      </Group>
+      <SimpleGrid cols={{ base: 1, md: 2 }} spacing="lg" verticalSpacing="sm">
+        <Section title="Attributes">
+          <Pairs values={item.attributes} label="Attributes" />
+        </Section>
+        <Section title="Resource attributes">
+          <Pairs values={item.resource_attributes} label="Resource attributes" />
+        </Section>
+        <Section title="Record">
+          <Pairs values={record} label="Record" ordered />
+        </Section>
+        <Section title="Instrumentation scope">
+          <Pairs values={scope} label="Instrumentation scope" ordered />
+        </Section>
+      </SimpleGrid>
+    </Stack>
+  );
+}

@@ -1,0 +1,215 @@
+/**
+ * The virtualized log list: only the rows in view (and a few either side) are in the DOM, laid
+ * out by `@tanstack/virtual-core`, whatever the number of records held.
+ *
+ * - Rows are 34 px, exactly (ROW_HEIGHT); only expanded rows are measured (a ResizeObserver each),
+ *   so the virtualizer's size cache holds an entry per row the user opened, not per row shown.
+ * - Newest first. At the top, new records push the list down and the newest stay in view. Scrolled
+ *   away from the top, the row in view stays put when records are merged in above it (a refresh, a
+ *   reconnection's catch-up): virtual-core's key anchoring, `anchorTo: "end"`, switched on only
+ *   then. (Live records wait meanwhile: `onAwayChange` tells the page, which pauses them.)
+ * - The server renders the first rows with the virtualizer's initial size, and the browser's first
+ *   render is the same, so hydration matches; the real size is read after mounting.
+ *
+ * @module
+ */
+import {
+  elementScroll,
+  observeElementOffset,
+  observeElementRect,
+  Virtualizer,
+  type VirtualizerOptions,
+} from "@tanstack/virtual-core";
+import type { ComponentChildren } from "preact";
+import { memo } from "preact/compat";
+import { useEffect, useLayoutEffect, useReducer, useRef, useState } from "preact/hooks";
+import { severityColor, severityName } from "../components/theme.ts";
+import { formatClock, formatCount } from "./_format.ts";
+import { bodyText, type LogItem, traceHref } from "./_log_query.ts";
+import { ROW_HEIGHT } from "./_log_styles.ts";
+
+type Options = VirtualizerOptions<HTMLDivElement, HTMLDivElement>;
+
+/**
+ * A Virtualizer bound to a component's renders, as @tanstack/react-virtual binds it; anchored to
+ * the row in view (`anchorTo: "end"`) only while scrolled away from the top.
+ */
+function useVirtualizer(
+  options: Omit<Options, "observeElementRect" | "observeElementOffset" | "scrollToFn" | "anchorTo">,
+): Virtualizer<HTMLDivElement, HTMLDivElement> {
+  const [, rerender] = useReducer((n: number) => n + 1, 0);
+  const resolve = (instance: Virtualizer<HTMLDivElement, HTMLDivElement> | null): Options => ({
+    observeElementRect,
+    observeElementOffset,
+    scrollToFn: elementScroll,
+    ...options,
+    anchorTo: (instance?.scrollOffset ?? 0) > 1 ? "end" : "start",
+    onChange: () => rerender(undefined),
+  });
+  const [instance] = useState(() => new Virtualizer<HTMLDivElement, HTMLDivElement>(resolve(null)));
+  instance.setOptions(resolve(instance));
+  useLayoutEffect(() => instance._didMount(), []);
+  useLayoutEffect(() => instance._willUpdate());
+  return instance;
+}
+
+interface RowProps {
+  item: LogItem;
+  index: number;
+  /** Offset from the list's top, in px. */
+  start: number;
+  expanded: boolean;
+  measure?: (element: HTMLDivElement | null) => void;
+  onToggle(item: LogItem, index: number, expanded: boolean): void;
+  details?: ComponentChildren;
+}
+
+/** One record: a summary button (Enter or Space expands it), its trace link, and its details. */
+const LogRow = memo(function LogRow(
+  { item, index, start, expanded, measure, onToggle, details }: RowProps,
+) {
+  const color = severityColor(item.severity_number);
+  const href = traceHref(item);
+  const detailsId = `log-details-${item.id}`;
+  return (
+    <div
+      class="argus-log"
+      data-log-row
+      data-log-id={item.id}
+      data-index={index}
+      data-color={color}
+      data-expanded={expanded ? "" : undefined}
+      ref={measure}
+      style={{ transform: `translateY(${start}px)` }}
+    >
+      <div class="argus-log-line">
+        <button
+          type="button"
+          class="argus-log-summary"
+          aria-expanded={expanded}
+          aria-controls={expanded ? detailsId : undefined}
+          onClick={() => onToggle(item, index, expanded)}
+        >
+          <span class="argus-log-chevron" aria-hidden="true">▶</span>
+          <time class="argus-log-time" dateTime={item.timestamp} title={item.timestamp}>
+            {formatClock(item.timestamp)}
+          </time>
+          <span
+            class="argus-log-sev"
+            data-color={color}
+            title={item.severity_text || undefined}
+          >
+            {item.severity_number === 0 && item.severity_text
+              ? item.severity_text.slice(0, 5).toUpperCase()
+              : severityName(item.severity_number)}
+          </span>
+          <span class="argus-log-service" title={item.service_name}>{item.service_name}</span>
+          <span class="argus-log-body">{bodyText(item.body) || "(no body)"}</span>
+        </button>
+        {href
+          ? (
+            <a class="argus-log-trace" href={href} title={`Trace ${item.trace_id}`}>
+              Trace ↗
+            </a>
+          )
+          : <span class="argus-log-notrace" aria-hidden="true" />}
+      </div>
+      {expanded && (
+        <div class="argus-log-details" id={detailsId}>
+          {details}
+        </div>
+      )}
+    </div>
+  );
+});
+
+export interface LogListProps {
+  items: readonly LogItem[];
+  expanded: ReadonlySet<string>;
+  onToggle(id: string): void;
+  /** The inline details of an expanded record. */
+  details(item: LogItem): ComponentChildren;
+  /** Dimmed while a new list is loading. */
+  busy?: boolean;
+  /** Told when the list is scrolled away from its top (the newest records), and back. */
+  onAwayChange?(away: boolean): void;
+  /** Newer records waiting above (shown on the "newest" button). */
+  newer?: number;
+}
+
+export function LogList(
+  { items, expanded, onToggle, details, busy, onAwayChange, newer = 0 }: LogListProps,
+) {
+  const scroller = useRef<HTMLDivElement>(null);
+  const virtualizer = useVirtualizer({
+    count: items.length,
+    getScrollElement: () => scroller.current,
+    estimateSize: () => ROW_HEIGHT,
+    getItemKey: (index: number) => items[index]?.id ?? index,
+    overscan: 8,
+    initialRect: { width: 1200, height: 640 },
+  });
+  const latestToggle = useRef(onToggle);
+  latestToggle.current = onToggle;
+  // One function for every row and render, so memoized rows skip re-rendering.
+  const [toggle] = useState(() => (item: LogItem, index: number, wasExpanded: boolean) => {
+    // Back to the exact collapsed height at once, not after the next ResizeObserver round.
+    if (wasExpanded) virtualizer.resizeItem(index, ROW_HEIGHT);
+    latestToggle.current(item.id);
+  });
+  const awayFromTop = (virtualizer.scrollOffset ?? 0) > 1;
+  useEffect(() => onAwayChange?.(awayFromTop), [awayFromTop, onAwayChange]);
+  const virtualItems = virtualizer.getVirtualItems();
+  return (
+    <div class="argus-logs-frame" data-log-list data-busy={busy ? "" : undefined}>
+      <div class="argus-logs-headrow" aria-hidden="true">
+        <div class="argus-logs-head">
+          <span />
+          <span>Time</span>
+          <span>Level</span>
+          <span>Service</span>
+          <span>Message</span>
+        </div>
+        <span class="argus-log-notrace" />
+      </div>
+      <div
+        class="argus-logs-scroll"
+        ref={scroller}
+        style={busy ? { opacity: 0.55 } : undefined}
+        aria-label="Log records, newest first"
+        role="region"
+        tabIndex={0}
+      >
+        <div class="argus-logs-canvas" style={{ height: `${virtualizer.getTotalSize()}px` }}>
+          {virtualItems.map((virtual) => {
+            const item = items[virtual.index];
+            if (item === undefined) return null;
+            const open = expanded.has(item.id);
+            return (
+              <LogRow
+                key={item.id}
+                item={item}
+                index={virtual.index}
+                start={virtual.start}
+                expanded={open}
+                measure={open ? virtualizer.measureElement : undefined}
+                onToggle={toggle}
+                details={open ? details(item) : undefined}
+              />
+            );
+          })}
+        </div>
+      </div>
+      {awayFromTop && items.length > 0 && (
+        <button
+          type="button"
+          class="argus-logs-newest"
+          onClick={() => virtualizer.scrollToOffset(0)}
+          data-newest
+        >
+          {newer > 0 ? `↑ ${formatCount(newer)} new` : "↑ Newest"}
+        </button>
+      )}
+    </div>
+  );
+}
