@@ -11,6 +11,7 @@ import { createLogger } from "./lib/logger.ts";
 import { VERSION } from "./lib/version.ts";
 import { createStore, type Store } from "./store/mod.ts";
 import { createApp } from "./routes/mod.ts";
+import { insightService } from "./routes/insight.ts";
 import { RateMeter } from "./lib/rate_meter.ts";
 import { Batcher } from "./ingest/batcher.ts";
 import { DeadLetterQueue } from "./ingest/dead_letter_queue.ts";
@@ -20,8 +21,9 @@ import { createOtlpHttpHandler } from "./ingest/otlp_http.ts";
 import { ArgusMetrics } from "./lib/metrics.ts";
 import { LiveHub } from "./live/mod.ts";
 import { RetentionWorker } from "./lib/retention.ts";
-import { buildAssets } from "./routes/_assets.ts";
+import { loadAssets } from "./routes/_assets.ts";
 import { wireLog } from "./routes/wire.ts";
+import { exposureWarning, hostPolicy } from "./lib/security.ts";
 
 async function main(): Promise<number> {
   const parsed = parseConfig(Deno.env.toObject());
@@ -34,6 +36,10 @@ async function main(): Promise<number> {
   const config = parsed.config;
   const logger = createLogger(config.logLevel);
   const startedAt = Date.now();
+  const { security } = config;
+  // Logged once listening (the last lines an operator sees) and shown on every page.
+  const exposed = exposureWarning(config.host, security);
+  const hosts = hostPolicy(config.host, security.allowedHosts);
 
   let store: Store;
   try {
@@ -93,7 +99,11 @@ async function main(): Promise<number> {
   }
   dlq.startReplay(store, config.dlqReplayIntervalMs);
 
-  const hub = new LiveHub({ logger: logger.with({ module: "live" }), observer: metrics });
+  const hub = new LiveHub({
+    logger: logger.with({ module: "live" }),
+    observer: metrics,
+    allowedOrigins: security.corsOrigins,
+  });
   const ingestionRate = new RateMeter();
   const batcher = new Batcher({
     store,
@@ -141,6 +151,8 @@ async function main(): Promise<number> {
         logger,
         maxRequestBytes: config.ingest.maxRequestBytes,
         observer: metrics,
+        ingestToken: security.ingestToken,
+        hosts,
       }),
     );
     const otlpPort = otlpServer.addr.port;
@@ -151,13 +163,20 @@ async function main(): Promise<number> {
       port: config.grpcPort,
       coreUrl: `http://${loopbackFor(config.host)}:${otlpPort}`,
       maxRequestBytes: config.ingest.maxRequestBytes,
+      ingestToken: security.ingestToken,
       logger: logger.with({ module: "grpc" }),
     });
     await grpc.start();
 
     const assetsStarted = performance.now();
-    const assets = await buildAssets();
-    logger.info("UI assets built", {
+    const { assets, from, outdated } = await loadAssets();
+    if (outdated !== undefined) {
+      logger.warn("UI assets in dist/assets are out of date: built in memory instead", {
+        reason: outdated,
+        hint: "run deno task build again, or delete dist/assets",
+      });
+    }
+    logger.info(from === "prebuilt" ? "UI assets loaded from build" : "UI assets built", {
       islands: assets.islands.length,
       ms: Math.round(performance.now() - assetsStarted),
     });
@@ -173,6 +192,15 @@ async function main(): Promise<number> {
       logger,
       queryMaxWindowMs: config.queryMaxWindowMs,
       queryTimeoutMs: config.queryTimeoutMs,
+      security: {
+        apiToken: security.apiToken,
+        adminToken: security.adminToken,
+        production: config.appEnv === "production",
+        hosts,
+        corsOrigins: security.corsOrigins,
+        warning: exposed,
+      },
+      insight: insightService(config.ai, { store: reads, logger: logger.with({ module: "ai" }) }),
       ingest: {
         ingestionRate: () => ingestionRate.perSecond(),
         dlqSize: () => dlq.size(),
@@ -183,6 +211,13 @@ async function main(): Promise<number> {
     logger.info(`Argus ${VERSION} is listening`, {
       url: `http://${config.host}:${server.addr.port}/`,
     });
+    if (exposed !== undefined) logger.warn(`SECURITY: ${exposed}`);
+    if (config.appEnv === "production" && security.adminToken === null) {
+      logger.warn(
+        "SECURITY: the admin endpoints (/api/admin/*) answer 403: APP_ENV is production and " +
+          "ADMIN_TOKEN is not set",
+      );
+    }
     if (config.retentionMs === null) logger.info("retention is off (RETENTION=off)");
     else {
       retention = new RetentionWorker({

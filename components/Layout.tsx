@@ -5,7 +5,16 @@
  *
  * @module
  */
-import { AppShell, Box, Container, Group, MantineProvider, Text } from "@mantine/core";
+import {
+  Alert,
+  AppShell,
+  Box,
+  Button,
+  Container,
+  Group,
+  MantineProvider,
+  Text,
+} from "@mantine/core";
 import type { ComponentChildren } from "preact";
 import { theme } from "./theme.ts";
 
@@ -24,6 +33,10 @@ export interface LayoutProps {
   /** `/static/build/client-….js`. */
   clientEntry: string;
   version: string;
+  /** A security warning shown above every page (listening beyond loopback without tokens). */
+  warning?: string;
+  /** Whether the header offers to log out (API_TOKEN is set). */
+  logout?: boolean;
   children: ComponentChildren;
 }
 
@@ -37,7 +50,9 @@ function Logo() {
   );
 }
 
-export function Layout({ title, active, clientEntry, version, children }: LayoutProps) {
+export function Layout(
+  { title, active, clientEntry, version, warning, logout, children }: LayoutProps,
+) {
   return (
     <html lang="en" data-mantine-color-scheme="light">
       <head>
@@ -72,11 +87,26 @@ export function Layout({ title, active, clientEntry, version, children }: Layout
                     ))}
                   </nav>
                 </Group>
-                <Text size="xs" c="dimmed">v{version}</Text>
+                <Group gap="sm" wrap="nowrap">
+                  <Text size="xs" c="dimmed">v{version}</Text>
+                  {logout && (
+                    // A form, so that logging out is a POST (no cross-site GET logs anyone out).
+                    <form method="post" action="/logout">
+                      <Button type="submit" size="compact-xs" variant="subtle" color="gray">
+                        Log out
+                      </Button>
+                    </form>
+                  )}
+                </Group>
               </Group>
             </AppShell.Header>
             <AppShell.Main>
               <Container size="xl" py="md">
+                {warning && (
+                  <Alert color="red" variant="filled" mb="md" role="alert" data-security-warning="">
+                    {warning}
+                  </Alert>
+                )}
                 <Box component="main">{children}</Box>
               </Container>
             </AppShell.Main>

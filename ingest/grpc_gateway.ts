@@ -5,13 +5,15 @@
  * to a gRPC status. It decodes nothing and keeps nothing: if it dies, calls in flight fail with
  * UNAVAILABLE and the SDKs retry; nothing was acknowledged that the core had not made durable.
  *
- * Started as `deno run --allow-net --allow-env ingest/grpc_gateway.ts` with its settings in the
- * environment (ARGUS_GATEWAY_*); prints one JSON line `{"listening":PORT}` on stdout when ready.
+ * Started as `deno run --allow-net --allow-env ingest/grpc_gateway.ts` (in a compiled binary: the
+ * binary itself, see grpc_supervisor.ts) with its settings in the environment (ARGUS_GATEWAY_*);
+ * prints one JSON line `{"listening":PORT}` on stdout when ready.
  *
  * @module
  */
 import * as grpc from "@grpc/grpc-js";
 import { GrpcCode } from "./otlp_status.ts";
+import { checkIngestToken, ingestTokenMessage } from "../lib/security.ts";
 
 export interface GatewaySettings {
   host: string;
@@ -19,6 +21,11 @@ export interface GatewaySettings {
   /** Base URL of the core's OTLP/HTTP receiver, e.g. http://127.0.0.1:4318 */
   coreUrl: string;
   maxRequestBytes: number;
+  /**
+   * INGEST_TOKEN: a call without it (metadata `authorization: Bearer …` or `x-api-key`) is
+   * answered UNAUTHENTICATED as soon as its metadata arrives, before its message is read.
+   */
+  ingestToken?: string;
 }
 
 type Bytes = Buffer;
@@ -145,8 +152,11 @@ function forward(settings: GatewaySettings, path: string) {
       "content-type": "application/x-protobuf",
       "x-argus-transport": "grpc",
     });
-    const authorization = call.metadata.get("authorization")[0];
-    if (typeof authorization === "string") headers.set("authorization", authorization);
+    // The credentials go on: the core checks INGEST_TOKEN too, as its port is reachable as well.
+    for (const name of ["authorization", "x-api-key"]) {
+      const value = call.metadata.get(name)[0];
+      if (typeof value === "string") headers.set(name, value);
+    }
     let response: Response;
     try {
       response = await fetch(settings.coreUrl + path, {
@@ -172,6 +182,31 @@ function forward(settings: GatewaySettings, path: string) {
   };
 }
 
+/** Refuses a call without INGEST_TOKEN when its metadata arrives: no message is read or sent on. */
+function ingestTokenInterceptor(token: string): grpc.ServerInterceptor {
+  return (_method, call) =>
+    new grpc.ServerInterceptingCall(call, {
+      start(next) {
+        next({
+          onReceiveMetadata(metadata, pass) {
+            const first = (name: string) => {
+              const value = metadata.get(name)[0];
+              return typeof value === "string" ? value : undefined;
+            };
+            const check = checkIngestToken(first, token);
+            if (check === "ok") pass(metadata);
+            else {
+              call.sendStatus({
+                code: GrpcCode.UNAUTHENTICATED as number as grpc.status,
+                details: ingestTokenMessage(check),
+              });
+            }
+          },
+        });
+      },
+    });
+}
+
 /** Starts the gRPC server and resolves with the port it listens on. */
 export async function startGateway(settings: GatewaySettings): Promise<{
   port: number;
@@ -180,6 +215,7 @@ export async function startGateway(settings: GatewaySettings): Promise<{
   const server = new grpc.Server({
     "grpc.max_receive_message_length": settings.maxRequestBytes,
     "grpc.max_send_message_length": 4 * 1_048_576,
+    interceptors: settings.ingestToken ? [ingestTokenInterceptor(settings.ingestToken)] : [],
   });
   server.addService(TRACE_SERVICE, { Export: forward(settings, "/v1/traces") });
   server.addService(LOGS_SERVICE, { Export: forward(settings, "/v1/logs") });
@@ -206,10 +242,15 @@ function settingsFromEnv(): GatewaySettings {
     port: Number(get("ARGUS_GATEWAY_PORT")),
     coreUrl: get("ARGUS_GATEWAY_CORE_URL"),
     maxRequestBytes: Number(get("ARGUS_GATEWAY_MAX_REQUEST_BYTES")),
+    ingestToken: Deno.env.get("ARGUS_GATEWAY_INGEST_TOKEN") || undefined,
   };
 }
 
-if (import.meta.main) {
+/**
+ * Runs this process as the gateway until Argus's core goes away: `deno run` on this module, or a
+ * compiled binary started with the supervisor's GATEWAY_FLAG (scripts/binary_main.ts).
+ */
+export async function runGatewayProcess(): Promise<never> {
   const { port, server } = await startGateway(settingsFromEnv());
   await Deno.stdout.write(new TextEncoder().encode(JSON.stringify({ listening: port }) + "\n"));
   const stop = () => {
@@ -228,3 +269,5 @@ if (import.meta.main) {
   }
   Deno.exit(0);
 }
+
+if (import.meta.main) await runGatewayProcess();

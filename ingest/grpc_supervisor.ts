@@ -18,14 +18,27 @@ export interface GrpcSupervisorOptions {
   port: number;
   coreUrl: string;
   maxRequestBytes: number;
+  /** INGEST_TOKEN, checked by the gateway itself before it forwards anything. */
+  ingestToken?: string | null;
   logger: Logger;
 }
 
 const GATEWAY = new URL("./grpc_gateway.ts", import.meta.url).pathname;
+/** The argument that makes a compiled Argus binary run as the gateway (scripts/binary_main.ts). */
+export const GATEWAY_FLAG = "--argus-grpc-gateway";
 const MAX_RESTART_DELAY_MS = 2_000;
 /** A gateway that ran this long is considered healthy again: the next restart is immediate. */
 const HEALTHY_AFTER_MS = 30_000;
 const STOP_TIMEOUT_MS = 7_000;
+
+/**
+ * The gateway's command line after `Deno.execPath()`. A binary built by `deno compile` has no
+ * `deno run`: its own executable is started again with GATEWAY_FLAG, and keeps the binary's
+ * permissions less write and run (scripts/binary_main.ts), where `deno run` grants net and env.
+ */
+export function gatewayArgs(standalone: boolean): string[] {
+  return standalone ? [GATEWAY_FLAG] : ["run", "--allow-net", "--allow-env", GATEWAY];
+}
 
 export class GrpcSupervisor {
   readonly #options: GrpcSupervisorOptions;
@@ -94,12 +107,13 @@ export class GrpcSupervisor {
   #spawn(): Promise<number> {
     const { host, coreUrl, maxRequestBytes, logger } = this.#options;
     const child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "--allow-net", "--allow-env", GATEWAY],
+      args: gatewayArgs(Deno.build.standalone),
       env: {
         ARGUS_GATEWAY_HOST: host,
         ARGUS_GATEWAY_PORT: String(this.#port),
         ARGUS_GATEWAY_CORE_URL: coreUrl,
         ARGUS_GATEWAY_MAX_REQUEST_BYTES: String(maxRequestBytes),
+        ARGUS_GATEWAY_INGEST_TOKEN: this.#options.ingestToken ?? "",
         NO_COLOR: "1",
       },
       // The gateway exits when this pipe closes: if the core dies, even by SIGKILL, no orphan

@@ -14,6 +14,13 @@ import { IngestUnavailableError, QueueFullError, ShuttingDownError } from "./bat
 import type { IngestService } from "./ingest_service.ts";
 import { encodeResponse, OtlpDecodeError, type Signal, type WireFormat } from "./otlp/mod.ts";
 import { encodeStatus, GrpcCode } from "./otlp_status.ts";
+import {
+  checkIngestToken,
+  hostAllowed,
+  type HostPolicy,
+  hostRefusedMessage,
+  ingestTokenMessage,
+} from "../lib/security.ts";
 
 export interface OtlpHttpOptions {
   service: IngestService;
@@ -22,16 +29,22 @@ export interface OtlpHttpOptions {
   maxRequestBytes: number;
   /** Self-monitoring hooks (e.g. the Prometheus metrics); none by default. */
   observer?: OtlpHttpObserver;
+  /** INGEST_TOKEN: without it (Bearer or `x-api-key`) a request is refused before its body is read. */
+  ingestToken?: string | null;
+  /** The Host names answered (DNS rebinding); any by default. */
+  hosts?: HostPolicy;
 }
 
 /**
- * How a request was answered: `invalid` is 400, 404, 405 or 415; `too_large` 413; `throttled` 429
- * (queue full); `unavailable` 503 (database and DLQ unavailable, or shutting down); `error` 500.
+ * How a request was answered: `invalid` is 400, 404, 405 or 415; `unauthorized` 401 or 403 (no
+ * INGEST_TOKEN, a Host not allowed); `too_large` 413; `throttled` 429 (queue full); `unavailable`
+ * 503 (database and DLQ unavailable, or shutting down); `error` 500.
  */
 export type OtlpRequestOutcome =
   | "success"
   | "partial_success"
   | "invalid"
+  | "unauthorized"
   | "too_large"
   | "throttled"
   | "unavailable"
@@ -88,6 +101,7 @@ function contentTypeOf(format: WireFormat): string {
 function errorResponse(error: HttpError, format: WireFormat): Response {
   const headers = new Headers({ "content-type": contentTypeOf(format) });
   if (error.retryAfterS !== undefined) headers.set("retry-after", String(error.retryAfterS));
+  if (error.status === 401) headers.set("www-authenticate", 'Bearer realm="argus-ingest"');
   return new Response(encodeStatus(format, error.code, error.message), {
     status: error.status,
     headers,
@@ -205,6 +219,7 @@ function toHttpError(error: unknown): HttpError | undefined {
 }
 
 function outcomeOf(status: number): OtlpRequestOutcome {
+  if (status === 401 || status === 403) return "unauthorized";
   if (status === 413) return "too_large";
   if (status === 429) return "throttled";
   if (status === 503) return "unavailable";
@@ -216,6 +231,7 @@ export function createOtlpHttpHandler(
   options: OtlpHttpOptions,
 ): (request: Request) => Promise<Response> {
   const { service, logger, maxRequestBytes, observer } = options;
+  const ingestToken = options.ingestToken || null;
 
   function observe(
     request: Request,
@@ -240,6 +256,21 @@ export function createOtlpHttpHandler(
     // Errors answer in the request's format when it has one, else in JSON (readable with curl).
     const answerFormat: WireFormat = format ?? "json";
     try {
+      // Before anything else, the body included: an unauthenticated request costs no work.
+      const host = request.headers.get("host");
+      if (options.hosts && !hostAllowed(host, options.hosts)) {
+        throw new HttpError(
+          403,
+          GrpcCode.PERMISSION_DENIED,
+          hostRefusedMessage(host ?? "", options.hosts),
+        );
+      }
+      if (ingestToken !== null) {
+        const check = checkIngestToken((name) => request.headers.get(name), ingestToken);
+        if (check !== "ok") {
+          throw new HttpError(401, GrpcCode.UNAUTHENTICATED, ingestTokenMessage(check));
+        }
+      }
       if (signal === undefined) {
         throw new HttpError(
           404,

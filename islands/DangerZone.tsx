@@ -4,7 +4,18 @@
  *
  * @module
  */
-import { Alert, Button, Card, Group, Modal, Select, Stack, Text, Title } from "@mantine/core";
+import {
+  Alert,
+  Button,
+  Card,
+  Group,
+  Modal,
+  PasswordInput,
+  Select,
+  Stack,
+  Text,
+  Title,
+} from "@mantine/core";
 import { useState } from "preact/hooks";
 import { IslandProvider } from "../components/IslandProvider.tsx";
 import { ApiError, apiUrl } from "./_api.ts";
@@ -13,6 +24,11 @@ import { formatCount, formatDuration } from "./_format.ts";
 export interface DangerZoneProps extends Record<string, unknown> {
   /** The database driver, named in the vacuum dialog. */
   driver: string;
+  /**
+   * ADMIN_TOKEN is set: the dialog asks for it and sends it as a Bearer token. It is kept in this
+   * island's state only, for this one action (never stored, never in a cookie).
+   */
+  askAdminToken?: boolean;
 }
 
 const AGES = [
@@ -46,8 +62,11 @@ function signalWords(signal: string): string {
   return signal === "all" ? "logs and spans" : signal === "traces" ? "spans" : "logs";
 }
 
-async function send(method: "DELETE" | "POST", path: string, params = {}) {
-  const response = await fetch(apiUrl(path, params), { method });
+async function send(method: "DELETE" | "POST", path: string, params = {}, adminToken = "") {
+  const headers: Record<string, string> = adminToken === ""
+    ? {}
+    : { authorization: `Bearer ${adminToken}` };
+  const response = await fetch(apiUrl(path, params), { method, headers });
   const body = await response.json().catch(() => null);
   if (!response.ok) {
     throw new ApiError(response.status, body?.error ?? `HTTP ${response.status}`);
@@ -61,19 +80,25 @@ function formatBytes(bytes: number | undefined): string {
   return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 }
 
-export default function DangerZone({ driver }: DangerZoneProps) {
+export default function DangerZone({ driver, askAdminToken = false }: DangerZoneProps) {
   const [age, setAge] = useState("24h");
   const [signal, setSignal] = useState("logs");
   const [confirming, setConfirming] = useState<"purge" | "vacuum" | null>(null);
   const [busy, setBusy] = useState(false);
   const [result, setResult] = useState<{ kind: "ok" | "error"; text: string } | null>(null);
+  const [adminToken, setAdminToken] = useState("");
 
   const run = async () => {
     const action = confirming;
     setBusy(true);
     try {
       if (action === "purge") {
-        const body = await send("DELETE", "/api/admin/purge", { older_than: age, signal });
+        const body = await send(
+          "DELETE",
+          "/api/admin/purge",
+          { older_than: age, signal },
+          adminToken.trim(),
+        );
         setResult({
           kind: "ok",
           text: `Deleted ${formatCount(body.deleted_logs)} logs and ${
@@ -81,7 +106,7 @@ export default function DangerZone({ driver }: DangerZoneProps) {
           } spans older than ${new Date(body.cutoff_time).toLocaleString()}.`,
         });
       } else if (action === "vacuum") {
-        const body = await send("POST", "/api/admin/vacuum");
+        const body = await send("POST", "/api/admin/vacuum", {}, adminToken.trim());
         setResult({
           kind: "ok",
           text: `Vacuum done in ${formatDuration(body.duration_ms)}: ${
@@ -94,6 +119,7 @@ export default function DangerZone({ driver }: DangerZoneProps) {
     } finally {
       setBusy(false);
       setConfirming(null);
+      setAdminToken("");
     }
   };
 
@@ -169,6 +195,17 @@ export default function DangerZone({ driver }: DangerZoneProps) {
                 sent meanwhile waits in the queue.
               </Text>
             )}
+          {askAdminToken && (
+            <PasswordInput
+              label="Admin token"
+              description="ADMIN_TOKEN, sent with this request only"
+              value={adminToken}
+              onChange={(event: Event) =>
+                setAdminToken((event.currentTarget as HTMLInputElement).value)}
+              autoComplete="off"
+              data-field="admin-token"
+            />
+          )}
           <Group justify="end">
             <Button variant="default" onClick={() => setConfirming(null)} disabled={busy}>
               Cancel
@@ -177,6 +214,7 @@ export default function DangerZone({ driver }: DangerZoneProps) {
               color={confirming === "purge" ? "red" : "indigo"}
               onClick={run}
               loading={busy}
+              disabled={askAdminToken && adminToken.trim() === ""}
               data-action="confirm"
             >
               {confirming === "purge" ? "Delete" : "Vacuum"}

@@ -78,6 +78,8 @@ export interface LogStreamProps extends Record<string, unknown> {
   capacity?: number;
   /** Milliseconds between refreshes while not live. Default 10,000. */
   refreshMs?: number;
+  /** Whether Argus explains records with AI (AI_ENABLED). */
+  aiEnabled?: boolean;
 }
 
 const FILTER_KEYS = Object.keys(LOG_FILTER_DEFAULTS) as (keyof LogFilters)[];
@@ -524,7 +526,14 @@ function LogStreamView(props: LogStreamProps) {
     setFilters,
   ]);
   const details = useCallback(
-    (item: LogItem) => <LogDetails item={item} onContext={openContext} onTraceFilter={onlyTrace} />,
+    (item: LogItem) => (
+      <LogDetails
+        item={item}
+        onContext={openContext}
+        onTraceFilter={onlyTrace}
+        aiEnabled={props.aiEnabled}
+      />
+    ),
     [openContext, onlyTrace],
   );
 

@@ -5,6 +5,7 @@
  * @module
  */
 import { Button, Group, SimpleGrid, Stack, Text } from "@mantine/core";
+import { LogInsightButton } from "./_log_insight.tsx";
 import type { ComponentChildren } from "preact";
 import { severityName } from "../components/theme.ts";
 import { type LogItem, traceHref, valueText } from "./_log_query.ts";
@@ -45,9 +46,11 @@ export interface LogDetailsProps {
   onContext(item: LogItem): void;
   /** Shows only this trace's records. */
   onTraceFilter(traceId: string): void;
+  /** Whether Argus explains records with AI (AI_ENABLED): shows the "Explain" button. */
+  aiEnabled?: boolean;
 }
 
-export function LogDetails({ item, onContext, onTraceFilter }: LogDetailsProps) {
+export function LogDetails({ item, onContext, onTraceFilter, aiEnabled }: LogDetailsProps) {
   const href = traceHref(item);
   const body = item.body === null
     ? "(no body)"
@@ -84,6 +87,7 @@ export function LogDetails({ item, onContext, onTraceFilter }: LogDetailsProps) 
         <Button size="compact-sm" variant="light" onClick={() => onContext(item)}>
           ±1 min context
         </Button>
+        {aiEnabled && <LogInsightButton logId={item.id} />}
         {href && (
           <Button size="compact-sm" variant="light" component="a" href={href}>
             Open trace

@@ -70,6 +70,32 @@ export interface AzureOpenAiConfig {
   apiVersion: string;
 }
 
+/** AI log insight: the Azure OpenAI resource and the limits of each explanation. */
+export interface AiConfig extends AzureOpenAiConfig {
+  /** Milliseconds one explanation may take, database reads and the provider's answer together. */
+  timeoutMs: number;
+  /** Largest prompt (system and user messages), in UTF-8 bytes; context is trimmed to fit. */
+  promptMaxBytes: number;
+  /** Most tokens the model may answer with (`max_tokens`). */
+  maxTokens: number;
+  /** Explanations kept in memory, per log id (least recently used dropped first); 0 keeps none. */
+  cacheEntries: number;
+}
+
+/** Tokens and the browser-facing rules (README, "Security"); a token is null when unset. */
+export interface SecurityConfig {
+  /** Required by the UI, the API, `/ws` and `/metrics` (Bearer, or the login cookie). */
+  apiToken: string | null;
+  /** Required (Bearer) by the admin endpoints, besides `apiToken`. */
+  adminToken: string | null;
+  /** Required by both OTLP receivers (Bearer or `x-api-key`). */
+  ingestToken: string | null;
+  /** Host names the HTTP receivers answer to besides loopback ones (lower case, no port). */
+  allowedHosts: string[];
+  /** Origins (`scheme://host[:port]`) whose pages may call the API cross-origin. */
+  corsOrigins: string[];
+}
+
 export interface Config {
   appEnv: AppEnv;
   logLevel: LogLevel;
@@ -77,6 +103,7 @@ export interface Config {
   httpPort: number;
   grpcPort: number;
   otlpHttpPort: number;
+  security: SecurityConfig;
   dataDir: string;
   dlqDir: string;
   db: DatabaseConfig;
@@ -110,8 +137,8 @@ export interface Config {
   };
   /** Age in milliseconds after which data is deleted, or null when retention is off. */
   retentionMs: number | null;
-  /** Azure OpenAI settings when `AI_ENABLED` is true, else null. */
-  ai: AzureOpenAiConfig | null;
+  /** Azure OpenAI settings and limits when `AI_ENABLED` is true, else null. */
+  ai: AiConfig | null;
 }
 
 /** One documented variable: the README's configuration table is checked against this list. */
@@ -128,6 +155,19 @@ export const VARIABLES: readonly VariableDoc[] = [
   { name: "HTTP_PORT", default: "8080", description: "UI, API, /metrics and /ws" },
   { name: "GRPC_PORT", default: "4317", description: "OTLP/gRPC receiver" },
   { name: "OTLP_HTTP_PORT", default: "4318", description: "OTLP/HTTP receiver" },
+  { name: "API_TOKEN", default: "", description: "Token for the UI, API, /ws and /metrics" },
+  { name: "ADMIN_TOKEN", default: "", description: "Token for the admin endpoints" },
+  { name: "INGEST_TOKEN", default: "", description: "Token for OTLP ingest (gRPC and HTTP)" },
+  {
+    name: "ALLOWED_HOSTS",
+    default: "",
+    description: "Host names accepted besides loopback ones (comma-separated)",
+  },
+  {
+    name: "CORS_ORIGINS",
+    default: "",
+    description: "Origins allowed to call the API cross-origin (comma-separated)",
+  },
   { name: "DATA_DIR", default: "./data", description: "Folder for the SQLite file and the DLQ" },
   { name: "DLQ_DIR", default: "$DATA_DIR/dlq", description: "Dead-letter queue folder" },
   {
@@ -211,6 +251,14 @@ export const VARIABLES: readonly VariableDoc[] = [
     default: "2024-10-21",
     description: "Azure OpenAI API version",
   },
+  { name: "AI_TIMEOUT", default: "30s", description: "Time allowed for one AI explanation" },
+  {
+    name: "AI_PROMPT_MAX_BYTES",
+    default: "16KiB",
+    description: "Largest prompt sent to the model; context is trimmed to fit",
+  },
+  { name: "AI_MAX_TOKENS", default: "800", description: "Most tokens the model may answer" },
+  { name: "AI_CACHE_ENTRIES", default: "1000", description: "Explanations cached per log id" },
 ];
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; errors: string[] };
@@ -369,20 +417,108 @@ function readDsn(r: Reader, driver: DbDriver): string {
   return dsn;
 }
 
-function readHost(r: Reader): string {
-  const host = r.raw("HOST") ?? "127.0.0.1";
+/** True for an IPv4 or IPv6 address (without brackets) or a DNS host name. */
+function isHostOrAddress(host: string): boolean {
   const ipv4 = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
   const ipv6 = /^[0-9a-f:]+$/i;
   const hostname = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
   // A name of digits and dots only must be an IPv4 address (256.1.1.1 is not a host name).
   const looksNumeric = /^[\d.]+$/.test(host);
-  const valid = looksNumeric
-    ? ipv4.test(host)
-    : (host.includes(":") && ipv6.test(host)) || hostname.test(host);
-  if (!valid) {
+  return looksNumeric ? ipv4.test(host) : (host.includes(":") && ipv6.test(host)) ||
+    hostname.test(host);
+}
+
+function readHost(r: Reader): string {
+  const host = r.raw("HOST") ?? "127.0.0.1";
+  if (!isHostOrAddress(host)) {
     r.fail("HOST", "an IP address or host name such as 127.0.0.1, 0.0.0.0 or ::1", host);
   }
   return host;
+}
+
+/** Shortest token accepted: 16 random characters are beyond guessing, even online. */
+export const MIN_TOKEN_LENGTH = 16;
+const MAX_TOKEN_LENGTH = 1024;
+
+/** A token variable, or null when unset; an error describes a bad one without showing it. */
+function readToken(r: Reader, name: string): string | null {
+  const token = r.raw(name);
+  if (token === undefined) return null;
+  // Visible ASCII only: a token travels in HTTP headers and gRPC metadata, and a space usually
+  // means a pasted "Bearer " or a truncated quote.
+  const visibleAscii = /^[\x21-\x7e]+$/.test(token);
+  if (visibleAscii && token.length >= MIN_TOKEN_LENGTH && token.length <= MAX_TOKEN_LENGTH) {
+    return token;
+  }
+  r.invalid.add(name);
+  r.errors.push(
+    `${name} must be ${MIN_TOKEN_LENGTH} to ${MAX_TOKEN_LENGTH} visible ASCII characters without ` +
+      `spaces, such as the output of 'openssl rand -hex 32': current value is ${token.length} ` +
+      `characters long${visibleAscii ? "" : " with a space or a non-ASCII character"} (not shown)`,
+  );
+  return null;
+}
+
+/** A comma-separated list; blank entries are ignored. */
+function readList(r: Reader, name: string): string[] {
+  return (r.raw(name) ?? "").split(",").map((entry) => entry.trim()).filter((e) => e !== "");
+}
+
+/** The origin an http(s) URL of an origin only (`/` as its path at most) names, else undefined. */
+function originOfEntry(entry: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(entry);
+  } catch {
+    return undefined;
+  }
+  const bare = url.pathname === "/" && url.search === "" && url.hash === "" &&
+    url.username === "" && url.password === "" && !entry.endsWith("?") && !entry.endsWith("#");
+  return /^https?:$/.test(url.protocol) && bare ? url.origin : undefined;
+}
+
+function readSecurity(r: Reader): SecurityConfig {
+  const apiToken = readToken(r, "API_TOKEN");
+  const adminToken = readToken(r, "ADMIN_TOKEN");
+  const ingestToken = readToken(r, "INGEST_TOKEN");
+  // The admin token guards what the others do not: equal to one of them, it guards nothing.
+  for (const [other, token] of [["API_TOKEN", apiToken], ["INGEST_TOKEN", ingestToken]] as const) {
+    if (adminToken !== null && adminToken === token) {
+      r.errors.push(
+        `ADMIN_TOKEN must differ from ${other}, or everyone holding ${other} may purge data: ` +
+          "both have the same value (not shown)",
+      );
+    }
+  }
+
+  const allowedHosts = readList(r, "ALLOWED_HOSTS").map((entry) =>
+    entry.replace(/^\[(.*)\]$/, "$1")
+  );
+  if (!allowedHosts.every(isHostOrAddress)) {
+    r.fail(
+      "ALLOWED_HOSTS",
+      "a comma-separated list of host names or IP addresses without ports, such as " +
+        "argus.example.com,10.0.0.7",
+      r.raw("ALLOWED_HOSTS")!,
+    );
+  }
+  const corsOrigins = readList(r, "CORS_ORIGINS").map(originOfEntry);
+  if (!corsOrigins.every((origin) => origin !== undefined)) {
+    r.fail(
+      "CORS_ORIGINS",
+      "a comma-separated list of origins (scheme, host and optional port; no path, no *), such " +
+        "as https://dash.example.com,http://localhost:3000",
+      r.raw("CORS_ORIGINS")!,
+    );
+  }
+
+  return {
+    apiToken,
+    adminToken,
+    ingestToken,
+    allowedHosts: [...new Set(allowedHosts.map((host) => host.toLowerCase()))],
+    corsOrigins: [...new Set(corsOrigins.filter((origin) => origin !== undefined))],
+  };
 }
 
 function isHttpUrl(text: string): boolean {
@@ -395,12 +531,19 @@ function isHttpUrl(text: string): boolean {
   }
 }
 
-function readAi(r: Reader): AzureOpenAiConfig | null {
+function readAi(r: Reader): AiConfig | null {
   const enabled = r.boolean("AI_ENABLED", false);
   const endpoint = r.raw("AZURE_OPENAI_ENDPOINT") ?? "";
   const apiKey = r.raw("AZURE_OPENAI_API_KEY") ?? "";
   const deployment = r.raw("AZURE_OPENAI_DEPLOYMENT") ?? "";
   const apiVersion = r.raw("AZURE_OPENAI_API_VERSION") ?? "2024-10-21";
+  const limits = {
+    timeoutMs: r.duration("AI_TIMEOUT", "30s", 100, 600_000),
+    // The floor leaves room for the instructions and the record itself.
+    promptMaxBytes: r.bytes("AI_PROMPT_MAX_BYTES", "16KiB", 2_048, 1_048_576),
+    maxTokens: r.integer("AI_MAX_TOKENS", 800, 16, 32_768),
+    cacheEntries: r.integer("AI_CACHE_ENTRIES", 1000, 0, 1_000_000),
+  };
   if (endpoint !== "" && !isHttpUrl(endpoint)) {
     r.fail(
       "AZURE_OPENAI_ENDPOINT",
@@ -421,7 +564,7 @@ function readAi(r: Reader): AzureOpenAiConfig | null {
   ) {
     if (value === "") r.errors.push(`${name} is required when AI_ENABLED is true: it is not set`);
   }
-  return { endpoint, apiKey, deployment, apiVersion };
+  return { endpoint, apiKey, deployment, apiVersion, ...limits };
 }
 
 function readRetention(r: Reader): number | null {
@@ -457,6 +600,7 @@ export function parseConfig(env: Env): ConfigResult {
   const grpcPort = r.port("GRPC_PORT", 4317);
   const otlpHttpPort = r.port("OTLP_HTTP_PORT", 4318);
   checkDistinctPorts(r, { HTTP_PORT: httpPort, GRPC_PORT: grpcPort, OTLP_HTTP_PORT: otlpHttpPort });
+  const security = readSecurity(r);
 
   const dataDir = r.raw("DATA_DIR") ?? "./data";
   const dlqDir = r.raw("DLQ_DIR") ?? joinPath(dataDir, "dlq");
@@ -527,6 +671,7 @@ export function parseConfig(env: Env): ConfigResult {
       httpPort,
       grpcPort,
       otlpHttpPort,
+      security,
       dataDir,
       dlqDir,
       db: { driver, dsn, pool, maxFieldBytes },

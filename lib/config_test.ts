@@ -21,6 +21,12 @@ const DURATIONS = "a duration such as 500ms, 30s, 5m, 1h30m or 7d";
 const SIZES = "a size in bytes such as 1048576, 512KiB, 64MiB or 1GB";
 const PORTS = "a port number from 1 to 65535 (or 0 for any free port)";
 const HOSTS = "an IP address or host name such as 127.0.0.1, 0.0.0.0 or ::1";
+const TOKENS = "16 to 1024 visible ASCII characters without spaces, such as the output of " +
+  "'openssl rand -hex 32'";
+const ALLOWED_HOSTS = "a comma-separated list of host names or IP addresses without ports, such " +
+  "as argus.example.com,10.0.0.7";
+const CORS = "a comma-separated list of origins (scheme, host and optional port; no path, no *), " +
+  "such as https://dash.example.com,http://localhost:3000";
 const AI_ON = {
   AI_ENABLED: "true",
   AZURE_OPENAI_ENDPOINT: "https://argus.openai.azure.com",
@@ -35,6 +41,13 @@ const DEFAULTS: Config = {
   httpPort: 8080,
   grpcPort: 4317,
   otlpHttpPort: 4318,
+  security: {
+    apiToken: null,
+    adminToken: null,
+    ingestToken: null,
+    allowedHosts: [],
+    corsOrigins: [],
+  },
   dataDir: "./data",
   dlqDir: "./data/dlq",
   db: {
@@ -259,6 +272,42 @@ const VALID_CASES: ValidCase[] = [
     env: { OTLP_HTTP_PORT: "14318" },
     pick: (c) => c.otlpHttpPort,
     expected: 14318,
+  },
+  {
+    variable: "API_TOKEN",
+    env: { API_TOKEN: "api-0123456789abcdef" },
+    pick: (c) => c.security.apiToken,
+    expected: "api-0123456789abcdef",
+  },
+  {
+    variable: "API_TOKEN",
+    env: { API_TOKEN: "  sixteen-chars-!!  " },
+    pick: (c) => c.security.apiToken,
+    expected: "sixteen-chars-!!",
+  },
+  {
+    variable: "ADMIN_TOKEN",
+    env: { ADMIN_TOKEN: "admin-0123456789abcdef" },
+    pick: (c) => c.security.adminToken,
+    expected: "admin-0123456789abcdef",
+  },
+  {
+    variable: "INGEST_TOKEN",
+    env: { INGEST_TOKEN: "ingest-0123456789abcdef", API_TOKEN: "ingest-0123456789abcdef" },
+    pick: (c) => c.security.ingestToken,
+    expected: "ingest-0123456789abcdef",
+  },
+  {
+    variable: "ALLOWED_HOSTS",
+    env: { ALLOWED_HOSTS: "Argus.Example.com, 10.0.0.7,[fd00::7],,argus.example.com" },
+    pick: (c) => c.security.allowedHosts,
+    expected: ["argus.example.com", "10.0.0.7", "fd00::7"],
+  },
+  {
+    variable: "CORS_ORIGINS",
+    env: { CORS_ORIGINS: "https://dash.example.com, http://localhost:3000/,HTTPS://X.example:443" },
+    pick: (c) => c.security.corsOrigins,
+    expected: ["https://dash.example.com", "http://localhost:3000", "https://x.example"],
   },
   {
     variable: "DATA_DIR",
@@ -520,6 +569,39 @@ const VALID_CASES: ValidCase[] = [
     pick: (c) => c.ai?.apiVersion,
     expected: "2024-10-21",
   },
+  { variable: "AI_TIMEOUT", env: AI_ON, pick: (c) => c.ai?.timeoutMs, expected: 30_000 },
+  {
+    variable: "AI_TIMEOUT",
+    env: { ...AI_ON, AI_TIMEOUT: "250ms" },
+    pick: (c) => c.ai?.timeoutMs,
+    expected: 250,
+  },
+  {
+    variable: "AI_PROMPT_MAX_BYTES",
+    env: AI_ON,
+    pick: (c) => c.ai?.promptMaxBytes,
+    expected: 16_384,
+  },
+  {
+    variable: "AI_PROMPT_MAX_BYTES",
+    env: { ...AI_ON, AI_PROMPT_MAX_BYTES: "64KiB" },
+    pick: (c) => c.ai?.promptMaxBytes,
+    expected: 65_536,
+  },
+  { variable: "AI_MAX_TOKENS", env: AI_ON, pick: (c) => c.ai?.maxTokens, expected: 800 },
+  {
+    variable: "AI_MAX_TOKENS",
+    env: { ...AI_ON, AI_MAX_TOKENS: "2000" },
+    pick: (c) => c.ai?.maxTokens,
+    expected: 2000,
+  },
+  { variable: "AI_CACHE_ENTRIES", env: AI_ON, pick: (c) => c.ai?.cacheEntries, expected: 1000 },
+  {
+    variable: "AI_CACHE_ENTRIES",
+    env: { ...AI_ON, AI_CACHE_ENTRIES: "0" },
+    pick: (c) => c.ai?.cacheEntries,
+    expected: 0,
+  },
 ];
 
 Deno.test("parseConfig() reads every variable when it holds a valid value", () => {
@@ -597,6 +679,24 @@ const INVALID_CASES: InvalidCase[] = [
   invalid("GRPC_PORT", "grpc", PORTS),
   invalid("GRPC_PORT", "100000", PORTS),
   invalid("OTLP_HTTP_PORT", "4318/tcp", PORTS),
+  ...["API_TOKEN", "ADMIN_TOKEN", "INGEST_TOKEN"].map((variable): InvalidCase => ({
+    variable,
+    env: { [variable]: "short-secret" },
+    error: `${variable} must be ${TOKENS}: current value is 12 characters long (not shown)`,
+  })),
+  {
+    variable: "API_TOKEN",
+    env: { API_TOKEN: "Bearer 0123456789abcdef" },
+    error: `API_TOKEN must be ${TOKENS}: current value is 23 characters long with a space or a ` +
+      "non-ASCII character (not shown)",
+  },
+  invalid("ALLOWED_HOSTS", "argus.example.com:8080", ALLOWED_HOSTS),
+  invalid("ALLOWED_HOSTS", "ok.example, https://argus.example.com", ALLOWED_HOSTS),
+  invalid("ALLOWED_HOSTS", "*", ALLOWED_HOSTS),
+  invalid("CORS_ORIGINS", "*", CORS),
+  invalid("CORS_ORIGINS", "dash.example.com", CORS),
+  invalid("CORS_ORIGINS", "https://dash.example.com/app", CORS),
+  invalid("CORS_ORIGINS", "https://ok.example,ftp://files.example", CORS),
   invalid("DB_DRIVER", "oracle", "one of sqlite, postgres, mysql, sqlserver"),
   invalid("DB_DRIVER", "postgresql", "one of sqlite, postgres, mysql, sqlserver"),
   {
@@ -672,6 +772,13 @@ const INVALID_CASES: InvalidCase[] = [
     env: { ...AI_ON, AZURE_OPENAI_DEPLOYMENT: "" },
     error: "AZURE_OPENAI_DEPLOYMENT is required when AI_ENABLED is true: it is not set",
   },
+  invalid("AI_TIMEOUT", "50ms", `${DURATIONS}, from 100ms to 10m`),
+  invalid("AI_TIMEOUT", "30", `${DURATIONS}, from 100ms to 10m`),
+  invalid("AI_PROMPT_MAX_BYTES", "1KiB", `${SIZES}, from 2048 to 1048576 bytes`),
+  invalid("AI_PROMPT_MAX_BYTES", "2MiB", `${SIZES}, from 2048 to 1048576 bytes`),
+  invalid("AI_MAX_TOKENS", "0", "an integer from 16 to 32768"),
+  invalid("AI_CACHE_ENTRIES", "-1", "an integer from 0 to 1000000"),
+  invalid("AI_CACHE_ENTRIES", "lots", "an integer from 0 to 1000000"),
 ];
 
 /** Free-form values: any text is a valid folder. */
@@ -940,6 +1047,10 @@ Deno.test("parseConfig() requires the three AZURE_OPENAI_* values when AI_ENABLE
     apiKey: "key-123",
     deployment: "gpt-4o-mini",
     apiVersion: "2024-10-21",
+    timeoutMs: 30_000,
+    promptMaxBytes: 16_384,
+    maxTokens: 800,
+    cacheEntries: 1000,
   });
 });
 
@@ -1058,4 +1169,28 @@ Deno.test("parseConfig() refuses a DLQ_DIR that is DATA_DIR or holds it", () => 
     );
   }
   assert.ok(parseConfig({ DATA_DIR: "/srv/argus", DLQ_DIR: "/srv/argus/dlq" }).ok);
+});
+
+Deno.test("parseConfig() never shows a refused token in its error message", () => {
+  const secret = "s3cr3t with space";
+  const errors = parseErrors({ API_TOKEN: secret, INGEST_TOKEN: "tiny" });
+  assert.equal(errors.length, 2);
+  for (const error of errors) {
+    assert.ok(!error.includes("s3cr3t") && !error.includes("tiny"), error);
+    assert.match(error, /\(not shown\)$/);
+  }
+});
+
+Deno.test("parseConfig() refuses an ADMIN_TOKEN equal to API_TOKEN or INGEST_TOKEN", () => {
+  const token = "the-same-token-0123456789";
+  assert.deepEqual(parseErrors({ API_TOKEN: token, ADMIN_TOKEN: token }), [
+    "ADMIN_TOKEN must differ from API_TOKEN, or everyone holding API_TOKEN may purge data: " +
+    "both have the same value (not shown)",
+  ]);
+  assert.deepEqual(parseErrors({ INGEST_TOKEN: token, ADMIN_TOKEN: token }), [
+    "ADMIN_TOKEN must differ from INGEST_TOKEN, or everyone holding INGEST_TOKEN may purge data: " +
+    "both have the same value (not shown)",
+  ]);
+  // One token for the UI and ingest is the operator's choice.
+  assert.equal(parseOk({ API_TOKEN: token, INGEST_TOKEN: token }).security.ingestToken, token);
 });

@@ -55,13 +55,15 @@ export type RejectionStage = "decode" | "validation" | "database";
 export type OtlpTransport = "http" | "grpc";
 export type OtlpRequestSignal = "traces" | "logs" | "metrics" | "unknown";
 /**
- * `invalid`: 400, 404, 405, 415; `too_large`: 413; `throttled`: 429 (queue full);
- * `unavailable`: 503 (database and DLQ down, or shutting down); `error`: 500.
+ * `invalid`: 400, 404, 405, 415; `unauthorized`: 401, 403 (INGEST_TOKEN, Host); `too_large`: 413;
+ * `throttled`: 429 (queue full); `unavailable`: 503 (database and DLQ down, or shutting down);
+ * `error`: 500.
  */
 export type OtlpRequestOutcome =
   | "success"
   | "partial_success"
   | "invalid"
+  | "unauthorized"
   | "too_large"
   | "throttled"
   | "unavailable"
@@ -374,8 +376,8 @@ export class ArgusMetrics {
     this.#requests = new Counter({
       name: "argus_otlp_requests_total",
       help: "OTLP export requests, by transport (http, grpc), signal (traces, logs, metrics, " +
-        "unknown) and outcome (success, partial_success, invalid, too_large, throttled, " +
-        "unavailable, error).",
+        "unknown) and outcome (success, partial_success, invalid, unauthorized, too_large, " +
+        "throttled, unavailable, error).",
       labelNames: ["transport", "signal", "outcome"],
       registers,
     });

@@ -23,6 +23,7 @@
 import type { Logger } from "../lib/logger.ts";
 import { parseSeverity } from "../routes/logs.ts";
 import { BadRequestError, parseService } from "../routes/query_params.ts";
+import { originAllowed, originOf } from "../lib/security.ts";
 
 /** What the hub reads of a log entry to filter it; the rest is sent as it is. */
 export interface LiveLogEntry {
@@ -104,16 +105,6 @@ function positive(name: string, value: number): number {
     );
   }
   return value;
-}
-
-/** `scheme://host[:port]` of a URL text, or undefined when it is not one (e.g. "null"). */
-function originOf(text: string): string | undefined {
-  try {
-    const url = new URL(text);
-    return url.origin === "null" ? undefined : url.origin;
-  } catch {
-    return undefined;
-  }
 }
 
 export class LiveHub {
@@ -289,16 +280,9 @@ export class LiveHub {
   }
 
   #originAllowed(origin: string, request: Request): boolean {
-    const page = originOf(origin);
-    if (page !== undefined) {
-      if (this.#allowedOrigins.has(page)) return true;
-      // Same origin: the page came from the host this request is addressed to. The Host is read
-      // with the page's scheme, so that a default port compares equal written or not; schemes
-      // are not compared, as a TLS-terminating proxy in front changes them.
-      const own = originOf(`${new URL(page).protocol}//${this.#ownHost(request)}`);
-      if (own === page) return true;
-    }
-    return this.#isOriginAllowed?.(origin, request) ?? false;
+    // The same decision as the HTTP app's (lib/security.ts), which checks /ws before auth.
+    return originAllowed(origin, this.#ownHost(request), this.#allowedOrigins) ||
+      (this.#isOriginAllowed?.(origin, request) ?? false);
   }
 
   #ownHost(request: Request): string {

@@ -1,8 +1,16 @@
 /**
- * The browser's assets, built at start-up and served from memory: every `islands/*.tsx` bundled
- * by esbuild (ESM, code splitting, so that islands share one Preact and one Mantine) behind a
- * small client entry that hydrates each island found in the page; Mantine's stylesheet, Argus's
- * own and the icon.
+ * The browser's assets: every `islands/*.tsx` bundled by esbuild (ESM, code splitting, so that
+ * islands share one Preact and one Mantine) behind a small client entry that hydrates each island
+ * found in the page; Mantine's stylesheet, Argus's own and the icon.
+ *
+ * Two ways to get them, one entry point (`loadAssets()`):
+ * - prebuilt: `deno task build` (scripts/build_assets.ts) writes them with a manifest to
+ *   `dist/assets/`, which `deno compile --include` embeds in the binary and the container image
+ *   carries. Read from files beside this module (`import.meta.url`), so the same code finds them in
+ *   the project folder and in a compiled binary's embedded file system. esbuild spawns a native
+ *   program, which a compiled binary cannot carry: prebuilt assets are how the binary has a UI.
+ * - in memory: without a manifest, or when a source changed since it was written, esbuild builds
+ *   them at start-up (about a second), as in development.
  *
  * Fresh's architecture without Fresh (which is on JSR, unreachable here): the server renders
  * pages with preact-render-to-string (routes/pages/), islands mark themselves in the HTML with
@@ -10,9 +18,8 @@
  *
  * @module
  */
-import * as esbuild from "esbuild";
 import { fileURLToPath } from "node:url";
-import { basename, join } from "node:path";
+import { basename, dirname, join, relative } from "node:path";
 
 /** One file served under `/static/`. */
 export interface Asset {
@@ -31,9 +38,38 @@ export interface Assets {
   islands: string[];
 }
 
+/** What `dist/assets/manifest.json` holds. Each served path is also the file's path in the folder. */
+export interface AssetManifest {
+  format: number;
+  builtAt: string;
+  clientEntry: string;
+  islands: string[];
+  files: Record<string, { contentType: string; etag: string; bytes: number }>;
+  /**
+   * Project-relative path → SHA-256 (hex) of every file the assets were made from: the bundles'
+   * inputs outside node_modules (islands, components, whatever they import), `static/`,
+   * `package-lock.json` (the packages bundled, Mantine's stylesheet) and this module (the build).
+   */
+  sources: Record<string, string>;
+}
+
+/** Assets and where they came from, for the start-up log. */
+export interface LoadedAssets {
+  assets: Assets;
+  from: "prebuilt" | "memory";
+  /** Why prebuilt assets were present but not used, e.g. "islands/LogStream.tsx changed". */
+  outdated?: string;
+}
+
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const ISLANDS_DIR = join(ROOT, "islands");
 const STATIC_DIR = join(ROOT, "static");
+/** Where `deno task build` writes, `deno compile --include` embeds from and `loadAssets()` reads. */
+export const PREBUILT_DIR = join(ROOT, "dist", "assets");
+const MANIFEST = "manifest.json";
+const MANIFEST_FORMAT = 1;
+/** Sources that shape every asset beside the bundles' own inputs. */
+const BUILD_SOURCES = ["package-lock.json", "routes/_assets.ts"];
 
 const CONTENT_TYPES: Record<string, string> = {
   ".js": "text/javascript; charset=utf-8",
@@ -47,9 +83,16 @@ function contentType(path: string): string {
   return CONTENT_TYPES[ext] ?? "application/octet-stream";
 }
 
+async function sha256(body: Uint8Array): Promise<Uint8Array> {
+  return new Uint8Array(await crypto.subtle.digest("SHA-256", body as BufferSource));
+}
+
+function hex(bytes: Uint8Array): string {
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
 async function etagOf(body: Uint8Array): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", body as BufferSource));
-  return `"${Array.from(digest.slice(0, 12), (b) => b.toString(16).padStart(2, "0")).join("")}"`;
+  return `"${hex((await sha256(body)).slice(0, 12))}"`;
 }
 
 /** Island modules: `islands/*.tsx` with a PascalCase name (helpers start with `_` or lower case). */
@@ -57,6 +100,15 @@ async function islandFiles(): Promise<string[]> {
   const names: string[] = [];
   for await (const entry of Deno.readDir(ISLANDS_DIR)) {
     if (entry.isFile && /^[A-Z]\w*\.tsx$/.test(entry.name)) names.push(entry.name);
+  }
+  return names.sort();
+}
+
+/** Files served from `static/` as they are (`static/` itself; not its folders). */
+async function staticFiles(): Promise<string[]> {
+  const names: string[] = [];
+  for await (const entry of Deno.readDir(STATIC_DIR)) {
+    if (entry.isFile) names.push(entry.name);
   }
   return names.sort();
 }
@@ -93,8 +145,10 @@ document.documentElement.dataset.ready = "true";
 `;
 }
 
-/** Builds every asset; throws with esbuild's messages when an island does not compile. */
-export async function buildAssets(options: { minify?: boolean } = {}): Promise<Assets> {
+/** The build, with the project files it read (relative to the project folder). */
+async function build(minify: boolean): Promise<{ assets: Assets; inputs: string[] }> {
+  // Loaded here, not at the top: prebuilt assets (and so a compiled binary) never start esbuild.
+  const esbuild = await import("esbuild");
   const islands = await islandFiles();
   const result = await esbuild.build({
     entryPoints: { client: "argus:client" },
@@ -107,7 +161,8 @@ export async function buildAssets(options: { minify?: boolean } = {}): Promise<A
     entryNames: "[name]-[hash]",
     chunkNames: "chunk-[hash]",
     write: false,
-    minify: options.minify ?? true,
+    metafile: true,
+    minify,
     jsx: "automatic",
     jsxImportSource: "preact",
     define: { "process.env.NODE_ENV": '"production"' },
@@ -145,10 +200,148 @@ export async function buildAssets(options: { minify?: boolean } = {}): Promise<A
     files.set(path, { body, contentType: contentType(path), etag: await etagOf(body) });
   };
   await add("mantine.css", join(ROOT, "node_modules/@mantine/core/styles.css"));
-  for await (const entry of Deno.readDir(STATIC_DIR)) {
-    if (entry.isFile) await add(entry.name, join(STATIC_DIR, entry.name));
+  for (const name of await staticFiles()) await add(name, join(STATIC_DIR, name));
+  // Inputs are relative to absWorkingDir; "argus:client" is the generated entry, packages are
+  // pinned by package-lock.json.
+  const inputs = Object.keys(result.metafile.inputs)
+    .filter((path) => !path.includes(":") && !path.split("/").includes("node_modules"));
+  return {
+    assets: { files, clientEntry: entry, islands: islands.map((f) => basename(f, ".tsx")) },
+    inputs,
+  };
+}
+
+/** Builds every asset in memory; throws with esbuild's messages when an island does not compile. */
+export async function buildAssets(options: { minify?: boolean } = {}): Promise<Assets> {
+  return (await build(options.minify ?? true)).assets;
+}
+
+/** SHA-256 of each source, by project-relative path. */
+async function hashSources(paths: string[]): Promise<Record<string, string>> {
+  const sources: Record<string, string> = {};
+  for (const path of [...new Set(paths)].sort()) {
+    sources[path] = hex(await sha256(await Deno.readFile(join(ROOT, path))));
   }
-  return { files, clientEntry: entry, islands: islands.map((f) => basename(f, ".tsx")) };
+  return sources;
+}
+
+/**
+ * Builds every asset and writes it to `dir` (emptied first) with `manifest.json`: what
+ * `deno task build` does. Returns the manifest.
+ */
+export async function writePrebuiltAssets(dir: string = PREBUILT_DIR): Promise<AssetManifest> {
+  const { assets, inputs } = await build(true);
+  const statics = (await staticFiles()).map((name) => relative(ROOT, join(STATIC_DIR, name)));
+  const manifest: AssetManifest = {
+    format: MANIFEST_FORMAT,
+    builtAt: new Date().toISOString(),
+    clientEntry: assets.clientEntry,
+    islands: assets.islands,
+    files: {},
+    sources: await hashSources([...inputs, ...statics, ...BUILD_SOURCES]),
+  };
+  await Deno.remove(dir, { recursive: true }).catch((error) => {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  });
+  for (const [path, asset] of assets.files) {
+    const file = join(dir, path);
+    await Deno.mkdir(dirname(file), { recursive: true });
+    await Deno.writeFile(file, asset.body);
+    manifest.files[path] = {
+      contentType: asset.contentType,
+      etag: asset.etag,
+      bytes: asset.body.byteLength,
+    };
+  }
+  // Written last: a folder without a manifest is an unfinished build, and is not used.
+  await Deno.writeTextFile(join(dir, MANIFEST), JSON.stringify(manifest, null, 2) + "\n");
+  return manifest;
+}
+
+async function readManifest(dir: string): Promise<AssetManifest | undefined> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(join(dir, MANIFEST));
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return undefined;
+    throw error;
+  }
+  return JSON.parse(text) as AssetManifest;
+}
+
+/** Why the manifest no longer describes the sources, or undefined when it still does. */
+async function outdatedBy(manifest: AssetManifest): Promise<string | undefined> {
+  if (manifest.format !== MANIFEST_FORMAT) {
+    return `its format is ${JSON.stringify(manifest.format)}, this Argus reads ${MANIFEST_FORMAT}`;
+  }
+  const islands = (await islandFiles()).map((f) => basename(f, ".tsx"));
+  if (islands.join() !== manifest.islands.join()) {
+    return `the islands are now ${islands.join(", ")} (built: ${manifest.islands.join(", ")})`;
+  }
+  for (const [path, hash] of Object.entries(manifest.sources)) {
+    let current: string;
+    try {
+      current = hex(await sha256(await Deno.readFile(join(ROOT, path))));
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) return `${path} was removed`;
+      throw error;
+    }
+    if (current !== hash) return `${path} changed`;
+  }
+  const statics = (await staticFiles()).map((name) => `static/${name}`);
+  const added = statics.find((path) => !(path in manifest.sources));
+  return added === undefined ? undefined : `${added} was added`;
+}
+
+/** Reads the files a manifest lists, checking each against its recorded hash. */
+async function readPrebuilt(dir: string, manifest: AssetManifest): Promise<Assets> {
+  const files = new Map<string, Asset>();
+  for (const [path, entry] of Object.entries(manifest.files)) {
+    const body = await Deno.readFile(join(dir, path));
+    const etag = await etagOf(body);
+    if (etag !== entry.etag) {
+      throw new Error(
+        `The prebuilt asset ${join(dir, path)} does not match its manifest (ETag ${etag}, ` +
+          `manifest ${entry.etag}): run deno task build again`,
+      );
+    }
+    files.set(path, { body, contentType: entry.contentType, etag });
+  }
+  return { files, clientEntry: manifest.clientEntry, islands: manifest.islands };
+}
+
+export interface LoadAssetsOptions {
+  /** The prebuilt folder; default `dist/assets` of the project (or of the compiled binary). */
+  dir?: string;
+  /**
+   * True inside a binary built by `deno compile` (the default there): prebuilt assets are the only
+   * ones, and are trusted, since `deno task compile` builds them just before it embeds them and the
+   * binary carries neither the sources to compare them with nor esbuild.
+   */
+  standalone?: boolean;
+}
+
+/**
+ * The UI's assets: the prebuilt ones when `dir` has a manifest that still matches the sources,
+ * otherwise built in memory. In a compiled binary, the prebuilt ones or an error saying how to
+ * build the binary with them.
+ */
+export async function loadAssets(options: LoadAssetsOptions = {}): Promise<LoadedAssets> {
+  const dir = options.dir ?? PREBUILT_DIR;
+  const standalone = options.standalone ?? Deno.build.standalone;
+  const manifest = await readManifest(dir);
+  if (manifest === undefined) {
+    if (standalone) {
+      throw new Error(
+        `This binary has no UI assets (${join(dir, MANIFEST)} is missing): build it with ` +
+          "deno task compile, which runs deno task build and embeds dist/assets",
+      );
+    }
+    return { assets: await buildAssets(), from: "memory" };
+  }
+  const outdated = standalone ? undefined : await outdatedBy(manifest);
+  if (outdated !== undefined) return { assets: await buildAssets(), from: "memory", outdated };
+  return { assets: await readPrebuilt(dir, manifest), from: "prebuilt" };
 }
 
 /** Serves `/static/<path>` from the built assets: 404 for anything else. */

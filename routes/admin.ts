@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { type PurgeSignal, purgeCutoffNs, type StoreMaintenance } from "../store/mod.ts";
+import { purgeCutoffNs, type PurgeSignal, type StoreMaintenance } from "../store/mod.ts";
 import { DURATION_FORMAT, formatDurationMs, parseDurationMs } from "../lib/units.ts";
 import { BadRequestError } from "./query_params.ts";
 import { formatTimeNs } from "./wire.ts";

@@ -9,6 +9,7 @@ import type { Logger } from "../lib/logger.ts";
 import { type ArgusMetrics, metricsResponse } from "../lib/metrics.ts";
 import { health, type HealthDeps } from "./health.ts";
 import { listLogs, logContext } from "./logs.ts";
+import { InsightError, type InsightService, logInsight } from "./insight.ts";
 import { type MetadataDeps, services } from "./metadata.ts";
 import { stats } from "./stats.ts";
 import { BadRequestError, NotFoundError } from "./query_params.ts";
@@ -17,6 +18,7 @@ import { purge, vacuum } from "./admin.ts";
 import { type Assets, serveAsset } from "./_assets.ts";
 import { PAGES, renderPage } from "./pages/mod.ts";
 import { dashboard, latencyHeatmap, serviceMap, traffic } from "./metrics.ts";
+import { createGuard, type SecurityOptions } from "./auth.ts";
 
 export interface AppDeps extends HealthDeps {
   /** The UI's built assets; without them only the API is served. */
@@ -29,6 +31,10 @@ export interface AppDeps extends HealthDeps {
   queryMaxWindowMs: MetadataDeps["queryMaxWindowMs"];
   /** Milliseconds after which a query is answered 503 (QUERY_TIMEOUT). */
   queryTimeoutMs?: number;
+  /** Tokens, Host and Origin rules, CORS (routes/auth.ts); without them, only the Origin check. */
+  security?: SecurityOptions;
+  /** AI log insight (`GET /api/logs/{id}/insight`); absent when AI_ENABLED is false. */
+  insight?: InsightService;
   now?: () => number;
 }
 
@@ -73,21 +79,6 @@ export interface Route {
   /** Whether QUERY_TIMEOUT applies (queries; not upgrades or maintenance). */
   timed: boolean;
   handle(request: Request, url: URL, segments: Record<string, string>): Promise<Response>;
-}
-
-/**
- * False when a browser sends the request from another site: its Origin names a host other than
- * the one the request was sent to. Requests without an Origin (curl, scripts) pass.
- */
-function sameOrigin(request: Request): boolean {
-  const origin = request.headers.get("origin");
-  if (origin === null) return true;
-  const host = request.headers.get("host") ?? new URL(request.url).host;
-  try {
-    return new URL(origin).host === host;
-  } catch {
-    return false;
-  }
 }
 
 /** A path segment as the client meant it; as sent when it is not valid percent-encoding. */
@@ -163,6 +154,7 @@ export function apiRoutes(deps: AppDeps): Route[] {
     get("/api/traces/{trace_id}", (_params, segments) => traceById(segments.trace_id!, deps.store)),
     get("/api/logs", (params) => listLogs(params, d)),
     get("/api/logs/context", (params) => logContext(params, d)),
+    { ...get("/api/logs/{id}/insight", (_p, s) => logInsight(s.id ?? "", deps)), timed: false },
     get("/api/metrics/traffic", (params) => traffic(params, d)),
     get("/api/metrics/latency_heatmap", (params) => latencyHeatmap(params, d)),
     get("/api/metrics/dashboard", (params) => dashboard(params, d)),
@@ -203,6 +195,8 @@ export function pageRoutes(deps: AppDeps, assets: Assets): Route[] {
         renderPage(assets, {
           active: page.active,
           ...(await page.render({ ...deps, now: deps.now ?? Date.now }, url, segments)),
+          warning: deps.security?.warning,
+          logout: Boolean(deps.security?.apiToken),
         }),
     })),
   ];
@@ -210,10 +204,21 @@ export function pageRoutes(deps: AppDeps, assets: Assets): Route[] {
 
 export function createApp(deps: AppDeps): (request: Request) => Promise<Response> {
   const queryTimeoutMs = deps.queryTimeoutMs ?? 10_000;
-  const routes = [...apiRoutes(deps), ...(deps.assets ? pageRoutes(deps, deps.assets) : [])];
+  const guard = createGuard(deps.security);
+  const routes = [
+    ...apiRoutes(deps),
+    ...guard.routes,
+    ...(deps.assets ? pageRoutes(deps, deps.assets) : []),
+  ];
 
   return async function handle(request: Request): Promise<Response> {
     const url = new URL(request.url);
+    // Refusals (Host, Origin, tokens) come before any route does work.
+    const answer = guard.check(request, url) ?? await route(request, url);
+    return guard.finish(request, url, answer);
+  };
+
+  async function route(request: Request, url: URL): Promise<Response> {
     const { pathname } = url;
     try {
       if (pathname === "/" && deps.assets === undefined) {
@@ -240,19 +245,13 @@ export function createApp(deps: AppDeps): (request: Request) => Promise<Response
           },
         );
       }
-      if (method !== "GET" && !sameOrigin(request)) {
-        return json(
-          {
-            error: `Origin ${request.headers.get("origin")} may not ${method} ${pathname}: ` +
-              "only pages served by this Argus may change data",
-          },
-          403,
-        );
-      }
       const answer = found.route.handle(request, url, found.segments);
       return await (found.route.timed ? withTimeout(answer, queryTimeoutMs) : answer);
     } catch (error) {
-      if (error instanceof BadRequestError || error instanceof NotFoundError) {
+      if (
+        error instanceof BadRequestError || error instanceof NotFoundError ||
+        error instanceof InsightError
+      ) {
         return json({ error: error.message }, error.status);
       }
       if (error instanceof QueryTimeoutError) {
@@ -265,5 +264,5 @@ export function createApp(deps: AppDeps): (request: Request) => Promise<Response
       deps.logger.error("request failed", { path: pathname, error });
       return json({ error: "Internal server error: see the Argus log" }, 500);
     }
-  };
+  }
 }

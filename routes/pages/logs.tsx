@@ -60,6 +60,7 @@ export const logsPage: PageDef = {
             filters,
             fetchedAt,
             limit: LOGS_PAGE_LIMIT,
+            aiEnabled: deps.insight !== undefined,
           }}
         />
       ),

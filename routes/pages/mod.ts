@@ -53,8 +53,17 @@ export const PAGES: PageDef[] = [
 /** The page's HTML document. */
 export function renderPage(
   assets: Assets,
-  // deno-lint-ignore no-explicit-any -- any page component's element
-  page: { title: string; active: LayoutProps["active"]; body: VNode<any>; status?: number },
+  page: {
+    title: string;
+    active: LayoutProps["active"];
+    // deno-lint-ignore no-explicit-any -- any page component's element
+    body: VNode<any>;
+    status?: number;
+    /** A security warning shown as a banner (LayoutProps.warning). */
+    warning?: string;
+    /** Whether the header offers to log out (API_TOKEN is set). */
+    logout?: boolean;
+  },
 ): Response {
   const html = renderToString(
     h(Layout, {
@@ -62,6 +71,8 @@ export function renderPage(
       active: page.active,
       clientEntry: assets.clientEntry,
       version: VERSION,
+      warning: page.warning,
+      logout: page.logout,
       children: page.body,
     }),
   );

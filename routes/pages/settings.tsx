@@ -21,7 +21,11 @@ export const settingsPage: PageDef = {
         <Stack gap="lg">
           <Title order={2}>Settings</Title>
           <Island name="HealthPanel" component={HealthPanel} props={{ initial }} />
-          <Island name="DangerZone" component={DangerZone} props={{ driver: deps.store.driver }} />
+          <Island
+            name="DangerZone"
+            component={DangerZone}
+            props={{ driver: deps.store.driver, askAdminToken: Boolean(deps.security?.adminToken) }}
+          />
         </Stack>
       ),
     };

@@ -73,5 +73,6 @@ try {
 } finally {
   await browser.close();
 }
+// deno-lint-ignore no-console -- the one line the Deno side reads
 console.log(`RESULT ${JSON.stringify({ answer, problems, failure })}`);
 process.exit(failure ? 1 : 0);

@@ -1,0 +1,188 @@
+/**
+ * A chat-completions client for Azure OpenAI's REST API: one `POST
+ * {endpoint}/openai/deployments/{deployment}/chat/completions?api-version={version}` with the
+ * `api-key` header. Plain `fetch` rather than the `openai` package or LangChain.js: Argus needs
+ * this one call, and owning it keeps the timeout (one deadline, no hidden retries), the mapping of
+ * every failure to a sentence an operator can act on, and the key (never in a message) in view.
+ *
+ * @module
+ */
+import type { AzureOpenAiConfig } from "./config.ts";
+
+export interface ChatMessage {
+  role: "system" | "user" | "assistant";
+  content: string;
+}
+
+export interface ChatRequest {
+  messages: ChatMessage[];
+  temperature: number;
+  maxTokens: number;
+  /** Ends the call (a deadline): the promise rejects with an `AiProviderError` of kind "timeout". */
+  signal?: AbortSignal;
+}
+
+export interface ChatAnswer {
+  /** The assistant's message. */
+  content: string;
+  /** The model as the provider names it (e.g. `gpt-4o-mini-2024-07-18`), else the deployment. */
+  model: string;
+}
+
+/**
+ * The provider did not give an answer: "timeout" when the caller's signal ended the call,
+ * "provider" for everything else (unreachable, refused, failed, or an answer that is not a chat
+ * completion). The message says which, with the reason and never the key.
+ */
+export class AiProviderError extends Error {
+  constructor(readonly kind: "timeout" | "provider", message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "AiProviderError";
+  }
+}
+
+/** Longest piece of a provider's error message repeated in ours. */
+const MAX_REASON_CHARS = 300;
+
+export class AzureOpenAiClient {
+  readonly #config: AzureOpenAiConfig;
+  readonly #url: string;
+  readonly #fetch: typeof fetch;
+
+  constructor(config: AzureOpenAiConfig, options: { fetch?: typeof fetch } = {}) {
+    this.#config = config;
+    this.#url = chatCompletionsUrl(config);
+    this.#fetch = options.fetch ?? fetch;
+  }
+
+  async chat(request: ChatRequest): Promise<ChatAnswer> {
+    const { signal } = request;
+    let response: Response;
+    let text: string;
+    try {
+      response = await this.#fetch(this.#url, {
+        method: "POST",
+        headers: { "content-type": "application/json", "api-key": this.#config.apiKey },
+        body: JSON.stringify({
+          messages: request.messages,
+          temperature: request.temperature,
+          max_tokens: request.maxTokens,
+        }),
+        signal,
+      });
+      text = await response.text();
+    } catch (error) {
+      if (signal?.aborted) throw timeoutError(signal);
+      throw new AiProviderError(
+        "provider",
+        `Cannot reach the AI provider at ${new URL(this.#url).origin}: ${
+          this.#redact(errorText(error))
+        }`,
+        { cause: error },
+      );
+    }
+    if (!response.ok) throw this.#statusError(response, text);
+    return this.#answer(text);
+  }
+
+  #statusError(response: Response, text: string): AiProviderError {
+    const status = response.status;
+    const said = this.#redact(providerMessage(text));
+    const reason = said === "" ? "" : `: ${said}`;
+    let message: string;
+    if (status === 401 || status === 403) {
+      message = `The AI provider refused the credentials (HTTP ${status}): check ` +
+        `AZURE_OPENAI_API_KEY and AZURE_OPENAI_ENDPOINT${reason}`;
+    } else if (status === 404) {
+      message = `The AI provider has no deployment "${this.#config.deployment}" at this endpoint ` +
+        `and API version (HTTP 404): check AZURE_OPENAI_DEPLOYMENT, AZURE_OPENAI_ENDPOINT and ` +
+        `AZURE_OPENAI_API_VERSION${reason}`;
+    } else if (status === 429) {
+      const after = response.headers.get("retry-after");
+      message = `The AI provider is limiting requests (HTTP 429)${
+        after ? `: retry after ${after} s` : ": retry later"
+      }${reason}`;
+    } else if (status >= 500) {
+      message = `The AI provider failed (HTTP ${status})${reason}`;
+    } else {
+      message = `The AI provider refused the request (HTTP ${status})${reason}`;
+    }
+    return new AiProviderError("provider", message);
+  }
+
+  #answer(text: string): ChatAnswer {
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch (error) {
+      throw new AiProviderError(
+        "provider",
+        `The AI provider's answer is not JSON: it starts with ${
+          JSON.stringify(this.#redact(text.slice(0, 80)))
+        }`,
+        { cause: error },
+      );
+    }
+    const choice = (body as { choices?: unknown[] } | null)?.choices?.[0] as
+      | { message?: { content?: unknown }; finish_reason?: unknown }
+      | undefined;
+    const content = choice?.message?.content;
+    if (typeof content !== "string" || content.trim() === "") {
+      const finish = typeof choice?.finish_reason === "string" ? choice.finish_reason : undefined;
+      throw new AiProviderError(
+        "provider",
+        finish === "content_filter"
+          ? "The AI provider withheld its answer (finish_reason content_filter)"
+          : "The AI provider's answer is not a chat completion: it has no choices[0].message.content",
+      );
+    }
+    const model = (body as { model?: unknown }).model;
+    return {
+      content: content.trim(),
+      model: typeof model === "string" && model !== "" ? model : this.#config.deployment,
+    };
+  }
+
+  /** The text with the key hidden, should a provider or a network error ever repeat it. */
+  #redact(text: string): string {
+    const key = this.#config.apiKey;
+    return key === "" ? text : text.replaceAll(key, "***");
+  }
+}
+
+/** The chat-completions URL of a deployment; a trailing `/` of the endpoint is ignored. */
+export function chatCompletionsUrl(config: AzureOpenAiConfig): string {
+  const base = config.endpoint.replace(/\/+$/, "");
+  return `${base}/openai/deployments/${encodeURIComponent(config.deployment)}/chat/completions` +
+    `?api-version=${encodeURIComponent(config.apiVersion)}`;
+}
+
+/** The caller's own error when it aborted with an `AiProviderError` (its deadline), else ours. */
+function timeoutError(signal: AbortSignal): AiProviderError {
+  const reason = signal.reason;
+  if (reason instanceof AiProviderError) return reason;
+  return new AiProviderError("timeout", "The AI provider did not answer in time", {
+    cause: reason,
+  });
+}
+
+/** Azure's `{"error": {"code", "message"}}` sentence, else the start of the body. */
+function providerMessage(text: string): string {
+  let said: string;
+  try {
+    const error = (JSON.parse(text) as { error?: { message?: unknown; code?: unknown } })?.error;
+    said = typeof error?.message === "string"
+      ? error.message
+      : typeof error?.code === "string"
+      ? error.code
+      : text;
+  } catch {
+    said = text;
+  }
+  said = said.replace(/\s+/g, " ").trim();
+  return said.length > MAX_REASON_CHARS ? `${said.slice(0, MAX_REASON_CHARS)}…` : said;
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
