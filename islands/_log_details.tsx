@@ -5,10 +5,15 @@
  * @module
  */
 import { Button, Group, SimpleGrid, Stack, Text } from "@mantine/core";
-import { LogInsightButton } from "./_log_insight.tsx";
 import type { ComponentChildren } from "preact";
+import { lazy, Suspense } from "preact/compat";
 import { severityName } from "../components/theme.ts";
 import { type LogItem, traceHref, valueText } from "./_log_query.ts";
+
+/** Loaded when a row is first opened with AI on: it stays out of the page's initial JavaScript. */
+const LogInsightButton = lazy(() =>
+  import("./_log_insight.tsx").then((module) => ({ default: module.LogInsightButton }))
+);
 
 function Section({ title, children }: { title: string; children: ComponentChildren }) {
   return (
@@ -87,7 +92,11 @@ export function LogDetails({ item, onContext, onTraceFilter, aiEnabled }: LogDet
         <Button size="compact-sm" variant="light" onClick={() => onContext(item)}>
           ±1 min context
         </Button>
-        {aiEnabled && <LogInsightButton logId={item.id} />}
+        {aiEnabled && (
+          <Suspense fallback={null}>
+            <LogInsightButton logId={item.id} />
+          </Suspense>
+        )}
         {href && (
           <Button size="compact-sm" variant="light" component="a" href={href}>
             Open trace
