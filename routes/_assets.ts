@@ -357,7 +357,9 @@ export function serveAsset(assets: Assets, path: string, request: Request): Resp
   const cache = path.startsWith("build/")
     ? "public, max-age=31536000, immutable"
     : "public, max-age=300";
-  if (request.headers.get("if-none-match") === asset.etag) {
+  // A gzip-compressed answer carried the weak form of the ETag (routes/_compression.ts).
+  const ifNoneMatch = request.headers.get("if-none-match")?.replace(/^W\//, "");
+  if (ifNoneMatch === asset.etag) {
     return new Response(null, {
       status: 304,
       headers: { etag: asset.etag, "cache-control": cache },

@@ -16,6 +16,7 @@ import { BadRequestError, NotFoundError } from "./query_params.ts";
 import { listTraces, traceById } from "./traces.ts";
 import { purge, vacuum } from "./admin.ts";
 import { type Assets, serveAsset } from "./_assets.ts";
+import { compress } from "./_compression.ts";
 import { PAGES, renderPage } from "./pages/mod.ts";
 import { dashboard, latencyHeatmap, serviceMap, traffic } from "./metrics.ts";
 import { createGuard, type SecurityOptions } from "./auth.ts";
@@ -215,7 +216,7 @@ export function createApp(deps: AppDeps): (request: Request) => Promise<Response
     const url = new URL(request.url);
     // Refusals (Host, Origin, tokens) come before any route does work.
     const answer = guard.check(request, url) ?? await route(request, url);
-    return guard.finish(request, url, answer);
+    return compress(request, guard.finish(request, url, answer));
   };
 
   async function route(request: Request, url: URL): Promise<Response> {
