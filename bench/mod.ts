@@ -59,6 +59,8 @@ const RAW = "raw node:sqlite (baseline)";
 const RAW_NO_INDEXES = "raw node:sqlite, no secondary indexes";
 const STORE_PREPARED = "store, prepared statements";
 const STORE_KYSELY = "store, Kysely";
+/** The store's SQLite path without rollups: what rollups at ingest cost, in the same run. */
+const STORE_NO_ROLLUPS = "store, prepared statements, no rollups";
 
 interface BenchOptions {
   databases: BenchDatabase[];
@@ -369,14 +371,18 @@ async function benchStoreOnSqlite(
   dir: string,
   path: string,
   work: Workload,
-  options: { throughKysely: boolean; duplicates: boolean },
+  options: { throughKysely: boolean; duplicates: boolean; rollups?: boolean },
 ): Promise<Measurement[]> {
-  const file = join(dir, options.throughKysely ? "store_kysely.db" : "store_prepared.db");
+  const file = join(dir, `store_${path.replace(/\W+/g, "_")}.db`);
   const results = await benchStore(
     "sqlite",
     path,
     databaseConfig("sqlite", file),
-    { dataDir: dir, sqliteWritesThroughKysely: options.throughKysely },
+    {
+      dataDir: dir,
+      sqliteWritesThroughKysely: options.throughKysely,
+      rollups: options.rollups ?? true,
+    },
     work,
     options.duplicates,
   );
@@ -575,6 +581,15 @@ async function main(): Promise<void> {
           benchStoreOnSqlite(dir, STORE_PREPARED, sqlite, {
             throughKysely: false,
             duplicates: true,
+          }),
+      },
+      {
+        name: STORE_NO_ROLLUPS,
+        run: () =>
+          benchStoreOnSqlite(dir, STORE_NO_ROLLUPS, sqlite, {
+            throughKysely: false,
+            duplicates: false,
+            rollups: false,
           }),
       },
       {

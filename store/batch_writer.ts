@@ -236,6 +236,8 @@ export class BatchWriter {
     private readonly capabilities: DialectCapabilities,
     private readonly limits: ValidationLimits,
     edgeLimits: Partial<EdgeResolverLimits> = {},
+    /** False only in benchmarks (see `StoreOptions.rollups`). */
+    private readonly rollups = true,
   ) {
     this.#edges = new EdgeResolver(edgeLimits);
   }
@@ -336,9 +338,9 @@ export class BatchWriter {
   ): Promise<{ spans: number; logs: number }> {
     for (let attempt = 1;; attempt++) {
       if (spans.rows.length === 0 && logs.rows.length === 0) return { spans: 0, logs: 0 };
-      const plan = this.#edges.plan(spans.items);
+      const plan = this.#edges.plan(this.rollups ? spans.items : []);
       const rollups = rollupsToDb(
-        rollUp(spans.items, logs.items, plan.edges),
+        this.rollups ? rollUp(spans.items, logs.items, plan.edges) : rollUp([], [], []),
         this.capabilities.int64,
       );
       const counts = await this.committer.commit(

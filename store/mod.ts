@@ -128,6 +128,11 @@ export interface StoreOptions {
   onBackgroundError?: (error: unknown) => void;
   /** Bounds of the pairing of parent and child spans into service-map edges. */
   edges?: Partial<EdgeResolverLimits>;
+  /**
+   * False writes rows without their rollups (and dashboards then read nothing). For benchmarks,
+   * which measure what rollups cost; Argus always writes them.
+   */
+  rollups?: boolean;
 }
 
 /** How often child spans whose wait for their parent is over are resolved against the database. */
@@ -170,9 +175,16 @@ class KyselyStore implements Store {
       chunkRows: open.sqlite ? 2_000 : 10_000,
     });
     const committer = this.#committer = chooseCommitter(open, config, options);
-    this.#writer = new BatchWriter(committer, this.#queries, open.capabilities, {
-      maxFieldBytes: config.maxFieldBytes,
-    }, options.edges);
+    this.#writer = new BatchWriter(
+      committer,
+      this.#queries,
+      open.capabilities,
+      {
+        maxFieldBytes: config.maxFieldBytes,
+      },
+      options.edges,
+      options.rollups ?? true,
+    );
     this.#onBackgroundError = options.onBackgroundError ?? (() => {});
     this.#sweep = setInterval(() => {
       if (this.#writer.waitingChildren === 0) return;
