@@ -103,6 +103,8 @@ async function main(): Promise<number> {
     logger: logger.with({ module: "live" }),
     observer: metrics,
     allowedOrigins: security.corsOrigins,
+    maxBufferedBytes: config.live.maxBufferedBytes,
+    maxQueuedPerClient: config.live.maxQueuedPerClient,
   });
   const ingestionRate = new RateMeter();
   const batcher = new Batcher({

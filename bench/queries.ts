@@ -182,7 +182,7 @@ class RawScan {
     for (const pragma of PRAGMAS) this.#db.exec(`pragma ${pragma}`);
     const prepare = (sql: string) => this.#db.prepare(sql);
     this.#statements = {
-      // /api/stats and the dashboard's totals: what Store.spanCounts counted before rollups.
+      // /api/stats and the dashboard's totals, counted from the rows as before rollups.
       spanTotals: prepare(
         `select count(*) as spans, sum(case when status_code = 2 then 1 else 0 end) as errors,
            count(distinct trace_id) as traces

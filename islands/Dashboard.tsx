@@ -7,7 +7,6 @@
  * @module
  */
 import {
-  Alert,
   Anchor,
   Card,
   Center,
@@ -27,9 +26,9 @@ import { IslandProvider } from "../components/IslandProvider.tsx";
 import { EmptyState } from "../components/EmptyState.tsx";
 import { apiUrl, getJson } from "./_api.ts";
 import { type UrlState, useUrlState } from "./_url_state.ts";
-import { DEFAULT_RANGE, FilterBar } from "./_filter_bar.tsx";
+import { DEFAULT_RANGE } from "./_filter_bar.tsx";
 import { useAutoRefresh } from "./_auto_refresh.ts";
-import { RefreshControl } from "./_refresh_control.tsx";
+import { RefreshedHeader } from "./_refreshed_header.tsx";
 import { useECharts } from "./_charts.ts";
 import {
   type DashboardData,
@@ -248,45 +247,31 @@ export default function Dashboard(
     initialError,
     initialAt: loadedAt,
   });
-  const { data, error, loading } = refresh;
+  const { data, loading } = refresh;
   const services = data?.services ?? [];
   const figures = data?.figures;
   return (
     <IslandProvider>
       <Stack gap="md" data-dashboard data-loading={loading ? "true" : "false"}>
-        <Group justify="space-between" align="flex-end" wrap="wrap" gap="md">
-          <div>
-            <Title order={2}>Dashboard</Title>
-            <Text size="sm" c="dimmed">
+        <RefreshedHeader
+          title="Dashboard"
+          subtitle={
+            <>
               {filters.service || "All services"} · last {windowWords(filters.range)}
               {figures && !filters.service
                 ? ` · ${figures.active_services} active service${
                   figures.active_services === 1 ? "" : "s"
                 }`
                 : ""}
-            </Text>
-          </div>
-          <FilterBar
-            services={services}
-            service={filters.service}
-            range={filters.range}
-            onChange={(patch: Partial<DashboardFilters>) => setFilters(patch)}
-          >
-            <RefreshControl
-              updatedAt={refresh.updatedAt}
-              loading={loading}
-              paused={refresh.paused}
-              intervalMs={refreshMs}
-              onPausedChange={refresh.setPaused}
-              onRefresh={refresh.refresh}
-            />
-          </FilterBar>
-        </Group>
-        {error && (
-          <Alert color="red" variant="light" title="Cannot load the dashboard" data-error>
-            {error}
-          </Alert>
-        )}
+            </>
+          }
+          services={services}
+          filters={filters}
+          onFilters={(patch: Partial<DashboardFilters>) => setFilters(patch)}
+          refresh={refresh}
+          intervalMs={refreshMs}
+          errorTitle="Cannot load the dashboard"
+        />
         {data === null
           ? (
             <Center h={200}>

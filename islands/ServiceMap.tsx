@@ -11,7 +11,6 @@
  * @module
  */
 import {
-  Alert,
   Anchor,
   Card,
   Center,
@@ -29,9 +28,9 @@ import { IslandProvider } from "../components/IslandProvider.tsx";
 import { EmptyState } from "../components/EmptyState.tsx";
 import { apiUrl, getJson } from "./_api.ts";
 import { type UrlState, useUrlState } from "./_url_state.ts";
-import { DEFAULT_RANGE, FilterBar } from "./_filter_bar.tsx";
+import { DEFAULT_RANGE } from "./_filter_bar.tsx";
 import { useAutoRefresh } from "./_auto_refresh.ts";
-import { RefreshControl } from "./_refresh_control.tsx";
+import { RefreshedHeader } from "./_refreshed_header.tsx";
 import { useECharts } from "./_charts.ts";
 import { formatCount, formatDuration } from "./_format.ts";
 import { fractionPercent, windowWords } from "./_dashboard_data.ts";
@@ -327,15 +326,15 @@ export default function ServiceMap(
     initialAt: loadedAt,
     keepEqual: true,
   });
-  const { data, error, loading } = refresh;
+  const { data, loading } = refresh;
   const map = data?.map;
   return (
     <IslandProvider>
       <Stack gap="md" data-service-map data-loading={loading ? "true" : "false"}>
-        <Group justify="space-between" align="flex-end" wrap="wrap" gap="md">
-          <div>
-            <Title order={2}>Service Map</Title>
-            <Text size="sm" c="dimmed">
+        <RefreshedHeader
+          title="Service Map"
+          subtitle={
+            <>
               {filters.service ? `${filters.service} and its neighbours` : "All services"} · last
               {" "}
               {windowWords(filters.range)}
@@ -344,29 +343,15 @@ export default function ServiceMap(
                   map.nodes.length === 1 ? "" : "s"
                 }, ${map.edges.length} call path${map.edges.length === 1 ? "" : "s"}`
                 : ""}
-            </Text>
-          </div>
-          <FilterBar
-            services={data?.services ?? []}
-            service={filters.service}
-            range={filters.range}
-            onChange={(patch: Partial<ServiceMapFilters>) => setFilters(patch)}
-          >
-            <RefreshControl
-              updatedAt={refresh.updatedAt}
-              loading={loading}
-              paused={refresh.paused}
-              intervalMs={refreshMs}
-              onPausedChange={refresh.setPaused}
-              onRefresh={refresh.refresh}
-            />
-          </FilterBar>
-        </Group>
-        {error && (
-          <Alert color="red" variant="light" title="Cannot load the service map" data-error>
-            {error}
-          </Alert>
-        )}
+            </>
+          }
+          services={data?.services ?? []}
+          filters={filters}
+          onFilters={(patch: Partial<ServiceMapFilters>) => setFilters(patch)}
+          refresh={refresh}
+          intervalMs={refreshMs}
+          errorTitle="Cannot load the service map"
+        />
         {map === undefined
           ? (
             <Center h={200}>

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { SEVERITY_MINIMUMS } from "../components/severity.ts";
 import type { wireLog } from "../routes/wire.ts";
 import type { Params } from "./_api.ts";
 
@@ -42,15 +43,7 @@ export const LOG_FILTER_DEFAULTS: LogFilters = {
   end: "",
 };
 
-/** Each severity name's lowest SeverityNumber, as routes/logs.ts reads `severity`. */
-export const SEVERITY_MINIMUMS: Record<string, number> = {
-  trace: 1,
-  debug: 5,
-  info: 9,
-  warn: 13,
-  error: 17,
-  fatal: 21,
-};
+export { SEVERITY_MINIMUMS };
 
 export const SEVERITY_OPTIONS = [
   { value: "trace", label: "Trace and above" },

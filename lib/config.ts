@@ -135,6 +135,13 @@ export interface Config {
     /** Recently stored spans remembered as possible parents. */
     maxRecentSpans: number;
   };
+  /** Bounds of one `/ws` client (live/hub.ts): past either, the client is disconnected. */
+  live: {
+    /** Bytes its socket may hold unsent. */
+    maxBufferedBytes: number;
+    /** Log records that may wait for it. */
+    maxQueuedPerClient: number;
+  };
   /** Age in milliseconds after which data is deleted, or null when retention is off. */
   retentionMs: number | null;
   /** Azure OpenAI settings and limits when `AI_ENABLED` is true, else null. */
@@ -237,6 +244,16 @@ export const VARIABLES: readonly VariableDoc[] = [
     name: "EDGE_MEMORY_SPANS",
     default: "200000",
     description: "Recent spans remembered as possible parents",
+  },
+  {
+    name: "LIVE_MAX_BUFFERED_BYTES",
+    default: "4MiB",
+    description: "Unsent bytes beyond which a /ws client is disconnected",
+  },
+  {
+    name: "LIVE_MAX_QUEUED",
+    default: "10000",
+    description: "Waiting log records beyond which a /ws client is disconnected",
   },
   { name: "AI_ENABLED", default: "false", description: "Enable AI log insight (true or false)" },
   { name: "AZURE_OPENAI_ENDPOINT", default: "", description: "https://NAME.openai.azure.com" },
@@ -659,6 +676,10 @@ export function parseConfig(env: Env): ConfigResult {
     pendingWindowMs: r.duration("EDGE_PENDING_WINDOW", "30s", 1_000, 3_600_000),
     maxRecentSpans: r.integer("EDGE_MEMORY_SPANS", 200_000, 1_000, 100_000_000),
   };
+  const live = {
+    maxBufferedBytes: r.bytes("LIVE_MAX_BUFFERED_BYTES", "4MiB", 65_536, 1_073_741_824),
+    maxQueuedPerClient: r.integer("LIVE_MAX_QUEUED", 10_000, 100, 10_000_000),
+  };
   const ai = readAi(r);
 
   if (r.errors.length > 0) return { ok: false, errors: r.errors };
@@ -683,6 +704,7 @@ export function parseConfig(env: Env): ConfigResult {
       queryMaxWindowMs,
       queryTimeoutMs,
       edges,
+      live,
       retentionMs,
       ai,
     },

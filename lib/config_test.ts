@@ -76,6 +76,7 @@ const DEFAULTS: Config = {
   queryMaxWindowMs: 2_678_400_000,
   queryTimeoutMs: 10_000,
   edges: { pendingWindowMs: 30_000, maxRecentSpans: 200_000 },
+  live: { maxBufferedBytes: 4_194_304, maxQueuedPerClient: 10_000 },
   retentionMs: 604_800_000,
   ai: null,
 };
@@ -165,6 +166,18 @@ const VALID_CASES: ValidCase[] = [
     env: { EDGE_PENDING_WINDOW: "2m" },
     pick: (c) => c.edges.pendingWindowMs,
     expected: 120_000,
+  },
+  {
+    variable: "LIVE_MAX_BUFFERED_BYTES",
+    env: { LIVE_MAX_BUFFERED_BYTES: "512KiB" },
+    pick: (c) => c.live.maxBufferedBytes,
+    expected: 524_288,
+  },
+  {
+    variable: "LIVE_MAX_QUEUED",
+    env: { LIVE_MAX_QUEUED: "2500" },
+    pick: (c) => c.live.maxQueuedPerClient,
+    expected: 2_500,
   },
   {
     variable: "EDGE_MEMORY_SPANS",
@@ -656,6 +669,8 @@ const INVALID_CASES: InvalidCase[] = [
   invalid("QUERY_TIMEOUT", "1h", `${DURATIONS}, from 100ms to 10m`),
   invalid("EDGE_PENDING_WINDOW", "0s", `${DURATIONS}, from 1s to 1h`),
   invalid("EDGE_MEMORY_SPANS", "10", "an integer from 1000 to 100000000"),
+  invalid("LIVE_MAX_BUFFERED_BYTES", "1KiB", `${SIZES}, from 65536 to 1073741824 bytes`),
+  invalid("LIVE_MAX_QUEUED", "5", "an integer from 100 to 10000000"),
   invalid("DLQ_MAX_BYTES", "1KiB", `${SIZES}, from 1048576 to 1099511627776 bytes`),
   invalid("MAX_REQUEST_BYTES", "1GiB", `${SIZES}, from 65536 to 268435456 bytes`),
   invalid("MAX_ATTRIBUTES", "0", "an integer from 1 to 10000"),

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { SEVERITY_MINIMUMS } from "../components/severity.ts";
 import type { LogFilter, Store } from "../store/mod.ts";
 import {
   BadRequestError,
@@ -24,27 +25,17 @@ export interface LogsDeps {
   now: () => number;
 }
 
-/** The lowest SeverityNumber of each severity name (OTLP's ranges: TRACE 1–4, DEBUG 5–8, …). */
-export const SEVERITY_NAMES: Record<string, number> = {
-  trace: 1,
-  debug: 5,
-  info: 9,
-  warn: 13,
-  error: 17,
-  fatal: 21,
-};
-
 /** `severity`: a name (case-insensitive) or a SeverityNumber from 1 to 24; the minimum shown. */
 export function parseSeverity(params: URLSearchParams): number | undefined {
   const text = params.get("severity");
   if (text === null) return undefined;
-  const byName = SEVERITY_NAMES[text.toLowerCase()];
+  const byName = SEVERITY_MINIMUMS[text.toLowerCase()];
   if (byName !== undefined) return byName;
   const number = /^\d+$/.test(text) ? Number(text) : NaN;
   if (number >= 1 && number <= 24) return number;
   throw new BadRequestError(
     `Cannot use 'severity' as it must be one of ${
-      Object.keys(SEVERITY_NAMES).join(", ")
+      Object.keys(SEVERITY_MINIMUMS).join(", ")
     } or a number from 1 to 24: current value is ${JSON.stringify(text)}`,
   );
 }

@@ -88,8 +88,6 @@ export interface Store {
   traceSpans(traceId: string): Promise<StoredSpan[]>;
   spans(filter: SpanFilter, page: Page): Promise<StoredSpan[]>;
   countSpans(filter: SpanFilter): Promise<number>;
-  /** Spans, distinct traces and error spans (status code 2) matching the filter. */
-  spanCounts(filter: SpanFilter): Promise<{ spans: number; traces: number; errors: number }>;
   /**
    * Traces matching the filter as summaries, sorted and paginated, and how many match. Without
    * filters and sorted by start time, the traces whose root span started in the window (fast at
@@ -104,7 +102,6 @@ export interface Store {
   countLogs(filter: LogFilter): Promise<number>;
   /** One log record by its id, or undefined when it is not stored. */
   logById(id: string): Promise<StoredLog | undefined>;
-  services(window: TimeWindow): Promise<string[]>;
   /** Dashboard figures from the rollups written at ingest (rollups.ts). */
   readonly rollups: RollupReads;
   /** Purging old data and compacting the database (maintenance.ts). */
@@ -232,9 +229,6 @@ class KyselyStore implements Store {
   countSpans(filter: SpanFilter) {
     return this.#queries.countSpans(filter);
   }
-  spanCounts(filter: SpanFilter) {
-    return this.#queries.spanCounts(filter);
-  }
   async traces(
     filter: TraceFilter,
     sort: { field: TraceSortField; order: "asc" | "desc" },
@@ -276,9 +270,6 @@ class KyselyStore implements Store {
   }
   logById(id: string) {
     return this.#queries.logById(id);
-  }
-  services(window: TimeWindow) {
-    return this.#queries.services(window);
   }
 
   async ping(): Promise<void> {

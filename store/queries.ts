@@ -32,6 +32,32 @@ const RESOURCE_COLUMNS = [
   "resources.schema_url as r_schema_url",
 ] as const;
 
+/** A trace's figures over its spans, as grouped by trace id. */
+const TRACE_FIGURES = {
+  start: sql<bigint>`min(${sql.ref("start_time_unix_nano")})`,
+  end: sql<bigint>`max(${sql.ref("end_time_unix_nano")})`,
+  spanCount: sql<number>`count(*)`,
+  errorCount: sql<number>`sum(case when ${sql.ref("status_code")} = 2 then 1 else 0 end)`,
+};
+
+function traceFigureColumns() {
+  return [
+    TRACE_FIGURES.start.as("start_ns"),
+    TRACE_FIGURES.end.as("end_ns"),
+    TRACE_FIGURES.spanCount.as("span_count"),
+    TRACE_FIGURES.errorCount.as("error_count"),
+  ] as const;
+}
+
+/** A row of `traceFigureColumns()` (the drivers return counts as number, bigint or string). */
+interface TraceFigureRow {
+  trace_id: string;
+  start_ns: bigint | string | number;
+  end_ns: bigint | string | number;
+  span_count: number | string | bigint;
+  error_count: number | string | bigint | null;
+}
+
 export class Queries {
   constructor(private readonly db: Db, private readonly caps: DialectCapabilities) {}
 
@@ -79,10 +105,7 @@ export class Queries {
   ): Promise<{ items: TraceSummary[]; total: number }> {
     const { startNs, endNs } = this.#window(filter);
     const caps = this.caps;
-    const start = sql<bigint>`min(${sql.ref("start_time_unix_nano")})`;
-    const end = sql<bigint>`max(${sql.ref("end_time_unix_nano")})`;
-    const spanCount = sql<number>`count(*)`;
-    const errorCount = sql<number>`sum(case when ${sql.ref("status_code")} = 2 then 1 else 0 end)`;
+    const { start, end, spanCount, errorCount } = TRACE_FIGURES;
     const any = (condition: Expression<SqlBool>) =>
       sql<SqlBool>`sum(case when ${condition} then 1 else 0 end) > 0`;
     let grouped = this.db.selectFrom("spans")
@@ -116,36 +139,14 @@ export class Queries {
       duration: sql`${end} - ${start}`,
       span_count: spanCount,
     }[sort.field];
-    const pageQuery = grouped.select([
-      "trace_id",
-      start.as("start_ns"),
-      end.as("end_ns"),
-      spanCount.as("span_count"),
-      errorCount.as("error_count"),
-    ]).orderBy(orderBy, sort.order).orderBy("trace_id");
+    const pageQuery = grouped.select(["trace_id", ...traceFigureColumns()])
+      .orderBy(orderBy, sort.order).orderBy("trace_id");
     const [rows, counted] = await Promise.all([
       caps.paginate(pageQuery, page).execute(),
       this.db.selectFrom(grouped.select("trace_id").as("matching"))
         .select((eb) => eb.fn.countAll().as("n")).executeTakeFirstOrThrow(),
     ]);
-    const ids = rows.map((r) => r.trace_id);
-    const details = await this.#traceDetails(ids);
-    return {
-      total: Number(counted.n),
-      items: rows.map((r) => {
-        const detail = details.get(r.trace_id);
-        return {
-          traceId: r.trace_id,
-          rootService: detail?.rootService ?? "",
-          rootName: detail?.rootName ?? "",
-          startTimeUnixNano: BigInt(r.start_ns),
-          endTimeUnixNano: BigInt(r.end_ns),
-          spanCount: Number(r.span_count),
-          errorCount: Number(r.error_count ?? 0),
-          services: [...(detail?.services ?? [])].sort(),
-        };
-      }),
-    };
+    return { total: Number(counted.n), items: await this.#summaries(rows) };
   }
 
   /**
@@ -166,34 +167,29 @@ export class Queries {
     const ids = [...new Set(roots.map((r) => r.trace_id))];
     if (ids.length === 0) return [];
     const figures = await this.db.selectFrom("spans")
-      .select([
-        "trace_id",
-        sql<bigint>`min(${sql.ref("start_time_unix_nano")})`.as("start_ns"),
-        sql<bigint>`max(${sql.ref("end_time_unix_nano")})`.as("end_ns"),
-        sql<number>`count(*)`.as("span_count"),
-        sql<number>`sum(case when ${sql.ref("status_code")} = 2 then 1 else 0 end)`.as(
-          "error_count",
-        ),
-      ])
+      .select(["trace_id", ...traceFigureColumns()])
       .where("trace_id", "in", ids)
       .groupBy("trace_id")
       .execute();
     const byId = new Map(figures.map((f) => [f.trace_id, f]));
-    const details = await this.#traceDetails(ids);
-    return ids.flatMap((id) => {
-      const f = byId.get(id);
-      const detail = details.get(id);
-      if (f === undefined) return [];
-      return [{
-        traceId: id,
+    return await this.#summaries(ids.flatMap((id) => byId.get(id) ?? []));
+  }
+
+  /** Summaries of grouped trace figures, in their order, with each trace's root and services. */
+  async #summaries(rows: TraceFigureRow[]): Promise<TraceSummary[]> {
+    const details = await this.#traceDetails(rows.map((r) => r.trace_id));
+    return rows.map((r) => {
+      const detail = details.get(r.trace_id);
+      return {
+        traceId: r.trace_id,
         rootService: detail?.rootService ?? "",
         rootName: detail?.rootName ?? "",
-        startTimeUnixNano: BigInt(f.start_ns),
-        endTimeUnixNano: BigInt(f.end_ns),
-        spanCount: Number(f.span_count),
-        errorCount: Number(f.error_count ?? 0),
+        startTimeUnixNano: BigInt(r.start_ns),
+        endTimeUnixNano: BigInt(r.end_ns),
+        spanCount: Number(r.span_count),
+        errorCount: Number(r.error_count ?? 0),
         services: [...(detail?.services ?? [])].sort(),
-      }];
+      };
     });
   }
 
@@ -270,37 +266,6 @@ export class Queries {
       filter,
     ).executeTakeFirstOrThrow();
     return Number(row.n);
-  }
-
-  /** Counts of spans, distinct traces and error spans (status code 2) in a window. */
-  async spanCounts(filter: SpanFilter): Promise<{ spans: number; traces: number; errors: number }> {
-    const row = await this.#spanWhere(
-      this.db.selectFrom("spans").select((eb) => [
-        eb.fn.countAll().as("spans"),
-        eb.fn.count("spans.trace_id").distinct().as("traces"),
-        eb.fn.sum(eb.case().when("spans.status_code", "=", 2).then(1).else(0).end()).as("errors"),
-      ]),
-      filter,
-    ).executeTakeFirstOrThrow();
-    // SUM over no rows is NULL; the drivers return counts as number, bigint or string.
-    return {
-      spans: Number(row.spans),
-      traces: Number(row.traces),
-      errors: Number(row.errors ?? 0),
-    };
-  }
-
-  /** Names of the services that sent spans or logs in the window, sorted. */
-  async services(window: TimeWindow): Promise<string[]> {
-    const { startNs, endNs } = this.#window(window);
-    const fromSpans = await this.db.selectFrom("spans").select("service_name").distinct()
-      .where("start_time_unix_nano", ">=", startNs).where("start_time_unix_nano", "<", endNs)
-      .execute();
-    const fromLogs = await this.db.selectFrom("logs").select("service_name").distinct()
-      .where("time_unix_nano", ">=", startNs).where("time_unix_nano", "<", endNs)
-      .execute();
-    const names = new Set([...fromSpans, ...fromLogs].map((r) => r.service_name));
-    return [...names].sort();
   }
 
   /** Of the given spans, those stored: `traceId + spanId` → service name. */

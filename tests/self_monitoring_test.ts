@@ -18,7 +18,7 @@ async function scrape(baseUrl: string): Promise<Map<string, MetricFamily>> {
   return parsePrometheusText(await response.text());
 }
 
-Deno.test("/metrics serves the seed's four metrics, and they move when data flows", async () => {
+Deno.test("/metrics serves the seed's four metrics; ingestion and database latency move when data flows", async () => {
   const cwd = await Deno.makeTempDir({ prefix: "argus-metrics-" });
   const argus = await startArgus({ FLUSH_INTERVAL: "10ms" }, cwd);
   try {
