@@ -6,10 +6,18 @@
  *
  * @module
  */
-import { parseConfig, redactDsn } from "./lib/config.ts";
-import { createLogger } from "./lib/logger.ts";
+import { type Config, parseConfig, redactDsn } from "./lib/config.ts";
+import { createLogger, type Logger } from "./lib/logger.ts";
 import { VERSION } from "./lib/version.ts";
-import { createStore, type Store } from "./store/mod.ts";
+import { classifyDbError, createStore, type Store, StoreUnavailableError } from "./store/mod.ts";
+import { DatabaseReadiness } from "./store/readiness.ts";
+import { sqlitePath } from "./store/dialects.ts";
+import {
+  type InstanceLock,
+  InstanceLockedError,
+  lockInstance,
+  LockTargetError,
+} from "./lib/instance_lock.ts";
 import { createApp } from "./routes/mod.ts";
 import { insightService } from "./routes/insight.ts";
 import { RateMeter } from "./lib/rate_meter.ts";
@@ -18,6 +26,13 @@ import { DeadLetterQueue } from "./ingest/dead_letter_queue.ts";
 import { GrpcSupervisor } from "./ingest/grpc_supervisor.ts";
 import { IngestService } from "./ingest/ingest_service.ts";
 import { createOtlpHttpHandler } from "./ingest/otlp_http.ts";
+import {
+  abortConnection,
+  connectionCapFor,
+  ConnectionPool,
+  raiseFileLimit,
+  serveHttp,
+} from "./lib/http_listener.ts";
 import { ArgusMetrics } from "./lib/metrics.ts";
 import { LiveHub } from "./live/mod.ts";
 import { RetentionWorker } from "./lib/retention.ts";
@@ -41,12 +56,41 @@ async function main(): Promise<number> {
   const exposed = exposureWarning(config.host, security);
   const hosts = hostPolicy(config.host, security.allowedHosts);
 
+  // One Argus per DLQ folder and per SQLite file (lib/instance_lock.ts).
+  let lock: InstanceLock;
+  try {
+    lock = await lockInstance([
+      { path: config.dlqDir, setting: "DLQ_DIR", kind: "folder" },
+      ...(config.db.driver === "sqlite" && !isInMemory(config.db.dsn)
+        ? [{
+          path: `${sqlitePath(config.db.dsn, config.dataDir)}.lock`,
+          setting: "DB_DSN",
+          kind: "file" as const,
+        }]
+        : []),
+    ]);
+  } catch (error) {
+    if (error instanceof InstanceLockedError) {
+      logger.error(`Argus cannot start: ${error.message}`);
+    } else {
+      const dlq = error instanceof LockTargetError && error.target.setting === "DLQ_DIR";
+      logger.error(
+        dlq
+          ? "Argus cannot start: the dead-letter queue folder cannot be used"
+          : "Argus cannot start: the database file's folder cannot be used",
+        { dir: dlq ? config.dlqDir : config.dataDir, error },
+      );
+    }
+    return 1;
+  }
+
   let store: Store;
   try {
     store = await createStore(config.db, {
       dataDir: config.dataDir,
       onBackgroundError: (error) => logger.warn("database connection error", { error }),
       edges: config.edges,
+      queryTimeoutMs: config.queryTimeoutMs,
     });
   } catch (error) {
     logger.error("Argus cannot start: the database cannot be opened", {
@@ -56,30 +100,33 @@ async function main(): Promise<number> {
           "elsewhere, run main.ts with --allow-read and --allow-write naming DATA_DIR"
         : undefined,
     });
-    return 1;
-  }
-  try {
-    const { applied } = await store.migrate();
-    logger.info("database ready", {
-      driver: config.db.driver,
-      dsn: redactDsn(config.db.dsn),
-      migrations_applied: applied.length,
-    });
-  } catch (error) {
-    logger.error("Argus cannot start: the database is not usable", {
-      driver: config.db.driver,
-      dsn: redactDsn(config.db.dsn),
-      error,
-    });
-    await store.close();
+    lock.release();
     return 1;
   }
 
   const metrics = new ArgusMetrics();
-  const reads = timeReads(store, metrics);
+  // Argus runs without its database: ingest acknowledges through the DLQ, the API answers 503,
+  // and the migration is retried until it succeeds; then the DLQ replay starts.
+  const database = new DatabaseReadiness({
+    migrate: () => store.migrate(),
+    retryIntervalMs: config.db.retryIntervalMs,
+    logger,
+    onReady: ({ applied }) => {
+      logger.info("database ready", {
+        driver: config.db.driver,
+        dsn: redactDsn(config.db.dsn),
+        migrations_applied: applied.length,
+      });
+      startReplay();
+    },
+  });
+  const reads = guardReads(store, metrics, database);
   const dlq = new DeadLetterQueue({
     dir: config.dlqDir,
     maxBytes: config.dlqMaxBytes,
+    maxFileBytes: config.dlqMaxFileBytes,
+    // Replayed in batches of the size live ingest writes.
+    replayChunkRows: config.batch.size,
     logger: logger.with({ module: "dlq" }),
     observer: metrics,
   });
@@ -93,11 +140,31 @@ async function main(): Promise<number> {
     await store.close();
     return 1;
   }
-  // Batches left by an earlier run are replayed now rather than after a whole interval.
-  if (dlq.size() > 0) {
-    void dlq.replayOnce(store).catch((error) => logger.warn("DLQ replay failed", { error }));
+  let replaying = false;
+  function startReplay() {
+    if (replaying || stopping) return;
+    replaying = true;
+    // Batches left by an earlier run, or written while the database was away, are replayed now
+    // rather than after a whole interval.
+    if (dlq.size() > 0) {
+      void dlq.replayOnce(store).catch((error) => logger.warn("DLQ replay failed", { error }));
+    }
+    dlq.startReplay(store, config.dlqReplayIntervalMs);
   }
-  dlq.startReplay(store, config.dlqReplayIntervalMs);
+  let stopping = false;
+  if (!(await database.tryNow())) {
+    logger.warn(
+      "the database is not available: Argus starts anyway, acknowledges data through the " +
+        "dead-letter queue and stores it once the database is back",
+      {
+        driver: config.db.driver,
+        dsn: redactDsn(config.db.dsn),
+        error: database.lastError,
+        retry_in_ms: config.db.retryIntervalMs,
+      },
+    );
+    database.retryUntilReady();
+  }
 
   const hub = new LiveHub({
     logger: logger.with({ module: "live" }),
@@ -105,6 +172,10 @@ async function main(): Promise<number> {
     allowedOrigins: security.corsOrigins,
     maxBufferedBytes: config.live.maxBufferedBytes,
     maxQueuedPerClient: config.live.maxQueuedPerClient,
+    stallTimeoutMs: config.live.stallTimeoutMs,
+    closeTimeoutMs: config.live.closeTimeoutMs,
+    // A dropped client that does not answer the close is released through its connection.
+    abortConnection,
   });
   const ingestionRate = new RateMeter();
   const batcher = new Batcher({
@@ -115,6 +186,8 @@ async function main(): Promise<number> {
     flushIntervalMs: config.batch.flushIntervalMs,
     maxQueueRows: config.queue.maxRows,
     maxQueueBytes: config.queue.maxBytes,
+    writeTimeoutMs: config.db.writeTimeoutMs,
+    databaseReady: () => database.ready,
     onFlush: (flush) => {
       if (flush.outcome !== "failed") ingestionRate.mark(flush.spans + flush.logs);
     },
@@ -144,6 +217,8 @@ async function main(): Promise<number> {
   let server: Deno.HttpServer<Deno.NetAddr> | undefined;
   let retention: RetentionWorker | undefined;
   try {
+    // One connection cap for both HTTP ports, under the open-file limit (raised first).
+    const connections = connectionPool(config, logger);
     otlpServer = listen(
       "OTLP_HTTP_PORT",
       config.host,
@@ -155,7 +230,12 @@ async function main(): Promise<number> {
         observer: metrics,
         ingestToken: security.ingestToken,
         hosts,
+        admits: (bytes) => batcher.admits(bytes),
+        maxInflightBytes: config.http.inflightMaxBytes,
+        bodyTimeoutMs: config.http.bodyTimeoutMs,
       }),
+      connections,
+      logger,
     );
     const otlpPort = otlpServer.addr.port;
     logger.info("OTLP/HTTP receiver is listening", { url: `http://${config.host}:${otlpPort}/` });
@@ -166,6 +246,8 @@ async function main(): Promise<number> {
       coreUrl: `http://${loopbackFor(config.host)}:${otlpPort}`,
       maxRequestBytes: config.ingest.maxRequestBytes,
       ingestToken: security.ingestToken,
+      maxConnections: config.http.maxConnections,
+      idleTimeoutMs: config.http.headerTimeoutMs,
       logger: logger.with({ module: "grpc" }),
     });
     await grpc.start();
@@ -191,6 +273,16 @@ async function main(): Promise<number> {
       liveClients: () => hub.clientCount(),
       dbLatencyP99Ms: () => metrics.dbLatencyP99Ms(),
       timeDb: (op, fn) => metrics.timeDb(op, fn),
+      pingTimeoutMs: config.db.pingTimeoutMs,
+      database: () => ({ ready: database.ready, error: database.lastError }),
+      ingestFailure: () => {
+        const { failingSince, lastFailure } = batcher.health();
+        if (failingSince === undefined) return undefined;
+        return `since ${new Date(failingSince).toISOString()} nothing can be stored (the ` +
+          `database and the dead-letter queue both fail; exports get 503): ${
+            messageOf(lastFailure)
+          }`;
+      },
       logger,
       queryMaxWindowMs: config.queryMaxWindowMs,
       queryTimeoutMs: config.queryTimeoutMs,
@@ -201,6 +293,8 @@ async function main(): Promise<number> {
         hosts,
         corsOrigins: security.corsOrigins,
         warning: exposed,
+        loginRateLimit: config.http.loginRateLimit,
+        bodyTimeoutMs: config.http.bodyTimeoutMs,
       },
       insight: insightService(config.ai, { store: reads, logger: logger.with({ module: "ai" }) }),
       ingest: {
@@ -209,7 +303,7 @@ async function main(): Promise<number> {
         queueDepth: () => batcher.depth().rows,
       },
     });
-    server = listen("HTTP_PORT", config.host, config.httpPort, app);
+    server = listen("HTTP_PORT", config.host, config.httpPort, app, connections, logger);
     logger.info(`Argus ${VERSION} is listening`, {
       url: `http://${config.host}:${server.addr.port}/`,
     });
@@ -243,6 +337,17 @@ async function main(): Promise<number> {
   Deno.addSignalListener("SIGINT", () => stopped.resolve("SIGINT"));
   Deno.addSignalListener("SIGTERM", () => stopped.resolve("SIGTERM"));
   logger.info("stopping", { signal: await stopped.promise });
+  stopping = true;
+  // Whatever the database or a client does, the stop ends in SHUTDOWN_TIMEOUT: everything
+  // acknowledged is durable already (database or DLQ), and requests still in flight were not
+  // acknowledged, so their clients retry.
+  const watchdog = setTimeout(() => {
+    logger.error("the graceful stop took longer than SHUTDOWN_TIMEOUT: exiting now", {
+      timeout_ms: config.shutdownTimeoutMs,
+    });
+    Deno.exit(1);
+  }, config.shutdownTimeoutMs);
+  database.stop();
   await retention?.stop();
   // Stop taking data first; calls in flight still reach the OTLP/HTTP receiver and are answered.
   await grpc.stop();
@@ -252,19 +357,67 @@ async function main(): Promise<number> {
   hub.close();
   await server.shutdown();
   await store.close();
+  clearTimeout(watchdog);
+  lock.release();
   logger.info("stopped");
   return 0;
 }
 
-/** Serves `handler` on a port, or throws an error naming the setting when the port is taken. */
+/**
+ * The connections both HTTP ports share (lib/http_listener.ts): HTTP_MAX_CONNECTIONS, lowered to
+ * fit under the open-file limit, which is first raised to the hard limit where the OS allows.
+ */
+function connectionPool(config: Config, logger: Logger): ConnectionPool {
+  const log = logger.with({ module: "http" });
+  const raised = raiseFileLimit(Deno.pid);
+  if (raised.raisedFrom !== undefined) {
+    log.info("open-file limit raised", { from: raised.raisedFrom, to: raised.limit?.soft });
+  } else if (raised.limit === undefined) {
+    log.info("the open-file limit cannot be read: HTTP_MAX_CONNECTIONS is used as set", {
+      reason: raised.failure,
+    });
+  } else if (raised.failure !== undefined) {
+    log.warn("the open-file limit could not be raised", {
+      limit: raised.limit?.soft,
+      reason: raised.failure,
+    });
+  }
+  // Kept for all but client connections: the database pool, and about 50 for SQLite and
+  // dead-letter files, the gateway's pipes and Deno's own, plus connections being closed (32)
+  // and refused (16) at the moment (lib/http_listener.ts).
+  const reserved = config.db.pool.maxOpen + 128;
+  const cap = connectionCapFor(config.http.maxConnections, raised.limit, reserved);
+  if (cap < config.http.maxConnections) {
+    log.warn("HTTP_MAX_CONNECTIONS is lowered to fit under the open-file limit", {
+      setting: config.http.maxConnections,
+      used: cap,
+      open_file_limit: raised.limit?.soft,
+      reserved,
+      hint: "raise the limit (ulimit -n, LimitNOFILE=, docker --ulimit nofile=) to use more",
+    });
+  }
+  return new ConnectionPool({
+    maxConnections: cap,
+    headerTimeoutMs: config.http.headerTimeoutMs,
+    logger: log,
+  });
+}
+
+/**
+ * Serves `handler` on a port with the pool's limits, or throws an error naming the setting when
+ * the port is taken.
+ */
 function listen(
   setting: string,
   hostname: string,
   port: number,
-  handler: Deno.ServeHandler<Deno.NetAddr>,
+  handler: (request: Request) => Promise<Response>,
+  pool: ConnectionPool,
+  logger: Logger,
 ): Deno.HttpServer<Deno.NetAddr> {
   try {
-    return Deno.serve({ hostname, port, onListen: () => {} }, handler);
+    const http = logger.with({ module: "http" });
+    return serveHttp({ hostname, port, handler, pool, setting, logger: http });
   } catch (error) {
     if (error instanceof Deno.errors.AddrInUse) {
       throw new Error(
@@ -276,21 +429,54 @@ function listen(
   }
 }
 
-/** The store with each read timed as `argus_db_latency{op="query"}`; writes are timed by ingest. */
-function timeReads(store: Store, metrics: ArgusMetrics): Store {
-  const untimed = new Set(["migrate", "write", "ping", "close", "driver", "waitingChildSpans"]);
-  const timed = <T extends object>(target: T): T =>
+/**
+ * The store as the API sees it: each read timed as `argus_db_latency{op="query"}` (writes are
+ * timed by ingest), refused at once with `StoreUnavailableError` while the database is not ready,
+ * and a read that fails because the database is unreachable or refusing turned into that error
+ * (the routes answer it 503 with the reason).
+ */
+function guardReads(store: Store, metrics: ArgusMetrics, database: DatabaseReadiness): Store {
+  const unguarded = new Set(["migrate", "write", "ping", "close", "driver", "waitingChildSpans"]);
+  const read = async (run: () => Promise<unknown>) => {
+    if (!database.ready) {
+      throw new StoreUnavailableError(
+        `The database is not available: ${messageOf(database.lastError)}. Argus keeps ` +
+          "acknowledging OTLP data through its dead-letter queue and stores it when the database " +
+          "is back",
+        { kind: "unreachable" },
+      );
+    }
+    try {
+      return await metrics.timeDb("query", run);
+    } catch (error) {
+      const kind = classifyDbError(store.driver, error);
+      if (kind !== "unreachable" && kind !== "refused") throw error;
+      throw new StoreUnavailableError(`The database is not available: ${messageOf(error)}`, {
+        cause: error,
+        kind,
+      });
+    }
+  };
+  const guarded = <T extends object>(target: T): T =>
     new Proxy(target, {
       get(object, name, receiver) {
         const value = Reflect.get(object, name, receiver);
-        if (name === "rollups") return timed(value as object);
-        if (typeof value !== "function" || untimed.has(String(name))) {
+        if (name === "rollups") return guarded(value as object);
+        if (typeof value !== "function" || unguarded.has(String(name))) {
           return typeof value === "function" ? value.bind(object) : value;
         }
-        return (...args: unknown[]) => metrics.timeDb("query", () => value.apply(object, args));
+        return (...args: unknown[]) => read(() => value.apply(object, args));
       },
     });
-  return timed(store);
+  return guarded(store);
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function isInMemory(dsn: string): boolean {
+  return dsn === ":memory:" || dsn.includes("mode=memory");
 }
 
 /** Where the gateway reaches the core: the loopback when the receiver listens on every address. */

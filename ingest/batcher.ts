@@ -6,9 +6,11 @@
  * the batch. When the writer is idle, a request waits for others to join it until `BATCH_SIZE`
  * rows are queued or `FLUSH_INTERVAL` has passed; while it is busy, requests accumulate and are
  * written as soon as it is free (group commit), so batches grow with the load. When
- * the database is unavailable the batch goes to the dead-letter queue, fsync'd, and the requests
- * are answered as accepted; when the DLQ cannot take it either, they get a retryable error.
- * Nothing is acknowledged before it is durable.
+ * the store cannot take a batch (the database is unreachable or refuses writes, the write misses
+ * `DB_WRITE_TIMEOUT`, the schema is not migrated yet, or any other error of the store) the batch
+ * goes to the dead-letter queue, fsync'd, and the requests are answered as accepted; when the DLQ
+ * cannot take it either, they get a retryable error. Nothing is acknowledged before it is durable,
+ * and nothing is rejected unless the store proved it to be the item's fault.
  *
  * The queue is bounded by rows and by bytes: a submit that would pass either bound is refused at
  * once with `QueueFullError` (the receivers turn it into 429/503 with a retry hint), so memory
@@ -37,6 +39,13 @@ export interface BatcherOptions {
   /** Bounds of the queue (`QUEUE_MAX_ROWS`, `QUEUE_MAX_BYTES`). */
   maxQueueRows: number;
   maxQueueBytes: number;
+  /**
+   * Longest wait for `store.write` of one batch, in ms (`DB_WRITE_TIMEOUT`), after which the batch
+   * goes to the DLQ; none when undefined.
+   */
+  writeTimeoutMs?: number;
+  /** False while the database is not usable yet (not migrated): batches go to the DLQ. */
+  databaseReady?: () => boolean;
   /**
    * Called with the log records of each batch once it is durable (the live feed), and the
    * batch's resources, which the records reference by `resourceId`.
@@ -142,6 +151,13 @@ export class Batcher {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
   #databaseDownUntil = 0;
+  /** Settles when a write that missed its deadline ends; set while it has not. */
+  #stuckWrite: Promise<void> | undefined;
+  /** The last error of `store.write`, cleared by the next successful write. */
+  #storeError: unknown;
+  /** Since when batches fail both the store and the DLQ; cleared by the next durable batch. */
+  #failingSince: number | undefined;
+  #lastFailure: unknown;
 
   constructor(options: BatcherOptions) {
     this.#options = options;
@@ -151,6 +167,17 @@ export class Batcher {
   /** Rows and bytes waiting in the queue (including the batch being written). */
   depth(): { rows: number; bytes: number; requests: number } {
     return { rows: this.#queuedRows, bytes: this.#queuedBytes, requests: this.#queue.length };
+  }
+
+  /**
+   * False when a request of about `bytes` (and at least one row) would be refused with
+   * `QueueFullError` now: the receivers ask before reading a body, so that a full queue costs no
+   * reading or decoding. The same rule as `submit()`, which still decides.
+   */
+  admits(bytes: number): boolean {
+    const { maxQueueRows, maxQueueBytes } = this.#options;
+    return this.#queue.length === 0 ||
+      (this.#queuedRows + 1 <= maxQueueRows && this.#queuedBytes + bytes <= maxQueueBytes);
   }
 
   /**
@@ -278,27 +305,31 @@ export class Batcher {
     }
   }
 
-  /** Commits, or dead-letters when the database is unavailable; throws when both fail. */
+  /**
+   * Commits, or dead-letters when the store cannot take the batch (any error of `store.write`, a
+   * write that misses `writeTimeoutMs`, or a database not ready or recently failed); throws
+   * `IngestUnavailableError` when the DLQ cannot take it either.
+   */
   async #persist(batch: Batch): Promise<{ result?: WriteResult }> {
-    const { store, dlq, logger } = this.#options;
-    let cause: unknown;
-    if (this.#now() >= this.#databaseDownUntil) {
-      const started = performance.now();
+    const { dlq, logger } = this.#options;
+    let cause: unknown = this.#skipReason();
+    if (cause === undefined) {
       try {
-        const result = await store.write(batch, { prescreened: true });
-        this.#observeWrite(started, "ok");
+        const result = await this.#writeWithDeadline(batch);
+        this.#storeError = undefined;
         return { result };
       } catch (error) {
-        const unavailable = error instanceof StoreUnavailableError;
-        this.#observeWrite(started, unavailable ? "unavailable" : "error");
-        if (!unavailable) throw error;
         cause = error;
+        this.#storeError = error;
         this.#databaseDownUntil = this.#now() + DATABASE_RETRY_AFTER_MS;
-        logger.warn("database unavailable: writing batches to the dead-letter queue", { error });
+        logger.warn("the database cannot take batches now: writing them to the dead-letter queue", {
+          error,
+        });
       }
     }
     try {
       const file = await dlq.write(batch);
+      this.#failingSince = undefined;
       logger.debug("batch dead-lettered", {
         file,
         spans: batch.spans.length,
@@ -306,15 +337,77 @@ export class Batcher {
       });
       return {};
     } catch (error) {
+      this.#failingSince ??= this.#now();
+      this.#lastFailure = error;
       logger.error("the database and the dead-letter queue both failed: nothing acknowledged", {
         error,
-        database: cause ?? "skipped after a recent failure",
+        database: cause,
       });
       throw new IngestUnavailableError(
         "Argus cannot store data now (database and dead-letter queue unavailable): retry later",
         { cause: error },
       );
     }
+  }
+
+  /** Why the store is not tried for this batch, or undefined when it is. */
+  #skipReason(): string | undefined {
+    if (this.#options.databaseReady?.() === false) return "the database is not ready yet";
+    if (this.#stuckWrite !== undefined) {
+      return `a write to the database has not answered within DB_WRITE_TIMEOUT ` +
+        `(${this.#options.writeTimeoutMs} ms)`;
+    }
+    if (this.#now() < this.#databaseDownUntil) return "skipped after a recent failure";
+    return undefined;
+  }
+
+  /**
+   * `store.write`, given up after `writeTimeoutMs`: the batch then goes to the DLQ while the write
+   * may still commit (its rows are then skipped as duplicates when the DLQ is replayed). Until it
+   * settles, later batches skip the store, since the store writes one batch at a time.
+   */
+  async #writeWithDeadline(batch: Batch): Promise<WriteResult> {
+    const { store, writeTimeoutMs } = this.#options;
+    const started = performance.now();
+    const write = store.write(batch, { prescreened: true });
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const deadline = writeTimeoutMs === undefined ? undefined : new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const settled = write.then(() => {}, () => {}).finally(() => {
+          if (this.#stuckWrite === settled) this.#stuckWrite = undefined;
+        });
+        this.#stuckWrite = settled;
+        reject(
+          new StoreUnavailableError(
+            `The database did not finish a write within DB_WRITE_TIMEOUT (${writeTimeoutMs} ms)`,
+            { kind: "unreachable" },
+          ),
+        );
+      }, writeTimeoutMs);
+    });
+    try {
+      const result = await (deadline ? Promise.race([write, deadline]) : write);
+      this.#observeWrite(started, "ok");
+      return result;
+    } catch (error) {
+      this.#observeWrite(started, error instanceof StoreUnavailableError ? "unavailable" : "error");
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /**
+   * How ingest fares now, for `/api/health`: `failingSince` is set (ms since the epoch) while
+   * batches can be written neither to the database nor to the DLQ (requests get 503), with the
+   * last such error; `storeError` is the last error of the database while it keeps failing.
+   */
+  health(): { failingSince?: number; lastFailure?: unknown; storeError?: unknown } {
+    return {
+      failingSince: this.#failingSince,
+      lastFailure: this.#failingSince === undefined ? undefined : this.#lastFailure,
+      storeError: this.#storeError,
+    };
   }
 
   #observeWrite(started: number, outcome: StoreWriteOutcome): void {

@@ -137,6 +137,76 @@ Deno.test("Batcher answers IngestUnavailableError when the database and the DLQ 
   assert.equal(batcher.depth().rows, 0);
 });
 
+Deno.test("Batcher dead-letters a batch on any store error, never rejecting its items", async () => {
+  const broken = { write: () => Promise.reject(new TypeError("a bug of the store")) };
+  const dlq = new MemoryDlq();
+  const batcher = new Batcher(options(broken, { dlq, flushIntervalMs: 1 }));
+  const result = await batcher.submit(buildBatch(4, 1));
+  assert.deepEqual(result, { rejected: { spans: [], logs: [] }, deadLettered: true });
+  assert.equal(dlq.files.length, 1);
+  assert.ok(batcher.health().storeError instanceof TypeError);
+  await batcher.drain();
+});
+
+Deno.test("Batcher gives up a write after DB_WRITE_TIMEOUT and skips the store until it settles", async () => {
+  const stuck = Promise.withResolvers<never>();
+  let writes = 0;
+  const frozen = {
+    write: () => {
+      writes++;
+      return stuck.promise;
+    },
+  };
+  const dlq = new MemoryDlq();
+  const batcher = new Batcher(options(frozen, { dlq, flushIntervalMs: 1, writeTimeoutMs: 100 }));
+  const started = performance.now();
+  const first = await batcher.submit(buildBatch(3, 0, 1));
+  const waited = performance.now() - started;
+  assert.equal(first.deadLettered, true);
+  assert.ok(waited >= 90 && waited < 5_000, `answered after ${waited} ms`);
+  // While the first write hangs, later batches go straight to the DLQ: no second write starts
+  // (and no wait) even after the retry pause has passed.
+  await new Promise((resolve) => setTimeout(resolve, 2_100));
+  const second = await batcher.submit(buildBatch(3, 0, 2));
+  assert.equal(second.deadLettered, true);
+  assert.equal(writes, 1);
+  assert.equal(dlq.files.length, 2);
+  stuck.reject(new Error("terminating connection due to administrator command"));
+  await batcher.drain();
+});
+
+Deno.test("Batcher sends batches to the DLQ without touching the store while it is not ready", async () => {
+  let writes = 0;
+  const store = {
+    write: () => {
+      writes++;
+      return Promise.reject(new Error('relation "spans" does not exist'));
+    },
+  };
+  const dlq = new MemoryDlq();
+  const batcher = new Batcher(
+    options(store, { dlq, flushIntervalMs: 1, databaseReady: () => false }),
+  );
+  assert.equal((await batcher.submit(buildBatch(2, 2))).deadLettered, true);
+  assert.equal(writes, 0);
+  await batcher.drain();
+});
+
+Deno.test("Batcher.health() reports since when nothing can be made durable", async () => {
+  const down = { write: () => Promise.reject(new StoreUnavailableError("connect ECONNREFUSED")) };
+  const dlq = new MemoryDlq();
+  dlq.fail = true;
+  const batcher = new Batcher(options(down, { dlq, flushIntervalMs: 1 }));
+  assert.equal(batcher.health().failingSince, undefined);
+  await assert.rejects(batcher.submit(buildBatch(1, 0)), IngestUnavailableError);
+  assert.ok(typeof batcher.health().failingSince === "number");
+  assert.match(String(batcher.health().lastFailure), /ENOSPC/);
+  dlq.fail = false;
+  await batcher.submit(buildBatch(1, 0, 2));
+  assert.equal(batcher.health().failingSince, undefined);
+  await batcher.drain();
+});
+
 Deno.test("Batcher gives each request the database's rejections of its own rows", () => {
   const a = buildBatch(3, 2, 1);
   const b = buildBatch(4, 1, 2);

@@ -2,33 +2,59 @@
  * The dead-letter queue (DLQ): batches the database could not take are written to files, and a
  * replay worker stores them later. The batcher acknowledges clients only after `write()` resolves,
  * so the write is atomic and durable: a temp file in the same folder, fsync'd, renamed to its
- * final name, then the folder fsync'd.
+ * final name, then the folder fsync'd. The file format is in `dlq_format.ts`.
  *
  * Invariants this module keeps:
- * - An acknowledged batch stays on disk until the store has committed it (or refused its items
- *   for good), or until it is quarantined; it is never deleted otherwise.
+ * - An acknowledged batch stays on disk until every item of it is stored, or proved poison and
+ *   written (durably) to `quarantine/` with its reason; it is never deleted otherwise. A store
+ *   that throws (unavailable, read-only, out of disk, timing out, not migrated yet: any error)
+ *   proves nothing about the items, so the file stays, however many passes fail.
  * - Replaying is safe to repeat: the store skips rows it already holds, so a file replayed twice
- *   (a crash after the commit, before the delete) stores its items once.
+ *   (a crash after a commit, before the delete; a pass stopped in the middle of a file) stores
+ *   its items once.
+ * - No file is larger than `maxFileBytes` (`DLQ_MAX_FILE_BYTES`): writes split a large batch, and
+ *   a larger file found in the folder is quarantined without being read (its size is checked
+ *   first), since reading it could exhaust memory.
+ * - Memory while replaying is bounded by a chunk of rows, not by the file: files are read as a
+ *   stream and stored `replayChunkRows` rows at a time, and the event loop gets a turn between
+ *   chunks, so ingest and the API stay answered while a backlog replays.
  * - A file that cannot be read as one of ours is moved to `quarantine/` beside a `.reason.txt`,
- *   once; a file the store keeps failing on is quarantined after `MAX_FAILED_PASSES` passes.
- *
- * File format (version 1), one JSON document per file:
- * `{"format":"argus-dlq","version":1,"createdAt":"<ISO 8601>","spans":n,"logs":n,"batch":{...}}`
- * where `batch` holds exactly the fields of `ResourceRow`, `SpanRow` and `LogRow`, and the int64
- * nanosecond times are decimal strings (a JSON number loses precision past 2^53).
+ *   once; so is one whose reading fails (the file system, not the store) in `MAX_FAILED_PASSES`
+ *   passes.
  *
  * @module
  */
-import { dirname, join, resolve } from "node:path";
+import { join } from "node:path";
+import { exists, makeDirsDurably, syncDir } from "../lib/durable_fs.ts";
 import { StoreUnavailableError } from "../store/mod.ts";
 import type { Batch, LogRow, ResourceRow, SpanRow, Store, WriteResult } from "../store/mod.ts";
 import type { Logger } from "../lib/logger.ts";
+import {
+  type DlqRecord,
+  encodeDlqFiles,
+  endLine,
+  headerLine,
+  InvalidDlqFileError,
+  logLine,
+  readDlqFile,
+  resourceLine,
+  spanLine,
+} from "./dlq_format.ts";
+
+export { decodeDlqFile, encodeDlqFile, encodeDlqFiles, RowTooLargeError } from "./dlq_format.ts";
 
 export interface DeadLetterQueueOptions {
   /** `DLQ_DIR`, e.g. `./data/dlq`; created if missing. */
   dir: string;
   /** Total bytes of waiting batch files beyond which `write()` refuses with `DlqFullError`. */
   maxBytes: number;
+  /**
+   * Largest file (`DLQ_MAX_FILE_BYTES`): `write()` splits a batch to stay under it, and a larger
+   * file in the folder is quarantined unread. 64 MiB by default.
+   */
+  maxFileBytes?: number;
+  /** Rows stored per `store.write` of the replay (`BATCH_SIZE`); 1000 by default. */
+  replayChunkRows?: number;
   logger: Logger;
   /** Self-monitoring hooks (e.g. the Prometheus metrics); none by default. */
   observer?: DeadLetterObserver;
@@ -44,18 +70,21 @@ export interface DeadLetterObserver {
   /** One `write()` ended: `full` is `DlqFullError`, `error` any other failure. */
   dlqWrite?(outcome: "ok" | "full" | "error"): void;
   /**
-   * One `store.write` of the replay worker took `seconds` (monotonic clock) and ended so:
-   * `unavailable` is `StoreUnavailableError`.
+   * One `store.write` of the replay worker (one chunk of a file) took `seconds` (monotonic clock)
+   * and ended so: `unavailable` is `StoreUnavailableError`, `error` any other thrown error.
    */
   dlqStoreWrite?(seconds: number, outcome: "ok" | "unavailable" | "error"): void;
-  /** One file's batch was stored (its file is then deleted). */
+  /**
+   * One file was replayed to its end and deleted: its items were stored, already stored, or
+   * refused for their own content (`rejectedItems`, written to `quarantine/` first).
+   */
   dlqReplayedFile?(file: {
     storedSpans: number;
     storedLogs: number;
     duplicateItems: number;
     rejectedItems: number;
   }): void;
-  /** One file was moved to `quarantine/`. */
+  /** One file was moved to `quarantine/` (unreadable, foreign, or over `maxFileBytes`). */
   dlqQuarantined?(): void;
 }
 
@@ -68,338 +97,70 @@ export class DlqFullError extends Error {
 }
 
 export interface ReplayReport {
-  /** Files whose batch the store committed (their files are deleted). */
+  /** Files replayed to their end (their files are deleted). */
   replayedFiles: number;
-  /** Items newly stored by this pass. */
+  /** Items newly stored by this pass (also from files the pass did not finish). */
   storedSpans: number;
   storedLogs: number;
   /** Items the store already held (an earlier replay or a client retry stored them). */
   duplicateItems: number;
-  /** Items the store refused for their content; they can never be stored, so they are dropped. */
+  /**
+   * Items the store refused for their own content: written to `quarantine/` with their reasons,
+   * in a file of their own, before their source file was deleted.
+   */
   rejectedItems: number;
   /** Files moved to `quarantine/` by this pass. */
   quarantinedFiles: number;
   /**
-   * Batch files this pass left in place for a later one: the store was unavailable, the store
-   * failed on them (retried up to `MAX_FAILED_PASSES` passes), or `stop()` ended the pass early.
+   * Batch files this pass left in place for a later one: the store failed (the pass then stops),
+   * reading failed (retried up to `MAX_FAILED_PASSES` passes), or `stop()` ended the pass early.
    */
   keptFiles: number;
+  /** True when a `store.write` threw and ended the pass: the replay worker then backs off. */
+  storeFailed: boolean;
 }
 
 /** Running totals since the queue was created, for self-metrics. */
 export interface DlqCounters {
+  /** Files written (a batch split over several files counts each). */
   written: number;
   /** Every `write()` that rejected, `DlqFullError` included. */
   writeFailures: number;
   replayedFiles: number;
   quarantinedFiles: number;
+  /** Items refused for their content and written to `quarantine/`. */
   rejectedItems: number;
 }
 
-const FORMAT = "argus-dlq";
-const VERSION = 1;
+/** `DLQ_MAX_FILE_BYTES` unless the caller says otherwise. */
+export const DEFAULT_MAX_FILE_BYTES = 64 * 1_048_576;
+const DEFAULT_CHUNK_ROWS = 1000;
+/**
+ * Line bytes that end a replay chunk before `replayChunkRows` rows: rows can be large (every field
+ * up to `MAX_FIELD_BYTES`), and a chunk's rows are held twice (decoded, and as the store's rows).
+ */
+const CHUNK_BYTES = 8 * 1_048_576;
+/** The replay worker's longest wait after passes the store failed, unless the interval is longer. */
+export const MAX_BACKOFF_MS = 10_000;
 const QUARANTINE_DIR = "quarantine";
 /** Names that are (or claim to be) batch files; their content decides whether they are ours. */
 const BATCH_NAME = /^batch_.+\.json$/;
 /** Temp files of writes in progress, or of writes a crash interrupted (never acknowledged). */
 const TEMP_NAME = /^batch_.+\.json\.tmp$/;
-/** Passes a file may fail in (other than "store unavailable") before it is quarantined. */
+/** Temp files of refused items being written to `quarantine/` (the source file still exists). */
+const REFUSED_TEMP_NAME = /^batch_.+\.rejected\.[0-9a-f]{8}\.tmp$/;
+/** Passes in which reading a file may fail before it is quarantined (the store never counts). */
 export const MAX_FAILED_PASSES = 3;
-/** Rejection reasons written to the log per file; the rest are only counted. */
+/** Refusal reasons written to the log and to `.reason.txt` per file; the file holds all. */
+const LISTED_REJECTIONS = 20;
 const LOGGED_REJECTIONS = 5;
-const INT64_MAX = (1n << 63n) - 1n;
-const DECIMAL = /^(?:0|[1-9][0-9]*)$/;
-
-// --- the file format -----------------------------------------------------------------------------
-
-type FieldKind<T> = T extends bigint ? "time" : T extends number ? "number"
-: T extends string ? "text"
-: never;
-/** Every field of a row with its kind; typed so that a field added to a row type fails here. */
-type Fields<Row> = { readonly [K in keyof Row]-?: FieldKind<Row[K]> };
-
-const RESOURCE_FIELDS: Fields<ResourceRow> = {
-  id: "text",
-  serviceName: "text",
-  attributes: "text",
-  droppedAttributesCount: "number",
-  schemaUrl: "text",
-};
-
-const SPAN_FIELDS: Fields<SpanRow> = {
-  traceId: "text",
-  spanId: "text",
-  parentSpanId: "text",
-  traceState: "text",
-  name: "text",
-  kind: "number",
-  startTimeUnixNano: "time",
-  endTimeUnixNano: "time",
-  statusCode: "number",
-  statusMessage: "text",
-  resourceId: "text",
-  serviceName: "text",
-  scopeName: "text",
-  scopeVersion: "text",
-  scopeAttributes: "text",
-  attributes: "text",
-  events: "text",
-  links: "text",
-  droppedAttributesCount: "number",
-  droppedEventsCount: "number",
-  droppedLinksCount: "number",
-  flags: "number",
-};
-
-const LOG_FIELDS: Fields<LogRow> = {
-  id: "text",
-  timeUnixNano: "time",
-  observedTimeUnixNano: "time",
-  severityNumber: "number",
-  severityText: "text",
-  body: "text",
-  bodyType: "text",
-  eventName: "text",
-  traceId: "text",
-  spanId: "text",
-  flags: "number",
-  resourceId: "text",
-  serviceName: "text",
-  scopeName: "text",
-  scopeVersion: "text",
-  scopeAttributes: "text",
-  attributes: "text",
-  droppedAttributesCount: "number",
-};
-
-const HEADER_KEYS = ["format", "version", "createdAt", "spans", "logs", "batch"] as const;
-const BATCH_KEYS = ["resources", "spans", "logs"] as const;
-
-/** Content that is not a valid DLQ file of this version: quarantine it, never retry it. */
-class InvalidFileError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "InvalidFileError";
-  }
-}
-
-/** A value as an error message shows it: strings quoted and cut short, objects by their kind. */
-function describe(value: unknown): string {
-  if (typeof value === "string") {
-    return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
-  }
-  if (Array.isArray(value)) return "an array";
-  if (typeof value === "object" && value !== null) return "an object";
-  return String(value);
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-/**
- * Row → plain JSON object with exactly the row's fields, times as decimal strings. Checks kinds as
- * it goes: a malformed batch is a bug of the caller, better refused now than acknowledged and then
- * quarantined.
- */
-function encodeRow<Row>(row: Row, fields: Fields<Row>, where: string): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [key, kind] of Object.entries(fields) as [string, string][]) {
-    const value = (row as Record<string, unknown>)[key];
-    const ok = kind === "time"
-      ? typeof value === "bigint" && value >= 0n && value <= INT64_MAX
-      : kind === "number"
-      ? typeof value === "number" && Number.isFinite(value)
-      : typeof value === "string";
-    if (!ok) {
-      throw new TypeError(
-        `Cannot write ${where}.${key} to the dead-letter queue as it must be ${
-          kindText(kind)
-        }: current value is ${describe(value)}`,
-      );
-    }
-    out[key] = kind === "time" ? (value as bigint).toString() : value;
-  }
-  return out;
-}
-
-function kindText(kind: string): string {
-  return kind === "time"
-    ? "a bigint from 0 to 2^63-1"
-    : kind === "number"
-    ? "a finite number"
-    : "a string";
-}
-
-function decodeRow<Row>(value: unknown, fields: Fields<Row>, where: string): Row {
-  if (!isRecord(value)) {
-    throw new InvalidFileError(`${where} must be an object: it is ${describe(value)}`);
-  }
-  for (const key of Object.keys(value)) {
-    if (!Object.hasOwn(fields, key)) {
-      throw new InvalidFileError(`${where} has an unknown field "${key}"`);
-    }
-  }
-  const row: Record<string, unknown> = {};
-  for (const [key, kind] of Object.entries(fields) as [string, string][]) {
-    if (!Object.hasOwn(value, key)) throw new InvalidFileError(`${where}.${key} is missing`);
-    const field = value[key];
-    if (kind === "time") {
-      if (typeof field !== "string" || !DECIMAL.test(field) || BigInt(field) > INT64_MAX) {
-        throw new InvalidFileError(
-          `${where}.${key} must be a decimal string of an integer from 0 to 2^63-1: ` +
-            `current value is ${describe(field)}`,
-        );
-      }
-      row[key] = BigInt(field);
-    } else if (kind === "number" ? typeof field !== "number" : typeof field !== "string") {
-      throw new InvalidFileError(
-        `${where}.${key} must be ${kind === "number" ? "a number" : "a string"}: ` +
-          `current value is ${describe(field)}`,
-      );
-    } else {
-      row[key] = field;
-    }
-  }
-  return row as Row;
-}
-
-function decodeRows<Row>(value: unknown, fields: Fields<Row>, where: string): Row[] {
-  if (!Array.isArray(value)) {
-    throw new InvalidFileError(`${where} must be an array: it is ${describe(value)}`);
-  }
-  return value.map((item, i) => decodeRow(item, fields, `${where}[${i}]`));
-}
-
-function checkKeys(value: Record<string, unknown>, keys: readonly string[], where: string): void {
-  for (const key of Object.keys(value)) {
-    if (!keys.includes(key)) throw new InvalidFileError(`${where} has an unknown field "${key}"`);
-  }
-  for (const key of keys) {
-    if (!Object.hasOwn(value, key)) throw new InvalidFileError(`${where}.${key} is missing`);
-  }
-}
-
-/** The bytes of a DLQ file holding `batch`. */
-export function encodeDlqFile(batch: Batch, createdAt: Date): Uint8Array {
-  const document = {
-    format: FORMAT,
-    version: VERSION,
-    createdAt: createdAt.toISOString(),
-    spans: batch.spans.length,
-    logs: batch.logs.length,
-    batch: {
-      resources: batch.resources.map((r, i) => encodeRow(r, RESOURCE_FIELDS, `resources[${i}]`)),
-      spans: batch.spans.map((s, i) => encodeRow(s, SPAN_FIELDS, `spans[${i}]`)),
-      logs: batch.logs.map((l, i) => encodeRow(l, LOG_FIELDS, `logs[${i}]`)),
-    },
-  };
-  return new TextEncoder().encode(JSON.stringify(document));
-}
-
-/**
- * The batch of a DLQ file. Strict: anything but exactly the shape `encodeDlqFile` writes throws
- * `InvalidFileError` naming the first problem. Values are checked for their kind only; whether a
- * value can be stored (id shapes, ranges, widths) is the store's call, item by item, so one bad
- * item does not quarantine its neighbours.
- */
-export function decodeDlqFile(bytes: Uint8Array): Batch {
-  let text: string;
-  try {
-    text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
-  } catch {
-    throw new InvalidFileError("the file is not valid UTF-8");
-  }
-  let document: unknown;
-  try {
-    document = JSON.parse(text);
-  } catch (error) {
-    throw new InvalidFileError(
-      `the file is not valid JSON (truncated or corrupt): ${
-        error instanceof Error ? error.message : error
-      }`,
-    );
-  }
-  if (!isRecord(document) || document.format !== FORMAT) {
-    throw new InvalidFileError(
-      `the file is not an Argus dead-letter batch: "format" must be "${FORMAT}", current value is ${
-        describe(isRecord(document) ? document.format : document)
-      }`,
-    );
-  }
-  if (document.version !== VERSION) {
-    throw new InvalidFileError(
-      `the file has format version ${
-        describe(document.version)
-      }: this Argus reads version ${VERSION}`,
-    );
-  }
-  checkKeys(document, HEADER_KEYS, "the file");
-  if (typeof document.createdAt !== "string" || Number.isNaN(Date.parse(document.createdAt))) {
-    throw new InvalidFileError(
-      `createdAt must be an ISO 8601 time: current value is ${describe(document.createdAt)}`,
-    );
-  }
-  const batch = document.batch;
-  if (!isRecord(batch)) {
-    throw new InvalidFileError(`batch must be an object: it is ${describe(batch)}`);
-  }
-  checkKeys(batch, BATCH_KEYS, "batch");
-  const decoded: Batch = {
-    resources: decodeRows(batch.resources, RESOURCE_FIELDS, "batch.resources"),
-    spans: decodeRows(batch.spans, SPAN_FIELDS, "batch.spans"),
-    logs: decodeRows(batch.logs, LOG_FIELDS, "batch.logs"),
-  };
-  // The counts in the header guard against a document cut short and then "repaired".
-  if (document.spans !== decoded.spans.length || document.logs !== decoded.logs.length) {
-    throw new InvalidFileError(
-      `the header counts ${describe(document.spans)} spans and ${
-        describe(document.logs)
-      } logs but the batch holds ${decoded.spans.length} and ${decoded.logs.length}`,
-    );
-  }
-  return decoded;
-}
+/** Bytes of refused-item lines buffered before they are written to their quarantine file. */
+const REFUSED_BUFFER_BYTES = 1_048_576;
 
 // --- file system helpers -------------------------------------------------------------------------
 
 function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
-}
-
-/**
- * Makes the folder's entries (a rename, a new or deleted file) durable. Linux and macOS fsync an
- * open directory; Windows cannot open one as a file, and NTFS journals metadata itself, so only
- * there the failure to open is ignored.
- */
-async function syncDir(dir: string): Promise<void> {
-  let handle: Deno.FsFile;
-  try {
-    handle = await Deno.open(dir, { read: true });
-  } catch (error) {
-    if (Deno.build.os === "windows" && error instanceof Deno.errors.PermissionDenied) return;
-    throw error;
-  }
-  try {
-    await handle.sync();
-  } finally {
-    handle.close();
-  }
-}
-
-/**
- * `mkdir -p` whose new folders survive a crash: the folder entry of each one is fsync'd in its
- * parent (files fsync'd inside a folder whose own entry is lost are lost with it).
- */
-async function makeDirsDurably(dir: string): Promise<void> {
-  const created: string[] = [];
-  for (let path = resolve(dir); !(await exists(path)); path = dirname(path)) {
-    created.unshift(path);
-    if (dirname(path) === path) break;
-  }
-  if (created.length === 0) return;
-  await Deno.mkdir(dir, { recursive: true });
-  for (const path of created) await syncDir(dirname(path));
 }
 
 async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
@@ -426,19 +187,139 @@ async function removeIfPresent(path: string): Promise<void> {
   }
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
-    throw error;
+function randomHex(): string {
+  return crypto.getRandomValues(new Uint32Array(1))[0]!.toString(16).padStart(8, "0");
+}
+
+/** Lets timers and I/O callbacks run (a resolved promise would not: microtasks come first). */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}
+
+/**
+ * The wait before the next replay pass after `failedPasses` passes in a row the store failed:
+ * the interval, doubled per failed pass up to `MAX_BACKOFF_MS` (or the interval if longer).
+ */
+export function replayDelayMs(intervalMs: number, failedPasses: number): number {
+  if (failedPasses === 0) return intervalMs;
+  const ceiling = Math.max(intervalMs, MAX_BACKOFF_MS);
+  return Math.min(intervalMs * 2 ** Math.min(failedPasses, 30), ceiling);
+}
+
+// --- refused items ------------------------------------------------------------------------------
+
+/**
+ * The items of one replayed file that the store refused for their own content, written as they
+ * are found to a temp file in `quarantine/`: a version-2 DLQ file (so an operator can read it,
+ * and replay it by moving it back) whose lines carry the reasons. Held in memory: only a buffer.
+ */
+class RefusedItems {
+  readonly counts = { resources: 0, spans: 0, logs: 0 };
+  /** The first reasons, for the log and `.reason.txt`. */
+  readonly listed: string[] = [];
+  readonly temp: string;
+  #file: Deno.FsFile | undefined;
+  #buffer: string[] = [];
+  #buffered = 0;
+  readonly #resources = new Set<string>();
+  readonly #encoder = new TextEncoder();
+
+  constructor(readonly quarantineDir: string, readonly source: string, readonly createdAt: Date) {
+    this.temp = join(quarantineDir, `${refusedBase(source)}.${randomHex()}.tmp`);
   }
+
+  get total(): number {
+    return this.counts.spans + this.counts.logs;
+  }
+
+  async add(
+    kind: "span" | "log",
+    row: SpanRow | LogRow,
+    index: number,
+    reason: string,
+    resource: ResourceRow | undefined,
+  ): Promise<void> {
+    if (this.#file === undefined) {
+      this.#file = await Deno.open(this.temp, { write: true, createNew: true });
+      this.#push(headerLine(this.createdAt));
+    }
+    if (resource !== undefined && !this.#resources.has(resource.id)) {
+      this.#resources.add(resource.id);
+      this.counts.resources++;
+      this.#push(resourceLine(resource));
+    }
+    if (kind === "span") {
+      this.counts.spans++;
+      this.#push(spanLine(row as SpanRow, reason));
+    } else {
+      this.counts.logs++;
+      this.#push(logLine(row as LogRow, reason));
+    }
+    if (this.listed.length < LISTED_REJECTIONS) this.listed.push(`${kind} ${index}: ${reason}`);
+    if (this.#buffered >= REFUSED_BUFFER_BYTES) await this.#flush();
+  }
+
+  #push(line: string): void {
+    this.#buffer.push(line);
+    this.#buffered += line.length;
+  }
+
+  async #flush(): Promise<void> {
+    if (this.#file === undefined || this.#buffer.length === 0) return;
+    const bytes = this.#encoder.encode(this.#buffer.join(""));
+    this.#buffer = [];
+    this.#buffered = 0;
+    await writeAll(this.#file, bytes);
+  }
+
+  /** Ends the file and fsyncs it; the caller renames it and fsyncs the folder. */
+  async finish(): Promise<void> {
+    this.#push(endLine(this.counts));
+    await this.#flush();
+    await this.#file!.sync();
+    this.#file!.close();
+    this.#file = undefined;
+  }
+
+  /** Removes the temp file (the source file stays, and a later pass finds these items again). */
+  async discard(): Promise<void> {
+    try {
+      this.#file?.close();
+    } catch {
+      // closed already
+    }
+    this.#file = undefined;
+    await removeIfPresent(this.temp);
+  }
+}
+
+/** `batch_x.json` → `batch_x.rejected`: the refused items' file still matches `BATCH_NAME`. */
+function refusedBase(source: string): string {
+  return `${source.replace(/\.json$/, "")}.rejected`;
 }
 
 // --- the queue -----------------------------------------------------------------------------------
 
-type FileOutcome = "replayed" | "quarantined" | "kept" | "unavailable" | "gone";
+type FileOutcome =
+  | "replayed"
+  | "quarantined"
+  | "kept"
+  | "gone"
+  /** The store threw: the pass stops, and every file waits for a later one. */
+  | "storeFailed"
+  /** `stop()` was called: the pass stops. */
+  | "stopped";
+
+/** A `store.write` of the replay threw. */
+class StoreFailure {
+  constructor(readonly error: unknown) {}
+}
+/** The refused items could not be written to `quarantine/`. */
+class RefusedWriteFailure {
+  constructor(readonly error: unknown) {}
+}
+/** `stop()` was called between two chunks. */
+class Stopped {}
 
 export class DeadLetterQueue {
   readonly counters: DlqCounters = {
@@ -452,6 +333,8 @@ export class DeadLetterQueue {
   readonly #dir: string;
   readonly #quarantineDir: string;
   readonly #maxBytes: number;
+  readonly #maxFileBytes: number;
+  readonly #chunkRows: number;
   readonly #log: Logger;
   readonly #observer: DeadLetterObserver | undefined;
   readonly #now: () => number;
@@ -463,11 +346,16 @@ export class DeadLetterQueue {
   /** Bytes of writes in progress, counted against `maxBytes` so concurrent writes cannot overshoot. */
   #reservedBytes = 0;
   #sequence = 0;
-  /** Failed passes per file name (store errors other than "unavailable"); in memory only. */
+  /** Failed passes per file name (reading failed); in memory only. */
   readonly #failures = new Map<string, number>();
+  /**
+   * Files on which the store threw last: tried after the others, so that a store error tied to
+   * one file (a bug, a row the database chokes on) cannot hold up the whole queue.
+   */
+  readonly #deferred = new Set<string>();
 
   #running: Promise<ReplayReport> | undefined;
-  /** Set by `stop()`: a running pass ends after its current file. */
+  /** Set by `stop()`: a running pass ends after its current chunk. */
   #stopping = false;
   #timer: ReturnType<typeof setTimeout> | undefined;
   /** Bumped by `startReplay()` and `stop()`, so a callback of an older schedule never reschedules. */
@@ -483,9 +371,23 @@ export class DeadLetterQueue {
         `Cannot use DLQ_MAX_BYTES as it must be a positive integer: current value is ${options.maxBytes}`,
       );
     }
+    const maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
+    if (!Number.isSafeInteger(maxFileBytes) || maxFileBytes < 1024) {
+      throw new RangeError(
+        `Cannot use DLQ_MAX_FILE_BYTES as it must be an integer of at least 1024: current value is ${maxFileBytes}`,
+      );
+    }
+    const chunkRows = options.replayChunkRows ?? DEFAULT_CHUNK_ROWS;
+    if (!Number.isSafeInteger(chunkRows) || chunkRows < 1) {
+      throw new RangeError(
+        `Cannot replay the DLQ in chunks as the rows per chunk must be a positive integer: current value is ${chunkRows}`,
+      );
+    }
     this.#dir = options.dir;
     this.#quarantineDir = join(options.dir, QUARANTINE_DIR);
     this.#maxBytes = options.maxBytes;
+    this.#maxFileBytes = maxFileBytes;
+    this.#chunkRows = chunkRows;
     this.#log = options.logger.with({ module: "dlq" });
     this.#observer = options.observer;
     this.#now = options.now ?? Date.now;
@@ -493,7 +395,8 @@ export class DeadLetterQueue {
 
   /**
    * Creates the folder and `quarantine/`, deletes temp files of writes a crash interrupted (they
-   * were never acknowledged), and counts the waiting files. Idempotent; `write()` and
+   * were never acknowledged; nor were the refused items being quarantined, whose source file is
+   * still there), and counts the waiting files. Reads no file. Idempotent; `write()` and
    * `replayOnce()` call it too.
    */
   init(): Promise<void> {
@@ -519,11 +422,19 @@ export class DeadLetterQueue {
         }
       }
       if (removed > 0) await syncDir(this.#dir);
+      let removedRefused = 0;
+      for await (const entry of Deno.readDir(this.#quarantineDir)) {
+        if (entry.isFile && REFUSED_TEMP_NAME.test(entry.name)) {
+          await removeIfPresent(join(this.#quarantineDir, entry.name));
+          removedRefused++;
+        }
+      }
+      if (removedRefused > 0) await syncDir(this.#quarantineDir);
       this.#log.info("dead-letter queue ready", {
         dir: this.#dir,
         files: this.#files.size,
         bytes: this.#bytes,
-        removedTempFiles: removed,
+        removedTempFiles: removed + removedRefused,
       });
     } catch (error) {
       const reason = message(error);
@@ -552,6 +463,7 @@ export class DeadLetterQueue {
     this.#bytes -= this.#files.get(name) ?? 0;
     this.#files.delete(name);
     this.#failures.delete(name);
+    this.#deferred.delete(name);
   }
 
   /**
@@ -562,52 +474,54 @@ export class DeadLetterQueue {
   #nextName(ms: number): string {
     this.#sequence = (this.#sequence + 1) % 1_000_000;
     const millis = String(Math.max(0, Math.floor(ms))).padStart(13, "0");
-    const random = crypto.getRandomValues(new Uint32Array(1))[0]!.toString(16).padStart(8, "0");
-    return `batch_${millis}_${String(this.#sequence).padStart(6, "0")}_${random}.json`;
+    return `batch_${millis}_${String(this.#sequence).padStart(6, "0")}_${randomHex()}.json`;
   }
 
   /**
-   * Writes `batch` to a new file and resolves with its name once the file and its folder entry
-   * are on disk, so the caller may then acknowledge. Rejects with `DlqFullError` when the queue
-   * would exceed `maxBytes`, with `TypeError` for a malformed batch, and with an `Error` naming the
-   * folder for any file-system failure (disk full, read-only, missing permissions); then no file
-   * of this batch is left behind and nothing may be acknowledged.
+   * Writes `batch` to new files (one, or several of at most `maxFileBytes` each when it is
+   * larger) and resolves with the name of its file (names joined by ", " when split) once every
+   * file and its folder entry are on disk, so the caller may then acknowledge. Rejects with
+   * `DlqFullError` when the queue would exceed `maxBytes`, with `RowTooLargeError` when a single
+   * row cannot fit in a file, with `TypeError` for a malformed batch, and with an `Error` naming
+   * the folder for any file-system failure (disk full, read-only, missing permissions); then no
+   * file of this batch is left behind and nothing may be acknowledged.
    */
   async write(batch: Batch): Promise<string> {
     let reserved = 0;
     try {
       await this.init();
       const createdAt = this.#now();
-      const bytes = encodeDlqFile(batch, new Date(createdAt));
-      if (this.#bytes + this.#reservedBytes + bytes.length > this.#maxBytes) {
+      const files = encodeDlqFiles(batch, new Date(createdAt), this.#maxFileBytes);
+      const size = files.reduce((sum, bytes) => sum + bytes.length, 0);
+      if (this.#bytes + this.#reservedBytes + size > this.#maxBytes) {
         throw new DlqFullError(
           `Cannot write a batch to the dead-letter queue in ${this.#dir} as it would exceed ` +
             `DLQ_MAX_BYTES (${this.#maxBytes} bytes): the queue holds ${this.#bytes} bytes in ` +
-            `${this.#files.size} files and the batch needs ${bytes.length} more`,
+            `${this.#files.size} files and the batch needs ${size} more`,
         );
       }
-      this.#reservedBytes += bytes.length;
-      reserved = bytes.length;
-      const name = this.#nextName(createdAt);
+      this.#reservedBytes += size;
+      reserved = size;
+      const names = files.map(() => this.#nextName(createdAt));
       try {
-        await this.#writeDurably(name, bytes);
+        await this.#writeDurably(names, files);
       } catch (error) {
         throw new Error(
           `Cannot write a batch to the dead-letter queue folder ${this.#dir}: ${message(error)}`,
           { cause: error },
         );
       }
-      this.#track(name, bytes.length);
-      this.counters.written++;
+      names.forEach((name, i) => this.#track(name, files[i]!.length));
+      this.counters.written += names.length;
       this.#observe((observer) => observer.dlqWrite?.("ok"));
       this.#log.debug("batch written to the dead-letter queue", {
-        file: name,
+        files: names,
         spans: batch.spans.length,
         logs: batch.logs.length,
-        bytes: bytes.length,
+        bytes: size,
         waitingFiles: this.#files.size,
       });
-      return name;
+      return names.join(", ");
     } catch (error) {
       // Not logged here: the caller turns the error into a retryable answer and reports it.
       this.counters.writeFailures++;
@@ -619,33 +533,41 @@ export class DeadLetterQueue {
     }
   }
 
-  /** temp file → fsync → rename → fsync the folder; on failure removes what it wrote. */
-  async #writeDurably(name: string, bytes: Uint8Array): Promise<void> {
-    const path = join(this.#dir, name);
-    const temp = `${path}.tmp`;
-    // `createNew`: never write into someone else's file. If this fails there is nothing to undo.
-    const file = await Deno.open(temp, { write: true, createNew: true });
-    let written = temp;
+  /**
+   * Each file: temp file → fsync → rename; then one fsync of the folder for all of them. On
+   * failure removes every file it wrote.
+   */
+  async #writeDurably(names: string[], files: Uint8Array[]): Promise<void> {
+    const written: string[] = [];
     try {
-      try {
-        await writeAll(file, bytes);
-        await file.sync();
-      } finally {
-        file.close();
+      for (const [i, name] of names.entries()) {
+        const path = join(this.#dir, name);
+        const temp = `${path}.tmp`;
+        // `createNew`: never write into someone else's file. If this fails there is nothing to undo.
+        const file = await Deno.open(temp, { write: true, createNew: true });
+        written.push(temp);
+        try {
+          await writeAll(file, files[i]!);
+          await file.sync();
+        } finally {
+          file.close();
+        }
+        await Deno.rename(temp, path);
+        written[written.length - 1] = path;
       }
-      await Deno.rename(temp, path);
-      written = path;
       await syncDir(this.#dir);
     } catch (error) {
-      // The caller will not acknowledge, so nothing of this batch stays. (Were the renamed file
-      // kept after a failed folder fsync, its replay would only duplicate the client's retry,
-      // which the store skips; removing it keeps size() and the counters honest.)
-      await removeIfPresent(written).catch((cleanup) =>
-        this.#log.error("cannot remove the file of a failed write", {
-          file: written,
-          error: cleanup,
-        })
-      );
+      // The caller will not acknowledge, so nothing of this batch stays. (Were the renamed files
+      // kept after a failed folder fsync, their replay would only duplicate the client's retry,
+      // which the store skips; removing them keeps size() and the counters honest.)
+      for (const path of written) {
+        await removeIfPresent(path).catch((cleanup) =>
+          this.#log.error("cannot remove the file of a failed write", {
+            file: path,
+            error: cleanup,
+          })
+        );
+      }
       throw error;
     }
   }
@@ -675,6 +597,7 @@ export class DeadLetterQueue {
       rejectedItems: 0,
       quarantinedFiles: 0,
       keptFiles: 0,
+      storeFailed: false,
     };
     const entries: Deno.DirEntry[] = [];
     for await (const entry of Deno.readDir(this.#dir)) entries.push(entry);
@@ -695,16 +618,27 @@ export class DeadLetterQueue {
     }
     const files = entries.filter((e) => !e.isDirectory);
 
-    // Foreign files first: they need no store, so an unavailable store does not hold them up.
-    for (const { name } of files) {
+    // Files that need no store first, so that an unavailable store does not hold them up: foreign
+    // files, and batch files too large to read (by the size the folder listing was counted with;
+    // `#replayFile` checks again on the open file).
+    const batches: Deno.DirEntry[] = [];
+    for (const entry of files) {
       if (this.#stopping) break;
-      if (TEMP_NAME.test(name) || BATCH_NAME.test(name)) continue;
-      await this.#quarantine(name, "not a DLQ batch file", report);
+      const { name } = entry;
+      if (TEMP_NAME.test(name)) continue;
+      if (!BATCH_NAME.test(name)) {
+        await this.#quarantine(name, "not a DLQ batch file", report);
+      } else if (entry.isFile && (this.#files.get(name) ?? 0) > this.#maxFileBytes) {
+        await this.#quarantine(name, this.#tooLarge(this.#files.get(name)!), report);
+      } else {
+        batches.push(entry);
+      }
     }
 
-    const batches = files.filter((e) => BATCH_NAME.test(e.name)).sort((a, b) =>
-      a.name < b.name ? -1 : a.name > b.name ? 1 : 0
-    );
+    const order = (a: Deno.DirEntry, b: Deno.DirEntry) =>
+      Number(this.#deferred.has(a.name)) - Number(this.#deferred.has(b.name)) ||
+      (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+    batches.sort(order);
     let deleted = false;
     for (let i = 0; i < batches.length; i++) {
       const entry = batches[i]!;
@@ -717,8 +651,9 @@ export class DeadLetterQueue {
         : await this.#quarantine(entry.name, "not a regular file", report);
       if (outcome === "replayed") deleted = true;
       if (outcome === "kept") report.keptFiles++;
-      if (outcome === "unavailable") {
+      if (outcome === "storeFailed" || outcome === "stopped") {
         report.keptFiles += batches.length - i;
+        report.storeFailed = outcome === "storeFailed";
         break;
       }
     }
@@ -733,6 +668,11 @@ export class DeadLetterQueue {
       this.#log.debug("dead-letter replay pass done", fields);
     }
     return report;
+  }
+
+  #tooLarge(size: number): string {
+    return `the file is ${size} bytes, over DLQ_MAX_FILE_BYTES (${this.#maxFileBytes} bytes), ` +
+      `so it was not read; to replay it, raise DLQ_MAX_FILE_BYTES and move it back into ${this.#dir}`;
   }
 
   /** Brings the in-memory sizes in line with the folder (files an operator added or removed). */
@@ -755,15 +695,19 @@ export class DeadLetterQueue {
     }
   }
 
+  /**
+   * Stores one file chunk by chunk; deletes it once every item is stored or written to
+   * `quarantine/` as refused.
+   */
   async #replayFile(
     name: string,
     store: Pick<Store, "write">,
     report: ReplayReport,
   ): Promise<FileOutcome> {
     const path = join(this.#dir, name);
-    let bytes: Uint8Array;
+    let file: Deno.FsFile;
     try {
-      bytes = await Deno.readFile(path);
+      file = await Deno.open(path, { read: true });
     } catch (error) {
       if (error instanceof Deno.errors.NotFound) {
         this.#forget(name);
@@ -771,57 +715,88 @@ export class DeadLetterQueue {
       }
       return await this.#failed(name, `the file cannot be read: ${message(error)}`, report);
     }
-    let batch: Batch;
+    const refused = new RefusedItems(this.#quarantineDir, name, new Date(this.#now()));
+    const totals = { storedSpans: 0, storedLogs: 0, duplicateItems: 0 };
+    let failure: unknown;
     try {
-      batch = decodeDlqFile(bytes);
+      const size = (await file.stat()).size;
+      this.#track(name, size);
+      if (size > this.#maxFileBytes) failure = new InvalidDlqFileError(this.#tooLarge(size));
+      else {await this.#storeChunks(
+          readDlqFile(file, this.#maxFileBytes),
+          store,
+          refused,
+          totals,
+          report,
+        );}
     } catch (error) {
-      return await this.#quarantine(name, message(error), report);
-    }
-    let result: WriteResult;
-    const started = performance.now();
-    try {
-      result = await store.write(batch);
-      this.#observeWrite(started, "ok");
-    } catch (error) {
-      this.#observeWrite(started, error instanceof StoreUnavailableError ? "unavailable" : "error");
-      if (error instanceof StoreUnavailableError) {
-        this.#log.warn("dead-letter replay paused: the store is unavailable", {
-          file: name,
-          waitingFiles: this.#files.size,
-          error,
-        });
-        return "unavailable";
-      }
-      return await this.#failed(name, `the store failed to write it: ${message(error)}`, report);
+      failure = error;
+    } finally {
+      file.close();
     }
 
-    const rejected = result.spans.rejected.length + result.logs.rejected.length;
+    if (failure !== undefined) {
+      await refused.discard().catch((error) =>
+        this.#log.error("cannot remove a temp file in quarantine/", { file: refused.temp, error })
+      );
+      if (failure instanceof Stopped) return "stopped";
+      if (failure instanceof StoreFailure) {
+        this.#deferred.add(name);
+        this.#log.warn(
+          "dead-letter replay paused: the store failed, so every file is kept for a later pass",
+          { file: name, waitingFiles: this.#files.size, error: failure.error },
+        );
+        return "storeFailed";
+      }
+      if (failure instanceof RefusedWriteFailure) {
+        this.#log.error(
+          "cannot write items the store refused to quarantine/; their file is kept for the next pass",
+          { file: name, error: failure.error },
+        );
+        return "kept";
+      }
+      if (failure instanceof InvalidDlqFileError) {
+        const stored = totals.storedSpans + totals.storedLogs + totals.duplicateItems;
+        return await this.#quarantine(
+          name,
+          stored === 0 ? failure.message : `${failure.message} (the ${stored} items before it ` +
+            `were stored; replaying the file again would store none of them twice)`,
+          report,
+        );
+      }
+      return await this.#failed(name, `the file cannot be read: ${message(failure)}`, report);
+    }
+
+    let quarantinedAs: string | undefined;
+    if (refused.total > 0) {
+      try {
+        quarantinedAs = await this.#keepRefused(refused);
+      } catch (error) {
+        await refused.discard().catch(() => {});
+        this.#log.error(
+          "cannot write items the store refused to quarantine/; their file is kept for the next pass",
+          { file: name, error },
+        );
+        return "kept";
+      }
+    }
+    const rejected = refused.total;
     report.replayedFiles++;
-    report.storedSpans += result.spans.inserted;
-    report.storedLogs += result.logs.inserted;
-    report.duplicateItems += result.spans.duplicates + result.logs.duplicates;
     report.rejectedItems += rejected;
     this.counters.replayedFiles++;
     this.counters.rejectedItems += rejected;
-    this.#observe((observer) =>
-      observer.dlqReplayedFile?.({
-        storedSpans: result.spans.inserted,
-        storedLogs: result.logs.inserted,
-        duplicateItems: result.spans.duplicates + result.logs.duplicates,
-        rejectedItems: rejected,
-      })
-    );
+    this.#observe((observer) => observer.dlqReplayedFile?.({ ...totals, rejectedItems: rejected }));
     if (rejected > 0) {
-      // Refused for their content, they will never be accepted: log why, count them, move on.
-      this.#log.warn("dead-letter replay: the store refused items, which are dropped", {
-        file: name,
-        spans: result.spans.rejected.length,
-        logs: result.logs.rejected.length,
-        reasons: [
-          ...result.spans.rejected.map((r) => `span ${r.index}: ${r.reason}`),
-          ...result.logs.rejected.map((r) => `log ${r.index}: ${r.reason}`),
-        ].slice(0, LOGGED_REJECTIONS),
-      });
+      this.#log.warn(
+        "dead-letter replay: the store refused items for their content; they are quarantined",
+        {
+          file: name,
+          quarantinedAs,
+          spans: refused.counts.spans,
+          logs: refused.counts.logs,
+          reasons: refused.listed.slice(0, LOGGED_REJECTIONS),
+        },
+      );
     }
     try {
       await removeIfPresent(path);
@@ -831,6 +806,132 @@ export class DeadLetterQueue {
       this.#log.error("cannot delete a replayed dead-letter file", { file: name, error });
     }
     return "replayed";
+  }
+
+  /**
+   * Reads records and stores them `#chunkRows` rows (or `CHUNK_BYTES` line bytes) at a time, each
+   * chunk with the resources its rows reference; writes the refused items to `refused`. Throws
+   * `StoreFailure`, `RefusedWriteFailure`, `Stopped`, or what reading threw.
+   */
+  async #storeChunks(
+    records: AsyncIterable<DlqRecord>,
+    store: Pick<Store, "write">,
+    refused: RefusedItems,
+    totals: { storedSpans: number; storedLogs: number; duplicateItems: number },
+    report: ReplayReport,
+  ): Promise<void> {
+    const resources = new Map<string, ResourceRow>();
+    let spans: SpanRow[] = [];
+    let logs: LogRow[] = [];
+    let bytes = 0;
+    /** Index in the file of the chunk's first span and first log (for the refusal reasons). */
+    let spanBase = 0;
+    let logBase = 0;
+
+    const flush = async () => {
+      if (spans.length + logs.length === 0) return;
+      // stop() ends the pass here, between chunks; a file whose last chunk was stored completes.
+      if (this.#stopping) throw new Stopped();
+      const ids = new Set<string>();
+      for (const row of spans) ids.add(row.resourceId);
+      for (const row of logs) ids.add(row.resourceId);
+      const chunk: Batch = {
+        resources: [...ids].flatMap((id) => resources.get(id) ?? []),
+        spans,
+        logs,
+      };
+      const started = performance.now();
+      let result: WriteResult;
+      try {
+        result = await store.write(chunk);
+        this.#observeWrite(started, "ok");
+      } catch (error) {
+        this.#observeWrite(
+          started,
+          error instanceof StoreUnavailableError ? "unavailable" : "error",
+        );
+        throw new StoreFailure(error);
+      }
+      const duplicates = result.spans.duplicates + result.logs.duplicates;
+      totals.storedSpans += result.spans.inserted;
+      totals.storedLogs += result.logs.inserted;
+      totals.duplicateItems += duplicates;
+      report.storedSpans += result.spans.inserted;
+      report.storedLogs += result.logs.inserted;
+      report.duplicateItems += duplicates;
+      try {
+        for (const { index, reason } of result.spans.rejected) {
+          const row = spans[index]!;
+          await refused.add("span", row, spanBase + index, reason, resources.get(row.resourceId));
+        }
+        for (const { index, reason } of result.logs.rejected) {
+          const row = logs[index]!;
+          await refused.add("log", row, logBase + index, reason, resources.get(row.resourceId));
+        }
+      } catch (error) {
+        throw new RefusedWriteFailure(error);
+      }
+      spanBase += spans.length;
+      logBase += logs.length;
+      spans = [];
+      logs = [];
+      bytes = 0;
+      // Between chunks: let requests be answered.
+      await yieldToEventLoop();
+    };
+
+    for await (const record of records) {
+      if (record.kind === "resource") {
+        if (!resources.has(record.row.id)) resources.set(record.row.id, record.row);
+        continue;
+      }
+      if (record.kind === "span") spans.push(record.row);
+      else logs.push(record.row);
+      bytes += record.bytes;
+      if (spans.length + logs.length >= this.#chunkRows || bytes >= CHUNK_BYTES) await flush();
+    }
+    await flush();
+  }
+
+  /**
+   * Makes the refused items durable in `quarantine/` beside a `.reason.txt`: temp file fsync'd →
+   * renamed → reason written → folder fsync'd. Answers the file's name there.
+   */
+  async #keepRefused(refused: RefusedItems): Promise<string> {
+    await refused.finish();
+    const base = refusedBase(refused.source);
+    let target = `${base}.json`;
+    for (let n = 1; await this.#quarantineTaken(target); n++) target = `${base}.${n}.json`;
+    const path = join(this.#quarantineDir, target);
+    await Deno.rename(refused.temp, path);
+    try {
+      await this.#describeRefused(refused, target);
+    } catch (error) {
+      // The source file stays and a later pass quarantines its refused items again: one copy.
+      await removeIfPresent(path).catch(() => {});
+      throw error;
+    }
+    return join(QUARANTINE_DIR, target);
+  }
+
+  /** The `.reason.txt` of a file of refused items, fsync'd with the folder. */
+  async #describeRefused(refused: RefusedItems, target: string): Promise<void> {
+    const { spans, logs } = refused.counts;
+    const more = refused.total - refused.listed.length;
+    const text =
+      `file: ${refused.source}\nquarantined at: ${
+        new Date(this.#now()).toISOString()
+      }\nreason: the store refused ${refused.total} items of it for their own content ` +
+      `(${spans} spans, ${logs} logs); they are in ${target}, each line with its reason, and ` +
+      `the other items were stored. Fix or remove them there; moving the file back into ` +
+      `${this.#dir} replays it.\nitems (index in the file):\n${
+        refused.listed.map((line) => `  ${line}\n`).join("")
+      }${more > 0 ? `  … and ${more} more\n` : ""}`;
+    await writeNewFile(
+      join(this.#quarantineDir, `${target}.reason.txt`),
+      new TextEncoder().encode(text),
+    );
+    await syncDir(this.#quarantineDir);
   }
 
   #observeWrite(started: number, outcome: "ok" | "unavailable" | "error"): void {
@@ -848,7 +949,7 @@ export class DeadLetterQueue {
     }
   }
 
-  /** A failed pass for `name`; quarantined at the `MAX_FAILED_PASSES`-th. */
+  /** A pass in which reading `name` failed; quarantined at the `MAX_FAILED_PASSES`-th. */
   async #failed(name: string, reason: string, report: ReplayReport): Promise<FileOutcome> {
     const failures = (this.#failures.get(name) ?? 0) + 1;
     if (failures >= MAX_FAILED_PASSES) {
@@ -921,7 +1022,10 @@ export class DeadLetterQueue {
 
   /**
    * Replays every `intervalMs` (`DLQ_REPLAY_INTERVAL`), counted from the end of the previous pass
-   * so passes never pile up. Errors are logged, never thrown out of the timer. The timer does not
+   * so passes never pile up. After a pass the store failed (or that failed itself), the wait
+   * doubles, up to `MAX_BACKOFF_MS` or the interval, whichever is longer: a database away or
+   * read-only for an hour costs one cheap write attempt per wait, and a short interval does not
+   * turn into a tight loop. Errors are logged, never thrown out of the timer. The timer does not
    * keep the process alive; `stop()` ends it.
    */
   startReplay(store: Pick<Store, "write">, intervalMs: number): void {
@@ -933,23 +1037,26 @@ export class DeadLetterQueue {
     if (this.#started) throw new Error("Cannot start the DLQ replay: it is already started");
     this.#started = true;
     const generation = ++this.#generation;
-    const schedule = () => {
+    let failedPasses = 0;
+    const schedule = (delayMs: number) => {
       const timer = setTimeout(async () => {
         this.#timer = undefined;
+        let failed = true;
         try {
-          await this.replayOnce(store);
+          failed = (await this.replayOnce(store)).storeFailed;
         } catch (error) {
           this.#log.error("dead-letter replay pass failed", { dir: this.#dir, error });
         }
-        if (generation === this.#generation) schedule();
-      }, intervalMs);
+        failedPasses = failed ? failedPasses + 1 : 0;
+        if (generation === this.#generation) schedule(replayDelayMs(intervalMs, failedPasses));
+      }, delayMs);
       Deno.unrefTimer(timer);
       this.#timer = timer;
     };
-    schedule();
+    schedule(intervalMs);
   }
 
-  /** Stops the timer; a running pass ends after its current file, and this waits for it. */
+  /** Stops the timer; a running pass ends after its current chunk, and this waits for it. */
   async stop(): Promise<void> {
     this.#generation++;
     this.#started = false;

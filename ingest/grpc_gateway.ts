@@ -9,6 +9,19 @@
  * binary itself, see grpc_supervisor.ts) with its settings in the environment (ARGUS_GATEWAY_*);
  * prints one JSON line `{"listening":PORT}` on stdout when ready.
  *
+ * Slow or idle clients: a connection that has not completed the HTTP/2 preface (its SETTINGS
+ * frame) within `idleTimeoutMs` (HTTP_HEADER_TIMEOUT), or on which nothing has moved either way for
+ * IDLE_CONNECTION_MS, is closed; at most `maxConnections` are open (more are closed as soon as they are accepted), at
+ * most 32 calls run on one connection, and server keepalive pings find dead peers. A failed
+ * accept (EMFILE) is logged, not fatal. The supervisor raises this process's open-file limit, as
+ * it may not run `prlimit` itself.
+ *
+ * Connections are closed by destroying their socket, never with a GOAWAY: under Deno 2.9.6 a
+ * GOAWAY sent on a session with a finished call aborts the process inside nghttp2
+ * (`find_stream_on_goaway_func: Assertion stream->closed_next == NULL`, measured with grpc-js's
+ * `max_connection_idle_ms` under 1,100 slow clients in 2 of 3 runs), so grpc-js's idle and age
+ * limits, which close with a GOAWAY, are not used.
+ *
  * @module
  */
 import * as grpc from "@grpc/grpc-js";
@@ -26,6 +39,94 @@ export interface GatewaySettings {
    * answered UNAUTHENTICATED as soon as its metadata arrives, before its message is read.
    */
   ingestToken?: string;
+  /** Most connections open at once; more are closed when accepted. Default 2048. */
+  maxConnections?: number;
+  /** Milliseconds a new connection has to send the HTTP/2 preface. Default 10 s. */
+  idleTimeoutMs?: number;
+}
+
+/** A connection on which no byte has moved either way for this long is closed. */
+const IDLE_CONNECTION_MS = 5 * 60_000;
+
+/** Calls one connection may run at once: each may hold a whole request (MAX_REQUEST_BYTES). */
+const MAX_CONCURRENT_STREAMS = 32;
+const KEEPALIVE_TIME_MS = 60_000;
+const KEEPALIVE_TIMEOUT_MS = 20_000;
+
+/** The net.Server grpc-js keeps per bound address (private in its types, there at runtime). */
+interface BoundServer {
+  maxConnections?: number;
+  on(event: "error", listener: (error: Error) => void): unknown;
+  on(event: "session", listener: (session: WatchedSession) => void): unknown;
+}
+
+/** What the gateway reads of an HTTP/2 session (node:http2) to find slow and idle connections. */
+interface WatchedSession {
+  socket?: { bytesRead: number; bytesWritten: number; destroy(): void };
+  destroy(): void;
+  once(event: "remoteSettings" | "close", listener: () => void): unknown;
+}
+
+/**
+ * Caps the connections of grpc-js's servers and keeps a failed accept from ending the process:
+ * grpc-js exposes neither, so its servers are reached through its `http2Servers` map. Answers
+ * how many servers were capped (0 when grpc-js keeps them elsewhere: then only the idle timeout
+ * applies, and a warning says so).
+ */
+function limitConnections(
+  server: grpc.Server,
+  maxConnections: number,
+  prefaceTimeoutMs: number,
+): number {
+  const servers = (server as unknown as { http2Servers?: Map<BoundServer, unknown> }).http2Servers;
+  let capped = 0;
+  let lastLog = -Infinity;
+  const sessions = new Map<
+    WatchedSession,
+    { openedAt: number; settled: boolean; bytes: number; movedAt: number }
+  >();
+  // One sweep for every connection: a timer per connection would cost as much as the connection.
+  const sweep = setInterval(() => {
+    const now = performance.now();
+    for (const [session, seen] of sessions) {
+      const bytes = (session.socket?.bytesRead ?? 0) + (session.socket?.bytesWritten ?? 0);
+      if (bytes !== seen.bytes) {
+        seen.bytes = bytes;
+        seen.movedAt = now;
+      }
+      // The client's SETTINGS frame ends the connection preface: a client that has not sent it
+      // in time is slow (or not speaking HTTP/2), whatever bytes it trickles.
+      const slow = !seen.settled && now - seen.openedAt >= prefaceTimeoutMs;
+      if (slow || now - seen.movedAt >= IDLE_CONNECTION_MS) {
+        sessions.delete(session);
+        try {
+          session.socket?.destroy(); // the socket, not a GOAWAY (see the module's documentation)
+        } catch {
+          session.destroy();
+        }
+      }
+    }
+  }, Math.max(50, Math.min(1_000, prefaceTimeoutMs / 4)));
+  Deno.unrefTimer(sweep);
+  for (const bound of servers?.keys() ?? []) {
+    bound.maxConnections = maxConnections;
+    bound.on("session", (session) => {
+      const now = performance.now();
+      const seen = { openedAt: now, settled: false, bytes: 0, movedAt: now };
+      sessions.set(session, seen);
+      session.once("remoteSettings", () => seen.settled = true);
+      session.once("close", () => sessions.delete(session));
+    });
+    bound.on("error", (error) => {
+      if (performance.now() - lastLog < 10_000) return;
+      lastLog = performance.now();
+      // The supervisor logs the gateway's stderr as warnings.
+      // deno-lint-ignore no-console -- the gateway has no logger of its own
+      console.error(`a connection could not be accepted: ${error.message}`);
+    });
+    capped++;
+  }
+  return capped;
 }
 
 type Bytes = Buffer;
@@ -142,7 +243,7 @@ export function toGrpcStatus(
   return grpcError(GrpcCode.INTERNAL, message || `The core answered HTTP ${status}`);
 }
 
-function forward(settings: GatewaySettings, path: string) {
+function forward(settings: GatewaySettings, path: string, client: Deno.HttpClient) {
   return async (
     call: grpc.ServerUnaryCall<Bytes, Bytes>,
     callback: grpc.sendUnaryData<Bytes>,
@@ -159,11 +260,9 @@ function forward(settings: GatewaySettings, path: string) {
     }
     let response: Response;
     try {
-      response = await fetch(settings.coreUrl + path, {
-        method: "POST",
-        headers,
-        body: Uint8Array.from(call.request),
-      });
+      // `client` is Deno's fetch option for an HttpClient (missing from the stable RequestInit type).
+      const init = { method: "POST", headers, body: Uint8Array.from(call.request), client };
+      response = await fetch(settings.coreUrl + path, init as RequestInit);
     } catch (error) {
       callback(grpcError(
         GrpcCode.UNAVAILABLE,
@@ -215,11 +314,19 @@ export async function startGateway(settings: GatewaySettings): Promise<{
   const server = new grpc.Server({
     "grpc.max_receive_message_length": settings.maxRequestBytes,
     "grpc.max_send_message_length": 4 * 1_048_576,
+    "grpc.max_concurrent_streams": MAX_CONCURRENT_STREAMS,
+    "grpc.keepalive_time_ms": KEEPALIVE_TIME_MS,
+    "grpc.keepalive_timeout_ms": KEEPALIVE_TIMEOUT_MS,
     interceptors: settings.ingestToken ? [ingestTokenInterceptor(settings.ingestToken)] : [],
   });
-  server.addService(TRACE_SERVICE, { Export: forward(settings, "/v1/traces") });
-  server.addService(LOGS_SERVICE, { Export: forward(settings, "/v1/logs") });
-  server.addService(METRICS_SERVICE, { Export: forward(settings, "/v1/metrics") });
+  // The core closes a connection idle for HTTP_HEADER_TIMEOUT; letting go of idle ones sooner
+  // keeps a request from being sent on a connection the core is closing at that moment.
+  const client = Deno.createHttpClient({
+    poolIdleTimeout: Math.max(100, Math.floor((settings.idleTimeoutMs ?? 10_000) / 2)),
+  });
+  server.addService(TRACE_SERVICE, { Export: forward(settings, "/v1/traces", client) });
+  server.addService(LOGS_SERVICE, { Export: forward(settings, "/v1/logs", client) });
+  server.addService(METRICS_SERVICE, { Export: forward(settings, "/v1/metrics", client) });
   const address = settings.host.includes(":") ? `[${settings.host}]` : settings.host;
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync(
@@ -228,6 +335,13 @@ export async function startGateway(settings: GatewaySettings): Promise<{
       (error, bound) => (error ? reject(error) : resolve(bound)),
     );
   });
+  if (
+    limitConnections(server, settings.maxConnections ?? 2048, settings.idleTimeoutMs ?? 10_000) ===
+      0
+  ) {
+    // deno-lint-ignore no-console -- the gateway has no logger of its own
+    console.error("this grpc-js keeps its servers elsewhere: HTTP_MAX_CONNECTIONS is not applied");
+  }
   return { port, server };
 }
 
@@ -243,6 +357,8 @@ function settingsFromEnv(): GatewaySettings {
     coreUrl: get("ARGUS_GATEWAY_CORE_URL"),
     maxRequestBytes: Number(get("ARGUS_GATEWAY_MAX_REQUEST_BYTES")),
     ingestToken: Deno.env.get("ARGUS_GATEWAY_INGEST_TOKEN") || undefined,
+    maxConnections: Number(Deno.env.get("ARGUS_GATEWAY_MAX_CONNECTIONS")) || undefined,
+    idleTimeoutMs: Number(Deno.env.get("ARGUS_GATEWAY_IDLE_TIMEOUT_MS")) || undefined,
   };
 }
 

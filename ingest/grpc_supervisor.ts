@@ -11,6 +11,7 @@
  * @module
  */
 import type { Logger } from "../lib/logger.ts";
+import { connectionCapFor, fileLimitOf, raiseFileLimit } from "../lib/http_listener.ts";
 
 export interface GrpcSupervisorOptions {
   host: string;
@@ -20,8 +21,18 @@ export interface GrpcSupervisorOptions {
   maxRequestBytes: number;
   /** INGEST_TOKEN, checked by the gateway itself before it forwards anything. */
   ingestToken?: string | null;
+  /**
+   * HTTP_MAX_CONNECTIONS: the gateway's own cap on client connections, lowered to fit under its
+   * open-file limit. Default 2048.
+   */
+  maxConnections?: number;
+  /** HTTP_HEADER_TIMEOUT: a gRPC connection without a call this long is closed. Default 10 s. */
+  idleTimeoutMs?: number;
   logger: Logger;
 }
+
+/** Descriptors the gateway keeps for itself: stdio, its pipes, connections to the core. */
+const GATEWAY_RESERVED_FILES = 64;
 
 const GATEWAY = new URL("./grpc_gateway.ts", import.meta.url).pathname;
 /** The argument that makes a compiled Argus binary run as the gateway (scripts/binary_main.ts). */
@@ -104,6 +115,34 @@ export class GrpcSupervisor {
     clearTimeout(timer);
   }
 
+  /**
+   * The gateway's connection cap: it inherits the core's open-file limit (raised at start where
+   * the OS allows), so the cap is sized from that before it starts.
+   */
+  #connectionCap(): number {
+    const wanted = this.#options.maxConnections ?? 2048;
+    return connectionCapFor(wanted, fileLimitOf(Deno.pid), GATEWAY_RESERVED_FILES);
+  }
+
+  /**
+   * Raises the gateway's soft open-file limit to its hard one: it runs with only --allow-net and
+   * --allow-env, so it cannot run `prlimit` itself. Needed when the core's own limit was not
+   * raised before the gateway started; logged when it cannot be done.
+   */
+  #raiseFileLimit(pid: number): void {
+    const raised = raiseFileLimit(pid);
+    // An unknown limit (no prlimit, e.g. in the container image) is not worth a warning.
+    if (raised.failure !== undefined && raised.limit !== undefined && !this.#limitWarned) {
+      this.#limitWarned = true;
+      this.#options.logger.warn("the gRPC gateway's open-file limit could not be raised", {
+        limit: raised.limit?.soft,
+        reason: raised.failure,
+      });
+    }
+  }
+
+  #limitWarned = false;
+
   #spawn(): Promise<number> {
     const { host, coreUrl, maxRequestBytes, logger } = this.#options;
     const child = new Deno.Command(Deno.execPath(), {
@@ -114,6 +153,8 @@ export class GrpcSupervisor {
         ARGUS_GATEWAY_CORE_URL: coreUrl,
         ARGUS_GATEWAY_MAX_REQUEST_BYTES: String(maxRequestBytes),
         ARGUS_GATEWAY_INGEST_TOKEN: this.#options.ingestToken ?? "",
+        ARGUS_GATEWAY_MAX_CONNECTIONS: String(this.#connectionCap()),
+        ARGUS_GATEWAY_IDLE_TIMEOUT_MS: String(this.#options.idleTimeoutMs ?? 10_000),
         NO_COLOR: "1",
       },
       // The gateway exits when this pipe closes: if the core dies, even by SIGKILL, no orphan
@@ -123,6 +164,7 @@ export class GrpcSupervisor {
       stderr: "piped",
     }).spawn();
     this.#child = child;
+    this.#raiseFileLimit(child.pid);
     const startedAt = Date.now();
     const listening = Promise.withResolvers<number>();
     void this.#pipeStderr(child);

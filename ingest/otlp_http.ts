@@ -7,9 +7,23 @@
  * Size limits apply to the body as sent and again after decompression, while it streams: a gzip
  * bomb is cut off at `MAX_REQUEST_BYTES`, never expanded in memory.
  *
+ * Nothing is read that Argus cannot take: a request is answered 429 before its body is read when
+ * the ingest queue is full, or when the bodies being received already hold
+ * INFLIGHT_MAX_BYTES (one budget across all requests, reserved up front from
+ * Content-Length, else as bytes arrive). A body must arrive whole within HTTP_BODY_TIMEOUT (408
+ * beyond), and is copied into one buffer of the request's own (lib/http_listener.ts).
+ *
  * @module
  */
 import type { Logger } from "../lib/logger.ts";
+import {
+  BodyBudgetError,
+  BodyTimeoutError,
+  BodyTooLargeError,
+  type BudgetLease,
+  ByteBudget,
+  readBody as readWhole,
+} from "../lib/http_listener.ts";
 import { IngestUnavailableError, QueueFullError, ShuttingDownError } from "./batcher.ts";
 import type { IngestService } from "./ingest_service.ts";
 import { encodeResponse, OtlpDecodeError, type Signal, type WireFormat } from "./otlp/mod.ts";
@@ -33,12 +47,22 @@ export interface OtlpHttpOptions {
   ingestToken?: string | null;
   /** The Host names answered (DNS rebinding); any by default. */
   hosts?: HostPolicy;
+  /**
+   * False when the ingest queue would refuse a request of about this many bytes now (the
+   * batcher's `admits`): such a request is answered 429 before its body is read.
+   */
+  admits?: (bytes: number) => boolean;
+  /** INFLIGHT_MAX_BYTES: bytes of bodies held at once across all requests (64 MiB). */
+  maxInflightBytes?: number;
+  /** HTTP_BODY_TIMEOUT: milliseconds a body may take to arrive whole (30 s). */
+  bodyTimeoutMs?: number;
 }
 
 /**
- * How a request was answered: `invalid` is 400, 404, 405 or 415; `unauthorized` 401 or 403 (no
- * INGEST_TOKEN, a Host not allowed); `too_large` 413; `throttled` 429 (queue full); `unavailable`
- * 503 (database and DLQ unavailable, or shutting down); `error` 500.
+ * How a request was answered: `invalid` is 400, 404, 405, 408 (body too slow) or 415;
+ * `unauthorized` 401 or 403 (no INGEST_TOKEN, a Host not allowed); `too_large` 413; `throttled`
+ * 429 (queue full, or INFLIGHT_MAX_BYTES reached); `unavailable` 503 (database and DLQ
+ * unavailable, or shutting down); `error` 500.
  */
 export type OtlpRequestOutcome =
   | "success"
@@ -108,32 +132,49 @@ function errorResponse(error: HttpError, format: WireFormat): Response {
   });
 }
 
-/** Reads a stream into one array, refusing it as soon as it passes `limit` bytes. */
+/** google.rpc.Code DEADLINE_EXCEEDED, for a body that did not arrive in time. */
+const DEADLINE_EXCEEDED = 4 as GrpcCode;
+
+function tooLarge(limit: number, what: string): HttpError {
+  return new HttpError(
+    413,
+    GrpcCode.RESOURCE_EXHAUSTED,
+    `The request ${what} is larger than MAX_REQUEST_BYTES (${limit} bytes)`,
+  );
+}
+
+/** How a body is read: its limits, the request's share of the budget, its deadline. */
+interface BodyLimits {
+  limit: number;
+  lease: BudgetLease;
+  timeoutMs: number;
+}
+
+/** Reads a stream whole under `limits`, turning each way it can fail into its HTTP answer. */
 async function readLimited(
   stream: ReadableStream<Uint8Array>,
-  limit: number,
+  limits: BodyLimits,
   what: string,
+  expectedBytes?: number,
 ): Promise<Uint8Array> {
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  const reader = stream.getReader();
   try {
-    while (true) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      total += value.byteLength;
-      if (total > limit) {
-        throw new HttpError(
-          413,
-          GrpcCode.RESOURCE_EXHAUSTED,
-          `The request ${what} is larger than MAX_REQUEST_BYTES (${limit} bytes)`,
-        );
-      }
-      chunks.push(value);
-    }
+    return await readWhole(stream, {
+      maxBytes: limits.limit,
+      timeoutMs: limits.timeoutMs,
+      lease: limits.lease,
+      expectedBytes,
+    });
   } catch (error) {
-    await reader.cancel().catch(() => {});
     if (error instanceof HttpError) throw error;
+    if (error instanceof BodyTooLargeError) throw tooLarge(limits.limit, what);
+    if (error instanceof BodyTimeoutError) {
+      throw new HttpError(
+        408,
+        DEADLINE_EXCEEDED,
+        `The request body did not arrive within HTTP_BODY_TIMEOUT (${limits.timeoutMs} ms)`,
+      );
+    }
+    if (error instanceof BodyBudgetError) throw budgetSpent(error.maxBytes);
     throw new HttpError(
       400,
       GrpcCode.INVALID_ARGUMENT,
@@ -141,22 +182,29 @@ async function readLimited(
         error instanceof Error ? error.message : error
       }`,
     );
-  } finally {
-    reader.releaseLock();
   }
-  if (chunks.length === 1) return chunks[0]!;
-  const body = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    body.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return body;
 }
 
-async function readBody(request: Request, limit: number): Promise<Uint8Array> {
-  const declared = Number(request.headers.get("content-length") ?? "0");
-  if (declared > limit) {
+function budgetSpent(maxBytes: number): HttpError {
+  return new HttpError(
+    429,
+    GrpcCode.RESOURCE_EXHAUSTED,
+    `Argus is receiving INFLIGHT_MAX_BYTES (${maxBytes} bytes) of request bodies ` +
+      "already: retry later",
+    RETRY_AFTER_BUSY_S,
+  );
+}
+
+/** The declared Content-Length, or undefined when there is none (chunked). */
+function declaredLength(request: Request): number | undefined {
+  const text = request.headers.get("content-length");
+  return text === null || !/^\d+$/.test(text.trim()) ? undefined : Number(text);
+}
+
+/** Refuses, from its headers alone, a body too large or in an unknown encoding. */
+function checkBodyHeaders(request: Request, limit: number): void {
+  const declared = declaredLength(request);
+  if (declared !== undefined && declared > limit) {
     throw new HttpError(
       413,
       GrpcCode.RESOURCE_EXHAUSTED,
@@ -171,32 +219,39 @@ async function readBody(request: Request, limit: number): Promise<Uint8Array> {
       `Content-Encoding must be gzip or identity: current value is ${JSON.stringify(encoding)}`,
     );
   }
+}
+
+/** The body whole, once `checkBodyHeaders` let it through. */
+async function readBody(request: Request, limits: BodyLimits): Promise<Uint8Array> {
+  const { limit } = limits;
+  const declared = declaredLength(request);
+  const encoding = (request.headers.get("content-encoding") ?? "identity").trim().toLowerCase();
   if (request.body === null) return new Uint8Array(0);
-  if (encoding === "identity") return await readLimited(request.body, limit, "body");
-  // Count the compressed bytes and, separately, the decompressed ones.
+  if (encoding === "identity") return await readLimited(request.body, limits, "body", declared);
+  // Count the compressed bytes and, separately, the decompressed ones. The compressed ones are
+  // reserved too: the decompressor holds them while it works.
   let compressed = 0;
   const counted = request.body.pipeThrough(
     new TransformStream<Uint8Array, Uint8Array>({
       transform(chunk, controller) {
         compressed += chunk.byteLength;
         if (compressed > limit) {
-          controller.error(
-            new HttpError(
-              413,
-              GrpcCode.RESOURCE_EXHAUSTED,
-              `The request body is larger than MAX_REQUEST_BYTES (${limit} bytes)`,
-            ),
-          );
+          controller.error(tooLarge(limit, "body"));
           return;
         }
-        controller.enqueue(chunk);
+        if (!limits.lease.reserve(chunk.byteLength)) {
+          controller.error(budgetSpent(limits.lease.budget.maxBytes));
+          return;
+        }
+        // A copy, so that a trickled body does not keep a network buffer per chunk.
+        controller.enqueue(chunk.slice());
       },
     }),
   );
   const inflated = counted.pipeThrough(
     new DecompressionStream("gzip") as unknown as TransformStream<Uint8Array, Uint8Array>,
   );
-  return await readLimited(inflated, limit, "body after decompression");
+  return await readLimited(inflated, limits, "body after decompression");
 }
 
 /** Maps what the ingest service threw to the answer the OTLP/HTTP specification asks for. */
@@ -218,6 +273,9 @@ function toHttpError(error: unknown): HttpError | undefined {
   return undefined;
 }
 
+/** Milliseconds a body may take by default (HTTP_BODY_TIMEOUT). */
+const DEFAULT_BODY_TIMEOUT_MS = 30_000;
+
 function outcomeOf(status: number): OtlpRequestOutcome {
   if (status === 401 || status === 403) return "unauthorized";
   if (status === 413) return "too_large";
@@ -232,6 +290,8 @@ export function createOtlpHttpHandler(
 ): (request: Request) => Promise<Response> {
   const { service, logger, maxRequestBytes, observer } = options;
   const ingestToken = options.ingestToken || null;
+  const budget = new ByteBudget(options.maxInflightBytes ?? 64 * 1_048_576);
+  const bodyTimeoutMs = options.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS;
 
   function observe(
     request: Request,
@@ -255,6 +315,7 @@ export function createOtlpHttpHandler(
     const format = CONTENT_TYPES[mediaType];
     // Errors answer in the request's format when it has one, else in JSON (readable with curl).
     const answerFormat: WireFormat = format ?? "json";
+    const lease = budget.lease();
     try {
       // Before anything else, the body included: an unauthenticated request costs no work.
       const host = request.headers.get("host");
@@ -294,7 +355,24 @@ export function createOtlpHttpHandler(
           }`,
         );
       }
-      const body = await readBody(request, maxRequestBytes);
+      checkBodyHeaders(request, maxRequestBytes);
+      // Before the body: a full queue or a spent budget costs the client one round trip, and
+      // Argus no reading or decoding. Decoded rows take about twice the body in the queue.
+      const declared = declaredLength(request);
+      if (signal !== "metrics" && options.admits && !options.admits(2 * (declared ?? 0))) {
+        throw new HttpError(
+          429,
+          GrpcCode.RESOURCE_EXHAUSTED,
+          "The ingest queue is full (QUEUE_MAX_ROWS or QUEUE_MAX_BYTES): retry later",
+          RETRY_AFTER_BUSY_S,
+        );
+      }
+      // The budget is reserved by the reader before it reads: from Content-Length at once.
+      const body = await readBody(request, {
+        limit: maxRequestBytes,
+        lease,
+        timeoutMs: bodyTimeoutMs,
+      });
       if (signal === "metrics") {
         service.exportMetrics();
         observe(request, signal, "success");
@@ -318,6 +396,9 @@ export function createOtlpHttpHandler(
         new HttpError(500, GrpcCode.INTERNAL, "Internal error: see the Argus log"),
         answerFormat,
       );
+    } finally {
+      // The body is decoded (or refused) by now: its bytes are the queue's to count.
+      lease.release();
     }
   };
 }

@@ -422,7 +422,12 @@ function LogStreamView(props: LogStreamProps) {
   const [queue] = useState(() =>
     new FrameQueue<LogItem>((batch) => {
       if (pausedRef.current) {
-        pending.add(batch);
+        // Records listed already (a retried request streamed again, or a record the API read
+        // brought in before its stream message arrived) are not new: counted, they made the
+        // "N new" button promise more than it shows.
+        const fresh = batch.filter((item) => !buffer.has(item.id));
+        if (fresh.length === 0) return;
+        pending.add(fresh);
         setPendingCount(pending.size + pending.dropped);
       } else {
         appended.current += buffer.add(batch).added;

@@ -35,6 +35,12 @@ export interface PoolConfig {
   idleTimeoutMs: number;
   /** Milliseconds to wait for a new connection before giving up. */
   connectTimeoutMs: number;
+  /**
+   * Milliseconds one statement may run: the database cancels it (server-side, where the database
+   * offers it) and the client gives up on it and drops its connection a little later (a frozen
+   * or partitioned server answers nothing).
+   */
+  statementTimeoutMs: number;
 }
 
 export interface DatabaseConfig {
@@ -47,6 +53,14 @@ export interface DatabaseConfig {
   pool: PoolConfig;
   /** Longest single text or JSON value (attributes, body, events, links) accepted, in bytes. */
   maxFieldBytes: number;
+  /** Milliseconds one batch write may take before the batch goes to the dead-letter queue. */
+  writeTimeoutMs: number;
+  /** Milliseconds the health check's ping may take before the database counts as unavailable. */
+  pingTimeoutMs: number;
+  /** Milliseconds between attempts to reach (and migrate) a database that was not there at start. */
+  retryIntervalMs: number;
+  /** SQLite files: reader threads, each with a read-only connection (store/sqlite_read_pool.ts). */
+  readWorkers: number;
 }
 
 /** Limits on what one OTLP request may carry. */
@@ -96,6 +110,23 @@ export interface SecurityConfig {
   corsOrigins: string[];
 }
 
+/** What one client may hold of the listeners: connections, time, bytes (README, "Limits"). */
+export interface HttpLimits {
+  /**
+   * Most connections open at once on HTTP_PORT and OTLP_HTTP_PORT together, and on GRPC_PORT in
+   * the gateway; lowered at start to fit under the open-file limit.
+   */
+  maxConnections: number;
+  /** Milliseconds a connection may take to send a request's headers, after opening or an answer. */
+  headerTimeoutMs: number;
+  /** Milliseconds a request body (OTLP, the login form) may take to arrive whole. */
+  bodyTimeoutMs: number;
+  /** Bytes of OTLP/HTTP request bodies held at once across all requests. */
+  inflightMaxBytes: number;
+  /** Login attempts (POST /login) per minute from one client address; 0 turns the limit off. */
+  loginRateLimit: number;
+}
+
 export interface Config {
   appEnv: AppEnv;
   logLevel: LogLevel;
@@ -103,6 +134,8 @@ export interface Config {
   httpPort: number;
   grpcPort: number;
   otlpHttpPort: number;
+  /** Connection hygiene of every listener (lib/http_listener.ts, the gRPC gateway). */
+  http: HttpLimits;
   security: SecurityConfig;
   dataDir: string;
   dlqDir: string;
@@ -123,10 +156,20 @@ export interface Config {
   dlqReplayIntervalMs: number;
   /** Total bytes of dead-letter files beyond which batches are refused (clients retry). */
   dlqMaxBytes: number;
+  /**
+   * Largest dead-letter file: writes split a batch to stay under it; a larger file found in the
+   * folder is quarantined unread (its size is checked before any read).
+   */
+  dlqMaxFileBytes: number;
+  /** Milliseconds a graceful stop may take; Argus then exits anyway (nothing unacknowledged is kept). */
+  shutdownTimeoutMs: number;
   ingest: IngestLimits;
   /** Longest time window an API query may ask for, in milliseconds. */
   queryMaxWindowMs: number;
-  /** Milliseconds after which an API query is answered 503 (the database may finish it). */
+  /**
+   * Milliseconds after which an API query is answered 503; SQLite's readers stop its statements
+   * then (the store's `queryTimeoutMs`).
+   */
   queryTimeoutMs: number;
   /** Pairing of parent and child spans into service-map edges (store/edge_resolver.ts). */
   edges: {
@@ -135,12 +178,16 @@ export interface Config {
     /** Recently stored spans remembered as possible parents. */
     maxRecentSpans: number;
   };
-  /** Bounds of one `/ws` client (live/hub.ts): past either, the client is disconnected. */
+  /** Bounds of one `/ws` client (live/hub.ts). */
   live: {
-    /** Bytes its socket may hold unsent. */
+    /** Bytes its socket may hold unsent; past it, records wait in the client's queue. */
     maxBufferedBytes: number;
-    /** Log records that may wait for it. */
+    /** Log records that may wait for it; past it, the client is disconnected. */
     maxQueuedPerClient: number;
+    /** Milliseconds it may take nothing while records wait before it is disconnected. */
+    stallTimeoutMs: number;
+    /** Milliseconds a disconnected client has to close before its connection is released. */
+    closeTimeoutMs: number;
   };
   /** Age in milliseconds after which data is deleted, or null when retention is off. */
   retentionMs: number | null;
@@ -162,6 +209,31 @@ export const VARIABLES: readonly VariableDoc[] = [
   { name: "HTTP_PORT", default: "8080", description: "UI, API, /metrics and /ws" },
   { name: "GRPC_PORT", default: "4317", description: "OTLP/gRPC receiver" },
   { name: "OTLP_HTTP_PORT", default: "4318", description: "OTLP/HTTP receiver" },
+  {
+    name: "HTTP_MAX_CONNECTIONS",
+    default: "2048",
+    description: "Most open connections (HTTP ports together; gRPC apart), below the file limit",
+  },
+  {
+    name: "HTTP_HEADER_TIMEOUT",
+    default: "10s",
+    description: "Time a connection may take to send a request's headers",
+  },
+  {
+    name: "HTTP_BODY_TIMEOUT",
+    default: "30s",
+    description: "Time a request body may take to arrive whole",
+  },
+  {
+    name: "INFLIGHT_MAX_BYTES",
+    default: "64MiB",
+    description: "OTLP/HTTP request bytes being received at once, across all requests",
+  },
+  {
+    name: "LOGIN_RATE_LIMIT",
+    default: "10",
+    description: "Login attempts per minute from one address (0: no limit)",
+  },
   { name: "API_TOKEN", default: "", description: "Token for the UI, API, /ws and /metrics" },
   { name: "ADMIN_TOKEN", default: "", description: "Token for the admin endpoints" },
   { name: "INGEST_TOKEN", default: "", description: "Token for OTLP ingest (gRPC and HTTP)" },
@@ -200,6 +272,36 @@ export const VARIABLES: readonly VariableDoc[] = [
     description: "Idle time before a spare connection closes",
   },
   { name: "DB_CONNECT_TIMEOUT", default: "10s", description: "Time allowed to open a connection" },
+  {
+    name: "DB_STATEMENT_TIMEOUT",
+    default: "10s",
+    description: "Time one statement may run before it is cancelled",
+  },
+  {
+    name: "DB_WRITE_TIMEOUT",
+    default: "5s",
+    description: "Time one batch write may take before the batch goes to the DLQ",
+  },
+  {
+    name: "DB_PING_TIMEOUT",
+    default: "2s",
+    description: "Time the health check's database ping may take",
+  },
+  {
+    name: "DB_RETRY_INTERVAL",
+    default: "5s",
+    description: "Time between attempts to reach a database that was away at start",
+  },
+  {
+    name: "DB_READ_WORKERS",
+    default: "2",
+    description: "SQLite: reader threads serving API reads beside the writer",
+  },
+  {
+    name: "SHUTDOWN_TIMEOUT",
+    default: "20s",
+    description: "Longest graceful stop on SIGTERM/SIGINT before Argus exits anyway",
+  },
   { name: "MAX_FIELD_BYTES", default: "1MiB", description: "Largest text/JSON value of one item" },
   { name: "BATCH_SIZE", default: "1000", description: "Rows that make a batch flush at once" },
   { name: "FLUSH_INTERVAL", default: "200ms", description: "Longest wait before a batch flushes" },
@@ -220,6 +322,11 @@ export const VARIABLES: readonly VariableDoc[] = [
     description: "DLQ size beyond which ingest pushes back",
   },
   {
+    name: "DLQ_MAX_FILE_BYTES",
+    default: "64MiB",
+    description: "Largest DLQ file; larger ones are quarantined unread",
+  },
+  {
     name: "MAX_REQUEST_BYTES",
     default: "8MiB",
     description: "Largest OTLP request, before and after decompression",
@@ -234,7 +341,11 @@ export const VARIABLES: readonly VariableDoc[] = [
     default: "31d",
     description: "Longest window an API query may ask for",
   },
-  { name: "QUERY_TIMEOUT", default: "10s", description: "Time after which an API query gets 503" },
+  {
+    name: "QUERY_TIMEOUT",
+    default: "10s",
+    description: "Time after which an API query gets 503 (SQLite stops it)",
+  },
   {
     name: "EDGE_PENDING_WINDOW",
     default: "30s",
@@ -247,13 +358,23 @@ export const VARIABLES: readonly VariableDoc[] = [
   },
   {
     name: "LIVE_MAX_BUFFERED_BYTES",
-    default: "4MiB",
-    description: "Unsent bytes beyond which a /ws client is disconnected",
+    default: "64KiB",
+    description: "Unsent bytes of a /ws socket beyond which records wait in its queue",
   },
   {
     name: "LIVE_MAX_QUEUED",
     default: "10000",
     description: "Waiting log records beyond which a /ws client is disconnected",
+  },
+  {
+    name: "LIVE_STALL_TIMEOUT",
+    default: "30s",
+    description: "Time a /ws client may take nothing while records wait",
+  },
+  {
+    name: "LIVE_CLOSE_TIMEOUT",
+    default: "5s",
+    description: "Time a dropped /ws client has to close before it is cut off",
   },
   { name: "AI_ENABLED", default: "false", description: "Enable AI log insight (true or false)" },
   { name: "AZURE_OPENAI_ENDPOINT", default: "", description: "https://NAME.openai.azure.com" },
@@ -617,6 +738,13 @@ export function parseConfig(env: Env): ConfigResult {
   const grpcPort = r.port("GRPC_PORT", 4317);
   const otlpHttpPort = r.port("OTLP_HTTP_PORT", 4318);
   checkDistinctPorts(r, { HTTP_PORT: httpPort, GRPC_PORT: grpcPort, OTLP_HTTP_PORT: otlpHttpPort });
+  const http: HttpLimits = {
+    maxConnections: r.integer("HTTP_MAX_CONNECTIONS", 2048, 16, 1_000_000),
+    headerTimeoutMs: r.duration("HTTP_HEADER_TIMEOUT", "10s", 100, 3_600_000),
+    bodyTimeoutMs: r.duration("HTTP_BODY_TIMEOUT", "30s", 100, 3_600_000),
+    inflightMaxBytes: r.bytes("INFLIGHT_MAX_BYTES", "64MiB", 1_048_576, 64 * 1_073_741_824),
+    loginRateLimit: r.integer("LOGIN_RATE_LIMIT", 10, 0, 1_000_000),
+  };
   const security = readSecurity(r);
 
   const dataDir = r.raw("DATA_DIR") ?? "./data";
@@ -647,7 +775,13 @@ export function parseConfig(env: Env): ConfigResult {
     maxLifetimeMs: r.duration("DB_CONN_MAX_LIFETIME", "1h", 1_000, 30 * DAY_MS),
     idleTimeoutMs: r.duration("DB_CONN_IDLE_TIMEOUT", "5m", 1_000, DAY_MS),
     connectTimeoutMs: r.duration("DB_CONNECT_TIMEOUT", "10s", 100, 600_000),
+    statementTimeoutMs: r.duration("DB_STATEMENT_TIMEOUT", "10s", 100, 3_600_000),
   };
+  const writeTimeoutMs = r.duration("DB_WRITE_TIMEOUT", "5s", 100, 3_600_000);
+  const pingTimeoutMs = r.duration("DB_PING_TIMEOUT", "2s", 100, 600_000);
+  const retryIntervalMs = r.duration("DB_RETRY_INTERVAL", "5s", 100, 3_600_000);
+  const readWorkers = r.integer("DB_READ_WORKERS", 2, 1, 64);
+  const shutdownTimeoutMs = r.duration("SHUTDOWN_TIMEOUT", "20s", 1_000, 3_600_000);
   // The ceiling keeps one value, JSON-escaped, inside MySQL's MEDIUMTEXT and default packet size.
   const maxFieldBytes = r.bytes("MAX_FIELD_BYTES", "1MiB", 1_024, 8 * 1_048_576);
 
@@ -662,6 +796,9 @@ export function parseConfig(env: Env): ConfigResult {
   }
   const dlqReplayIntervalMs = r.duration("DLQ_REPLAY_INTERVAL", "5m", 100, DAY_MS);
   const dlqMaxBytes = r.bytes("DLQ_MAX_BYTES", "1GiB", 1_048_576, 1_099_511_627_776);
+  // At most 256 MiB: a version-1 file (written before issue 11) is read whole, at several times
+  // its size in memory, and V8 strings stop short of 512 MiB; version-2 files are streamed.
+  const dlqMaxFileBytes = r.bytes("DLQ_MAX_FILE_BYTES", "64MiB", 1_048_576, 268_435_456);
   const ingest: IngestLimits = {
     maxRequestBytes: r.bytes("MAX_REQUEST_BYTES", "8MiB", 65_536, 256 * 1_048_576),
     maxAttributes: r.integer("MAX_ATTRIBUTES", 128, 1, 10_000),
@@ -677,8 +814,10 @@ export function parseConfig(env: Env): ConfigResult {
     maxRecentSpans: r.integer("EDGE_MEMORY_SPANS", 200_000, 1_000, 100_000_000),
   };
   const live = {
-    maxBufferedBytes: r.bytes("LIVE_MAX_BUFFERED_BYTES", "4MiB", 65_536, 1_073_741_824),
+    maxBufferedBytes: r.bytes("LIVE_MAX_BUFFERED_BYTES", "64KiB", 65_536, 1_073_741_824),
     maxQueuedPerClient: r.integer("LIVE_MAX_QUEUED", 10_000, 100, 10_000_000),
+    stallTimeoutMs: r.duration("LIVE_STALL_TIMEOUT", "30s", 100, 3_600_000),
+    closeTimeoutMs: r.duration("LIVE_CLOSE_TIMEOUT", "5s", 100, 600_000),
   };
   const ai = readAi(r);
 
@@ -692,14 +831,26 @@ export function parseConfig(env: Env): ConfigResult {
       httpPort,
       grpcPort,
       otlpHttpPort,
+      http,
       security,
       dataDir,
       dlqDir,
-      db: { driver, dsn, pool, maxFieldBytes },
+      db: {
+        driver,
+        dsn,
+        pool,
+        maxFieldBytes,
+        writeTimeoutMs,
+        pingTimeoutMs,
+        retryIntervalMs,
+        readWorkers,
+      },
+      shutdownTimeoutMs,
       batch: { size: batchSize, flushIntervalMs },
       queue: { maxRows: queueMaxRows, maxBytes: queueMaxBytes },
       dlqReplayIntervalMs,
       dlqMaxBytes,
+      dlqMaxFileBytes,
       ingest,
       queryMaxWindowMs,
       queryTimeoutMs,

@@ -396,14 +396,15 @@ export class ArgusMetrics {
     this.#dlqReplayedItems = new Counter({
       name: "argus_dlq_replayed_items_total",
       help: "Items of replayed dead-letter files, by result: stored, duplicate (already " +
-        "stored), rejected (refused by the database and dropped).",
+        "stored), rejected (refused for their own content and written to quarantine/ with " +
+        "their reasons).",
       labelNames: ["result"],
       registers,
     });
     this.#dlqQuarantined = new Counter({
       name: "argus_dlq_quarantined_files_total",
-      help: "Dead-letter files moved to quarantine/ (unreadable, foreign, or failing replay); " +
-        "each has a .reason.txt beside it.",
+      help: "Dead-letter files moved to quarantine/ (unreadable, foreign, over " +
+        "DLQ_MAX_FILE_BYTES, or failing to be read); each has a .reason.txt beside it.",
       registers,
     });
     this.#liveMessages = new Counter({
@@ -545,7 +546,7 @@ export class ArgusMetrics {
     this.#dlqWrites.inc({ outcome });
   }
 
-  /** A store write of the replay worker. */
+  /** A store write of the replay worker (one chunk of a file). */
   dlqStoreWrite(seconds: number, outcome: DbOutcome): void {
     if (outcome === "ok") this.observeDbLatency("replay", seconds);
     else this.dbError("replay", outcome);

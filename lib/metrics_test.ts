@@ -319,6 +319,29 @@ Deno.test("dead-lettering, replay and quarantine move the DLQ metrics", async ()
       );
       // Replayed items were counted as ingested when they were dead-lettered, not again.
       assert.equal(sampleValue(families, "argus_ingestion_rate", { signal: "spans" }), 4);
+
+      // A store that throws (read-only, say) is a replay error and keeps the file; an item the
+      // store refuses is counted as rejected, and quarantined rather than dropped.
+      const poisoned = buildBatch(2, 0, 5);
+      poisoned.spans[0] = { ...poisoned.spans[0]!, traceId: "bad" };
+      await dlq.write(poisoned);
+      const readOnly: Pick<Store, "write"> = {
+        write: () => Promise.reject(new Error("cannot execute INSERT in a read-only transaction")),
+      };
+      assert.equal((await dlq.replayOnce(readOnly)).storeFailed, true);
+      assert.equal((await dlq.replayOnce(store)).rejectedItems, 1);
+      families = await scrape(metrics);
+      assert.equal(
+        sampleValue(families, "argus_db_errors_total", { op: "replay", kind: "error" }),
+        1,
+      );
+      assert.equal(
+        sampleValue(families, "argus_dlq_replayed_items_total", { result: "rejected" }),
+        1,
+      );
+      assert.equal(sampleValue(families, "argus_dlq_replayed_files_total"), 2);
+      assert.equal(sampleValue(families, "argus_dlq_quarantined_files_total"), 1);
+      assert.equal(sampleValue(families, "argus_dlq_size"), 0);
     } finally {
       await Deno.remove(root, { recursive: true });
     }

@@ -196,3 +196,97 @@ export function exposureWarning(
   return `Argus listens on ${host}, beyond this machine, without ${open.join(" and without ")}. ` +
     `Set ${open.length === 2 ? "them" : "it"} (README, "Security") or HOST=127.0.0.1`;
 }
+
+/**
+ * Where to send a browser after it logged in: `next` when it is a path of this server, else "/".
+ * Browsers drop tabs and newlines from a URL and read `\` as `/`, so `/\t/evil.example` or
+ * `/\evil.example` would become the off-site `//evil.example`: any control character or
+ * backslash refuses `next`, and so does anything that, resolved against this server, leaves it.
+ */
+export function sameSitePath(next: string | null): string {
+  // deno-lint-ignore no-control-regex -- control characters are what is refused here
+  if (next === null || !next.startsWith("/") || /[\x00-\x1f\x7f\\]/.test(next)) return "/";
+  if (next.startsWith("//")) return "/";
+  const base = "http://argus.invalid";
+  let url: URL;
+  try {
+    url = new URL(next, base);
+  } catch {
+    return "/";
+  }
+  const path = url.pathname + url.search + url.hash;
+  if (url.origin !== base || path.startsWith("//")) return "/";
+  return path;
+}
+
+/**
+ * The key a client's attempts are counted under: its IP address, or its /64 network for IPv6
+ * (one host usually holds a whole /64, so counting single addresses would count nothing).
+ */
+export function clientKey(address: { hostname: string } | undefined): string {
+  const host = address?.hostname;
+  if (host === undefined || host === "") return "unknown";
+  if (!host.includes(":")) return host;
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(host);
+  if (mapped) return mapped[1]!;
+  // Expand "::" so that the first four groups are the /64 prefix.
+  const [head = "", tail] = host.toLowerCase().split("::");
+  const groups = head === "" ? [] : head.split(":");
+  if (tail !== undefined) {
+    const rest = tail === "" ? [] : tail.split(":");
+    while (groups.length + rest.length < 8) groups.push("0");
+    groups.push(...rest);
+  }
+  return groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, "")).join(":") + "::/64";
+}
+
+/**
+ * Counts attempts per client in fixed windows (e.g. logins per minute): past `limit` in a
+ * window, an attempt is refused until the window ends. Remembers at most `maxClients` clients
+ * (expired windows are dropped first, then the oldest), so an attacker with many addresses
+ * cannot grow the server's memory.
+ */
+export class AttemptLimiter {
+  readonly #windows = new Map<string, { startMs: number; count: number }>();
+
+  constructor(
+    readonly limit: number,
+    readonly windowMs = 60_000,
+    readonly maxClients = 10_000,
+  ) {
+    if (!Number.isInteger(limit) || limit < 1) {
+      throw new RangeError(
+        `Cannot use 'limit' as it must be a positive integer: current value is ${limit}`,
+      );
+    }
+  }
+
+  /** Clients remembered now. */
+  get size(): number {
+    return this.#windows.size;
+  }
+
+  /** Records an attempt: undefined when it is allowed, else the seconds until one is. */
+  attempt(client: string, nowMs: number): number | undefined {
+    let window = this.#windows.get(client);
+    if (window === undefined || nowMs - window.startMs >= this.windowMs) {
+      if (window !== undefined) this.#windows.delete(client);
+      else if (this.#windows.size >= this.maxClients) this.#makeRoom(nowMs);
+      window = { startMs: nowMs, count: 0 };
+      this.#windows.set(client, window);
+    }
+    window.count++;
+    if (window.count <= this.limit) return undefined;
+    return Math.max(1, Math.ceil((window.startMs + this.windowMs - nowMs) / 1000));
+  }
+
+  #makeRoom(nowMs: number): void {
+    for (const [client, window] of this.#windows) {
+      if (nowMs - window.startMs >= this.windowMs) this.#windows.delete(client);
+    }
+    // Entries are in the order their windows began: the first is the oldest.
+    while (this.#windows.size >= this.maxClients) {
+      this.#windows.delete(this.#windows.keys().next().value!);
+    }
+  }
+}

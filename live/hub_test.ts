@@ -357,51 +357,170 @@ Deno.test("LiveHub close() closes every client with 1001 and refuses new ones", 
   await late.body?.cancel();
 });
 
-Deno.test("LiveHub disconnects a stalled client while another keeps receiving", async () => {
-  await using served = new Served({ maxBufferedBytes: 256 * 1024 });
+/** Resolves once `client` has received `count` entries in all; rejects after `timeoutMs`. */
+async function waitForItems(client: Client, count: number, timeoutMs = 5_000): Promise<Entry[]> {
+  const items = () => client.messages.flatMap((m) => m.items);
+  const deadline = Date.now() + timeoutMs;
+  while (items().length < count) {
+    if (Date.now() > deadline) throw new Error(`${items().length} of ${count} entries`);
+    await delay(10);
+  }
+  return items();
+}
+
+/**
+ * Reads what a stalled client would read had it woken up: messages, then a close frame; returns
+ * the entries received, the close frame's code and reason, and, with `eofTimeoutMs`, whether the
+ * server then ended the connection (EOF or reset) within that time.
+ */
+async function drain(
+  stalled: { conn: Deno.TcpConn; frames: FrameReader },
+  eofTimeoutMs = 0,
+): Promise<{ received: number; code: number; reason: string; ended: boolean }> {
+  let received = 0;
+  for (;;) {
+    const frame = await stalled.frames.next();
+    if (frame.opcode === 1) {
+      received += JSON.parse(new TextDecoder().decode(frame.payload)).length;
+      continue;
+    }
+    assert.equal(frame.opcode, 8, "a close frame");
+    const code = (frame.payload[0]! << 8) | frame.payload[1]!;
+    const reason = new TextDecoder().decode(frame.payload.subarray(2));
+    const ended = eofTimeoutMs > 0 && await Promise.race([
+      stalled.conn.read(new Uint8Array(1024)).then((n) => n === null, () => true),
+      delay(eofTimeoutMs).then(() => false),
+    ]);
+    return { received, code, reason, ended };
+  }
+}
+
+Deno.test("LiveHub holds at most its bound for a stalled client, drops it, and keeps the others receiving", async () => {
+  const bound = 256 * 1024;
+  await using served = new Served({ maxBufferedBytes: bound, maxQueuedPerClient: 2_000 });
   const healthy = await served.connect();
   const stalled = await rawHandshake(served.port, "/ws");
   assert.equal(stalled.status, 101);
   assert.equal(served.hub.clientCount(), 2);
   try {
-    // 100 entries of 10 KB: 1 MB per message. The stalled side reads nothing, so once the
-    // kernel's buffers are full its socket holds the bytes, and the hub lets go of it.
+    // 100 entries of 10 KB a round. The stalled side reads nothing, so once the kernel's
+    // buffers are full its socket keeps what it is sent: the hub must stop at its bound.
     const big = "x".repeat(10_000);
     let rounds = 0;
+    let mostBuffered = 0;
     while (served.hub.stats().slowDisconnects === 0) {
-      assert.ok(++rounds <= 200, "the stalled client was never disconnected");
+      assert.ok(++rounds <= 300, "the stalled client was never disconnected");
       served.hub.publish(entries(100, { body: big }, rounds * 100));
-      await healthy.waitForMessages(rounds);
+      mostBuffered = Math.max(mostBuffered, served.hub.stats().bufferedBytes);
+      await waitForItems(healthy, rounds * 100);
     }
+    // Each socket: under the bound, plus one message of at most the bound; the healthy
+    // client's socket counts too, as nothing is written before the publisher yields.
+    assert.ok(
+      mostBuffered <= 2 * 2 * bound,
+      `the two sockets held ${mostBuffered} bytes; the bound is ${bound} plus one message each`,
+    );
     assert.equal(served.hub.clientCount(), 1);
 
     served.hub.publish(entries(100, {}, -100));
-    const messages = await healthy.waitForMessages(rounds + 1);
-    assert.equal(messages.at(-1)!.items[0]!.id, "log--100");
+    const items = await waitForItems(healthy, rounds * 100 + 100);
+    assert.equal(items.at(-100)!.id, "log--100");
     assert.equal(healthy.socket.readyState, WebSocket.OPEN);
 
-    // What the stalled client would read, had it woken up: the messages sent before it was
-    // dropped, then a close frame; none of its entries is lost without being counted.
-    let received = 0;
-    for (;;) {
-      const frame = await stalled.frames.next();
-      if (frame.opcode === 1) {
-        received += JSON.parse(new TextDecoder().decode(frame.payload)).length;
-        continue;
-      }
-      assert.equal(frame.opcode, 8, "a close frame");
-      assert.equal((frame.payload[0]! << 8) | frame.payload[1]!, CLOSE_TOO_SLOW);
-      const dropped = served.hub.stats().droppedItems;
-      assert.equal(
-        new TextDecoder().decode(frame.payload.subarray(2)),
-        `client too slow: ${dropped} items dropped`,
-      );
-      assert.equal(received + dropped, rounds * 100);
-      break;
-    }
+    // None of the stalled client's entries is lost without being counted.
+    const { received, code, reason } = await drain(stalled);
+    assert.equal(code, CLOSE_TOO_SLOW);
+    const dropped = served.hub.stats().droppedItems;
+    assert.equal(reason, `client too slow: ${dropped} items dropped`);
+    assert.equal(received + dropped, rounds * 100);
   } finally {
     stalled.conn.close();
   }
+});
+
+Deno.test("LiveHub drops a client that took nothing for stallTimeoutMs while entries waited", async () => {
+  await using served = new Served({
+    maxBufferedBytes: 64 * 1024,
+    stallTimeoutMs: 300,
+    flushIntervalMs: 50,
+  });
+  const stalled = await rawHandshake(served.port, "/ws");
+  try {
+    // Enough to fill the kernel's buffers, then a few entries that wait; no more publishing,
+    // so the queue bound (10,000) is never reached: only the stall can drop the client.
+    const big = "x".repeat(10_000);
+    for (let round = 0; round < 100 && served.hub.stats().bufferedBytes < 64 * 1024; round++) {
+      served.hub.publish(entries(10, { body: big }, round * 10));
+      await delay(20);
+    }
+    assert.ok(served.hub.stats().bufferedBytes >= 64 * 1024, "the socket holds its bound");
+    served.hub.publish(entries(5, {}, -5));
+    const started = performance.now();
+    while (served.hub.stats().slowDisconnects === 0) {
+      assert.ok(performance.now() - started < 3_000, "the stalled client was never dropped");
+      await delay(20);
+    }
+    assert.ok(performance.now() - started >= 250, "not dropped before its stall timeout");
+    assert.equal(served.hub.clientCount(), 0);
+    const { code } = await drain(stalled);
+    assert.equal(code, CLOSE_TOO_SLOW);
+  } finally {
+    stalled.conn.close();
+  }
+});
+
+Deno.test("LiveHub releases the connection of a dropped client that never answers the close", async () => {
+  await using served = new Served({
+    maxBufferedBytes: 64 * 1024,
+    maxQueuedPerClient: 500,
+    closeTimeoutMs: 200,
+  });
+  const stalled = await rawHandshake(served.port, "/ws");
+  try {
+    const big = "x".repeat(10_000);
+    for (let round = 0; served.hub.stats().slowDisconnects === 0; round++) {
+      assert.ok(round < 200, "the stalled client was never disconnected");
+      served.hub.publish(entries(100, { body: big }, round * 100));
+      await delay(5);
+    }
+    // Past the close deadline the server lets go of the socket; the raw client, which never
+    // answers the close frame, then reads the rest and sees the connection end.
+    await delay(400);
+    assert.equal(served.hub.stats().forcedCloses, 1);
+    const { code, ended } = await drain(stalled, 3_000);
+    assert.equal(code, CLOSE_TOO_SLOW);
+    assert.ok(ended, "the server ended the connection after its last bytes");
+  } finally {
+    stalled.conn.close();
+  }
+});
+
+Deno.test("LiveHub aborts the connection through abortConnection when the listener can", async () => {
+  const aborted: string[] = [];
+  let stalledConn: Deno.TcpConn | undefined;
+  await using served = new Served({
+    maxBufferedBytes: 64 * 1024,
+    maxQueuedPerClient: 500,
+    closeTimeoutMs: 200,
+    abortConnection: (request) => {
+      aborted.push(new URL(request.url).pathname + new URL(request.url).search);
+      // What a listener would do to the TCP connection; here the test's own end stands in.
+      stalledConn?.close();
+      stalledConn = undefined;
+      return true;
+    },
+  });
+  const stalled = await rawHandshake(served.port, "/ws?service=checkout");
+  stalledConn = stalled.conn;
+  const big = "x".repeat(10_000);
+  for (let round = 0; served.hub.stats().slowDisconnects === 0; round++) {
+    assert.ok(round < 200, "the stalled client was never disconnected");
+    served.hub.publish(entries(100, { body: big }, round * 100));
+    await delay(5);
+  }
+  for (let i = 0; i < 100 && aborted.length === 0; i++) await delay(10);
+  assert.deepEqual(aborted, ["/ws?service=checkout"]);
+  assert.equal(served.hub.stats().forcedCloses, 1);
 });
 
 Deno.test("LiveHub drops a client whose queue passes the bound before its socket opens", () => {
@@ -438,11 +557,15 @@ Deno.test("LiveHub publishes nothing and arms no timer without clients", () => {
     sentItems: 0,
     droppedItems: 0,
     slowDisconnects: 0,
+    forcedCloses: 0,
+    bufferedBytes: 0,
   });
   // The test's op sanitizer fails here if a timer was left running.
 });
 
 Deno.test("LiveHub refuses options that are not positive integers", () => {
   assert.throws(() => new LiveHub({ flushItems: 0 }), RangeError);
+  assert.throws(() => new LiveHub({ stallTimeoutMs: 0.5 }), RangeError);
+  assert.throws(() => new LiveHub({ closeTimeoutMs: -1 }), RangeError);
   assert.throws(() => new LiveHub({ allowedOrigins: ["dash.example.com"] }), TypeError);
 });

@@ -7,20 +7,33 @@
  * Order of the checks: Host → preflight → Origin → API token → admin token. A request refused by
  * one gets its answer at once; none reaches a handler, a database or the WebSocket upgrade.
  *
+ * Logging in is rate-limited per client address (LOGIN_RATE_LIMIT attempts a minute, 429 with
+ * Retry-After beyond, before the form is read), its form must arrive within HTTP_BODY_TIMEOUT,
+ * and it returns only to a path of this server (`sameSitePath`).
+ *
  * @module
  */
 import {
   ANY_HOST,
+  AttemptLimiter,
   bearerToken,
+  clientKey,
   cookieValue,
   hostAllowed,
   type HostPolicy,
   hostRefusedMessage,
   originAllowed,
+  sameSitePath,
   sessionValid,
   sessionValue,
   tokenMatches,
 } from "../lib/security.ts";
+import {
+  BodyTimeoutError,
+  BodyTooLargeError,
+  readBody,
+  remoteAddressOf,
+} from "../lib/http_listener.ts";
 import { renderLoginPage } from "./pages/login.tsx";
 import type { Route } from "./mod.ts";
 
@@ -37,6 +50,10 @@ export interface SecurityOptions {
   corsOrigins?: readonly string[];
   /** Shown as a banner on every page (e.g. listening beyond loopback without tokens). */
   warning?: string;
+  /** LOGIN_RATE_LIMIT: login attempts a minute from one client address; 0 is no limit. */
+  loginRateLimit?: number;
+  /** HTTP_BODY_TIMEOUT: milliseconds the login form may take to arrive. */
+  bodyTimeoutMs?: number;
   now?: () => number;
 }
 
@@ -106,36 +123,28 @@ function withHeaders(response: Response, headers: Record<string, string>): Respo
 
 /** A path of this server to return to after logging in; anything else becomes `/`. */
 function safeNext(next: string | null): string {
-  if (next === null || !next.startsWith("/") || /^\/[/\\]/.test(next)) return "/";
-  return next.startsWith("/login") || next.startsWith("/logout") ? "/" : next;
+  const path = sameSitePath(next);
+  return /^\/log(in|out)(\/|\?|#|$)/.test(path) ? "/" : path;
 }
 
-/** A login form's body, at most 8 KiB (anyone may post to /login). */
-async function readForm(request: Request): Promise<URLSearchParams | undefined> {
+/** The largest login form read (anyone may post to /login). */
+const MAX_FORM_BYTES = 8_192;
+
+/**
+ * A login form's fields; undefined when the body is no form or over MAX_FORM_BYTES. Throws
+ * BodyTimeoutError when it does not arrive within `timeoutMs`.
+ */
+async function readForm(request: Request, timeoutMs: number): Promise<URLSearchParams | undefined> {
   const type = request.headers.get("content-type") ?? "";
   if (!type.toLowerCase().startsWith("application/x-www-form-urlencoded")) return undefined;
   if (request.body === null) return new URLSearchParams();
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
   try {
-    while (true) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      total += value.byteLength;
-      if (total > 8_192) return undefined;
-      chunks.push(value);
-    }
-  } finally {
-    await reader.cancel().catch(() => {});
+    const bytes = await readBody(request.body, { maxBytes: MAX_FORM_BYTES, timeoutMs });
+    return new URLSearchParams(new TextDecoder().decode(bytes));
+  } catch (error) {
+    if (error instanceof BodyTooLargeError) return undefined;
+    throw error;
   }
-  const bytes = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return new URLSearchParams(new TextDecoder().decode(bytes));
 }
 
 export interface AccessGuard {
@@ -153,6 +162,9 @@ export function createGuard(options: SecurityOptions = {}): AccessGuard {
   const hosts = options.hosts ?? ANY_HOST;
   const corsOrigins = new Set(options.corsOrigins ?? []);
   const now = options.now ?? Date.now;
+  const loginRateLimit = options.loginRateLimit ?? 10;
+  const logins = loginRateLimit > 0 ? new AttemptLimiter(loginRateLimit) : undefined;
+  const bodyTimeoutMs = options.bodyTimeoutMs ?? 30_000;
 
   const hostOf = (request: Request) => request.headers.get("host") ?? new URL(request.url).host;
 
@@ -314,7 +326,30 @@ export function createGuard(options: SecurityOptions = {}): AccessGuard {
       path: "/login",
       timed: false,
       handle: async (request, url) => {
-        const form = await readForm(request);
+        // Counted before the form is read: a guesser gets nothing more for its bytes.
+        const waitS = apiToken === null
+          ? undefined
+          : logins?.attempt(clientKey(remoteAddressOf(request)), now());
+        if (waitS !== undefined) {
+          await request.body?.cancel().catch(() => {});
+          const page = renderLoginPage({
+            next: safeNext(url.searchParams.get("next")),
+            error: `Too many login attempts from this address (LOGIN_RATE_LIMIT is ` +
+              `${loginRateLimit} a minute): try again in ${waitS} s.`,
+          }, 429);
+          page.headers.set("retry-after", String(waitS));
+          return page;
+        }
+        let form: URLSearchParams | undefined;
+        try {
+          form = await readForm(request, bodyTimeoutMs);
+        } catch (error) {
+          if (!(error instanceof BodyTimeoutError)) throw error;
+          return refuse(
+            408,
+            `Cannot log in as the form must arrive within HTTP_BODY_TIMEOUT (${bodyTimeoutMs} ms)`,
+          );
+        }
         const next = safeNext(form?.get("next") ?? null);
         if (apiToken === null) return redirect(next);
         if (form === undefined) {

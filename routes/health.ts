@@ -34,6 +34,18 @@ export interface HealthDeps {
    * `argus_db_latency{op="ping"}` and the p99, a failure in `argus_db_errors_total`).
    */
   timeDb?: <T>(op: "ping", fn: () => Promise<T>) => Promise<T>;
+  /** Longest wait for the ping in ms (`DB_PING_TIMEOUT`); 2 s when absent. */
+  pingTimeoutMs?: number;
+  /**
+   * Whether the database is ready (reached and migrated at least once); while it is not, the
+   * answer is degraded with the reason and no ping is sent.
+   */
+  database?: () => { ready: boolean; error?: unknown };
+  /**
+   * Why ingest can make nothing durable now (database and DLQ both failing, e.g. a full disk),
+   * or undefined while it can.
+   */
+  ingestFailure?: () => string | undefined;
   now?: () => number;
 }
 
@@ -46,6 +58,8 @@ export interface Health {
   db_driver: string;
   db_ping_ms: number | null;
   db_error?: string;
+  /** Set while exports are refused because nothing can be made durable (e.g. a full disk). */
+  ingest_error?: string;
   queue_depth: number;
   uptime_s: number;
   version: string;
@@ -55,15 +69,22 @@ export async function health(deps: HealthDeps): Promise<Health> {
   const now = deps.now ?? Date.now;
   const started = performance.now();
   let dbError: string | undefined;
-  try {
-    if (deps.timeDb) await deps.timeDb("ping", () => deps.store.ping());
-    else await deps.store.ping();
-  } catch (error) {
-    dbError = error instanceof Error ? error.message : String(error);
+  const database = deps.database?.();
+  if (database !== undefined && !database.ready) {
+    dbError = `the database is not ready: ${messageOf(database.error)}`;
+  } else {
+    try {
+      const ping = () => withDeadline(deps.store.ping(), deps.pingTimeoutMs ?? 2_000);
+      if (deps.timeDb) await deps.timeDb("ping", ping);
+      else await ping();
+    } catch (error) {
+      dbError = messageOf(error);
+    }
   }
   const pingMs = Math.round((performance.now() - started) * 100) / 100;
+  const ingestError = deps.ingestFailure?.();
   return {
-    status: dbError === undefined ? "ok" : "degraded",
+    status: dbError === undefined && ingestError === undefined ? "ok" : "degraded",
     ingestion_rate: Math.round(deps.ingest.ingestionRate() * 100) / 100,
     dlq_size: deps.ingest.dlqSize(),
     active_connections: deps.liveClients?.() ?? 0,
@@ -71,8 +92,30 @@ export async function health(deps: HealthDeps): Promise<Health> {
     db_driver: deps.store.driver,
     db_ping_ms: dbError === undefined ? pingMs : null,
     ...(dbError === undefined ? {} : { db_error: dbError }),
+    ...(ingestError === undefined ? {} : { ingest_error: ingestError }),
     queue_depth: deps.ingest.queueDepth(),
     uptime_s: Math.floor((now() - deps.startedAt) / 1000),
     version: VERSION,
   };
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** `work`, or a rejection naming DB_PING_TIMEOUT when it takes longer than `ms`. */
+async function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(new Error(`the database did not answer a ping within DB_PING_TIMEOUT (${ms} ms)`)),
+      ms,
+    );
+  });
+  try {
+    return await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -12,7 +12,7 @@ import { listLogs, logContext } from "./logs.ts";
 import { InsightError, type InsightService, logInsight } from "./insight.ts";
 import { type MetadataDeps, services } from "./metadata.ts";
 import { stats } from "./stats.ts";
-import { BadRequestError, NotFoundError } from "./query_params.ts";
+import { BadRequestError, NotFoundError, refuseNul } from "./query_params.ts";
 import { listTraces, traceById } from "./traces.ts";
 import { purge, vacuum } from "./admin.ts";
 import { type Assets, serveAsset } from "./_assets.ts";
@@ -20,6 +20,9 @@ import { compress } from "./_compression.ts";
 import { PAGES, renderPage } from "./pages/mod.ts";
 import { dashboard, latencyHeatmap, serviceMap, traffic } from "./metrics.ts";
 import { createGuard, type SecurityOptions } from "./auth.ts";
+import { QueryDeadlineError, StoreUnavailableError, withQueryDeadline } from "../store/mod.ts";
+import { h } from "preact";
+import { DatabaseUnavailable } from "../components/DatabaseUnavailable.tsx";
 
 export interface AppDeps extends HealthDeps {
   /** The UI's built assets; without them only the API is served. */
@@ -39,7 +42,10 @@ export interface AppDeps extends HealthDeps {
   now?: () => number;
 }
 
-/** A query that outlasted QUERY_TIMEOUT: answered 503, while the database may still finish it. */
+/**
+ * A query that outlasted QUERY_TIMEOUT: answered 503. SQLite's readers stop its statements at the
+ * same deadline; server databases bound each statement by DB_STATEMENT_TIMEOUT.
+ */
 export class QueryTimeoutError extends Error {
   readonly status = 503;
   constructor(timeoutMs: number) {
@@ -51,14 +57,20 @@ export class QueryTimeoutError extends Error {
   }
 }
 
-/** Resolves as `work` does, or rejects with QueryTimeoutError after `timeoutMs`. */
-async function withTimeout<T>(work: Promise<T>, timeoutMs: number): Promise<T> {
+/**
+ * Runs `work` with its reads bounded by a deadline `timeoutMs` from now (the store stops them
+ * then), and resolves as it does, or rejects with QueryTimeoutError at the deadline.
+ */
+async function withTimeout<T>(work: () => Promise<T>, timeoutMs: number): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new QueryTimeoutError(timeoutMs)), timeoutMs);
   });
   try {
-    return await Promise.race([work, timeout]);
+    return await Promise.race([withQueryDeadline(Date.now() + timeoutMs, work), timeout]);
+  } catch (error) {
+    // A read the store stopped at the deadline, a moment before the timer above fired.
+    throw error instanceof QueryDeadlineError ? new QueryTimeoutError(timeoutMs) : error;
   } finally {
     clearTimeout(timer);
   }
@@ -192,13 +204,28 @@ export function pageRoutes(deps: AppDeps, assets: Assets): Route[] {
       method: "GET",
       path: page.path,
       timed: true,
-      handle: async (_request, url, segments) =>
-        renderPage(assets, {
+      handle: async (_request, url, segments) => {
+        const shell = {
           active: page.active,
-          ...(await page.render({ ...deps, now: deps.now ?? Date.now }, url, segments)),
           warning: deps.security?.warning,
           logout: Boolean(deps.security?.apiToken),
-        }),
+        };
+        try {
+          return renderPage(assets, {
+            ...shell,
+            ...(await page.render({ ...deps, now: deps.now ?? Date.now }, url, segments)),
+          });
+        } catch (error) {
+          if (!(error instanceof StoreUnavailableError)) throw error;
+          // The page's own shell, with the reason, rather than an error of the API's shape.
+          return renderPage(assets, {
+            ...shell,
+            title: "Database unavailable",
+            status: 503,
+            body: h(DatabaseUnavailable, { message: error.message }),
+          });
+        }
+      },
     })),
   ];
 }
@@ -222,6 +249,8 @@ export function createApp(deps: AppDeps): (request: Request) => Promise<Response
   async function route(request: Request, url: URL): Promise<Response> {
     const { pathname } = url;
     try {
+      // One check for every parameter of every route, `/ws` included (see refuseNul).
+      refuseNul(url);
       if (pathname === "/" && deps.assets === undefined) {
         return new Response(null, { status: 302, headers: { location: "/api/health" } });
       }
@@ -246,8 +275,8 @@ export function createApp(deps: AppDeps): (request: Request) => Promise<Response
           },
         );
       }
-      const answer = found.route.handle(request, url, found.segments);
-      return await (found.route.timed ? withTimeout(answer, queryTimeoutMs) : answer);
+      const answer = () => found.route.handle(request, url, found.segments);
+      return await (found.route.timed ? withTimeout(answer, queryTimeoutMs) : answer());
     } catch (error) {
       if (
         error instanceof BadRequestError || error instanceof NotFoundError ||
@@ -255,7 +284,19 @@ export function createApp(deps: AppDeps): (request: Request) => Promise<Response
       ) {
         return json({ error: error.message }, error.status);
       }
-      if (error instanceof QueryTimeoutError) {
+      if (error instanceof StoreUnavailableError) {
+        deps.logger.warn("request answered 503: the database is not available", {
+          path: pathname,
+          error: error.message,
+        });
+        return new Response(JSON.stringify({ error: error.message }), {
+          status: 503,
+          headers: { "content-type": "application/json; charset=utf-8", "retry-after": "5" },
+        });
+      }
+      if (error instanceof QueryTimeoutError || error instanceof QueryDeadlineError) {
+        // QueryDeadlineError outside withTimeout: a read of an untimed route (the AI insight's)
+        // stopped by the store's own bound, QUERY_TIMEOUT per statement.
         deps.logger.warn("query timed out", { path: pathname, query: url.search });
         return new Response(JSON.stringify({ error: error.message }), {
           status: 503,

@@ -179,3 +179,31 @@ export function parseText(params: URLSearchParams, name: string): string | undef
   }
   return text;
 }
+
+/**
+ * Refuses a NUL character (`%00`) anywhere in the query (names and values) or the path, for every
+ * route and `/ws` at once: node:sqlite cuts a string at its first NUL, so a filter would match
+ * every row, and PostgreSQL refuses the string outright. Throws BadRequestError naming the
+ * parameter.
+ */
+export function refuseNul(url: URL): void {
+  for (const [name, value] of url.searchParams) {
+    if (name.includes("\0") || value.includes("\0")) {
+      // A NUL in the name is shown escaped, as the value is.
+      fail(JSON.stringify(name).slice(1, -1), "free of NUL characters (%00)", value.slice(0, 80));
+    }
+  }
+  let path = url.pathname;
+  try {
+    path = decodeURIComponent(path);
+  } catch {
+    // not valid percent-encoding: the routes answer it
+  }
+  if (path.includes("\0")) {
+    throw new BadRequestError(
+      `Cannot use the path as it must be free of NUL characters (%00): current value is ${
+        JSON.stringify(path.slice(0, 80))
+      }`,
+    );
+  }
+}

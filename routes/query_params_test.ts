@@ -6,6 +6,7 @@ import {
   parseService,
   parseSort,
   parseWindow,
+  refuseNul,
 } from "./query_params.ts";
 
 const NOW = Date.parse("2026-11-26T10:00:00Z");
@@ -139,4 +140,24 @@ Deno.test("parseHexId() lower-cases ids and refuses any other length or characte
     () => parseHexId("span_id", "00f067aa0ba902bz", 16),
     `Cannot use 'span_id' as it must be 16 hex characters: current value is "00f067aa0ba902bz"`,
   );
+});
+
+Deno.test("refuseNul() refuses a NUL in any parameter or the path, naming it", () => {
+  const refused = (url: string) => {
+    try {
+      refuseNul(new URL(url));
+    } catch (error) {
+      assert.ok(error instanceof BadRequestError);
+      return error.message;
+    }
+    return undefined;
+  };
+  assert.equal(refused("http://argus/api/logs?service=a&search=b%20c"), undefined);
+  assert.equal(
+    refused("http://argus/api/logs?service=a%00b"),
+    `Cannot use 'service' as it must be free of NUL characters (%00): current value is "a\\u0000b"`,
+  );
+  assert.match(refused("http://argus/ws?severity=%00")!, /^Cannot use 'severity' /);
+  assert.match(refused("http://argus/api/stats?x%00y=1")!, /^Cannot use 'x\\u0000y' /);
+  assert.match(refused("http://argus/api/traces/ab%00cd")!, /^Cannot use the path /);
 });

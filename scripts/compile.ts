@@ -20,7 +20,7 @@ const ROOT = new URL("..", import.meta.url).pathname;
 const OUTPUT = "dist/argus";
 const ASSETS = "dist/assets";
 const ENTRY = "scripts/binary_main.ts";
-const WORKERS = ["store/sqlite_writer_worker.ts"];
+const WORKERS = ["store/sqlite_writer_worker.ts", "store/sqlite_reader_worker.js"];
 
 function fail(lines: string[]): never {
   // deno-lint-ignore no-console -- a command-line tool's own messages

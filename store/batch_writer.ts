@@ -13,6 +13,7 @@ import type { Kysely } from "kysely";
 import type { Database, DbRollups, LogsTable, ResourcesTable, SpansTable } from "./columns.ts";
 import { logToDb, resourceToDb, rollupsToDb, spanToDb, TABLE_KEYS } from "./columns.ts";
 import type { DialectCapabilities } from "./dialects.ts";
+import { type DbErrorClass, StoreUnavailableError } from "./db_errors.ts";
 import { EdgeResolver, type EdgeResolverLimits, spanKey } from "./edge_resolver.ts";
 import { rollUp, ROLLUP_TABLES, type RollupTable } from "./rollups.ts";
 import { screenBatch, type ScreenedBatch, type ValidationLimits } from "./row_validation.ts";
@@ -27,13 +28,7 @@ const ROLLUP_TABLE_NAMES = Object.keys(ROLLUP_TABLES) as RollupTable[];
  */
 const EXACT_ATTEMPTS = 3;
 
-/** The database cannot be reached now: the caller keeps the batch (dead-letter queue) and retries. */
-export class StoreUnavailableError extends Error {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = "StoreUnavailableError";
-  }
-}
+export { StoreUnavailableError } from "./db_errors.ts";
 
 /** Rows ready for the database, all valid and with distinct keys. */
 export interface DbRows {
@@ -314,15 +309,42 @@ export class BatchWriter {
     try {
       return await this.#commitOnce(resources, spans, logs);
     } catch (error) {
-      this.#throwIfUnavailable(error);
+      this.#throwUnlessMaybeContent(error);
     }
-    // The database refused the batch for its content: commit row by row so that only the rows
-    // it refuses are rejected. Slow, but only ever reached with data validation did not foresee.
+    // The database refused the batch with an error that may be about its content: commit row by
+    // row so that only the rows it refuses are rejected. Slow, but only ever reached with data
+    // validation did not foresee.
+    const trial = new Isolation();
     const none = { items: [], rows: [] };
-    return {
-      spans: await this.#isolate(spans, (one) => this.#commitOnce(resources, one, none)),
-      logs: await this.#isolate(logs, (one) => this.#commitOnce(resources, none, one)),
+    const counts = {
+      spans: await this.#isolate(
+        spans,
+        (one) => this.#commitOnce(resources, one, none),
+        trial,
+        trial.spans,
+      ),
+      logs: await this.#isolate(
+        logs,
+        (one) => this.#commitOnce(resources, none, one),
+        trial,
+        trial.logs,
+      ),
     };
+    const unproved = trial.unproved();
+    if (unproved !== undefined) {
+      // Nothing shows that the database was taking writes after it refused these rows: the refusal
+      // may be about the database, not the rows. Keep the whole batch (the rows stored meanwhile
+      // are skipped as duplicates when it is written again).
+      throw new StoreUnavailableError(
+        `The ${this.capabilities.driver} database refused rows without naming their content, ` +
+          `and stored none after them (kept to retry): ${messageOf(unproved)}`,
+        { cause: unproved, kind: "refused" },
+      );
+    }
+    for (const [prepared, rejected] of [[spans, trial.spans], [logs, trial.logs]] as const) {
+      for (const r of rejected) prepared.rejected.push(r);
+    }
+    return counts;
   }
 
   /**
@@ -363,10 +385,16 @@ export class BatchWriter {
     }
   }
 
-  /** Commits each item alone; items the database refuses move to `prepared.rejected`. */
+  /**
+   * Commits each item alone; items the database refuses are noted in `trial` (which decides at the
+   * end whether each refusal is proved to be the item's fault) and left out of `prepared`.
+   * An error that is about the database, not the item, ends the isolation by throwing.
+   */
   async #isolate<Item, Row>(
     prepared: Prepared<Item, Row>,
     commitAlone: (one: { items: Item[]; rows: Row[] }) => Promise<{ spans: number; logs: number }>,
+    trial: Isolation,
+    refused: Rejection[],
   ): Promise<number> {
     let inserted = 0;
     const kept: Prepared<Item, Row> = { ...prepared, items: [], rows: [], indexes: [] };
@@ -375,15 +403,13 @@ export class BatchWriter {
       try {
         const counts = await commitAlone({ items: [item], rows: [row] });
         inserted += counts.spans + counts.logs;
+        trial.stored();
         kept.items.push(item);
         kept.rows.push(row);
         kept.indexes.push(prepared.indexes[i]!);
       } catch (error) {
-        this.#throwIfUnavailable(error);
-        prepared.rejected.push({
-          index: prepared.indexes[i]!,
-          reason: `the database refused it: ${error instanceof Error ? error.message : error}`,
-        });
+        const kind = this.#throwUnlessMaybeContent(error);
+        trial.refused(refused, prepared.indexes[i]!, error, kind);
       }
     }
     prepared.items = kept.items;
@@ -392,14 +418,50 @@ export class BatchWriter {
     return inserted;
   }
 
-  #throwIfUnavailable(error: unknown): void {
-    if (this.capabilities.isUnavailable(error)) {
-      throw new StoreUnavailableError(
-        `The ${this.capabilities.driver} database is unavailable: ${
-          error instanceof Error ? error.message : error
-        }`,
-        { cause: error },
-      );
-    }
+  /**
+   * Throws `StoreUnavailableError` unless `error` may be about the content written (its class is
+   * `content` or `unknown`), which it then answers.
+   */
+  #throwUnlessMaybeContent(error: unknown): "content" | "unknown" {
+    const kind: DbErrorClass = this.capabilities.classifyError(error);
+    if (kind === "content" || kind === "unknown") return kind;
+    throw new StoreUnavailableError(
+      kind === "unreachable"
+        ? `The ${this.capabilities.driver} database is unavailable: ${messageOf(error)}`
+        : `The ${this.capabilities.driver} database refuses writes now: ${messageOf(error)}`,
+      { cause: error, kind },
+    );
+  }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * The verdicts of one row-by-row retry. A refusal whose error names the content (`content`) is the
+ * row's fault. A refusal with an `unknown` error is the row's fault only if the database stored
+ * another row of the batch after it: it was taking writes, so the refusal was about that row.
+ */
+class Isolation {
+  readonly spans: Rejection[] = [];
+  readonly logs: Rejection[] = [];
+  #step = 0;
+  #lastStored = -1;
+  readonly #unknown: { step: number; error: unknown }[] = [];
+
+  stored(): void {
+    this.#lastStored = this.#step++;
+  }
+
+  refused(into: Rejection[], index: number, error: unknown, kind: "content" | "unknown"): void {
+    if (kind === "unknown") this.#unknown.push({ step: this.#step, error });
+    into.push({ index, reason: `the database refused it: ${messageOf(error)}` });
+    this.#step++;
+  }
+
+  /** The error of a refusal not proved to be its row's fault, if any. */
+  unproved(): unknown {
+    return this.#unknown.find((u) => u.step > this.#lastStored)?.error;
   }
 }

@@ -56,10 +56,105 @@ Deno.test("BatchWriter.write() throws StoreUnavailableError, not rejections, whe
   batch.spans[0]!.name = "poison";
   await assert.rejects(writer.write(batch), (error: unknown) => {
     assert.ok(error instanceof StoreUnavailableError);
-    assert.equal(error.message, "The sqlite database is unavailable: database is locked");
+    assert.equal(error.message, "The sqlite database refuses writes now: database is locked");
+    assert.equal(error.kind, "refused");
     return true;
   });
   assert.equal(committer.commits, 1);
+});
+
+/** A committer that fails every commit with the same error (a database that refuses writes). */
+class RefusingCommitter implements RowCommitter {
+  commits = 0;
+  constructor(private readonly error: () => Error) {}
+  commit() {
+    this.commits++;
+    return Promise.reject(this.error());
+  }
+}
+
+for (
+  const [what, message, code] of [
+    ["PostgreSQL in read-only mode", "cannot execute INSERT in a read-only transaction", "25006"],
+    ["a revoked permission", "permission denied for table spans", "42501"],
+    ["a statement timeout", "canceling statement due to statement timeout", "57014"],
+    ["a full disk", "could not extend file: No space left on device", "53100"],
+    ["a lock timeout", "canceling statement due to lock timeout", "55P03"],
+  ] as const
+) {
+  Deno.test(`BatchWriter.write() rejects nothing and throws StoreUnavailableError for ${what}`, async () => {
+    const { POSTGRES } = await import("./dialects.ts");
+    const committer = new RefusingCommitter(() => Object.assign(new Error(message), { code }));
+    const writer = new BatchWriter(committer, nothingStored, POSTGRES, limits);
+    await assert.rejects(writer.write(buildBatch(4, 2)), (thrown: unknown) => {
+      assert.ok(thrown instanceof StoreUnavailableError, String(thrown));
+      assert.equal(thrown.kind, "refused");
+      return true;
+    });
+    assert.equal(committer.commits, 1, "no row-by-row retry for an error about the database");
+  });
+}
+
+Deno.test("BatchWriter.write() keeps a batch whose every row fails with an unknown error", async () => {
+  const committer = new RefusingCommitter(() => new Error("something nobody foresaw"));
+  const writer = new BatchWriter(committer, nothingStored, SQLITE, limits);
+  await assert.rejects(writer.write(buildBatch(3, 1)), (thrown: unknown) => {
+    assert.ok(thrown instanceof StoreUnavailableError, String(thrown));
+    assert.match(thrown.message, /refused rows without naming their content.*something nobody/);
+    return true;
+  });
+  assert.equal(committer.commits, 1 + 3 + 1, "the batch, then each item alone");
+});
+
+Deno.test("BatchWriter.write() rejects a row for an unknown error only if a later row was stored", async () => {
+  // The last span fails and nothing is stored after it: the database may have broken just then.
+  const committer = new PoisonAwareCommitter(() => new Error("something nobody foresaw"));
+  const writer = new BatchWriter(committer, nothingStored, SQLITE, limits);
+  const batch = buildBatch(3, 0);
+  batch.spans[2]!.name = "poison";
+  await assert.rejects(writer.write(batch), StoreUnavailableError);
+  // The same refusal followed by a stored neighbour is the row's fault.
+  const again = buildBatch(3, 0, 2);
+  again.spans[1]!.name = "poison";
+  const result = await writer.write(again);
+  assert.deepEqual(result.spans.rejected.map((r) => r.index), [1]);
+  assert.equal(result.spans.inserted, 2);
+});
+
+Deno.test("BatchWriter.write() rejects a lone row whose error names its content", async () => {
+  const committer = new PoisonAwareCommitter(() => new Error("CHECK constraint failed: kind < 9"));
+  const writer = new BatchWriter(committer, nothingStored, SQLITE, limits);
+  const batch = buildBatch(1, 0);
+  batch.spans[0]!.name = "poison";
+  const result = await writer.write(batch);
+  assert.deepEqual(result.spans.rejected, [
+    { index: 0, reason: "the database refused it: CHECK constraint failed: kind < 9" },
+  ]);
+});
+
+Deno.test("BatchWriter.write() stops isolating and keeps the batch when the database turns read-only", async () => {
+  let commits = 0;
+  const committer: RowCommitter = {
+    commit(rows) {
+      commits++;
+      if (commits === 1) return Promise.reject(new Error("something nobody foresaw"));
+      if (commits === 2) {
+        return Promise.resolve({
+          spans: rows.spans.length,
+          logs: rows.logs.length,
+          complete: true,
+        });
+      }
+      return Promise.reject(new Error("attempt to write a readonly database"));
+    },
+  };
+  const writer = new BatchWriter(committer, nothingStored, SQLITE, limits);
+  await assert.rejects(writer.write(buildBatch(4, 0)), (thrown: unknown) => {
+    assert.ok(thrown instanceof StoreUnavailableError);
+    assert.equal(thrown.kind, "refused");
+    return true;
+  });
+  assert.equal(commits, 3);
 });
 
 Deno.test("BatchWriter.write() rejects items whose resource is missing from the batch", async () => {

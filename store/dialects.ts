@@ -29,6 +29,7 @@ import type { Database, Int64Param } from "./columns.ts";
 import { NodeSqliteDatabase } from "./node_sqlite.ts";
 import type { Page } from "./types.ts";
 import { ROLLUP_TABLES, type RollupTable } from "./rollups.ts";
+import { classifyDbError, type DbErrorClass } from "./db_errors.ts";
 
 type Table = "resources" | "spans" | "logs";
 type Executor = Kysely<Database>;
@@ -75,8 +76,8 @@ export interface DialectCapabilities {
     query: SelectQueryBuilder<DB, TB, O>,
     page: Page,
   ): SelectQueryBuilder<DB, TB, O>;
-  /** True when an error means the database cannot be reached now (retry later, or DLQ). */
-  isUnavailable(error: unknown): boolean;
+  /** What an error of this database means for the data written (see db_errors.ts). */
+  classifyError(error: unknown): DbErrorClass;
 }
 
 /**
@@ -97,31 +98,6 @@ function limitOffset<DB, TB extends keyof DB, O>(
   page: Page,
 ): SelectQueryBuilder<DB, TB, O> {
   return query.limit(page.limit).offset(page.offset);
-}
-
-function errorCode(error: unknown): string {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === "string" ? code : "";
-}
-
-/** Socket-level failures every driver reports through Node's error codes. */
-const NETWORK_CODES = new Set([
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "ETIMEDOUT",
-  "EPIPE",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
-  "ENOTFOUND",
-  "EAI_AGAIN",
-]);
-
-function isNetworkError(error: unknown): boolean {
-  if (NETWORK_CODES.has(errorCode(error))) return true;
-  const message = error instanceof Error ? error.message : "";
-  return /timeout exceeded when trying to connect|connection terminated|connection refused/i.test(
-    message,
-  );
 }
 
 /** `INSERT … ON CONFLICT (key) DO NOTHING`, as SQLite and PostgreSQL write it. */
@@ -173,12 +149,7 @@ export const SQLITE: DialectCapabilities = {
     await upsertAddOnConflict(db, table, rows).execute();
   },
   paginate: limitOffset,
-  isUnavailable(error) {
-    // SQLITE_BUSY / SQLITE_LOCKED outlasting busy_timeout, a full disk, or an I/O error.
-    const message = error instanceof Error ? error.message : "";
-    return /database is locked|database table is locked|disk is full|disk I\/O error|unable to open|no such table/i
-      .test(message);
-  },
+  classifyError: (error) => classifyDbError("sqlite", error),
 };
 
 export const POSTGRES: DialectCapabilities = {
@@ -196,12 +167,7 @@ export const POSTGRES: DialectCapabilities = {
     await upsertAddOnConflict(db, table, rows).execute();
   },
   paginate: limitOffset,
-  isUnavailable(error) {
-    // Class 08 (connection exception), 53 (insufficient resources), 57P (operator intervention),
-    // 42P01 (a table is missing: the schema was dropped under us, not a problem of the data).
-    const code = errorCode(error);
-    return isNetworkError(error) || /^(08|53|57P)/.test(code) || code === "42P01";
-  },
+  classifyError: (error) => classifyDbError("postgres", error),
 };
 
 export const MYSQL: DialectCapabilities = {
@@ -236,19 +202,7 @@ export const MYSQL: DialectCapabilities = {
     await db.insertInto(table).values(rows as any).onDuplicateKeyUpdate(set as any).execute();
   },
   paginate: limitOffset,
-  isUnavailable(error) {
-    const code = errorCode(error);
-    return isNetworkError(error) ||
-      [
-        "PROTOCOL_CONNECTION_LOST",
-        "ER_CON_COUNT_ERROR",
-        "ER_SERVER_SHUTDOWN",
-        "ER_LOCK_WAIT_TIMEOUT",
-        "ER_NO_SUCH_TABLE",
-      ]
-        .includes(code) ||
-      (error as { fatal?: boolean } | null)?.fatal === true;
-  },
+  classifyError: (error) => classifyDbError("mysql", error),
 };
 
 export const SQLSERVER: DialectCapabilities = {
@@ -302,11 +256,7 @@ export const SQLSERVER: DialectCapabilities = {
     // OFFSET … FETCH requires an ORDER BY, which every paginated Argus query has.
     return query.offset(page.offset).fetch(page.limit);
   },
-  isUnavailable(error) {
-    const name = error instanceof Error ? error.name : "";
-    return isNetworkError(error) || name === "ConnectionError" ||
-      ["ESOCKET", "ETIMEOUT", "ECLOSE", "ELOGIN"].includes(errorCode(error));
-  },
+  classifyError: (error) => classifyDbError("sqlserver", error),
 };
 
 export const CAPABILITIES: Record<DbDriver, DialectCapabilities> = {
@@ -382,11 +332,20 @@ export function openDatabase(
       };
     case "sqlserver":
       return {
-        db: new Kysely({ dialect: sqlServerDialect(config.dsn, config.pool) }),
+        db: new Kysely({
+          dialect: sqlServerDialect(config.dsn, config.pool, onBackgroundError),
+        }),
         capabilities: SQLSERVER,
       };
   }
 }
+
+/**
+ * How long after the server-side statement timeout the client gives up on a statement and drops
+ * its connection: a server that cancels the statement answers within this; one that answers
+ * nothing (frozen, partitioned) is given up on.
+ */
+const CLIENT_GRACE_MS = 2_000;
 
 function postgresDialect(
   dsn: string,
@@ -400,11 +359,54 @@ function postgresDialect(
     min: pool.maxIdle,
     idleTimeoutMillis: pool.idleTimeoutMs,
     maxLifetimeSeconds: Math.max(1, Math.round(pool.maxLifetimeMs / 1000)),
+    // Also bounds the wait for a free client of a full pool.
     connectionTimeoutMillis: pool.connectTimeoutMs,
     application_name: "argus",
+    // Server-side deadlines: the server cancels a statement (57014) or a lock wait (55P03).
+    statement_timeout: pool.statementTimeoutMs,
+    lock_timeout: pool.statementTimeoutMs,
+    // Client-side deadline for a server that answers nothing; the connection is then dropped.
+    query_timeout: pool.statementTimeoutMs + CLIENT_GRACE_MS,
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
   });
+  // Errors of idle clients reach the pool's listener; errors of a client checked out by Kysely
+  // between two statements (a server restart, `pg_terminate_backend`: ECONNRESET or 57P01) are
+  // emitted on the client, and an unlistened 'error' event would end the process.
   pgPool.on("error", onBackgroundError);
+  pgPool.on("connect", (client) => {
+    client.on("error", onBackgroundError);
+    dropOnClientTimeout(client);
+  });
   return new PostgresDialect({ pool: pgPool });
+}
+
+/**
+ * pg's client-side `query_timeout` fails the statement but leaves it in flight on its
+ * connection, so the next statement on that connection would wait behind it: the connection is
+ * destroyed instead, and the pool replaces it.
+ */
+function dropOnClientTimeout(client: pg.PoolClient): void {
+  const query = client.query as (...args: unknown[]) => unknown;
+  (client as { query: unknown }).query = function (this: unknown, ...args: unknown[]) {
+    const result = query.apply(this, args);
+    if (result instanceof Promise) {
+      result.catch((error: unknown) => {
+        if (error instanceof Error && error.message === "Query read timeout") {
+          (client as unknown as { connection?: { stream?: { destroy(): void } } })
+            .connection?.stream?.destroy();
+        }
+      });
+    }
+    return result;
+  };
+}
+
+/** The subset of a mysql2 connection that Argus drives directly. */
+interface MysqlRawConnection {
+  query(...args: unknown[]): unknown;
+  destroy(): void;
+  on(event: "error", listener: (error: unknown) => void): unknown;
 }
 
 function mysqlDialect(
@@ -424,6 +426,8 @@ function mysqlDialect(
     charset: "utf8mb4",
     supportBigNumbers: true,
     bigNumberStrings: true,
+    enableKeepAlive: true,
+    keepAliveInitialDelay: 10_000,
     // Without FOUND_ROWS, a duplicate skipped by the no-op ON DUPLICATE KEY UPDATE counts as 0
     // affected rows, so the insert count is exact.
     flags: ["-FOUND_ROWS"],
@@ -431,20 +435,73 @@ function mysqlDialect(
   mysqlPool.on("connection", (connection) => {
     created.set(connection, Date.now());
     connection.on("error", onBackgroundError);
+    withStatementDeadlines(connection as unknown as MysqlRawConnection, pool.statementTimeoutMs);
   });
-  // mysql2 has no connection lifetime: retire connections past it when they are handed out.
+  // mysql2 has no connection lifetime: retire connections past it when they are handed out. Nor
+  // does it bound the wait for a connection of a full pool: give up after DB_CONNECT_TIMEOUT.
   const getConnection = mysqlPool.getConnection.bind(mysqlPool);
   type Callback = Parameters<typeof mysqlPool.getConnection>[0];
-  const acquire = (callback: Callback): void => {
+  const acquire = (callback: Callback, deadline = Date.now() + pool.connectTimeoutMs): void => {
+    let answered = false;
+    const timer = setTimeout(() => {
+      answered = true;
+      const error = Object.assign(
+        new Error(`timeout exceeded when trying to connect (${pool.connectTimeoutMs} ms)`),
+        { code: "ETIMEDOUT" },
+      );
+      callback(error as unknown as Parameters<Callback>[0], undefined as never);
+    }, Math.max(0, deadline - Date.now()));
     getConnection((error, connection) => {
+      clearTimeout(timer);
+      if (answered) {
+        connection?.release();
+        return;
+      }
+      answered = true;
       const born = connection ? created.get(connection) ?? Date.now() : Date.now();
       if (error || Date.now() - born < pool.maxLifetimeMs) return callback(error, connection);
       connection.destroy();
-      acquire(callback);
+      acquire(callback, deadline);
     });
   };
   mysqlPool.getConnection = acquire;
   return new MysqlDialect({ pool: mysqlPool });
+}
+
+/**
+ * Statement deadlines of a new MySQL/MariaDB connection: the server's lock waits end after the
+ * timeout (both servers), and MariaDB cancels any statement past it (`max_statement_time`; MySQL
+ * has only a SELECT limit, so there the client deadline is the one that holds). Every statement
+ * Kysely sends also gets the client-side deadline; a connection whose statement passes it is
+ * destroyed (mysql2 would leave the statement in flight on it), and so is one refused access.
+ */
+function withStatementDeadlines(connection: MysqlRawConnection, statementTimeoutMs: number) {
+  const seconds = Math.max(1, Math.ceil(statementTimeoutMs / 1000));
+  const ignore = () => {};
+  connection.query(
+    `set session innodb_lock_wait_timeout = ${seconds}, lock_wait_timeout = ${seconds}`,
+    ignore,
+  );
+  connection.query(`set session max_statement_time = ${statementTimeoutMs / 1000}`, ignore);
+  const query = connection.query.bind(connection);
+  connection.query = (...args: unknown[]) => {
+    const [sqlText, values, callback] = args;
+    if (typeof sqlText !== "string" || typeof callback !== "function") return query(...args);
+    return query(
+      { sql: sqlText, values, timeout: statementTimeoutMs + CLIENT_GRACE_MS },
+      (error: { code?: string } | null, ...rest: unknown[]) => {
+        // A statement past the deadline is still in flight on the connection; and MySQL keeps a
+        // connection's database-level rights from when it selected the database, so one made
+        // while a right was revoked would refuse writes after it is granted again.
+        if (
+          error?.code === "PROTOCOL_SEQUENCE_TIMEOUT" || /ACCESS_DENIED/.test(error?.code ?? "")
+        ) {
+          connection.destroy();
+        }
+        callback(error, ...rest);
+      },
+    );
+  };
 }
 
 /** Reads `sqlserver://user:password@host:port/database?encrypt=true&trustServerCertificate=true`. */
@@ -472,12 +529,18 @@ export function sqlServerConnectionConfig(
       encrypt: flag("encrypt", true),
       trustServerCertificate: flag("trustServerCertificate", false),
       connectTimeout: pool.connectTimeoutMs,
+      // Client-side: tedious cancels a request past it (SQL Server has no statement timeout).
+      requestTimeout: pool.statementTimeoutMs,
       appName: "argus",
     },
   };
 }
 
-function sqlServerDialect(dsn: string, pool: PoolConfig): MssqlDialect {
+function sqlServerDialect(
+  dsn: string,
+  pool: PoolConfig,
+  onBackgroundError: BackgroundErrorHandler,
+): MssqlDialect {
   const connection = sqlServerConnectionConfig(dsn, pool);
   return new MssqlDialect({
     tarn: {
@@ -491,7 +554,11 @@ function sqlServerDialect(dsn: string, pool: PoolConfig): MssqlDialect {
     },
     tedious: {
       ...tedious,
-      connectionFactory: () => new tedious.Connection(connection),
+      connectionFactory: () => {
+        const opened = new tedious.Connection(connection);
+        opened.on("error", onBackgroundError);
+        return opened;
+      },
     },
   });
 }

@@ -68,7 +68,11 @@ export function resourceId(resource: Omit<ResourceRow, "id">): string {
   ]);
 }
 
-/** Id of a log record from all of its content, including its resource and scope. */
+/**
+ * Id of a log record from all of its content, including its resource and scope. Its
+ * `timeUnixNano` must be the time the client sent (the observed time when it sent only that, 0
+ * when it sent neither), never an arrival time: see `RequestLogIds`.
+ */
 export function logId(log: Omit<LogRow, "id">): string {
   return fastHash128([
     log.resourceId,
@@ -88,4 +92,31 @@ export function logId(log: Omit<LogRow, "id">): string {
     log.attributes,
     String(log.droppedAttributesCount),
   ]);
+}
+
+/**
+ * The ids of the log records of one request, in the request's order. A record's id is its
+ * content's `logId`, so that a retried request (or a replayed dead letter) stores each record
+ * once. Records identical in all of that (same time, body, attributes…: common with millisecond
+ * clocks) are told apart by their occurrence among the request's identical records: the first
+ * keeps the content id, so ids of ordinary records are what they always were; the n-th after it
+ * gets the hash of the content id and n. A retry repeats the same occurrences, so it still stores
+ * each record once. Two different requests carrying an identical record cannot be told from a
+ * retry, and store it once.
+ */
+export class RequestLogIds {
+  /** How many records of each content id this request had so far. */
+  readonly #seen = new Map<string, number>();
+
+  /** The id of the request's next record, whose time is as `logId` says. */
+  next(log: Omit<LogRow, "id">): string {
+    const id = logId(log);
+    const before = this.#seen.get(id);
+    if (before === undefined) {
+      this.#seen.set(id, 1);
+      return id;
+    }
+    this.#seen.set(id, before + 1);
+    return fastHash128([id, String(before)]);
+  }
 }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { fastHash128, logId } from "./ids.ts";
+import { fastHash128, logId, RequestLogIds } from "./ids.ts";
 import { buildLog, buildResource, random } from "../tests/builders.ts";
 
 Deno.test("fastHash128() is 32 hex characters, stable, and tells parts apart", () => {
@@ -31,4 +31,19 @@ Deno.test("logId() changes with every field of the record", () => {
       : `${value}x`;
     assert.notEqual(logId({ ...fields, [key]: changed }), id, key);
   }
+});
+
+Deno.test("RequestLogIds gives a record its logId, and each repeat of it in the request its own id", () => {
+  const rand = random(2);
+  const { id: _, ...fields } = buildLog(buildResource("svc"), {}, rand);
+  const { id: __, ...other } = buildLog(buildResource("svc"), {}, rand);
+  const request = [fields, other, fields, fields];
+  const ids = new RequestLogIds();
+  const first = request.map((log) => ids.next(log));
+  assert.equal(first[0], logId(fields));
+  assert.equal(first[1], logId(other));
+  assert.equal(new Set(first).size, 4);
+  // The same request again (a retry) gets the same ids.
+  const retry = new RequestLogIds();
+  assert.deepEqual(request.map((log) => retry.next(log)), first);
 });

@@ -28,6 +28,8 @@ import {
 } from "./migrations/mod.ts";
 import { Queries } from "./queries.ts";
 import { RollupQueries, type RollupReads } from "./rollup_queries.ts";
+import { readerDatabase, SqliteReadPool } from "./sqlite_read_pool.ts";
+export { QueryDeadlineError, withQueryDeadline } from "./query_deadline.ts";
 import type { EdgeResolverLimits } from "./edge_resolver.ts";
 import { Maintenance, type StoreMaintenance } from "./maintenance.ts";
 export { purgeCutoffNs } from "./maintenance.ts";
@@ -46,7 +48,8 @@ import type {
 } from "./types.ts";
 
 export * from "./types.ts";
-export { StoreUnavailableError } from "./batch_writer.ts";
+export { StoreUnavailableError } from "./db_errors.ts";
+export { classifyDbError, type DbErrorClass } from "./db_errors.ts";
 export { logId, resourceId } from "./ids.ts";
 export { COLUMN_WIDTHS } from "./columns.ts";
 export { screenBatch, type ScreenedBatch, type ValidationLimits } from "./row_validation.ts";
@@ -130,6 +133,17 @@ export interface StoreOptions {
    * which measure what rollups cost; Argus always writes them.
    */
   rollups?: boolean;
+  /**
+   * Longest a read's statement may run, in milliseconds (QUERY_TIMEOUT), when its caller set no
+   * earlier deadline (`withQueryDeadline`); unbounded when unset. SQLite's reader threads stop the
+   * statement at the deadline and answer `QueryDeadlineError`.
+   */
+  queryTimeoutMs?: number;
+  /**
+   * SQLite files: reader threads instead of `config.readWorkers` (DB_READ_WORKERS); 0 reads on the
+   * main thread's connection, as before there were readers (for benchmarks that compare).
+   */
+  readWorkers?: number;
 }
 
 /** How often child spans whose wait for their parent is over are resolved against the database. */
@@ -148,12 +162,39 @@ function chooseCommitter(
   const path = sqlitePath(config.dsn, options.dataDir);
   return path === ":memory:" || path.includes("mode=memory")
     ? new InThreadSqliteCommitter(open.db, open.sqlite, statements)
-    : new WorkerSqliteCommitter(path, statements);
+    : new WorkerSqliteCommitter(path, statements, config.pool.statementTimeoutMs);
+}
+
+/**
+ * Where API reads run. A SQLite file: on reader threads (sqlite_read_pool.ts), so a slow read
+ * blocks neither ingest nor other requests, and stops at its deadline. `:memory:` (another
+ * thread's connection would see another, empty database) and server databases (whose drivers do
+ * not block): on the store's own Kysely.
+ */
+function chooseReads(
+  open: OpenDatabase,
+  config: DatabaseConfig,
+  options: StoreOptions,
+): { db: Kysely<Database>; readers?: Kysely<Database> } {
+  const workers = options.readWorkers ?? config.readWorkers;
+  const path = open.sqlite === undefined ? undefined : sqlitePath(config.dsn, options.dataDir);
+  if (path === undefined || workers < 1 || path === ":memory:" || path.includes("mode=memory")) {
+    return { db: open.db };
+  }
+  const pool = new SqliteReadPool(path, {
+    workers,
+    statementTimeoutMs: options.queryTimeoutMs,
+    onAbandoned: options.onBackgroundError,
+  });
+  const readers = readerDatabase(pool);
+  return { db: readers, readers };
 }
 
 class KyselyStore implements Store {
   readonly driver: DbDriver;
   readonly #db: Kysely<Database>;
+  /** SQLite files: the reader threads' Kysely (closed with the store). */
+  readonly #readers?: Kysely<Database>;
   readonly #committer: RowCommitter & { close?(): Promise<void> };
   readonly #writer: BatchWriter;
   readonly #queries: Queries;
@@ -165,8 +206,10 @@ class KyselyStore implements Store {
   constructor(open: OpenDatabase, config: DatabaseConfig, options: StoreOptions) {
     this.driver = open.capabilities.driver;
     this.#db = open.db;
-    this.#queries = new Queries(open.db, open.capabilities);
-    this.rollups = new RollupQueries(open.db);
+    const reads = chooseReads(open, config, options);
+    this.#readers = reads.readers;
+    this.#queries = new Queries(reads.db, open.capabilities);
+    this.rollups = new RollupQueries(reads.db);
     // SQLite deletes on the main thread: smaller chunks keep each pause short (~30 ms).
     this.maintenance = new Maintenance(open.db, open.capabilities, open.sqlite, {
       chunkRows: open.sqlite ? 2_000 : 10_000,
@@ -174,7 +217,10 @@ class KyselyStore implements Store {
     const committer = this.#committer = chooseCommitter(open, config, options);
     this.#writer = new BatchWriter(
       committer,
-      this.#queries,
+      // The writer's own look-ups (rows already stored, parents of waiting spans) stay on the
+      // store's connection: primary-key reads of one batch, which must neither queue behind a
+      // slow API read nor be stopped by QUERY_TIMEOUT (the batch would go to the DLQ for it).
+      reads.readers === undefined ? this.#queries : new Queries(open.db, open.capabilities),
       open.capabilities,
       {
         maxFieldBytes: config.maxFieldBytes,
@@ -281,6 +327,7 @@ class KyselyStore implements Store {
     // Children still waiting for their parent are resolved now, while the database is open.
     await this.#writer.resolveWaitingEdges(true).catch(this.#onBackgroundError);
     await this.#committer.close?.();
+    await this.#readers?.destroy();
     await this.#db.destroy();
   }
 }

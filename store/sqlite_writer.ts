@@ -71,17 +71,32 @@ export function compileInsertStatements(db: Kysely<Database>): InsertStatements 
   };
 }
 
-/** Sends commits to the writer thread, one at a time in order, and gets their results. */
+/**
+ * How much longer than DB_STATEMENT_TIMEOUT a commit may take before the writer thread is given
+ * up on (SQLite itself waits at most its busy timeout for a lock; a thread this late is stuck in
+ * the file system, e.g. a frozen network disk).
+ */
+const WRITER_GRACE_MS = 5_000;
+
+/**
+ * Sends commits to the writer thread, one at a time in order, and gets their results. A commit
+ * without an answer within `deadlineMs` fails; the thread is then replaced by a new one with its
+ * own connection (the old one may still commit: its rows are then found stored by the retry).
+ */
 export class WorkerSqliteCommitter implements RowCommitter {
-  readonly #worker: Worker;
+  readonly #path: string;
   readonly #statements: InsertStatements;
+  readonly #deadlineMs: number;
   readonly #pending = new Map<number, PromiseWithResolvers<WriterReply>>();
+  #worker!: Worker;
+  #opened!: Promise<WriterReply>;
   #nextId = 0;
-  #opened: Promise<WriterReply>;
   #closed = false;
 
-  constructor(path: string, statements: InsertStatements) {
+  constructor(path: string, statements: InsertStatements, statementTimeoutMs = 10_000) {
+    this.#path = path;
     this.#statements = statements;
+    this.#deadlineMs = statementTimeoutMs + WRITER_GRACE_MS;
     const script = new URL("./sqlite_writer_worker.ts", import.meta.url);
     if (script.protocol === "file:") {
       const permission = Deno.permissions.querySync({ name: "read", path: script });
@@ -92,19 +107,34 @@ export class WorkerSqliteCommitter implements RowCommitter {
         );
       }
     }
-    this.#worker = new Worker(script, { type: "module" });
-    this.#worker.onmessage = (event: MessageEvent<WriterReply>) => {
+    this.#start();
+  }
+
+  #start(): void {
+    const worker = new Worker(new URL("./sqlite_writer_worker.ts", import.meta.url), {
+      type: "module",
+    });
+    worker.onmessage = (event: MessageEvent<WriterReply>) => {
       const pending = this.#pending.get(event.data.id);
       this.#pending.delete(event.data.id);
       pending?.resolve(event.data);
     };
-    this.#worker.onerror = (event) => {
+    worker.onerror = (event) => {
       event.preventDefault();
-      const error = new Error(`The SQLite writer thread failed: ${event.message}`);
-      for (const pending of this.#pending.values()) pending.reject(error);
-      this.#pending.clear();
+      this.#failAll(new Error(`The SQLite writer thread failed: ${event.message}`));
     };
-    this.#opened = this.#send({ kind: "open", id: 0, path, statements });
+    this.#worker = worker;
+    this.#opened = this.#send({
+      kind: "open",
+      id: 0,
+      path: this.#path,
+      statements: this.#statements,
+    });
+  }
+
+  #failAll(error: Error): void {
+    for (const pending of this.#pending.values()) pending.reject(error);
+    this.#pending.clear();
   }
 
   #send(request: WriterRequest): Promise<WriterReply> {
@@ -115,11 +145,33 @@ export class WorkerSqliteCommitter implements RowCommitter {
     return reply.promise;
   }
 
+  /** `#send`, replacing the thread when it does not answer in time. */
+  async #sendWithDeadline(request: WriterRequest): Promise<WriterReply> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const error = new Error(
+          `The SQLite writer thread did not answer within ${this.#deadlineMs} ms ` +
+            "(DB_STATEMENT_TIMEOUT and a grace): it is replaced",
+        );
+        reject(error);
+        this.#worker.terminate();
+        this.#failAll(error);
+        if (!this.#closed) this.#start();
+      }, this.#deadlineMs);
+    });
+    try {
+      return await Promise.race([this.#send(request), late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   async commit(rows: DbRows, rollups: DbRollups, force: boolean): Promise<CommitCounts> {
     if (this.#closed) throw new Error("The SQLite writer is closed");
     throwIfFailed(await this.#opened);
     const reply = throwIfFailed(
-      await this.#send({
+      await this.#sendWithDeadline({
         kind: "commit",
         id: 0,
         rows: flattenRows(this.#statements, rows, rollups),
@@ -134,7 +186,9 @@ export class WorkerSqliteCommitter implements RowCommitter {
     if (this.#closed) return;
     this.#closed = true;
     try {
-      await this.#send({ kind: "close", id: 0 });
+      await this.#sendWithDeadline({ kind: "close", id: 0 });
+    } catch {
+      // Ended below either way.
     } finally {
       this.#worker.terminate();
     }
@@ -144,7 +198,7 @@ export class WorkerSqliteCommitter implements RowCommitter {
 function throwIfFailed(reply: WriterReply): Extract<WriterReply, { ok: true }> {
   if (reply.ok) return reply;
   // Rebuilt from its parts: errors do not cross threads with their class, and the dialect's
-  // isUnavailable() reads the message and code.
+  // classifyError() reads the message and code.
   const error = new Error(reply.error.message);
   error.name = reply.error.name;
   if (reply.error.code !== undefined) Object.assign(error, { code: reply.error.code });

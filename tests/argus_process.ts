@@ -55,13 +55,19 @@ export async function runArgus(
   return { code: output.code, stderr: new TextDecoder().decode(output.stderr) };
 }
 
+/**
+ * Starts Argus and resolves once it listens. `prefix` is a command line Argus runs under, such as
+ * `["prlimit", "--nofile=1024:1024"]` (it must exec Deno, so that the child's pid is Argus's).
+ */
 export async function startArgus(
   env: Record<string, string>,
   cwd: string,
   timeoutMs = 20_000,
+  prefix: readonly string[] = [],
 ): Promise<ArgusProcess> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", ...START_PERMISSIONS, MAIN],
+  const argv = ["run", ...START_PERMISSIONS, MAIN];
+  const child = new Deno.Command(prefix[0] ?? Deno.execPath(), {
+    args: prefix.length === 0 ? argv : [...prefix.slice(1), Deno.execPath(), ...argv],
     env: { HTTP_PORT: "0", GRPC_PORT: "0", OTLP_HTTP_PORT: "0", ...env, NO_COLOR: "1" },
     cwd,
     stdout: "null",

@@ -27,6 +27,7 @@ Deno.test("the OTLP/HTTP receiver refuses bad input clearly and keeps every vali
     MAX_FIELD_BYTES: "4KiB",
     MAX_ATTRIBUTES: "4",
     MAX_VALUE_DEPTH: "3",
+    HTTP_BODY_TIMEOUT: "1s",
   }, cwd);
   const store: Store = await createStore(databaseConfig("sqlite", `${cwd}/data/argus.db`), {
     dataDir: cwd,
@@ -189,6 +190,35 @@ Deno.test("the OTLP/HTTP receiver refuses bad input clearly and keeps every vali
         const [stored] = await store.traceSpans(span!.traceId);
         assert.equal(Object.keys(JSON.parse(stored!.attributes)).length, 4);
         assert.equal(stored!.droppedAttributesCount, 6);
+      },
+    );
+
+    await t.step(
+      "a body that does not arrive within HTTP_BODY_TIMEOUT is a 408, a gzip one too",
+      async () => {
+        for (const encoding of ["identity", "gzip"]) {
+          const conn = await Deno.connect({
+            hostname: "127.0.0.1",
+            port: Number(new URL(url).port),
+          });
+          const started = Date.now();
+          const whole = JSON.stringify(traceRequest(jsonSpans(20, 505)));
+          const body = encoding === "gzip" ? gzipSync(whole) : new TextEncoder().encode(whole);
+          await conn.write(new TextEncoder().encode(
+            "POST /v1/traces HTTP/1.1\r\nHost: 127.0.0.1\r\ncontent-type: application/json\r\n" +
+              `content-encoding: ${encoding}\r\ncontent-length: ${body.length}\r\n\r\n`,
+          ));
+          // The first half of the body, and no more.
+          await conn.write(body.subarray(0, body.length >> 1));
+          const buffer = new Uint8Array(4096);
+          const read = await conn.read(buffer);
+          conn.close();
+          const answer = new TextDecoder().decode(buffer.subarray(0, read ?? 0));
+          assert.match(answer, /^HTTP\/1.1 408 /, encoding);
+          assert.match(answer, /"code":4,/);
+          assert.match(answer, /did not arrive within HTTP_BODY_TIMEOUT \(1000 ms\)/);
+          assert.ok(Date.now() - started < 3_000, `answered after ${Date.now() - started} ms`);
+        }
       },
     );
 

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { logId, resourceId } from "../../store/ids.ts";
+import { RequestLogIds, resourceId } from "../../store/ids.ts";
 import type { Batch, LogRow, SpanRow } from "../../store/types.ts";
 
 /** OTel's service.name when the resource has none (or one that is not a string). */
@@ -19,8 +19,13 @@ export class BatchAssembler {
   /** Items of the resource being decoded, and why each is refused (undefined: not refused). */
   readonly #pending: (SpanRow | LogRow)[] = [];
   readonly #reasons: (string | undefined)[] = [];
+  readonly #logIds = new RequestLogIds();
 
-  constructor(readonly signal: "traces" | "logs") {}
+  /**
+   * @param nowNs Unix nanoseconds stored as the time of a log record that has neither a time nor
+   * an observed time (its id does not depend on it).
+   */
+  constructor(readonly signal: "traces" | "logs", readonly nowNs: bigint = 0n) {}
 
   /** Index the next item will have; a scope remembers it to finish its own items. */
   get mark(): number {
@@ -92,7 +97,8 @@ export class BatchAssembler {
         this.batch.spans.push(row as SpanRow);
       } else {
         const log = row as LogRow;
-        log.id = logId(log);
+        log.id = this.#logIds.next(log);
+        if (log.timeUnixNano === 0n) log.timeUnixNano = this.nowNs;
         this.batch.logs.push(log);
       }
     }

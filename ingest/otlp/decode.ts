@@ -29,8 +29,8 @@ function checkLimits(limits: DecodeLimits): void {
  * "field 1 of ResourceSpans has wire type 0, expected 2") when the body is not a decodable
  * request, and RangeError when `limits` are not non-negative integers.
  *
- * @param nowNs Unix nanoseconds used as the time of a log record that has neither a time nor an
- * observed time.
+ * @param nowNs Unix nanoseconds stored as the time of a log record that has neither a time nor an
+ * observed time; its id does not depend on it (a retry, arriving later, gets the same id).
  */
 export function decodeRequest(
   signal: Signal,

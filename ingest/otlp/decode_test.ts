@@ -327,12 +327,38 @@ Deno.test("decodeRequest() maps log records, their bodies and times", () => {
   }]);
 });
 
-Deno.test("decodeRequest() gives equal log records equal ids, and different ones different", () => {
+Deno.test("decodeRequest() keeps the ids of log records with a time as they always were", () => {
+  // Pinned: databases hold these ids, so a retry of an old request must find its rows.
+  const withTime = len(2, message(fixed64(1, 10n), len(5, str("x"))));
+  const observedOnly = len(2, message(fixed64(11, 12n), len(5, str("x"))));
+  const decoded = decode("logs", logs(scopeLogs(withTime, observedOnly)));
+  assert.deepEqual(decoded.batch.logs.map((l) => l.id), [
+    "6b257cd138786f79578e401a5d02e6b2",
+    "b23db00db5a5be6675033e12d17faa65",
+  ]);
+  assert.deepEqual(decoded.batch.logs.map((l) => l.timeUnixNano), [10n, 12n]);
+});
+
+Deno.test("decodeRequest() gives identical log records of a request their own ids, the same on a retry", () => {
   const record = len(2, message(fixed64(1, 10n), len(5, str("x"))));
-  const decoded = decode("logs", logs(scopeLogs(record, record, len(2, message(fixed64(1, 11n))))));
-  const [a, b, c] = decoded.batch.logs;
-  assert.equal(a!.id, b!.id);
-  assert.notEqual(a!.id, c!.id);
+  const other = len(2, message(fixed64(1, 11n)));
+  const body = logs(scopeLogs(record, other, record, record));
+  const decoded = decode("logs", body);
+  const [a, c, b, d] = decoded.batch.logs.map((l) => l.id);
+  assert.equal(new Set([a, b, c, d]).size, 4, "four records, four ids");
+  // The first keeps the id the record has alone; a retry gives every record the same id.
+  assert.equal(a, decode("logs", logs(scopeLogs(record))).batch.logs[0]!.id);
+  assert.deepEqual(decode("logs", body).batch.logs.map((l) => l.id), [a, c, b, d]);
+});
+
+Deno.test("decodeRequest() stores a log record without times at arrival, with an id that does not depend on it", () => {
+  const body = logs(scopeLogs(len(2, message(len(5, str("no time")))), len(2, message())));
+  const first = decodeRequest("logs", "protobuf", body, DEFAULT_DECODE_LIMITS, NOW);
+  const retry = decodeRequest("logs", "protobuf", body, DEFAULT_DECODE_LIMITS, NOW + 5_000n);
+  assert.deepEqual(first.batch.logs.map((l) => l.timeUnixNano), [NOW, NOW]);
+  assert.deepEqual(retry.batch.logs.map((l) => l.timeUnixNano), [NOW + 5_000n, NOW + 5_000n]);
+  assert.deepEqual(retry.batch.logs.map((l) => l.id), first.batch.logs.map((l) => l.id));
+  assert.notEqual(first.batch.logs[0]!.id, first.batch.logs[1]!.id);
 });
 
 Deno.test("decodeRequest() says what is wrong with an undecodable body, and where", () => {

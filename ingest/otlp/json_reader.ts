@@ -587,7 +587,8 @@ function logRecord(c: Ctx, value: unknown, where: string): LogRow {
   );
   return {
     id: "",
-    timeUnixNano: time !== 0n ? time : observed !== 0n ? observed : c.nowNs,
+    // The time sent (see RequestLogIds); the assembler puts the arrival time in a missing one.
+    timeUnixNano: time !== 0n ? time : observed,
     observedTimeUnixNano: observed,
     severityNumber: enumValue(
       get(l, "severityNumber", "severity_number"),
@@ -657,7 +658,7 @@ export function decodeJson(
       { cause: error },
     );
   }
-  const out = new BatchAssembler(signal);
+  const out = new BatchAssembler(signal, nowNs);
   request(new Ctx(limits, nowNs, out), root, signal);
   return { batch: out.batch, items: out.items, rejected: out.rejected };
 }

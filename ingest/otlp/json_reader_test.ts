@@ -82,6 +82,38 @@ const traces = (...spans: unknown[]) => ({
   }],
 });
 
+Deno.test("OTLP/JSON gives repeated and timeless log records the ids protobuf gives them", () => {
+  const log = (body: string, time?: string) => ({
+    ...(time === undefined ? {} : { timeUnixNano: time }),
+    severityNumber: 9,
+    body: { stringValue: body },
+  });
+  const request = {
+    resourceLogs: [{
+      resource: { attributes: [{ key: "service.name", value: { stringValue: "ids" } }] },
+      scopeLogs: [{
+        scope: { name: "ids" },
+        logRecords: [
+          log("same"),
+          log("same"),
+          log("tick", "1795687200000000000"),
+          log("tick", "1795687200000000000"),
+          log("tick", "1795687200000000000"),
+          log("other"),
+        ],
+      }],
+    }],
+  };
+  const fromJson = json("logs", request);
+  const fromProtobuf = protobuf(
+    "logs",
+    LogsRequest.encode(LogsRequest.fromObject(request)).finish(),
+  );
+  assert.deepEqual(fromJson, fromProtobuf);
+  const ids = fromJson.batch.logs.map((l) => l.id);
+  assert.equal(new Set(ids).size, 6, "six records, six ids");
+});
+
 Deno.test("OTLP/JSON accepts snake_case names, enum names, upper-case hex and nulls", () => {
   const camel = json(
     "traces",

@@ -27,7 +27,7 @@
  * @module
  */
 import { jsonBytes, jsonDouble } from "../../lib/any_value_json.ts";
-import { logId, resourceId } from "../../store/ids.ts";
+import { RequestLogIds, resourceId } from "../../store/ids.ts";
 import { BODY_TYPES } from "../../store/types.ts";
 import type { Batch, BodyType, LogRow, ResourceRow, SpanRow } from "../../store/types.ts";
 import { UNKNOWN_SERVICE } from "./batch_assembler.ts";
@@ -1508,6 +1508,7 @@ function buildBatch(r: ProtoReader, logs: 0 | 1, nowNs: bigint): Decoded {
   const resourceIds = new Set<string>();
   const itemCount = r.itemProblems.length;
   const stride = logs === 0 ? SPAN_STRIDE : LOG_STRIDE;
+  const logIds = new RequestLogIds();
   let lastScope = -1;
   let scopeName = "";
   let scopeVersion = "";
@@ -1577,7 +1578,8 @@ function buildBatch(r: ProtoReader, logs: 0 | 1, nowNs: bigint): Decoded {
       const observed = times[k * 2 + 1]!;
       const row: LogRow = {
         id: "",
-        timeUnixNano: time !== 0n ? time : observed !== 0n ? observed : nowNs,
+        // The time sent (see RequestLogIds); the arrival time replaces a missing one below.
+        timeUnixNano: time !== 0n ? time : observed,
         observedTimeUnixNano: observed,
         severityNumber: refs[at + 13]!,
         severityText: text.slice(refs[at + 1], refs[at + 2]),
@@ -1595,7 +1597,8 @@ function buildBatch(r: ProtoReader, logs: 0 | 1, nowNs: bigint): Decoded {
         attributes: text.slice(refs[at + 11], refs[at + 12]),
         droppedAttributesCount: refs[at + 15]!,
       };
-      row.id = logId(row);
+      row.id = logIds.next(row);
+      if (row.timeUnixNano === 0n) row.timeUnixNano = nowNs;
       batch.logs.push(row);
     }
   }

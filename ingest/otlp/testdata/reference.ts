@@ -17,7 +17,7 @@ import {
   encodeAttributesJson,
   type KeyValue,
 } from "../../../lib/any_value_json.ts";
-import { logId, resourceId } from "../../../store/ids.ts";
+import { fastHash128, logId, resourceId } from "../../../store/ids.ts";
 import type { Batch, BodyType, LogRow, ResourceRow, SpanRow } from "../../../store/types.ts";
 import type { Decoded, DecodeLimits, Signal } from "../types.ts";
 
@@ -162,6 +162,7 @@ export function referenceDecode(
   const rejected: { reason: string }[] = [];
   let items = 0;
   const seen = new Set<string>();
+  const occurrences = new Map<string, number>();
   const resourceList: Message[] = (logs ? request.resourceLogs : request.resourceSpans) ?? [];
   resourceList.forEach((rs, ri) => {
     const rField = logs ? "resourceLogs" : "resourceSpans";
@@ -197,7 +198,7 @@ export function referenceDecode(
         items++;
         const issues: Issues = { bad: false };
         const row = logs
-          ? logRow(item, limits, nowNs, issues, scopeFields, id, serviceName)
+          ? logRow(item, limits, issues, scopeFields, id, serviceName)
           : spanRow(item, limits, issues, scopeFields, id, serviceName);
         if (rIssues.bad) rejected.push({ reason: `${rField}[${ri}].resource` });
         else if (sIssues.bad) rejected.push({ reason: `${sField}.scope` });
@@ -205,7 +206,7 @@ export function referenceDecode(
           rejected.push({ reason: `${sField}.${logs ? "logRecords" : "spans"}[${ii}]` });
         } else {
           used = true;
-          if (logs) batch.logs.push(row as LogRow);
+          if (logs) batch.logs.push(withOccurrence(row as LogRow, occurrences, nowNs));
           else batch.spans.push(row as SpanRow);
         }
       });
@@ -216,6 +217,20 @@ export function referenceDecode(
     }
   });
   return { batch, items, rejected };
+}
+
+/**
+ * A stored record's id and time: the n-th (from 0) repeat of the same content in the request
+ * gets the hash of the content id and n; a record without any time is stored at `nowNs`.
+ */
+function withOccurrence(row: LogRow, occurrences: Map<string, number>, nowNs: bigint): LogRow {
+  const n = occurrences.get(row.id) ?? 0;
+  occurrences.set(row.id, n + 1);
+  return {
+    ...row,
+    id: n === 0 ? row.id : fastHash128([row.id, String(n)]),
+    timeUnixNano: row.timeUnixNano === 0n ? nowNs : row.timeUnixNano,
+  };
 }
 
 type ScopeFields = { scopeName: string; scopeVersion: string; scopeAttributes: string };
@@ -277,7 +292,6 @@ function spanRow(
 function logRow(
   log: Message,
   limits: DecodeLimits,
-  nowNs: bigint,
   issues: Issues,
   scope: ScopeFields,
   resourceId: string,
@@ -288,7 +302,7 @@ function logRow(
   const observed = big(log.observedTimeUnixNano);
   const attrs = attributes(log.attributes, limits, issues);
   const row: Omit<LogRow, "id"> = {
-    timeUnixNano: time !== 0n ? time : observed !== 0n ? observed : nowNs,
+    timeUnixNano: time !== 0n ? time : observed,
     observedTimeUnixNano: observed,
     severityNumber: log.severityNumber ?? 0,
     severityText: str(log.severityText, issues),
