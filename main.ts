@@ -230,7 +230,7 @@ async function main(): Promise<number> {
         observer: metrics,
         ingestToken: security.ingestToken,
         hosts,
-        admits: (bytes) => batcher.admits(bytes),
+        refusal: (bytes) => batcher.refusal(bytes),
         maxInflightBytes: config.http.inflightMaxBytes,
         bodyTimeoutMs: config.http.bodyTimeoutMs,
       }),

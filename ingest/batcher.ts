@@ -170,14 +170,27 @@ export class Batcher {
   }
 
   /**
-   * False when a request of about `bytes` (and at least one row) would be refused with
-   * `QueueFullError` now: the receivers ask before reading a body, so that a full queue costs no
-   * reading or decoding. The same rule as `submit()`, which still decides.
+   * The `QueueFullError` a request of about `bytes` (and at least one row) would get now, or
+   * undefined: the receivers ask before reading a body, so that a full queue costs no reading or
+   * decoding. The same rule as `submit()`, which still decides.
    */
-  admits(bytes: number): boolean {
+  refusal(bytes: number): QueueFullError | undefined {
+    return this.#refusal(1, bytes);
+  }
+
+  #refusal(rows: number, bytes: number): QueueFullError | undefined {
     const { maxQueueRows, maxQueueBytes } = this.#options;
-    return this.#queue.length === 0 ||
-      (this.#queuedRows + 1 <= maxQueueRows && this.#queuedBytes + bytes <= maxQueueBytes);
+    // An empty queue takes any request, so one larger than the bounds is not refused forever.
+    if (
+      this.#queue.length === 0 ||
+      (this.#queuedRows + rows <= maxQueueRows && this.#queuedBytes + bytes <= maxQueueBytes)
+    ) {
+      return undefined;
+    }
+    return new QueueFullError(
+      `The ingest queue is full (${this.#queuedRows} of QUEUE_MAX_ROWS=${maxQueueRows} rows, ` +
+        `${this.#queuedBytes} of QUEUE_MAX_BYTES=${maxQueueBytes} bytes): retry later`,
+    );
   }
 
   /**
@@ -193,19 +206,8 @@ export class Batcher {
       return Promise.resolve({ rejected: { spans: [], logs: [] }, deadLettered: false });
     }
     const bytes = approximateBytes ?? batchBytes(batch);
-    const { maxQueueRows, maxQueueBytes } = this.#options;
-    // An empty queue takes any request, so one larger than the bounds is not refused forever.
-    if (
-      this.#queue.length > 0 &&
-      (this.#queuedRows + rows > maxQueueRows || this.#queuedBytes + bytes > maxQueueBytes)
-    ) {
-      return Promise.reject(
-        new QueueFullError(
-          `The ingest queue is full (${this.#queuedRows} of QUEUE_MAX_ROWS=${maxQueueRows} rows, ` +
-            `${this.#queuedBytes} of QUEUE_MAX_BYTES=${maxQueueBytes} bytes): retry later`,
-        ),
-      );
-    }
+    const full = this.#refusal(rows, bytes);
+    if (full !== undefined) return Promise.reject(full);
     const done = Promise.withResolvers<SubmitResult>();
     this.#queue.push({ batch, rows, bytes, enqueuedAt: this.#now(), done });
     this.#queuedRows += rows;

@@ -48,10 +48,10 @@ export interface OtlpHttpOptions {
   /** The Host names answered (DNS rebinding); any by default. */
   hosts?: HostPolicy;
   /**
-   * False when the ingest queue would refuse a request of about this many bytes now (the
-   * batcher's `admits`): such a request is answered 429 before its body is read.
+   * Why the ingest queue would refuse a request of about this many bytes now, if it would (the
+   * batcher's `refusal`): such a request is answered 429 before its body is read.
    */
-  admits?: (bytes: number) => boolean;
+  refusal?: (bytes: number) => Error | undefined;
   /** INFLIGHT_MAX_BYTES: bytes of bodies held at once across all requests (64 MiB). */
   maxInflightBytes?: number;
   /** HTTP_BODY_TIMEOUT: milliseconds a body may take to arrive whole (30 s). */
@@ -359,13 +359,9 @@ export function createOtlpHttpHandler(
       // Before the body: a full queue or a spent budget costs the client one round trip, and
       // Argus no reading or decoding. Decoded rows take about twice the body in the queue.
       const declared = declaredLength(request);
-      if (signal !== "metrics" && options.admits && !options.admits(2 * (declared ?? 0))) {
-        throw new HttpError(
-          429,
-          GrpcCode.RESOURCE_EXHAUSTED,
-          "The ingest queue is full (QUEUE_MAX_ROWS or QUEUE_MAX_BYTES): retry later",
-          RETRY_AFTER_BUSY_S,
-        );
+      const full = signal === "metrics" ? undefined : options.refusal?.(2 * (declared ?? 0));
+      if (full !== undefined) {
+        throw new HttpError(429, GrpcCode.RESOURCE_EXHAUSTED, full.message, RETRY_AFTER_BUSY_S);
       }
       // The budget is reserved by the reader before it reads: from Content-Length at once.
       const body = await readBody(request, {
