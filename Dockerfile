@@ -44,4 +44,4 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
 # deno task start's permissions, narrowed to the container's folders: read the app and the data,
 # write the data, run only Deno itself (the gRPC gateway; Deno matches the path it runs from,
 # /bin/deno or, where /bin links to /usr/bin, /usr/bin/deno). No `deno task`: it would run npm.
-CMD ["run", "--allow-net", "--allow-env", "--allow-read=/app,/data", "--allow-write=/data", "--allow-run=/bin/deno,/usr/bin/deno", "main.ts"]
+CMD ["run", "--v8-flags=--max-old-space-size=192,--max-semi-space-size=8", "--allow-net", "--allow-env", "--allow-read=/app,/data", "--allow-write=/data", "--allow-run=/bin/deno,/usr/bin/deno", "main.ts"]

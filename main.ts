@@ -248,6 +248,7 @@ async function main(): Promise<number> {
       ingestToken: security.ingestToken,
       maxConnections: config.http.maxConnections,
       idleTimeoutMs: config.http.headerTimeoutMs,
+      heapBytes: config.grpcGatewayHeapBytes,
       logger: logger.with({ module: "grpc" }),
     });
     await grpc.start();

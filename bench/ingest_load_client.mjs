@@ -4,9 +4,13 @@
 // fresh trace and span ids into its bytes before it is sent, so every item is a new row.
 //
 // Usage: node bench/ingest_load_client.mjs HOST:PORT SIGNAL(traces|logs) SECONDS CLIENTS IN_FLIGHT
-// Prints one JSON line: {"signal","items","requests","failed","seconds","latencies_ms":{p50,p99,max}}
-// Or:    node bench/ingest_load_client.mjs --dump FILE SIGNAL   (writes one request's bytes to FILE,
-//        so the benchmark can insert the very same rows raw, as its baseline)
+//        [ITEMS]
+// ITEMS is the number of spans or log records per request (default 500; spans come in traces of 5,
+// so a multiple of 5): `… 1 1 100` sends as one SDK exporter with telemetrygen's batch does.
+// Prints one JSON line: {"signal","items","items_per_request","requests","failed","seconds",
+// "latencies_ms":{p50,p99,max}}
+// Or:    node bench/ingest_load_client.mjs --dump FILE SIGNAL [ITEMS]  (writes one request's bytes
+//        to FILE, so the benchmark can insert the very same rows raw, as its baseline)
 import * as grpc from "@grpc/grpc-js";
 import { randomFillSync } from "node:crypto";
 import { context, trace, TraceFlags } from "@opentelemetry/api";
@@ -24,11 +28,16 @@ import { ProtobufLogsSerializer, ProtobufTraceSerializer } from "@opentelemetry/
 import { resourceFromAttributes } from "@opentelemetry/resources";
 
 const dumping = process.argv[2] === "--dump";
-const [address, signal, secondsText, clientsText, inFlightText] = dumping
-  ? [undefined, process.argv[4], "0", "0", "0"]
+const [address, signal, secondsText, clientsText, inFlightText, itemsText] = dumping
+  ? [undefined, process.argv[4], "0", "0", "0", process.argv[5]]
   : process.argv.slice(2);
 const seconds = Number(secondsText), clients = Number(clientsText), inFlight = Number(inFlightText);
-const ITEMS = 500;
+const ITEMS = Number(itemsText ?? 500);
+if (!Number.isInteger(ITEMS) || ITEMS < 5 || ITEMS % 5 !== 0) {
+  throw new RangeError(
+    `Cannot use ITEMS as it must be a multiple of 5 from 5 up: current value is "${itemsText}"`,
+  );
+}
 const SERVICES = ["order-service", "payment-service", "inventory-service"];
 
 /** Serialized requests (one per service) and, for each, every offset of each id it contains. */
@@ -200,6 +209,7 @@ process.stdout.write(
   JSON.stringify({
     signal,
     items,
+    items_per_request: ITEMS,
     requests,
     failed,
     seconds: Math.round(elapsed * 10) / 10,

@@ -228,7 +228,9 @@ export class Batcher {
 
   #schedule(): void {
     if (this.#writing) return; // the writer looks at the queue again when it finishes
-    if (this.#queuedRows >= this.#options.batchRows) {
+    // Without a flush interval (the default) the writer starts at once: an idle Argus answers one
+    // exporter in milliseconds, and what arrives during a write forms the next batch.
+    if (this.#queuedRows >= this.#options.batchRows || this.#options.flushIntervalMs <= 0) {
       this.#startWrite();
       return;
     }

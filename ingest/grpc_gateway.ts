@@ -27,6 +27,7 @@
 import * as grpc from "@grpc/grpc-js";
 import { GrpcCode } from "./otlp_status.ts";
 import { checkIngestToken, ingestTokenMessage } from "../lib/security.ts";
+import { type GatewayListener, listenForGateway } from "./grpc_connections.ts";
 
 export interface GatewaySettings {
   host: string;
@@ -52,82 +53,8 @@ const IDLE_CONNECTION_MS = 5 * 60_000;
 const MAX_CONCURRENT_STREAMS = 32;
 const KEEPALIVE_TIME_MS = 60_000;
 const KEEPALIVE_TIMEOUT_MS = 20_000;
-
-/** The net.Server grpc-js keeps per bound address (private in its types, there at runtime). */
-interface BoundServer {
-  maxConnections?: number;
-  on(event: "error", listener: (error: Error) => void): unknown;
-  on(event: "session", listener: (session: WatchedSession) => void): unknown;
-}
-
-/** What the gateway reads of an HTTP/2 session (node:http2) to find slow and idle connections. */
-interface WatchedSession {
-  socket?: { bytesRead: number; bytesWritten: number; destroy(): void };
-  destroy(): void;
-  once(event: "remoteSettings" | "close", listener: () => void): unknown;
-}
-
-/**
- * Caps the connections of grpc-js's servers and keeps a failed accept from ending the process:
- * grpc-js exposes neither, so its servers are reached through its `http2Servers` map. Answers
- * how many servers were capped (0 when grpc-js keeps them elsewhere: then only the idle timeout
- * applies, and a warning says so).
- */
-function limitConnections(
-  server: grpc.Server,
-  maxConnections: number,
-  prefaceTimeoutMs: number,
-): number {
-  const servers = (server as unknown as { http2Servers?: Map<BoundServer, unknown> }).http2Servers;
-  let capped = 0;
-  let lastLog = -Infinity;
-  const sessions = new Map<
-    WatchedSession,
-    { openedAt: number; settled: boolean; bytes: number; movedAt: number }
-  >();
-  // One sweep for every connection: a timer per connection would cost as much as the connection.
-  const sweep = setInterval(() => {
-    const now = performance.now();
-    for (const [session, seen] of sessions) {
-      const bytes = (session.socket?.bytesRead ?? 0) + (session.socket?.bytesWritten ?? 0);
-      if (bytes !== seen.bytes) {
-        seen.bytes = bytes;
-        seen.movedAt = now;
-      }
-      // The client's SETTINGS frame ends the connection preface: a client that has not sent it
-      // in time is slow (or not speaking HTTP/2), whatever bytes it trickles.
-      const slow = !seen.settled && now - seen.openedAt >= prefaceTimeoutMs;
-      if (slow || now - seen.movedAt >= IDLE_CONNECTION_MS) {
-        sessions.delete(session);
-        try {
-          session.socket?.destroy(); // the socket, not a GOAWAY (see the module's documentation)
-        } catch {
-          session.destroy();
-        }
-      }
-    }
-  }, Math.max(50, Math.min(1_000, prefaceTimeoutMs / 4)));
-  Deno.unrefTimer(sweep);
-  for (const bound of servers?.keys() ?? []) {
-    bound.maxConnections = maxConnections;
-    bound.on("session", (session) => {
-      const now = performance.now();
-      const seen = { openedAt: now, settled: false, bytes: 0, movedAt: now };
-      sessions.set(session, seen);
-      session.once("remoteSettings", () => seen.settled = true);
-      session.once("close", () => sessions.delete(session));
-    });
-    bound.on("error", (error) => {
-      if (performance.now() - lastLog < 10_000) return;
-      lastLog = performance.now();
-      // The supervisor logs the gateway's stderr as warnings.
-      // deno-lint-ignore no-console -- the gateway has no logger of its own
-      console.error(`a connection could not be accepted: ${error.message}`);
-    });
-    capped++;
-  }
-  return capped;
-}
+/** On SIGTERM, how long calls in flight may take to be answered before the gateway exits. */
+const STOP_GRACE_MS = 5_000;
 
 type Bytes = Buffer;
 const passthrough = (bytes: Bytes) => bytes;
@@ -243,11 +170,29 @@ export function toGrpcStatus(
   return grpcError(GrpcCode.INTERNAL, message || `The core answered HTTP ${status}`);
 }
 
-function forward(settings: GatewaySettings, path: string, client: Deno.HttpClient) {
+/** Calls being forwarded, so that a stop can let them be answered first. */
+interface CallsInFlight {
+  count: number;
+  /** Called each time a call has been answered. */
+  onAnswered?: () => void;
+}
+
+function forward(
+  settings: GatewaySettings,
+  path: string,
+  client: Deno.HttpClient,
+  inFlight: CallsInFlight,
+) {
   return async (
     call: grpc.ServerUnaryCall<Bytes, Bytes>,
-    callback: grpc.sendUnaryData<Bytes>,
+    answer: grpc.sendUnaryData<Bytes>,
   ): Promise<void> => {
+    inFlight.count++;
+    const callback: grpc.sendUnaryData<Bytes> = (error, value) => {
+      inFlight.count--;
+      answer(error, value);
+      inFlight.onAnswered?.();
+    };
     // The transport label of Argus's request metrics (TRANSPORT_HEADER in otlp_http.ts).
     const headers = new Headers({
       "content-type": "application/x-protobuf",
@@ -271,7 +216,17 @@ function forward(settings: GatewaySettings, path: string, client: Deno.HttpClien
       ));
       return;
     }
-    const body = new Uint8Array(await response.arrayBuffer());
+    let body: Uint8Array;
+    try {
+      body = new Uint8Array(await response.arrayBuffer());
+    } catch (error) {
+      callback(grpcError(
+        GrpcCode.UNAVAILABLE,
+        `Argus's core did not finish its answer: ${error instanceof Error ? error.message : error}`,
+        1,
+      ));
+      return;
+    }
     if (response.ok) {
       callback(null, Buffer.from(body));
       return;
@@ -306,11 +261,20 @@ function ingestTokenInterceptor(token: string): grpc.ServerInterceptor {
     });
 }
 
-/** Starts the gRPC server and resolves with the port it listens on. */
-export async function startGateway(settings: GatewaySettings): Promise<{
+/** A running gateway. */
+export interface Gateway {
   port: number;
   server: grpc.Server;
-}> {
+  listener: GatewayListener;
+  /**
+   * Stops accepting connections, lets the calls in flight be answered (at most `graceMs`), then
+   * destroys every connection's socket: no GOAWAY is sent (see grpc_connections.ts).
+   */
+  stop(graceMs?: number): Promise<void>;
+}
+
+/** Starts the gRPC server and resolves once it listens. */
+export async function startGateway(settings: GatewaySettings): Promise<Gateway> {
   const server = new grpc.Server({
     "grpc.max_receive_message_length": settings.maxRequestBytes,
     "grpc.max_send_message_length": 4 * 1_048_576,
@@ -324,25 +288,50 @@ export async function startGateway(settings: GatewaySettings): Promise<{
   const client = Deno.createHttpClient({
     poolIdleTimeout: Math.max(100, Math.floor((settings.idleTimeoutMs ?? 10_000) / 2)),
   });
-  server.addService(TRACE_SERVICE, { Export: forward(settings, "/v1/traces", client) });
-  server.addService(LOGS_SERVICE, { Export: forward(settings, "/v1/logs", client) });
-  server.addService(METRICS_SERVICE, { Export: forward(settings, "/v1/metrics", client) });
-  const address = settings.host.includes(":") ? `[${settings.host}]` : settings.host;
-  const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(
-      `${address}:${settings.port}`,
-      grpc.ServerCredentials.createInsecure(),
-      (error, bound) => (error ? reject(error) : resolve(bound)),
-    );
+  const inFlight: CallsInFlight = { count: 0 };
+  server.addService(TRACE_SERVICE, { Export: forward(settings, "/v1/traces", client, inFlight) });
+  server.addService(LOGS_SERVICE, { Export: forward(settings, "/v1/logs", client, inFlight) });
+  server.addService(METRICS_SERVICE, {
+    Export: forward(settings, "/v1/metrics", client, inFlight),
   });
-  if (
-    limitConnections(server, settings.maxConnections ?? 2048, settings.idleTimeoutMs ?? 10_000) ===
-      0
-  ) {
-    // deno-lint-ignore no-console -- the gateway has no logger of its own
-    console.error("this grpc-js keeps its servers elsewhere: HTTP_MAX_CONNECTIONS is not applied");
-  }
-  return { port, server };
+  // grpc-js's own listener is not used: connections are accepted here, limited, and handed to
+  // grpc-js without the GOAWAY frames that abort Deno's HTTP/2 server (grpc_connections.ts).
+  const injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
+  let lastAcceptError = -Infinity;
+  const listener = await listenForGateway({
+    host: settings.host,
+    port: settings.port,
+    maxConnections: settings.maxConnections ?? 2048,
+    prefaceTimeoutMs: settings.idleTimeoutMs ?? 10_000,
+    idleConnectionMs: IDLE_CONNECTION_MS,
+    inject: (connection) => injector.injectConnection(connection),
+    onAcceptError: (error) => {
+      if (performance.now() - lastAcceptError < 10_000) return;
+      lastAcceptError = performance.now();
+      // The supervisor logs the gateway's stderr as warnings.
+      // deno-lint-ignore no-console -- the gateway has no logger of its own
+      console.error(`a connection could not be accepted: ${error.message}`);
+    },
+  });
+  let stopping: Promise<void> | undefined;
+  const stop = (graceMs = STOP_GRACE_MS) => stopping ??= stopOnce(graceMs);
+  const stopOnce = async (graceMs: number) => {
+    await listener.stopAccepting();
+    if (inFlight.count > 0) {
+      const answered = Promise.withResolvers<void>();
+      inFlight.onAnswered = () => inFlight.count === 0 && answered.resolve();
+      const timer = setTimeout(answered.resolve, graceMs);
+      await answered.promise;
+      clearTimeout(timer);
+    }
+    // The answers are written by then; destroying the sockets (no GOAWAY) ends the connections.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    listener.destroyAll();
+    injector.destroy();
+    server.forceShutdown();
+    client.close();
+  };
+  return { port: listener.port, server, listener, stop };
 }
 
 function settingsFromEnv(): GatewaySettings {
@@ -367,16 +356,12 @@ function settingsFromEnv(): GatewaySettings {
  * compiled binary started with the supervisor's GATEWAY_FLAG (scripts/binary_main.ts).
  */
 export async function runGatewayProcess(): Promise<never> {
-  const { port, server } = await startGateway(settingsFromEnv());
-  await Deno.stdout.write(new TextEncoder().encode(JSON.stringify({ listening: port }) + "\n"));
-  const stop = () => {
-    // Finish calls in flight (their answers may acknowledge data), then exit.
-    const timer = setTimeout(() => Deno.exit(0), 5_000);
-    server.tryShutdown(() => {
-      clearTimeout(timer);
-      Deno.exit(0);
-    });
-  };
+  const gateway = await startGateway(settingsFromEnv());
+  await Deno.stdout.write(
+    new TextEncoder().encode(JSON.stringify({ listening: gateway.port }) + "\n"),
+  );
+  // Calls in flight are answered first (their answers may acknowledge data), then it exits.
+  const stop = () => void gateway.stop().finally(() => Deno.exit(0));
   Deno.addSignalListener("SIGTERM", stop);
   Deno.addSignalListener("SIGINT", stop);
   // The supervisor holds our stdin open; end of input means Argus's core is gone.

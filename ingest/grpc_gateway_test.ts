@@ -1,5 +1,12 @@
 import assert from "node:assert/strict";
-import { retryInfoDetails, startGateway, statusMessage, toGrpcStatus } from "./grpc_gateway.ts";
+import * as grpc from "@grpc/grpc-js";
+import {
+  retryInfoDetails,
+  startGateway,
+  statusMessage,
+  toGrpcStatus,
+  TRACE_SERVICE,
+} from "./grpc_gateway.ts";
 import { encodeStatus, GrpcCode } from "./otlp_status.ts";
 
 Deno.test("toGrpcStatus() maps the core's HTTP answers to the gRPC codes OTLP exporters expect", () => {
@@ -66,7 +73,7 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   fn: async () => {
-    const { port, server } = await startGateway({
+    const gateway = await startGateway({
       host: "127.0.0.1",
       port: 0,
       coreUrl: "http://127.0.0.1:9",
@@ -77,7 +84,7 @@ Deno.test({
     const conns: Deno.TcpConn[] = [];
     try {
       for (let i = 0; i < 5; i++) {
-        const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+        const conn = await Deno.connect({ hostname: "127.0.0.1", port: gateway.port });
         // Half a preface and no more, as a slow client sends it.
         await conn.write(new TextEncoder().encode("PRI * HTTP/2.0\r\n"));
         conns.push(conn);
@@ -91,7 +98,47 @@ Deno.test({
       );
     } finally {
       for (const conn of conns) conn.close();
-      server.forceShutdown();
+      await gateway.stop(0);
+    }
+  },
+});
+
+Deno.test({
+  name: "startGateway() answers the calls in flight when it stops, then refuses connections",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const reached = Promise.withResolvers<void>();
+    const core = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (request) => {
+      await request.arrayBuffer();
+      reached.resolve();
+      await new Promise((resolve) => setTimeout(resolve, 300)); // a commit taking its time
+      return new Response(new Uint8Array(0), {
+        headers: { "content-type": "application/x-protobuf" },
+      });
+    });
+    const gateway = await startGateway({
+      host: "127.0.0.1",
+      port: 0,
+      coreUrl: `http://127.0.0.1:${core.addr.port}`,
+      maxRequestBytes: 65_536,
+    });
+    const Client = grpc.makeGenericClientConstructor(TRACE_SERVICE, "TraceService");
+    const client = new Client(`127.0.0.1:${gateway.port}`, grpc.credentials.createInsecure());
+    try {
+      const answer = new Promise<grpc.ServiceError | null>((resolve) =>
+        // deno-lint-ignore no-explicit-any -- a generic client has untyped methods
+        (client as any).Export(Buffer.from([]), { deadline: Date.now() + 5_000 }, resolve)
+      );
+      await reached.promise;
+      const stopped = gateway.stop(2_000);
+      assert.equal(await answer, null, "the call in flight was answered");
+      await stopped;
+      await assert.rejects(Deno.connect({ hostname: "127.0.0.1", port: gateway.port }));
+    } finally {
+      client.close();
+      await gateway.stop(0);
+      await core.shutdown();
     }
   },
 });

@@ -133,6 +133,8 @@ export interface Config {
   host: string;
   httpPort: number;
   grpcPort: number;
+  /** GRPC_GATEWAY_HEAP: the gateway process's V8 old-space limit, in bytes. */
+  grpcGatewayHeapBytes: number;
   otlpHttpPort: number;
   /** Connection hygiene of every listener (lib/http_listener.ts, the gRPC gateway). */
   http: HttpLimits;
@@ -208,6 +210,11 @@ export const VARIABLES: readonly VariableDoc[] = [
   { name: "HOST", default: "127.0.0.1", description: "Address every port binds to" },
   { name: "HTTP_PORT", default: "8080", description: "UI, API, /metrics and /ws" },
   { name: "GRPC_PORT", default: "4317", description: "OTLP/gRPC receiver" },
+  {
+    name: "GRPC_GATEWAY_HEAP",
+    default: "64MiB",
+    description: "JavaScript heap of the gRPC gateway process (V8's old space; RSS ~50 MiB more)",
+  },
   { name: "OTLP_HTTP_PORT", default: "4318", description: "OTLP/HTTP receiver" },
   {
     name: "HTTP_MAX_CONNECTIONS",
@@ -226,7 +233,7 @@ export const VARIABLES: readonly VariableDoc[] = [
   },
   {
     name: "INFLIGHT_MAX_BYTES",
-    default: "64MiB",
+    default: "32MiB",
     description: "OTLP/HTTP request bytes being received at once, across all requests",
   },
   {
@@ -304,7 +311,11 @@ export const VARIABLES: readonly VariableDoc[] = [
   },
   { name: "MAX_FIELD_BYTES", default: "1MiB", description: "Largest text/JSON value of one item" },
   { name: "BATCH_SIZE", default: "1000", description: "Rows that make a batch flush at once" },
-  { name: "FLUSH_INTERVAL", default: "200ms", description: "Longest wait before a batch flushes" },
+  {
+    name: "FLUSH_INTERVAL",
+    default: "0ms",
+    description: "Wait for more requests before a batch is written (0: none)",
+  },
   {
     name: "QUEUE_MAX_ROWS",
     default: "100000",
@@ -312,7 +323,7 @@ export const VARIABLES: readonly VariableDoc[] = [
   },
   {
     name: "QUEUE_MAX_BYTES",
-    default: "64MiB",
+    default: "32MiB",
     description: "Bytes queued before ingest pushes back",
   },
   { name: "DLQ_REPLAY_INTERVAL", default: "5m", description: "Time between DLQ replay passes" },
@@ -736,13 +747,19 @@ export function parseConfig(env: Env): ConfigResult {
   const host = readHost(r);
   const httpPort = r.port("HTTP_PORT", 8080);
   const grpcPort = r.port("GRPC_PORT", 4317);
+  const grpcGatewayHeapBytes = r.bytes(
+    "GRPC_GATEWAY_HEAP",
+    "64MiB",
+    16 * 1_048_576,
+    64 * 1_073_741_824,
+  );
   const otlpHttpPort = r.port("OTLP_HTTP_PORT", 4318);
   checkDistinctPorts(r, { HTTP_PORT: httpPort, GRPC_PORT: grpcPort, OTLP_HTTP_PORT: otlpHttpPort });
   const http: HttpLimits = {
     maxConnections: r.integer("HTTP_MAX_CONNECTIONS", 2048, 16, 1_000_000),
     headerTimeoutMs: r.duration("HTTP_HEADER_TIMEOUT", "10s", 100, 3_600_000),
     bodyTimeoutMs: r.duration("HTTP_BODY_TIMEOUT", "30s", 100, 3_600_000),
-    inflightMaxBytes: r.bytes("INFLIGHT_MAX_BYTES", "64MiB", 1_048_576, 64 * 1_073_741_824),
+    inflightMaxBytes: r.bytes("INFLIGHT_MAX_BYTES", "32MiB", 1_048_576, 64 * 1_073_741_824),
     loginRateLimit: r.integer("LOGIN_RATE_LIMIT", 10, 0, 1_000_000),
   };
   const security = readSecurity(r);
@@ -786,9 +803,9 @@ export function parseConfig(env: Env): ConfigResult {
   const maxFieldBytes = r.bytes("MAX_FIELD_BYTES", "1MiB", 1_024, 8 * 1_048_576);
 
   const batchSize = r.integer("BATCH_SIZE", 1000, 1, 100_000);
-  const flushIntervalMs = r.duration("FLUSH_INTERVAL", "200ms", 1, 60_000);
+  const flushIntervalMs = r.duration("FLUSH_INTERVAL", "0ms", 0, 60_000);
   const queueMaxRows = r.integer("QUEUE_MAX_ROWS", 100_000, 1, 100_000_000);
-  const queueMaxBytes = r.bytes("QUEUE_MAX_BYTES", "64MiB", 1_048_576, 64 * 1_073_741_824);
+  const queueMaxBytes = r.bytes("QUEUE_MAX_BYTES", "32MiB", 1_048_576, 64 * 1_073_741_824);
   if (queueMaxRows < batchSize && r.allValid("QUEUE_MAX_ROWS", "BATCH_SIZE")) {
     r.errors.push(
       `QUEUE_MAX_ROWS must be at least BATCH_SIZE (${batchSize}): current value is "${queueMaxRows}"`,
@@ -830,6 +847,7 @@ export function parseConfig(env: Env): ConfigResult {
       host,
       httpPort,
       grpcPort,
+      grpcGatewayHeapBytes,
       otlpHttpPort,
       http,
       security,

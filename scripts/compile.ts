@@ -32,7 +32,10 @@ function fail(lines: string[]): never {
 async function startPermissions(): Promise<string[]> {
   const denoJson = JSON.parse(await Deno.readTextFile(join(ROOT, "deno.json")));
   const command: string = denoJson.tasks.start.command;
-  const flags = command.split(/\s+/).filter((word) => word.startsWith("--allow-"));
+  // Its permissions and its V8 flags (the heap's ceiling), which the binary keeps.
+  const flags = command.split(/\s+/).filter((word) =>
+    word.startsWith("--allow-") || word.startsWith("--v8-flags=")
+  );
   if (flags.length === 0 || /\s(-A|--allow-all)\b/.test(command)) {
     fail([`deno.json's start task must list explicit --allow-* flags: ${command}`]);
   }

@@ -10,7 +10,7 @@
  * @module
  */
 import type { Kysely } from "kysely";
-import type { Database, DbRollups, LogsTable, ResourcesTable, SpansTable } from "./columns.ts";
+import type { Database, DbRollups, ResourcesTable } from "./columns.ts";
 import { logToDb, resourceToDb, rollupsToDb, spanToDb, TABLE_KEYS } from "./columns.ts";
 import type { DialectCapabilities } from "./dialects.ts";
 import { type DbErrorClass, StoreUnavailableError } from "./db_errors.ts";
@@ -30,11 +30,15 @@ const EXACT_ATTEMPTS = 3;
 
 export { StoreUnavailableError } from "./db_errors.ts";
 
-/** Rows ready for the database, all valid and with distinct keys. */
+/**
+ * What one commit writes, all valid and with distinct keys: resources as table rows, spans and
+ * logs as domain rows, which each committer turns into its own rows (columns.ts), so that the
+ * SQLite writer makes its flat values straight from them.
+ */
 export interface DbRows {
   resources: ResourcesTable[];
-  spans: SpansTable[];
-  logs: LogsTable[];
+  spans: readonly SpanRow[];
+  logs: readonly LogRow[];
 }
 
 const NO_ROWS: DbRows = { resources: [], spans: [], logs: [] };
@@ -79,11 +83,13 @@ export class KyselyCommitter implements RowCommitter {
           await caps.insertIfAbsent(trx, "resources", TABLE_KEYS.resources, chunk);
         }
         let spans = 0;
-        for (const chunk of chunks(rows.spans, caps)) {
+        const spanRows = rows.spans.map((span) => spanToDb(span, caps.int64));
+        for (const chunk of chunks(spanRows, caps)) {
           spans += await caps.insertIfAbsent(trx, "spans", TABLE_KEYS.spans, chunk);
         }
         let logs = 0;
-        for (const chunk of chunks(rows.logs, caps)) {
+        const logRows = rows.logs.map((log) => logToDb(log, caps.int64));
+        for (const chunk of chunks(logRows, caps)) {
           logs += await caps.insertIfAbsent(trx, "logs", TABLE_KEYS.logs, chunk);
         }
         if (!force && (spans !== rows.spans.length || logs !== rows.logs.length)) {
@@ -138,10 +144,8 @@ function approximateBytes(row: object): number {
 }
 
 /** Prepared items of one signal: what goes to the database and what was refused. */
-interface Prepared<Item, Row> {
+interface Prepared<Item> {
   items: Item[];
-  /** `items` as table rows. */
-  rows: Row[];
   /** Index in the batch of each entry of `items`. */
   indexes: number[];
   rejected: Rejection[];
@@ -150,36 +154,35 @@ interface Prepared<Item, Row> {
 }
 
 /**
- * Maps items to table rows, dropping items whose key an earlier item of the batch has: rollups
- * must count each stored row once, and SQL Server's MERGE cannot take a key twice.
+ * Drops items whose key an earlier item of the batch has: rollups must count each stored row
+ * once, and SQL Server's MERGE cannot take a key twice.
  */
-function prepare<Item, Row>(
+function prepare<Item>(
   items: readonly Item[],
   indexes: readonly number[],
   rejected: Rejection[],
   key: (item: Item) => string,
-  toDb: (item: Item) => Row,
-): Prepared<Item, Row> {
-  const prepared: Prepared<Item, Row> = { items: [], rows: [], indexes: [], rejected, repeated: 0 };
+): Prepared<Item> {
+  const prepared: Prepared<Item> = { items: [], indexes: [], rejected, repeated: 0 };
   const seen = new Set<string>();
-  items.forEach((item, i) => {
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i]!;
     const k = key(item);
     if (seen.has(k)) {
       prepared.repeated++;
-      return;
+      continue;
     }
     seen.add(k);
     prepared.items.push(item);
-    prepared.rows.push(toDb(item));
     prepared.indexes.push(indexes[i]!);
-  });
+  }
   return prepared;
 }
 
-function result(prepared: Prepared<unknown, unknown>, inserted: number): SignalWriteResult {
+function result(prepared: Prepared<unknown>, inserted: number): SignalWriteResult {
   return {
     inserted,
-    duplicates: prepared.repeated + (prepared.rows.length - inserted),
+    duplicates: prepared.repeated + (prepared.items.length - inserted),
     rejected: prepared.rejected.sort((a, b) => a.index - b.index),
   };
 }
@@ -199,23 +202,8 @@ function trusted(batch: Batch): ScreenedBatch {
   };
 }
 
-type PreparedSpans = Prepared<SpanRow, SpansTable>;
-type PreparedLogs = Prepared<LogRow, LogsTable>;
-
-/** Items (and their rows) that pass `kept`. */
-function keep<Item, Row>(
-  prepared: { items: Item[]; rows: Row[] },
-  kept: (item: Item) => boolean,
-): { items: Item[]; rows: Row[] } {
-  const out = { items: [] as Item[], rows: [] as Row[] };
-  prepared.items.forEach((item, i) => {
-    if (kept(item)) {
-      out.items.push(item);
-      out.rows.push(prepared.rows[i]!);
-    }
-  });
-  return out;
-}
+type PreparedSpans = Prepared<SpanRow>;
+type PreparedLogs = Prepared<LogRow>;
 
 /**
  * Validates, deduplicates and commits batches with their rollups; isolates rows the database
@@ -279,21 +267,18 @@ export class BatchWriter {
   }
 
   async #write(batch: Batch, prescreened: boolean): Promise<WriteResult> {
-    const int64 = this.capabilities.int64;
     const screened = prescreened ? trusted(batch) : screenBatch(batch, this.limits);
     const spans = prepare(
       screened.batch.spans,
       screened.spanIndexes,
       screened.rejected.spans,
       (s) => spanKey(s.traceId, s.spanId),
-      (s) => spanToDb(s, int64),
     );
     const logs = prepare(
       screened.batch.logs,
       screened.logIndexes,
       screened.rejected.logs,
       (l) => l.id,
-      (l) => logToDb(l, int64),
     );
     const resources = screened.batch.resources.map(resourceToDb);
     const counts = await this.#commitOrIsolate(resources, spans, logs);
@@ -305,9 +290,9 @@ export class BatchWriter {
     spans: PreparedSpans,
     logs: PreparedLogs,
   ): Promise<{ spans: number; logs: number }> {
-    if (spans.rows.length === 0 && logs.rows.length === 0) return { spans: 0, logs: 0 };
+    if (spans.items.length === 0 && logs.items.length === 0) return { spans: 0, logs: 0 };
     try {
-      return await this.#commitOnce(resources, spans, logs);
+      return await this.#commitOnce(resources, spans.items, logs.items);
     } catch (error) {
       this.#throwUnlessMaybeContent(error);
     }
@@ -315,7 +300,7 @@ export class BatchWriter {
     // row so that only the rows it refuses are rejected. Slow, but only ever reached with data
     // validation did not foresee.
     const trial = new Isolation();
-    const none = { items: [], rows: [] };
+    const none: never[] = [];
     const counts = {
       spans: await this.#isolate(
         spans,
@@ -355,18 +340,18 @@ export class BatchWriter {
    */
   async #commitOnce(
     resources: ResourcesTable[],
-    spans: { items: SpanRow[]; rows: SpansTable[] },
-    logs: { items: LogRow[]; rows: LogsTable[] },
+    spans: readonly SpanRow[],
+    logs: readonly LogRow[],
   ): Promise<{ spans: number; logs: number }> {
     for (let attempt = 1;; attempt++) {
-      if (spans.rows.length === 0 && logs.rows.length === 0) return { spans: 0, logs: 0 };
-      const plan = this.#edges.plan(this.rollups ? spans.items : []);
+      if (spans.length === 0 && logs.length === 0) return { spans: 0, logs: 0 };
+      const plan = this.#edges.plan(this.rollups ? spans : []);
       const rollups = rollupsToDb(
-        this.rollups ? rollUp(spans.items, logs.items, plan.edges) : rollUp([], [], []),
+        this.rollups ? rollUp(spans, logs, plan.edges) : rollUp([], [], []),
         this.capabilities.int64,
       );
       const counts = await this.committer.commit(
-        { resources, spans: spans.rows, logs: logs.rows },
+        { resources, spans, logs },
         rollups,
         attempt >= EXACT_ATTEMPTS,
       );
@@ -374,14 +359,14 @@ export class BatchWriter {
         this.#edges.apply(plan);
         return { spans: counts.spans, logs: counts.logs };
       }
-      const storedSpans = counts.spans < spans.rows.length
-        ? await this.stored.spanServices(spans.items)
+      const storedSpans = counts.spans < spans.length
+        ? await this.stored.spanServices(spans)
         : new Map<string, string>();
-      const storedLogs = counts.logs < logs.rows.length
-        ? await this.stored.storedLogIds(logs.items.map((l) => l.id))
+      const storedLogs = counts.logs < logs.length
+        ? await this.stored.storedLogIds(logs.map((l) => l.id))
         : new Set<string>();
-      spans = keep(spans, (s) => !storedSpans.has(spanKey(s.traceId, s.spanId)));
-      logs = keep(logs, (l) => !storedLogs.has(l.id));
+      spans = spans.filter((s) => !storedSpans.has(spanKey(s.traceId, s.spanId)));
+      logs = logs.filter((l) => !storedLogs.has(l.id));
     }
   }
 
@@ -390,22 +375,20 @@ export class BatchWriter {
    * end whether each refusal is proved to be the item's fault) and left out of `prepared`.
    * An error that is about the database, not the item, ends the isolation by throwing.
    */
-  async #isolate<Item, Row>(
-    prepared: Prepared<Item, Row>,
-    commitAlone: (one: { items: Item[]; rows: Row[] }) => Promise<{ spans: number; logs: number }>,
+  async #isolate<Item>(
+    prepared: Prepared<Item>,
+    commitAlone: (one: Item[]) => Promise<{ spans: number; logs: number }>,
     trial: Isolation,
     refused: Rejection[],
   ): Promise<number> {
     let inserted = 0;
-    const kept: Prepared<Item, Row> = { ...prepared, items: [], rows: [], indexes: [] };
-    for (const [i, row] of prepared.rows.entries()) {
-      const item = prepared.items[i]!;
+    const kept: Prepared<Item> = { ...prepared, items: [], indexes: [] };
+    for (const [i, item] of prepared.items.entries()) {
       try {
-        const counts = await commitAlone({ items: [item], rows: [row] });
+        const counts = await commitAlone([item]);
         inserted += counts.spans + counts.logs;
         trial.stored();
         kept.items.push(item);
-        kept.rows.push(row);
         kept.indexes.push(prepared.indexes[i]!);
       } catch (error) {
         const kind = this.#throwUnlessMaybeContent(error);
@@ -413,7 +396,6 @@ export class BatchWriter {
       }
     }
     prepared.items = kept.items;
-    prepared.rows = kept.rows;
     prepared.indexes = kept.indexes;
     return inserted;
   }

@@ -5,14 +5,31 @@
  * @module
  */
 import type { NodeSqliteDatabase } from "./node_sqlite.ts";
-import type { DbRollups, LogsTable, ResourcesTable, SpansTable } from "./columns.ts";
+import {
+  type DbRollups,
+  type Int64Param,
+  type LogsTable,
+  pushLogValues,
+  pushSpanValues,
+  type ResourcesTable,
+  type SpansTable,
+  type SqlValue,
+} from "./columns.ts";
 import { ROLLUP_TABLES, type RollupTable } from "./rollups.ts";
+import type { LogRow, SpanRow } from "./types.ts";
 
-/** Rows ready for the database (see batch_writer.ts). */
+/** What one commit writes (`DbRows` of batch_writer.ts, which imports this module's types). */
 interface DbRows {
   resources: ResourcesTable[];
-  spans: SpansTable[];
-  logs: LogsTable[];
+  spans: readonly SpanRow[];
+  logs: readonly LogRow[];
+}
+
+/** The tables the writer inserts into, with their row types. */
+interface InsertTables {
+  resources: ResourcesTable;
+  spans: SpansTable;
+  logs: LogsTable;
 }
 
 /** The SQL of one table's insert and the column order of its parameters. */
@@ -27,7 +44,7 @@ export interface InsertStatement {
 /** The upsert of one rollup table (one row, and several) and its parameters' column order. */
 export type UpsertStatement = InsertStatement;
 
-export type InsertStatements = Record<keyof DbRows, InsertStatement> & {
+export type InsertStatements = Record<keyof InsertTables, InsertStatement> & {
   rollups: Record<RollupTable, UpsertStatement>;
 };
 
@@ -38,15 +55,12 @@ export function rollupColumns(table: RollupTable): string[] {
   return [...ROLLUP_TABLES[table].key, ...ROLLUP_TABLES[table].sums];
 }
 
-/** A value bound to a statement parameter. */
-type SqlValue = string | number | bigint;
-
 /**
  * Each table's rows as one flat array of values in its statement's column order: what crosses to
  * the writer thread. A structured clone of plain values is about twice as cheap as one of row
  * objects, which repeats every column name in every row.
  */
-export type FlatRows = Record<keyof DbRows, SqlValue[]> & {
+export type FlatRows = Record<keyof InsertTables, SqlValue[]> & {
   rollups: Record<RollupTable, SqlValue[]>;
 };
 
@@ -59,16 +73,25 @@ function flatten(rows: readonly object[], columns: readonly string[]): SqlValue[
   return out;
 }
 
+/**
+ * The rows of one commit as flat values. Spans and logs are written straight from their domain
+ * rows (`pushSpanValues`, `pushLogValues`: the statements' columns are SPAN_COLUMNS and
+ * LOG_COLUMNS); resources and rollups, a few rows each, through their table rows.
+ */
 export function flattenRows(
   statements: InsertStatements,
   rows: DbRows,
   rollups: DbRollups,
+  int64: Int64Param,
 ): FlatRows {
-  const flat = (table: keyof DbRows) => flatten(rows[table], statements[table].columns);
+  const spans: SqlValue[] = [];
+  for (const span of rows.spans) pushSpanValues(spans, span, int64);
+  const logs: SqlValue[] = [];
+  for (const log of rows.logs) pushLogValues(logs, log, int64);
   return {
-    resources: flat("resources"),
-    spans: flat("spans"),
-    logs: flat("logs"),
+    resources: flatten(rows.resources, statements.resources.columns),
+    spans,
+    logs,
     rollups: Object.fromEntries(
       ROLLUP_TABLE_NAMES.map((t) => [t, flatten(rollups[t], statements.rollups[t].columns)]),
     ) as Record<RollupTable, SqlValue[]>,
@@ -123,7 +146,7 @@ export function commitPrepared(
     }
     return inserted;
   };
-  const run = (table: keyof DbRows) => runAll(rows[table], statements[table]);
+  const run = (table: keyof InsertTables) => runAll(rows[table], statements[table]);
   const raw = sqlite.raw;
   raw.exec("begin immediate");
   try {

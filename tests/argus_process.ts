@@ -13,7 +13,10 @@ export const START_PERMISSIONS: string[] = await (async () => {
     await Deno.readTextFile(new URL("../deno.json", import.meta.url)),
   );
   const command: string = denoJson.tasks.start.command;
-  const flags = command.split(/\s+/).filter((word) => word.startsWith("--allow-"));
+  // Its permissions and its V8 flags (the heap's ceiling), so that tests run Argus as users do.
+  const flags = command.split(/\s+/).filter((word) =>
+    word.startsWith("--allow-") || word.startsWith("--v8-flags=")
+  );
   if (command.includes(" -A") || command.includes("--allow-all") || flags.length === 0) {
     throw new Error(`deno.json's start task must list explicit --allow-* flags: ${command}`);
   }

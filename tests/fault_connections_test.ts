@@ -25,7 +25,7 @@ import {
   sleep,
   waitUntil,
 } from "./fault_harness.ts";
-import { jsonSpans, traceRequest } from "./otlp_payloads.ts";
+import { jsonSpans, protobufOneSpan, traceRequest } from "./otlp_payloads.ts";
 import { TRACE_SERVICE } from "../ingest/grpc_gateway.ts";
 import { fileLimitOf, raiseFileLimit } from "../lib/http_listener.ts";
 
@@ -143,52 +143,6 @@ function grpcClient(address: string) {
   return new Client(address, grpc.credentials.createInsecure());
 }
 
-/** An ExportTraceServiceRequest with one span, in protobuf (field numbers of trace.proto). */
-function protobufOneSpan(traceId: Uint8Array, spanId: Uint8Array, service: string): Uint8Array {
-  const bytes: number[] = [];
-  const varint = (out: number[], value: number | bigint) => {
-    let v = BigInt(value);
-    while (v > 0x7fn) {
-      out.push(Number(v & 0x7fn) | 0x80);
-      v >>= 7n;
-    }
-    out.push(Number(v));
-  };
-  const field = (out: number[], number: number, payload: number[] | Uint8Array) => {
-    varint(out, (number << 3) | 2);
-    varint(out, payload.length);
-    out.push(...payload);
-  };
-  const fixed64 = (out: number[], number: number, value: bigint) => {
-    varint(out, (number << 3) | 1);
-    for (let i = 0n; i < 8n; i++) out.push(Number((value >> (8n * i)) & 0xffn));
-  };
-  const text = (value: string) => [...encoder.encode(value)];
-  const anyValue: number[] = [];
-  field(anyValue, 1, text(service));
-  const keyValue: number[] = [];
-  field(keyValue, 1, text("service.name"));
-  field(keyValue, 2, anyValue);
-  const resource: number[] = [];
-  field(resource, 1, keyValue);
-  const start = BigInt(Date.now()) * 1_000_000n;
-  const span: number[] = [];
-  field(span, 1, traceId);
-  field(span, 2, spanId);
-  field(span, 5, text("grpc during attack"));
-  varint(span, (6 << 3) | 0);
-  varint(span, 2);
-  fixed64(span, 7, start);
-  fixed64(span, 8, start + 1_000_000n);
-  const scopeSpans: number[] = [];
-  field(scopeSpans, 2, span);
-  const resourceSpans: number[] = [];
-  field(resourceSpans, 1, resource);
-  field(resourceSpans, 2, scopeSpans);
-  field(bytes, 1, resourceSpans);
-  return new Uint8Array(bytes);
-}
-
 function hexOf(bytes: Uint8Array): string {
   return [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
@@ -257,7 +211,7 @@ Deno.test({
         grpcAnswer = await new Promise<{ code: number; details: string }>((resolve) => {
           // deno-lint-ignore no-explicit-any -- a generic client has untyped methods
           (client as any).Export(
-            Buffer.from(protobufOneSpan(traceId, spanId, "during-attack")),
+            Buffer.from(protobufOneSpan(traceId, spanId, "during-attack", "grpc during attack")),
             metadata,
             { deadline: Date.now() + 5_000, waitForReady: true },
             (error: { code: number; details: string } | null) =>

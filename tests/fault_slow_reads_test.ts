@@ -30,7 +30,7 @@ import {
 const SEEDED_SPANS = 300_000;
 const SPANS_PER_TRACE = 5;
 const SEED_BATCH = 10_000;
-const QUERY_TIMEOUT_MS = 500;
+const QUERY_TIMEOUT_MS = 250;
 /** How late a 503 may be past QUERY_TIMEOUT on this shared 2-core machine. */
 const ANSWER_MARGIN_MS = 1_500;
 const HEALTH_BOUND_MS = 2_000;

@@ -64,7 +64,7 @@ Deno.test("Argus refuses to start with exit code 1 and lists every configuration
     );
     assert.match(
       stderr,
-      /FLUSH_INTERVAL must be a duration such as 500ms, 30s, 5m, 1h30m or 7d, from 1ms to 1m: current value is "5"/,
+      /FLUSH_INTERVAL must be a duration such as 500ms, 30s, 5m, 1h30m or 7d, from 0s to 1m: current value is "5"/,
     );
   } finally {
     await Deno.remove(cwd, { recursive: true });

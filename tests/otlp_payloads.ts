@@ -107,3 +107,57 @@ export async function postJson(
     retryAfter: response.headers.get("retry-after"),
   };
 }
+
+/**
+ * An ExportTraceServiceRequest with one span named `name` of `service`, in protobuf (field numbers
+ * of trace.proto), for tests that speak gRPC without an SDK.
+ */
+export function protobufOneSpan(
+  traceId: Uint8Array,
+  spanId: Uint8Array,
+  service: string,
+  name: string,
+): Uint8Array {
+  const bytes: number[] = [];
+  const varint = (out: number[], value: number | bigint) => {
+    let v = BigInt(value);
+    while (v > 0x7fn) {
+      out.push(Number(v & 0x7fn) | 0x80);
+      v >>= 7n;
+    }
+    out.push(Number(v));
+  };
+  const field = (out: number[], number: number, payload: number[] | Uint8Array) => {
+    varint(out, (number << 3) | 2);
+    varint(out, payload.length);
+    out.push(...payload);
+  };
+  const fixed64 = (out: number[], number: number, value: bigint) => {
+    varint(out, (number << 3) | 1);
+    for (let i = 0n; i < 8n; i++) out.push(Number((value >> (8n * i)) & 0xffn));
+  };
+  const text = (value: string) => [...new TextEncoder().encode(value)];
+  const anyValue: number[] = [];
+  field(anyValue, 1, text(service));
+  const keyValue: number[] = [];
+  field(keyValue, 1, text("service.name"));
+  field(keyValue, 2, anyValue);
+  const resource: number[] = [];
+  field(resource, 1, keyValue);
+  const start = BigInt(Date.now()) * 1_000_000n;
+  const span: number[] = [];
+  field(span, 1, traceId);
+  field(span, 2, spanId);
+  field(span, 5, text(name));
+  varint(span, (6 << 3) | 0);
+  varint(span, 2);
+  fixed64(span, 7, start);
+  fixed64(span, 8, start + 1_000_000n);
+  const scopeSpans: number[] = [];
+  field(scopeSpans, 2, span);
+  const resourceSpans: number[] = [];
+  field(resourceSpans, 1, resource);
+  field(resourceSpans, 2, scopeSpans);
+  field(bytes, 1, resourceSpans);
+  return new Uint8Array(bytes);
+}

@@ -300,6 +300,12 @@ Deno.test("deno task build's assets are served through the compiled binary's cod
 Deno.test("the binary's entry point runs the OTLP/gRPC gateway when started with the gateway flag", async () => {
   assert.deepEqual(gatewayArgs(true), [GATEWAY_FLAG]);
   assert.deepEqual(gatewayArgs(false).slice(0, 3), ["run", "--allow-net", "--allow-env"]);
+  // GRPC_GATEWAY_HEAP reaches the gateway as its V8 old space, with a small young generation.
+  assert.ok(
+    gatewayArgs(false, 128 * 1_048_576).includes(
+      "--v8-flags=--max-old-space-size=128,--max-semi-space-size=1",
+    ),
+  );
   const child = new Deno.Command(Deno.execPath(), {
     args: [
       "run",

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { encodeAttributesJson } from "../../lib/any_value_json.ts";
 import { logProblem, resourceProblem, spanProblem } from "../../store/row_validation.ts";
+import { RequestLogIds } from "../../store/ids.ts";
 import { type DecodeLimits, decodeRequest, DEFAULT_DECODE_LIMITS, OtlpDecodeError } from "./mod.ts";
 import { logsProtobuf, sdkLogs, sdkSpans, tracesProtobuf } from "./testdata/payloads.ts";
 import { double, fixed32, fixed64, len, message, varint } from "./testdata/wire.ts";
@@ -349,6 +350,22 @@ Deno.test("decodeRequest() gives identical log records of a request their own id
   // The first keeps the id the record has alone; a retry gives every record the same id.
   assert.equal(a, decode("logs", logs(scopeLogs(record))).batch.logs[0]!.id);
   assert.deepEqual(decode("logs", body).batch.logs.map((l) => l.id), [a, c, b, d]);
+});
+
+Deno.test("decodeRequest() gives protobuf log records the ids RequestLogIds makes from their fields", () => {
+  // The reader hashes ASCII requests from its own bytes (asciiLogId); other requests, and every
+  // other reader, through the rows' strings. Both must give the same ids, repeats included.
+  const ascii = sdkLogs({ count: 8, attributes: 3 });
+  const nonAscii = sdkLogs({ count: 30, attributes: 3 });
+  for (
+    const records of [ascii, [...ascii, ...ascii.slice(0, 3)], nonAscii, [...nonAscii, ...nonAscii]]
+  ) {
+    const decoded = decode("logs", new Uint8Array(logsProtobuf(records)));
+    const ids = new RequestLogIds();
+    const expected = decoded.batch.logs.map(({ id: _, ...log }) => ids.next(log));
+    assert.equal(decoded.batch.logs.length, records.length);
+    assert.deepEqual(decoded.batch.logs.map((l) => l.id), expected);
+  }
 });
 
 Deno.test("decodeRequest() stores a log record without times at arrival, with an id that does not depend on it", () => {

@@ -27,7 +27,7 @@
  * @module
  */
 import { jsonBytes, jsonDouble } from "../../lib/any_value_json.ts";
-import { RequestLogIds, resourceId } from "../../store/ids.ts";
+import { Hash128, logId, RequestLogIds, resourceId } from "../../store/ids.ts";
 import { BODY_TYPES } from "../../store/types.ts";
 import type { Batch, BodyType, LogRow, ResourceRow, SpanRow } from "../../store/types.ts";
 import { UNKNOWN_SERVICE } from "./batch_assembler.ts";
@@ -1496,7 +1496,48 @@ function logRecord(r: ProtoReader, end: number, scopeIndex: number): void {
 // ---------------------------------------------------------------------------------------------
 // Rows, once the whole request is read.
 
+/**
+ * Hash states for log ids made from the reader's output bytes: the resource and scope prefix
+ * (shared by the records of a scope) and the record being hashed. See `buildBatch`.
+ */
+const SCOPE_HASH = new Hash128();
+const RECORD_HASH = new Hash128();
+
+/**
+ * The `logId` of the log record whose refs start at `at` (its scope's prefix is in SCOPE_HASH),
+ * hashed from the output bytes: valid only when the whole text is ASCII, where a byte is a
+ * UTF-16 unit and a UTF-16 index a byte offset. Feeds the parts `logIdAfterScope` feeds, in the
+ * same order (decode_test.ts checks that the ids agree).
+ */
+function asciiLogId(
+  bytes: Uint8Array,
+  refs: readonly number[],
+  at: number,
+  time: bigint,
+  observed: bigint,
+  bodyType: string,
+): string {
+  const timeText = time.toString();
+  return RECORD_HASH.copyFrom(SCOPE_HASH)
+    .text(timeText)
+    .text(observed === time ? timeText : observed.toString())
+    .text(String(refs[at + 13]!))
+    .asciiBytes(bytes, refs[at + 1]!, refs[at + 2]!)
+    .text(bodyType)
+    .asciiBytes(bytes, refs[at + 3]!, refs[at + 4]!)
+    .asciiBytes(bytes, refs[at + 5]!, refs[at + 6]!)
+    .asciiBytes(bytes, refs[at + 7]!, refs[at + 8]!)
+    .asciiBytes(bytes, refs[at + 9]!, refs[at + 10]!)
+    .text(String(refs[at + 14]!))
+    .asciiBytes(bytes, refs[at + 11]!, refs[at + 12]!)
+    .text(String(refs[at + 15]!))
+    .digest();
+}
+
 function buildBatch(r: ProtoReader, logs: 0 | 1, nowNs: bigint): Decoded {
+  // The request's text, all ASCII in the common case: log ids are then hashed from its bytes.
+  const ascii = r.text.extra === 0;
+  const bytes = r.text.buf;
   const text = decodeOut(r.text);
   const batch: Batch = { resources: [], spans: [], logs: [] };
   const rejected: { reason: string }[] = [];
@@ -1544,6 +1585,13 @@ function buildBatch(r: ProtoReader, logs: 0 | 1, nowNs: bigint): Decoded {
           resourceIds.add(resourceRow.id);
           batch.resources.push(resourceRow);
         }
+      }
+      if (logs === 1 && ascii) {
+        SCOPE_HASH.reset()
+          .text(resourceRow.id)
+          .asciiBytes(bytes, scopes[sa + 1]!, scopes[sa + 2]!)
+          .asciiBytes(bytes, scopes[sa + 3]!, scopes[sa + 4]!)
+          .asciiBytes(bytes, scopes[sa + 5]!, scopes[sa + 6]!);
       }
     }
     const resource = resourceRow!;
@@ -1597,7 +1645,9 @@ function buildBatch(r: ProtoReader, logs: 0 | 1, nowNs: bigint): Decoded {
         attributes: text.slice(refs[at + 11], refs[at + 12]),
         droppedAttributesCount: refs[at + 15]!,
       };
-      row.id = logIds.next(row);
+      row.id = logIds.nextOf(
+        ascii ? asciiLogId(bytes, refs, at, row.timeUnixNano, observed, row.bodyType) : logId(row),
+      );
       if (row.timeUnixNano === 0n) row.timeUnixNano = nowNs;
       batch.logs.push(row);
     }

@@ -1,0 +1,50 @@
+import assert from "node:assert/strict";
+import { logProblem, spanProblem } from "./row_validation.ts";
+import { buildBatch } from "../tests/builders.ts";
+
+const limits = { maxFieldBytes: 1_048_576 };
+
+Deno.test("spanProblem() takes ids of exactly 32 and 16 lower-case hex digits, and nothing else", () => {
+  const span = buildBatch(1, 0).spans[0]!;
+  assert.equal(spanProblem({ ...span, parentSpanId: "" }, limits), undefined);
+  assert.equal(spanProblem({ ...span, traceId: "0123456789abcdef".repeat(2) }, limits), undefined);
+  const refused = [
+    "0123456789ABCDEF0123456789abcdef", // upper case
+    "0123456789abcdef0123456789abcde", // 31
+    "0123456789abcdef0123456789abcdef0", // 33
+    "0123456789abcdeg0123456789abcdef", // g
+    "0123456789abcde 0123456789abcdef",
+    // A code unit above 255 whose low byte is a digit ("İ" is U+0130) or a letter (U+0161).
+    "0123456789abcde\u01300123456789abcdef",
+    "0123456789abcde\u01610123456789abcdef",
+    "",
+  ];
+  for (const traceId of refused) {
+    assert.match(
+      spanProblem({ ...span, traceId }, limits) ?? "",
+      /^trace_id must be 32 lower-case hex characters: current value is /,
+      JSON.stringify(traceId),
+    );
+  }
+  for (const spanId of ["0123456789ABCDEF", "0123456789abcde", "0123456789abcdef0", ""]) {
+    assert.match(
+      spanProblem({ ...span, spanId }, limits) ?? "",
+      /^span_id must be 16 lower-case hex characters: current value is /,
+    );
+  }
+  assert.match(
+    spanProblem({ ...span, parentSpanId: "0123456789abcdeX" }, limits) ?? "",
+    /^parent_span_id must be 16 lower-case hex characters or empty: current value is /,
+  );
+});
+
+Deno.test("logProblem() takes empty trace and span ids, or hex ones of the right length", () => {
+  const log = buildBatch(0, 1).logs[0]!;
+  assert.equal(logProblem({ ...log, traceId: "", spanId: "" }, limits), undefined);
+  assert.equal(logProblem(log, limits), undefined);
+  assert.match(
+    logProblem({ ...log, spanId: "0123456789abcdeF" }, limits) ?? "",
+    /^span_id must be 16 lower-case hex characters or empty/,
+  );
+  assert.match(logProblem({ ...log, id: "x" }, limits) ?? "", /^log id must be 32 lower-case hex/);
+});
