@@ -214,14 +214,12 @@ export function logIdAfterScope(
 }
 
 /**
- * The ids of the log records of one request, in the request's order. A record's id is its
- * content's `logId`, so that a retried request (or a replayed dead letter) stores each record
- * once. Records identical in all of that (same time, body, attributes…: common with millisecond
+ * The content ids of the log records of one request, in the request's order (the decoders then
+ * bind them to the request: `bindLogIdsToRequest`). A record's content id is its `logId`.
+ * Records identical in all of that (same time, body, attributes…: common with millisecond
  * clocks) are told apart by their occurrence among the request's identical records: the first
- * keeps the content id, so ids of ordinary records are what they always were; the n-th after it
- * gets the hash of the content id and n. A retry repeats the same occurrences, so it still stores
- * each record once. Two different requests carrying an identical record cannot be told from a
- * retry, and store it once.
+ * keeps the content id; the n-th after it gets the hash of the content id and n. A retry repeats
+ * the same occurrences, so it still stores each record once.
  */
 export class RequestLogIds {
   /** How many records of each content id this request had so far. */
@@ -241,5 +239,26 @@ export class RequestLogIds {
     }
     this.#seen.set(id, before + 1);
     return fastHash128([id, String(before)]);
+  }
+}
+
+/**
+ * Binds the ids of one request's log records (as `RequestLogIds` made them, in the request's
+ * order) to the request: each becomes the hash of its id and of the request's digest, the hash of
+ * all of the request's ids in order. A retry of the request (the same records in the same order:
+ * what every exporter resends) gets the same ids, so it stores each record once; an identical
+ * record in another request (telemetrygen's records differ only by their time, and two of its
+ * workers can read the same clock value) gets another id, so distinct items are never merged.
+ * Only two requests whose records are all identical, in the same order, cannot be told apart,
+ * as no receiver could tell them from a retry.
+ */
+export function bindLogIdsToRequest(logs: { id: string }[]): void {
+  if (logs.length === 0) return;
+  const request = SHARED.reset();
+  for (let i = 0; i < logs.length; i++) request.text(logs[i]!.id);
+  const digest = request.digest();
+  for (let i = 0; i < logs.length; i++) {
+    const log = logs[i]!;
+    log.id = SHARED.reset().text(log.id).text(digest).digest();
   }
 }

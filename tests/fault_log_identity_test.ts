@@ -3,7 +3,8 @@
  * on PostgreSQL: a record's id depends on what the client sent, never on its arrival, so an
  * exporter's retry of records without times stores each once; and two identical records of one
  * request (same time, body and attributes: common with millisecond clocks) are two rows, still
- * two after a retry. Rollups count exactly the rows.
+ * two after a retry; an identical record in two different requests is two rows (issue 12: the
+ * second was taken for a retry), still two after retries of both. Rollups count exactly the rows.
  *
  * Before the fix: the retry stored the timeless records twice (their ids held the arrival time),
  * and the two identical records were one row.
@@ -46,7 +47,7 @@ async function exactlyOnce(
 }
 
 for (const driver of selectedDrivers().filter((d) => d === "sqlite" || d === "postgres")) {
-  Deno.test(`${driver}: a retry stores timeless log records once, and identical records of a request stay two`, async () => {
+  Deno.test(`${driver}: a retry stores timeless log records once, identical records stay two in a request or in two`, async () => {
     const cwd = await Deno.makeTempDir({ prefix: "argus-logid-" });
     const database: TestDatabase | undefined = driver === "postgres"
       ? await freshDatabase("postgres")
@@ -69,6 +70,16 @@ for (const driver of selectedDrivers().filter((d) => d === "sqlite" || d === "po
         assert.equal(sent.status, 200, JSON.stringify(sent.body));
         assert.equal(sent.acknowledged, true, JSON.stringify(sent.body));
       }
+      // (c) Two requests that share one identical record (as telemetrygen's workers send when
+      // they read the same clock value), each sent twice: the shared record is two records.
+      const shared = (): JsonLog => ({ ...twins()[0]!, body: { stringValue: "shared" } });
+      const own = (n: number): JsonLog => ({ ...twins()[0]!, body: { stringValue: `own ${n}` } });
+      for (let attempt = 0; attempt < 2; attempt++) {
+        for (const records of [[shared(), own(1)], [own(2), shared()]]) {
+          const sent = await sendLogs(argus.otlpHttpUrl, new AckLedger(), records, "identity-two");
+          assert.equal(sent.acknowledged, true, JSON.stringify(sent.body));
+        }
+      }
 
       store = await createStore(
         database?.config ?? databaseConfig("sqlite", `${cwd}/data/argus.db`),
@@ -77,6 +88,7 @@ for (const driver of selectedDrivers().filter((d) => d === "sqlite" || d === "po
       await assertStoredExactlyOnce(store, ledger, ["identity-retry"]);
       assert.deepEqual(await exactlyOnce(store, "identity-retry"), { rows: 5, rollup: 5 });
       assert.deepEqual(await exactlyOnce(store, "identity-twins"), { rows: 2, rollup: 2 });
+      assert.deepEqual(await exactlyOnce(store, "identity-two"), { rows: 4, rollup: 4 });
     } finally {
       await store?.close();
       await argus.stop();

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { bindLogIdsToRequest } from "../../store/ids.ts";
 import { decodeJson } from "./json_reader.ts";
 import { decodeProtobuf } from "./protobuf_reader.ts";
 import type { Decoded, DecodeLimits, Signal, WireFormat } from "./types.ts";
@@ -29,6 +30,9 @@ function checkLimits(limits: DecodeLimits): void {
  * "field 1 of ResourceSpans has wire type 0, expected 2") when the body is not a decodable
  * request, and RangeError when `limits` are not non-negative integers.
  *
+ * Log records get ids from their content and the request's (`bindLogIdsToRequest`): a retry of
+ * the request gets the same ids, an identical record in another request another one.
+ *
  * @param nowNs Unix nanoseconds stored as the time of a log record that has neither a time nor an
  * observed time; its id does not depend on it (a retry, arriving later, gets the same id).
  */
@@ -40,6 +44,10 @@ export function decodeRequest(
   nowNs: bigint,
 ): Decoded {
   checkLimits(limits);
-  if (format === "json") return decodeJson(signal, body, limits, nowNs);
-  return decodeProtobuf(signal === "traces" ? 0 : 1, body, limits, nowNs);
+  const decoded = format === "json"
+    ? decodeJson(signal, body, limits, nowNs)
+    : decodeProtobuf(signal === "traces" ? 0 : 1, body, limits, nowNs);
+  // Log records have no id of their own: theirs hash their content, bound to the request.
+  bindLogIdsToRequest(decoded.batch.logs);
+  return decoded;
 }

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { encodeAttributesJson } from "../../lib/any_value_json.ts";
 import { logProblem, resourceProblem, spanProblem } from "../../store/row_validation.ts";
-import { RequestLogIds } from "../../store/ids.ts";
+import { bindLogIdsToRequest, RequestLogIds } from "../../store/ids.ts";
 import { type DecodeLimits, decodeRequest, DEFAULT_DECODE_LIMITS, OtlpDecodeError } from "./mod.ts";
 import { logsProtobuf, sdkLogs, sdkSpans, tracesProtobuf } from "./testdata/payloads.ts";
 import { double, fixed32, fixed64, len, message, varint } from "./testdata/wire.ts";
@@ -328,15 +328,22 @@ Deno.test("decodeRequest() maps log records, their bodies and times", () => {
   }]);
 });
 
-Deno.test("decodeRequest() keeps the ids of log records with a time as they always were", () => {
-  // Pinned: databases hold these ids, so a retry of an old request must find its rows.
+Deno.test("decodeRequest() gives log records ids from their content bound to the request, pinned", () => {
+  // Pinned: databases hold these ids, so a retry of a request must find its rows.
   const withTime = len(2, message(fixed64(1, 10n), len(5, str("x"))));
   const observedOnly = len(2, message(fixed64(11, 12n), len(5, str("x"))));
   const decoded = decode("logs", logs(scopeLogs(withTime, observedOnly)));
   assert.deepEqual(decoded.batch.logs.map((l) => l.id), [
-    "6b257cd138786f79578e401a5d02e6b2",
-    "b23db00db5a5be6675033e12d17faa65",
+    "3fb3f9821b51ca183fdf5091feb764e6",
+    "54cff1868c197adaee0edf8258428c6f",
   ]);
+  // Each is its content id (ids_test.ts pins those), bound to the request.
+  const contentIds = [
+    { id: "6b257cd138786f79578e401a5d02e6b2" },
+    { id: "b23db00db5a5be6675033e12d17faa65" },
+  ];
+  bindLogIdsToRequest(contentIds);
+  assert.deepEqual(decoded.batch.logs.map((l) => l.id), contentIds.map((l) => l.id));
   assert.deepEqual(decoded.batch.logs.map((l) => l.timeUnixNano), [10n, 12n]);
 });
 
@@ -347,9 +354,36 @@ Deno.test("decodeRequest() gives identical log records of a request their own id
   const decoded = decode("logs", body);
   const [a, c, b, d] = decoded.batch.logs.map((l) => l.id);
   assert.equal(new Set([a, b, c, d]).size, 4, "four records, four ids");
-  // The first keeps the id the record has alone; a retry gives every record the same id.
-  assert.equal(a, decode("logs", logs(scopeLogs(record))).batch.logs[0]!.id);
+  // A retry gives every record the same id.
   assert.deepEqual(decode("logs", body).batch.logs.map((l) => l.id), [a, c, b, d]);
+});
+
+Deno.test("decodeRequest() keeps an identical log record of another request apart, and a retry of each together", () => {
+  // telemetrygen's records differ only by their time: two requests can carry the same one.
+  const shared = len(2, message(fixed64(1, 10n), len(5, str("x"))));
+  const first = logs(scopeLogs(shared, len(2, message(fixed64(1, 11n)))));
+  const second = logs(scopeLogs(len(2, message(fixed64(1, 12n))), shared));
+  const one = decode("logs", first).batch.logs[0]!.id;
+  const two = decode("logs", second).batch.logs[1]!.id;
+  assert.notEqual(one, two, "the same record in two requests is two records");
+  assert.equal(decode("logs", first).batch.logs[0]!.id, one);
+  assert.equal(decode("logs", second).batch.logs[1]!.id, two);
+  // The JSON reader binds the same way.
+  const json = (timeUnixNano: string) => ({ timeUnixNano, body: { stringValue: "x" } });
+  const jsonIds = (records: unknown[]) =>
+    decodeRequest(
+      "logs",
+      "json",
+      new TextEncoder().encode(
+        JSON.stringify({ resourceLogs: [{ scopeLogs: [{ logRecords: records }] }] }),
+      ),
+      DEFAULT_DECODE_LIMITS,
+      NOW,
+    ).batch.logs.map((l) => l.id);
+  const [jsonOne] = jsonIds([json("10"), json("11")]);
+  const [, jsonTwo] = jsonIds([json("12"), json("10")]);
+  assert.notEqual(jsonOne, jsonTwo);
+  assert.equal(jsonIds([json("10"), json("11")])[0], jsonOne);
 });
 
 Deno.test("decodeRequest() gives protobuf log records the ids RequestLogIds makes from their fields", () => {
@@ -362,9 +396,10 @@ Deno.test("decodeRequest() gives protobuf log records the ids RequestLogIds make
   ) {
     const decoded = decode("logs", new Uint8Array(logsProtobuf(records)));
     const ids = new RequestLogIds();
-    const expected = decoded.batch.logs.map(({ id: _, ...log }) => ids.next(log));
+    const expected = decoded.batch.logs.map(({ id: _, ...log }) => ({ id: ids.next(log) }));
+    bindLogIdsToRequest(expected);
     assert.equal(decoded.batch.logs.length, records.length);
-    assert.deepEqual(decoded.batch.logs.map((l) => l.id), expected);
+    assert.deepEqual(decoded.batch.logs.map((l) => l.id), expected.map((l) => l.id));
   }
 });
 

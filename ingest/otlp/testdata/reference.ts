@@ -216,6 +216,9 @@ export function referenceDecode(
       batch.resources.push({ id, ...fields });
     }
   });
+  // The request binding of store/ids.ts `bindLogIdsToRequest`, written out again.
+  const digest = fastHash128(batch.logs.map((log) => log.id));
+  batch.logs = batch.logs.map((log) => ({ ...log, id: fastHash128([log.id, digest]) }));
   return { batch, items, rejected };
 }
 
