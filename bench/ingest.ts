@@ -16,7 +16,8 @@ import { DatabaseSync } from "node:sqlite";
 import { createStore } from "../store/mod.ts";
 import { logToDb, spanToDb } from "../store/columns.ts";
 import { PRAGMAS } from "../store/node_sqlite.ts";
-import { logId } from "../store/ids.ts";
+import { bindLogIdsToRequest, logId } from "../store/ids.ts";
+import type { LogRow, SpanRow } from "../store/types.ts";
 import { decodeRequest, DEFAULT_DECODE_LIMITS } from "../ingest/otlp/mod.ts";
 import { startArgus } from "../tests/argus_process.ts";
 import { databaseConfig } from "../tests/databases.ts";
@@ -67,19 +68,41 @@ async function rawBaseline(signal: Signal, dir: string): Promise<number> {
   const template = signal === "traces" ? decoded.batch.spans : decoded.batch.logs;
   const rows: (string | number | bigint)[][] = [];
   let columns: string[] = [];
-  for (let i = 0; rows.length < BASELINE_ROWS; i++) {
+  // Times move forward from now, 20 µs a row, as an SDK stamps what it sends (the load client
+  // does the same); log ids are bound 500 rows at a time, as one request's are.
+  const startNs = BigInt(Date.now()) * 1_000_000n;
+  const logs: LogRow[] = [];
+  for (let i = 0; rows.length + logs.length < BASELINE_ROWS; i++) {
     const item = template[i % template.length]!;
-    const row = signal === "traces"
-      ? spanToDb({
-        ...(item as typeof decoded.batch.spans[number]),
+    const at = startNs + BigInt(i) * 20_000n;
+    if (signal === "traces") {
+      const span = item as SpanRow;
+      const shift = at - span.startTimeUnixNano;
+      const row = spanToDb({
+        ...span,
         traceId: hex(rand, 32),
         spanId: hex(rand, 16),
-      }, (v) => v)
-      : (() => {
-        const { id: _, ...log } = item as typeof decoded.batch.logs[number];
-        const fresh = { ...log, traceId: hex(rand, 32), spanId: hex(rand, 16) };
-        return logToDb({ ...fresh, id: logId(fresh) }, (v) => v);
-      })();
+        startTimeUnixNano: span.startTimeUnixNano + shift,
+        endTimeUnixNano: span.endTimeUnixNano + shift,
+      }, (v) => v);
+      columns = Object.keys(row);
+      rows.push(Object.values(row) as (string | number | bigint)[]);
+    } else {
+      const { id: _, ...log } = item as LogRow;
+      const shift = at - log.timeUnixNano;
+      const fresh = {
+        ...log,
+        traceId: hex(rand, 32),
+        spanId: hex(rand, 16),
+        timeUnixNano: log.timeUnixNano + shift,
+        observedTimeUnixNano: log.observedTimeUnixNano + shift,
+      };
+      logs.push({ ...fresh, id: logId(fresh) });
+    }
+  }
+  for (let i = 0; i < logs.length; i += 500) bindLogIdsToRequest(logs.slice(i, i + 500), 0n);
+  for (const log of logs) {
+    const row = logToDb(log, (v) => v);
     columns = Object.keys(row);
     rows.push(Object.values(row) as (string | number | bigint)[]);
   }

@@ -50,6 +50,7 @@ function templates() {
       "deployment.environment": "bench",
     });
     const ids = [];
+    const times = [];
     let bytes;
     if (signal === "traces") {
       const memory = new InMemorySpanExporter();
@@ -67,7 +68,10 @@ function templates() {
         root.end();
       }
       const spans = memory.getFinishedSpans();
-      for (const span of spans) ids.push(span.spanContext().traceId, span.spanContext().spanId);
+      for (const span of spans) {
+        ids.push(span.spanContext().traceId, span.spanContext().spanId);
+        times.push(nanos(span.startTime), nanos(span.endTime));
+      }
       bytes = ProtobufTraceSerializer.serializeRequest(spans);
     } else {
       const memory = new InMemoryLogRecordExporter();
@@ -91,9 +95,17 @@ function templates() {
         });
         ids.push(spanContext.traceId, spanContext.spanId);
       }
-      bytes = ProtobufLogsSerializer.serializeRequest(memory.getFinishedLogRecords());
+      const records = memory.getFinishedLogRecords();
+      for (const record of records) times.push(nanos(record.hrTime), nanos(record.hrTimeObserved));
+      bytes = ProtobufLogsSerializer.serializeRequest(records);
     }
-    return { bytes: Buffer.from(bytes), offsets: idOffsets(Buffer.from(bytes), [...new Set(ids)]) };
+    const buffer = Buffer.from(bytes);
+    return {
+      bytes: buffer,
+      offsets: idOffsets(buffer, [...new Set(ids)]),
+      timeOffsets: timeOffsets(buffer, [...new Set(times)]),
+      madeAtNs: process.hrtime.bigint() + EPOCH_OFFSET_NS,
+    };
   });
 }
 
@@ -127,12 +139,39 @@ function idOffsets(buffer, ids) {
   });
 }
 
-/** A copy of a template with fresh random ids, written at every place each id stands. */
+/** Unix nanoseconds minus process.hrtime.bigint(), so that the latter tells the time cheaply. */
+const EPOCH_OFFSET_NS = BigInt(Date.now()) * 1_000_000n - process.hrtime.bigint();
+
+/** An OpenTelemetry HrTime ([seconds, nanoseconds]) as Unix nanoseconds. */
+function nanos([seconds, ns]) {
+  return BigInt(seconds) * 1_000_000_000n + BigInt(ns);
+}
+
+/** Every offset where one of `times` stands as a fixed64 (little-endian), as OTLP encodes times. */
+function timeOffsets(buffer, times) {
+  const at = [];
+  for (const time of times) {
+    const needle = Buffer.alloc(8);
+    needle.writeBigUInt64LE(time);
+    for (let i = buffer.indexOf(needle); i >= 0; i = buffer.indexOf(needle, i + 1)) at.push(i);
+  }
+  return at;
+}
+
+/**
+ * A copy of a template with fresh random ids, written at every place each id stands, and its
+ * times moved forward by the time since the template was made: as an SDK sends them, records
+ * carry the time they were made (log ids and time indexes depend on it).
+ */
 function fresh(template) {
   const bytes = Buffer.from(template.bytes);
   for (const { length, at } of template.offsets) {
     const id = randomFillSync(Buffer.alloc(length));
     for (const offset of at) id.copy(bytes, offset);
+  }
+  const shift = process.hrtime.bigint() + EPOCH_OFFSET_NS - template.madeAtNs;
+  for (const offset of template.timeOffsets) {
+    bytes.writeBigUInt64LE(bytes.readBigUInt64LE(offset) + shift, offset);
   }
   return bytes;
 }

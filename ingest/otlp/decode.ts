@@ -47,7 +47,8 @@ export function decodeRequest(
   const decoded = format === "json"
     ? decodeJson(signal, body, limits, nowNs)
     : decodeProtobuf(signal === "traces" ? 0 : 1, body, limits, nowNs);
-  // Log records have no id of their own: theirs hash their content, bound to the request.
-  bindLogIdsToRequest(decoded.batch.logs);
+  // Log records have no id of their own: theirs hash their content, bound to the request, after
+  // their time.
+  bindLogIdsToRequest(decoded.batch.logs, nowNs);
   return decoded;
 }

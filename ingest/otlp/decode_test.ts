@@ -7,6 +7,13 @@ import { logsProtobuf, sdkLogs, sdkSpans, tracesProtobuf } from "./testdata/payl
 import { double, fixed32, fixed64, len, message, varint } from "./testdata/wire.ts";
 
 const NOW = 1_795_700_000_000_000_000n;
+/** The ids of the records of the pinned test below: never to change (databases hold them). */
+const PINNED_LOG_IDS = [
+  "0000000000007199c82f84362f0cf0a8",
+  "00000000000079bc0968ed4531be9702",
+  "01a2174c3501931c8875e63fe8f330dc",
+  "000000000000fb14511ecfd65b762836",
+];
 const TRACE_ID = new Uint8Array([...Array(16).keys()].map((i) => i + 1));
 const SPAN_ID = new Uint8Array([9, 8, 7, 6, 5, 4, 3, 2]);
 
@@ -328,23 +335,38 @@ Deno.test("decodeRequest() maps log records, their bodies and times", () => {
   }]);
 });
 
-Deno.test("decodeRequest() gives log records ids from their content bound to the request, pinned", () => {
+Deno.test("decodeRequest() gives log records ids from their time, content and request, pinned", () => {
   // Pinned: databases hold these ids, so a retry of a request must find its rows.
   const withTime = len(2, message(fixed64(1, 10n), len(5, str("x"))));
   const observedOnly = len(2, message(fixed64(11, 12n), len(5, str("x"))));
-  const decoded = decode("logs", logs(scopeLogs(withTime, observedOnly)));
-  assert.deepEqual(decoded.batch.logs.map((l) => l.id), [
-    "3fb3f9821b51ca183fdf5091feb764e6",
-    "54cff1868c197adaee0edf8258428c6f",
+  const now = len(2, message(fixed64(1, 1_795_687_200_001_000_000n), len(5, str("x"))));
+  const timeless = len(2, message(len(5, str("x"))));
+  const decoded = decode("logs", logs(scopeLogs(withTime, observedOnly, now, timeless)));
+  const ids = decoded.batch.logs.map((l) => l.id);
+  assert.deepEqual(ids, PINNED_LOG_IDS);
+  // The time as sent, in milliseconds, leads (a record without one: 0, not its arrival).
+  assert.deepEqual(ids.map((id) => id.slice(0, 12)), [
+    "000000000000",
+    "000000000000",
+    (1_795_687_200_001).toString(16).padStart(12, "0"),
+    "000000000000",
   ]);
-  // Each is its content id (ids_test.ts pins those), bound to the request.
-  const contentIds = [
-    { id: "6b257cd138786f79578e401a5d02e6b2" },
-    { id: "b23db00db5a5be6675033e12d17faa65" },
-  ];
-  bindLogIdsToRequest(contentIds);
-  assert.deepEqual(decoded.batch.logs.map((l) => l.id), contentIds.map((l) => l.id));
-  assert.deepEqual(decoded.batch.logs.map((l) => l.timeUnixNano), [10n, 12n]);
+  assert.equal(decoded.batch.logs[3]!.timeUnixNano, NOW);
+  // The rest is the content id (ids_test.ts pins those) bound to the request.
+  const contentIds = new RequestLogIds();
+  const expected = decoded.batch.logs.map(({ id: _, ...log }) => ({
+    ...log,
+    id: contentIds.next({ ...log, timeUnixNano: log.timeUnixNano === NOW ? 0n : log.timeUnixNano }),
+  }));
+  assert.equal(expected[0]!.id, "6b257cd138786f79578e401a5d02e6b2");
+  assert.equal(expected[1]!.id, "b23db00db5a5be6675033e12d17faa65");
+  bindLogIdsToRequest(expected, NOW);
+  assert.deepEqual(ids, expected.map((l) => l.id));
+  assert.deepEqual(decoded.batch.logs.map((l) => l.timeUnixNano).slice(0, 3), [
+    10n,
+    12n,
+    1_795_687_200_001_000_000n,
+  ]);
 });
 
 Deno.test("decodeRequest() gives identical log records of a request their own ids, the same on a retry", () => {
@@ -396,8 +418,8 @@ Deno.test("decodeRequest() gives protobuf log records the ids RequestLogIds make
   ) {
     const decoded = decode("logs", new Uint8Array(logsProtobuf(records)));
     const ids = new RequestLogIds();
-    const expected = decoded.batch.logs.map(({ id: _, ...log }) => ({ id: ids.next(log) }));
-    bindLogIdsToRequest(expected);
+    const expected = decoded.batch.logs.map(({ id: _, ...log }) => ({ ...log, id: ids.next(log) }));
+    bindLogIdsToRequest(expected, NOW);
     assert.equal(decoded.batch.logs.length, records.length);
     assert.deepEqual(decoded.batch.logs.map((l) => l.id), expected.map((l) => l.id));
   }

@@ -216,9 +216,15 @@ export function referenceDecode(
       batch.resources.push({ id, ...fields });
     }
   });
-  // The request binding of store/ids.ts `bindLogIdsToRequest`, written out again.
+  // The request binding of store/ids.ts `bindLogIdsToRequest`, written out again: the time as
+  // sent in milliseconds (12 hex digits), then the last 20 of the bound hash.
   const digest = fastHash128(batch.logs.map((log) => log.id));
-  batch.logs = batch.logs.map((log) => ({ ...log, id: fastHash128([log.id, digest]) }));
+  batch.logs = batch.logs.map((log) => {
+    const timeless = log.observedTimeUnixNano === 0n && log.timeUnixNano === nowNs;
+    const ms = timeless ? 0n : log.timeUnixNano / 1_000_000n;
+    const prefix = (ms % (1n << 48n)).toString(16).padStart(12, "0");
+    return { ...log, id: prefix + fastHash128([log.id, digest]).slice(12) };
+  });
   return { batch, items, rejected };
 }
 
