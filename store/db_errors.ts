@@ -120,9 +120,21 @@ const MYSQL_UNREACHABLE = new Set([
   "ER_TOO_MANY_USER_CONNECTIONS",
 ]);
 
+/**
+ * MySQL and MariaDB error numbers about time, not values, some of which mysql2 has no name for
+ * (it names MySQL's errors, not MariaDB's own): MariaDB's max_statement_time (1969,
+ * ER_STATEMENT_TIMEOUT), MySQL's max_execution_time (3024), an interrupted query (1317), a lock
+ * wait timeout (1205) and a deadlock (1213). Unnamed, 1969 was taken for a refusal that may be
+ * about a row: a batch written row by row while a lock was released had its first rows time out
+ * and its later ones stored, and the first were quarantined as if the data were at fault.
+ */
+const MYSQL_TIME_ERRNOS = new Set([1969, 3024, 1317, 1205, 1213]);
+
 function classifyMysql(error: unknown): DbErrorClass {
   const code = errorCode(error);
   if (MYSQL_UNREACHABLE.has(code) || networkFailure(error)) return "unreachable";
+  const errno = (error as { errno?: unknown } | null)?.errno;
+  if (typeof errno === "number" && MYSQL_TIME_ERRNOS.has(errno)) return "refused";
   if (MYSQL_CONTENT.has(code)) return "content";
   // A fatal error closes the connection: whatever it was, the connection is gone.
   if ((error as { fatal?: unknown } | null)?.fatal === true) return "unreachable";

@@ -71,6 +71,23 @@ const CASES: [DbDriver, Error, DbErrorClass][] = [
     }),
     "refused",
   ],
+  // MariaDB's statement timeout as mysql2 really reports it: a number it has no name for.
+  [
+    "mysql",
+    error("Query execution was interrupted (max_statement_time exceeded)", {
+      errno: 1969,
+      sqlState: "70100",
+    }),
+    "refused",
+  ],
+  [
+    "mysql",
+    error("Query execution was interrupted, maximum statement execution time exceeded", {
+      code: "ER_QUERY_TIMEOUT",
+      errno: 3024,
+    }),
+    "refused",
+  ],
   ["mysql", error("The table 'spans' is full", { code: "ER_RECORD_FILE_FULL" }), "refused"],
   [
     "mysql",

@@ -263,9 +263,9 @@ export interface RequestLogId {
  * - The time: the first 12 hex digits are the record's time as sent, in milliseconds (0 for a
  *   record sent without any time, which `arrivalNs` stamps), the other 20 (80 bits) the hash.
  *   Records arrive roughly in time order, so their ids land at the end of the primary key's index
- *   instead of on random pages: with a random id, SQLite wrote 12.0 KiB per log record (WAL and
- *   checkpoint) and inserted 36k rows/s; with the time in front, 5.7 KiB and 66k rows/s (600,000
- *   rows, 1,000 per commit, the logs table's indexes; docs/benchmarks.md).
+ *   instead of on random pages: with a random id, SQLite wrote 12.3 KiB per log record (WAL and
+ *   checkpoint) and inserted 33k rows/s; with the time in front, 5.9 KiB and 59k rows/s
+ *   (`bench/log_ids.ts`, docs/benchmarks.md).
  */
 export function bindLogIdsToRequest(logs: RequestLogId[], arrivalNs: bigint): void {
   if (logs.length === 0) return;
@@ -274,7 +274,8 @@ export function bindLogIdsToRequest(logs: RequestLogId[], arrivalNs: bigint): vo
   const digest = request.digest();
   for (let i = 0; i < logs.length; i++) {
     const log = logs[i]!;
-    // A record without any time got the arrival time (RequestLogIds): its id must not.
+    // A record sent without any time was stamped with its arrival (by the reader, after its
+    // content id was made): its id must not depend on it.
     const sent = log.observedTimeUnixNano === 0n && log.timeUnixNano === arrivalNs
       ? 0n
       : log.timeUnixNano;
