@@ -28,7 +28,10 @@ function fail(lines: string[]): never {
   Deno.exit(1);
 }
 
-/** The `--allow-*` flags of `deno task start`: the binary gets no more than `deno task start`. */
+/**
+ * The `--allow-*` and `--v8-flags=` flags of `deno task start`: the binary gets no more than
+ * `deno task start`, and the same heap ceiling.
+ */
 async function startPermissions(): Promise<string[]> {
   const denoJson = JSON.parse(await Deno.readTextFile(join(ROOT, "deno.json")));
   const command: string = denoJson.tasks.start.command;
@@ -36,7 +39,7 @@ async function startPermissions(): Promise<string[]> {
   const flags = command.split(/\s+/).filter((word) =>
     word.startsWith("--allow-") || word.startsWith("--v8-flags=")
   );
-  if (flags.length === 0 || /\s(-A|--allow-all)\b/.test(command)) {
+  if (!flags.some((flag) => flag.startsWith("--allow-")) || /\s(-A|--allow-all)\b/.test(command)) {
     fail([`deno.json's start task must list explicit --allow-* flags: ${command}`]);
   }
   return flags;

@@ -25,6 +25,7 @@ import {
   Traffic,
   type TrafficReport,
   waitUntil,
+  withArgusLog,
 } from "./fault_harness.ts";
 
 /** Ceilings this suite holds Argus to (core and gRPC gateway together). */
@@ -479,6 +480,8 @@ for (const fault of MYSQL_FAULTS) {
         }
       });
       await assertNothingRejected(a);
+    } catch (error) {
+      throw withArgusLog(error, argus);
     } finally {
       try {
         if (argus) assert.equal(await argus.stop(), 0, argus.log().slice(-2000));

@@ -27,6 +27,7 @@ import {
   Traffic,
   type TrafficReport,
   waitUntil,
+  withArgusLog,
 } from "./fault_harness.ts";
 import { jsonLogs, jsonSpans } from "./otlp_payloads.ts";
 
@@ -199,9 +200,7 @@ Deno.test({
         } MiB, slowest health ${watch.liveness.slowestMs.toFixed(0)} ms`,
       );
     } catch (error) {
-      throw new Error(`${error}\n--- Argus log (end) ---\n${argus?.log().slice(-4000)}`, {
-        cause: error,
-      });
+      throw withArgusLog(error, argus);
     } finally {
       await reader?.close();
       await stopArgus(argus);
@@ -268,9 +267,7 @@ Deno.test("a 1.2 GB file in the DLQ folder at start is quarantined unread; Argus
       } ms, slowest export ${traffic.slowestMs.toFixed(0)} ms over ${traffic.requests} exports`,
     );
   } catch (error) {
-    throw new Error(`${error}\n--- Argus log (end) ---\n${argus?.log().slice(-4000)}`, {
-      cause: error,
-    });
+    throw withArgusLog(error, argus);
   } finally {
     await reader?.close();
     await stopArgus(argus);
@@ -344,9 +341,7 @@ Deno.test("a backlog of DLQ files (one of 24 MB) replays while exports continue:
         } ms over ${traffic.requests} exports`,
     );
   } catch (error) {
-    throw new Error(`${error}\n--- Argus log (end) ---\n${argus?.log().slice(-4000)}`, {
-      cause: error,
-    });
+    throw withArgusLog(error, argus);
   } finally {
     await reader?.close();
     await stopArgus(argus);

@@ -768,3 +768,9 @@ export async function fillDisk(dir: string): Promise<() => Promise<void>> {
   }
   return () => Deno.remove(path);
 }
+
+/** `error` with the end of Argus's log appended: what a failed fault test needs to be read. */
+export function withArgusLog(error: unknown, argus: { log(): string } | undefined): Error {
+  const log = argus?.log().slice(-4000) ?? "(Argus was not started)";
+  return new Error(`${error}\n--- Argus log (end) ---\n${log}`, { cause: error });
+}

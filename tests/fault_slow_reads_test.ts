@@ -25,6 +25,7 @@ import {
   sampleMemory,
   sendSpans,
   sleep,
+  withArgusLog,
 } from "./fault_harness.ts";
 
 const SEEDED_SPANS = 300_000;
@@ -221,9 +222,7 @@ async function slowReads(cwd: string): Promise<void> {
     await assertStoredExactlyOnce(reader, ledger, [service]);
     assert.equal(ledger.spans.size, exportTimes.length * 10);
   } catch (error) {
-    throw new Error(`${error}\n--- Argus log (end) ---\n${argus.log().slice(-4000)}`, {
-      cause: error,
-    });
+    throw withArgusLog(error, argus);
   } finally {
     await argus.stop("SIGKILL");
     await reader?.close();
