@@ -2,7 +2,7 @@
  * Argus's access decisions, in one place for every receiver: comparing tokens, finding a request's
  * credentials, which Host names a request may address (DNS rebinding) and which page origins may
  * act on Argus (cross-site requests). Pure functions over header values; the answers built on them
- * are in routes/auth.ts (UI, API, `/ws`), ingest/otlp_http.ts and ingest/grpc_gateway.ts.
+ * are in routes/middleware/ (UI, API, `/ws`), ingest/otlp_http.ts and ingest/grpc_gateway.ts.
  *
  * @module
  */

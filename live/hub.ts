@@ -38,8 +38,6 @@
  * @module
  */
 import type { Logger } from "../lib/logger.ts";
-import { parseSeverity } from "../routes/logs.ts";
-import { BadRequestError, parseService } from "../routes/query_params.ts";
 import { originAllowed, originOf } from "../lib/security.ts";
 
 /** What the hub reads of a log entry to filter it; the rest is sent as it is. */
@@ -50,6 +48,12 @@ export interface LiveLogEntry {
 }
 
 /** What the hub reports as it works (`ArgusMetrics` has these methods). */
+/** What one client is sent: records of `service` only, of `minSeverity` or more; all by default. */
+export interface LiveFilter {
+  service?: string;
+  minSeverity?: number;
+}
+
 export interface LiveHubObserver {
   /** One message of `items` entries sent to one client. */
   liveMessageSent(items: number): void;
@@ -225,12 +229,13 @@ export class LiveHub {
   }
 
   /**
-   * Answers `GET /ws`: 400 for a request that is not a WebSocket upgrade or has a bad `service`
-   * or `severity`, 403 for a browser page of a foreign origin, 503 after `close()`; else the
-   * 101 response of `Deno.upgradeWebSocket`, with the client registered at once (entries
-   * published while its socket opens are queued for it).
+   * Answers `GET /ws` for a client that takes what `filter` lets through (its query, parsed by
+   * the route: routes/logs.ts, LIVE_QUERY): 400 for a request that is not a WebSocket upgrade,
+   * 403 for a browser page of a foreign origin, 503 after `close()`; else the 101 response of
+   * `Deno.upgradeWebSocket`, with the client registered at once (entries published while its
+   * socket opens are queued for it).
    */
-  upgrade(request: Request): Response {
+  upgrade(request: Request, filter: LiveFilter = {}): Response {
     if (this.#closed) {
       return errorResponse(503, "Argus is shutting down: reconnect to another instance", {
         "retry-after": "5",
@@ -256,16 +261,6 @@ export class LiveHub {
           }`,
       );
     }
-    let service: string | undefined;
-    let minSeverity: number | undefined;
-    try {
-      const params = new URL(request.url).searchParams;
-      service = parseService(params);
-      minSeverity = parseSeverity(params);
-    } catch (error) {
-      if (error instanceof BadRequestError) return errorResponse(400, error.message);
-      throw error;
-    }
     let upgraded: { socket: WebSocket; response: Response };
     try {
       upgraded = Deno.upgradeWebSocket(request);
@@ -279,8 +274,8 @@ export class LiveHub {
     const client: Client = {
       socket: upgraded.socket,
       request: this.#abortConnection ? request : undefined,
-      service,
-      minSeverity,
+      service: filter.service,
+      minSeverity: filter.minSeverity,
       queue: [],
       blockedSince: undefined,
     };

@@ -359,7 +359,7 @@ export function serveAsset(assets: Assets, path: string, request: Request): Resp
   const cache = path.startsWith("build/")
     ? "public, max-age=31536000, immutable"
     : "public, max-age=300";
-  // A gzip-compressed answer carried the weak form of the ETag (routes/_compression.ts).
+  // A gzip-compressed answer carried the weak form of the ETag (Hono's compress middleware, routes/mod.ts).
   const ifNoneMatch = request.headers.get("if-none-match")?.replace(/^W\//, "");
   if (ifNoneMatch === asset.etag) {
     return new Response(null, {

@@ -7,8 +7,9 @@
  */
 import { purgeCutoffNs, type PurgeSignal, type StoreMaintenance } from "../store/mod.ts";
 import { DURATION_FORMAT, formatDurationMs, parseDurationMs } from "../lib/units.ts";
-import { BadRequestError } from "./query_params.ts";
+import { BadRequestError } from "./http_error.ts";
 import { formatTimeNs } from "./wire.ts";
+import { parameter, parseQuery } from "./query_params.ts";
 
 export interface AdminDeps {
   store: { maintenance: StoreMaintenance };
@@ -57,9 +58,14 @@ export function parsePurgeSignal(params: URLSearchParams): PurgeSignal {
  * `DELETE /api/admin/purge`. The cutoff is now minus `older_than`, rounded down to a whole hour
  * (`purgeCutoffNs`) so that the rollups (dashboards) lose exactly the periods whose rows go.
  */
+/** The query of `DELETE /api/admin/purge`. */
+export const PURGE_QUERY = {
+  olderThan: parameter("older_than", parseOlderThan),
+  signal: parameter("signal", parsePurgeSignal),
+};
+
 export async function purge(params: URLSearchParams, deps: AdminDeps) {
-  const olderThan = parseOlderThan(params);
-  const signal = parsePurgeSignal(params);
+  const { olderThan, signal } = parseQuery(PURGE_QUERY, params);
   const cutoffNs = purgeCutoffNs(BigInt(deps.now() - olderThan.ms) * NS_PER_MS);
   const result = await deps.store.maintenance.purge({ olderThanNs: cutoffNs, signal });
   return {

@@ -18,6 +18,7 @@ import type { Store } from "../store/mod.ts";
 import { logContext } from "./logs.ts";
 import { buildInsightPrompt } from "./insight_prompt.ts";
 import { parseHexId } from "./query_params.ts";
+import { HttpError } from "./http_error.ts";
 
 /** The answer of `GET /api/logs/{id}/insight`. */
 export interface LogInsight {
@@ -32,9 +33,9 @@ export interface LogInsight {
  * No explanation could be given: 503 when AI is off, 502 when the provider failed or refused,
  * 504 when it did not answer within AI_TIMEOUT. The message says why and never holds the key.
  */
-export class InsightError extends Error {
-  constructor(readonly status: 502 | 503 | 504, message: string, options?: ErrorOptions) {
-    super(message, options);
+export class InsightError extends HttpError {
+  constructor(status: 502 | 503 | 504, message: string, options?: ErrorOptions) {
+    super(status, message, {}, options);
     this.name = "InsightError";
   }
 }

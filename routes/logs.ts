@@ -6,15 +6,17 @@
  */
 import { SEVERITY_MINIMUMS } from "../components/severity.ts";
 import type { LogFilter, Store } from "../store/mod.ts";
+import { BadRequestError, NotFoundError } from "./http_error.ts";
 import {
-  BadRequestError,
-  NotFoundError,
-  parseHexId,
-  parsePage,
-  parseService,
-  parseSort,
-  parseText,
-  parseWindow,
+  hexId,
+  optionalHexId,
+  PAGE,
+  parameter,
+  parseQuery,
+  SERVICE,
+  sortBy,
+  text,
+  WINDOW,
 } from "./query_params.ts";
 import { wireLog } from "./wire.ts";
 import { parseDurationMs } from "../lib/units.ts";
@@ -40,29 +42,36 @@ export function parseSeverity(params: URLSearchParams): number | undefined {
   );
 }
 
-function optionalId(params: URLSearchParams, name: string, chars: 16 | 32): string | undefined {
-  const text = params.get(name);
-  return text === null ? undefined : parseHexId(name, text, chars);
-}
+/** The query of `GET /api/logs`: what docs/api.md lists and what the handler reads. */
+export const LOG_LIST_QUERY = {
+  window: WINDOW,
+  page: PAGE,
+  sort: sortBy(["timestamp"] as const, "timestamp"),
+  service: SERVICE,
+  minSeverity: parameter("severity", parseSeverity),
+  traceId: optionalHexId("trace_id", 32),
+  spanId: optionalHexId("span_id", 16),
+  search: text("search"),
+};
 
 export async function listLogs(params: URLSearchParams, deps: LogsDeps) {
-  const window = parseWindow(params, deps.now(), deps.queryMaxWindowMs);
-  const page = parsePage(params);
-  const sort = parseSort(params, ["timestamp"] as const, "timestamp");
-  const filter: LogFilter = {
-    ...window,
-    serviceName: parseService(params),
-    minSeverity: parseSeverity(params),
-    traceId: optionalId(params, "trace_id", 32),
-    spanId: optionalId(params, "span_id", 16),
-    search: parseText(params, "search"),
-  };
+  const { window, page, sort, service, ...filters } = parseQuery(LOG_LIST_QUERY, params, {
+    nowMs: deps.now(),
+    maxWindowMs: deps.queryMaxWindowMs,
+  });
+  const filter: LogFilter = { ...window, serviceName: service, ...filters };
   const [logs, total] = await Promise.all([
     deps.store.logs(filter, { ...page, order: sort.order }),
     deps.store.countLogs(filter),
   ]);
   return { items: logs.map(wireLog), total, limit: page.limit, offset: page.offset };
 }
+
+/** The query of `GET /ws`, the live stream: its client's filters. */
+export const LIVE_QUERY = {
+  service: SERVICE,
+  minSeverity: parameter("severity", parseSeverity),
+};
 
 /** Longest `window` of `/api/logs/context` on each side of the anchor. */
 export const MAX_CONTEXT_MS = 3_600_000;
@@ -78,8 +87,8 @@ export interface ContextDeps {
  * ±window of it, in time order (at most CONTEXT_LIMIT on each side, the nearest ones). Records
  * at the anchor's very nanosecond are listed after it.
  */
-export async function logContext(params: URLSearchParams, deps: ContextDeps) {
-  const id = parseHexId("id", params.get("id") ?? "", 32);
+/** `window` of `/api/logs/context`: a duration from 1ms to 1h, default 1m; in milliseconds. */
+function parseContextWindow(params: URLSearchParams): number {
   const windowText = params.get("window") ?? "1m";
   const windowMs = parseDurationMs(windowText);
   if (windowMs === undefined || windowMs < 1 || windowMs > MAX_CONTEXT_MS) {
@@ -88,6 +97,17 @@ export async function logContext(params: URLSearchParams, deps: ContextDeps) {
         `value is ${JSON.stringify(windowText)}`,
     );
   }
+  return windowMs;
+}
+
+/** The query of `GET /api/logs/context`. */
+export const LOG_CONTEXT_QUERY = {
+  id: hexId("id", 32),
+  windowMs: parameter("window", parseContextWindow),
+};
+
+export async function logContext(params: URLSearchParams, deps: ContextDeps) {
+  const { id, windowMs } = parseQuery(LOG_CONTEXT_QUERY, params);
   const anchor = await deps.store.logById(id);
   if (anchor === undefined) throw new NotFoundError(`No log record ${id} is stored`);
   const spanNs = BigInt(windowMs) * 1_000_000n;

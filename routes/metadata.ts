@@ -5,7 +5,7 @@
  * @module
  */
 import type { RollupReads } from "../store/mod.ts";
-import { parseWindow } from "./query_params.ts";
+import { parseQuery, WINDOW } from "./query_params.ts";
 
 export interface MetadataDeps {
   store: { rollups: RollupReads };
@@ -13,10 +13,16 @@ export interface MetadataDeps {
   now: () => number;
 }
 
+/** The query of `GET /api/metadata/services`. */
+export const SERVICES_QUERY = { window: WINDOW };
+
 export async function services(
   params: URLSearchParams,
   deps: MetadataDeps,
 ): Promise<{ services: string[] }> {
-  const window = parseWindow(params, deps.now(), deps.queryMaxWindowMs);
+  const { window } = parseQuery(SERVICES_QUERY, params, {
+    nowMs: deps.now(),
+    maxWindowMs: deps.queryMaxWindowMs,
+  });
   return { services: await deps.store.rollups.services(window) };
 }

@@ -17,7 +17,8 @@ import {
   windowMinutes,
 } from "../store/mod.ts";
 import { formatTimeNs } from "./wire.ts";
-import { BadRequestError, parseService, parseWindow } from "./query_params.ts";
+import { BadRequestError } from "./http_error.ts";
+import { parseQuery, type QueryContext, SERVICE, WINDOW } from "./query_params.ts";
 import { parseDurationMs } from "../lib/units.ts";
 
 export interface MetricsDeps {
@@ -65,9 +66,33 @@ export function parseStep(params: URLSearchParams, window: TimeWindow): number {
   return step;
 }
 
+/** The query of `GET /api/metrics/dashboard` and `/api/metrics/service-map`. */
+export const ROLLUP_QUERY = { window: WINDOW, service: SERVICE };
+
+/** The query of `GET /api/metrics/traffic` and `/api/metrics/latency_heatmap`. */
+export const SERIES_QUERY = {
+  ...ROLLUP_QUERY,
+  // The step depends on the window it cuts: parsed against the same clock.
+  step: {
+    names: ["step"],
+    parse: (params: URLSearchParams, context?: QueryContext) =>
+      parseStep(params, WINDOW.parse(params, context)),
+  },
+};
+
+const contextOf = (deps: MetricsDeps): QueryContext => ({
+  nowMs: deps.now(),
+  maxWindowMs: deps.queryMaxWindowMs,
+});
+
 function filterOf(params: URLSearchParams, deps: MetricsDeps) {
-  const window = parseWindow(params, deps.now(), deps.queryMaxWindowMs);
-  return { window, filter: { ...window, serviceName: parseService(params) } };
+  const { window, service } = parseQuery(ROLLUP_QUERY, params, contextOf(deps));
+  return { window, filter: { ...window, serviceName: service } };
+}
+
+function seriesOf(params: URLSearchParams, deps: MetricsDeps) {
+  const { window, service, step } = parseQuery(SERIES_QUERY, params, contextOf(deps));
+  return { window, step, filter: { ...window, serviceName: service } };
 }
 
 /** The start of each step of the window, as Unix minutes. */
@@ -86,8 +111,7 @@ const minuteTime = (minute: number) => formatTimeNs(BigInt(minute) * 60_000_000_
 
 /** `GET /api/metrics/traffic`: requests and errors per step and service, zeros included. */
 export async function traffic(params: URLSearchParams, deps: MetricsDeps) {
-  const { window, filter } = filterOf(params, deps);
-  const step = parseStep(params, window);
+  const { window, filter, step } = seriesOf(params, deps);
   const rows = await deps.store.rollups.trafficSeries(filter, step);
   const services = [...new Set(rows.map((r) => r.serviceName))].sort();
   const byKey = new Map(rows.map((r) => [`${r.minute}\u0000${r.serviceName}`, r]));
@@ -110,8 +134,7 @@ export async function traffic(params: URLSearchParams, deps: MetricsDeps) {
  * `latency_buckets_ms` are the buckets' upper bounds; the last bucket has none (null).
  */
 export async function latencyHeatmap(params: URLSearchParams, deps: MetricsDeps) {
-  const { window, filter } = filterOf(params, deps);
-  const step = parseStep(params, window);
+  const { window, filter, step } = seriesOf(params, deps);
   const starts = stepStarts(window, step);
   const index = new Map(starts.map((m, i) => [m, i]));
   const rows = await deps.store.rollups.latencySeries(filter, step);
@@ -190,8 +213,7 @@ export async function dashboard(params: URLSearchParams, deps: MetricsDeps) {
  * that service, the calls it makes and receives, and the services at their other ends.
  */
 export async function serviceMap(params: URLSearchParams, deps: MetricsDeps) {
-  const { window } = filterOf(params, deps);
-  const service = parseService(params);
+  const { window, service } = parseQuery(ROLLUP_QUERY, params, contextOf(deps));
   const [requests, edges, latency] = await Promise.all([
     deps.store.rollups.serviceRequests(window),
     deps.store.rollups.edges({ ...window, serviceName: service }),

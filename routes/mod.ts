@@ -1,79 +1,98 @@
 /**
- * The HTTP application on `HTTP_PORT`: a route table of thin handlers (parse → store → JSON) and
- * the one error-to-response mapping, which answers client errors with their message and logs
- * everything else without leaking it.
+ * The HTTP application on `HTTP_PORT`, on Hono: the edge's middlewares in one list (`createApp`),
+ * the API's routes (thin handlers: parse → store → JSON), the UI's pages and assets, logging in
+ * and out (routes/login.ts), and the two error handlers (routes/errors.ts).
  *
  * @module
  */
 import type { Logger } from "../lib/logger.ts";
 import { type ArgusMetrics, metricsResponse } from "../lib/metrics.ts";
 import { health, type HealthDeps } from "./health.ts";
-import { listLogs, logContext } from "./logs.ts";
-import { InsightError, type InsightService, logInsight } from "./insight.ts";
-import { type MetadataDeps, services } from "./metadata.ts";
-import { stats } from "./stats.ts";
-import { BadRequestError, NotFoundError, refuseNul } from "./query_params.ts";
-import { listTraces, traceById } from "./traces.ts";
-import { purge, vacuum } from "./admin.ts";
+import { listLogs, LIVE_QUERY, LOG_CONTEXT_QUERY, LOG_LIST_QUERY, logContext } from "./logs.ts";
+import { type InsightService, logInsight } from "./insight.ts";
+import { type MetadataDeps, services, SERVICES_QUERY } from "./metadata.ts";
+import { stats, STATS_QUERY } from "./stats.ts";
+import { parseQuery, type QueryOf, type QuerySchema } from "./query_params.ts";
+import { HttpError, NotFoundError } from "./http_error.ts";
+import { listTraces, TRACE_LIST_QUERY, traceById } from "./traces.ts";
+import { purge, PURGE_QUERY, vacuum } from "./admin.ts";
 import { type Assets, serveAsset } from "./_assets.ts";
-import { compress } from "./_compression.ts";
 import { PAGES, renderPage } from "./pages/mod.ts";
-import { dashboard, latencyHeatmap, serviceMap, traffic } from "./metrics.ts";
-import { createGuard, type SecurityOptions } from "./auth.ts";
-import { QueryDeadlineError, StoreUnavailableError, withQueryDeadline } from "../store/mod.ts";
-import { h } from "preact";
-import { DatabaseUnavailable } from "../components/DatabaseUnavailable.tsx";
+import {
+  dashboard,
+  latencyHeatmap,
+  ROLLUP_QUERY,
+  SERIES_QUERY,
+  serviceMap,
+  traffic,
+} from "./metrics.ts";
+import { type Context, Hono } from "hono";
+import { compress } from "hono/compress";
+import { ANY_HOST, type HostPolicy } from "../lib/security.ts";
+import { jsonErrorHandler, pageErrorHandler } from "./errors.ts";
+import { loginRoutes } from "./login.ts";
+import { adminToken } from "./middleware/admin_token.ts";
+import { apiToken } from "./middleware/api_token.ts";
+import { corsPolicy } from "./middleware/cors.ts";
+import { hostCheck } from "./middleware/host_check.ts";
+import { nulCheck } from "./middleware/nul_check.ts";
+import { originCheck } from "./middleware/origin_check.ts";
+import { isApiPath, LIVE_PATH } from "./middleware/paths.ts";
+import { queryDeadline } from "./middleware/query_deadline.ts";
+import { securityHeaders } from "./middleware/security_headers.ts";
 
 export interface AppDeps extends HealthDeps {
   /** The UI's built assets; without them only the API is served. */
   assets?: Assets;
   /** The live log stream served on `/ws`. */
-  live?: { upgrade(request: Request): Response };
+  live?: { upgrade(request: Request, filter: QueryOf<typeof LIVE_QUERY>): Response };
   /** The Prometheus registry served on `/metrics`. */
   metrics?: Pick<ArgusMetrics, "text" | "contentType">;
   logger: Logger;
   queryMaxWindowMs: MetadataDeps["queryMaxWindowMs"];
   /** Milliseconds after which a query is answered 503 (QUERY_TIMEOUT). */
   queryTimeoutMs?: number;
-  /** Tokens, Host and Origin rules, CORS (routes/auth.ts); without them, only the Origin check. */
+  /** Tokens, Host and Origin rules, CORS (routes/middleware/); without them, only the Origin check. */
   security?: SecurityOptions;
   /** AI log insight (`GET /api/logs/{id}/insight`); absent when AI_ENABLED is false. */
   insight?: InsightService;
   now?: () => number;
 }
 
-/**
- * A query that outlasted QUERY_TIMEOUT: answered 503. SQLite's readers stop its statements at the
- * same deadline; server databases bound each statement by DB_STATEMENT_TIMEOUT.
- */
-export class QueryTimeoutError extends Error {
-  readonly status = 503;
-  constructor(timeoutMs: number) {
-    super(
-      `The query took longer than QUERY_TIMEOUT (${timeoutMs} ms): narrow the time window or ` +
-        "the filters, or retry later",
-    );
-    this.name = "QueryTimeoutError";
-  }
+/** Who may use the app (each rule is a middleware of routes/middleware/). */
+export interface SecurityOptions {
+  /** API_TOKEN: required by everything but the public paths; null or absent when unset. */
+  apiToken?: string | null;
+  /** ADMIN_TOKEN: required (Bearer) by `/api/admin/*`; it also opens what API_TOKEN opens. */
+  adminToken?: string | null;
+  /** APP_ENV is production: without `adminToken`, the admin endpoints are refused. */
+  production?: boolean;
+  /** The Host names answered (default: any). */
+  hosts?: HostPolicy;
+  /** CORS_ORIGINS: origins whose pages may call the API, and act on it as its own pages do. */
+  corsOrigins?: readonly string[];
+  /** Shown as a banner on every page (e.g. listening beyond loopback without tokens). */
+  warning?: string;
+  /** LOGIN_RATE_LIMIT: login attempts a minute from one client address; 0 is no limit. */
+  loginRateLimit?: number;
+  /** HTTP_BODY_TIMEOUT: milliseconds the login form may take to arrive. */
+  bodyTimeoutMs?: number;
+  now?: () => number;
 }
 
+type Method = "GET" | "POST" | "DELETE";
+
 /**
- * Runs `work` with its reads bounded by a deadline `timeoutMs` from now (the store stops them
- * then), and resolves as it does, or rejects with QueryTimeoutError at the deadline.
+ * One route: a method, a path whose `{name}` segments match any one segment, the query parameters
+ * it reads (their parsers, the 400s they answer, and what docs/api.md must list), and a handler.
  */
-async function withTimeout<T>(work: () => Promise<T>, timeoutMs: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new QueryTimeoutError(timeoutMs)), timeoutMs);
-  });
-  try {
-    return await Promise.race([withQueryDeadline(Date.now() + timeoutMs, work), timeout]);
-  } catch (error) {
-    // A read the store stopped at the deadline, a moment before the timer above fired.
-    throw error instanceof QueryDeadlineError ? new QueryTimeoutError(timeoutMs) : error;
-  } finally {
-    clearTimeout(timer);
-  }
+export interface Route {
+  method: Method;
+  path: string;
+  query: QuerySchema;
+  /** Whether QUERY_TIMEOUT applies (queries; not upgrades or maintenance). */
+  timed: boolean;
+  handle(c: Context): Response | Promise<Response>;
 }
 
 function json(body: unknown, status = 200): Response {
@@ -83,59 +102,31 @@ function json(body: unknown, status = 200): Response {
   });
 }
 
-type Method = "GET" | "POST" | "DELETE";
-
-/** One route: a method, a path whose `{name}` segments match any one segment, and a handler. */
-export interface Route {
-  method: Method;
-  path: string;
-  /** Whether QUERY_TIMEOUT applies (queries; not upgrades or maintenance). */
-  timed: boolean;
-  handle(request: Request, url: URL, segments: Record<string, string>): Promise<Response>;
-}
-
-/** A path segment as the client meant it; as sent when it is not valid percent-encoding. */
-function decodeSegment(segment: string): string {
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    return segment;
-  }
-}
-
-/** The path's `{name}` segments if `pattern` matches it, else undefined. */
-function match(pattern: string, pathname: string): Record<string, string> | undefined {
-  const want = pattern.split("/");
-  const have = pathname.split("/");
-  if (want.length !== have.length) return undefined;
-  const segments: Record<string, string> = {};
-  for (let i = 0; i < want.length; i++) {
-    const w = want[i]!;
-    if (w.startsWith("{") && w.endsWith("}")) {
-      if (have[i] === "") return undefined;
-      segments[w.slice(1, -1)] = decodeSegment(have[i]!);
-    } else if (w !== have[i]) return undefined;
-  }
-  return segments;
+/** `/traces/{trace_id}` (the docs' form) as Hono's `/traces/:trace_id`. */
+function honoPath(path: string): string {
+  return path.replace(/\{([a-z_]+)\}/g, ":$1");
 }
 
 /** The API's routes (docs/api.md documents each; a test keeps the two in step). */
 export function apiRoutes(deps: AppDeps): Route[] {
   const now = deps.now ?? Date.now;
   const d = { ...deps, now };
-  const get = (
+  const get = <S extends QuerySchema>(
     path: string,
+    query: S,
     answer: (params: URLSearchParams, segments: Record<string, string>) => Promise<unknown>,
   ): Route => ({
     method: "GET",
     path,
+    query,
     timed: true,
-    handle: async (_request, url, segments) => json(await answer(url.searchParams, segments)),
+    handle: async (c) => json(await answer(new URL(c.req.url).searchParams, c.req.param())),
   });
   return [
     {
       method: "GET",
       path: "/api/health",
+      query: {},
       timed: true,
       handle: async () => {
         const body = await health(deps);
@@ -145,43 +136,45 @@ export function apiRoutes(deps: AppDeps): Route[] {
     {
       method: "GET",
       path: "/metrics",
+      query: {},
       timed: false,
       handle: () =>
         deps.metrics
           ? metricsResponse(deps.metrics)
-          : Promise.resolve(json({ error: "Metrics are not collected in this process" }, 404)),
+          : json({ error: "Metrics are not collected in this process" }, 404),
     },
     {
       method: "GET",
-      path: "/ws",
+      path: LIVE_PATH,
+      query: LIVE_QUERY,
       timed: false,
-      handle: (request) =>
-        Promise.resolve(
-          deps.live
-            ? deps.live.upgrade(request)
-            : json({ error: "The live stream is not served by this process" }, 404),
-        ),
+      handle: (c) =>
+        deps.live
+          ? deps.live.upgrade(c.req.raw, parseQuery(LIVE_QUERY, new URL(c.req.url).searchParams))
+          : json({ error: "The live stream is not served by this process" }, 404),
     },
-    get("/api/stats", (params) => stats(params, d)),
-    get("/api/traces", (params) => listTraces(params, d)),
-    get("/api/traces/{trace_id}", (_params, segments) => traceById(segments.trace_id!, deps.store)),
-    get("/api/logs", (params) => listLogs(params, d)),
-    get("/api/logs/context", (params) => logContext(params, d)),
-    { ...get("/api/logs/{id}/insight", (_p, s) => logInsight(s.id ?? "", deps)), timed: false },
-    get("/api/metrics/traffic", (params) => traffic(params, d)),
-    get("/api/metrics/latency_heatmap", (params) => latencyHeatmap(params, d)),
-    get("/api/metrics/dashboard", (params) => dashboard(params, d)),
-    get("/api/metrics/service-map", (params) => serviceMap(params, d)),
-    get("/api/metadata/services", (params) => services(params, d)),
+    get("/api/stats", STATS_QUERY, (params) => stats(params, d)),
+    get("/api/traces", TRACE_LIST_QUERY, (params) => listTraces(params, d)),
+    get("/api/traces/{trace_id}", {}, (_p, segments) => traceById(segments.trace_id!, deps.store)),
+    get("/api/logs", LOG_LIST_QUERY, (params) => listLogs(params, d)),
+    get("/api/logs/context", LOG_CONTEXT_QUERY, (params) => logContext(params, d)),
+    { ...get("/api/logs/{id}/insight", {}, (_p, s) => logInsight(s.id ?? "", deps)), timed: false },
+    get("/api/metrics/traffic", SERIES_QUERY, (params) => traffic(params, d)),
+    get("/api/metrics/latency_heatmap", SERIES_QUERY, (params) => latencyHeatmap(params, d)),
+    get("/api/metrics/dashboard", ROLLUP_QUERY, (params) => dashboard(params, d)),
+    get("/api/metrics/service-map", ROLLUP_QUERY, (params) => serviceMap(params, d)),
+    get("/api/metadata/services", SERVICES_QUERY, (params) => services(params, d)),
     {
       method: "DELETE",
       path: "/api/admin/purge",
+      query: PURGE_QUERY,
       timed: false,
-      handle: async (_request, url) => json(await purge(url.searchParams, d)),
+      handle: async (c) => json(await purge(new URL(c.req.url).searchParams, d)),
     },
     {
       method: "POST",
       path: "/api/admin/vacuum",
+      query: {},
       timed: false,
       handle: async () => json(await vacuum(d)),
     },
@@ -189,122 +182,131 @@ export function apiRoutes(deps: AppDeps): Route[] {
 }
 
 /** The UI's pages and their assets. */
-export function pageRoutes(deps: AppDeps, assets: Assets): Route[] {
+function pageRoutes(deps: AppDeps, assets: Assets): Route[] {
   const asset = (path: string): Route => ({
     method: "GET",
     path,
+    query: {},
     timed: false,
-    handle: (request, url) =>
-      Promise.resolve(serveAsset(assets, url.pathname.slice("/static/".length), request)),
+    handle: (c) => serveAsset(assets, c.req.path.slice("/static/".length), c.req.raw),
   });
+  const shell = {
+    warning: deps.security?.warning,
+    logout: Boolean(deps.security?.apiToken),
+  };
   return [
     asset("/static/{file}"),
     asset("/static/build/{file}"),
     ...PAGES.map((page): Route => ({
       method: "GET",
       path: page.path,
+      // A page reads the query of the API endpoints it shows; docs/api.md lists the API's.
+      query: {},
       timed: true,
-      handle: async (_request, url, segments) => {
-        const shell = {
+      handle: async (c) =>
+        renderPage(assets, {
+          ...shell,
           active: page.active,
-          warning: deps.security?.warning,
-          logout: Boolean(deps.security?.apiToken),
-        };
-        try {
-          return renderPage(assets, {
-            ...shell,
-            ...(await page.render({ ...deps, now: deps.now ?? Date.now }, url, segments)),
-          });
-        } catch (error) {
-          if (!(error instanceof StoreUnavailableError)) throw error;
-          // The page's own shell, with the reason, rather than an error of the API's shape.
-          return renderPage(assets, {
-            ...shell,
-            title: "Database unavailable",
-            status: 503,
-            body: h(DatabaseUnavailable, { message: error.message }),
-          });
-        }
-      },
+          ...(await page.render(
+            { ...deps, now: deps.now ?? Date.now },
+            new URL(c.req.url),
+            c.req.param(),
+          )),
+        }),
     })),
   ];
 }
 
+/**
+ * The HTTP app on `HTTP_PORT`, on Hono. Every request passes the edge's middlewares in this
+ * order; a refusal is answered at once, before any route does work:
+ *
+ * 1. `compress`: gzip for pages, JSON, scripts and styles (Hono's).
+ * 2. `securityHeaders`: nosniff everywhere, the page policy on HTML (Hono's `secureHeaders`).
+ * 3. `hostCheck`: a Host not this server's, 403 (DNS rebinding).
+ * 4. `corsPolicy`: preflights and CORS headers for CORS_ORIGINS (Hono's `cors`).
+ * 5. `originCheck`: state changes and `/ws` from another origin's page, 403.
+ * 6. `apiToken`: API_TOKEN or the session cookie; a page is sent to the login page.
+ * 7. `adminToken`: ADMIN_TOKEN for `/api/admin/*`.
+ * 8. `nulCheck`: a NUL in the path or a parameter, 400.
+ * 9. per route: `queryDeadline` (QUERY_TIMEOUT) for the routes that query.
+ *
+ * Errors end in one of two handlers (routes/errors.ts): JSON for the API, `/ws` and `/metrics`, a
+ * page inside the UI's shell for the rest. A path no route has is 404; a path served for other
+ * methods is 405 with `Allow` (Hono itself answers 404 to both).
+ */
 export function createApp(deps: AppDeps): (request: Request) => Promise<Response> {
   const queryTimeoutMs = deps.queryTimeoutMs ?? 10_000;
-  const guard = createGuard(deps.security);
+  const security = deps.security ?? {};
+  const corsOrigins = security.corsOrigins ?? [];
+  const now = security.now ?? Date.now;
+  const apiTokenValue = security.apiToken || null;
+  const adminTokenValue = security.adminToken || null;
+
+  const app = new Hono({ strict: true });
+  app.use(compress());
+  app.use(securityHeaders());
+  app.use(hostCheck(security.hosts ?? ANY_HOST));
+  app.use(corsPolicy(corsOrigins));
+  app.use(originCheck(corsOrigins));
+  app.use(apiToken({ apiToken: apiTokenValue, adminToken: adminTokenValue, now }));
+  app.use(
+    "/api/admin/*",
+    adminToken({ adminToken: adminTokenValue, production: security.production ?? false }),
+  );
+  app.use(nulCheck());
+
   const routes = [
     ...apiRoutes(deps),
-    ...guard.routes,
+    ...loginRoutes({
+      apiToken: apiTokenValue,
+      loginRateLimit: security.loginRateLimit ?? 10,
+      bodyTimeoutMs: security.bodyTimeoutMs ?? 30_000,
+      now,
+    }),
     ...(deps.assets ? pageRoutes(deps, deps.assets) : []),
   ];
-
-  return async function handle(request: Request): Promise<Response> {
-    const url = new URL(request.url);
-    // Refusals (Host, Origin, tokens) come before any route does work.
-    const answer = guard.check(request, url) ?? await route(request, url);
-    return compress(request, guard.finish(request, url, answer));
-  };
-
-  async function route(request: Request, url: URL): Promise<Response> {
-    const { pathname } = url;
-    try {
-      // One check for every parameter of every route, `/ws` included (see refuseNul).
-      refuseNul(url);
-      if (pathname === "/" && deps.assets === undefined) {
-        return new Response(null, { status: 302, headers: { location: "/api/health" } });
-      }
-      const method = request.method === "HEAD" ? "GET" : request.method;
-      const matching = routes.flatMap((route) => {
-        const segments = match(route.path, pathname);
-        return segments === undefined ? [] : [{ route, segments }];
-      });
-      if (matching.length === 0) {
-        return json({ error: `No route for ${request.method} ${pathname}` }, 404);
-      }
-      const found = matching.find((m) => m.route.method === method);
-      if (found === undefined) {
-        const allowed = [...new Set(matching.map((m) => m.route.method))].join(", ");
-        return new Response(
-          JSON.stringify({
-            error: `Method ${request.method} is not allowed on ${pathname}: use ${allowed}`,
-          }),
-          {
-            status: 405,
-            headers: { "content-type": "application/json; charset=utf-8", allow: allowed },
-          },
-        );
-      }
-      const answer = () => found.route.handle(request, url, found.segments);
-      return await (found.route.timed ? withTimeout(answer, queryTimeoutMs) : answer());
-    } catch (error) {
-      if (
-        error instanceof BadRequestError || error instanceof NotFoundError ||
-        error instanceof InsightError
-      ) {
-        return json({ error: error.message }, error.status);
-      }
-      if (error instanceof StoreUnavailableError) {
-        deps.logger.warn("request answered 503: the database is not available", {
-          path: pathname,
-          error: error.message,
-        });
-        return new Response(JSON.stringify({ error: error.message }), {
-          status: 503,
-          headers: { "content-type": "application/json; charset=utf-8", "retry-after": "5" },
-        });
-      }
-      if (error instanceof QueryTimeoutError || error instanceof QueryDeadlineError) {
-        // QueryDeadlineError outside withTimeout: a read of an untimed route (the AI insight's)
-        // stopped by the store's own bound, QUERY_TIMEOUT per statement.
-        deps.logger.warn("query timed out", { path: pathname, query: url.search });
-        return new Response(JSON.stringify({ error: error.message }), {
-          status: 503,
-          headers: { "content-type": "application/json; charset=utf-8", "retry-after": "5" },
-        });
-      }
-      deps.logger.error("request failed", { path: pathname, error });
-      return json({ error: "Internal server error: see the Argus log" }, 500);
-    }
+  const deadline = queryDeadline(queryTimeoutMs);
+  for (const route of routes) {
+    const path = honoPath(route.path);
+    if (route.timed) app.on(route.method, path, deadline, route.handle);
+    else app.on(route.method, path, route.handle);
   }
+  if (deps.assets === undefined) app.get("/", (c) => c.redirect("/api/health", 302));
+
+  const apiErrors = jsonErrorHandler(deps.logger);
+  const pageErrors = deps.assets
+    ? pageErrorHandler(deps.logger, {
+      assets: deps.assets,
+      warning: security.warning,
+      logout: apiTokenValue !== null,
+    })
+    : apiErrors;
+  const errorHandler = (error: Error, c: Context) =>
+    isApiPath(c.req.path) ? apiErrors(error, c) : pageErrors(error, c);
+  app.onError(errorHandler);
+
+  // Which methods each path is served for, to tell 405 from 404.
+  const patterns = routes.map((r) => ({
+    method: r.method,
+    pattern: new URLPattern({ pathname: honoPath(r.path) }),
+  }));
+  app.notFound((c) => {
+    const { pathname } = new URL(c.req.url);
+    const allowed = [
+      ...new Set(patterns.filter((p) => p.pattern.test({ pathname })).map((p) => p.method)),
+    ].join(", ");
+    return errorHandler(
+      allowed === ""
+        ? new NotFoundError(`No route for ${c.req.method} ${pathname}`)
+        : new HttpError(
+          405,
+          `Method ${c.req.method} is not allowed on ${pathname}: use ${allowed}`,
+          { allow: allowed },
+        ),
+      c,
+    );
+  });
+
+  return (request) => Promise.resolve(app.fetch(request));
 }

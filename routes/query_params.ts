@@ -8,24 +8,7 @@
  */
 import type { Page, TimeWindow } from "../store/mod.ts";
 import { formatDurationMs } from "../lib/units.ts";
-
-/** A client error, answered as 400 with `{"error": message}`. */
-export class BadRequestError extends Error {
-  readonly status = 400;
-  constructor(message: string) {
-    super(message);
-    this.name = "BadRequestError";
-  }
-}
-
-/** A well-formed id of something not stored, answered as 404 with `{"error": message}`. */
-export class NotFoundError extends Error {
-  readonly status = 404;
-  constructor(message: string) {
-    super(message);
-    this.name = "NotFoundError";
-  }
-}
+import { BadRequestError } from "./http_error.ts";
 
 /** The ranges a user picks in the UI's time selector. */
 export const RANGES: Record<string, number> = {
@@ -206,4 +189,97 @@ export function refuseNul(url: URL): void {
       }`,
     );
   }
+}
+
+// --- Declared parameters ------------------------------------------------------------------------
+
+/** The clock and the longest window a request's time window is parsed against. */
+export interface QueryContext {
+  nowMs: number;
+  maxWindowMs: number;
+}
+
+/**
+ * One query parameter of an endpoint, or a group read together (the window's `range`, `start`
+ * and `end`): the names it reads, as docs/api.md lists them, and its parser, which throws
+ * BadRequestError naming the parameter, what is allowed and the value received.
+ */
+export interface QueryParameter<T> {
+  readonly names: readonly string[];
+  parse(params: URLSearchParams, context?: QueryContext): T;
+}
+
+/** An endpoint's query: every parameter it reads, by the name its handler uses. */
+export type QuerySchema = Readonly<Record<string, QueryParameter<unknown>>>;
+
+/** What a schema parses to. */
+export type QueryOf<S extends QuerySchema> = {
+  [K in keyof S]: S[K] extends QueryParameter<infer T> ? T : never;
+};
+
+/** Parses `params` by `schema`; the first parameter refused throws its BadRequestError. */
+export function parseQuery<S extends QuerySchema>(
+  schema: S,
+  params: URLSearchParams,
+  context?: QueryContext,
+): QueryOf<S> {
+  const parsed: Record<string, unknown> = {};
+  for (const [key, parameter] of Object.entries(schema)) {
+    parsed[key] = parameter.parse(params, context);
+  }
+  return parsed as QueryOf<S>;
+}
+
+/** The names a schema reads, sorted: what docs/api.md must list for the endpoint. */
+export function parameterNames(schema: QuerySchema): string[] {
+  return [...new Set(Object.values(schema).flatMap((p) => p.names))].sort();
+}
+
+/** A parameter read by one name with `parse`. */
+export function parameter<T>(
+  name: string,
+  parse: (params: URLSearchParams) => T,
+): QueryParameter<T> {
+  return { names: [name], parse };
+}
+
+/** `range`, or `start` and `end`: the time window (see `parseWindow`). */
+export const WINDOW: QueryParameter<TimeWindow> = {
+  names: ["range", "start", "end"],
+  parse(params, context) {
+    if (context === undefined) throw new Error("A time window is parsed against a clock");
+    return parseWindow(params, context.nowMs, context.maxWindowMs);
+  },
+};
+
+/** `limit` and `offset` (see `parsePage`). */
+export const PAGE: QueryParameter<Page> = { names: ["limit", "offset"], parse: parsePage };
+
+/** `sort` among `allowed` fields and `order` (see `parseSort`). */
+export function sortBy<F extends string>(
+  allowed: readonly F[],
+  fallback: F,
+): QueryParameter<Sort<F>> {
+  return { names: ["sort", "order"], parse: (params) => parseSort(params, allowed, fallback) };
+}
+
+/** `service` (see `parseService`). */
+export const SERVICE: QueryParameter<string | undefined> = parameter("service", parseService);
+
+/** A text filter such as `search` (see `parseText`). */
+export function text(name: string): QueryParameter<string | undefined> {
+  return parameter(name, (params) => parseText(params, name));
+}
+
+/** An optional id of `chars` hex characters (see `parseHexId`). */
+export function optionalHexId(name: string, chars: 16 | 32): QueryParameter<string | undefined> {
+  return parameter(name, (params) => {
+    const value = params.get(name);
+    return value === null ? undefined : parseHexId(name, value, chars);
+  });
+}
+
+/** A required id of `chars` hex characters (see `parseHexId`). */
+export function hexId(name: string, chars: 16 | 32): QueryParameter<string> {
+  return parameter(name, (params) => parseHexId(name, params.get(name) ?? "", chars));
 }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
+import { BadRequestError } from "./http_error.ts";
 import {
-  BadRequestError,
   parseHexId,
   parsePage,
   parseService,

@@ -6,7 +6,7 @@
  * @module
  */
 import type { RollupReads } from "../store/mod.ts";
-import { parseService, parseWindow } from "./query_params.ts";
+import { parseQuery, SERVICE, WINDOW } from "./query_params.ts";
 
 export interface StatsDeps {
   store: { rollups: RollupReads };
@@ -14,9 +14,15 @@ export interface StatsDeps {
   now: () => number;
 }
 
+/** The query of `GET /api/stats`. */
+export const STATS_QUERY = { window: WINDOW, service: SERVICE };
+
 export async function stats(params: URLSearchParams, deps: StatsDeps) {
-  const window = parseWindow(params, deps.now(), deps.queryMaxWindowMs);
-  const filter = { ...window, serviceName: parseService(params) };
+  const { window, service } = parseQuery(STATS_QUERY, params, {
+    nowMs: deps.now(),
+    maxWindowMs: deps.queryMaxWindowMs,
+  });
+  const filter = { ...window, serviceName: service };
   const [totals, services] = await Promise.all([
     deps.store.rollups.totals(filter),
     deps.store.rollups.services(filter),

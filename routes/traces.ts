@@ -6,16 +6,17 @@
  * @module
  */
 import type { AttributeMatch, Store, TraceFilter, TraceSummary } from "../store/mod.ts";
+import { BadRequestError, NotFoundError } from "./http_error.ts";
 import {
-  BadRequestError,
   MAX_FILTER_TEXT,
-  NotFoundError,
+  PAGE,
+  parameter,
   parseHexId,
-  parsePage,
-  parseService,
-  parseSort,
-  parseText,
-  parseWindow,
+  parseQuery,
+  SERVICE,
+  sortBy,
+  text,
+  WINDOW,
 } from "./query_params.ts";
 import { formatTimeNs, wireSpan } from "./wire.ts";
 
@@ -28,6 +29,7 @@ export interface TracesDeps {
 export const TRACE_SORT_FIELDS = ["start_time", "duration", "span_count"] as const;
 /** Most `attr` filters one request may carry. */
 export const MAX_ATTRIBUTE_FILTERS = 10;
+/** `min_duration_ms` or `max_duration_ms`: milliseconds, as nanoseconds. */
 function parseDurationNs(params: URLSearchParams, name: string): bigint | undefined {
   const text = params.get(name);
   if (text === null) return undefined;
@@ -80,27 +82,36 @@ function wireTraceSummary(trace: TraceSummary) {
   };
 }
 
-export async function listTraces(params: URLSearchParams, deps: TracesDeps) {
-  const window = parseWindow(params, deps.now(), deps.queryMaxWindowMs);
-  const page = parsePage(params);
-  const sort = parseSort(params, TRACE_SORT_FIELDS, "start_time");
+/** `status`: ok or error. */
+function parseStatus(params: URLSearchParams): "ok" | "error" | undefined {
   const status = params.get("status");
-  if (status !== null && status !== "ok" && status !== "error") {
-    throw new BadRequestError(
-      `Cannot use 'status' as it must be ok or error: current value is ${
-        JSON.stringify(status.slice(0, 80))
-      }`,
-    );
-  }
-  const filter: TraceFilter = {
-    ...window,
-    serviceName: parseService(params),
-    status: status ?? undefined,
-    search: parseText(params, "search"),
-    minDurationNs: parseDurationNs(params, "min_duration_ms"),
-    maxDurationNs: parseDurationNs(params, "max_duration_ms"),
-    attributes: parseAttributeFilters(params),
-  };
+  if (status === null || status === "ok" || status === "error") return status ?? undefined;
+  throw new BadRequestError(
+    `Cannot use 'status' as it must be ok or error: current value is ${
+      JSON.stringify(status.slice(0, 80))
+    }`,
+  );
+}
+
+/** The query of `GET /api/traces`: what docs/api.md lists and what the handler reads. */
+export const TRACE_LIST_QUERY = {
+  window: WINDOW,
+  page: PAGE,
+  sort: sortBy(TRACE_SORT_FIELDS, "start_time"),
+  service: SERVICE,
+  status: parameter("status", parseStatus),
+  search: text("search"),
+  minDurationNs: parameter("min_duration_ms", (p) => parseDurationNs(p, "min_duration_ms")),
+  maxDurationNs: parameter("max_duration_ms", (p) => parseDurationNs(p, "max_duration_ms")),
+  attributes: parameter("attr", parseAttributeFilters),
+};
+
+export async function listTraces(params: URLSearchParams, deps: TracesDeps) {
+  const { window, page, sort, service, ...filters } = parseQuery(TRACE_LIST_QUERY, params, {
+    nowMs: deps.now(),
+    maxWindowMs: deps.queryMaxWindowMs,
+  });
+  const filter: TraceFilter = { ...window, serviceName: service, ...filters };
   const { items, total } = await deps.store.traces(filter, sort, page);
   return { items: items.map(wireTraceSummary), total, limit: page.limit, offset: page.offset };
 }

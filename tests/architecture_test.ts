@@ -38,7 +38,7 @@ const FORBIDDEN: Record<string, string[]> = {
   lib: ["store", "ingest", "routes", "islands", "components", "chaos"],
   ingest: ["routes", "islands", "components", "chaos"],
   routes: ["ingest", "chaos"],
-  live: ["store", "ingest", "islands", "components", "chaos"],
+  live: ["store", "ingest", "routes", "islands", "components", "chaos"],
   // Islands run in the browser: nothing of the server, except types (checked below).
   islands: ["store", "ingest", "routes", "live", "lib", "chaos"],
   components: ["store", "ingest", "routes", "live", "lib", "chaos"],

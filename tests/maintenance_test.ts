@@ -26,7 +26,7 @@ import {
   type StoreMaintenance,
 } from "../store/maintenance.ts";
 import { purge as purgeRoute, vacuum as vacuumRoute } from "../routes/admin.ts";
-import { BadRequestError } from "../routes/query_params.ts";
+import { BadRequestError } from "../routes/http_error.ts";
 import {
   BASE_TIME_NS,
   buildBatch,

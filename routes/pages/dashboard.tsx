@@ -12,7 +12,7 @@ import type { DashboardData } from "../../islands/_dashboard_data.ts";
 import { DEFAULT_RANGE } from "../../islands/_filter_bar.tsx";
 import { dashboard, latencyHeatmap, traffic } from "../metrics.ts";
 import { services } from "../metadata.ts";
-import { BadRequestError } from "../query_params.ts";
+import { BadRequestError } from "../http_error.ts";
 import type { PageDef, PageDeps } from "./mod.ts";
 
 /** The page's filters from its URL (as the island reads them). */

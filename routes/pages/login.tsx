@@ -1,5 +1,5 @@
 /**
- * `GET /login`: the form that exchanges API_TOKEN for a session cookie (routes/auth.ts). A plain
+ * `GET /login`: the form that exchanges API_TOKEN for a session cookie (routes/login.ts). A plain
  * HTML form, no island: it works before, and without, any JavaScript.
  *
  * @module

@@ -11,7 +11,7 @@ import LogStream, { type LogPage } from "../../islands/LogStream.tsx";
 import { filtersFrom, listParams, windowParams } from "../../islands/_log_query.ts";
 import { listLogs } from "../logs.ts";
 import { services } from "../metadata.ts";
-import { BadRequestError } from "../query_params.ts";
+import { BadRequestError } from "../http_error.ts";
 import type { PageDef } from "./mod.ts";
 
 /** Records of the first page, as the island asks `/api/logs` for on each refresh. */

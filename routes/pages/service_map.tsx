@@ -13,7 +13,7 @@ import ServiceMap, {
 import { DEFAULT_RANGE } from "../../islands/_filter_bar.tsx";
 import { serviceMap } from "../metrics.ts";
 import { services } from "../metadata.ts";
-import { BadRequestError } from "../query_params.ts";
+import { BadRequestError } from "../http_error.ts";
 import type { PageDef, PageDeps } from "./mod.ts";
 
 /** The Service Map's data, as the island loads it from the API. */

@@ -16,7 +16,7 @@ import { Island } from "../../components/Island.tsx";
 import TraceView from "../../islands/TraceView.tsx";
 import type { SpanDetail } from "../../islands/_span_panel.tsx";
 import { compactTrace } from "../../islands/_waterfall.ts";
-import { BadRequestError, NotFoundError } from "../query_params.ts";
+import { BadRequestError, NotFoundError } from "../http_error.ts";
 import { traceById } from "../traces.ts";
 import type { PageDef } from "./mod.ts";
 

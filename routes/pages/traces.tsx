@@ -11,7 +11,7 @@ import { Island } from "../../components/Island.tsx";
 import TraceList, { type TraceListPage } from "../../islands/TraceList.tsx";
 import { parseTraceQuery, traceQueryString } from "../../islands/_trace_query.ts";
 import { services } from "../metadata.ts";
-import { BadRequestError } from "../query_params.ts";
+import { BadRequestError } from "../http_error.ts";
 import { listTraces } from "../traces.ts";
 import type { PageDef } from "./mod.ts";
 
