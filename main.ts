@@ -1,16 +1,18 @@
 /**
  * The composition root: configuration → store (and migrations) → dead-letter queue and batcher →
  * OTLP receivers (HTTP here, gRPC in its supervised gateway) → HTTP app. The only module that reads
- * the environment or wires modules together. On SIGINT/SIGTERM it stops taking data, writes every
- * queued batch to the database or the dead-letter queue, then exits.
+ * the environment or wires modules together. What it starts goes on one list of stops (lib/stops.ts),
+ * run on a failed start and on SIGINT/SIGTERM: it stops taking data, writes every queued batch to
+ * the database or the dead-letter queue, then stops the rest and exits.
  *
  * @module
  */
 import { type Config, parseConfig, redactDsn } from "./lib/config.ts";
 import { createLogger, type Logger } from "./lib/logger.ts";
 import { VERSION } from "./lib/version.ts";
-import { classifyDbError, createStore, type Store, StoreUnavailableError } from "./store/mod.ts";
+import { createStore, type Store } from "./store/mod.ts";
 import { DatabaseReadiness } from "./store/readiness.ts";
+import { guardReads } from "./store/read_guard.ts";
 import { sqlitePath } from "./store/dialects.ts";
 import {
   type InstanceLock,
@@ -39,6 +41,7 @@ import { RetentionWorker } from "./lib/retention.ts";
 import { loadAssets } from "./routes/_assets.ts";
 import { wireLog } from "./routes/wire.ts";
 import { exposureWarning, hostPolicy } from "./lib/security.ts";
+import { Stops } from "./lib/stops.ts";
 
 async function main(): Promise<number> {
   const parsed = parseConfig(Deno.env.toObject());
@@ -83,6 +86,10 @@ async function main(): Promise<number> {
     }
     return 1;
   }
+  // Everything started from here on is stopped through this list, the last started first: on a
+  // failed start and on SIGINT/SIGTERM alike.
+  const stops = new Stops(logger);
+  stops.add("instance lock", () => lock.release());
 
   let store: Store;
   try {
@@ -100,9 +107,10 @@ async function main(): Promise<number> {
           "elsewhere, run main.ts with --allow-read and --allow-write naming DATA_DIR"
         : undefined,
     });
-    lock.release();
+    await stops.run();
     return 1;
   }
+  stops.add("database", () => store.close());
 
   const metrics = new ArgusMetrics();
   // Argus runs without its database: ingest acknowledges through the DLQ, the API answers 503,
@@ -120,7 +128,11 @@ async function main(): Promise<number> {
       startReplay();
     },
   });
-  const reads = guardReads(store, metrics, database);
+  stops.add("database retries", () => database.stop());
+  const reads = guardReads(store, {
+    readiness: database,
+    timeRead: (run) => metrics.timeDb("query", run),
+  });
   const dlq = new DeadLetterQueue({
     dir: config.dlqDir,
     maxBytes: config.dlqMaxBytes,
@@ -137,9 +149,10 @@ async function main(): Promise<number> {
       dir: config.dlqDir,
       error,
     });
-    await store.close();
+    await stops.run();
     return 1;
   }
+  stops.add("dead-letter queue", () => dlq.stop());
   let replaying = false;
   function startReplay() {
     if (replaying || stopping) return;
@@ -166,6 +179,11 @@ async function main(): Promise<number> {
     database.retryUntilReady();
   }
 
+  // Added before the live stream and the receivers: the UI and the API answer until ingest has
+  // stopped and the live stream is closed.
+  let server: Deno.HttpServer<Deno.NetAddr> | undefined;
+  stops.add("HTTP_PORT", () => server?.shutdown());
+
   const hub = new LiveHub({
     logger: logger.with({ module: "live" }),
     observer: metrics,
@@ -177,6 +195,7 @@ async function main(): Promise<number> {
     // A dropped client that does not answer the close is released through its connection.
     abortConnection,
   });
+  stops.add("live stream", () => hub.close());
   const ingestionRate = new RateMeter();
   const batcher = new Batcher({
     store,
@@ -198,6 +217,8 @@ async function main(): Promise<number> {
       hub.publish(logs, (log) => wireLog({ ...log, resource: byId.get(log.resourceId)! }));
     },
   });
+  // Drained once the receivers have stopped: every request they acknowledged is durable then.
+  stops.add("ingest queue", () => batcher.drain());
   const ingest = new IngestService({
     batcher,
     decodeLimits: config.ingest,
@@ -212,14 +233,10 @@ async function main(): Promise<number> {
     dlqBytes: () => dlq.bytes(),
   });
 
-  let otlpServer: Deno.HttpServer<Deno.NetAddr> | undefined;
-  let grpc: GrpcSupervisor | undefined;
-  let server: Deno.HttpServer<Deno.NetAddr> | undefined;
-  let retention: RetentionWorker | undefined;
   try {
     // One connection cap for both HTTP ports, under the open-file limit (raised first).
     const connections = connectionPool(config, logger);
-    otlpServer = listen(
+    const otlpServer = listen(
       "OTLP_HTTP_PORT",
       config.host,
       config.otlpHttpPort,
@@ -237,10 +254,12 @@ async function main(): Promise<number> {
       connections,
       logger,
     );
+    // Calls the gateway has in flight still reach it: the gateway is stopped first.
+    stops.add("OTLP_HTTP_PORT", () => otlpServer.shutdown());
     const otlpPort = otlpServer.addr.port;
     logger.info("OTLP/HTTP receiver is listening", { url: `http://${config.host}:${otlpPort}/` });
 
-    grpc = new GrpcSupervisor({
+    const grpc = new GrpcSupervisor({
       host: config.host,
       port: config.grpcPort,
       coreUrl: `http://${loopbackFor(config.host)}:${otlpPort}`,
@@ -251,6 +270,7 @@ async function main(): Promise<number> {
       heapBytes: config.grpcGatewayHeapBytes,
       logger: logger.with({ module: "grpc" }),
     });
+    stops.add("gRPC gateway", () => grpc.stop());
     await grpc.start();
 
     const assetsStarted = performance.now();
@@ -317,20 +337,17 @@ async function main(): Promise<number> {
     }
     if (config.retentionMs === null) logger.info("retention is off (RETENTION=off)");
     else {
-      retention = new RetentionWorker({
+      const retention = new RetentionWorker({
         retentionMs: config.retentionMs,
         purge: (request) => store.maintenance.purge(request),
         logger: logger.with({ module: "retention" }),
       });
       retention.start();
+      stops.add("retention", () => retention.stop());
     }
   } catch (error) {
     logger.error("Argus cannot start: a receiver cannot listen", { error });
-    await grpc?.stop();
-    await otlpServer?.shutdown();
-    await batcher.drain();
-    await dlq.stop();
-    await store.close();
+    await stops.run();
     return 1;
   }
 
@@ -348,18 +365,9 @@ async function main(): Promise<number> {
     });
     Deno.exit(1);
   }, config.shutdownTimeoutMs);
-  database.stop();
-  await retention?.stop();
-  // Stop taking data first; calls in flight still reach the OTLP/HTTP receiver and are answered.
-  await grpc.stop();
-  await otlpServer.shutdown();
-  await batcher.drain();
-  await dlq.stop();
-  hub.close();
-  await server.shutdown();
-  await store.close();
+  // Stop taking data first (the receivers were started last), then drain, then the rest.
+  await stops.run();
   clearTimeout(watchdog);
-  lock.release();
   logger.info("stopped");
   return 0;
 }
@@ -428,48 +436,6 @@ function listen(
     }
     throw error;
   }
-}
-
-/**
- * The store as the API sees it: each read timed as `argus_db_latency{op="query"}` (writes are
- * timed by ingest), refused at once with `StoreUnavailableError` while the database is not ready,
- * and a read that fails because the database is unreachable or refusing turned into that error
- * (the routes answer it 503 with the reason).
- */
-function guardReads(store: Store, metrics: ArgusMetrics, database: DatabaseReadiness): Store {
-  const unguarded = new Set(["migrate", "write", "ping", "close", "driver", "waitingChildSpans"]);
-  const read = async (run: () => Promise<unknown>) => {
-    if (!database.ready) {
-      throw new StoreUnavailableError(
-        `The database is not available: ${messageOf(database.lastError)}. Argus keeps ` +
-          "acknowledging OTLP data through its dead-letter queue and stores it when the database " +
-          "is back",
-        { kind: "unreachable" },
-      );
-    }
-    try {
-      return await metrics.timeDb("query", run);
-    } catch (error) {
-      const kind = classifyDbError(store.driver, error);
-      if (kind !== "unreachable" && kind !== "refused") throw error;
-      throw new StoreUnavailableError(`The database is not available: ${messageOf(error)}`, {
-        cause: error,
-        kind,
-      });
-    }
-  };
-  const guarded = <T extends object>(target: T): T =>
-    new Proxy(target, {
-      get(object, name, receiver) {
-        const value = Reflect.get(object, name, receiver);
-        if (name === "rollups") return guarded(value as object);
-        if (typeof value !== "function" || unguarded.has(String(name))) {
-          return typeof value === "function" ? value.bind(object) : value;
-        }
-        return (...args: unknown[]) => read(() => value.apply(object, args));
-      },
-    });
-  return guarded(store);
 }
 
 function messageOf(error: unknown): string {

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import type { dashboard, latencyHeatmap, traffic } from "../routes/metrics.ts";
+import type { dashboard, latencyHeatmap, traffic } from "../routes/dashboards.ts";
 import { formatClock, formatCount, formatDuration } from "./_format.ts";
 import { escapeHtml, SERIES_COLORS } from "./_charts.ts";
 

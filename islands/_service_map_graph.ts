@@ -8,7 +8,7 @@
  *
  * @module
  */
-import type { serviceMap } from "../routes/metrics.ts";
+import type { serviceMap } from "../routes/dashboards.ts";
 import { formatCount, formatDuration } from "./_format.ts";
 import { escapeHtml } from "./_charts.ts";
 import { formatPercent } from "./_dashboard_data.ts";

@@ -10,6 +10,7 @@
  *
  * @module
  */
+import { parseEvents } from "../store/events_links.ts";
 import type { ChatMessage } from "../lib/azure_openai.ts";
 import type { StoredSpan } from "../store/mod.ts";
 import { plainAttributes, SPAN_KINDS, STATUS_CODES, type wireLog } from "./wire.ts";
@@ -121,13 +122,10 @@ function spanLine(span: StoredSpan, traceStartNs: bigint, mark: boolean): string
     ? ""
     : ` ${clipBytes(compactJson(attributes), MAX_LINE_ATTRIBUTES_BYTES)}`;
   // Exceptions are recorded as events; their names and messages are often the whole story.
-  const events = (JSON.parse(span.events) as { name?: string; attributes?: unknown }[])
-    .map((event) => {
-      const message = (event.attributes as Record<string, unknown> | undefined)?.[
-        "exception.message"
-      ];
-      return typeof message === "string" ? `${event.name}: ${message}` : String(event.name);
-    });
+  const events = parseEvents(span.events).map((event) => {
+    const message = event.attributes?.["exception.message"];
+    return typeof message === "string" ? `${event.name}: ${message}` : String(event.name);
+  });
   const eventsText = events.length === 0 ? "" : ` events=${clipBytes(events.join("; "), 200)}`;
   const line = `${mark ? "> " : ""}+${offsetMs.toFixed(3)}ms ${
     (Number(durationNs) / 1e6).toFixed(3)

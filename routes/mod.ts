@@ -25,7 +25,7 @@ import {
   SERIES_QUERY,
   serviceMap,
   traffic,
-} from "./metrics.ts";
+} from "./dashboards.ts";
 import { type Context, Hono } from "hono";
 import { compress } from "hono/compress";
 import { ANY_HOST, type HostPolicy } from "../lib/security.ts";

@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { parseEvents, parseLinks } from "../store/events_links.ts";
 import { type AnyValue, parseAnyValueJson, parseAttributesJson } from "../lib/any_value_json.ts";
 import type { StoredLog, StoredSpan } from "../store/mod.ts";
 
@@ -72,27 +73,11 @@ function durationMs(startNs: bigint, endNs: bigint): number {
   return Number(ns) / 1_000_000;
 }
 
-interface StoredEvent {
-  timeUnixNano: string;
-  name: string;
-  attributes: Record<string, unknown>;
-  droppedAttributesCount: number;
-}
-
-interface StoredLink {
-  traceId: string;
-  spanId: string;
-  traceState: string;
-  attributes: Record<string, unknown>;
-  droppedAttributesCount: number;
-  flags: number;
-}
-
 /** A span of `GET /api/traces/{trace_id}`. */
 export function wireSpan(span: StoredSpan) {
   // Events and links hold attribute objects in the lossless encoding: re-read each as text.
-  const events = JSON.parse(span.events) as StoredEvent[];
-  const links = JSON.parse(span.links) as StoredLink[];
+  const events = parseEvents(span.events);
+  const links = parseLinks(span.links);
   const rawEvents = splitAttributes(span.events);
   const rawLinks = splitAttributes(span.links);
   return {

@@ -15,6 +15,7 @@
  *
  * @module
  */
+import { eventJson, linkJson } from "../../store/events_links.ts";
 import {
   type AnyValue,
   encodeAnyValueJson,
@@ -452,15 +453,15 @@ function span(c: Ctx, value: unknown, where: string): SpanRow {
       `${eWhere}.attributes`,
       "event attributes",
     );
-    eventsJson += (i === 0 ? "" : ",") + '{"timeUnixNano":"' +
-      fixed64(get(e, "timeUnixNano", "time_unix_nano"), `${eWhere}.timeUnixNano`) +
-      '","name":' +
-      JSON.stringify(string(c, get(e, "name", "name"), `${eWhere}.name`, "event name")) +
-      ',"attributes":' + encodeAttributesJson(eAttrs.list) + ',"droppedAttributesCount":' +
-      (uint32(
+    eventsJson += (i === 0 ? "" : ",") + eventJson(
+      fixed64(get(e, "timeUnixNano", "time_unix_nano"), `${eWhere}.timeUnixNano`),
+      string(c, get(e, "name", "name"), `${eWhere}.name`, "event name"),
+      encodeAttributesJson(eAttrs.list),
+      uint32(
         get(e, "droppedAttributesCount", "dropped_attributes_count"),
         `${eWhere}.droppedAttributesCount`,
-      ) + eAttrs.dropped) + "}";
+      ) + eAttrs.dropped,
+    );
   }
 
   const links = array(get(s, "links", "links"), `${where}.links`);
@@ -475,19 +476,17 @@ function span(c: Ctx, value: unknown, where: string): SpanRow {
       `${lWhere}.attributes`,
       "link attributes",
     );
-    linksJson += (i === 0 ? "" : ",") + '{"traceId":"' +
-      linkId(c, get(l, "traceId", "trace_id"), `${lWhere}.traceId`, "link trace_id") +
-      '","spanId":"' + linkId(c, get(l, "spanId", "span_id"), `${lWhere}.spanId`, "link span_id") +
-      '","traceState":' +
-      JSON.stringify(
-        string(c, get(l, "traceState", "trace_state"), `${lWhere}.traceState`, "link trace_state"),
-      ) +
-      ',"attributes":' + encodeAttributesJson(lAttrs.list) + ',"droppedAttributesCount":' +
-      (uint32(
+    linksJson += (i === 0 ? "" : ",") + linkJson(
+      linkId(c, get(l, "traceId", "trace_id"), `${lWhere}.traceId`, "link trace_id"),
+      linkId(c, get(l, "spanId", "span_id"), `${lWhere}.spanId`, "link span_id"),
+      string(c, get(l, "traceState", "trace_state"), `${lWhere}.traceState`, "link trace_state"),
+      encodeAttributesJson(lAttrs.list),
+      uint32(
         get(l, "droppedAttributesCount", "dropped_attributes_count"),
         `${lWhere}.droppedAttributesCount`,
-      ) + lAttrs.dropped) + ',"flags":' + uint32(get(l, "flags", "flags"), `${lWhere}.flags`) +
-      "}";
+      ) + lAttrs.dropped,
+      uint32(get(l, "flags", "flags"), `${lWhere}.flags`),
+    );
   }
 
   const status = object(get(s, "status", "status"), `${where}.status`) ?? {};

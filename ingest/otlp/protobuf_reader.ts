@@ -28,6 +28,7 @@
  */
 import { jsonBytes, jsonDouble } from "../../lib/any_value_json.ts";
 import { Hash128, logId, RequestLogIds, resourceId } from "../../store/ids.ts";
+import { EVENT_JSON, LINK_JSON } from "../../store/events_links.ts";
 import { BODY_TYPES } from "../../store/types.ts";
 import type { Batch, BodyType, LogRow, ResourceRow, SpanRow } from "../../store/types.ts";
 import { UNKNOWN_SERVICE } from "./batch_assembler.ts";
@@ -71,14 +72,18 @@ const MAX_MESSAGE_DEPTH = 64;
 const MAX_VALUE_RECURSION = (MAX_MESSAGE_DEPTH - 7) >> 1;
 
 const ascii = (text: string) => new TextEncoder().encode(text);
-const EVENT_TIME = ascii('{"timeUnixNano":"');
-const EVENT_NAME = ascii('","name":');
-const ATTRIBUTES = ascii(',"attributes":');
-const DROPPED = ascii(',"droppedAttributesCount":');
-const LINK_TRACE_ID = ascii('{"traceId":"');
-const LINK_SPAN_ID = ascii('","spanId":"');
-const LINK_TRACE_STATE = ascii('","traceState":');
-const LINK_FLAGS = ascii(',"flags":');
+// The stored events' and links' JSON (store/events_links.ts), as bytes.
+const EVENT_TIME = ascii(EVENT_JSON.time);
+const EVENT_NAME = ascii(EVENT_JSON.name);
+const EVENT_ATTRIBUTES = ascii(EVENT_JSON.attributes);
+const EVENT_DROPPED = ascii(EVENT_JSON.dropped);
+const LINK_TRACE_ID = ascii(LINK_JSON.traceId);
+const LINK_SPAN_ID = ascii(LINK_JSON.spanId);
+const LINK_TRACE_STATE = ascii(LINK_JSON.traceState);
+const LINK_ATTRIBUTES = ascii(LINK_JSON.attributes);
+const LINK_DROPPED = ascii(LINK_JSON.dropped);
+const LINK_FLAGS = ascii(LINK_JSON.flags);
+const OBJECT_END = ascii(EVENT_JSON.end);
 const KVLIST_TAG = ascii('{"$kvlist":');
 const NULL = ascii("null");
 const EMPTY_STRING = ascii('""');
@@ -1293,11 +1298,11 @@ function spanEvent(r: ProtoReader, end: number, comma: boolean): void {
   putAscii(o, time.toString());
   putConstant(o, EVENT_NAME);
   putField(r, o, namePos, nameLen, true, "event name");
-  putConstant(o, ATTRIBUTES);
+  putConstant(o, EVENT_ATTRIBUTES);
   putOut(o, attrs);
-  putConstant(o, DROPPED);
+  putConstant(o, EVENT_DROPPED);
   putAscii(o, String(dropped(droppedAttributes, entries)));
-  putByte(o, 0x7d);
+  putConstant(o, OBJECT_END);
 }
 
 /** Writes a link's JSON to `r.links`. Its ids are kept as sent: hex of whatever bytes came. */
@@ -1360,13 +1365,13 @@ function spanLink(r: ProtoReader, end: number, comma: boolean): void {
   putHex(o, r.buf, spanIdPos, spanIdPos + spanIdLen);
   putConstant(o, LINK_TRACE_STATE);
   putField(r, o, traceStatePos, traceStateLen, true, "link trace_state");
-  putConstant(o, ATTRIBUTES);
+  putConstant(o, LINK_ATTRIBUTES);
   putOut(o, attrs);
-  putConstant(o, DROPPED);
+  putConstant(o, LINK_DROPPED);
   putAscii(o, String(dropped(droppedAttributes, entries)));
   putConstant(o, LINK_FLAGS);
   putAscii(o, String(flags));
-  putByte(o, 0x7d);
+  putConstant(o, OBJECT_END);
 }
 
 // ---------------------------------------------------------------------------------------------

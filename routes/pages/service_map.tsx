@@ -11,7 +11,7 @@ import ServiceMap, {
   type ServiceMapFilters,
 } from "../../islands/ServiceMap.tsx";
 import { DEFAULT_RANGE } from "../../islands/_filter_bar.tsx";
-import { serviceMap } from "../metrics.ts";
+import { serviceMap } from "../dashboards.ts";
 import { services } from "../metadata.ts";
 import { BadRequestError } from "../http_error.ts";
 import type { PageDef, PageDeps } from "./mod.ts";
