@@ -12,7 +12,7 @@ import { HTTPException } from "hono/http-exception";
 import { h } from "preact";
 import type { Logger } from "../lib/logger.ts";
 import { QueryDeadlineError, StoreUnavailableError } from "../store/mod.ts";
-import { HttpError, RETRY_QUERY_AFTER_S } from "./http_error.ts";
+import { HttpError, QueryTimeoutError, RETRY_QUERY_AFTER_S } from "./http_error.ts";
 import type { Assets } from "./_assets.ts";
 import { renderPage } from "./pages/mod.ts";
 import { DatabaseUnavailable } from "../components/DatabaseUnavailable.tsx";
@@ -35,7 +35,7 @@ const INTERNAL = "Internal server error: see the Argus log";
 function answerFor(error: unknown, c: Context, logger: Logger): Answer {
   const path = c.req.path;
   if (error instanceof HttpError) {
-    if (error.status === 503 && error.name === "QueryTimeoutError") {
+    if (error instanceof QueryTimeoutError) {
       logger.warn("query timed out", { path, query: new URL(c.req.url).search });
     }
     return {
