@@ -18,8 +18,8 @@ import {
 } from "@mantine/core";
 import { useState } from "preact/hooks";
 import { IslandProvider } from "../components/IslandProvider.tsx";
-import { ApiError, apiUrl } from "./_api.ts";
-import { formatCount, formatDuration } from "./_format.ts";
+import { ApiError, apiUrl } from "../utils/api.ts";
+import { formatCount, formatDuration } from "../utils/format.ts";
 
 export interface DangerZoneProps extends Record<string, unknown> {
   /** The database driver, named in the vacuum dialog. */

@@ -24,12 +24,12 @@ import { useMemo } from "preact/hooks";
 import type { ComponentChildren } from "preact";
 import { IslandProvider } from "../components/IslandProvider.tsx";
 import { EmptyState } from "../components/EmptyState.tsx";
-import { apiUrl, getJson } from "./_api.ts";
-import { type UrlState, useUrlState } from "./_url_state.ts";
-import { DEFAULT_RANGE } from "./_filter_bar.tsx";
-import { useAutoRefresh } from "./_auto_refresh.ts";
-import { RefreshedHeader } from "./_refreshed_header.tsx";
-import { useECharts } from "./_charts.ts";
+import { apiUrl, getJson } from "../utils/api.ts";
+import { type UrlState, useUrlState } from "../components/hooks/url_state.ts";
+import { DEFAULT_RANGE } from "../components/page/FilterBar.tsx";
+import { useAutoRefresh } from "../components/hooks/auto_refresh.ts";
+import { RefreshedHeader } from "../components/page/RefreshedHeader.tsx";
+import { useECharts } from "../components/charts/charts.ts";
 import {
   type DashboardData,
   type DashboardFigures,
@@ -42,7 +42,7 @@ import {
   type TrafficBody,
   trafficOption,
   windowWords,
-} from "./_dashboard_data.ts";
+} from "../utils/dashboard_data.ts";
 
 /** `service` ("" for all services) and `range`, as in the URL. */
 export type DashboardFilters = UrlState<"service" | "range">;

@@ -4,7 +4,7 @@
  * virtualized list whose rows expand inline; a "±1 min context" dialog; and a Live toggle, off by
  * default, that streams new records from `/ws` into the list.
  *
- * Live mode. One WebSocket (islands/_live_socket.ts), opened when the toggle is switched on and
+ * Live mode. One WebSocket (components/hooks/live_socket.ts), opened when the toggle is switched on and
  * closed when it is switched off or the page is left; a filter the stream applies (service,
  * severity) reopens it. Each (re)connection fills the gap from `/api/logs`. Records are merged
  * into a buffer of at most `capacity` (newest first, oldest dropped, each id once: a retried
@@ -32,14 +32,14 @@ import { memo } from "preact/compat";
 import { useCallback, useEffect, useRef, useState } from "preact/hooks";
 import { EmptyState } from "../components/EmptyState.tsx";
 import { IslandProvider } from "../components/IslandProvider.tsx";
-import { getJson } from "./_api.ts";
-import { FilterBar } from "./_filter_bar.tsx";
-import { formatClock, formatCount } from "./_format.ts";
-import { type LiveStatus, liveUrl, useLiveSocket } from "./_live_socket.ts";
-import { FrameQueue, LogBuffer } from "./_log_buffer.ts";
-import { LogContextModal } from "./_log_context.tsx";
-import { LogDetails } from "./_log_details.tsx";
-import { LogList } from "./_log_list.tsx";
+import { getJson } from "../utils/api.ts";
+import { FilterBar } from "../components/page/FilterBar.tsx";
+import { formatClock, formatCount } from "../utils/format.ts";
+import { type LiveStatus, liveUrl, useLiveSocket } from "../components/hooks/live_socket.ts";
+import { FrameQueue, LogBuffer } from "../utils/log_buffer.ts";
+import { LogContextModal } from "../components/logs/LogContext.tsx";
+import { LogDetails } from "../components/logs/LogDetails.tsx";
+import { LogList } from "../components/logs/LogList.tsx";
 import {
   hasFilters,
   hasWindow,
@@ -51,9 +51,9 @@ import {
   matchesFilters,
   SEVERITY_OPTIONS,
   windowBoundMs,
-} from "./_log_query.ts";
-import { LOG_LIST_CSS } from "./_log_styles.ts";
-import { useUrlState } from "./_url_state.ts";
+} from "../utils/log_query.ts";
+import { LOG_LIST_CSS } from "../components/logs/log_styles.ts";
+import { useUrlState } from "../components/hooks/url_state.ts";
 
 /** A page of `/api/logs`. */
 export interface LogPage {

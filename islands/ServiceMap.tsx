@@ -26,14 +26,14 @@ import type { EChartsType } from "echarts/core";
 import { useMemo } from "preact/hooks";
 import { IslandProvider } from "../components/IslandProvider.tsx";
 import { EmptyState } from "../components/EmptyState.tsx";
-import { apiUrl, getJson } from "./_api.ts";
-import { type UrlState, useUrlState } from "./_url_state.ts";
-import { DEFAULT_RANGE } from "./_filter_bar.tsx";
-import { useAutoRefresh } from "./_auto_refresh.ts";
-import { RefreshedHeader } from "./_refreshed_header.tsx";
-import { useECharts } from "./_charts.ts";
-import { formatCount, formatDuration } from "./_format.ts";
-import { fractionPercent, windowWords } from "./_dashboard_data.ts";
+import { apiUrl, getJson } from "../utils/api.ts";
+import { type UrlState, useUrlState } from "../components/hooks/url_state.ts";
+import { DEFAULT_RANGE } from "../components/page/FilterBar.tsx";
+import { useAutoRefresh } from "../components/hooks/auto_refresh.ts";
+import { RefreshedHeader } from "../components/page/RefreshedHeader.tsx";
+import { useECharts } from "../components/charts/charts.ts";
+import { formatCount, formatDuration } from "../utils/format.ts";
+import { fractionPercent, windowWords } from "../utils/dashboard_data.ts";
 import {
   ERROR_RATE_STOPS,
   errorRateColor,
@@ -45,7 +45,7 @@ import {
   type MapNode,
   type ServiceMapBody,
   serviceMapOption,
-} from "./_service_map_graph.ts";
+} from "../utils/service_map_graph.ts";
 
 /** `service` ("" for all) and `range`, as in the URL. */
 export type ServiceMapFilters = UrlState<"service" | "range">;

@@ -1,7 +1,7 @@
 /**
  * The trace explorer's list: `/api/traces` with filters (service, time range, status, span name
  * text, duration bounds, attribute chips), sortable columns and pages, all kept in the URL
- * (islands/_trace_query.ts). Each row links to the trace's waterfall. Refreshes itself every
+ * (utils/trace_query.ts). Each row links to the trace's waterfall. Refreshes itself every
  * 15 s while the tab is visible, unless paused.
  *
  * @module
@@ -27,11 +27,11 @@ import type { ComponentChildren } from "preact";
 import { useCallback, useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { EmptyState } from "../components/EmptyState.tsx";
 import { IslandProvider } from "../components/IslandProvider.tsx";
-import { getJson } from "./_api.ts";
-import { useAutoRefresh } from "./_auto_refresh.ts";
-import { FilterBar } from "./_filter_bar.tsx";
-import { formatClock, formatCount, formatDateTime, formatDuration } from "./_format.ts";
-import { RefreshControl } from "./_refresh_control.tsx";
+import { getJson } from "../utils/api.ts";
+import { useAutoRefresh } from "../components/hooks/auto_refresh.ts";
+import { FilterBar } from "../components/page/FilterBar.tsx";
+import { formatClock, formatCount, formatDateTime, formatDuration } from "../utils/format.ts";
+import { RefreshControl } from "../components/page/RefreshControl.tsx";
 import {
   clearFilters,
   hasFilters,
@@ -42,9 +42,9 @@ import {
   type TraceQuery,
   traceQueryString,
   withChange,
-} from "./_trace_query.ts";
-import { TRACE_LIST_CSS } from "./_trace_styles.ts";
-import { serviceColors } from "./_waterfall.ts";
+} from "../utils/trace_query.ts";
+import { TRACE_LIST_CSS } from "../components/trace/trace_styles.ts";
+import { serviceColors } from "../utils/waterfall.ts";
 
 /** An item of `GET /api/traces`. */
 export interface TraceListItem {

@@ -4,10 +4,10 @@
  * over a time ruler that zooms by dragging, with bars coloured per service, errors marked red
  * and the critical path underlined. Only the rows in view are in the DOM
  * (@tanstack/virtual-core), so 80,000-span traces scroll like 8. A click or Enter opens a span's
- * details beside it (islands/_span_panel.tsx); `?span=<span_id>` opens one and scrolls to it.
+ * details beside it (components/trace/SpanPanel.tsx); `?span=<span_id>` opens one and scrolls to it.
  *
  * The layout (tree order, visible rows, time scale, critical path) is pure and tested in
- * islands/_waterfall.ts; this island only maps the visible rows to elements. Nothing here does
+ * utils/waterfall.ts; this island only maps the visible rows to elements. Nothing here does
  * O(spans) work per scroll, hover, click or key; collapsing costs O(collapsed) here and O(rows)
  * in the virtualizer's offsets.
  *
@@ -16,11 +16,11 @@
 import { Badge, Button, Card, Group, SimpleGrid, Stack, Switch, Text, Title } from "@mantine/core";
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
 import { IslandProvider } from "../components/IslandProvider.tsx";
-import { getJson } from "./_api.ts";
-import { formatCount, formatDateTime, formatDuration } from "./_format.ts";
-import { logsHref, type SpanDetail, SpanPanel } from "./_span_panel.tsx";
-import { WATERFALL_CSS } from "./_trace_styles.ts";
-import { useVirtualizer } from "./_use_virtualizer.ts";
+import { getJson } from "../utils/api.ts";
+import { formatCount, formatDateTime, formatDuration } from "../utils/format.ts";
+import { logsHref, type SpanDetail, SpanPanel } from "../components/trace/SpanPanel.tsx";
+import { WATERFALL_CSS } from "../components/trace/trace_styles.ts";
+import { useVirtualizer } from "../components/hooks/use_virtualizer.ts";
 import {
   ancestors,
   barGeometry,
@@ -43,7 +43,7 @@ import {
   type TimeView,
   visibleRows,
   zoomView,
-} from "./_waterfall.ts";
+} from "../utils/waterfall.ts";
 
 export interface TraceViewProps extends Record<string, unknown> {
   trace: CompactTrace;

@@ -42,6 +42,9 @@ const FORBIDDEN: Record<string, string[]> = {
   // Islands run in the browser: nothing of the server, except types (checked below).
   islands: ["store", "ingest", "routes", "live", "lib", "chaos"],
   components: ["store", "ingest", "routes", "live", "lib", "chaos"],
+  // Pure logic both the server and the browser import: nothing of either side (types from the
+  // API's routes aside).
+  utils: ["store", "ingest", "routes", "live", "lib", "islands", "components", "chaos"],
   // The demo services are users of Argus, not part of it.
   chaos: ["store", "ingest", "routes", "live", "lib", "islands", "components"],
 };
@@ -64,9 +67,9 @@ Deno.test("modules import only across the boundaries ARCHITECTURE.md allows", as
   assert.deepEqual(violations, []);
 });
 
-Deno.test("islands and components use no Deno API: they run in the browser", async () => {
+Deno.test("islands, components and utils use no Deno API: they run in the browser", async () => {
   const offenders: string[] = [];
-  for (const folder of ["islands", "components"]) {
+  for (const folder of ["islands", "components", "utils"]) {
     try {
       for await (const file of sourceFiles(folder)) {
         if (file.endsWith("_test.ts")) continue;
@@ -80,6 +83,14 @@ Deno.test("islands and components use no Deno API: they run in the browser", asy
   assert.deepEqual(offenders, []);
 });
 
+Deno.test("islands/ holds only islands (Fresh registers every file there as one)", async () => {
+  const others: string[] = [];
+  for await (const file of sourceFiles("islands")) {
+    if (!/^islands\/[A-Z][A-Za-z]*\.tsx$/.test(file)) others.push(file);
+  }
+  assert.deepEqual(others, []);
+});
+
 Deno.test("no module imports from jsr: or deno.land, which this machine cannot reach", async () => {
   const offenders: string[] = [];
   for (
@@ -91,6 +102,7 @@ Deno.test("no module imports from jsr: or deno.land, which this machine cannot r
       "live",
       "islands",
       "components",
+      "utils",
       "chaos",
       "tests",
       "bench",

@@ -26,6 +26,7 @@ const APP_PARTS = [
   "live",
   "components",
   "islands",
+  "utils",
   "static",
   "scripts",
 ];

@@ -8,8 +8,8 @@
  */
 import { Island } from "../../components/Island.tsx";
 import Dashboard, { type DashboardFilters } from "../../islands/Dashboard.tsx";
-import type { DashboardData } from "../../islands/_dashboard_data.ts";
-import { DEFAULT_RANGE } from "../../islands/_filter_bar.tsx";
+import type { DashboardData } from "../../utils/dashboard_data.ts";
+import { DEFAULT_RANGE } from "../../components/page/FilterBar.tsx";
 import { dashboard, latencyHeatmap, traffic } from "../dashboards.ts";
 import { services } from "../metadata.ts";
 import { BadRequestError } from "../http_error.ts";

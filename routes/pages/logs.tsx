@@ -8,7 +8,7 @@
  */
 import { Island } from "../../components/Island.tsx";
 import LogStream, { type LogPage } from "../../islands/LogStream.tsx";
-import { filtersFrom, listParams, windowParams } from "../../islands/_log_query.ts";
+import { filtersFrom, listParams, windowParams } from "../../utils/log_query.ts";
 import { listLogs } from "../logs.ts";
 import { services } from "../metadata.ts";
 import { BadRequestError } from "../http_error.ts";

@@ -10,7 +10,7 @@ import ServiceMap, {
   type ServiceMapData,
   type ServiceMapFilters,
 } from "../../islands/ServiceMap.tsx";
-import { DEFAULT_RANGE } from "../../islands/_filter_bar.tsx";
+import { DEFAULT_RANGE } from "../../components/page/FilterBar.tsx";
 import { serviceMap } from "../dashboards.ts";
 import { services } from "../metadata.ts";
 import { BadRequestError } from "../http_error.ts";

@@ -2,7 +2,7 @@
  * `GET /traces/{trace_id}`: one trace's waterfall, rendered from the same `traceById` as
  * `GET /api/traces/{trace_id}` and kept by the TraceView island; `?span=<span_id>` opens a span.
  *
- * The island gets the trace in its compact form (islands/_waterfall.ts), and every span's full
+ * The island gets the trace in its compact form (utils/waterfall.ts), and every span's full
  * fields only up to `INLINE_DETAILS_MAX_SPANS`: past that, props would grow by about a kilobyte a
  * span, so the island fetches the details when a span is first opened.
  *
@@ -14,8 +14,8 @@
 import { Anchor, Breadcrumbs, Button, Card, Code, Group, Stack, Text, Title } from "@mantine/core";
 import { Island } from "../../components/Island.tsx";
 import TraceView from "../../islands/TraceView.tsx";
-import type { SpanDetail } from "../../islands/_span_panel.tsx";
-import { compactTrace } from "../../islands/_waterfall.ts";
+import type { SpanDetail } from "../../components/trace/SpanPanel.tsx";
+import { compactTrace } from "../../utils/waterfall.ts";
 import { BadRequestError, NotFoundError } from "../http_error.ts";
 import { traceById } from "../traces.ts";
 import type { PageDef } from "./mod.ts";

@@ -9,7 +9,7 @@
 import { Group, Stack, Text, Title } from "@mantine/core";
 import { Island } from "../../components/Island.tsx";
 import TraceList, { type TraceListPage } from "../../islands/TraceList.tsx";
-import { parseTraceQuery, traceQueryString } from "../../islands/_trace_query.ts";
+import { parseTraceQuery, traceQueryString } from "../../utils/trace_query.ts";
 import { services } from "../metadata.ts";
 import { BadRequestError } from "../http_error.ts";
 import { listTraces } from "../traces.ts";

@@ -1,6 +1,6 @@
 /**
  * ECharts for islands, loaded lazily: `useECharts(option)` gives a ref for the chart's `<div>`;
- * after the island mounts, ECharts is imported (its own chunk: islands/_echarts.ts), the chart is
+ * after the island mounts, ECharts is imported (its own chunk: components/charts/echarts.ts), the chart is
  * created in the div, given `option` (again whenever it changes), resized with its box (a
  * ResizeObserver: window resizes and layout changes alike) and disposed on unmount.
  * Nothing of ECharts runs on the server or at page load, so the initial JavaScript stays small.
@@ -16,29 +16,12 @@ import { useEffect, useRef, useState } from "preact/hooks";
 
 let loading: Promise<typeof init> | undefined;
 
-/** ECharts's `init`, with the chart types islands use registered (islands/_echarts.ts). */
+/** ECharts's `init`, with the chart types islands use registered (components/charts/echarts.ts). */
 export function loadECharts(): Promise<typeof init> {
-  loading ??= import("./_echarts.ts").then((module) => module.init);
+  loading ??= import("./echarts.ts").then((module) => module.init);
   // A failed load (e.g. the network) may be retried by the next chart.
   loading.catch(() => loading = undefined);
   return loading;
-}
-
-/** Series colours (Mantine's indigo, teal, orange, grape, cyan, pink, lime, yellow). */
-export const SERIES_COLORS = [
-  "#4c6ef5",
-  "#12b886",
-  "#fd7e14",
-  "#be4bdb",
-  "#15aabf",
-  "#e64980",
-  "#82c91e",
-  "#fab005",
-] as const;
-
-/** Text for ECharts's HTML tooltips: telemetry (service names!) must not become markup. */
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 export type ChartStatus = "loading" | "drawn" | "error";

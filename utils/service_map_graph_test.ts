@@ -16,7 +16,7 @@ import {
   ROW_GAP,
   type ServiceMapBody,
   serviceMapOption,
-} from "./_service_map_graph.ts";
+} from "./service_map_graph.ts";
 
 const node = (id: string, requests = 10, errors = 0): MapNode => ({
   id,

@@ -7,12 +7,12 @@
 import { Button, Group, SimpleGrid, Stack, Text } from "@mantine/core";
 import type { ComponentChildren } from "preact";
 import { lazy, Suspense } from "preact/compat";
-import { severityName } from "../components/theme.ts";
-import { type LogItem, traceHref, valueText } from "./_log_query.ts";
+import { severityName } from "../theme.ts";
+import { type LogItem, traceHref, valueText } from "../../utils/log_query.ts";
 
 /** Loaded when a row is first opened with AI on: it stays out of the page's initial JavaScript. */
 const LogInsightButton = lazy(() =>
-  import("./_log_insight.tsx").then((module) => ({ default: module.LogInsightButton }))
+  import("./LogInsight.tsx").then((module) => ({ default: module.LogInsightButton }))
 );
 
 function Section({ title, children }: { title: string; children: ComponentChildren }) {

@@ -1,7 +1,7 @@
 /**
  * The Dashboard's data turned into what it shows: stat cards with units, the traffic chart's
  * series, the latency heatmap with its empty bucket rows trimmed. Pure (no DOM, no ECharts), so
- * tested in islands/_dashboard_data_test.ts; the ECharts options are plain objects built here.
+ * tested in utils/dashboard_data_test.ts; the ECharts options are plain objects built here.
  *
  * Units as the API sends them (docs/api.md): `error_rate` a percentage, `p99_latency`
  * MICROseconds, `avg_latency_ms` milliseconds, heatmap bounds milliseconds.
@@ -9,8 +9,8 @@
  * @module
  */
 import type { dashboard, latencyHeatmap, traffic } from "../routes/dashboards.ts";
-import { formatClock, formatCount, formatDuration } from "./_format.ts";
-import { escapeHtml, SERIES_COLORS } from "./_charts.ts";
+import { formatClock, formatCount, formatDuration } from "./format.ts";
+import { escapeHtml, SERIES_COLORS } from "./chart_style.ts";
 
 export type DashboardFigures = Awaited<ReturnType<typeof dashboard>>;
 export type TrafficBody = Awaited<ReturnType<typeof traffic>>;

@@ -1,5 +1,5 @@
 /**
- * ECharts as the islands use it, loaded lazily by islands/_charts.ts: the core, the chart types
+ * ECharts as the islands use it, loaded lazily by components/charts/charts.ts: the core, the chart types
  * (line, bar, heatmap, graph), their components and the canvas renderer. One module, as esbuild
  * puts what ECharts's `charts` and `components` entry points share in one chunk anyway (split
  * per chart type, each page would still load the same ~210 KB gzip chunk).

@@ -1,5 +1,5 @@
 /**
- * Formatting for islands: durations, counts, times. Pure; tested in islands/_format_test.ts.
+ * Formatting for islands: durations, counts, times. Pure; tested in utils/format_test.ts.
  *
  * @module
  */

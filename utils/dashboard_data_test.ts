@@ -18,8 +18,8 @@ import {
   trafficTooltip,
   trimHeatmap,
   windowWords,
-} from "./_dashboard_data.ts";
-import { SERIES_COLORS } from "./_charts.ts";
+} from "./dashboard_data.ts";
+import { SERIES_COLORS } from "./chart_style.ts";
 
 /** The API's 38 bounds: 0.25 ms × √2ⁱ, then null. */
 const BOUNDS = [

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { compareNewestFirst, FrameQueue, type FrameScheduler, LogBuffer } from "./_log_buffer.ts";
+import { compareNewestFirst, FrameQueue, type FrameScheduler, LogBuffer } from "./log_buffer.ts";
 
 interface Log {
   id: string;

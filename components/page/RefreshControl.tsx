@@ -1,12 +1,12 @@
 /**
  * The auto-refresh control of a page: when the data last loaded ("Updated 12 s ago"), a spinner
  * while it loads, a button to pause or resume the refresh and one to refresh now. Works with
- * islands/_auto_refresh.ts.
+ * components/hooks/auto_refresh.ts.
  *
  * @module
  */
 import { ActionIcon, Button, Group, Loader, Text, Tooltip } from "@mantine/core";
-import { formatAgo, useNow } from "./_auto_refresh.ts";
+import { formatAgo, useNow } from "../hooks/auto_refresh.ts";
 
 export interface RefreshControlProps {
   updatedAt: number;

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { errorSentence, formatAgo } from "./_auto_refresh.ts";
-import { ApiError } from "./_api.ts";
+import { errorSentence, formatAgo } from "./auto_refresh.ts";
+import { ApiError } from "../../utils/api.ts";
 
 Deno.test("formatAgo() says how long ago in seconds, minutes or hours", () => {
   assert.equal(formatAgo(0), "just now");

@@ -15,7 +15,7 @@ import {
   traceHref,
   windowBoundMs,
   windowParams,
-} from "./_log_query.ts";
+} from "./log_query.ts";
 
 function item(fields: Partial<LogItem>): LogItem {
   return {

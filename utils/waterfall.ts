@@ -2,7 +2,7 @@
  * The trace waterfall's layout, pure and without a DOM (jaeger-ui's TraceTimelineViewer model):
  * a trace's spans in a compact, serializable form; the span tree in depth-first order; the rows
  * left visible by collapsed subtrees; the time scale (ruler ticks, bar geometry); the critical
- * path; service colours. Tested in islands/_waterfall_test.ts, including 80,000-span traces.
+ * path; service colours. Tested in utils/waterfall_test.ts, including 80,000-span traces.
  *
  * Units: every time here is **nanoseconds relative to the trace's start** (a JS number: exact up
  * to 2^53 ns, 104 days), except `CompactTrace.start_unix_nano`, Unix nanoseconds as a decimal

@@ -21,7 +21,7 @@ import {
   visibleRows,
   type WaterfallSpanInput,
   zoomView,
-} from "./_waterfall.ts";
+} from "./waterfall.ts";
 
 const BASE = 1_795_687_200_000_000_000n;
 const MS = 1_000_000;

@@ -8,8 +8,8 @@
  */
 import { Alert, Badge, Button, Group, Loader, Popover, ScrollArea, Text } from "@mantine/core";
 import { useEffect, useRef, useState } from "preact/hooks";
-import type { LogInsight } from "../routes/insight.ts";
-import { ApiError, getJson } from "./_api.ts";
+import type { LogInsight } from "../../routes/insight.ts";
+import { ApiError, getJson } from "../../utils/api.ts";
 
 type Load =
   | { state: "idle" }

@@ -23,10 +23,10 @@ import {
 import type { ComponentChildren } from "preact";
 import { memo } from "preact/compat";
 import { useEffect, useLayoutEffect, useReducer, useRef, useState } from "preact/hooks";
-import { severityColor, severityName } from "../components/theme.ts";
-import { formatClock, formatCount } from "./_format.ts";
-import { bodyText, type LogItem, traceHref } from "./_log_query.ts";
-import { ROW_HEIGHT } from "./_log_styles.ts";
+import { severityColor, severityName } from "../theme.ts";
+import { formatClock, formatCount } from "../../utils/format.ts";
+import { bodyText, type LogItem, traceHref } from "../../utils/log_query.ts";
+import { ROW_HEIGHT } from "./log_styles.ts";
 
 type Options = VirtualizerOptions<HTMLDivElement, HTMLDivElement>;
 

@@ -2,16 +2,16 @@
  * The Service Map's graph, as pure functions of `/api/metrics/service-map`: node sizes by
  * requests, colours by error rate (green → amber → red), a layered first layout (callers left of
  * callees) for the force layout to start from, tooltips, and the ECharts option. Tested in
- * islands/_service_map_graph_test.ts.
+ * utils/service_map_graph_test.ts.
  *
  * Rates here are fractions (0.25 is a quarter), as the API sends them for the map.
  *
  * @module
  */
 import type { serviceMap } from "../routes/dashboards.ts";
-import { formatCount, formatDuration } from "./_format.ts";
-import { escapeHtml } from "./_charts.ts";
-import { formatPercent } from "./_dashboard_data.ts";
+import { formatCount, formatDuration } from "./format.ts";
+import { escapeHtml } from "./chart_style.ts";
+import { formatPercent } from "./dashboard_data.ts";
 
 export type ServiceMapBody = Awaited<ReturnType<typeof serviceMap>>;
 export type MapNode = ServiceMapBody["nodes"][number];

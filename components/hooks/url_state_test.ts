@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { readState, writeState } from "./_url_state.ts";
+import { readState, writeState } from "./url_state.ts";
 
 const DEFAULTS = { service: "", range: "5m" };
 

@@ -7,8 +7,8 @@
  */
 import { Anchor, Badge, Button, CloseButton, Group, Loader, Stack, Text } from "@mantine/core";
 import type { ComponentChildren } from "preact";
-import { formatDateTime, formatDuration } from "./_format.ts";
-import { formatOffset } from "./_waterfall.ts";
+import { formatDateTime, formatDuration } from "../../utils/format.ts";
+import { formatOffset } from "../../utils/waterfall.ts";
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 

@@ -6,9 +6,9 @@
  */
 import { Alert, Group, Text, Title } from "@mantine/core";
 import type { ComponentChildren } from "preact";
-import type { AutoRefresh } from "./_auto_refresh.ts";
-import { FilterBar } from "./_filter_bar.tsx";
-import { RefreshControl } from "./_refresh_control.tsx";
+import type { AutoRefresh } from "../hooks/auto_refresh.ts";
+import { FilterBar } from "./FilterBar.tsx";
+import { RefreshControl } from "./RefreshControl.tsx";
 
 export interface RefreshedHeaderProps {
   title: string;

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { escapeHtml } from "./_charts.ts";
+import { escapeHtml } from "./chart_style.ts";
 
 Deno.test("escapeHtml() turns markup in telemetry into text for ECharts's HTML tooltips", () => {
   assert.equal(

@@ -3,8 +3,8 @@
  * string uses the API's own parameter names (`/traces?status=error&sort=duration` asks
  * `/api/traces?status=error&sort=duration`), so a view can be shared, the back button works, and
  * the server renders the same list the island then keeps. `attr` repeats (one per chip), which
- * `_url_state.ts`'s one-value-per-key state cannot hold, hence this module. Pure; tested in
- * islands/_trace_query_test.ts.
+ * `url_state.ts`'s one-value-per-key state cannot hold, hence this module. Pure; tested in
+ * utils/trace_query_test.ts.
  *
  * Values are kept as typed, not validated: the API validates them and its error sentence is
  * shown as is.

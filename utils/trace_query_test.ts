@@ -9,7 +9,7 @@ import {
   TRACE_QUERY_DEFAULTS,
   traceQueryString,
   withChange,
-} from "./_trace_query.ts";
+} from "./trace_query.ts";
 
 Deno.test("parseTraceQuery() reads the API's parameters, attr repeated", () => {
   const query = parseTraceQuery(

@@ -7,7 +7,7 @@
  * @module
  */
 import { useCallback, useEffect, useRef, useState } from "preact/hooks";
-import { ApiError } from "./_api.ts";
+import { ApiError } from "../../utils/api.ts";
 
 export interface AutoRefreshOptions<T> {
   /** Loads the data for the current filters; gets an abort signal. */

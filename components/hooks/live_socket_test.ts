@@ -6,7 +6,7 @@ import {
   type LiveStatus,
   liveUrl,
   type SocketLike,
-} from "./_live_socket.ts";
+} from "./live_socket.ts";
 
 /** A WebSocket the test opens, feeds and closes by hand. */
 class FakeSocket implements SocketLike {

@@ -2,13 +2,13 @@
  * The Logs page's filters: their URL keys and defaults, the `/api/logs` and `/ws` queries they
  * make, the same filters applied in the browser to streamed records (the stream filters by
  * service and severity only), and how a record's fields read as text. Pure; tested in
- * islands/_log_query_test.ts.
+ * utils/log_query_test.ts.
  *
  * @module
  */
-import { SEVERITY_MINIMUMS } from "../components/severity.ts";
+import { SEVERITY_MINIMUMS } from "./severity.ts";
 import type { wireLog } from "../routes/wire.ts";
-import type { Params } from "./_api.ts";
+import type { Params } from "./api.ts";
 
 /** A record as `/api/logs` and `/ws` serve it. */
 export type LogItem = ReturnType<typeof wireLog>;

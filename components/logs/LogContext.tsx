@@ -8,10 +8,10 @@
 import { Alert, Anchor, Badge, Group, Loader, Modal, Stack, Text } from "@mantine/core";
 import { memo } from "preact/compat";
 import { useEffect, useRef, useState } from "preact/hooks";
-import { severityColor, severityName } from "../components/theme.ts";
-import { getJson } from "./_api.ts";
-import { formatClock, formatDateTime } from "./_format.ts";
-import { bodyText, type LogItem, traceHref } from "./_log_query.ts";
+import { severityColor, severityName } from "../theme.ts";
+import { getJson } from "../../utils/api.ts";
+import { formatClock, formatDateTime } from "../../utils/format.ts";
+import { bodyText, type LogItem, traceHref } from "../../utils/log_query.ts";
 
 interface LogContext {
   anchor: LogItem;
