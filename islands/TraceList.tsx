@@ -45,26 +45,12 @@ import {
 } from "../utils/trace_query.ts";
 import { TRACE_LIST_CSS } from "../components/trace/trace_styles.ts";
 import { serviceColors } from "../utils/waterfall.ts";
+import type { WirePage, WireTraceSummary } from "../utils/wire.ts";
 
 /** An item of `GET /api/traces`. */
-export interface TraceListItem {
-  trace_id: string;
-  root_service: string;
-  root_name: string;
-  start_time: string;
-  start_time_unix_nano: string;
-  duration_ms: number;
-  span_count: number;
-  error_count: number;
-  services: string[];
-}
-
-export interface TraceListPage {
-  items: TraceListItem[];
-  total: number;
-  limit: number;
-  offset: number;
-}
+export type TraceListItem = WireTraceSummary;
+/** A page of `GET /api/traces`. */
+export type TraceListPage = WirePage<WireTraceSummary>;
 
 export interface TraceListProps extends Record<string, unknown> {
   /** The query of the page's URL, as the server read it. */

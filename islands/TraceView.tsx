@@ -36,14 +36,13 @@ import {
   hasChildren,
   parentsOf,
   serviceColors,
-  SPAN_KINDS,
   type SpanTree,
-  STATUS_CODES,
   timeTicks,
   type TimeView,
   visibleRows,
   zoomView,
 } from "../utils/waterfall.ts";
+import { SPAN_KINDS, STATUS_CODES } from "../utils/wire.ts";
 
 export interface TraceViewProps extends Record<string, unknown> {
   trace: CompactTrace;

@@ -13,10 +13,10 @@
 import { parseEvents } from "../store/events_links.ts";
 import type { ChatMessage } from "../lib/azure_openai.ts";
 import type { StoredSpan } from "../store/mod.ts";
-import { plainAttributes, SPAN_KINDS, STATUS_CODES, type wireLog } from "./wire.ts";
+import { plainAttributes } from "./wire.ts";
+import { SPAN_KINDS, STATUS_CODES, type WireLog } from "../utils/wire.ts";
 
 /** A log record as the API serves it. */
-export type WireLog = ReturnType<typeof wireLog>;
 
 export interface PromptInput {
   log: WireLog;

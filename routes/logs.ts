@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { SEVERITY_MINIMUMS } from "../utils/severity.ts";
+import { SEVERITY_MINIMUMS } from "../utils/wire.ts";
 import type { LogFilter, Store } from "../store/mod.ts";
 import { BadRequestError, NotFoundError } from "./http_error.ts";
 import {

@@ -19,6 +19,7 @@ import {
   WINDOW,
 } from "./query_params.ts";
 import { formatTimeNs, wireSpan } from "./wire.ts";
+import type { WireTraceSummary } from "../utils/wire.ts";
 
 export interface TracesDeps {
   store: Pick<Store, "traces">;
@@ -65,7 +66,7 @@ export function parseAttributeFilters(params: URLSearchParams): AttributeMatch[]
   });
 }
 
-function wireTraceSummary(trace: TraceSummary) {
+function wireTraceSummary(trace: TraceSummary): WireTraceSummary {
   const ns = trace.endTimeUnixNano > trace.startTimeUnixNano
     ? trace.endTimeUnixNano - trace.startTimeUnixNano
     : 0n;

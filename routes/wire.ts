@@ -1,6 +1,6 @@
 /**
- * Wire types: spans and logs as the API serves them (../shared/spec/api.md), converted from the
- * store's domain rows in this one place. Times become RFC 3339 strings with nanosecond digits
+ * Spans and logs as the API serves them (../shared/spec/api.md; their shapes are declared in
+ * utils/wire.ts), converted from the store's domain rows in this one place. Times become RFC 3339 strings with nanosecond digits
  * plus `*_unix_nano` decimal strings; durations `duration_ms` floats; attribute-like JSON text
  * (lib/any_value_json.ts) plain JSON values: ints as numbers when exact in a double, else decimal
  * strings; bytes as base64 strings; maps as objects.
@@ -10,13 +10,7 @@
 import { parseEvents, parseLinks } from "../store/events_links.ts";
 import { type AnyValue, parseAnyValueJson, parseAttributesJson } from "../lib/any_value_json.ts";
 import type { StoredLog, StoredSpan } from "../store/mod.ts";
-
-type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-
-/** OTLP span kinds by number, as the API names them. */
-export const SPAN_KINDS = ["unspecified", "internal", "server", "client", "producer", "consumer"];
-/** OTLP status codes by number, as the API names them. */
-export const STATUS_CODES = ["unset", "ok", "error"];
+import { type Json, SPAN_KINDS, STATUS_CODES, type WireLog, type WireSpan } from "../utils/wire.ts";
 
 const MAX_EXACT = BigInt(Number.MAX_SAFE_INTEGER);
 
@@ -74,7 +68,7 @@ function durationMs(startNs: bigint, endNs: bigint): number {
 }
 
 /** A span of `GET /api/traces/{trace_id}`. */
-export function wireSpan(span: StoredSpan) {
+export function wireSpan(span: StoredSpan): WireSpan {
   // Events and links hold attribute objects in the lossless encoding: re-read each as text.
   const events = parseEvents(span.events);
   const links = parseLinks(span.links);
@@ -161,7 +155,7 @@ function objectEnd(text: string, start: number): number {
 }
 
 /** A log record of `GET /api/logs` (and of the live stream, later). */
-export function wireLog(log: StoredLog) {
+export function wireLog(log: StoredLog): WireLog {
   return {
     id: log.id,
     timestamp: formatTimeNs(log.timeUnixNano),

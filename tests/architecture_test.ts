@@ -83,6 +83,12 @@ Deno.test("islands, components and utils use no Deno API: they run in the browse
   assert.deepEqual(offenders, []);
 });
 
+Deno.test("the API's wire shapes (utils/wire.ts) import nothing: both sides import them", async () => {
+  assert.deepEqual(await importsOf("utils/wire.ts"), []);
+  const text = await Deno.readTextFile(join(ROOT, "utils/wire.ts"));
+  assert.doesNotMatch(text, /^import /m);
+});
+
 Deno.test("islands/ holds only islands (Fresh registers every file there as one)", async () => {
   const others: string[] = [];
   for await (const file of sourceFiles("islands")) {

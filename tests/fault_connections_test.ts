@@ -138,9 +138,18 @@ class SlowClients {
 }
 
 /** A raw OTLP/gRPC trace client (the messages are protobuf bytes built by the test). */
+/**
+ * A channel with a connection of its own: grpc-js otherwise shares one subchannel per address
+ * among all channels of the process, so a retry on a "new" channel reused the first attempt's
+ * connection, stuck after being refused (denoland/deno#26907), and every attempt failed with
+ * "Waiting for LB pick" (3 of 9 whole-suite runs, when the first attempt met the gateway at its
+ * connection cap).
+ */
 function grpcClient(address: string) {
   const Client = grpc.makeGenericClientConstructor(TRACE_SERVICE, "TraceService");
-  return new Client(address, grpc.credentials.createInsecure());
+  return new Client(address, grpc.credentials.createInsecure(), {
+    "grpc.use_local_subchannel_pool": 1,
+  });
 }
 
 function hexOf(bytes: Uint8Array): string {

@@ -6,12 +6,11 @@
  *
  * @module
  */
-import { SEVERITY_MINIMUMS } from "./severity.ts";
-import type { wireLog } from "../routes/wire.ts";
+import { SEVERITY_MINIMUMS, type WireLog } from "./wire.ts";
 import type { Params } from "./api.ts";
 
 /** A record as `/api/logs` and `/ws` serve it. */
-export type LogItem = ReturnType<typeof wireLog>;
+export type LogItem = WireLog;
 
 /** The filters, as kept in the URL (`""` when unset). */
 export interface LogFilters {

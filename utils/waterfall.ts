@@ -14,6 +14,7 @@
  *
  * @module
  */
+import { SPAN_KINDS, STATUS_CODES } from "./wire.ts";
 
 /** The fields of an API span (`GET /api/traces/{trace_id}`) the waterfall needs. */
 export interface WaterfallSpanInput {
@@ -59,8 +60,6 @@ export interface CompactTrace extends Record<string, unknown> {
   kind: number[];
 }
 
-export const SPAN_KINDS = ["unspecified", "internal", "server", "client", "producer", "consumer"];
-export const STATUS_CODES = ["unset", "ok", "error"];
 export const STATUS_ERROR = 2;
 
 /** Builds the compact form of a trace's API spans. Throws a RangeError for no spans. */

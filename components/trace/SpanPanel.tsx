@@ -8,48 +8,11 @@
 import { Anchor, Badge, Button, CloseButton, Group, Loader, Stack, Text } from "@mantine/core";
 import type { ComponentChildren } from "preact";
 import { formatDateTime, formatDuration } from "../../utils/format.ts";
+import type { Json, WireSpan } from "../../utils/wire.ts";
 import { formatOffset } from "../../utils/waterfall.ts";
 
-type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-
-/** A span of `GET /api/traces/{trace_id}`. */
-export interface SpanDetail {
-  span_id: string;
-  parent_span_id: string;
-  trace_state: string;
-  service_name: string;
-  name: string;
-  kind: string;
-  start_time: string;
-  end_time: string;
-  start_time_unix_nano: string;
-  end_time_unix_nano: string;
-  duration_ms: number;
-  status_code: string;
-  status_message: string;
-  attributes: Record<string, Json>;
-  dropped_attributes_count: number;
-  resource_attributes: Record<string, Json>;
-  events: Array<{
-    name: string;
-    time: string;
-    time_unix_nano: string;
-    attributes: Record<string, Json>;
-    dropped_attributes_count: number;
-  }>;
-  dropped_events_count: number;
-  links: Array<{
-    trace_id: string;
-    span_id: string;
-    trace_state: string;
-    attributes: Record<string, Json>;
-    dropped_attributes_count: number;
-    flags: number;
-  }>;
-  dropped_links_count: number;
-  flags: number;
-  scope: { name: string; version: string; attributes: Record<string, Json> };
-}
+/** A span of `GET /api/traces/{trace_id}`, as the panel shows it. */
+export type SpanDetail = WireSpan;
 
 /** `/logs` for a trace (and a span), over the trace's time with a minute either side. */
 export function logsHref(

@@ -1,0 +1,130 @@
+/**
+ * The API's wire shapes and the OTLP vocabularies they use, declared once: routes/wire.ts and
+ * routes/traces.ts build these shapes from the store's rows, and the islands and utils/ read them
+ * with `import type` (the vocabularies as values). Imports nothing, so both sides may import it.
+ *
+ * @module
+ */
+
+/** A JSON value: attribute values and bodies as the API serves them (routes/wire.ts). */
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+/** OTLP span kinds by number, as the API names them. */
+export const SPAN_KINDS = ["unspecified", "internal", "server", "client", "producer", "consumer"];
+/** OTLP status codes by number, as the API names them. */
+export const STATUS_CODES = ["unset", "ok", "error"];
+
+/**
+ * OTLP severities by name: the lowest SeverityNumber of each range (TRACE 1–4, DEBUG 5–8, INFO
+ * 9–12, WARN 13–16, ERROR 17–20, FATAL 21–24). Read by the API's `severity` parameter
+ * (routes/logs.ts) and the Logs page (utils/log_query.ts), so the two read names alike.
+ */
+export const SEVERITY_MINIMUMS: Readonly<Record<string, number>> = {
+  trace: 1,
+  debug: 5,
+  info: 9,
+  warn: 13,
+  error: 17,
+  fatal: 21,
+};
+
+/** An instrumentation scope. */
+export interface WireScope {
+  name: string;
+  version: string;
+  attributes: Record<string, Json>;
+}
+
+/** An event of a span. */
+export interface WireEvent {
+  name: string;
+  time: string;
+  time_unix_nano: string;
+  attributes: Record<string, Json>;
+  dropped_attributes_count: number;
+}
+
+/** A link of a span to another span. */
+export interface WireLink {
+  trace_id: string;
+  span_id: string;
+  trace_state: string;
+  attributes: Record<string, Json>;
+  dropped_attributes_count: number;
+  flags: number;
+}
+
+/** A span of `GET /api/traces/{trace_id}`. */
+export interface WireSpan {
+  span_id: string;
+  parent_span_id: string;
+  trace_state: string;
+  service_name: string;
+  name: string;
+  kind: string;
+  start_time: string;
+  end_time: string;
+  start_time_unix_nano: string;
+  end_time_unix_nano: string;
+  duration_ms: number;
+  status_code: string;
+  status_message: string;
+  attributes: Record<string, Json>;
+  dropped_attributes_count: number;
+  resource_attributes: Record<string, Json>;
+  events: WireEvent[];
+  dropped_events_count: number;
+  links: WireLink[];
+  dropped_links_count: number;
+  flags: number;
+  scope: WireScope;
+}
+
+/** `GET /api/traces/{trace_id}`. */
+export interface WireTrace {
+  trace_id: string;
+  spans: WireSpan[];
+}
+
+/** An item of `GET /api/traces`. */
+export interface WireTraceSummary {
+  trace_id: string;
+  root_service: string;
+  root_name: string;
+  start_time: string;
+  start_time_unix_nano: string;
+  duration_ms: number;
+  span_count: number;
+  error_count: number;
+  services: string[];
+}
+
+/** A page of a list endpoint. */
+export interface WirePage<T> {
+  items: T[];
+  total: number;
+  limit: number;
+  offset: number;
+}
+
+/** A log record of `GET /api/logs`, `/api/logs/context` and the live stream. */
+export interface WireLog {
+  id: string;
+  timestamp: string;
+  observed_timestamp: string;
+  time_unix_nano: string;
+  observed_time_unix_nano: string;
+  severity_text: string;
+  severity_number: number;
+  /** A string body verbatim; any other kind as plain JSON; none as null. */
+  body: Json;
+  event_name: string;
+  service_name: string;
+  trace_id: string;
+  span_id: string;
+  flags: number;
+  attributes: Record<string, Json>;
+  dropped_attributes_count: number;
+  resource_attributes: Record<string, Json>;
+  scope: WireScope;
+}
