@@ -8,7 +8,6 @@
  * @module
  */
 import type { Context } from "hono";
-import { HTTPException } from "hono/http-exception";
 import { h } from "preact";
 import type { Logger } from "../lib/logger.ts";
 import { QueryDeadlineError, StoreUnavailableError } from "../store/mod.ts";
@@ -75,7 +74,6 @@ function answerFor(error: unknown, c: Context, logger: Logger): Answer {
 /** The API's error answer: `{"error": message}` with the error's status and headers. */
 export function jsonErrorHandler(logger: Logger) {
   return (error: Error, c: Context): Response => {
-    if (error instanceof HTTPException) return error.getResponse();
     const answer = answerFor(error, c, logger);
     return new Response(JSON.stringify({ error: answer.message }), {
       status: answer.status,
@@ -100,7 +98,6 @@ function activeOf(path: string): LayoutProps["active"] {
 /** A page's error answer: the UI's shell around the reason, with the error's status. */
 export function pageErrorHandler(logger: Logger, shell: PageShell) {
   return (error: Error, c: Context): Response => {
-    if (error instanceof HTTPException) return error.getResponse();
     const answer = answerFor(error, c, logger);
     const response = renderPage(shell.assets, {
       title: answer.unavailable ? "Database unavailable" : `Error ${answer.status}`,

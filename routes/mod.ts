@@ -12,7 +12,8 @@ import { listLogs, LIVE_QUERY, LOG_CONTEXT_QUERY, LOG_LIST_QUERY, logContext } f
 import { type InsightService, logInsight } from "./insight.ts";
 import { type MetadataDeps, services, SERVICES_QUERY } from "./metadata.ts";
 import { stats, STATS_QUERY } from "./stats.ts";
-import { parseQuery, type QueryOf, type QuerySchema } from "./query_params.ts";
+import { parseQuery, type QuerySchema } from "./query_params.ts";
+import type { LiveHub } from "../live/mod.ts";
 import { HttpError, NotFoundError } from "./http_error.ts";
 import { listTraces, TRACE_LIST_QUERY, traceById } from "./traces.ts";
 import { purge, PURGE_QUERY, vacuum } from "./admin.ts";
@@ -45,7 +46,7 @@ export interface AppDeps extends HealthDeps {
   /** The UI's built assets; without them only the API is served. */
   assets?: Assets;
   /** The live log stream served on `/ws`. */
-  live?: { upgrade(request: Request, filter: QueryOf<typeof LIVE_QUERY>): Response };
+  live?: Pick<LiveHub, "upgrade">;
   /** The Prometheus registry served on `/metrics`. */
   metrics?: Pick<ArgusMetrics, "text" | "contentType">;
   logger: Logger;

@@ -13,45 +13,14 @@
  *
  * @module
  */
-import {
-  elementScroll,
-  observeElementOffset,
-  observeElementRect,
-  Virtualizer,
-  type VirtualizerOptions,
-} from "@tanstack/virtual-core";
 import type { ComponentChildren } from "preact";
 import { memo } from "preact/compat";
-import { useEffect, useLayoutEffect, useReducer, useRef, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
+import { useVirtualizer } from "../hooks/use_virtualizer.ts";
 import { severityColor, severityName } from "../theme.ts";
 import { formatClock, formatCount } from "../../utils/format.ts";
 import { bodyText, type LogItem, traceHref } from "../../utils/log_query.ts";
 import { ROW_HEIGHT } from "./log_styles.ts";
-
-type Options = VirtualizerOptions<HTMLDivElement, HTMLDivElement>;
-
-/**
- * A Virtualizer bound to a component's renders, as @tanstack/react-virtual binds it; anchored to
- * the row in view (`anchorTo: "end"`) only while scrolled away from the top.
- */
-function useVirtualizer(
-  options: Omit<Options, "observeElementRect" | "observeElementOffset" | "scrollToFn" | "anchorTo">,
-): Virtualizer<HTMLDivElement, HTMLDivElement> {
-  const [, rerender] = useReducer((n: number) => n + 1, 0);
-  const resolve = (instance: Virtualizer<HTMLDivElement, HTMLDivElement> | null): Options => ({
-    observeElementRect,
-    observeElementOffset,
-    scrollToFn: elementScroll,
-    ...options,
-    anchorTo: (instance?.scrollOffset ?? 0) > 1 ? "end" : "start",
-    onChange: () => rerender(undefined),
-  });
-  const [instance] = useState(() => new Virtualizer<HTMLDivElement, HTMLDivElement>(resolve(null)));
-  instance.setOptions(resolve(instance));
-  useLayoutEffect(() => instance._didMount(), []);
-  useLayoutEffect(() => instance._willUpdate());
-  return instance;
-}
 
 interface RowProps {
   item: LogItem;
@@ -141,7 +110,8 @@ export function LogList(
   { items, expanded, onToggle, details, busy, onAwayChange, newer = 0 }: LogListProps,
 ) {
   const scroller = useRef<HTMLDivElement>(null);
-  const virtualizer = useVirtualizer({
+  const virtualizer = useVirtualizer<HTMLDivElement>({
+    anchorAwayFromTop: true,
     count: items.length,
     getScrollElement: () => scroller.current,
     estimateSize: () => ROW_HEIGHT,

@@ -4,8 +4,10 @@
  * Content-Security-Policy (scripts and styles from Argus only; Mantine injects `<style>`
  * elements, hence 'unsafe-inline' for styles alone; data: images for charts; requests and the
  * WebSocket to the same origin; never framed), `X-Frame-Options: DENY` and
- * `Referrer-Policy: same-origin`. Strict-Transport-Security is left to the TLS proxy in front of
- * Argus, which serves plain HTTP. The live stream's 101 is final and is left alone.
+ * `Referrer-Policy: same-origin`, with the rest of Hono's defaults (Cross-Origin-Opener- and
+ * -Resource-Policy same-origin, `X-XSS-Protection: 0`, …). Strict-Transport-Security is left to
+ * the TLS proxy in front of Argus, which serves plain HTTP. The live stream's 101 is final and is
+ * left alone.
  *
  * @module
  */
@@ -31,7 +33,6 @@ const pagePolicy = secureHeaders({
   xFrameOptions: "DENY",
   referrerPolicy: "same-origin",
   strictTransportSecurity: false,
-  crossOriginResourcePolicy: false,
 });
 
 const done = () => Promise.resolve();
