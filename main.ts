@@ -42,6 +42,7 @@ import { loadAssets } from "./routes/_assets.ts";
 import { wireLog } from "./routes/wire.ts";
 import { exposureWarning, hostPolicy } from "./lib/security.ts";
 import { Stops } from "./lib/stops.ts";
+import { errorMessage } from "./utils/errors.ts";
 
 async function main(): Promise<number> {
   const parsed = parseConfig(Deno.env.toObject());
@@ -301,7 +302,7 @@ async function main(): Promise<number> {
         if (failingSince === undefined) return undefined;
         return `since ${new Date(failingSince).toISOString()} nothing can be stored (the ` +
           `database and the dead-letter queue both fail; exports get 503): ${
-            messageOf(lastFailure)
+            errorMessage(lastFailure)
           }`;
       },
       logger,
@@ -436,10 +437,6 @@ function listen(
     }
     throw error;
   }
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 function isInMemory(dsn: string): boolean {

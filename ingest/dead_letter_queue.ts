@@ -40,6 +40,7 @@ import {
   resourceLine,
   spanLine,
 } from "./dlq_format.ts";
+import { errorMessage } from "../utils/errors.ts";
 
 export { decodeDlqFile, encodeDlqFile, encodeDlqFiles, RowTooLargeError } from "./dlq_format.ts";
 
@@ -158,10 +159,6 @@ const LOGGED_REJECTIONS = 5;
 const REFUSED_BUFFER_BYTES = 1_048_576;
 
 // --- file system helpers -------------------------------------------------------------------------
-
-function message(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
 
 async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
   let offset = 0;
@@ -437,7 +434,7 @@ export class DeadLetterQueue {
         removedTempFiles: removed + removedRefused,
       });
     } catch (error) {
-      const reason = message(error);
+      const reason = errorMessage(error);
       throw new Error(`Cannot prepare the dead-letter queue folder ${this.#dir}: ${reason}`, {
         cause: error,
       });
@@ -507,7 +504,9 @@ export class DeadLetterQueue {
         await this.#writeDurably(names, files);
       } catch (error) {
         throw new Error(
-          `Cannot write a batch to the dead-letter queue folder ${this.#dir}: ${message(error)}`,
+          `Cannot write a batch to the dead-letter queue folder ${this.#dir}: ${
+            errorMessage(error)
+          }`,
           { cause: error },
         );
       }
@@ -713,7 +712,7 @@ export class DeadLetterQueue {
         this.#forget(name);
         return "gone";
       }
-      return await this.#failed(name, `the file cannot be read: ${message(error)}`, report);
+      return await this.#failed(name, `the file cannot be read: ${errorMessage(error)}`, report);
     }
     const refused = new RefusedItems(this.#quarantineDir, name, new Date(this.#now()));
     const totals = { storedSpans: 0, storedLogs: 0, duplicateItems: 0 };
@@ -764,7 +763,7 @@ export class DeadLetterQueue {
           report,
         );
       }
-      return await this.#failed(name, `the file cannot be read: ${message(failure)}`, report);
+      return await this.#failed(name, `the file cannot be read: ${errorMessage(failure)}`, report);
     }
 
     let quarantinedAs: string | undefined;

@@ -33,6 +33,7 @@
  * @module
  */
 import type { Batch, LogRow, ResourceRow, SpanRow } from "../store/mod.ts";
+import { errorMessage } from "../utils/errors.ts";
 
 export const DLQ_FORMAT = "argus-dlq";
 /** The version `encodeDlqFiles` writes. */
@@ -428,9 +429,7 @@ class V2Lines {
       throw new InvalidDlqFileError(
         error instanceof TypeError
           ? `${where} is not valid UTF-8`
-          : `${where} is not valid JSON (corrupt): ${
-            error instanceof Error ? error.message : error
-          }`,
+          : `${where} is not valid JSON (corrupt): ${errorMessage(error)}`,
       );
     }
     if (!isRecord(value)) {
@@ -510,7 +509,7 @@ function decodeV1(bytes: Uint8Array): Batch {
       error instanceof TypeError
         ? "the file is not valid UTF-8"
         : `the file cannot be decoded as one document of ${bytes.length} bytes: ${
-          error instanceof Error ? error.message : error
+          errorMessage(error)
         }`,
     );
   }
@@ -519,9 +518,7 @@ function decodeV1(bytes: Uint8Array): Batch {
     document = JSON.parse(text);
   } catch (error) {
     throw new InvalidDlqFileError(
-      `the file is not valid JSON (truncated or corrupt): ${
-        error instanceof Error ? error.message : error
-      }`,
+      `the file is not valid JSON (truncated or corrupt): ${errorMessage(error)}`,
     );
   }
   if (!isRecord(document) || document.format !== DLQ_FORMAT) throw wrongFormat(document);

@@ -28,6 +28,7 @@ import * as grpc from "@grpc/grpc-js";
 import { GrpcCode } from "./otlp_status.ts";
 import { checkIngestToken, ingestTokenMessage } from "../lib/security.ts";
 import { type GatewayListener, listenForGateway } from "./grpc_connections.ts";
+import { errorMessage } from "../utils/errors.ts";
 
 export interface GatewaySettings {
   host: string;
@@ -211,7 +212,7 @@ function forward(
     } catch (error) {
       callback(grpcError(
         GrpcCode.UNAVAILABLE,
-        `Argus's core is not reachable: ${error instanceof Error ? error.message : error}`,
+        `Argus's core is not reachable: ${errorMessage(error)}`,
         1,
       ));
       return;
@@ -222,7 +223,7 @@ function forward(
     } catch (error) {
       callback(grpcError(
         GrpcCode.UNAVAILABLE,
-        `Argus's core did not finish its answer: ${error instanceof Error ? error.message : error}`,
+        `Argus's core did not finish its answer: ${errorMessage(error)}`,
         1,
       ));
       return;

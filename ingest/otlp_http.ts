@@ -35,6 +35,7 @@ import {
   hostRefusedMessage,
   ingestTokenMessage,
 } from "../lib/security.ts";
+import { errorMessage } from "../utils/errors.ts";
 
 export interface OtlpHttpOptions {
   service: IngestService;
@@ -179,7 +180,7 @@ async function readLimited(
       400,
       GrpcCode.INVALID_ARGUMENT,
       `The request body cannot be read${what === "body after decompression" ? " as gzip" : ""}: ${
-        error instanceof Error ? error.message : error
+        errorMessage(error)
       }`,
     );
   }

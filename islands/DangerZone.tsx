@@ -20,6 +20,7 @@ import { useState } from "preact/hooks";
 import { IslandProvider } from "../components/IslandProvider.tsx";
 import { ApiError, apiUrl } from "../utils/api.ts";
 import { formatCount, formatDuration } from "../utils/format.ts";
+import { errorMessage } from "../utils/errors.ts";
 
 export interface DangerZoneProps extends Record<string, unknown> {
   /** The database driver, named in the vacuum dialog. */
@@ -115,7 +116,7 @@ export default function DangerZone({ driver, askAdminToken = false }: DangerZone
         });
       }
     } catch (error) {
-      setResult({ kind: "error", text: error instanceof Error ? error.message : String(error) });
+      setResult({ kind: "error", text: errorMessage(error) });
     } finally {
       setBusy(false);
       setConfirming(null);

@@ -22,6 +22,7 @@ import {
 } from "@mantine/core";
 import { useMemo } from "preact/hooks";
 import type { ComponentChildren } from "preact";
+import { Figure } from "../components/page/Figure.tsx";
 import { IslandProvider } from "../components/IslandProvider.tsx";
 import { EmptyState } from "../components/EmptyState.tsx";
 import { apiUrl, getJson } from "../utils/api.ts";
@@ -37,7 +38,6 @@ import {
   type HeatmapBody,
   heatmapOption,
   isEmptyWindow,
-  type StatCard,
   statCards,
   type TrafficBody,
   trafficOption,
@@ -72,18 +72,6 @@ async function loadDashboard(filters: DashboardFilters, signal: AbortSignal) {
     }),
   ]);
   return { figures, traffic, heatmap, services: services.services };
-}
-
-function Figure({ card }: { card: StatCard }) {
-  return (
-    <Card withBorder padding="md" data-figure={card.key} data-value={String(card.raw)}>
-      <Text size="xs" c="dimmed" tt="uppercase" fw={600}>{card.label}</Text>
-      <Text fz={26} fw={700} lh={1.3} mt={2} c={card.tone} title={String(card.raw)}>
-        {card.value}
-      </Text>
-      <Text size="xs" c="dimmed">{card.hint}</Text>
-    </Card>
-  );
 }
 
 function Panel(
@@ -286,7 +274,19 @@ export default function Dashboard(
               style={{ opacity: loading ? 0.6 : 1, transition: "opacity 150ms" }}
             >
               <SimpleGrid cols={{ base: 2, sm: 3, lg: 6 }} spacing="md">
-                {statCards(data.figures).map((card) => <Figure key={card.key} card={card} />)}
+                {statCards(data.figures).map((card) => (
+                  <Figure
+                    key={card.key}
+                    framed
+                    size="hero"
+                    figure={card.key}
+                    raw={card.raw}
+                    label={card.label}
+                    value={card.value}
+                    hint={card.hint}
+                    color={card.tone}
+                  />
+                ))}
               </SimpleGrid>
               <Grid gutter="md">
                 <Grid.Col span={{ base: 12, lg: 8 }}>

@@ -4,9 +4,11 @@
  *
  * @module
  */
-import { Badge, Card, Group, SimpleGrid, Text } from "@mantine/core";
+import { Badge, Group, SimpleGrid, Text } from "@mantine/core";
 import { useEffect, useState } from "preact/hooks";
+import { Figure } from "../components/page/Figure.tsx";
 import { IslandProvider } from "../components/IslandProvider.tsx";
+import { errorMessage } from "../utils/errors.ts";
 
 export interface HealthFigures {
   status: string;
@@ -27,16 +29,6 @@ export interface HealthPanelProps extends Record<string, unknown> {
   refreshMs?: number;
 }
 
-function Figure({ label, value, hint }: { label: string; value: string; hint?: string }) {
-  return (
-    <Card withBorder padding="md">
-      <Text size="xs" c="dimmed" tt="uppercase" fw={600}>{label}</Text>
-      <Text size="xl" fw={700} mt={4} data-figure={label}>{value}</Text>
-      {hint && <Text size="xs" c="dimmed">{hint}</Text>}
-    </Card>
-  );
-}
-
 export default function HealthPanel({ initial, refreshMs = 5000 }: HealthPanelProps) {
   const [health, setHealth] = useState(initial);
   const [error, setError] = useState<string | null>(null);
@@ -51,7 +43,7 @@ export default function HealthPanel({ initial, refreshMs = 5000 }: HealthPanelPr
           setError(null);
         }
       } catch (e) {
-        if (!stopped) setError(e instanceof Error ? e.message : String(e));
+        if (!stopped) setError(errorMessage(e));
       }
     };
     const timer = setInterval(refresh, refreshMs);
@@ -71,20 +63,28 @@ export default function HealthPanel({ initial, refreshMs = 5000 }: HealthPanelPr
       </Group>
       <SimpleGrid cols={{ base: 2, md: 5 }}>
         <Figure
+          framed
+          size="xl"
           label="Ingestion rate"
           value={health ? `${health.ingestion_rate.toFixed(1)}/s` : "–"}
           hint="items stored per second, last minute"
         />
         <Figure
+          framed
+          size="xl"
           label="DLQ size"
           value={health ? String(health.dlq_size) : "–"}
           hint="batch files waiting"
         />
         <Figure
+          framed
+          size="xl"
           label="WebSocket clients"
           value={health ? String(health.active_connections) : "–"}
         />
         <Figure
+          framed
+          size="xl"
           label="DB latency p99"
           value={health?.db_latency_p99_ms == null
             ? "–"
@@ -92,6 +92,8 @@ export default function HealthPanel({ initial, refreshMs = 5000 }: HealthPanelPr
           hint="last minute"
         />
         <Figure
+          framed
+          size="xl"
           label="Queue depth"
           value={health ? String(health.queue_depth) : "–"}
           hint="rows waiting"

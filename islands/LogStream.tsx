@@ -54,6 +54,7 @@ import {
 } from "../utils/log_query.ts";
 import { LOG_LIST_CSS } from "../components/logs/log_styles.ts";
 import { useUrlState } from "../components/hooks/url_state.ts";
+import { errorMessage } from "../utils/errors.ts";
 
 /** A page of `/api/logs`. */
 export interface LogPage {
@@ -410,7 +411,7 @@ function LogStreamView(props: LogStreamProps) {
       setError(null);
     } catch (e) {
       if (abort.signal.aborted) return;
-      setError(e instanceof Error ? e.message : String(e));
+      setError(errorMessage(e));
     } finally {
       if (request.current === abort) {
         request.current = null;

@@ -26,6 +26,7 @@ import {
 import type { ComponentChildren } from "preact";
 import { useCallback, useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { EmptyState } from "../components/EmptyState.tsx";
+import { useTypedValue } from "../components/hooks/use_typed_value.ts";
 import { IslandProvider } from "../components/IslandProvider.tsx";
 import { getJson } from "../utils/api.ts";
 import { useAutoRefresh } from "../components/hooks/auto_refresh.ts";
@@ -67,7 +68,6 @@ export interface TraceListProps extends Record<string, unknown> {
 }
 
 const PAGE_SIZES = ["20", "50", "100", "200"];
-const TYPING_DELAY_MS = 400;
 
 /** The query in the URL, with history: `navigate` pushes an entry, the back button pops one. */
 function useTraceQuery(initial: TraceQuery): [TraceQuery, (next: TraceQuery) => void] {
@@ -85,25 +85,6 @@ function useTraceQuery(initial: TraceQuery): [TraceQuery, (next: TraceQuery) => 
     setQuery(next);
   }, []);
   return [query, navigate];
-}
-
-/** A text field that reports its value once typing pauses, and follows outside changes. */
-function useTypedValue(
-  value: string,
-  onSettle: (value: string) => void,
-): [string, (v: string) => void] {
-  const [text, setText] = useState(value);
-  const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
-  const settle = useRef(onSettle);
-  settle.current = onSettle;
-  useEffect(() => setText(value), [value]);
-  useEffect(() => () => clearTimeout(timer.current), []);
-  const change = useCallback((next: string) => {
-    setText(next);
-    clearTimeout(timer.current);
-    timer.current = setTimeout(() => settle.current(next), TYPING_DELAY_MS);
-  }, []);
-  return [text, change];
 }
 
 function SortHeader(

@@ -15,6 +15,7 @@
  */
 import { Badge, Button, Card, Group, SimpleGrid, Stack, Switch, Text, Title } from "@mantine/core";
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
+import { Figure } from "../components/page/Figure.tsx";
 import { IslandProvider } from "../components/IslandProvider.tsx";
 import { getJson } from "../utils/api.ts";
 import { formatCount, formatDateTime, formatDuration } from "../utils/format.ts";
@@ -43,6 +44,7 @@ import {
   zoomView,
 } from "../utils/waterfall.ts";
 import { SPAN_KINDS, STATUS_CODES } from "../utils/wire.ts";
+import { errorMessage } from "../utils/errors.ts";
 
 export interface TraceViewProps extends Record<string, unknown> {
   trace: CompactTrace;
@@ -73,15 +75,6 @@ function traceTimes(trace: CompactTrace) {
   const fraction = (startNs % 1_000_000_000n).toString().padStart(9, "0");
   const iso = `${new Date(startMs).toISOString().slice(0, 19)}.${fraction}Z`;
   return { startMs, endMs: startMs + trace.duration_ns / 1e6, iso };
-}
-
-function Figure({ label, value, color }: { label: string; value: string; color?: string }) {
-  return (
-    <Stack gap={0}>
-      <Text size="xs" c="dimmed" tt="uppercase" fw={600}>{label}</Text>
-      <Text size="sm" fw={600} c={color} data-figure={label}>{value}</Text>
-    </Stack>
-  );
 }
 
 export default function TraceView({ trace, details: inline, selected: initial }: TraceViewProps) {
@@ -138,7 +131,7 @@ export default function TraceView({ trace, details: inline, selected: initial }:
     setDetailsError(null);
     getJson<{ spans: SpanDetail[] }>(`/api/traces/${trace.trace_id}`)
       .then((body) => setFetched(new Map(body.spans.map((span) => [span.span_id, span]))))
-      .catch((e) => setDetailsError(e instanceof Error ? e.message : String(e)))
+      .catch((e) => setDetailsError(errorMessage(e)))
       .finally(() => (fetching.current = false));
   }, [inline, selected, fetched, trace.trace_id]);
   const detailOf = (index: number) =>

@@ -8,6 +8,7 @@
  * @module
  */
 import type { AzureOpenAiConfig } from "./config.ts";
+import { errorMessage } from "../utils/errors.ts";
 
 export interface ChatMessage {
   role: "system" | "user" | "assistant";
@@ -76,7 +77,7 @@ export class AzureOpenAiClient {
       throw new AiProviderError(
         "provider",
         `Cannot reach the AI provider at ${new URL(this.#url).origin}: ${
-          this.#redact(errorText(error))
+          this.#redact(errorMessage(error))
         }`,
         { cause: error },
       );
@@ -181,8 +182,4 @@ function providerMessage(text: string): string {
   }
   said = said.replace(/\s+/g, " ").trim();
   return said.length > MAX_REASON_CHARS ? `${said.slice(0, MAX_REASON_CHARS)}…` : said;
-}
-
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -31,6 +31,7 @@
  * @module
  */
 import type { Logger } from "./logger.ts";
+import { errorMessage } from "../utils/errors.ts";
 
 // --- Deno internals, in one place ---------------------------------------------------------------
 
@@ -234,7 +235,7 @@ export function raiseFileLimit(pid: number): RaisedFileLimit {
     }).outputSync();
     if (!output.success) failure = new TextDecoder().decode(output.stderr).trim();
   } catch (error) {
-    failure = error instanceof Error ? error.message : String(error);
+    failure = errorMessage(error);
   }
   const after = fileLimitOf(pid) ?? before;
   if (after.soft > before.soft) return { limit: after, raisedFrom: before.soft };

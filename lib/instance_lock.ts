@@ -10,6 +10,7 @@
  */
 import { dirname } from "node:path";
 import { makeDirsDurably } from "./durable_fs.ts";
+import { errorMessage } from "../utils/errors.ts";
 
 /** What to lock: a folder (created if missing, and locked itself), or a file (created if missing). */
 export interface LockTarget {
@@ -32,9 +33,7 @@ export class InstanceLockedError extends Error {
 export class LockTargetError extends Error {
   constructor(readonly target: LockTarget, cause: unknown) {
     super(
-      `Cannot use ${target.path} (${target.setting}): ${
-        cause instanceof Error ? cause.message : cause
-      }`,
+      `Cannot use ${target.path} (${target.setting}): ${errorMessage(cause)}`,
       { cause },
     );
     this.name = "LockTargetError";

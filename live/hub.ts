@@ -39,6 +39,7 @@
  */
 import type { Logger } from "../lib/logger.ts";
 import { originAllowed, originOf } from "../lib/security.ts";
+import { errorMessage } from "../utils/errors.ts";
 
 /** What the hub reads of a log entry to filter it; the rest is sent as it is. */
 export interface LiveLogEntry {
@@ -268,7 +269,7 @@ export class LiveHub {
       // E.g. a missing Sec-WebSocket-Key: the request is malformed, not the server.
       return errorResponse(
         400,
-        `Cannot upgrade to a WebSocket: ${error instanceof Error ? error.message : error}`,
+        `Cannot upgrade to a WebSocket: ${errorMessage(error)}`,
       );
     }
     const client: Client = {

@@ -7,6 +7,7 @@
  */
 import type { Store } from "../store/mod.ts";
 import { VERSION } from "../lib/version.ts";
+import { errorMessage } from "../utils/errors.ts";
 
 /** Live figures of the ingest pipeline. */
 export interface IngestFigures {
@@ -71,14 +72,14 @@ export async function health(deps: HealthDeps): Promise<Health> {
   let dbError: string | undefined;
   const database = deps.database?.();
   if (database !== undefined && !database.ready) {
-    dbError = `the database is not ready: ${messageOf(database.error)}`;
+    dbError = `the database is not ready: ${errorMessage(database.error)}`;
   } else {
     try {
       const ping = () => withDeadline(deps.store.ping(), deps.pingTimeoutMs ?? 2_000);
       if (deps.timeDb) await deps.timeDb("ping", ping);
       else await ping();
     } catch (error) {
-      dbError = messageOf(error);
+      dbError = errorMessage(error);
     }
   }
   const pingMs = Math.round((performance.now() - started) * 100) / 100;
@@ -97,10 +98,6 @@ export async function health(deps: HealthDeps): Promise<Health> {
     uptime_s: Math.floor((now() - deps.startedAt) / 1000),
     version: VERSION,
   };
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 /** `work`, or a rejection naming DB_PING_TIMEOUT when it takes longer than `ms`. */

@@ -19,6 +19,7 @@ import { rollUp, ROLLUP_TABLES, type RollupTable } from "./rollups.ts";
 import { screenBatch, type ScreenedBatch, type ValidationLimits } from "./row_validation.ts";
 import type { CommitCounts } from "./sqlite_commit.ts";
 import type { Batch, LogRow, Rejection, SignalWriteResult, SpanRow, WriteResult } from "./types.ts";
+import { errorMessage } from "../utils/errors.ts";
 
 const ROLLUP_TABLE_NAMES = Object.keys(ROLLUP_TABLES) as RollupTable[];
 
@@ -322,7 +323,7 @@ export class BatchWriter {
       // are skipped as duplicates when it is written again).
       throw new StoreUnavailableError(
         `The ${this.capabilities.driver} database refused rows without naming their content, ` +
-          `and stored none after them (kept to retry): ${messageOf(unproved)}`,
+          `and stored none after them (kept to retry): ${errorMessage(unproved)}`,
         { cause: unproved, kind: "refused" },
       );
     }
@@ -409,15 +410,11 @@ export class BatchWriter {
     if (kind === "content" || kind === "unknown") return kind;
     throw new StoreUnavailableError(
       kind === "unreachable"
-        ? `The ${this.capabilities.driver} database is unavailable: ${messageOf(error)}`
-        : `The ${this.capabilities.driver} database refuses writes now: ${messageOf(error)}`,
+        ? `The ${this.capabilities.driver} database is unavailable: ${errorMessage(error)}`
+        : `The ${this.capabilities.driver} database refuses writes now: ${errorMessage(error)}`,
       { cause: error, kind },
     );
   }
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 /**
@@ -438,7 +435,7 @@ class Isolation {
 
   refused(into: Rejection[], index: number, error: unknown, kind: "content" | "unknown"): void {
     if (kind === "unknown") this.#unknown.push({ step: this.#step, error });
-    into.push({ index, reason: `the database refused it: ${messageOf(error)}` });
+    into.push({ index, reason: `the database refused it: ${errorMessage(error)}` });
     this.#step++;
   }
 

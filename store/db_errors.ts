@@ -21,6 +21,7 @@
  * @module
  */
 import type { DbDriver } from "../lib/config.ts";
+import { errorMessage } from "../utils/errors.ts";
 
 export type DbErrorClass = "unreachable" | "refused" | "content" | "unknown";
 
@@ -44,7 +45,7 @@ function errorCode(error: unknown): string {
 }
 
 function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error ?? "");
+  return errorMessage(error ?? "");
 }
 
 /** Socket-level failures every Node driver reports through Node's error codes. */

@@ -70,6 +70,7 @@ export type {
   StoreMaintenance,
   VacuumResult,
 } from "./maintenance.ts";
+import { errorMessage } from "../utils/errors.ts";
 
 export interface MigrationReport {
   /** Names of the migrations applied by this call (empty when the schema was current). */
@@ -253,7 +254,7 @@ class KyselyStore implements Store {
       throw new Error(
         `Cannot migrate the ${this.driver} schema${
           failed ? ` (migration ${failed.migrationName})` : ""
-        }: ${error instanceof Error ? error.message : error}`,
+        }: ${errorMessage(error)}`,
         { cause: error },
       );
     }

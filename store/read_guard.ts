@@ -12,6 +12,7 @@
 import { classifyDbError, StoreUnavailableError } from "./db_errors.ts";
 import type { Store } from "./mod.ts";
 import type { RollupReads } from "./rollup_queries.ts";
+import { errorMessage } from "../utils/errors.ts";
 
 export interface ReadGuardOptions {
   /** Whether the database has been reached and migrated (store/readiness.ts). */
@@ -20,15 +21,11 @@ export interface ReadGuardOptions {
   timeRead<T>(run: () => Promise<T>): Promise<T>;
 }
 
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
 export function guardReads(store: Store, { readiness, timeRead }: ReadGuardOptions): Store {
   const read = async <T>(run: () => Promise<T>): Promise<T> => {
     if (!readiness.ready) {
       throw new StoreUnavailableError(
-        `The database is not available: ${messageOf(readiness.lastError)}. Argus keeps ` +
+        `The database is not available: ${errorMessage(readiness.lastError)}. Argus keeps ` +
           "acknowledging OTLP data through its dead-letter queue and stores it when the database " +
           "is back",
         { kind: "unreachable" },
@@ -39,7 +36,7 @@ export function guardReads(store: Store, { readiness, timeRead }: ReadGuardOptio
     } catch (error) {
       const kind = classifyDbError(store.driver, error);
       if (kind !== "unreachable" && kind !== "refused") throw error;
-      throw new StoreUnavailableError(`The database is not available: ${messageOf(error)}`, {
+      throw new StoreUnavailableError(`The database is not available: ${errorMessage(error)}`, {
         cause: error,
         kind,
       });

@@ -11,6 +11,7 @@ import pg from "pg";
 import * as mysql from "mysql2/promise";
 import { parseConfig } from "../lib/config.ts";
 import type { DatabaseConfig, DbDriver } from "../lib/config.ts";
+import { errorMessage } from "../utils/errors.ts";
 
 export const TESTABLE_DRIVERS = ["sqlite", "postgres", "mysql"] as const;
 export type TestableDriver = typeof TESTABLE_DRIVERS[number];
@@ -55,7 +56,7 @@ export function databaseConfig(driver: DbDriver, dsn: string): DatabaseConfig {
 function unreachable(driver: string, url: string, error: unknown): Error {
   return new Error(
     `The ${driver} test server at ${url} cannot be reached (${
-      error instanceof Error ? error.message : error
+      errorMessage(error)
     }): start it, point ARGUS_TEST_${driver.toUpperCase()}_URL at another, ` +
       `or leave ${driver} out of ARGUS_TEST_DATABASES`,
     { cause: error },

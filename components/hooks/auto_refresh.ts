@@ -8,6 +8,7 @@
  */
 import { useCallback, useEffect, useRef, useState } from "preact/hooks";
 import { ApiError } from "../../utils/api.ts";
+import { errorMessage } from "../../utils/errors.ts";
 
 export interface AutoRefreshOptions<T> {
   /** Loads the data for the current filters; gets an abort signal. */
@@ -42,7 +43,7 @@ export interface AutoRefresh<T> {
 export function errorSentence(error: unknown): string {
   if (error instanceof ApiError) return error.message;
   if (error instanceof TypeError) return `Cannot reach Argus: ${error.message}`;
-  return error instanceof Error ? error.message : String(error);
+  return errorMessage(error);
 }
 
 export function useAutoRefresh<T>(options: AutoRefreshOptions<T>): AutoRefresh<T> {

@@ -12,6 +12,7 @@ import { severityColor, severityName } from "../theme.ts";
 import { getJson } from "../../utils/api.ts";
 import { formatClock, formatDateTime } from "../../utils/format.ts";
 import { bodyText, type LogItem, traceHref } from "../../utils/log_query.ts";
+import { errorMessage } from "../../utils/errors.ts";
 
 interface LogContext {
   anchor: LogItem;
@@ -69,7 +70,7 @@ export const LogContextModal = memo(function LogContextModal(
         if (abort.signal.aborted) return;
         setLoad({
           state: "error",
-          message: error instanceof Error ? error.message : String(error),
+          message: errorMessage(error),
         });
       });
     return () => abort.abort();

@@ -10,6 +10,7 @@ import { Alert, Badge, Button, Group, Loader, Popover, ScrollArea, Text } from "
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { LogInsight } from "../../routes/insight.ts";
 import { ApiError, getJson } from "../../utils/api.ts";
+import { errorMessage } from "../../utils/errors.ts";
 
 type Load =
   | { state: "idle" }
@@ -63,7 +64,7 @@ export function LogInsightButton({ logId }: LogInsightButtonProps) {
         setLoad({
           state: "error",
           status: error instanceof ApiError ? error.status : 0,
-          message: error instanceof Error ? error.message : String(error),
+          message: errorMessage(error),
         });
       });
   };

@@ -25,6 +25,7 @@ import {
 import type { BodyType, LogRow, SpanRow } from "../../store/types.ts";
 import { BatchAssembler, UNKNOWN_SERVICE } from "./batch_assembler.ts";
 import { type Decoded, type DecodeLimits, OtlpDecodeError } from "./types.ts";
+import { errorMessage } from "../../utils/errors.ts";
 
 type JsonObject = { [key: string]: unknown };
 
@@ -653,7 +654,7 @@ export function decodeJson(
   } catch (error) {
     const what = error instanceof TypeError ? "not valid UTF-8" : "not valid JSON";
     throw new OtlpDecodeError(
-      `request body is ${what}: ${error instanceof Error ? error.message : error}`,
+      `request body is ${what}: ${errorMessage(error)}`,
       { cause: error },
     );
   }

@@ -37,7 +37,7 @@ function readCards(page) {
     (cards) =>
       Object.fromEntries(cards.map((card) => [card.dataset.figure, {
         value: Number(card.dataset.value),
-        text: card.querySelector("p:nth-of-type(2)")?.textContent ?? "",
+        text: card.textContent ?? "",
       }])),
   );
 }
