@@ -23,6 +23,7 @@ import {
 import { useMemo } from "preact/hooks";
 import type { ComponentChildren } from "preact";
 import { Figure } from "../components/page/Figure.tsx";
+import { ChartBox } from "../components/charts/ChartBox.tsx";
 import { IslandProvider } from "../components/IslandProvider.tsx";
 import { EmptyState } from "../components/EmptyState.tsx";
 import { apiUrl, getJson } from "../utils/api.ts";
@@ -93,48 +94,6 @@ function Panel(
   );
 }
 
-/** A chart's box: the ECharts div, with a spinner until it has drawn and a note over it if any. */
-function ChartBox(
-  { chart, height, label, points, note, status, chartRef }: {
-    chart: string;
-    height: number;
-    label: string;
-    points: number;
-    note?: string;
-    status: string;
-    chartRef: ReturnType<typeof useECharts>["ref"];
-  },
-) {
-  return (
-    <div style={{ position: "relative", height }}>
-      <div
-        ref={chartRef}
-        data-chart={chart}
-        data-chart-state={status}
-        data-points={String(points)}
-        role="img"
-        aria-label={label}
-        style={{ position: "absolute", inset: 0 }}
-      />
-      {status === "loading" && (
-        <Center pos="absolute" inset={0}>
-          <Loader size="sm" type="dots" />
-        </Center>
-      )}
-      {status === "error" && (
-        <Center pos="absolute" inset={0}>
-          <Text size="sm" c="red">The chart could not load: reload the page</Text>
-        </Center>
-      )}
-      {note && status !== "loading" && (
-        <Center pos="absolute" inset={0} style={{ pointerEvents: "none" }}>
-          <Text size="sm" c="dimmed" bg="white" px="sm">{note}</Text>
-        </Center>
-      )}
-    </div>
-  );
-}
-
 function TrafficChart({ traffic, services }: { traffic: TrafficBody; services: string[] }) {
   const option = useMemo(() => trafficOption(traffic, services), [traffic, services]);
   const { ref, status } = useECharts(option);
@@ -144,7 +103,7 @@ function TrafficChart({ traffic, services }: { traffic: TrafficBody; services: s
       chartRef={ref}
       status={status}
       height={260}
-      points={traffic.points.length}
+      data={{ "data-points": String(traffic.points.length) }}
       label="Requests and errors per service over time"
       note={traffic.points.length === 0 ? "No requests in this window" : undefined}
     />
@@ -160,7 +119,7 @@ function LatencyHeatmap({ heatmap }: { heatmap: HeatmapBody }) {
       chartRef={ref}
       status={status}
       height={240}
-      points={heatmap.cells.length}
+      data={{ "data-points": String(heatmap.cells.length) }}
       label="Requests per latency bucket over time"
       note={heatmap.cells.length === 0 ? "No requests in this window" : undefined}
     />

@@ -24,6 +24,7 @@ import {
 } from "@mantine/core";
 import type { EChartsType } from "echarts/core";
 import { useMemo } from "preact/hooks";
+import { ChartBox } from "../components/charts/ChartBox.tsx";
 import { IslandProvider } from "../components/IslandProvider.tsx";
 import { EmptyState } from "../components/EmptyState.tsx";
 import { apiUrl, getJson } from "../utils/api.ts";
@@ -117,34 +118,19 @@ function Graph({ map }: { map: ServiceMapBody }) {
   return (
     // Narrow screens scroll the graph sideways rather than pile the services on each other.
     <div style={{ overflowX: "auto" }}>
-      <div
-        style={{
-          position: "relative",
-          height: graphHeight(layout),
-          minWidth: graphMinWidth(layout),
+      <ChartBox
+        chart="service-map"
+        chartRef={ref}
+        status={status}
+        noun="graph"
+        height={graphHeight(layout)}
+        minWidth={graphMinWidth(layout)}
+        data={{
+          "data-nodes": String(map.nodes.length),
+          "data-edges": String(map.edges.length),
         }}
-      >
-        <div
-          ref={ref}
-          data-chart="service-map"
-          data-chart-state={status}
-          data-nodes={String(map.nodes.length)}
-          data-edges={String(map.edges.length)}
-          role="img"
-          aria-label={`Service map: ${map.nodes.length} services and ${map.edges.length} calls between them; the tables below list them`}
-          style={{ position: "absolute", inset: 0 }}
-        />
-        {status === "loading" && (
-          <Center pos="absolute" inset={0}>
-            <Loader size="sm" type="dots" />
-          </Center>
-        )}
-        {status === "error" && (
-          <Center pos="absolute" inset={0}>
-            <Text size="sm" c="red">The graph could not load: reload the page</Text>
-          </Center>
-        )}
-      </div>
+        label={`Service map: ${map.nodes.length} services and ${map.edges.length} calls between them; the tables below list them`}
+      />
     </div>
   );
 }

@@ -20,6 +20,7 @@
  */
 import { fileURLToPath } from "node:url";
 import { basename, dirname, join, relative } from "node:path";
+import { mantineImports } from "./_mantine_imports.ts";
 
 /** One file served under `/static/`. */
 export interface Asset {
@@ -69,7 +70,7 @@ export const PREBUILT_DIR = join(ROOT, "dist", "assets");
 const MANIFEST = "manifest.json";
 const MANIFEST_FORMAT = 1;
 /** Sources that shape every asset beside the bundles' own inputs. */
-const BUILD_SOURCES = ["package-lock.json", "routes/_assets.ts"];
+const BUILD_SOURCES = ["package-lock.json", "routes/_assets.ts", "routes/_mantine_imports.ts"];
 
 const CONTENT_TYPES: Record<string, string> = {
   ".js": "text/javascript; charset=utf-8",
@@ -171,7 +172,7 @@ async function build(minify: boolean): Promise<{ assets: Assets; inputs: string[
     absWorkingDir: ROOT,
     nodePaths: [join(ROOT, "node_modules")],
     logLevel: "silent",
-    plugins: [{
+    plugins: [mantineImports(ROOT), {
       name: "argus-client",
       setup(build) {
         build.onResolve({ filter: /^argus:client$/ }, () => ({
