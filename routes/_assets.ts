@@ -20,7 +20,6 @@
  */
 import { fileURLToPath } from "node:url";
 import { basename, dirname, join, relative } from "node:path";
-import { mantineImports } from "./_mantine_imports.ts";
 
 /** One file served under `/static/`. */
 export interface Asset {
@@ -148,8 +147,10 @@ document.documentElement.dataset.ready = "true";
 
 /** The build, with the project files it read (relative to the project folder). */
 async function build(minify: boolean): Promise<{ assets: Assets; inputs: string[] }> {
-  // Loaded here, not at the top: prebuilt assets (and so a compiled binary) never start esbuild.
+  // Loaded here, not at the top: prebuilt assets (and so a compiled binary) never start esbuild,
+  // and routes/_assets.ts alone serves them.
   const esbuild = await import("esbuild");
+  const { mantineImports } = await import("./_mantine_imports.ts");
   const islands = await islandFiles();
   // esbuild runs as a service process (~175 MB); it is stopped as soon as the build is done, so
   // that it does not stay beside Argus for its whole life.
