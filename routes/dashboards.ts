@@ -20,6 +20,12 @@ import { formatTimeNs } from "./wire.ts";
 import { BadRequestError } from "./http_error.ts";
 import { parseQuery, type QueryContext, SERVICE, WINDOW } from "./query_params.ts";
 import { parseDurationMs } from "../lib/units.ts";
+import type {
+  WireDashboardFigures,
+  WireLatencyHeatmap,
+  WireServiceMap,
+  WireTraffic,
+} from "../utils/wire.ts";
 
 export interface MetricsDeps {
   store: { rollups: RollupReads };
@@ -110,7 +116,7 @@ function stepStarts(window: TimeWindow, step: number): number[] {
 const minuteTime = (minute: number) => formatTimeNs(BigInt(minute) * 60_000_000_000n);
 
 /** `GET /api/metrics/traffic`: requests and errors per step and service, zeros included. */
-export async function traffic(params: URLSearchParams, deps: MetricsDeps) {
+export async function traffic(params: URLSearchParams, deps: MetricsDeps): Promise<WireTraffic> {
   const { window, filter, step } = seriesOf(params, deps);
   const rows = await deps.store.rollups.trafficSeries(filter, step);
   const services = [...new Set(rows.map((r) => r.serviceName))].sort();
@@ -133,7 +139,10 @@ export async function traffic(params: URLSearchParams, deps: MetricsDeps) {
  * `GET /api/metrics/latency_heatmap`: entry spans per step and latency bucket.
  * `latency_buckets_ms` are the buckets' upper bounds; the last bucket has none (null).
  */
-export async function latencyHeatmap(params: URLSearchParams, deps: MetricsDeps) {
+export async function latencyHeatmap(
+  params: URLSearchParams,
+  deps: MetricsDeps,
+): Promise<WireLatencyHeatmap> {
   const { window, filter, step } = seriesOf(params, deps);
   const starts = stepStarts(window, step);
   const index = new Map(starts.map((m, i) => [m, i]));
@@ -173,7 +182,10 @@ const TOP_FAILING = 5;
  * failing service's `error_rate` a fraction, `p99_latency` microseconds, `avg_latency_ms`
  * milliseconds; figures of an empty window are 0.
  */
-export async function dashboard(params: URLSearchParams, deps: MetricsDeps) {
+export async function dashboard(
+  params: URLSearchParams,
+  deps: MetricsDeps,
+): Promise<WireDashboardFigures> {
   const { filter } = filterOf(params, deps);
   const [totals, requests, services, latency] = await Promise.all([
     deps.store.rollups.totals(filter),
@@ -212,7 +224,10 @@ export async function dashboard(params: URLSearchParams, deps: MetricsDeps) {
  * calls between them (a parent span in one service whose child is in another). With `service`,
  * that service, the calls it makes and receives, and the services at their other ends.
  */
-export async function serviceMap(params: URLSearchParams, deps: MetricsDeps) {
+export async function serviceMap(
+  params: URLSearchParams,
+  deps: MetricsDeps,
+): Promise<WireServiceMap> {
   const { window, service } = parseQuery(ROLLUP_QUERY, params, contextOf(deps));
   const [requests, edges, latency] = await Promise.all([
     deps.store.rollups.serviceRequests(window),

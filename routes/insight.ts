@@ -19,15 +19,10 @@ import { logContext } from "./logs.ts";
 import { buildInsightPrompt } from "./insight_prompt.ts";
 import { parseHexId } from "./query_params.ts";
 import { HttpError } from "./http_error.ts";
+import type { WireLogInsight } from "../utils/wire.ts";
 
-/** The answer of `GET /api/logs/{id}/insight`. */
-export interface LogInsight {
-  log_id: string;
-  /** The model's explanation, plain text. */
-  insight: string;
-  /** The model that answered, as the provider names it. */
-  model: string;
-}
+/** The answer of `GET /api/logs/{id}/insight` (utils/wire.ts). */
+export type LogInsight = WireLogInsight;
 
 /**
  * No explanation could be given: 503 when AI is off, 502 when the provider failed or refused,

@@ -42,8 +42,8 @@ const FORBIDDEN: Record<string, string[]> = {
   // Islands run in the browser: nothing of the server, except types (checked below).
   islands: ["store", "ingest", "routes", "live", "lib", "chaos"],
   components: ["store", "ingest", "routes", "live", "lib", "chaos"],
-  // Pure logic both the server and the browser import: nothing of either side (types from the
-  // API's routes aside).
+  // Pure logic both the server and the browser import: nothing of either side (not even types:
+  // checked below).
   utils: ["store", "ingest", "routes", "live", "lib", "islands", "components", "chaos"],
   // The demo services are users of Argus, not part of it.
   chaos: ["store", "ingest", "routes", "live", "lib", "islands", "components"],
@@ -87,6 +87,21 @@ Deno.test("the API's wire shapes (utils/wire.ts) import nothing: both sides impo
   assert.deepEqual(await importsOf("utils/wire.ts"), []);
   const text = await Deno.readTextFile(join(ROOT, "utils/wire.ts"));
   assert.doesNotMatch(text, /^import /m);
+});
+
+Deno.test("utils/ imports nothing of the server, not even types: the API's shapes are in utils/wire.ts", async () => {
+  const offenders: string[] = [];
+  for await (const file of sourceFiles("utils")) {
+    if (file.endsWith("_test.ts")) continue;
+    const text = await Deno.readTextFile(join(ROOT, file));
+    for (const [, specifier] of text.matchAll(/from\s+["']([^"']+)["']/g)) {
+      const target = targetFolder(file, specifier!);
+      if (target !== undefined && target !== "utils") {
+        offenders.push(`${file} imports ${specifier}`);
+      }
+    }
+  }
+  assert.deepEqual(offenders, []);
 });
 
 Deno.test("islands/ holds only islands (Fresh registers every file there as one)", async () => {

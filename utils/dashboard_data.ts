@@ -8,13 +8,13 @@
  *
  * @module
  */
-import type { dashboard, latencyHeatmap, traffic } from "../routes/dashboards.ts";
+import type { WireDashboardFigures, WireLatencyHeatmap, WireTraffic } from "./wire.ts";
 import { formatClock, formatCount, formatDuration } from "./format.ts";
 import { escapeHtml, SERIES_COLORS } from "./chart_style.ts";
 
-export type DashboardFigures = Awaited<ReturnType<typeof dashboard>>;
-export type TrafficBody = Awaited<ReturnType<typeof traffic>>;
-export type HeatmapBody = Awaited<ReturnType<typeof latencyHeatmap>>;
+export type DashboardFigures = WireDashboardFigures;
+export type TrafficBody = WireTraffic;
+export type HeatmapBody = WireLatencyHeatmap;
 
 /** Everything the Dashboard shows for one filter. */
 export interface DashboardData {

@@ -8,14 +8,14 @@
  *
  * @module
  */
-import type { serviceMap } from "../routes/dashboards.ts";
+import type { WireServiceEdge, WireServiceMap, WireServiceNode } from "./wire.ts";
 import { formatCount, formatDuration } from "./format.ts";
 import { escapeHtml } from "./chart_style.ts";
 import { formatPercent } from "./dashboard_data.ts";
 
-export type ServiceMapBody = Awaited<ReturnType<typeof serviceMap>>;
-export type MapNode = ServiceMapBody["nodes"][number];
-export type MapEdge = ServiceMapBody["edges"][number];
+export type ServiceMapBody = WireServiceMap;
+export type MapNode = WireServiceNode;
+export type MapEdge = WireServiceEdge;
 
 /** Error-rate colour stops: healthy, worrying (5%), failing (20% and more). */
 export const ERROR_RATE_STOPS: readonly { rate: number; color: string }[] = [

@@ -1,6 +1,7 @@
 /**
- * The API's wire shapes and the OTLP vocabularies they use, declared once: routes/wire.ts and
- * routes/traces.ts build these shapes from the store's rows, and the islands and utils/ read them
+ * The API's wire shapes and the OTLP vocabularies they use, declared once: the routes that answer
+ * them (routes/wire.ts, traces.ts, dashboards.ts, insight.ts) declare these as their return types,
+ * so the compiler holds each route to its shape, and the islands, components and utils/ read them
  * with `import type` (the vocabularies as values). Imports nothing, so both sides may import it.
  *
  * @module
@@ -127,4 +128,78 @@ export interface WireLog {
   dropped_attributes_count: number;
   resource_attributes: Record<string, Json>;
   scope: WireScope;
+}
+
+/** `GET /api/metrics/dashboard`, in the seed's units. */
+export interface WireDashboardFigures {
+  total_traces: number;
+  total_logs: number;
+  total_errors: number;
+  /** Milliseconds. */
+  avg_latency_ms: number;
+  /** A percentage (2.5 is 2.5 %). */
+  error_rate: number;
+  active_services: number;
+  /** MICROseconds, as the seed asks. */
+  p99_latency: number;
+  top_failing_services: {
+    service_name: string;
+    error_count: number;
+    total_count: number;
+    /** A fraction (0.25 is a quarter). */
+    error_rate: number;
+  }[];
+}
+
+/** `GET /api/metrics/traffic`: requests and errors per step and service, zeros included. */
+export interface WireTraffic {
+  step_seconds: number;
+  points: { time: string; service_name: string; requests: number; errors: number }[];
+}
+
+/** `GET /api/metrics/latency_heatmap`: entry spans per step and latency bucket. */
+export interface WireLatencyHeatmap {
+  step_seconds: number;
+  /** Each step's start. */
+  times: string[];
+  /** The buckets' upper bounds in milliseconds; the last bucket has none (null). */
+  latency_buckets_ms: (number | null)[];
+  /** `[time index, bucket index, spans]`, spans > 0 only. */
+  cells: number[][];
+}
+
+/** A service of `GET /api/metrics/service-map`; rates are fractions. */
+export interface WireServiceNode {
+  id: string;
+  name: string;
+  requests: number;
+  errors: number;
+  error_rate: number;
+  avg_latency_ms: number;
+  p99_latency_ms: number;
+}
+
+/** Calls from one service to another, of `GET /api/metrics/service-map`. */
+export interface WireServiceEdge {
+  source: string;
+  target: string;
+  calls: number;
+  errors: number;
+  error_rate: number;
+  avg_latency_ms: number;
+}
+
+/** `GET /api/metrics/service-map`. */
+export interface WireServiceMap {
+  nodes: WireServiceNode[];
+  edges: WireServiceEdge[];
+}
+
+/** `GET /api/logs/{id}/insight`. */
+export interface WireLogInsight {
+  log_id: string;
+  /** The model's explanation, plain text. */
+  insight: string;
+  /** The model that answered, as the provider names it. */
+  model: string;
 }
