@@ -13,7 +13,7 @@ import { VERSION } from "./lib/version.ts";
 import { createStore, type Store } from "./store/mod.ts";
 import { DatabaseReadiness } from "./store/readiness.ts";
 import { guardReads } from "./store/read_guard.ts";
-import { sqlitePath } from "./store/dialects.ts";
+import { sqlitePath } from "./store/dialects/mod.ts";
 import {
   type InstanceLock,
   InstanceLockedError,

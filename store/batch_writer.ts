@@ -12,8 +12,8 @@
 import type { Kysely } from "kysely";
 import type { Database, DbRollups, ResourcesTable } from "./columns.ts";
 import { logToDb, resourceToDb, rollupsToDb, spanToDb, TABLE_KEYS } from "./columns.ts";
-import type { DialectCapabilities } from "./dialects.ts";
-import { type DbErrorClass, StoreUnavailableError } from "./db_errors.ts";
+import type { DialectCapabilities } from "./dialects/mod.ts";
+import { classifyDbError, type DbErrorClass, StoreUnavailableError } from "./db_errors.ts";
 import { EdgeResolver, type EdgeResolverLimits, spanKey } from "./edge_resolver.ts";
 import { rollUp, ROLLUP_TABLES, type RollupTable } from "./rollups.ts";
 import { screenBatch, type ScreenedBatch, type ValidationLimits } from "./row_validation.ts";
@@ -406,7 +406,7 @@ export class BatchWriter {
    * `content` or `unknown`), which it then answers.
    */
   #throwUnlessMaybeContent(error: unknown): "content" | "unknown" {
-    const kind: DbErrorClass = this.capabilities.classifyError(error);
+    const kind: DbErrorClass = classifyDbError(this.capabilities.driver, error);
     if (kind === "content" || kind === "unknown") return kind;
     throw new StoreUnavailableError(
       kind === "unreachable"

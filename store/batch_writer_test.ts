@@ -7,7 +7,7 @@ import {
   type StoredKeys,
   StoreUnavailableError,
 } from "./batch_writer.ts";
-import { SQLITE } from "./dialects.ts";
+import { SQLITE } from "./dialects/mod.ts";
 import { buildBatch } from "../tests/builders.ts";
 
 /** A committer that refuses any commit containing a span whose name is "poison". */
@@ -83,7 +83,7 @@ for (
   ] as const
 ) {
   Deno.test(`BatchWriter.write() rejects nothing and throws StoreUnavailableError for ${what}`, async () => {
-    const { POSTGRES } = await import("./dialects.ts");
+    const { POSTGRES } = await import("./dialects/mod.ts");
     const committer = new RefusingCommitter(() => Object.assign(new Error(message), { code }));
     const writer = new BatchWriter(committer, nothingStored, POSTGRES, limits);
     await assert.rejects(writer.write(buildBatch(4, 2)), (thrown: unknown) => {

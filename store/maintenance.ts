@@ -9,11 +9,11 @@
  *
  * Vacuuming compacts where that does not stop ingest for long (see each dialect's `vacuum`); on
  * SQLite it blocks for its duration, and under Deno needs either every permission or a database
- * created with auto_vacuum=incremental (`vacuumSqlite`).
+ * created with auto_vacuum=incremental (`vacuumSqlite` in dialects/sqlite.ts).
  *
  * What differs between the databases (how to delete at most n rows, how to compact, where sizes
- * come from) is in `MAINTENANCE_DIALECTS` below, keyed by driver: one place, as dialects.ts is
- * for the rest of the store.
+ * come from) is each dialect's `maintenance` (dialects/), beside the rest of what Argus knows
+ * about that database; this module holds what is the same for all of them.
  *
  * Resources (`resources`) are not purged. No index covers `spans.resource_id` or
  * `logs.resource_id`, so finding unreferenced ones scans both tables; and on PostgreSQL and MySQL
@@ -23,10 +23,9 @@
  *
  * @module
  */
-import { type Kysely, type RawBuilder, sql } from "kysely";
-import type { DbDriver } from "../lib/config.ts";
+import type { Kysely } from "kysely";
 import type { Database } from "./columns.ts";
-import type { DialectCapabilities } from "./dialects.ts";
+import type { DialectCapabilities, MaintenanceDialect } from "./dialects/mod.ts";
 import type { NodeSqliteDatabase } from "./node_sqlite.ts";
 import { minuteOf, type RollupTable } from "./rollups.ts";
 
@@ -96,7 +95,8 @@ export const ARGUS_TABLES = [
   "edge_rollups_hourly",
 ] as const satisfies readonly (keyof Database)[];
 
-type PurgeTable = "spans" | "logs" | RollupTable;
+/** A table a purge deletes from. */
+export type PurgeTable = "spans" | "logs" | RollupTable;
 type Db = Kysely<Database>;
 
 /** The time column each purged table is cut on; rollups are keyed by Unix minute. */
@@ -126,185 +126,6 @@ const ROLLUPS_OF: Record<"traces" | "logs", RollupTable[]> = {
   logs: ["log_rollups", "log_rollups_hourly"],
 };
 
-interface MaintenanceDialect {
-  /**
-   * One statement deleting at most `rows` rows of `table` where `column < below`. `rows` is a
-   * validated positive integer and is written into the SQL as a literal.
-   */
-  deleteChunk(table: PurgeTable, column: string, below: unknown, rows: number): RawBuilder<unknown>;
-  /**
-   * Compacts and analyzes the tables (none of these run inside a transaction); answers a warning
-   * when compaction was not possible. `sqlite` is SQLite's raw handle.
-   */
-  vacuum(db: Db, sqlite?: NodeSqliteDatabase): Promise<string | undefined>;
-  /** Bytes used by Argus's tables and their indexes, or undefined if not reported. */
-  sizeBytes(db: Db): Promise<number | undefined>;
-}
-
-const ref = sql.ref, table = sql.table;
-
-/** Tries `fn` again when SQLite reports the database locked past busy_timeout. */
-async function retryWhileLocked<T>(fn: () => Promise<T>, attempts = 4): Promise<T> {
-  for (let attempt = 1;; attempt++) {
-    try {
-      return await fn();
-    } catch (error) {
-      const message = error instanceof Error ? error.message : "";
-      if (attempt >= attempts || !/database (table )?is locked|SQLITE_BUSY/i.test(message)) {
-        throw error;
-      }
-      await new Promise((resolve) => setTimeout(resolve, 250 * attempt));
-    }
-  }
-}
-
-/** `pragma auto_vacuum` value of a database whose freed pages `pragma incremental_vacuum` returns. */
-const AUTO_VACUUM_INCREMENTAL = 2;
-
-/**
- * Why VACUUM can fail on SQLite under Deno: it copies the database through an attached temporary
- * one, and Deno 2.9's node:sqlite allows ATTACH only to a process holding every permission
- * ("too many attached databases - max 0"), which `deno task start` does not grant.
- */
-export const SQLITE_VACUUM_REFUSED =
-  "SQLite's VACUUM was refused: under Deno it needs every permission (it attaches a temporary " +
-  "database). Deleted rows' pages are reused by new data, but the file does not shrink; a " +
-  "database created with auto_vacuum=incremental is compacted without VACUUM";
-
-/**
- * Runs on the main connection, synchronously: node:sqlite blocks the event loop meanwhile. The
- * writer thread's commits wait for it up to busy_timeout (5 s) and then fail as "database is
- * locked", which the batcher treats as unavailable: those batches go to the dead-letter queue and
- * are replayed. Each step waits up to busy_timeout for a commit in progress, and is tried again
- * if one outlasts it.
- */
-async function vacuumSqlite(db: Db, sqlite?: NodeSqliteDatabase): Promise<string | undefined> {
-  const checkpoint = () => retryWhileLocked(() => sql`pragma wal_checkpoint(truncate)`.execute(db));
-  await checkpoint();
-  let warning: string | undefined;
-  if (sqlite && await firstNumber(db, sql`pragma auto_vacuum`) === AUTO_VACUUM_INCREMENTAL) {
-    // Through the raw handle, because incremental_vacuum frees one page per step and Kysely runs a
-    // statement without result columns with a single step. Holding Kysely's one connection keeps
-    // it from running inside a Kysely transaction.
-    await retryWhileLocked(() =>
-      db.connection().execute(() =>
-        new Promise<void>((resolve) => {
-          sqlite.statement("pragma incremental_vacuum").all();
-          resolve();
-        })
-      )
-    );
-  } else {
-    try {
-      await retryWhileLocked(() => sql`vacuum`.execute(db));
-    } catch (error) {
-      const message = error instanceof Error ? error.message : "";
-      if (!/too many attached databases/i.test(message)) throw error;
-      warning = SQLITE_VACUUM_REFUSED;
-    }
-  }
-  // The vacuum wrote its pages into the WAL (VACUUM the whole database): copy them back to the
-  // database file and truncate the WAL.
-  await checkpoint();
-  await sql`pragma optimize`.execute(db);
-  return warning;
-}
-
-async function firstNumber(db: Db, query: RawBuilder<unknown>): Promise<number | undefined> {
-  const { rows } = await query.execute(db);
-  const value = Object.values((rows[0] ?? {}) as Record<string, unknown>)[0];
-  if (value === null || value === undefined) return undefined;
-  const n = Number(value);
-  return Number.isFinite(n) ? n : undefined;
-}
-
-export const MAINTENANCE_DIALECTS: Record<DbDriver, MaintenanceDialect> = {
-  sqlite: {
-    // DELETE … LIMIT exists only in SQLite builds with SQLITE_ENABLE_UPDATE_DELETE_LIMIT; every
-    // Argus table has a rowid, which the time index covers.
-    deleteChunk: (t, column, below, rows) =>
-      sql`delete from ${table(t)} where rowid in (select rowid from ${table(t)} where ${
-        ref(column)
-      } < ${below} limit ${sql.lit(rows)})`,
-    vacuum: vacuumSqlite,
-    sizeBytes: (db) =>
-      firstNumber(
-        db,
-        sql`select page_count * page_size as bytes from pragma_page_count(), pragma_page_size()`,
-      ),
-  },
-  postgres: {
-    // A TID scan: the inner select walks the time index, the delete fetches rows by ctid. Argus
-    // never updates spans or logs; a rollup row updated meanwhile has moved (new ctid) and is
-    // left for the next chunk, which is why a purge loops until a chunk deletes nothing.
-    deleteChunk: (t, column, below, rows) =>
-      sql`delete from ${table(t)} where ctid = any(array(select ctid from ${table(t)} where ${
-        ref(column)
-      } < ${below} limit ${sql.lit(rows)}))`,
-    async vacuum(db) {
-      // Plain VACUUM (not FULL): it takes no lock that stops inserts, and makes the space of
-      // deleted rows reusable, returning only empty pages at a table's end to the file system.
-      // It cannot run in a transaction; Kysely runs a lone statement outside one.
-      for (const t of ARGUS_TABLES) await sql`vacuum (analyze) ${table(t)}`.execute(db);
-    },
-    sizeBytes: (db) =>
-      firstNumber(
-        db,
-        sql`select ${
-          sql.join(
-            ARGUS_TABLES.map((t) => sql`coalesce(pg_total_relation_size(to_regclass(${t})), 0)`),
-            sql` + `,
-          )
-        } as bytes`,
-      ),
-  },
-  mysql: {
-    // ORDER BY the indexed column keeps the chunk on the index and the statement deterministic
-    // (safe for statement-based replication).
-    deleteChunk: (t, column, below, rows) =>
-      sql`delete from ${table(t)} where ${ref(column)} < ${below} order by ${ref(column)} limit ${
-        sql.lit(rows)
-      }`,
-    async vacuum(db) {
-      // InnoDB rebuilds the table online (concurrent inserts continue) and analyzes it. Problems
-      // come back as result rows, not as errors.
-      for (const t of ARGUS_TABLES) {
-        const { rows } = await sql<{ Msg_type: string; Msg_text: string }>`optimize table ${
-          table(t)
-        }`.execute(db);
-        const failed = rows.find((r) => r.Msg_type?.toLowerCase() === "error");
-        if (failed) throw new Error(`Cannot optimize table ${t}: ${failed.Msg_text}`);
-      }
-    },
-    // information_schema's figures are estimates (and cached for a day by MySQL 8 unless
-    // analyzed, which OPTIMIZE does).
-    sizeBytes: (db) =>
-      firstNumber(
-        db,
-        sql`select sum(data_length + index_length) as bytes from information_schema.tables
-          where table_schema = database() and table_name in (${sql.join([...ARGUS_TABLES])})`,
-      ),
-  },
-  sqlserver: {
-    deleteChunk: (t, column, below, rows) =>
-      sql`delete top (${sql.lit(rows)}) from ${table(t)} where ${ref(column)} < ${below}`,
-    async vacuum(db) {
-      // REBUILD is offline outside Enterprise edition: inserts into the table wait for it (and
-      // may time out into the dead-letter queue, to be replayed).
-      for (const t of ARGUS_TABLES) {
-        await sql`alter index all on ${table(t)} rebuild`.execute(db);
-        await sql`update statistics ${table(t)}`.execute(db);
-      }
-    },
-    sizeBytes: (db) =>
-      firstNumber(
-        db,
-        sql`select sum(used_page_count) * 8192 as bytes from sys.dm_db_partition_stats
-          where object_id in (${sql.join(ARGUS_TABLES.map((t) => sql`object_id(${t})`))})`,
-      ),
-  },
-};
-
 /** Purges and vacuums one database through Kysely. */
 export class Maintenance implements StoreMaintenance {
   readonly #db: Db;
@@ -328,7 +149,7 @@ export class Maintenance implements StoreMaintenance {
     }
     this.#db = db;
     this.#capabilities = capabilities;
-    this.#dialect = MAINTENANCE_DIALECTS[capabilities.driver];
+    this.#dialect = capabilities.maintenance;
     this.#chunkRows = chunkRows;
     this.#sqlite = sqlite;
   }

@@ -1,42 +1,18 @@
 /**
- * Purge and vacuum (store/maintenance.ts) on every selected database, with data written through
- * the store; the admin route handlers (routes/admin.ts) over them; and SQL Server's statements as
- * generated SQL.
+ * Purge and vacuum (maintenance.ts) on every selected database, with data written through the
+ * store, and SQL Server's statements as generated SQL. The admin route handlers over them are
+ * tested in routes/admin_test.ts.
  */
 import assert from "node:assert/strict";
-import {
-  type CompiledQuery,
-  type DatabaseConnection,
-  type Driver,
-  Kysely,
-  MssqlAdapter,
-  MssqlIntrospector,
-  MssqlQueryCompiler,
-  type QueryResult,
-} from "kysely";
-import { createStore, type Store } from "../store/mod.ts";
-import type { LogRow, ResourceRow, SpanRow } from "../store/mod.ts";
-import type { Database } from "../store/columns.ts";
+import { Kysely } from "kysely";
+import { createStore, type Store } from "./mod.ts";
+import type { Database } from "./columns.ts";
 import { DatabaseSync } from "node:sqlite";
-import { openDatabase, sqlitePath, SQLSERVER } from "../store/dialects.ts";
-import {
-  ARGUS_TABLES,
-  Maintenance,
-  SQLITE_VACUUM_REFUSED,
-  type StoreMaintenance,
-} from "../store/maintenance.ts";
-import { purge as purgeRoute, vacuum as vacuumRoute } from "../routes/admin.ts";
-import { BadRequestError } from "../routes/http_error.ts";
-import {
-  BASE_TIME_NS,
-  buildBatch,
-  buildCallChain,
-  buildLog,
-  buildResource,
-  random,
-  SERVICES,
-} from "./builders.ts";
-import { freshDatabase, selectedDrivers, type TestableDriver } from "./databases.ts";
+import { openDatabase, SQLITE_VACUUM_REFUSED, sqlitePath, SQLSERVER } from "./dialects/mod.ts";
+import { ARGUS_TABLES, Maintenance } from "./maintenance.ts";
+import { BASE_TIME_NS, buildBatch, oldAndRecent } from "../tests/builders.ts";
+import { freshDatabase, selectedDrivers, type TestableDriver } from "../tests/databases.ts";
+import { type AffectedRows, recordingSqlServer } from "../tests/sqlserver_recording.ts";
 
 const NS_PER_MS = 1_000_000n;
 const MINUTE_NS = 60_000n * NS_PER_MS;
@@ -57,43 +33,6 @@ const ROLLUP_TABLES = [
   "edge_rollups_hourly",
   "log_rollups_hourly",
 ] as const;
-
-const resources = Object.fromEntries(SERVICES.map((s) => [s, buildResource(s)])) as Record<
-  typeof SERVICES[number],
-  ResourceRow
->;
-
-/** 12 old call chains a minute apart (60 spans, 24 calls between services), 4 new ones (20). */
-function spans(): { old: SpanRow[]; recent: SpanRow[] } {
-  const rand = random(11);
-  const old = Array.from({ length: 12 }, (_, i) => buildCallChain(resources, i * 60_000, rand));
-  const recent = Array.from(
-    { length: 4 },
-    (_, i) => buildCallChain(resources, 86_400_000 + i * 1000, rand, i === 0),
-  );
-  return { old: old.flat(), recent: recent.flat() };
-}
-
-/** 20 old logs 30 s apart (10 minutes), 9 new ones. */
-function logs(): { old: LogRow[]; recent: LogRow[] } {
-  const rand = random(12);
-  const log = (time: bigint, i: number) =>
-    buildLog(resources[SERVICES[i % 3]!], {
-      timeUnixNano: time,
-      observedTimeUnixNano: time,
-      severityNumber: i % 2 === 0 ? 9 : 17,
-    }, rand);
-  return {
-    old: Array.from(
-      { length: 20 },
-      (_, i) => log(BASE_TIME_NS + BigInt(i) * 30_000n * NS_PER_MS, i),
-    ),
-    recent: Array.from(
-      { length: 9 },
-      (_, i) => log(BASE_TIME_NS + DAY_NS + BigInt(i) * NS_PER_MS, i),
-    ),
-  };
-}
 
 interface Context {
   driver: TestableDriver;
@@ -124,7 +63,7 @@ async function withData(
     await store.migrate();
     const open = openDatabase(database.config, database.dataDir, () => {});
     db = open.db;
-    const s = spans(), l = logs();
+    const { resources, spans: s, logs: l } = oldAndRecent();
     const written = await store.write({
       resources: Object.values(resources),
       spans: [...s.old, ...s.recent],
@@ -276,37 +215,6 @@ for (const driver of selectedDrivers()) {
       assert.equal((await store.write(buildBatch(10, 10, 6))).spans.inserted, 10);
     }, { sqliteAutoVacuum: "incremental" });
   });
-
-  Deno.test(`[${driver}] the admin handlers purge with a cutoff a whole minute before now minus older_than`, async () => {
-    await withData(driver, async ({ store, maintenance }) => {
-      // "Now" is 12 h 30 s after the old data: older_than=12h cuts at BASE + 30 s, rounded to BASE
-      // + 0, so nothing is old enough; 30m cuts at BASE + 12 h.
-      const now = () => Number((BASE_TIME_NS + 720n * MINUTE_NS) / NS_PER_MS) + 30_000 + 1_800_000;
-      const deps = { store: { maintenance }, now };
-      assert.deepEqual(
-        await purgeRoute(new URLSearchParams("older_than=12h30m&signal=all"), deps),
-        {
-          deleted_logs: 0,
-          deleted_spans: 0,
-          older_than: "12h30m",
-          cutoff_time: "2026-11-26T10:00:00.000000000Z",
-        },
-      );
-      assert.deepEqual(await purgeRoute(new URLSearchParams("older_than=30m"), deps), {
-        deleted_logs: 20,
-        deleted_spans: 0,
-        older_than: "30m",
-        cutoff_time: "2026-11-26T22:00:00.000000000Z",
-      });
-      assert.equal(await store.countSpans(ALL_TIME), 80);
-      const traces = await purgeRoute(new URLSearchParams("older_than=30m&signal=traces"), deps);
-      assert.equal(traces.deleted_spans, 60);
-      const vacuumed = await vacuumRoute(deps);
-      assert.equal(vacuumed.ok, true);
-      assert.equal(typeof vacuumed.duration_ms, "number");
-      assert.ok(vacuumed.size_after_bytes! > 0);
-    });
-  });
 }
 
 if (selectedDrivers().includes("sqlite")) {
@@ -350,124 +258,17 @@ if (selectedDrivers().includes("sqlite")) {
   });
 }
 
-Deno.test("admin purge refuses older_than and signal values with the parameter, the range and the value", async () => {
-  const requests: unknown[] = [];
-  const maintenance: StoreMaintenance = {
-    purge: (request) => {
-      requests.push(request);
-      return Promise.resolve({ deletedLogs: 1, deletedSpans: 2 });
-    },
-    vacuum: () => Promise.resolve({ ok: true, durationMs: 1.5 }),
-  };
-  const nowMs = Date.UTC(2026, 10, 26, 10, 0, 45);
-  const deps = { store: { maintenance }, now: () => nowMs };
-  const refused = async (query: string, message: string) => {
-    await assert.rejects(purgeRoute(new URLSearchParams(query), deps), (error) => {
-      assert.ok(error instanceof BadRequestError);
-      assert.equal(error.message, message);
-      return true;
-    });
-  };
-  const durations = "a duration such as 500ms, 30s, 5m, 1h30m or 7d, from 1m to 3650d";
-  await refused(
-    "older_than=abc",
-    `Cannot use 'older_than' as it must be ${durations}: current value is "abc"`,
-  );
-  await refused(
-    "older_than=30s",
-    `Cannot use 'older_than' as it must be ${durations}: current value is "30s"`,
-  );
-  await refused(
-    "older_than=3651d",
-    `Cannot use 'older_than' as it must be ${durations}: current value is "3651d"`,
-  );
-  await refused(
-    "older_than=",
-    `Cannot use 'older_than' as it must be ${durations}: current value is ""`,
-  );
-  await refused(
-    "signal=metrics",
-    `Cannot use 'signal' as it must be one of logs, traces, all: current value is "metrics"`,
-  );
-  assert.deepEqual(requests, []);
-
-  // Defaults: 24h of logs; the cutoff is rounded down to a whole minute.
-  assert.deepEqual(await purgeRoute(new URLSearchParams(), deps), {
-    deleted_logs: 1,
-    deleted_spans: 2,
-    older_than: "24h",
-    cutoff_time: "2026-11-25T10:00:00.000000000Z",
-  });
-  assert.deepEqual(requests, [{
-    olderThanNs: BigInt(Date.UTC(2026, 10, 25, 10, 0, 0)) * NS_PER_MS,
-    signal: "logs",
-  }]);
-  await purgeRoute(new URLSearchParams("older_than=1m&signal=traces"), deps);
-  await purgeRoute(new URLSearchParams("older_than=3650d&signal=all"), deps);
-  assert.deepEqual(requests.slice(1).map((r) => (r as { signal: string }).signal), [
-    "traces",
-    "all",
-  ]);
-  // Sizes are left out when the database does not report them.
-  assert.deepEqual(await vacuumRoute(deps), { ok: true, duration_ms: 1.5 });
-  maintenance.vacuum = () =>
-    Promise.resolve({
-      ok: true,
-      durationMs: 2,
-      sizeBeforeBytes: 10,
-      sizeAfterBytes: 8,
-      warning: "no",
-    });
-  assert.deepEqual(await vacuumRoute(deps), {
-    ok: true,
-    duration_ms: 2,
-    size_before_bytes: 10,
-    size_after_bytes: 8,
-    warning: "no",
-  });
-});
-
-/** Kysely's real SQL Server adapter and compiler over a driver that records the statements. */
-function recordingSqlServer(affected: number[] = []) {
-  const queries: CompiledQuery[] = [];
-  const connection: DatabaseConnection = {
-    executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
-      queries.push(query);
-      const n = query.sql.startsWith("delete") ? affected.shift() ?? 0 : undefined;
-      return Promise.resolve({
-        rows: [],
-        ...(n === undefined ? {} : { numAffectedRows: BigInt(n) }),
-      });
-    },
-    // deno-lint-ignore require-yield
-    async *streamQuery() {
-      throw new Error("not recorded");
-    },
-  };
-  const driver: Driver = {
-    init: () => Promise.resolve(),
-    acquireConnection: () => Promise.resolve(connection),
-    beginTransaction: () => Promise.reject(new Error("maintenance uses no transaction")),
-    commitTransaction: () => Promise.resolve(),
-    rollbackTransaction: () => Promise.resolve(),
-    releaseConnection: () => Promise.resolve(),
-    destroy: () => Promise.resolve(),
-  };
-  const db = new Kysely<Database>({
-    dialect: {
-      createAdapter: () => new MssqlAdapter(),
-      createDriver: () => driver,
-      createIntrospector: (db) => new MssqlIntrospector(db),
-      createQueryCompiler: () => new MssqlQueryCompiler(),
-    },
-  });
-  return { db, queries };
+/** Each DELETE answers the next count (0 once they run out); nothing else counts rows. */
+function deletes(affected: number[]): AffectedRows {
+  return (sql) => sql.startsWith("delete") ? affected.shift() ?? 0 : undefined;
 }
 
 Deno.test("SQL Server purges with DELETE TOP (n) chunks until one deletes nothing", async () => {
   // spans: two full chunks and a partial one, then an empty one; logs: one partial chunk.
   // Each rollup table (three per tier for spans, one per tier for logs) deletes nothing.
-  const { db, queries } = recordingSqlServer([1000, 1000, 3, 0, 0, 0, 0, 0, 0, 0, 12, 0, 0, 0]);
+  const { db, queries } = recordingSqlServer(
+    deletes([1000, 1000, 3, 0, 0, 0, 0, 0, 0, 0, 12, 0, 0, 0]),
+  );
   const maintenance = new Maintenance(db, SQLSERVER, undefined, { chunkRows: 1000 });
   const result = await maintenance.purge({ olderThanNs: CUTOFF_NS, signal: "all" });
   assert.deepEqual(result, { deletedLogs: 12, deletedSpans: 2003 });
@@ -489,7 +290,7 @@ Deno.test("SQL Server purges with DELETE TOP (n) chunks until one deletes nothin
 });
 
 Deno.test("SQL Server vacuums by rebuilding every index and updating statistics", async () => {
-  const { db, queries } = recordingSqlServer();
+  const { db, queries } = recordingSqlServer(deletes([]));
   const result = await new Maintenance(db, SQLSERVER).vacuum();
   assert.equal(result.ok, true);
   assert.equal(result.sizeBeforeBytes, undefined);
@@ -507,7 +308,7 @@ Deno.test("SQL Server vacuums by rebuilding every index and updating statistics"
 });
 
 Deno.test("Maintenance refuses a chunk size that is not a positive integer", () => {
-  const { db } = recordingSqlServer();
+  const { db } = recordingSqlServer(deletes([]));
   assert.throws(
     () => new Maintenance(db, SQLSERVER, undefined, { chunkRows: 0 }),
     /Cannot use 'chunkRows' as it must be a positive integer: current value is 0/,

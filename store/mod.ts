@@ -20,7 +20,7 @@ import {
   type OpenDatabase,
   openDatabase,
   sqlitePath,
-} from "./dialects.ts";
+} from "./dialects/mod.ts";
 import {
   MIGRATION_LOCK_TABLE,
   MIGRATION_TABLE,

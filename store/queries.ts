@@ -6,7 +6,7 @@
  */
 import { type Expression, type Kysely, type SelectQueryBuilder, sql, type SqlBool } from "kysely";
 import { type Database, logFromDb, spanFromDb } from "./columns.ts";
-import type { DialectCapabilities } from "./dialects.ts";
+import type { DialectCapabilities } from "./dialects/mod.ts";
 import type {
   AttributeMatch,
   LogFilter,

@@ -4,9 +4,9 @@
  * each stored row counted exactly once across retries and replays.
  */
 import assert from "node:assert/strict";
-import { createStore, type Store, type StoreOptions } from "../store/mod.ts";
-import type { Batch, ResourceRow, SpanRow } from "../store/mod.ts";
-import { LATENCY_BUCKET_BOUNDS_MS, quantileMs } from "../store/mod.ts";
+import { createStore, type Store, type StoreOptions } from "./mod.ts";
+import type { Batch, ResourceRow, SpanRow } from "./mod.ts";
+import { LATENCY_BUCKET_BOUNDS_MS, quantileMs } from "./mod.ts";
 import {
   BASE_TIME_NS,
   buildCallChain,
@@ -14,15 +14,15 @@ import {
   buildResource,
   random,
   SERVICES,
-} from "./builders.ts";
-import { freshDatabase, selectedDrivers, type TestableDriver } from "./databases.ts";
+} from "../tests/builders.ts";
+import { freshDatabase, selectedDrivers, type TestableDriver } from "../tests/databases.ts";
 import { Migrator } from "kysely";
-import { openDatabase } from "../store/dialects.ts";
+import { openDatabase } from "./dialects/mod.ts";
 import {
   MIGRATION_LOCK_TABLE,
   MIGRATION_TABLE,
   StaticMigrationProvider,
-} from "../store/migrations/mod.ts";
+} from "./migrations/mod.ts";
 
 const WINDOW = {
   startNs: BASE_TIME_NS - 3_600_000_000_000n,

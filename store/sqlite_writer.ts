@@ -17,7 +17,7 @@
 import { type Kysely, sql } from "kysely";
 import type { Database, DbRollups } from "./columns.ts";
 import { LOG_COLUMNS, resourceToDb, SPAN_COLUMNS, TABLE_KEYS } from "./columns.ts";
-import { insertOnConflictDoNothing, upsertAddOnConflict } from "./dialects.ts";
+import { insertOnConflictDoNothing, upsertAddOnConflict } from "./dialects/mod.ts";
 import { ROLLUP_TABLES, type RollupTable } from "./rollups.ts";
 import type { DbRows, RowCommitter } from "./batch_writer.ts";
 import type { NodeSqliteDatabase } from "./node_sqlite.ts";

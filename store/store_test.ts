@@ -3,9 +3,9 @@
  * full-fidelity round trips, idempotent writes, per-row rejection and the reads.
  */
 import assert from "node:assert/strict";
-import { createStore, type Store, StoreUnavailableError } from "../store/mod.ts";
-import type { LogRow, ResourceRow, SpanRow, StoredLog, StoredSpan } from "../store/mod.ts";
-import { COLUMN_WIDTHS } from "../store/mod.ts";
+import { createStore, type Store, StoreUnavailableError } from "./mod.ts";
+import type { LogRow, ResourceRow, SpanRow, StoredLog, StoredSpan } from "./mod.ts";
+import { COLUMN_WIDTHS } from "./mod.ts";
 import {
   BASE_TIME_NS,
   buildBatch,
@@ -13,13 +13,13 @@ import {
   buildResource,
   buildSpan,
   random,
-} from "./builders.ts";
+} from "../tests/builders.ts";
 import {
   databaseConfig,
   freshDatabase,
   selectedDrivers,
   type TestableDriver,
-} from "./databases.ts";
+} from "../tests/databases.ts";
 
 const ALL_TIME = { startNs: 0n, endNs: (1n << 63n) - 1n };
 const PAGE = { limit: 1000, offset: 0 };
@@ -76,7 +76,7 @@ for (const driver of selectedDrivers()) {
           args: [
             "run",
             "-A",
-            new URL("./fixtures/migrate_once.ts", import.meta.url).pathname,
+            new URL("../tests/fixtures/migrate_once.ts", import.meta.url).pathname,
             driver,
             database.config.dsn,
             database.dataDir,

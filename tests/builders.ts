@@ -206,3 +206,48 @@ export function buildCallChain(
   );
   return [orderServer, orderClient, paymentServer, paymentClient, inventoryServer];
 }
+
+const DAY_NS = 86_400_000_000_000n;
+
+/**
+ * Data for purges: a resource per service; 12 call chains a minute apart from BASE_TIME_NS (60
+ * spans, 24 calls between services) and 4 a day later (20 spans); 20 logs 30 s apart from
+ * BASE_TIME_NS and 9 a day later.
+ */
+export function oldAndRecent(): {
+  resources: Record<typeof SERVICES[number], ResourceRow>;
+  spans: { old: SpanRow[]; recent: SpanRow[] };
+  logs: { old: LogRow[]; recent: LogRow[] };
+} {
+  const resources = Object.fromEntries(SERVICES.map((s) => [s, buildResource(s)])) as Record<
+    typeof SERVICES[number],
+    ResourceRow
+  >;
+  const spanRand = random(11);
+  const oldChains = Array.from(
+    { length: 12 },
+    (_, i) => buildCallChain(resources, i * 60_000, spanRand),
+  );
+  const recentChains = Array.from(
+    { length: 4 },
+    (_, i) => buildCallChain(resources, 86_400_000 + i * 1000, spanRand, i === 0),
+  );
+  const logRand = random(12);
+  const log = (time: bigint, i: number) =>
+    buildLog(resources[SERVICES[i % 3]!], {
+      timeUnixNano: time,
+      observedTimeUnixNano: time,
+      severityNumber: i % 2 === 0 ? 9 : 17,
+    }, logRand);
+  return {
+    resources,
+    spans: { old: oldChains.flat(), recent: recentChains.flat() },
+    logs: {
+      old: Array.from({ length: 20 }, (_, i) => log(BASE_TIME_NS + BigInt(i) * 30_000_000_000n, i)),
+      recent: Array.from(
+        { length: 9 },
+        (_, i) => log(BASE_TIME_NS + DAY_NS + BigInt(i) * 1_000_000n, i),
+      ),
+    },
+  };
+}

@@ -1,9 +1,11 @@
 /**
  * The islands' one way to call Argus's API: JSON in, the server's error sentence out as an
- * `ApiError` (so islands can show it as is).
+ * `ApiError` (so islands can show it as is), and `errorSentence()` for any failure of a call.
  *
  * @module
  */
+
+import { errorMessage } from "./errors.ts";
 
 export class ApiError extends Error {
   constructor(readonly status: number, message: string) {
@@ -42,4 +44,11 @@ export async function getJson<T>(
     throw new ApiError(response.status, message);
   }
   return body as T;
+}
+
+/** An error as a sentence to show: the API's own, or the network's. */
+export function errorSentence(error: unknown): string {
+  if (error instanceof ApiError) return error.message;
+  if (error instanceof TypeError) return `Cannot reach Argus: ${error.message}`;
+  return errorMessage(error);
 }

@@ -1,10 +1,15 @@
 import assert from "node:assert/strict";
-import { escapeHtml } from "./chart_style.ts";
+import { escapeHtml, SERVICE_PALETTE, serviceColors } from "./chart_style.ts";
 
-Deno.test("escapeHtml() turns markup in telemetry into text for ECharts's HTML tooltips", () => {
-  assert.equal(
-    escapeHtml(`<img src=x onerror="alert('1')">&`),
-    "&#60;img src=x onerror=&#34;alert(&#39;1&#39;)&#34;&#62;&#38;",
-  );
-  assert.equal(escapeHtml("payment-service"), "payment-service");
+Deno.test("serviceColors() gives distinct colours, whatever the order", () => {
+  const services = Array.from({ length: 12 }, (_, i) => `service-${i}`);
+  const colors = serviceColors(services);
+  assert.equal(new Set(colors.values()).size, 12);
+  assert.deepEqual(serviceColors([...services].reverse()), colors);
+  assert.ok([...colors.values()].every((c) => (SERVICE_PALETTE as readonly string[]).includes(c)));
+  assert.equal(serviceColors([...services, "one-more"]).size, 13);
+});
+
+Deno.test("escapeHtml() leaves no markup in a tooltip", () => {
+  assert.equal(escapeHtml(`<b a="1">&'`), "&#60;b a=&#34;1&#34;&#62;&#38;&#39;");
 });

@@ -8,6 +8,7 @@
  */
 import { SEVERITY_MINIMUMS, type WireLog } from "./wire.ts";
 import type { Params } from "./api.ts";
+import { formatClock } from "./format.ts";
 
 /** A record as `/api/logs` and `/ws` serve it. */
 export type LogItem = WireLog;
@@ -98,6 +99,26 @@ export function windowBoundMs(text: string): number | undefined {
   if (text === "") return undefined;
   const ms = /^\d+$/.test(text) ? Number(text) : Date.parse(text);
   return Number.isFinite(ms) ? ms : undefined;
+}
+
+/** The filters as one string, equal for equal filters: what a change of filters is told by. */
+export function filterKey(filters: LogFilters): string {
+  return (Object.keys(LOG_FILTER_DEFAULTS) as (keyof LogFilters)[]).map((key) => filters[key])
+    .join("\n");
+}
+
+/** `10:41:02 – 10:45:10` for an absolute window, in local time ("now" for an open end). */
+export function windowLabel(filters: LogFilters): string {
+  const at = (text: string) => {
+    const ms = windowBoundMs(text);
+    return ms === undefined ? (text || "now") : formatClock(new Date(ms).toISOString()).slice(0, 8);
+  };
+  return `${at(filters.start)} – ${at(filters.end)}`;
+}
+
+/** How the page names the window: `in the last 5m`, or `from 10:41:02 – 10:45:10`. */
+export function windowWords(filters: LogFilters): string {
+  return hasWindow(filters) ? `from ${windowLabel(filters)}` : `in the last ${filters.range}`;
 }
 
 /** `/ws`'s query: the filters the stream applies itself. */

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { parseSeverity } from "../routes/logs.ts";
 import {
   bodyText,
+  filterKey,
   filtersFrom,
   hasFilters,
   hasWindow,
@@ -14,31 +15,14 @@ import {
   SEVERITY_OPTIONS,
   traceHref,
   windowBoundMs,
+  windowLabel,
   windowParams,
+  windowWords,
 } from "./log_query.ts";
+import { formatClock } from "./format.ts";
+import { wireLog } from "../tests/wire_builders.ts";
 
-function item(fields: Partial<LogItem>): LogItem {
-  return {
-    id: "0".repeat(32),
-    timestamp: "2026-11-26T10:00:00.000000000Z",
-    observed_timestamp: "2026-11-26T10:00:00.000000000Z",
-    time_unix_nano: "1795687200000000000",
-    observed_time_unix_nano: "1795687200000000000",
-    severity_text: "INFO",
-    severity_number: 9,
-    body: "GET /cart answered 200",
-    event_name: "",
-    service_name: "checkout",
-    trace_id: "",
-    span_id: "",
-    flags: 0,
-    attributes: {},
-    dropped_attributes_count: 0,
-    resource_attributes: {},
-    scope: { name: "", version: "", attributes: {} },
-    ...fields,
-  };
-}
+const item = (fields: Partial<LogItem>): LogItem => wireLog(fields);
 
 Deno.test("severity minimums are the ones /api/logs reads", () => {
   for (const option of SEVERITY_OPTIONS) {
@@ -142,4 +126,25 @@ Deno.test("traceHref() opens the record's trace with its span highlighted", () =
     "/traces/4bf92f3577b34da6a3ce929d0e0e4736",
   );
   assert.equal(traceHref({ trace_id: "", span_id: "" }), undefined);
+});
+
+Deno.test("filterKey() is equal for equal filters and differs when any filter does", () => {
+  const key = filterKey(LOG_FILTER_DEFAULTS);
+  assert.equal(filterKey({ ...LOG_FILTER_DEFAULTS }), key);
+  for (const name of Object.keys(LOG_FILTER_DEFAULTS) as (keyof typeof LOG_FILTER_DEFAULTS)[]) {
+    assert.notEqual(filterKey({ ...LOG_FILTER_DEFAULTS, [name]: "x" }), key, name);
+  }
+});
+
+Deno.test("windowWords() names a range back from now, or an absolute window by its clock times", () => {
+  assert.equal(windowWords(LOG_FILTER_DEFAULTS), "in the last 5m");
+  assert.equal(windowWords({ ...LOG_FILTER_DEFAULTS, range: "1h" }), "in the last 1h");
+  const start = Date.UTC(2026, 10, 26, 10, 41, 2);
+  const end = start + 248_000;
+  const clock = (ms: number) => formatClock(new Date(ms).toISOString()).slice(0, 8);
+  const window = { ...LOG_FILTER_DEFAULTS, start: String(start), end: new Date(end).toISOString() };
+  assert.equal(windowLabel(window), `${clock(start)} – ${clock(end)}`);
+  assert.equal(windowWords(window), `from ${clock(start)} – ${clock(end)}`);
+  // An open end is "now"; an unreadable bound is shown as given.
+  assert.equal(windowLabel({ ...LOG_FILTER_DEFAULTS, start: "soon" }), "soon – now");
 });

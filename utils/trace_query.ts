@@ -3,14 +3,15 @@
  * string uses the API's own parameter names (`/traces?status=error&sort=duration` asks
  * `/api/traces?status=error&sort=duration`), so a view can be shared, the back button works, and
  * the server renders the same list the island then keeps. `attr` repeats (one per chip), which
- * `url_state.ts`'s one-value-per-key state cannot hold, hence this module. Pure; tested in
- * utils/trace_query_test.ts.
+ * flat one-value-per-key state cannot hold, hence this module and its codec (`TRACE_QUERY_URL`)
+ * for components/hooks/url_state.ts. Pure; tested in utils/trace_query_test.ts.
  *
  * Values are kept as typed, not validated: the API validates them and its error sentence is
  * shown as is.
  *
  * @module
  */
+import { formatDateTime } from "./format.ts";
 
 export interface TraceQuery {
   service: string;
@@ -80,6 +81,42 @@ export function traceQueryString(query: TraceQuery): string {
   }
   const text = params.toString();
   return text === "" ? "" : `?${text}`;
+}
+
+/**
+ * The query in the URL, for components/hooks/url_state.ts's `useUrlSignal`: the page's query
+ * string is the query's own (other keys are dropped), so equal queries give equal URLs.
+ */
+export const TRACE_QUERY_URL = {
+  parse: (search: string): TraceQuery => parseTraceQuery(search),
+  serialize: (query: TraceQuery): string => traceQueryString(query),
+};
+
+/**
+ * The query's time window as a query string for `/api/metadata/services`: the custom window's
+ * bounds when one is set, else the range.
+ */
+export function traceWindowSearch(query: TraceQuery): string {
+  const params = new URLSearchParams();
+  if (query.start !== "" || query.end !== "") {
+    if (query.start !== "") params.set("start", query.start);
+    if (query.end !== "") params.set("end", query.end);
+  } else {
+    params.set("range", query.range);
+  }
+  return `?${params}`;
+}
+
+/** The query's time window in words: `in the last 15m`, `from 2024-05-01 10:00:00 to now`. */
+export function describeWindow(query: TraceQuery): string {
+  if (query.start !== "" || query.end !== "") {
+    const show = (t: string) =>
+      /^\d+$/.test(t) ? formatDateTime(new Date(Number(t)).toISOString()) : formatDateTime(t);
+    return `from ${query.start ? show(query.start) : "the start"} to ${
+      query.end ? show(query.end) : "now"
+    }`;
+  }
+  return `in the last ${query.range}`;
 }
 
 /**

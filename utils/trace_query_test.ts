@@ -1,13 +1,17 @@
 import assert from "node:assert/strict";
+import { formatDateTime } from "./format.ts";
 import {
   clearFilters,
+  describeWindow,
   hasFilters,
   pageOf,
   parseAttributeChip,
   parseTraceQuery,
   sortBy,
   TRACE_QUERY_DEFAULTS,
+  TRACE_QUERY_URL,
   traceQueryString,
+  traceWindowSearch,
   withChange,
 } from "./trace_query.ts";
 
@@ -74,4 +78,33 @@ Deno.test("pageOf() counts pages from one", () => {
   assert.deepEqual(pageOf(0, 50, 0), { page: 1, pages: 1 });
   assert.deepEqual(pageOf(100, 50, 101), { page: 3, pages: 3 });
   assert.deepEqual(pageOf(5, 5, 13), { page: 2, pages: 3 });
+});
+
+Deno.test("traceWindowSearch() is the custom window's bounds when set, else the range", () => {
+  assert.equal(traceWindowSearch(parseTraceQuery("")), "?range=5m");
+  assert.equal(traceWindowSearch(parseTraceQuery("?range=1h&status=error")), "?range=1h");
+  assert.equal(
+    traceWindowSearch(parseTraceQuery("?range=1h&start=1000&end=2000")),
+    "?start=1000&end=2000",
+  );
+  assert.equal(traceWindowSearch(parseTraceQuery("?start=1000")), "?start=1000");
+});
+
+Deno.test("describeWindow() says the range, or the custom window in local time", () => {
+  assert.equal(describeWindow(parseTraceQuery("?range=15m")), "in the last 15m");
+  const at = "2026-12-06T09:05:07Z";
+  assert.equal(
+    describeWindow(parseTraceQuery(`?start=${Date.parse(at)}`)),
+    `from ${formatDateTime(at)} to now`,
+  );
+  assert.equal(
+    describeWindow(parseTraceQuery(`?end=${at}`)),
+    `from the start to ${formatDateTime(at)}`,
+  );
+});
+
+Deno.test("TRACE_QUERY_URL reads and writes the query's own query string", () => {
+  const text = "?status=error&attr=a%3D1&attr=b%3D2";
+  assert.deepEqual(TRACE_QUERY_URL.parse(text), parseTraceQuery(text));
+  assert.equal(TRACE_QUERY_URL.serialize(TRACE_QUERY_URL.parse(`${text}&other=x`)), text);
 });

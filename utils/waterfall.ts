@@ -15,6 +15,7 @@
  * @module
  */
 import { SPAN_KINDS, STATUS_CODES } from "./wire.ts";
+import { serviceColors } from "./chart_style.ts";
 
 /** The fields of an API span (`GET /api/traces/{trace_id}`) the waterfall needs. */
 export interface WaterfallSpanInput {
@@ -514,47 +515,156 @@ export function criticalPath(trace: CompactTrace, tree: SpanTree): CriticalSegme
   return segments.sort((a, b) => b.fromNs - a.fromNs || b.toNs - a.toNs);
 }
 
-// --- Colours ----------------------------------------------------------------------------------
+// --- The trace view ---------------------------------------------------------------------------
 
-/** Distinct, readable colours for services (Mantine's palette, shade 6). */
-export const SERVICE_PALETTE = [
-  "#4c6ef5", // indigo
-  "#12b886", // teal
-  "#fab005", // yellow
-  "#be4bdb", // grape
-  "#fd7e14", // orange
-  "#15aabf", // cyan
-  "#82c91e", // lime
-  "#e64980", // pink
-  "#7950f2", // violet
-  "#228be6", // blue
-  "#40c057", // green
-  "#868e96", // gray
-] as const;
+/** A trace's start in Unix milliseconds and as ISO 8601 with nanoseconds, and its end in ms. */
+export interface TraceTimes {
+  startMs: number;
+  endMs: number;
+  /** The start to the nanosecond, e.g. `2026-11-28T09:20:00.000000001Z`. */
+  iso: string;
+}
 
-function hash(text: string): number {
-  let h = 2166136261;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 16777619);
-  }
-  return h >>> 0;
+export function traceTimes(trace: CompactTrace): TraceTimes {
+  const startNs = BigInt(trace.start_unix_nano);
+  const startMs = Number(startNs / 1_000_000n);
+  const fraction = (startNs % 1_000_000_000n).toString().padStart(9, "0");
+  const iso = `${new Date(startMs).toISOString().slice(0, 19)}.${fraction}Z`;
+  return { startMs, endMs: startMs + trace.duration_ns / 1e6, iso };
 }
 
 /**
- * A colour per service: each service's own slot of the palette (by a hash of its name, so it
- * tends to keep its colour from page to page), the next free one when taken. Distinct within a
- * set of up to 12 services; after that colours repeat. Deterministic for a set, in any order.
+ * What the trace view's header shows: the span the waterfall shows first (its root) and the
+ * trace's figures. Serializable: the server computes it and renders the header outside the island.
  */
-export function serviceColors(services: readonly string[]): Map<string, string> {
-  const out = new Map<string, string>();
-  const taken = new Set<number>();
-  const size = SERVICE_PALETTE.length;
-  for (const service of [...new Set(services)].sort()) {
-    let slot = hash(service) % size;
-    if (taken.size < size) { while (taken.has(slot)) slot = (slot + 1) % size; }
-    taken.add(slot);
-    out.set(service, SERVICE_PALETTE[slot]!);
+export interface TraceSummary {
+  traceId: string;
+  rootService: string;
+  rootName: string;
+  /** The root's service colour (`serviceColors`), as in the waterfall. */
+  rootColor: string;
+  /** The first root names a parent the trace lacks: the root span was not received. */
+  rootMissing: boolean;
+  times: TraceTimes;
+  durationNs: number;
+  spans: number;
+  errors: number;
+  /** Levels of the span tree: 1 for a lone span. */
+  depth: number;
+  services: number;
+}
+
+/** The header's figures of a trace: O(n log n) for the tree, unless it is given. */
+export function traceSummary(
+  trace: CompactTrace,
+  tree: SpanTree = buildSpanTree(trace),
+): TraceSummary {
+  const root = tree.span[0]!;
+  const rootService = trace.services[trace.service[root]!]!;
+  return {
+    traceId: trace.trace_id,
+    rootService,
+    rootName: trace.names[trace.name[root]!]!,
+    rootColor: serviceColors(trace.services).get(rootService)!,
+    rootMissing: (tree.flags[0]! & FLAG_ORPHAN) !== 0,
+    times: traceTimes(trace),
+    durationNs: trace.duration_ns,
+    spans: tree.size,
+    errors: tree.errorCount,
+    depth: tree.maxDepth + 1,
+    services: trace.services.length,
+  };
+}
+
+/** Why a span's place in the tree is doubtful, from its `FLAG_*` bits, or null. */
+export function spanWarning(flags: number): string | null {
+  return (flags & FLAG_ORPHAN) !== 0
+    ? "Its parent span is not in this trace"
+    : (flags & FLAG_CYCLE) !== 0
+    ? "Its parent ids form a loop"
+    : (flags & FLAG_OUTSIDE_PARENT) !== 0
+    ? "Starts before or ends after its parent (clock skew?)"
+    : null;
+}
+
+/**
+ * Whether a row names its service: roots and spans whose service differs from their parent's
+ * (where a call crosses into another service). Other rows show the colour only, leaving the
+ * column to the operation.
+ */
+export function showsService(trace: CompactTrace, tree: SpanTree, position: number): boolean {
+  const parent = tree.parent[position]!;
+  return parent < 0 || trace.service[tree.span[parent]!] !== trace.service[tree.span[position]!];
+}
+
+/** Where `x` falls across `[left, left + width]`, as a fraction clamped to 0..1. */
+export function fractionAcross(x: number, left: number, width: number): number {
+  if (!(width > 0)) return 0;
+  return Math.min(1, Math.max(0, (x - left) / width));
+}
+
+/** A drag on the ruler narrower than this (a fraction of its width) is a click: no zoom. */
+export const MIN_BRUSH_FRACTION = 0.005;
+
+/** The view a drag across the fractions [from, to] of the ruler zooms to, or null for a click. */
+export function brushedView(view: TimeView, from: number, to: number): TimeView | null {
+  return Math.abs(to - from) > MIN_BRUSH_FRACTION ? zoomView(view, from, to) : null;
+}
+
+/** The critical path's segments by tree position (each row draws its own): O(segments). */
+export function criticalByPosition(
+  segments: readonly CriticalSegment[],
+): Map<number, CriticalSegment[]> {
+  const byPosition = new Map<number, CriticalSegment[]>();
+  for (const segment of segments) {
+    const list = byPosition.get(segment.position);
+    if (list) list.push(segment);
+    else byPosition.set(segment.position, [segment]);
   }
-  return out;
+  return byPosition;
+}
+
+/**
+ * Everything the trace view derives from a trace once, before anyone interacts: the tree, the
+ * colours, the legend's counts, the id lookup, the critical path by row. O(n log n).
+ */
+export interface WaterfallModel {
+  trace: CompactTrace;
+  tree: SpanTree;
+  times: TraceTimes;
+  /** Service name → colour. */
+  colors: Map<string, string>;
+  /** Spans per service, by index in `trace.services`. */
+  perService: number[];
+  criticalByPosition: Map<number, CriticalSegment[]>;
+  /** The colour of the span at an input index. */
+  colorOf(index: number): string;
+  /** The input index of the (first) span with an id, or undefined. */
+  indexOf(spanId: string): number | undefined;
+  /** The tree position of the span with an id, or -1 (also for null). */
+  positionOf(spanId: string | null): number;
+}
+
+export function waterfallModel(trace: CompactTrace): WaterfallModel {
+  const tree = buildSpanTree(trace);
+  const colors = serviceColors(trace.services);
+  const byService = trace.services.map((service) => colors.get(service)!);
+  const perService = new Array<number>(trace.services.length).fill(0);
+  for (const s of trace.service) perService[s]!++;
+  const byId = new Map<string, number>();
+  trace.span_id.forEach((id, i) => byId.has(id) || byId.set(id, i));
+  return {
+    trace,
+    tree,
+    times: traceTimes(trace),
+    colors,
+    perService,
+    criticalByPosition: criticalByPosition(criticalPath(trace, tree)),
+    colorOf: (index) => byService[trace.service[index]!]!,
+    indexOf: (spanId) => byId.get(spanId),
+    positionOf(spanId) {
+      const index = spanId === null ? undefined : byId.get(spanId);
+      return index === undefined ? -1 : tree.position[index]!;
+    },
+  };
 }

@@ -1,10 +1,13 @@
 import assert from "node:assert/strict";
+import { serviceColors } from "./chart_style.ts";
 import {
   ancestors,
   barGeometry,
+  brushedView,
   buildSpanTree,
   type CompactTrace,
   compactTrace,
+  criticalByPosition,
   criticalPath,
   FLAG_CYCLE,
   FLAG_DUPLICATE_ID,
@@ -12,13 +15,18 @@ import {
   FLAG_ORPHAN,
   FLAG_OUTSIDE_PARENT,
   formatOffset,
+  fractionAcross,
+  MIN_BRUSH_FRACTION,
   parentsOf,
-  SERVICE_PALETTE,
-  serviceColors,
+  showsService,
   type SpanTree,
+  spanWarning,
   tickStep,
   timeTicks,
+  traceSummary,
+  traceTimes,
   visibleRows,
+  waterfallModel,
   type WaterfallSpanInput,
   zoomView,
 } from "./waterfall.ts";
@@ -352,15 +360,6 @@ Deno.test("criticalPath() covers each root's time exactly once, clock skew inclu
   for (const s of path) assert.ok(s.toNs > s.fromNs);
 });
 
-Deno.test("serviceColors() gives distinct colours, whatever the order", () => {
-  const services = Array.from({ length: 12 }, (_, i) => `service-${i}`);
-  const colors = serviceColors(services);
-  assert.equal(new Set(colors.values()).size, 12);
-  assert.deepEqual(serviceColors([...services].reverse()), colors);
-  assert.ok([...colors.values()].every((c) => (SERVICE_PALETTE as readonly string[]).includes(c)));
-  assert.equal(serviceColors([...services, "one-more"]).size, 13);
-});
-
 /** A random tree of n spans, about `fanout` children each, in start order like the API's. */
 function largeTrace(n: number, fanout: number): CompactTrace {
   const rows: WaterfallSpanInput[] = [];
@@ -407,5 +406,98 @@ Deno.test("an 80,000-span trace is laid out once in well under a second; interac
     const critical = performance.now() - t;
     assert.ok(path.length > 0);
     assert.ok(critical < 1000, `critical path in ${critical.toFixed(0)} ms`);
+  }
+});
+
+Deno.test("traceTimes() gives the start to the nanosecond and the end in milliseconds", () => {
+  const trace = compactTrace("t", spans([["a", "", 0.000001, 2.5]]));
+  const times = traceTimes(trace);
+  assert.equal(times.iso, "2026-11-26T10:00:00.000000001Z");
+  assert.equal(times.startMs, Number(BASE / 1_000_000n));
+  assert.equal(times.endMs, times.startMs + 2.5);
+});
+
+Deno.test("traceSummary() gives the header's root and figures, as the waterfall counts them", () => {
+  const { trace, tree } = treeOf([
+    ["root", "", 0, 100, "web", "error"],
+    ["a", "root", 10, 30, "api"],
+    ["a1", "a", 12, 5, "db", "error"],
+    ["b", "root", 50, 10, "api"],
+  ]);
+  const summary = traceSummary(trace);
+  assert.deepEqual(summary, traceSummary(trace, tree));
+  assert.deepEqual({ ...summary, times: undefined }, {
+    traceId: "t",
+    rootService: "web",
+    rootName: "op root",
+    rootColor: serviceColors(["web", "api", "db"]).get("web"),
+    rootMissing: false,
+    times: undefined,
+    durationNs: 100 * MS,
+    spans: 4,
+    errors: 2,
+    depth: 3,
+    services: 3,
+  });
+  assert.deepEqual(summary.times, traceTimes(trace));
+  // Without its root, the earliest span comes first, and the header says so.
+  const orphans = traceSummary(
+    compactTrace("t", spans([["b", "gone", 5, 1], ["a", "gone", 1, 1]])),
+  );
+  assert.equal(orphans.rootName, "op a");
+  assert.equal(orphans.rootMissing, true);
+  assert.equal(orphans.depth, 1);
+});
+
+Deno.test("spanWarning() and showsService() describe a row", () => {
+  assert.equal(spanWarning(0), null);
+  assert.equal(spanWarning(FLAG_ERROR | FLAG_DUPLICATE_ID), null);
+  assert.match(spanWarning(FLAG_ORPHAN | FLAG_OUTSIDE_PARENT)!, /parent span is not in this trace/);
+  assert.match(spanWarning(FLAG_CYCLE)!, /loop/);
+  assert.match(spanWarning(FLAG_OUTSIDE_PARENT)!, /clock skew/);
+  const { trace, tree } = treeOf([
+    ["root", "", 0, 100, "web"],
+    ["same", "root", 10, 30, "web"],
+    ["other", "same", 12, 5, "db"],
+  ]);
+  assert.deepEqual([0, 1, 2].map((p) => showsService(trace, tree, p)), [true, false, true]);
+});
+
+Deno.test("fractionAcross() and brushedView(): a drag on the ruler zooms, a click does not", () => {
+  assert.equal(fractionAcross(150, 100, 200), 0.25);
+  assert.equal(fractionAcross(50, 100, 200), 0);
+  assert.equal(fractionAcross(400, 100, 200), 1);
+  assert.equal(fractionAcross(150, 100, 0), 0);
+  const view = { fromNs: 0, toNs: 1000 };
+  assert.deepEqual(brushedView(view, 0.5, 0.3), { fromNs: 300, toNs: 500 });
+  assert.equal(brushedView(view, 0.5, 0.5 + MIN_BRUSH_FRACTION / 2), null);
+  assert.notEqual(brushedView(view, 0.5, 0.5 + MIN_BRUSH_FRACTION * 2), null);
+  assert.equal(brushedView(view, 0.5, 0.5), null);
+});
+
+Deno.test("waterfallModel() derives the colours, counts, id lookup and critical path once", () => {
+  const { trace, tree } = treeOf([
+    ["root", "", 0, 100, "web"],
+    ["a", "root", 10, 30, "api"],
+    ["dup", "root", 50, 10, "api"],
+    ["dup", "root", 60, 10, "api"],
+  ]);
+  const model = waterfallModel(trace);
+  assert.deepEqual(outline(model.trace, model.tree), outline(trace, tree));
+  assert.deepEqual(model.perService, [1, 3]);
+  assert.equal(model.colorOf(1), model.colors.get("api"));
+  assert.equal(model.colorOf(0), model.colors.get("web"));
+  assert.equal(model.indexOf("dup"), 2);
+  assert.equal(model.indexOf("nope"), undefined);
+  assert.equal(model.positionOf("a"), tree.position[1]);
+  assert.equal(model.positionOf("nope"), -1);
+  assert.equal(model.positionOf(null), -1);
+  assert.deepEqual(model.times, traceTimes(trace));
+  const segments = criticalPath(trace, tree);
+  assert.deepEqual(model.criticalByPosition, criticalByPosition(segments));
+  const grouped = [...model.criticalByPosition.values()].flat();
+  assert.equal(grouped.length, segments.length);
+  for (const [position, list] of model.criticalByPosition) {
+    assert.ok(list.every((s) => s.position === position));
   }
 });

@@ -7,8 +7,7 @@
  * @module
  */
 import { useCallback, useEffect, useRef, useState } from "preact/hooks";
-import { ApiError } from "../../utils/api.ts";
-import { errorMessage } from "../../utils/errors.ts";
+import { errorSentence } from "../../utils/api.ts";
 
 export interface AutoRefreshOptions<T> {
   /** Loads the data for the current filters; gets an abort signal. */
@@ -37,13 +36,6 @@ export interface AutoRefresh<T> {
   setPaused(paused: boolean): void;
   /** Loads now. */
   refresh(): void;
-}
-
-/** An error as a sentence to show: the API's own, or the network's. */
-export function errorSentence(error: unknown): string {
-  if (error instanceof ApiError) return error.message;
-  if (error instanceof TypeError) return `Cannot reach Argus: ${error.message}`;
-  return errorMessage(error);
 }
 
 export function useAutoRefresh<T>(options: AutoRefreshOptions<T>): AutoRefresh<T> {

@@ -12,7 +12,8 @@ export const TYPING_DELAY_MS = 400;
 /**
  * `[text, change, settle]`: `text` is what the field shows; `change(text)` shows it and reports
  * it to `onSettle` once typing pauses for `delayMs`; `settle(text?)` reports it at once (Enter, a
- * clear button). `value` is the settled value; when it changes from outside, the field follows.
+ * clear button). `value` is the settled value; when it changes from outside, the field follows
+ * and typing not yet reported is dropped.
  */
 export function useTypedValue(
   value: string,
@@ -23,7 +24,12 @@ export function useTypedValue(
   const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
   const latest = useRef({ text, onSettle });
   latest.current = { text, onSettle };
-  useEffect(() => setText(value), [value]);
+  // A value set from outside (a "Clear" button, the back button) wins over typing not yet
+  // reported.
+  useEffect(() => {
+    clearTimeout(timer.current);
+    setText(value);
+  }, [value]);
   useEffect(() => () => clearTimeout(timer.current), []);
   const change = useCallback((next: string) => {
     setText(next);

@@ -13,6 +13,7 @@
  *
  * @module
  */
+import type { ReadonlySignal } from "@preact/signals";
 import type { ComponentChildren } from "preact";
 import { memo } from "preact/compat";
 import { useEffect, useRef, useState } from "preact/hooks";
@@ -102,12 +103,27 @@ export interface LogListProps {
   busy?: boolean;
   /** Told when the list is scrolled away from its top (the newest records), and back. */
   onAwayChange?(away: boolean): void;
-  /** Newer records waiting above (shown on the "newest" button). */
-  newer?: number;
+  /**
+   * Newer records waiting above, shown on the "newest" button (which alone re-renders when it
+   * changes).
+   */
+  newer?: ReadonlySignal<number>;
+}
+
+/** Back to the top, where the newest records are, with how many wait there. */
+function NewestButton(
+  { newer, onClick }: { newer: ReadonlySignal<number> | undefined; onClick(): void },
+) {
+  const count = newer?.value ?? 0;
+  return (
+    <button type="button" class="argus-logs-newest" onClick={onClick} data-newest>
+      {count > 0 ? `↑ ${formatCount(count)} new` : "↑ Newest"}
+    </button>
+  );
 }
 
 export function LogList(
-  { items, expanded, onToggle, details, busy, onAwayChange, newer = 0 }: LogListProps,
+  { items, expanded, onToggle, details, busy, onAwayChange, newer }: LogListProps,
 ) {
   const scroller = useRef<HTMLDivElement>(null);
   const virtualizer = useVirtualizer<HTMLDivElement>({
@@ -171,14 +187,10 @@ export function LogList(
         </div>
       </div>
       {awayFromTop && items.length > 0 && (
-        <button
-          type="button"
-          class="argus-logs-newest"
+        <NewestButton
+          newer={newer}
           onClick={() => virtualizer.scrollToOffset(0)}
-          data-newest
-        >
-          {newer > 0 ? `↑ ${formatCount(newer)} new` : "↑ Newest"}
-        </button>
+        />
       )}
     </div>
   );

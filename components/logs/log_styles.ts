@@ -1,6 +1,7 @@
 /**
- * The log list's stylesheet, rendered by the LogStream island itself (so the server-rendered rows
- * are styled before any JavaScript runs). Rows are plain elements with these classes rather than
+ * The Logs page's stylesheet, rendered by the page (routes/pages/logs.tsx) beside its island, so
+ * that the server-rendered rows are styled before any JavaScript runs and the stylesheet is not
+ * part of the island's JavaScript. Rows are plain elements with these classes rather than
  * Mantine components: a live list re-renders dozens of rows per frame, and a class costs nothing
  * per row. Colours are Mantine's CSS variables (from the shell's stylesheet).
  *

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { ActionIcon, Button, Group, Loader, Text, Tooltip } from "@mantine/core";
+import { ActionIcon, Button, Group, Loader, Text } from "@mantine/core";
 import { formatAgo, useNow } from "../hooks/auto_refresh.ts";
 
 export interface RefreshControlProps {
@@ -73,30 +73,29 @@ export function RefreshControl(
           {formatAgo(now - updatedAt)}
         </time>
       </Text>
-      <Tooltip
-        label={paused ? `Refresh every ${seconds} s again` : `Stop refreshing every ${seconds} s`}
-        withinPortal
+      {
+        /* Native titles, not Mantine's Tooltip: its positioning code would be most of what this
+          control costs each page (docs/benchmarks.md, bench:ui-js). */
+      }
+      <Button
+        size="compact-sm"
+        variant={paused ? "filled" : "default"}
+        leftSection={paused ? <PlayIcon /> : <PauseIcon />}
+        aria-pressed={paused}
+        title={paused ? `Refresh every ${seconds} s again` : `Stop refreshing every ${seconds} s`}
+        onClick={() => onPausedChange(!paused)}
       >
-        <Button
-          size="compact-sm"
-          variant={paused ? "filled" : "default"}
-          leftSection={paused ? <PlayIcon /> : <PauseIcon />}
-          aria-pressed={paused}
-          onClick={() => onPausedChange(!paused)}
-        >
-          {paused ? "Resume" : "Pause"}
-        </Button>
-      </Tooltip>
-      <Tooltip label="Refresh now" withinPortal>
-        <ActionIcon
-          variant="default"
-          size={26}
-          aria-label="Refresh now"
-          onClick={onRefresh}
-        >
-          <RefreshIcon />
-        </ActionIcon>
-      </Tooltip>
+        {paused ? "Resume" : "Pause"}
+      </Button>
+      <ActionIcon
+        variant="default"
+        size={26}
+        aria-label="Refresh now"
+        title="Refresh now"
+        onClick={onRefresh}
+      >
+        <RefreshIcon />
+      </ActionIcon>
     </Group>
   );
 }

@@ -2,10 +2,26 @@
  * The trace list's and waterfall's own CSS (hover and focus states, the timeline's layers), which
  * inline styles cannot express. Each island renders it in a `<style>` element, so it arrives with
  * the server-rendered HTML; every class starts with `argus-tr-` (list) or `argus-wf-`
- * (waterfall).
+ * (waterfall). The waterfall's dimensions that the CSS and the components share are here too.
  *
  * @module
  */
+
+/** The waterfall's dimensions, in pixels unless said otherwise. */
+export const WATERFALL_LAYOUT = {
+  /** Row height: rows are fixed-height, so the virtualizer measures nothing. */
+  row: 30,
+  /** The sticky header's height (the ruler's): `.argus-wf-head`. */
+  head: 34,
+  /** What the server lays out (and the browser's first render, so hydration matches). */
+  initialViewport: 640,
+  /** The waterfall's smallest height: rows above it are in view without scrolling. */
+  minHeight: 360,
+  /** Indentation per level. */
+  indent: 12,
+  /** Indentation stops growing here (levels): a chain of 80,000 spans stays readable. */
+  maxIndentDepth: 24,
+} as const;
 
 export const TRACE_LIST_CSS = `
 .argus-tr-table tbody tr { cursor: pointer; }
@@ -26,7 +42,7 @@ export const TRACE_LIST_CSS = `
 export const WATERFALL_CSS = `
 .argus-wf { --wf-name: 40%; position: relative; background: #fff; border: 1px solid #e9ecef; border-radius: 8px; overflow: hidden; }
 .argus-wf-scroll { position: relative; overflow: auto; outline: none; }
-.argus-wf-head { position: sticky; top: 0; z-index: 3; display: grid; grid-template-columns: var(--wf-name) 1fr; height: 34px; background: #f8f9fa; border-bottom: 1px solid #e9ecef; font-size: 12px; color: #495057; }
+.argus-wf-head { position: sticky; top: 0; z-index: 3; display: grid; grid-template-columns: var(--wf-name) 1fr; height: ${WATERFALL_LAYOUT.head}px; background: #f8f9fa; border-bottom: 1px solid #e9ecef; font-size: 12px; color: #495057; }
 .argus-wf-head > div:first-child { padding: 0 12px; display: flex; align-items: center; justify-content: space-between; font-weight: 600; border-right: 1px solid #e9ecef; }
 .argus-wf-ruler { position: relative; cursor: crosshair; user-select: none; }
 .argus-wf-tick { position: absolute; top: 0; bottom: 0; border-left: 1px solid #dee2e6; padding: 0 4px; display: flex; align-items: center; font-variant-numeric: tabular-nums; white-space: nowrap; }

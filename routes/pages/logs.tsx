@@ -7,6 +7,7 @@
  * @module
  */
 import { Island } from "../../components/Island.tsx";
+import { LOG_LIST_CSS } from "../../components/logs/log_styles.ts";
 import LogStream, { type LogPage } from "../../islands/LogStream.tsx";
 import { filtersFrom, listParams, windowParams } from "../../utils/log_query.ts";
 import { listLogs } from "../logs.ts";
@@ -49,20 +50,25 @@ export const logsPage: PageDef = {
     ]);
     return {
       title: "Logs",
+      // The stylesheet is the page's, beside the island: the server sends it once, and it stays out
+      // of the island's JavaScript.
       body: (
-        <Island
-          name="LogStream"
-          component={LogStream}
-          props={{
-            initial: page.initial,
-            error: page.error,
-            services: serviceList,
-            filters,
-            fetchedAt,
-            limit: LOGS_PAGE_LIMIT,
-            aiEnabled: deps.insight !== undefined,
-          }}
-        />
+        <>
+          <style dangerouslySetInnerHTML={{ __html: LOG_LIST_CSS }} />
+          <Island
+            name="LogStream"
+            component={LogStream}
+            props={{
+              initial: page.initial,
+              error: page.error,
+              services: serviceList,
+              filters,
+              fetchedAt,
+              limit: LOGS_PAGE_LIMIT,
+              aiEnabled: deps.insight !== undefined,
+            }}
+          />
+        </>
       ),
     };
   },

@@ -1,6 +1,8 @@
 /**
  * `GET /traces/{trace_id}`: one trace's waterfall, rendered from the same `traceById` as
  * `GET /api/traces/{trace_id}` and kept by the TraceView island; `?span=<span_id>` opens a span.
+ * The header above it (root span, figures, links) does not change once served: the server renders
+ * it outside the island (components/trace/TraceHeader.tsx), from the same compact trace.
  *
  * The island gets the trace in its compact form (utils/waterfall.ts), and every span's full
  * fields only up to `INLINE_DETAILS_MAX_SPANS`: past that, props would grow by about a kilobyte a
@@ -15,7 +17,9 @@ import { Anchor, Breadcrumbs, Button, Card, Code, Group, Stack, Text, Title } fr
 import { Island } from "../../components/Island.tsx";
 import TraceView from "../../islands/TraceView.tsx";
 import type { SpanDetail } from "../../components/trace/SpanPanel.tsx";
-import { compactTrace } from "../../utils/waterfall.ts";
+import { TraceHeader } from "../../components/trace/TraceHeader.tsx";
+import { WATERFALL_CSS } from "../../components/trace/trace_styles.ts";
+import { compactTrace, traceSummary } from "../../utils/waterfall.ts";
 import { BadRequestError, NotFoundError } from "../http_error.ts";
 import { traceById } from "../traces.ts";
 import type { PageDef } from "./mod.ts";
@@ -84,6 +88,9 @@ export const tracePage: PageDef = {
               <Text size="sm" c="dimmed" className="argus-mono">{trace.trace_id}</Text>
             </Breadcrumbs>
           </Group>
+          {/* The page's stylesheet (the header's and the island's): sent once, not in JavaScript. */}
+          <style dangerouslySetInnerHTML={{ __html: WATERFALL_CSS }} />
+          <TraceHeader summary={traceSummary(compact)} />
           <Island
             name="TraceView"
             component={TraceView}

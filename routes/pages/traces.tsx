@@ -8,8 +8,9 @@
  */
 import { Group, Stack, Text, Title } from "@mantine/core";
 import { Island } from "../../components/Island.tsx";
+import { TRACE_LIST_CSS } from "../../components/trace/trace_styles.ts";
 import TraceList, { type TraceListPage } from "../../islands/TraceList.tsx";
-import { parseTraceQuery, traceQueryString } from "../../utils/trace_query.ts";
+import { parseTraceQuery, traceQueryString, traceWindowSearch } from "../../utils/trace_query.ts";
 import { services } from "../metadata.ts";
 import { BadRequestError } from "../http_error.ts";
 import { listTraces } from "../traces.ts";
@@ -30,14 +31,10 @@ export const tracesPage: PageDef = {
       if (!(e instanceof BadRequestError)) throw e;
       error = e.message;
     }
-    const window = new URLSearchParams();
-    for (const key of ["range", "start", "end"]) {
-      const value = params.get(key);
-      if (value !== null) window.set(key, value);
-    }
+    // The service filter's choices: the window's services, as the island loads them later.
     let serviceNames: string[] = [];
     try {
-      serviceNames = (await services(window, deps)).services;
+      serviceNames = (await services(new URLSearchParams(traceWindowSearch(query)), deps)).services;
     } catch (e) {
       if (!(e instanceof BadRequestError)) throw e;
     }
@@ -51,6 +48,8 @@ export const tracesPage: PageDef = {
               Click a trace for its waterfall, its spans' details and its logs
             </Text>
           </Group>
+          {/* The page's stylesheet, beside the island: sent once, and not in its JavaScript. */}
+          <style dangerouslySetInnerHTML={{ __html: TRACE_LIST_CSS }} />
           <Island
             name="TraceList"
             component={TraceList}

@@ -5,74 +5,21 @@
  * recording driver under Kysely's real SQL Server adapter and compiler.
  */
 import assert from "node:assert/strict";
-import {
-  type CompiledQuery,
-  type DatabaseConnection,
-  type Driver,
-  Kysely,
-  MssqlAdapter,
-  MssqlIntrospector,
-  MssqlQueryCompiler,
-  type QueryResult,
-} from "kysely";
-import type { Database } from "../store/columns.ts";
-import { SQLSERVER, sqlServerConnectionConfig } from "../store/dialects.ts";
-import { initialSchema } from "../store/migrations/2026_11_26_initial_schema.ts";
-import { rollupsSchema } from "../store/migrations/2026_11_26_rollups.ts";
-import { storeOver } from "../store/mod.ts";
-import { buildBatch } from "./builders.ts";
-import { databaseConfig } from "./databases.ts";
-
-class RecordingDriver implements Driver {
-  readonly queries: CompiledQuery[] = [];
-  async init() {}
-  acquireConnection(): Promise<DatabaseConnection> {
-    const queries = this.queries;
-    return Promise.resolve({
-      executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
-        queries.push(query);
-        // As SQL Server answers a MERGE into an empty table: every row of its VALUES inserted.
-        const rows = query.sql.startsWith("merge into") ? query.sql.match(/\(@\d+/g)!.length : 0;
-        return Promise.resolve({ rows: [], numAffectedRows: BigInt(rows) });
-      },
-      // deno-lint-ignore require-yield
-      async *streamQuery() {
-        throw new Error("not recorded");
-      },
-    });
-  }
-  async beginTransaction(connection: DatabaseConnection) {
-    await connection.executeQuery({ sql: "begin transaction", parameters: [] } as never);
-  }
-  async commitTransaction(connection: DatabaseConnection) {
-    await connection.executeQuery({ sql: "commit", parameters: [] } as never);
-  }
-  async rollbackTransaction(connection: DatabaseConnection) {
-    await connection.executeQuery({ sql: "rollback", parameters: [] } as never);
-  }
-  async releaseConnection() {}
-  async destroy() {}
-}
-
-function recordingSqlServer(): { db: Kysely<Database>; driver: RecordingDriver } {
-  const driver = new RecordingDriver();
-  const db = new Kysely<Database>({
-    dialect: {
-      createAdapter: () => new MssqlAdapter(),
-      createDriver: () => driver,
-      createIntrospector: (db) => new MssqlIntrospector(db),
-      createQueryCompiler: () => new MssqlQueryCompiler(),
-    },
-  });
-  return { db, driver };
-}
+import type { Kysely } from "kysely";
+import { SQLSERVER, sqlServerConnectionConfig } from "./sqlserver.ts";
+import { initialSchema } from "../migrations/2026_11_26_initial_schema.ts";
+import { rollupsSchema } from "../migrations/2026_11_26_rollups.ts";
+import { storeOver } from "../mod.ts";
+import { buildBatch } from "../../tests/builders.ts";
+import { databaseConfig } from "../../tests/databases.ts";
+import { recordingSqlServer } from "../../tests/sqlserver_recording.ts";
 
 const config = databaseConfig("sqlserver", "sqlserver://sa:secret@127.0.0.1:1433/argus");
 
 Deno.test("SQL Server schema uses nvarchar, nvarchar(max) and bigint, with the same keys", async () => {
-  const { db, driver } = recordingSqlServer();
+  const { db, queries } = recordingSqlServer();
   await initialSchema("sqlserver").up(db as Kysely<unknown>);
-  const ddl = driver.queries.map((q) => q.sql);
+  const ddl = queries.map((q) => q.sql);
   const spans = ddl.find((s) => s.startsWith('create table "spans"'));
   assert.ok(spans, ddl.join("\n"));
   assert.match(spans, /"trace_id" nvarchar\(32\) not null/);
@@ -96,11 +43,11 @@ Deno.test("SQL Server schema uses nvarchar, nvarchar(max) and bigint, with the s
 });
 
 Deno.test("SQL Server inserts with MERGE … WITH (HOLDLOCK) in statements under 2100 parameters", async () => {
-  const { db, driver } = recordingSqlServer();
+  const { db, queries } = recordingSqlServer();
   const store = storeOver(db, SQLSERVER, config);
   const batch = buildBatch(200, 150);
   await store.write(batch);
-  const statements = driver.queries.map((q) => q);
+  const statements = queries.map((q) => q);
   assert.equal(statements[0]?.sql, "begin transaction");
   assert.equal(statements.at(-1)?.sql, "commit");
   const merges = statements.filter((q) => q.sql.startsWith("merge into"));
@@ -136,9 +83,9 @@ Deno.test("SQL Server inserts with MERGE … WITH (HOLDLOCK) in statements under
 });
 
 Deno.test("SQL Server rollup tables have nonclustered primary keys (two service names exceed 900 bytes)", async () => {
-  const { db, driver } = recordingSqlServer();
+  const { db, queries } = recordingSqlServer();
   await rollupsSchema("sqlserver").up(db as Kysely<unknown>);
-  const ddl = driver.queries.map((q) => q.sql);
+  const ddl = queries.map((q) => q.sql);
   const edges = ddl.find((s) => s.startsWith('create table "edge_rollups"'));
   assert.match(edges!, /"caller" nvarchar\(256\) not null/);
   assert.doesNotMatch(edges!, /primary key/);
@@ -153,20 +100,20 @@ Deno.test("SQL Server rollup tables have nonclustered primary keys (two service 
 });
 
 Deno.test("SQL Server text search escapes LIKE's characters, [ included", async () => {
-  const { db, driver } = recordingSqlServer();
+  const { db, queries } = recordingSqlServer();
   const store = storeOver(db, SQLSERVER, config);
   await store.logs({ startNs: 1n, endNs: 2n, search: "50%_off [x]!" }, { limit: 5, offset: 0 });
-  const select = driver.queries.at(-1)!;
+  const select = queries.at(-1)!;
   assert.match(select.sql, /"logs"\."body" like @\d+ escape '!'/);
   assert.ok(select.parameters.includes("%50!%!_off ![x]!!%"), String(select.parameters));
   await store.close();
 });
 
 Deno.test("SQL Server pages with OFFSET … FETCH after an ORDER BY", async () => {
-  const { db, driver } = recordingSqlServer();
+  const { db, queries } = recordingSqlServer();
   const store = storeOver(db, SQLSERVER, config);
   await store.logs({ startNs: 1n, endNs: 2n, minSeverity: 9 }, { limit: 50, offset: 100 });
-  const select = driver.queries.at(-1)!;
+  const select = queries.at(-1)!;
   assert.match(
     select.sql,
     /order by "logs"\."time_unix_nano" desc, "logs"\."id" offset @\d+ rows fetch next @\d+ rows only$/,

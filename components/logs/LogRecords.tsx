@@ -1,0 +1,126 @@
+/**
+ * The Logs page's records: the virtualized list (components/logs/LogList.tsx) with the rows the
+ * user opened and their details, or why there is none; the "±1 min context" dialog; and the
+ * hidden counters that benchmarks read (`data-log-stream-stats`: records appended by the stream,
+ * records listed). While live this is what re-renders, once per animation frame.
+ *
+ * A record's details and the dialog are loaded when first needed (no server render has either),
+ * which keeps them out of the page's initial JavaScript.
+ *
+ * @module
+ */
+import { Button, Card, Stack, Text } from "@mantine/core";
+import { lazy, memo, Suspense } from "preact/compat";
+import { useCallback, useEffect, useState } from "preact/hooks";
+import { EmptyState } from "../EmptyState.tsx";
+import type { SetFilters } from "./LogFilters.tsx";
+import { LogList } from "./LogList.tsx";
+import { hasFilters, type LogItem, windowWords } from "../../utils/log_query.ts";
+import type { LogStreamState } from "../../utils/log_stream_state.ts";
+
+const LogDetails = lazy(() =>
+  import("./LogDetails.tsx").then((module) => ({ default: module.LogDetails }))
+);
+
+const LogContextModal = lazy(() =>
+  import("./LogContext.tsx").then((module) => ({ default: module.LogContextModal }))
+);
+
+const CLEARED = { service: "", severity: "", search: "", trace_id: "", span_id: "" };
+
+/** No records: waiting for the stream, none matching the filters, or none at all. */
+function NoRecords({ state, onFilters }: { state: LogStreamState; onFilters: SetFilters }) {
+  if (state.live.value) {
+    return (
+      <Card withBorder padding="xl" data-waiting>
+        <Text size="sm" c="dimmed">Waiting for new log records…</Text>
+      </Card>
+    );
+  }
+  const filters = state.filters.value;
+  if (hasFilters(filters)) {
+    return (
+      <Card withBorder padding="xl" data-no-match>
+        <Stack gap="xs" align="flex-start">
+          <Text fw={600}>No logs match these filters {windowWords(filters)}</Text>
+          <Button size="xs" variant="light" onClick={() => onFilters(CLEARED)}>
+            Clear the filters
+          </Button>
+        </Stack>
+      </Card>
+    );
+  }
+  return state.error.value !== null ? null : <EmptyState what="logs" />;
+}
+
+export const LogRecords = memo(function LogRecords(
+  { state, onFilters, aiEnabled }: {
+    state: LogStreamState;
+    onFilters: SetFilters;
+    /** Whether Argus explains records with AI. */
+    aiEnabled?: boolean;
+  },
+) {
+  const items = state.items.value;
+  const loading = state.loading.value;
+  const [expanded, setExpanded] = useState<ReadonlySet<string>>(() => new Set());
+  /** The context dialog's record; undefined until first opened (the dialog is not loaded). */
+  const [contextFor, setContextFor] = useState<LogItem | null | undefined>(undefined);
+
+  // Forget expansions of records no longer held.
+  useEffect(() => {
+    if (expanded.size === 0) return;
+    if ([...expanded].some((id) => !state.has(id))) {
+      setExpanded(new Set([...expanded].filter((id) => state.has(id))));
+    }
+  }, [items, expanded, state]);
+
+  const toggleRow = useCallback((id: string) => {
+    setExpanded((current) => {
+      const next = new Set(current);
+      if (!next.delete(id)) next.add(id);
+      return next;
+    });
+  }, []);
+  const closeContext = useCallback(() => setContextFor(null), []);
+  const details = useCallback(
+    (item: LogItem) => (
+      <Suspense fallback={null}>
+        <LogDetails
+          item={item}
+          onContext={setContextFor}
+          onTraceFilter={(traceId: string) => onFilters({ trace_id: traceId })}
+          aiEnabled={aiEnabled}
+        />
+      </Suspense>
+    ),
+    [onFilters, aiEnabled],
+  );
+
+  return (
+    <>
+      {items.length === 0 && !loading ? <NoRecords state={state} onFilters={onFilters} /> : (
+        <LogList
+          items={items}
+          expanded={expanded}
+          onToggle={toggleRow}
+          details={details}
+          busy={loading}
+          onAwayChange={state.setAway}
+          newer={state.newer}
+        />
+      )}
+      <div
+        hidden
+        data-log-stream-stats
+        data-appended={state.appended.value}
+        data-rows={items.length}
+      />
+      {contextFor !== undefined && (
+        <Suspense fallback={null}>
+          <LogContextModal anchor={contextFor} onClose={closeContext} />
+        </Suspense>
+      )}
+    </>
+  );
+});
