@@ -7,12 +7,17 @@
  * ids. Prints committed spans/s and logs/s, acknowledgement latency p50/p99 and peak RSS, beside
  * a raw `node:sqlite` insert of the same rows measured in the same run.
  *
+ * With `--baseline=<git ref>`, that commit's Argus is loaded the same way in the same run
+ * (bench/_baseline.ts), in ARGUS_BENCH_ROUNDS rounds whose order alternates, and the medians of
+ * both are printed with their ratio.
+ *
  * Settings: ARGUS_BENCH_SECONDS (per signal, default 60), ARGUS_BENCH_CLIENTS (default 4),
- * ARGUS_BENCH_IN_FLIGHT (per client, default 2).
+ * ARGUS_BENCH_IN_FLIGHT (per client, default 2), ARGUS_BENCH_ROUNDS (default 1).
  *
  * @module
  */
 import { DatabaseSync } from "node:sqlite";
+import { parseArgs } from "node:util";
 import { createStore } from "../store/mod.ts";
 import { logToDb, spanToDb } from "../store/columns.ts";
 import { PRAGMAS } from "../store/node_sqlite.ts";
@@ -22,12 +27,14 @@ import { decodeRequest, DEFAULT_DECODE_LIMITS } from "../ingest/otlp/mod.ts";
 import { startArgus } from "../tests/argus_process.ts";
 import { databaseConfig } from "../tests/databases.ts";
 import { hex, random } from "../tests/builders.ts";
+import { withBaseline } from "./_baseline.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const CLIENT = new URL("./ingest_load_client.mjs", import.meta.url).pathname;
 const SECONDS = Number(Deno.env.get("ARGUS_BENCH_SECONDS") ?? 60);
 const CLIENTS = Number(Deno.env.get("ARGUS_BENCH_CLIENTS") ?? 4);
 const IN_FLIGHT = Number(Deno.env.get("ARGUS_BENCH_IN_FLIGHT") ?? 2);
+const ROUNDS = Number(Deno.env.get("ARGUS_BENCH_ROUNDS") ?? 1);
 const BASELINE_ROWS = 100_000;
 
 type Signal = "traces" | "logs";
@@ -144,7 +151,58 @@ function rssSampler(pids: () => number[]) {
   };
 }
 
+/** What one Argus did under the load: per signal, and its processes' peak RSS. */
+interface ArgusRun {
+  results: (LoadResult & { stored: number })[];
+  corePeakMb: number;
+  gatewayPeakMb: number;
+  gatewayRestarts: number;
+}
+
+/** Starts an Argus with `start` in a folder of its own under `dir` and loads it, signal by signal. */
+async function loadArgus(start: typeof startArgus, dir: string): Promise<ArgusRun> {
+  const cwd = await Deno.makeTempDir({ dir, prefix: "argus-" });
+  const argus = await start({ LOG_LEVEL: "info" }, cwd);
+  const results: (LoadResult & { stored: number })[] = [];
+  const gatewayPids = new Set<number>();
+  const sampler = rssSampler(() => {
+    gatewayPids.add(argus.grpcPid());
+    return [argus.child.pid, argus.grpcPid()];
+  });
+  try {
+    for (const signal of ["traces", "logs"] as const) {
+      const out = await node([
+        CLIENT,
+        argus.grpcAddress,
+        signal,
+        String(SECONDS),
+        String(CLIENTS),
+        String(IN_FLIGHT),
+      ]);
+      const result = JSON.parse(out.trim().split("\n").at(-1)!) as LoadResult;
+      results.push({ ...result, stored: 0 });
+    }
+  } finally {
+    sampler.stop();
+    await argus.stop();
+  }
+  const store = await createStore(databaseConfig("sqlite", `${cwd}/data/argus.db`), {
+    dataDir: cwd,
+  });
+  const all = { startNs: 0n, endNs: (1n << 63n) - 1n };
+  results[0]!.stored = await store.countSpans(all);
+  results[1]!.stored = await store.countLogs(all);
+  await store.close();
+  return {
+    results,
+    corePeakMb: sampler.peakMb(argus.child.pid),
+    gatewayPeakMb: Math.max(...[...gatewayPids].map(sampler.peakMb)),
+    gatewayRestarts: gatewayPids.size - 1,
+  };
+}
+
 async function main() {
+  const { values } = parseArgs({ args: Deno.args, options: { baseline: { type: "string" } } });
   const dir = await Deno.makeTempDir({ prefix: "argus-bench-ingest-" });
   try {
     console.log(
@@ -155,59 +213,76 @@ async function main() {
       traces: await rawBaseline("traces", dir),
       logs: await rawBaseline("logs", dir),
     };
-    const argus = await startArgus({ LOG_LEVEL: "info" }, dir);
-    const results: (LoadResult & { stored: number })[] = [];
-    const gatewayPids = new Set<number>();
-    const sampler = rssSampler(() => {
-      gatewayPids.add(argus.grpcPid());
-      return [argus.child.pid, argus.grpcPid()];
-    });
-    try {
-      for (const signal of ["traces", "logs"] as const) {
-        const out = await node([
-          CLIENT,
-          argus.grpcAddress,
-          signal,
-          String(SECONDS),
-          String(CLIENTS),
-          String(IN_FLIGHT),
-        ]);
-        const result = JSON.parse(out.trim().split("\n").at(-1)!) as LoadResult;
-        results.push({ ...result, stored: 0 });
+    // With --baseline, that commit's Argus under the same load, in the same run: in rounds whose
+    // order alternates, so that neither is always the one measured on a warmer machine.
+    const runs: { name: string; run: ArgusRun }[] = [];
+    const now = { name: "this tree", start: startArgus };
+    if (values.baseline === undefined) {
+      for (let round = 0; round < ROUNDS; round++) {
+        runs.push({ name: now.name, run: await loadArgus(now.start, dir) });
       }
-    } finally {
-      sampler.stop();
-      await argus.stop();
+    } else {
+      await withBaseline(values.baseline, async ({ commit, startArgus: start }) => {
+        const before = { name: commit, start };
+        for (let round = 0; round < ROUNDS; round++) {
+          for (const system of round % 2 === 0 ? [before, now] : [now, before]) {
+            runs.push({ name: system.name, run: await loadArgus(system.start, dir) });
+          }
+        }
+      });
     }
-    const gatewayPeak = Math.max(...[...gatewayPids].map(sampler.peakMb));
-    const store = await createStore(databaseConfig("sqlite", `${dir}/data/argus.db`), {
-      dataDir: dir,
-    });
-    const all = { startNs: 0n, endNs: (1n << 63n) - 1n };
-    results[0]!.stored = await store.countSpans(all);
-    results[1]!.stored = await store.countLogs(all);
-    await store.close();
 
     console.log(
-      "| signal | acknowledged | stored | seconds | items/s committed | raw insert of the same rows, items/s | % of raw | ack p50 ms | ack p99 ms | failed requests |",
+      "| Argus | round | signal | acknowledged | stored | seconds | items/s committed | raw insert of the same rows, items/s | % of raw | ack p50 ms | ack p99 ms | failed requests |",
     );
-    console.log("| --- | --: | --: | --: | --: | --: | --: | --: | --: | --: |");
-    for (const r of results) {
-      const rate = r.items / r.seconds;
-      console.log(
-        `| ${r.signal} | ${r.items} | ${r.stored} | ${r.seconds} | ${Math.round(rate)} | ${
-          Math.round(baseline[r.signal])
-        } | ` +
-          `${
+    console.log("| --- | --: | --- | --: | --: | --: | --: | --: | --: | --: | --: | --: |");
+    const rounds = new Map<string, number>();
+    for (const { name, run } of runs) {
+      const round = (rounds.get(name) ?? 0) + 1;
+      rounds.set(name, round);
+      for (const r of run.results) {
+        const rate = r.items / r.seconds;
+        console.log(
+          `| ${name} | ${round} | ${r.signal} | ${r.items} | ${r.stored} | ${r.seconds} | ${
+            Math.round(rate)
+          } | ${Math.round(baseline[r.signal])} | ${
             Math.round((rate / baseline[r.signal]) * 100)
           }% | ${r.latencies_ms.p50} | ${r.latencies_ms.p99} | ${r.failed} |`,
+        );
+      }
+    }
+    if (values.baseline !== undefined) {
+      const median = (name: string, signal: Signal) => {
+        const rates = runs.filter((r) => r.name === name).flatMap(({ run }) =>
+          run.results.filter((r) => r.signal === signal).map((r) => r.items / r.seconds)
+        ).sort((x, y) => x - y);
+        const middle = rates.length / 2;
+        return rates.length % 2 === 1
+          ? rates[Math.floor(middle)]!
+          : (rates[middle - 1]! + rates[middle]!) / 2;
+      };
+      const before = runs[0]!.name === now.name ? runs[1]!.name : runs[0]!.name;
+      console.log("");
+      for (const signal of ["traces", "logs"] as const) {
+        const ratio = median(now.name, signal) / median(before, signal);
+        console.log(
+          `Median ${signal}/s over ${ROUNDS} round(s): ${before} ${
+            Math.round(median(before, signal))
+          }, ` +
+            `this tree ${Math.round(median(now.name, signal))} (${ratio.toFixed(3)} of ${before})`,
+        );
+      }
+    }
+    console.log("");
+    for (const { name, run } of runs) {
+      console.log(
+        `Peak RSS (${name}): core ${run.corePeakMb} MB, gRPC gateway ${run.gatewayPeakMb} MB` +
+          (run.gatewayRestarts > 0
+            ? ` (the gateway restarted ${run.gatewayRestarts} time(s))`
+            : ""),
       );
     }
-    console.log(
-      `\nPeak RSS: core ${sampler.peakMb(argus.child.pid)} MB, gRPC gateway ${gatewayPeak} MB` +
-        (gatewayPids.size > 1 ? ` (the gateway restarted ${gatewayPids.size - 1} time(s))` : ""),
-    );
-    if (results.some((r) => r.stored < r.items)) {
+    if (runs.some(({ run }) => run.results.some((r) => r.stored < r.items))) {
       console.log("ERROR: fewer items stored than acknowledged");
       Deno.exitCode = 1;
     }

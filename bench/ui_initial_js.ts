@@ -4,17 +4,16 @@
  * (loaded lazily by the chart islands) apart. Goal (issues 5 and 13): under 90 KB gzip per page
  * before lazy chart code.
  *
- * With `--baseline`, the same pages of that commit are measured first, in the same run: the
- * commit is checked out in a temporary git worktree (sharing this checkout's node_modules), started
- * by its own `tests/argus_process.ts`, and browsed by this checkout's scenario; the table then shows
- * both and the difference.
+ * With `--baseline`, the same pages of that commit are measured first, in the same run
+ * (bench/_baseline.ts), browsed by this checkout's scenario; the table then shows both and the
+ * difference.
  *
  * @module
  */
 import { parseArgs } from "node:util";
-import { fileURLToPath } from "node:url";
 import { startArgus as startThis } from "../tests/argus_process.ts";
 import { runScenario } from "../tests/browser.ts";
+import { withBaseline } from "./_baseline.ts";
 
 interface PageFigures {
   path: string;
@@ -28,14 +27,7 @@ interface PageFigures {
 type Start = typeof startThis;
 
 const GOAL_KB = 90;
-const ROOT = fileURLToPath(new URL("..", import.meta.url)).replace(/\/$/, "");
 const { values } = parseArgs({ args: Deno.args, options: { baseline: { type: "string" } } });
-
-async function git(...args: string[]): Promise<string> {
-  const output = await new Deno.Command("git", { args, cwd: ROOT, stderr: "inherit" }).output();
-  if (!output.success) throw new Error(`git ${args.join(" ")} failed`);
-  return new TextDecoder().decode(output.stdout).trim();
-}
 
 /** The pages' figures as served by the Argus `start` starts. */
 async function measure(start: Start): Promise<PageFigures[]> {
@@ -54,25 +46,16 @@ async function measure(start: Start): Promise<PageFigures[]> {
   }
 }
 
-/** The figures of a commit, from a temporary worktree of it. */
-async function measureCommit(ref: string): Promise<{ commit: string; pages: PageFigures[] }> {
-  const commit = await git("rev-parse", "--short", ref);
-  const tree = await Deno.makeTempDir({ prefix: `argus-baseline-${commit}-` });
-  await git("worktree", "add", "--detach", "--force", tree, ref);
-  try {
-    await Deno.symlink(`${ROOT}/node_modules`, `${tree}/node_modules`);
-    const { startArgus } = await import(`${tree}/tests/argus_process.ts`) as { startArgus: Start };
-    return { commit, pages: await measure(startArgus) };
-  } finally {
-    await git("worktree", "remove", "--force", tree);
-  }
-}
-
 const kb = (n: number) => (n / 1024).toFixed(1);
 const verdict = (gzip: number) => gzip < GOAL_KB * 1024 ? "met" : "**missed**";
 const chart = (p: PageFigures) => p.chartFiles === 0 ? "–" : kb(p.chartGzip);
 
-const baseline = values.baseline === undefined ? null : await measureCommit(values.baseline);
+const baseline = values.baseline === undefined
+  ? null
+  : await withBaseline(values.baseline, async ({ commit, startArgus }) => ({
+    commit,
+    pages: await measure(startArgus),
+  }));
 const pages = await measure(startThis);
 const lines = baseline === null
   ? [
