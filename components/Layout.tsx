@@ -17,6 +17,7 @@ import {
 } from "@mantine/core";
 import type { ComponentChildren } from "preact";
 import { theme } from "./theme.ts";
+import { carryWindow } from "../utils/time_window.ts";
 
 export const NAVIGATION = [
   { href: "/", label: "Dashboard" },
@@ -30,6 +31,11 @@ export interface LayoutProps {
   title: string;
   /** The navigation entry to highlight, by `href`. */
   active: typeof NAVIGATION[number]["href"];
+  /**
+   * The page's query string: the navigation's links carry its time window (utils/time_window.ts),
+   * and the client entry keeps them carrying it as the page changes its URL.
+   */
+  search: string;
   /** `/static/build/client-….js`. */
   clientEntry: string;
   version: string;
@@ -51,7 +57,7 @@ function Logo() {
 }
 
 export function Layout(
-  { title, active, clientEntry, version, warning, logout, children }: LayoutProps,
+  { title, active, search, clientEntry, version, warning, logout, children }: LayoutProps,
 ) {
   return (
     <html lang="en" data-mantine-color-scheme="light">
@@ -70,7 +76,12 @@ export function Layout(
             <AppShell.Header className="argus-header">
               <Group h="100%" px="lg" justify="space-between" wrap="nowrap">
                 <Group gap="xl" wrap="nowrap">
-                  <a href="/" className="argus-brand" aria-label="Argus home">
+                  <a
+                    href={carryWindow("/", search)}
+                    data-keep-window="/"
+                    className="argus-brand"
+                    aria-label="Argus home"
+                  >
                     <Logo />
                     <Text fw={700} size="lg">Argus</Text>
                   </a>
@@ -78,7 +89,8 @@ export function Layout(
                     {NAVIGATION.map((item) => (
                       <a
                         key={item.href}
-                        href={item.href}
+                        href={carryWindow(item.href, search)}
+                        data-keep-window={item.href}
                         className="argus-nav-link"
                         aria-current={item.href === active ? "page" : undefined}
                       >
@@ -88,6 +100,19 @@ export function Layout(
                   </nav>
                 </Group>
                 <Group gap="sm" wrap="nowrap">
+                  {/* A plain form: it opens a trace before any JavaScript runs (GET /lookup). */}
+                  <form method="get" action="/lookup" role="search" className="argus-lookup">
+                    <input
+                      type="search"
+                      name="trace_id"
+                      placeholder="Trace ID"
+                      aria-label="Open a trace by its ID"
+                      title="A trace ID: 32 (or 16) hex characters; Enter opens the trace"
+                      autoComplete="off"
+                      spellcheck={false}
+                      required
+                    />
+                  </form>
                   <Text size="xs" c="dimmed">v{version}</Text>
                   {logout && (
                     // A form, so that logging out is a POST (no cross-site GET logs anyone out).

@@ -28,7 +28,7 @@ import { IslandProvider } from "../components/IslandProvider.tsx";
 import { EmptyState } from "../components/EmptyState.tsx";
 import { apiUrl, getJson } from "../utils/api.ts";
 import { type UrlState, useUrlState } from "../components/hooks/url_state.ts";
-import { DEFAULT_RANGE } from "../components/page/FilterBar.tsx";
+import { DEFAULT_RANGE, rangeParams } from "../utils/time_window.ts";
 import { useAutoRefresh } from "../components/hooks/auto_refresh.ts";
 import { RefreshedHeader } from "../components/page/RefreshedHeader.tsx";
 import { useECharts } from "../components/charts/charts.ts";
@@ -126,7 +126,9 @@ function LatencyHeatmap({ heatmap }: { heatmap: HeatmapBody }) {
   );
 }
 
-function TopFailing({ services }: { services: DashboardFigures["top_failing_services"] }) {
+function TopFailing(
+  { services, range }: { services: DashboardFigures["top_failing_services"]; range: string },
+) {
   if (services.length === 0) {
     return (
       <Center h={200} data-top-failing="none">
@@ -151,7 +153,11 @@ function TopFailing({ services }: { services: DashboardFigures["top_failing_serv
           <Table.Tr key={s.service_name} data-service={s.service_name}>
             <Table.Td maw={160} style={{ overflowWrap: "anywhere" }}>
               <Anchor
-                href={apiUrl("/traces", { service: s.service_name, status: "error" })}
+                href={apiUrl("/traces", {
+                  service: s.service_name,
+                  status: "error",
+                  ...rangeParams(range),
+                })}
                 size="sm"
                 fw={500}
                 title={`Failed traces of ${s.service_name}`}
@@ -259,7 +265,10 @@ export default function Dashboard(
                 </Grid.Col>
                 <Grid.Col span={{ base: 12, lg: 4 }}>
                   <Panel title="Top failing services" hint="most errors first" data-panel="top">
-                    <TopFailing services={data.figures.top_failing_services} />
+                    <TopFailing
+                      services={data.figures.top_failing_services}
+                      range={filters.range}
+                    />
                   </Panel>
                 </Grid.Col>
               </Grid>

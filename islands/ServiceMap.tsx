@@ -29,7 +29,7 @@ import { IslandProvider } from "../components/IslandProvider.tsx";
 import { EmptyState } from "../components/EmptyState.tsx";
 import { apiUrl, getJson } from "../utils/api.ts";
 import { type UrlState, useUrlState } from "../components/hooks/url_state.ts";
-import { DEFAULT_RANGE } from "../components/page/FilterBar.tsx";
+import { DEFAULT_RANGE, rangeParams } from "../utils/time_window.ts";
 import { useAutoRefresh } from "../components/hooks/auto_refresh.ts";
 import { RefreshedHeader } from "../components/page/RefreshedHeader.tsx";
 import { useECharts } from "../components/charts/charts.ts";
@@ -69,8 +69,11 @@ export interface ServiceMapProps extends Record<string, unknown> {
 
 const DEFAULTS: ServiceMapFilters = { service: "", range: DEFAULT_RANGE };
 
-const tracesOf = (service: string, status?: string) => apiUrl("/traces", { service, status });
-const logsOf = (service: string) => apiUrl("/logs", { service });
+/** A service's traces (or failed traces) and logs, over the map's range. */
+const tracesOf = (service: string, range: string, status?: string) =>
+  apiUrl("/traces", { service, status, ...rangeParams(range) });
+const logsOf = (service: string, range: string) =>
+  apiUrl("/logs", { service, ...rangeParams(range) });
 
 async function loadServiceMap(filters: ServiceMapFilters, signal: AbortSignal) {
   const [map, services] = await Promise.all([
@@ -98,14 +101,14 @@ function nodePositions(
   return positions;
 }
 
-function Graph({ map }: { map: ServiceMapBody }) {
+function Graph({ map, range }: { map: ServiceMapBody; range: string }) {
   const layout = useMemo(() => mapLayout(map.nodes, map.edges), [map]);
   const option = useMemo(() => serviceMapOption(map, layout), [map, layout]);
   const { ref, status } = useECharts(option, {
     on: {
       click(params: { dataType?: string; data?: { id?: string }; event?: { event?: MouseEvent } }) {
         if (params.dataType !== "node" || !params.data?.id) return;
-        const url = tracesOf(params.data.id);
+        const url = tracesOf(params.data.id, range);
         const event = params.event?.event;
         if (event && (event.ctrlKey || event.metaKey)) open(url, "_blank", "noopener");
         else location.assign(url);
@@ -190,7 +193,7 @@ function Rate({ rate }: { rate: number }) {
 const NAME_CELL = { whiteSpace: "normal", overflowWrap: "anywhere" } as const;
 const NAME = { display: "inline-block", whiteSpace: "nowrap" } as const;
 
-function ServicesTable({ nodes }: { nodes: MapNode[] }) {
+function ServicesTable({ nodes, range }: { nodes: MapNode[]; range: string }) {
   return (
     <Table.ScrollContainer minWidth={560} type="native">
       <Table
@@ -230,11 +233,11 @@ function ServicesTable({ nodes }: { nodes: MapNode[] }) {
                 {n.requests > 0 ? formatDuration(n.p99_latency_ms) : "–"}
               </Table.Td>
               <Table.Td>
-                <Anchor href={tracesOf(n.id)} size="sm" aria-label={`Traces of ${n.name}`}>
+                <Anchor href={tracesOf(n.id, range)} size="sm" aria-label={`Traces of ${n.name}`}>
                   Traces
                 </Anchor>
                 <Text span size="sm" c="dimmed" mx={6}>·</Text>
-                <Anchor href={logsOf(n.id)} size="sm" aria-label={`Logs of ${n.name}`}>
+                <Anchor href={logsOf(n.id, range)} size="sm" aria-label={`Logs of ${n.name}`}>
                   Logs
                 </Anchor>
               </Table.Td>
@@ -246,7 +249,7 @@ function ServicesTable({ nodes }: { nodes: MapNode[] }) {
   );
 }
 
-function CallsTable({ edges }: { edges: MapEdge[] }) {
+function CallsTable({ edges, range }: { edges: MapEdge[]; range: string }) {
   if (edges.length === 0) {
     return <Text size="sm" c="dimmed" p="xs">No calls between services in this window</Text>;
   }
@@ -273,15 +276,15 @@ function CallsTable({ edges }: { edges: MapEdge[] }) {
           {edges.map((e) => (
             <Table.Tr key={`${e.source}→${e.target}`} data-edge={`${e.source}→${e.target}`}>
               <Table.Td style={NAME_CELL}>
-                <Anchor href={tracesOf(e.source)} size="sm" style={NAME}>{e.source}</Anchor>
+                <Anchor href={tracesOf(e.source, range)} size="sm" style={NAME}>{e.source}</Anchor>
                 <Text span size="sm" c="dimmed" mx={4} style={NAME}>→</Text>
-                <Anchor href={tracesOf(e.target)} size="sm" style={NAME}>{e.target}</Anchor>
+                <Anchor href={tracesOf(e.target, range)} size="sm" style={NAME}>{e.target}</Anchor>
               </Table.Td>
               <Table.Td ta="right">{formatCount(e.calls)}</Table.Td>
               <Table.Td ta="right" c={e.errors > 0 ? "red" : undefined}>
                 {e.errors > 0
                   ? (
-                    <Anchor href={tracesOf(e.target, "error")} size="sm" c="red">
+                    <Anchor href={tracesOf(e.target, range, "error")} size="sm" c="red">
                       {formatCount(e.errors)}
                     </Anchor>
                   )
@@ -349,20 +352,20 @@ export default function ServiceMap(
           : (
             <Stack gap="md" style={{ opacity: loading ? 0.6 : 1, transition: "opacity 150ms" }}>
               <Card withBorder padding="xs">
-                <Graph map={map} />
+                <Graph map={map} range={filters.range} />
                 <Legend />
               </Card>
               <Grid gutter="md">
                 <Grid.Col span={{ base: 12, lg: 7 }}>
                   <Card withBorder padding="sm" h="100%">
                     <Title order={4} fz="md" mb="xs">Services</Title>
-                    <ServicesTable nodes={map.nodes} />
+                    <ServicesTable nodes={map.nodes} range={filters.range} />
                   </Card>
                 </Grid.Col>
                 <Grid.Col span={{ base: 12, lg: 5 }}>
                   <Card withBorder padding="sm" h="100%">
                     <Title order={4} fz="md" mb="xs">Calls</Title>
-                    <CallsTable edges={map.edges} />
+                    <CallsTable edges={map.edges} range={filters.range} />
                   </Card>
                 </Grid.Col>
               </Grid>

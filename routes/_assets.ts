@@ -124,6 +124,17 @@ function clientEntry(islands: string[]): string {
     }),`
   ).join("\n");
   return `import { h, hydrate } from "preact";
+import { carryWindow } from ${JSON.stringify(join(ROOT, "utils/time_window.ts"))};
+// Links marked data-keep-window (the navigation) carry the page's time window as it is now: the
+// page changes its URL without reloading, so the server's hrefs are brought up to date before a
+// link is followed, copied or opened in a new tab.
+const keepWindow = (event) => {
+  const link = event.target instanceof Element ? event.target.closest("a[data-keep-window]") : null;
+  if (link) link.href = carryWindow(link.dataset.keepWindow, location.search);
+};
+for (const type of ["mouseover", "focusin", "mousedown", "touchstart"]) {
+  addEventListener(type, keepWindow, { capture: true, passive: true });
+}
 const islands = {
 ${loaders}
 };

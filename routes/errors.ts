@@ -102,6 +102,7 @@ export function pageErrorHandler(logger: Logger, shell: PageShell) {
     const response = renderPage(shell.assets, {
       title: answer.unavailable ? "Database unavailable" : `Error ${answer.status}`,
       active: activeOf(c.req.path),
+      search: new URL(c.req.url).search,
       status: answer.status,
       warning: shell.warning,
       logout: shell.logout,

@@ -12,7 +12,7 @@ import { listLogs, LIVE_QUERY, LOG_CONTEXT_QUERY, LOG_LIST_QUERY, logContext } f
 import { type InsightService, logInsight } from "./insight.ts";
 import { type MetadataDeps, services, SERVICES_QUERY } from "./metadata.ts";
 import { stats, STATS_QUERY } from "./stats.ts";
-import { parseQuery, type QuerySchema } from "./query_params.ts";
+import { parseQuery, parseTraceLookup, type QuerySchema } from "./query_params.ts";
 import type { LiveHub } from "../live/mod.ts";
 import { HttpError, NotFoundError } from "./http_error.ts";
 import { listTraces, TRACE_LIST_QUERY, traceById } from "./traces.ts";
@@ -198,22 +198,32 @@ function pageRoutes(deps: AppDeps, assets: Assets): Route[] {
   return [
     asset("/static/{file}"),
     asset("/static/build/{file}"),
+    {
+      // The header's trace-ID box (components/Layout.tsx): a form, so it works without JavaScript.
+      method: "GET",
+      path: "/lookup",
+      query: {},
+      timed: false,
+      handle: (c) => {
+        const text = new URL(c.req.url).searchParams.get("trace_id") ?? "";
+        return c.redirect(`/traces/${parseTraceLookup("trace_id", text)}`, 303);
+      },
+    },
     ...PAGES.map((page): Route => ({
       method: "GET",
       path: page.path,
       // A page reads the query of the API endpoints it shows; docs/api.md lists the API's.
       query: {},
       timed: true,
-      handle: async (c) =>
-        renderPage(assets, {
+      handle: async (c) => {
+        const url = new URL(c.req.url);
+        return renderPage(assets, {
           ...shell,
           active: page.active,
-          ...(await page.render(
-            { ...deps, now: deps.now ?? Date.now },
-            new URL(c.req.url),
-            c.req.param(),
-          )),
-        }),
+          search: url.search,
+          ...(await page.render({ ...deps, now: deps.now ?? Date.now }, url, c.req.param())),
+        });
+      },
     })),
   ];
 }

@@ -162,3 +162,28 @@ Deno.test("createApp() refuses the live stream's bad filters with 400 naming the
   assert.equal(live.clientCount(), 0);
   live.close();
 });
+
+Deno.test("GET /lookup opens the trace a user typed, or says on a page what a trace id is", async () => {
+  const app = createApp({
+    store: { driver: "sqlite" } as unknown as Store,
+    startedAt: 0,
+    logger: createLogger("info", () => {}),
+    queryMaxWindowMs: 86_400_000,
+    ingest: { ingestionRate: () => 0, dlqSize: () => 0, queueDepth: () => 0 },
+    assets: { files: new Map(), clientEntry: "build/client.js", islands: [] },
+  });
+  const found = await app(
+    new Request("http://argus/lookup?trace_id=+4BF92F3577B34DA6A3CE929D0E0E4736+"),
+  );
+  assert.equal(found.status, 303);
+  assert.equal(found.headers.get("location"), "/traces/4bf92f3577b34da6a3ce929d0e0e4736");
+  const short = await app(new Request("http://argus/lookup?trace_id=a3ce929d0e0e4736"));
+  assert.equal(short.headers.get("location"), "/traces/0000000000000000a3ce929d0e0e4736");
+  const bad = await app(new Request("http://argus/lookup?trace_id=order-1234"));
+  assert.equal(bad.status, 400);
+  assert.match(bad.headers.get("content-type")!, /^text\/html/);
+  assert.match(
+    await bad.text(),
+    /Cannot use 'trace_id' as it must be a trace id of 32 \(or 16\) hex characters: current value is &quot;order-1234&quot;/,
+  );
+});

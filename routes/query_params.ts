@@ -9,16 +9,7 @@
 import type { Page, TimeWindow } from "../store/mod.ts";
 import { formatDurationMs } from "../lib/units.ts";
 import { BadRequestError } from "./http_error.ts";
-
-/** The ranges a user picks in the UI's time selector. */
-export const RANGES: Record<string, number> = {
-  "5m": 5 * 60_000,
-  "15m": 15 * 60_000,
-  "1h": 3_600_000,
-  "6h": 6 * 3_600_000,
-  "24h": 24 * 3_600_000,
-};
-export const DEFAULT_RANGE = "5m";
+import { DEFAULT_RANGE, RANGES } from "../utils/time_window.ts";
 
 export const DEFAULT_LIMIT = 50;
 export const MAX_LIMIT = 1000;
@@ -135,6 +126,19 @@ export function parseHexId(name: string, text: string, chars: 16 | 32): string {
     fail(name, `${chars} hex characters`, text.slice(0, 80));
   }
   return id;
+}
+
+/**
+ * A trace id typed or pasted by a user (the header's lookup box): spaces around it and the case
+ * ignored, and a 64-bit id (16 hex characters, as Jaeger and Zipkin clients may show) padded to
+ * OTLP's 128 bits with leading zeros, as the OpenTelemetry specification says.
+ */
+export function parseTraceLookup(name: string, text: string): string {
+  const id = text.trim().toLowerCase();
+  if (!/^[0-9a-f]+$/.test(id) || (id.length !== 16 && id.length !== 32)) {
+    fail(name, "a trace id of 32 (or 16) hex characters", text.slice(0, 80));
+  }
+  return id.padStart(32, "0");
 }
 
 /** `service`: an exact service name, or undefined when absent. */

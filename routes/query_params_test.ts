@@ -5,6 +5,7 @@ import {
   parsePage,
   parseService,
   parseSort,
+  parseTraceLookup,
   parseWindow,
   refuseNul,
 } from "./query_params.ts";
@@ -139,6 +140,25 @@ Deno.test("parseHexId() lower-cases ids and refuses any other length or characte
   refused(
     () => parseHexId("span_id", "00f067aa0ba902bz", 16),
     `Cannot use 'span_id' as it must be 16 hex characters: current value is "00f067aa0ba902bz"`,
+  );
+});
+
+Deno.test("parseTraceLookup() takes a pasted trace id as users have it, and pads 64-bit ids", () => {
+  assert.equal(
+    parseTraceLookup("trace_id", "  4BF92F3577B34DA6A3CE929D0E0E4736\n"),
+    "4bf92f3577b34da6a3ce929d0e0e4736",
+  );
+  assert.equal(
+    parseTraceLookup("trace_id", "a3ce929d0e0e4736"),
+    "0000000000000000a3ce929d0e0e4736",
+  );
+  refused(
+    () => parseTraceLookup("trace_id", "4bf92f35"),
+    `Cannot use 'trace_id' as it must be a trace id of 32 (or 16) hex characters: current value is "4bf92f35"`,
+  );
+  refused(
+    () => parseTraceLookup("trace_id", "order 1234"),
+    `Cannot use 'trace_id' as it must be a trace id of 32 (or 16) hex characters: current value is "order 1234"`,
   );
 });
 

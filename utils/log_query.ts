@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { DEFAULT_RANGE } from "./time_window.ts";
 import { SEVERITY_MINIMUMS, type WireLog } from "./wire.ts";
 import type { Params } from "./api.ts";
 import { formatClock } from "./format.ts";
@@ -34,7 +35,7 @@ export interface LogFilters {
 
 export const LOG_FILTER_DEFAULTS: LogFilters = {
   service: "",
-  range: "5m",
+  range: DEFAULT_RANGE,
   severity: "",
   search: "",
   trace_id: "",

@@ -11,6 +11,7 @@
  *
  * @module
  */
+import { DEFAULT_RANGE } from "./time_window.ts";
 import { formatDateTime } from "./format.ts";
 
 export interface TraceQuery {
@@ -35,7 +36,7 @@ export interface TraceQuery {
 
 export const TRACE_QUERY_DEFAULTS: Readonly<TraceQuery> = Object.freeze({
   service: "",
-  range: "5m",
+  range: DEFAULT_RANGE,
   start: "",
   end: "",
   status: "",

@@ -6,9 +6,7 @@
  */
 import { Group, SegmentedControl, Select } from "@mantine/core";
 import type { ComponentChildren } from "preact";
-
-export const RANGES = ["5m", "15m", "1h", "6h", "24h"] as const;
-export const DEFAULT_RANGE = "5m";
+import { RANGES } from "../../utils/time_window.ts";
 
 export interface FilterBarProps {
   services: string[];
@@ -37,7 +35,7 @@ export function FilterBar({ services, service, range, onChange, children }: Filt
       />
       <SegmentedControl
         aria-label="Time range"
-        data={RANGES.map((r) => ({ value: r, label: r }))}
+        data={Object.keys(RANGES).map((r) => ({ value: r, label: r }))}
         value={range}
         onChange={(value: string) => onChange({ range: value })}
       />

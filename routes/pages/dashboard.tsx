@@ -9,7 +9,7 @@
 import { Island } from "../../components/Island.tsx";
 import Dashboard, { type DashboardFilters } from "../../islands/Dashboard.tsx";
 import type { DashboardData } from "../../utils/dashboard_data.ts";
-import { DEFAULT_RANGE } from "../../components/page/FilterBar.tsx";
+import { DEFAULT_RANGE } from "../../utils/time_window.ts";
 import { dashboard, latencyHeatmap, traffic } from "../dashboards.ts";
 import { services } from "../metadata.ts";
 import { BadRequestError } from "../http_error.ts";

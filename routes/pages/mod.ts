@@ -56,6 +56,8 @@ export function renderPage(
   page: {
     title: string;
     active: LayoutProps["active"];
+    /** The request's query string: its time window is carried by the navigation's links. */
+    search?: string;
     // deno-lint-ignore no-explicit-any -- any page component's element
     body: VNode<any>;
     status?: number;
@@ -69,6 +71,7 @@ export function renderPage(
     h(Layout, {
       title: page.title,
       active: page.active,
+      search: page.search ?? "",
       clientEntry: assets.clientEntry,
       version: VERSION,
       warning: page.warning,

@@ -10,7 +10,7 @@ import ServiceMap, {
   type ServiceMapData,
   type ServiceMapFilters,
 } from "../../islands/ServiceMap.tsx";
-import { DEFAULT_RANGE } from "../../components/page/FilterBar.tsx";
+import { DEFAULT_RANGE } from "../../utils/time_window.ts";
 import { serviceMap } from "../dashboards.ts";
 import { services } from "../metadata.ts";
 import { BadRequestError } from "../http_error.ts";

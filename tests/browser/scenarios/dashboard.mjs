@@ -197,5 +197,28 @@ export async function run({ openPage, visit, baseUrl, options }) {
     /Cannot use 'range' as it must be one of 5m, 15m, 1h, 6h, 24h: current value is "7d"/,
   );
 
+  // The time window travels: a drill-down link and the navigation bar keep the range.
+  await visit(page, "/?range=1h");
+  await settled(page);
+  const failed = figures.top_failing_services[0].service_name;
+  const drill = page.locator(`[data-top-failing] tr[data-service="${failed}"] a`);
+  assert.equal(
+    await drill.getAttribute("href"),
+    `/traces?service=${encodeURIComponent(failed)}&status=error&range=1h`,
+  );
+  await drill.click();
+  await page.waitForURL((url) =>
+    url.pathname === "/traces" && url.searchParams.get("range") === "1h"
+  );
+  await page.waitForSelector("html[data-ready]");
+  assert.equal(await page.isChecked("[data-filter-bar] input[value='1h']"), true);
+  // Changed on the page (no reload), the range is what the navigation carries.
+  await page.locator("[data-filter-bar] label", { hasText: /^6h$/ }).click();
+  await page.waitForURL((url) => url.searchParams.get("range") === "6h");
+  await page.locator("nav[aria-label='Main'] a", { hasText: "Dashboard" }).click();
+  await page.waitForURL((url) => url.pathname === "/" && url.search === "?range=6h");
+  await settled(page);
+  assert.equal(await page.isChecked("[data-filter-bar] input[value='6h']"), true);
+
   return { cards, figures, trafficPaint, heatmapPaint, requests: dashboardRequests.length };
 }

@@ -105,6 +105,15 @@ export async function run({ openPage, visit, baseUrl, options }) {
   await reloaded;
   await page.waitForSelector("[data-service-map][data-loading='false']");
   assert.equal(await page.isChecked("[data-filter-bar] input[value='15m']"), true);
+  // Its links keep the range: a service's traces and logs are those of the same 15 minutes.
+  const first = encodeURIComponent(map.nodes[0].id);
+  assert.deepEqual(
+    await page.$$eval(
+      "[data-services-table] tbody tr:first-child a",
+      (links) => links.map((a) => a.getAttribute("href")),
+    ),
+    [`/traces?service=${first}&range=15m`, `/logs?service=${first}&range=15m`],
+  );
   const restored = page.waitForResponse((r) =>
     r.url().includes("/api/metrics/service-map?") && r.url().includes("range=5m")
   );

@@ -165,5 +165,12 @@ export async function run({ openPage, visit, options }) {
     await page.$$eval("[data-tick]", (t) => t.map((e) => e.dataset.tick)),
     ticksBefore,
   );
+
+  // The header's trace-ID box opens a trace as it was pasted (spaces and case ignored).
+  const lookup = "form[role='search'] input[name='trace_id']";
+  await page.fill(lookup, ` ${options.chain.toUpperCase()} `);
+  await page.press(lookup, "Enter");
+  await page.waitForURL((url) => url.pathname === `/traces/${options.chain}`);
+  await page.waitForSelector("[data-waterfall][data-span-count='5']");
   return { ok: true };
 }
