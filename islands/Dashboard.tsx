@@ -26,9 +26,10 @@ import { Figure } from "../components/page/Figure.tsx";
 import { ChartBox } from "../components/charts/ChartBox.tsx";
 import { IslandProvider } from "../components/IslandProvider.tsx";
 import { EmptyState } from "../components/EmptyState.tsx";
+import { useLatestData } from "../components/hooks/use_latest_data.ts";
 import { apiUrl, getJson } from "../utils/api.ts";
 import { type UrlState, useUrlState } from "../components/hooks/url_state.ts";
-import { DEFAULT_RANGE, rangeParams } from "../utils/time_window.ts";
+import { DEFAULT_RANGE, rangeParams, rangeWords } from "../utils/time_window.ts";
 import { useAutoRefresh } from "../components/hooks/auto_refresh.ts";
 import { RefreshedHeader } from "../components/page/RefreshedHeader.tsx";
 import { useECharts } from "../components/charts/charts.ts";
@@ -42,7 +43,6 @@ import {
   statCards,
   type TrafficBody,
   trafficOption,
-  windowWords,
 } from "../utils/dashboard_data.ts";
 
 /** `service` ("" for all services) and `range`, as in the URL. */
@@ -56,6 +56,8 @@ export interface DashboardProps extends Record<string, unknown> {
   filters: DashboardFilters;
   /** When `initial` was loaded, Unix milliseconds. */
   loadedAt: number;
+  /** When `initial`'s window is empty: the newest data's minute, null when Argus holds none. */
+  latest?: string | null;
   /** Milliseconds between refreshes; 15 s by default. */
   refreshMs?: number;
 }
@@ -189,7 +191,8 @@ function TopFailing(
 }
 
 export default function Dashboard(
-  { initial, initialError, filters: initialFilters, loadedAt, refreshMs = 15_000 }: DashboardProps,
+  { initial, initialError, filters: initialFilters, loadedAt, latest, refreshMs = 15_000 }:
+    DashboardProps,
 ) {
   const [filters, setFilters] = useUrlState(DEFAULTS, initialFilters);
   const refresh = useAutoRefresh<DashboardData>({
@@ -201,6 +204,7 @@ export default function Dashboard(
     initialAt: loadedAt,
   });
   const { data, loading } = refresh;
+  const newest = useLatestData(data !== null && isEmptyWindow(data), latest);
   const services = data?.services ?? [];
   const figures = data?.figures;
   return (
@@ -210,7 +214,7 @@ export default function Dashboard(
           title="Dashboard"
           subtitle={
             <>
-              {filters.service || "All services"} · last {windowWords(filters.range)}
+              {filters.service || "All services"} · last {rangeWords(filters.range)}
               {figures && !filters.service
                 ? ` · ${figures.active_services} active service${
                   figures.active_services === 1 ? "" : "s"
@@ -232,7 +236,13 @@ export default function Dashboard(
             </Center>
           )
           : isEmptyWindow(data)
-          ? <EmptyState what={`data in the last ${windowWords(filters.range)}`} />
+          ? (
+            <EmptyState
+              range={filters.range}
+              latest={newest}
+              onRange={(range: string) => setFilters({ range })}
+            />
+          )
           : (
             <Stack
               gap="md"

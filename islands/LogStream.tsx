@@ -44,6 +44,8 @@ export interface LogStreamProps extends Record<string, unknown> {
   refreshMs?: number;
   /** Whether Argus explains records with AI (AI_ENABLED). */
   aiEnabled?: boolean;
+  /** When `initial` is empty: the newest data's minute, null when Argus holds none. */
+  latest?: string | null;
 }
 
 /** The island: the provider around the view, so that the view's renders skip the provider. */
@@ -74,7 +76,12 @@ function LogStreamView(props: LogStreamProps) {
         <LogStatusLine state={state} />
       </div>
       <LogError state={state} hadPage={props.initial !== null} />
-      <LogRecords state={state} onFilters={setFilters} aiEnabled={props.aiEnabled} />
+      <LogRecords
+        state={state}
+        onFilters={setFilters}
+        aiEnabled={props.aiEnabled}
+        latest={props.latest}
+      />
     </div>
   );
 }

@@ -27,14 +27,15 @@ import { useMemo } from "preact/hooks";
 import { ChartBox } from "../components/charts/ChartBox.tsx";
 import { IslandProvider } from "../components/IslandProvider.tsx";
 import { EmptyState } from "../components/EmptyState.tsx";
+import { useLatestData } from "../components/hooks/use_latest_data.ts";
 import { apiUrl, getJson } from "../utils/api.ts";
 import { type UrlState, useUrlState } from "../components/hooks/url_state.ts";
-import { DEFAULT_RANGE, rangeParams } from "../utils/time_window.ts";
+import { DEFAULT_RANGE, rangeParams, rangeWords } from "../utils/time_window.ts";
 import { useAutoRefresh } from "../components/hooks/auto_refresh.ts";
 import { RefreshedHeader } from "../components/page/RefreshedHeader.tsx";
 import { useECharts } from "../components/charts/charts.ts";
 import { formatCount, formatDuration } from "../utils/format.ts";
-import { fractionPercent, windowWords } from "../utils/dashboard_data.ts";
+import { fractionPercent } from "../utils/dashboard_data.ts";
 import {
   ERROR_RATE_STOPS,
   errorRateColor,
@@ -63,6 +64,8 @@ export interface ServiceMapProps extends Record<string, unknown> {
   filters: ServiceMapFilters;
   /** When `initial` was loaded, Unix milliseconds. */
   loadedAt: number;
+  /** When `initial`'s map is empty: the newest data's minute, null when Argus holds none. */
+  latest?: string | null;
   /** Milliseconds between refreshes; 30 s by default. */
   refreshMs?: number;
 }
@@ -303,7 +306,8 @@ function CallsTable({ edges, range }: { edges: MapEdge[]; range: string }) {
 }
 
 export default function ServiceMap(
-  { initial, initialError, filters: initialFilters, loadedAt, refreshMs = 30_000 }: ServiceMapProps,
+  { initial, initialError, filters: initialFilters, loadedAt, latest, refreshMs = 30_000 }:
+    ServiceMapProps,
 ) {
   const [filters, setFilters] = useUrlState(DEFAULTS, initialFilters);
   const refresh = useAutoRefresh<ServiceMapData>({
@@ -317,6 +321,7 @@ export default function ServiceMap(
   });
   const { data, loading } = refresh;
   const map = data?.map;
+  const newest = useLatestData(map !== undefined && map.nodes.length === 0, latest);
   return (
     <IslandProvider>
       <Stack gap="md" data-service-map data-loading={loading ? "true" : "false"}>
@@ -326,7 +331,7 @@ export default function ServiceMap(
             <>
               {filters.service ? `${filters.service} and its neighbours` : "All services"} · last
               {" "}
-              {windowWords(filters.range)}
+              {rangeWords(filters.range)}
               {map
                 ? ` · ${map.nodes.length} service${
                   map.nodes.length === 1 ? "" : "s"
@@ -348,7 +353,14 @@ export default function ServiceMap(
             </Center>
           )
           : map.nodes.length === 0
-          ? <EmptyState what={`services in the last ${windowWords(filters.range)}`} />
+          ? (
+            <EmptyState
+              what="services"
+              range={filters.range}
+              latest={newest}
+              onRange={(range: string) => setFilters({ range })}
+            />
+          )
           : (
             <Stack gap="md" style={{ opacity: loading ? 0.6 : 1, transition: "opacity 150ms" }}>
               <Card withBorder padding="xs">

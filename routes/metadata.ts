@@ -1,11 +1,13 @@
 /**
  * `GET /api/metadata/services`: the services that sent spans or logs in the window, sorted (from
- * the rollups: whole minutes).
+ * the rollups: whole minutes). `GET /api/metadata/latest`: when the newest data Argus holds is
+ * from, so that a page whose window is empty can say whether Argus ever received anything.
  *
  * @module
  */
 import type { RollupReads } from "../store/mod.ts";
 import { parseQuery, WINDOW } from "./query_params.ts";
+import type { WireLatest } from "../utils/wire.ts";
 
 export interface MetadataDeps {
   store: { rollups: RollupReads };
@@ -25,4 +27,10 @@ export async function services(
     maxWindowMs: deps.queryMaxWindowMs,
   });
   return { services: await deps.store.rollups.services(window) };
+}
+
+/** `GET /api/metadata/latest`: the minute of the newest span or log stored, or null. */
+export async function latest(deps: MetadataDeps): Promise<WireLatest> {
+  const minute = await deps.store.rollups.latestMinute();
+  return { latest_time: minute === null ? null : new Date(minute * 60_000).toISOString() };
 }

@@ -10,7 +10,7 @@ import { type ArgusMetrics, metricsResponse } from "../lib/metrics.ts";
 import { health, type HealthDeps } from "./health.ts";
 import { listLogs, LIVE_QUERY, LOG_CONTEXT_QUERY, LOG_LIST_QUERY, logContext } from "./logs.ts";
 import { type InsightService, logInsight } from "./insight.ts";
-import { type MetadataDeps, services, SERVICES_QUERY } from "./metadata.ts";
+import { latest, type MetadataDeps, services, SERVICES_QUERY } from "./metadata.ts";
 import { stats, STATS_QUERY } from "./stats.ts";
 import { parseQuery, parseTraceLookup, type QuerySchema } from "./query_params.ts";
 import type { LiveHub } from "../live/mod.ts";
@@ -165,6 +165,7 @@ export function apiRoutes(deps: AppDeps): Route[] {
     get("/api/metrics/dashboard", ROLLUP_QUERY, (params) => dashboard(params, d)),
     get("/api/metrics/service-map", ROLLUP_QUERY, (params) => serviceMap(params, d)),
     get("/api/metadata/services", SERVICES_QUERY, (params) => services(params, d)),
+    get("/api/metadata/latest", {}, () => latest(d)),
     {
       method: "DELETE",
       path: "/api/admin/purge",

@@ -51,6 +51,7 @@ export function guardReads(store: Store, { readiness, timeRead }: ReadGuardOptio
     trafficSeries: (...a) => read(() => store.rollups.trafficSeries(...a)),
     edges: (...a) => read(() => store.rollups.edges(...a)),
     logCount: (...a) => read(() => store.rollups.logCount(...a)),
+    latestMinute: () => read(() => store.rollups.latestMinute()),
   };
   return {
     driver: store.driver,

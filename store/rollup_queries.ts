@@ -73,6 +73,7 @@ export type RollupReads = Pick<
   | "trafficSeries"
   | "edges"
   | "logCount"
+  | "latestMinute"
 >;
 
 /** A range of minutes read from one tier. */
@@ -132,6 +133,30 @@ export class RollupQueries {
       totals.logs += n(logs.logs);
     }
     return totals;
+  }
+
+  /**
+   * The newest minute any span or log was stored for (Unix minutes), or null when Argus holds
+   * none: each table's largest key, an index lookup. The hourly tables answer for data whose
+   * minutes were purged (their minute is the hour's first).
+   */
+  async latestMinute(): Promise<number | null> {
+    let latest: number | null = null;
+    for (
+      const table of [
+        "span_rollups",
+        "log_rollups",
+        "span_rollups_hourly",
+        "log_rollups_hourly",
+      ] as const
+    ) {
+      const row = await this.db.selectFrom(table)
+        .select((eb) => eb.fn.max("minute").as("minute"))
+        .executeTakeFirst();
+      if (row?.minute === null || row?.minute === undefined) continue;
+      latest = Math.max(latest ?? 0, Number(row.minute));
+    }
+    return latest;
   }
 
   /** Log records of the window's minutes, of a service and from a severity on. */

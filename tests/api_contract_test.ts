@@ -99,6 +99,8 @@ for (const driver of selectedDrivers()) {
       return body;
     };
     try {
+      // Nothing received yet: no newest data (the pages then show how to send some).
+      assert.deepEqual(await ok("/api/metadata/latest"), { latest_time: null });
       const { spans, logs } = dataset(Date.now());
       // Each service exports on its own schedule: callees first, as their spans end first.
       for (const service of ["inventory-service", "payment-service", "order-service"] as const) {
@@ -127,6 +129,16 @@ for (const driver of selectedDrivers()) {
           active_services: 3,
         });
         assert.equal((await ok("/api/stats?service=payment-service")).total_spans, CHAINS * 2);
+        // The newest data's minute: a whole minute, among the dataset's.
+        const newest = Date.parse((await ok("/api/metadata/latest")).latest_time);
+        const times = [
+          ...Object.values(spans).flat().map((s) =>
+            Number(BigInt(s.startTimeUnixNano) / 1_000_000n)
+          ),
+          ...logs.map((l) => Number(BigInt(l.timeUnixNano) / 1_000_000n)),
+        ];
+        assert.equal(newest % 60_000, 0);
+        assert.equal(newest, Math.floor(Math.max(...times) / 60_000) * 60_000);
       });
 
       await t.step("dashboard: the seed's shape and units", async () => {

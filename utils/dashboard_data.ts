@@ -32,19 +32,6 @@ export function isEmptyWindow(data: DashboardData): boolean {
     data.traffic.points.every((p) => p.requests === 0);
 }
 
-const WINDOW_WORDS: Record<string, string> = {
-  "5m": "5 minutes",
-  "15m": "15 minutes",
-  "1h": "hour",
-  "6h": "6 hours",
-  "24h": "24 hours",
-};
-
-/** A range as words after "last": `5 minutes`, `hour`; an unknown one as is. */
-export function windowWords(range: string): string {
-  return WINDOW_WORDS[range] ?? range;
-}
-
 /** `25%`, `4.98%`, `0.01%`, `0%`: a percentage with at most two decimals. */
 export function formatPercent(percent: number): string {
   if (!Number.isFinite(percent)) return "–";

@@ -17,7 +17,6 @@ import {
   trafficSeries,
   trafficTooltip,
   trimHeatmap,
-  windowWords,
 } from "./dashboard_data.ts";
 import { SERIES_COLORS } from "./chart_style.ts";
 
@@ -163,13 +162,10 @@ Deno.test("trafficTooltip() lists each service's requests and errors, names esca
   assert.match(html, /4 req · <b style="color:#e03131">1 err<\/b>/);
 });
 
-Deno.test("stepLabel() and windowWords() name steps and ranges", () => {
+Deno.test("stepLabel() names steps", () => {
   assert.equal(stepLabel(60), "1 min");
   assert.equal(stepLabel(1800), "30 min");
   assert.equal(stepLabel(3600), "1 h");
-  assert.equal(windowWords("5m"), "5 minutes");
-  assert.equal(windowWords("1h"), "hour");
-  assert.equal(windowWords("7d"), "7d");
 });
 
 Deno.test("formatBound() labels the √2 buckets in ms below a second and s above", () => {

@@ -45,3 +45,25 @@ export function carryWindow(href: string, search: string): string {
 export function rangeParams(range: string): { range?: string } {
   return range === DEFAULT_RANGE ? {} : { range };
 }
+
+const RANGE_WORDS: Record<string, string> = {
+  "5m": "5 minutes",
+  "15m": "15 minutes",
+  "1h": "hour",
+  "6h": "6 hours",
+  "24h": "24 hours",
+};
+
+/** A range as words after "last": `5 minutes`, `hour`; an unknown one as is. */
+export function rangeWords(range: string): string {
+  return RANGE_WORDS[range] ?? range;
+}
+
+/**
+ * The smallest range that shows data of the minute `latestMs` at `nowMs` (that minute whole), or
+ * undefined when it is older than the largest range.
+ */
+export function rangeReaching(latestMs: number, nowMs: number): string | undefined {
+  const needed = nowMs - latestMs;
+  return Object.keys(RANGES).find((range) => RANGES[range]! >= needed);
+}

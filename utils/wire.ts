@@ -203,3 +203,8 @@ export interface WireLogInsight {
   /** The model that answered, as the provider names it. */
   model: string;
 }
+
+/** `GET /api/metadata/latest`: the minute of the newest span or log stored (RFC 3339), or null. */
+export interface WireLatest {
+  latest_time: string | null;
+}

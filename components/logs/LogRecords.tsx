@@ -13,9 +13,11 @@ import { Button, Card, Stack, Text } from "@mantine/core";
 import { lazy, memo, Suspense } from "preact/compat";
 import { useCallback, useEffect, useState } from "preact/hooks";
 import { EmptyState } from "../EmptyState.tsx";
+import { useLatestData } from "../hooks/use_latest_data.ts";
 import type { SetFilters } from "./LogFilters.tsx";
 import { LogList } from "./LogList.tsx";
-import { hasFilters, type LogItem, windowWords } from "../../utils/log_query.ts";
+import { hasFilters, hasWindow, type LogItem, windowWords } from "../../utils/log_query.ts";
+import { rangeWords } from "../../utils/time_window.ts";
 import type { LogStreamState } from "../../utils/log_stream_state.ts";
 
 const LogDetails = lazy(() =>
@@ -28,8 +30,33 @@ const LogContextModal = lazy(() =>
 
 const CLEARED = { service: "", severity: "", search: "", trace_id: "", span_id: "" };
 
+/** No records in the window: since when Argus holds nothing newer, or that it holds nothing. */
+function NoLogs(
+  { range, latest, onFilters }: {
+    range: string;
+    latest: string | null | undefined;
+    onFilters: SetFilters;
+  },
+) {
+  const newest = useLatestData(true, latest);
+  return (
+    <EmptyState
+      what="logs"
+      range={range}
+      latest={newest}
+      onRange={(wider: string) => onFilters({ range: wider })}
+    />
+  );
+}
+
 /** No records: waiting for the stream, none matching the filters, or none at all. */
-function NoRecords({ state, onFilters }: { state: LogStreamState; onFilters: SetFilters }) {
+function NoRecords(
+  { state, onFilters, latest }: {
+    state: LogStreamState;
+    onFilters: SetFilters;
+    latest: string | null | undefined;
+  },
+) {
   if (state.live.value) {
     return (
       <Card withBorder padding="xl" data-waiting>
@@ -50,15 +77,30 @@ function NoRecords({ state, onFilters }: { state: LogStreamState; onFilters: Set
       </Card>
     );
   }
-  return state.error.value !== null ? null : <EmptyState what="logs" />;
+  if (state.error.value !== null) return null;
+  if (hasWindow(filters)) {
+    return (
+      <Card withBorder padding="xl" data-no-match>
+        <Stack gap="xs" align="flex-start">
+          <Text fw={600}>No logs {windowWords(filters)}</Text>
+          <Button size="xs" variant="light" onClick={() => onFilters({ start: "", end: "" })}>
+            {`Show the last ${rangeWords(filters.range)}`}
+          </Button>
+        </Stack>
+      </Card>
+    );
+  }
+  return <NoLogs range={filters.range} latest={latest} onFilters={onFilters} />;
 }
 
 export const LogRecords = memo(function LogRecords(
-  { state, onFilters, aiEnabled }: {
+  { state, onFilters, aiEnabled, latest }: {
     state: LogStreamState;
     onFilters: SetFilters;
     /** Whether Argus explains records with AI. */
     aiEnabled?: boolean;
+    /** The server's newest data's minute, when its first page was empty (EmptyState). */
+    latest?: string | null;
   },
 ) {
   const items = state.items.value;
@@ -99,17 +141,19 @@ export const LogRecords = memo(function LogRecords(
 
   return (
     <>
-      {items.length === 0 && !loading ? <NoRecords state={state} onFilters={onFilters} /> : (
-        <LogList
-          items={items}
-          expanded={expanded}
-          onToggle={toggleRow}
-          details={details}
-          busy={loading}
-          onAwayChange={state.setAway}
-          newer={state.newer}
-        />
-      )}
+      {items.length === 0 && !loading
+        ? <NoRecords state={state} onFilters={onFilters} latest={latest} />
+        : (
+          <LogList
+            items={items}
+            expanded={expanded}
+            onToggle={toggleRow}
+            details={details}
+            busy={loading}
+            onAwayChange={state.setAway}
+            newer={state.newer}
+          />
+        )}
       <div
         hidden
         data-log-stream-stats

@@ -11,7 +11,8 @@ import Dashboard, { type DashboardFilters } from "../../islands/Dashboard.tsx";
 import type { DashboardData } from "../../utils/dashboard_data.ts";
 import { DEFAULT_RANGE } from "../../utils/time_window.ts";
 import { dashboard, latencyHeatmap, traffic } from "../dashboards.ts";
-import { services } from "../metadata.ts";
+import { latest, services } from "../metadata.ts";
+import { isEmptyWindow } from "../../utils/dashboard_data.ts";
 import { BadRequestError } from "../http_error.ts";
 import type { PageDef, PageDeps } from "./mod.ts";
 
@@ -59,7 +60,15 @@ export const dashboardPage: PageDef = {
         <Island
           name="Dashboard"
           component={Dashboard}
-          props={{ initial, initialError, filters, loadedAt }}
+          props={{
+            initial,
+            initialError,
+            filters,
+            loadedAt,
+            latest: initial !== null && isEmptyWindow(initial)
+              ? (await latest(deps)).latest_time
+              : undefined,
+          }}
         />
       ),
     };

@@ -9,9 +9,9 @@
 import { Island } from "../../components/Island.tsx";
 import { LOG_LIST_CSS } from "../../components/logs/log_styles.ts";
 import LogStream, { type LogPage } from "../../islands/LogStream.tsx";
-import { filtersFrom, listParams, windowParams } from "../../utils/log_query.ts";
+import { filtersFrom, hasFilters, listParams, windowParams } from "../../utils/log_query.ts";
 import { listLogs } from "../logs.ts";
-import { services } from "../metadata.ts";
+import { latest, services } from "../metadata.ts";
 import { BadRequestError } from "../http_error.ts";
 import type { PageDef } from "./mod.ts";
 
@@ -66,6 +66,9 @@ export const logsPage: PageDef = {
               fetchedAt,
               limit: LOGS_PAGE_LIMIT,
               aiEnabled: deps.insight !== undefined,
+              latest: page.initial?.items.length === 0 && !hasFilters(filters)
+                ? (await latest(deps)).latest_time
+                : undefined,
             }}
           />
         </>

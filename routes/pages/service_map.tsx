@@ -12,7 +12,7 @@ import ServiceMap, {
 } from "../../islands/ServiceMap.tsx";
 import { DEFAULT_RANGE } from "../../utils/time_window.ts";
 import { serviceMap } from "../dashboards.ts";
-import { services } from "../metadata.ts";
+import { latest, services } from "../metadata.ts";
 import { BadRequestError } from "../http_error.ts";
 import type { PageDef, PageDeps } from "./mod.ts";
 
@@ -53,7 +53,15 @@ export const serviceMapPage: PageDef = {
         <Island
           name="ServiceMap"
           component={ServiceMap}
-          props={{ initial, initialError, filters, loadedAt }}
+          props={{
+            initial,
+            initialError,
+            filters,
+            loadedAt,
+            latest: initial !== null && initial.map.nodes.length === 0
+              ? (await latest(deps)).latest_time
+              : undefined,
+          }}
         />
       ),
     };
