@@ -33,6 +33,7 @@ import { DEFAULT_RANGE, rangeParams, rangeWords } from "../utils/time_window.ts"
 import { useAutoRefresh } from "../components/hooks/auto_refresh.ts";
 import { RefreshedHeader } from "../components/page/RefreshedHeader.tsx";
 import { useECharts } from "../components/charts/charts.ts";
+import { serviceColor } from "../utils/chart_style.ts";
 import {
   type DashboardData,
   type DashboardFigures,
@@ -96,8 +97,8 @@ function Panel(
   );
 }
 
-function TrafficChart({ traffic, services }: { traffic: TrafficBody; services: string[] }) {
-  const option = useMemo(() => trafficOption(traffic, services), [traffic, services]);
+function TrafficChart({ traffic }: { traffic: TrafficBody }) {
+  const option = useMemo(() => trafficOption(traffic), [traffic]);
   const { ref, status } = useECharts(option);
   return (
     <ChartBox
@@ -105,7 +106,15 @@ function TrafficChart({ traffic, services }: { traffic: TrafficBody; services: s
       chartRef={ref}
       status={status}
       height={260}
-      data={{ "data-points": String(traffic.points.length) }}
+      data={{
+        "data-points": String(traffic.points.length),
+        // Each service's colour, as drawn (a service keeps it on every page).
+        "data-series-colors": JSON.stringify(
+          Object.fromEntries(
+            traffic.points.map((p) => [p.service_name, serviceColor(p.service_name)]),
+          ),
+        ),
+      }}
       label="Requests and errors per service over time"
       note={traffic.points.length === 0 ? "No requests in this window" : undefined}
     />
@@ -270,7 +279,7 @@ export default function Dashboard(
                     hint="requests and errors per service"
                     data-panel="traffic"
                   >
-                    <TrafficChart traffic={data.traffic} services={services} />
+                    <TrafficChart traffic={data.traffic} />
                   </Panel>
                 </Grid.Col>
                 <Grid.Col span={{ base: 12, lg: 4 }}>

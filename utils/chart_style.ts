@@ -1,23 +1,11 @@
 /**
  * What the charts draw with, free of ECharts and of any framework so that the pure chart options
- * (utils/dashboard_data.ts, utils/service_map_graph.ts) and the chart hook share it: series
- * colours, a colour per service (the trace list and the waterfall), and telemetry made safe for
- * ECharts's HTML tooltips.
+ * (utils/dashboard_data.ts, utils/service_map_graph.ts) and the chart hook share it: a colour per
+ * service (the Dashboard's traffic, the trace list and the waterfall alike), and telemetry made
+ * safe for ECharts's HTML tooltips.
  *
  * @module
  */
-
-/** Series colours (Mantine's indigo, teal, orange, grape, cyan, pink, lime, yellow). */
-export const SERIES_COLORS = [
-  "#4c6ef5",
-  "#12b886",
-  "#fd7e14",
-  "#be4bdb",
-  "#15aabf",
-  "#e64980",
-  "#82c91e",
-  "#fab005",
-] as const;
 
 /** Text for ECharts's HTML tooltips: telemetry (service names!) must not become markup. */
 export function escapeHtml(text: string): string {
@@ -50,19 +38,15 @@ function hash(text: string): number {
 }
 
 /**
- * A colour per service: each service's own slot of the palette (by a hash of its name, so it
- * tends to keep its colour from page to page), the next free one when taken. Distinct within a
- * set of up to 12 services; after that colours repeat. Deterministic for a set, in any order.
+ * A service's colour, from its name alone: the same on every page (the Dashboard's traffic, the
+ * trace list, the waterfall), whatever other services are shown and whatever the time range. With
+ * 12 colours two services may share one; the name is always beside it.
  */
+export function serviceColor(service: string): string {
+  return SERVICE_PALETTE[hash(service) % SERVICE_PALETTE.length]!;
+}
+
+/** Each service's colour (`serviceColor`). */
 export function serviceColors(services: readonly string[]): Map<string, string> {
-  const out = new Map<string, string>();
-  const taken = new Set<number>();
-  const size = SERVICE_PALETTE.length;
-  for (const service of [...new Set(services)].sort()) {
-    let slot = hash(service) % size;
-    if (taken.size < size) { while (taken.has(slot)) slot = (slot + 1) % size; }
-    taken.add(slot);
-    out.set(service, SERVICE_PALETTE[slot]!);
-  }
-  return out;
+  return new Map([...new Set(services)].map((service) => [service, serviceColor(service)]));
 }

@@ -1,13 +1,15 @@
 import assert from "node:assert/strict";
-import { escapeHtml, SERVICE_PALETTE, serviceColors } from "./chart_style.ts";
+import { escapeHtml, SERVICE_PALETTE, serviceColor, serviceColors } from "./chart_style.ts";
 
-Deno.test("serviceColors() gives distinct colours, whatever the order", () => {
-  const services = Array.from({ length: 12 }, (_, i) => `service-${i}`);
-  const colors = serviceColors(services);
-  assert.equal(new Set(colors.values()).size, 12);
-  assert.deepEqual(serviceColors([...services].reverse()), colors);
-  assert.ok([...colors.values()].every((c) => (SERVICE_PALETTE as readonly string[]).includes(c)));
-  assert.equal(serviceColors([...services, "one-more"]).size, 13);
+Deno.test("serviceColor() is the name's: the same whatever else is shown", () => {
+  const services = ["order-service", "payment-service", "inventory-service"];
+  const alone = services.map(serviceColor);
+  assert.deepEqual([...serviceColors(services).values()], alone);
+  assert.deepEqual([...serviceColors([...services].reverse()).values()].reverse(), alone);
+  assert.equal(serviceColors(["a", ...services, "b"]).get("payment-service"), alone[1]);
+  assert.ok(alone.every((c) => (SERVICE_PALETTE as readonly string[]).includes(c)));
+  // The demo's three services have three colours.
+  assert.equal(new Set(alone).size, 3);
 });
 
 Deno.test("escapeHtml() leaves no markup in a tooltip", () => {

@@ -10,7 +10,7 @@
  */
 import type { WireDashboardFigures, WireLatencyHeatmap, WireTraffic } from "./wire.ts";
 import { formatClock, formatCount, formatDuration } from "./format.ts";
-import { escapeHtml, SERIES_COLORS } from "./chart_style.ts";
+import { escapeHtml, serviceColor } from "./chart_style.ts";
 
 export type DashboardFigures = WireDashboardFigures;
 export type TrafficBody = WireTraffic;
@@ -139,19 +139,6 @@ export function trafficSeries(body: TrafficBody): TrafficSeries {
   return { times, services, requests, errors };
 }
 
-/** A service's colour: by its place among all services, so it keeps it when filtering. */
-export function serviceColor(service: string, allServices: readonly string[]): string {
-  const i = allServices.indexOf(service);
-  let index = i;
-  if (i < 0) {
-    // Not listed (e.g. gone from the window): a stable colour from its name.
-    let hash = 0;
-    for (const c of service) hash = (hash * 31 + c.charCodeAt(0)) >>> 0;
-    index = hash;
-  }
-  return SERIES_COLORS[index % SERIES_COLORS.length]!;
-}
-
 /** A step as words: `1 min`, `10 min`, `1 h`. */
 export function stepLabel(stepSeconds: number): string {
   if (stepSeconds % 3600 === 0) return `${stepSeconds / 3600} h`;
@@ -163,7 +150,7 @@ export function stepLabel(stepSeconds: number): string {
  * stacked bars (bottom grid), on one time axis. Both series of a service share its name, so one legend
  * entry toggles both.
  */
-export function trafficOption(body: TrafficBody, allServices: readonly string[]) {
+export function trafficOption(body: TrafficBody) {
   const s = trafficSeries(body);
   const step = stepLabel(body.step_seconds);
   const stepMs = body.step_seconds * 1000;
@@ -172,7 +159,7 @@ export function trafficOption(body: TrafficBody, allServices: readonly string[])
   const splitLine = { lineStyle: { color: "#f1f3f5" } };
   return {
     animationDuration: 300,
-    color: s.services.map((name) => serviceColor(name, allServices)),
+    color: s.services.map(serviceColor),
     legend: {
       // One line, paged when the services do not fit (the axis name is below it).
       type: "scroll",

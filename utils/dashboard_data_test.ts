@@ -9,7 +9,6 @@ import {
   type HeatmapBody,
   heatmapOption,
   isEmptyWindow,
-  serviceColor,
   statCards,
   stepLabel,
   type TrafficBody,
@@ -18,7 +17,7 @@ import {
   trafficTooltip,
   trimHeatmap,
 } from "./dashboard_data.ts";
-import { SERIES_COLORS } from "./chart_style.ts";
+import { serviceColor } from "./chart_style.ts";
 
 /** The API's 38 bounds: 0.25 ms × √2ⁱ, then null. */
 const BOUNDS = [
@@ -130,7 +129,7 @@ Deno.test("trafficSeries() regroups the points per service, one value per step",
 });
 
 Deno.test("trafficOption() gives each service a requests line and an errors bar of one name", () => {
-  const option = trafficOption(TRAFFIC, ["a", "b"]);
+  const option = trafficOption(TRAFFIC);
   assert.deepEqual(
     option.series.map((s) => [s.id, s.name, s.type, s.xAxisIndex, s.data.length]),
     [
@@ -142,14 +141,7 @@ Deno.test("trafficOption() gives each service a requests line and an errors bar 
   );
   assert.deepEqual(option.series[1]!.data[1], [Date.UTC(2026, 10, 26, 10, 1), 2]);
   assert.equal(option.yAxis[0]!.name, "requests / 1 min");
-  assert.deepEqual(option.color, [SERIES_COLORS[0], SERIES_COLORS[1]]);
-});
-
-Deno.test("serviceColor() keeps a service's colour when others are filtered out", () => {
-  const all = ["inventory", "order", "payment"];
-  assert.equal(serviceColor("payment", all), SERIES_COLORS[2]);
-  assert.equal(serviceColor("gone", all), serviceColor("gone", []));
-  assert.ok(SERIES_COLORS.includes(serviceColor("gone", all) as typeof SERIES_COLORS[number]));
+  assert.deepEqual(option.color, [serviceColor("a"), serviceColor("b")]);
 });
 
 Deno.test("trafficTooltip() lists each service's requests and errors, names escaped", () => {

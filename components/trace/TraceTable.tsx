@@ -180,6 +180,8 @@ function ServiceBadge({ service, color }: { service: string; color: string }) {
       tt="none"
       fw={500}
       leftSection={<span className="argus-tr-dot" style={{ background: color }} />}
+      data-service-badge={service}
+      data-color={color}
     >
       {service}
     </Badge>

@@ -32,7 +32,7 @@ export function WaterfallToolbar(
     <Group justify="space-between" align="center" wrap="wrap" gap="sm">
       <div className="argus-wf-legend" data-legend>
         {services.map((service, i) => (
-          <span key={service} data-legend-service={service}>
+          <span key={service} data-legend-service={service} data-color={colors.get(service)}>
             <span className="argus-wf-swatch" style={{ background: colors.get(service) }} />
             {service}
             <Text span size="xs" c="dimmed">{counts[i]}</Text>

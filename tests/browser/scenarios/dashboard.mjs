@@ -221,5 +221,31 @@ export async function run({ openPage, visit, baseUrl, options }) {
   await settled(page);
   assert.equal(await page.isChecked("[data-filter-bar] input[value='6h']"), true);
 
+  // A service keeps its colour on every page: the traffic chart, the trace list, a trace.
+  const onDashboard = JSON.parse(
+    await page.getAttribute("[data-chart='traffic']", "data-series-colors"),
+  );
+  assert.equal(Object.keys(onDashboard).length, 3);
+  assert.equal(new Set(Object.values(onDashboard)).size, 3);
+  await visit(page, "/traces?range=6h");
+  const onList = Object.fromEntries(
+    await page.$$eval(
+      "[data-service-badge]",
+      (badges) => badges.map((b) => [b.dataset.serviceBadge, b.dataset.color]),
+    ),
+  );
+  await page.click("[data-trace-link]");
+  await page.waitForSelector("[data-legend-service]");
+  const onTrace = Object.fromEntries(
+    await page.$$eval(
+      "[data-legend-service]",
+      (items) => items.map((i) => [i.dataset.legendService, i.dataset.color]),
+    ),
+  );
+  for (const [service, color] of Object.entries(onDashboard)) {
+    assert.equal(onList[service], color, `${service} on the trace list`);
+    assert.equal(onTrace[service], color, `${service} on a trace`);
+  }
+
   return { cards, figures, trafficPaint, heatmapPaint, requests: dashboardRequests.length };
 }
