@@ -49,7 +49,7 @@ export const reservationsRoute: Route = {
           }, "Database Lock");
         }
         await sleep(latency("query-ms", orderId, 5, 20));
-        log.info(`Reserved ${quantity} × ${sku} for order ${orderId}`, { "order.id": orderId });
+        log.info(`Reserved ${quantity} x ${sku} for order ${orderId}`, { "order.id": orderId });
         return json(200, {
           order_id: orderId,
           reservation_id: `res-${orderId.replace(/^ord-/, "")}`,

@@ -79,7 +79,7 @@ export const ordersRoute: Route = {
         trace_id: traceId,
       }, "Bad Gateway");
     }
-    log.info(`Order ${orderId} confirmed: ${quantity} × ${sku}, ${amountCents / 100} EUR`, {
+    log.info(`Order ${orderId} confirmed: ${quantity} x ${sku}, ${amountCents / 100} EUR`, {
       "order.id": orderId,
     });
     return json(201, {

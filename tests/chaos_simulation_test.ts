@@ -289,6 +289,18 @@ async function checkArgus(argus: ArgusProcess, summary: SimulationSummary, proto
       assert.equal(span.name, "POST /orders", "the warning is on the order's span");
     }
   }
+
+  // Every log line reads as the service wrote it: Deno 2.9.6's exporter turns some non-ASCII
+  // characters into U+FFFD, which the services therefore do not write (chaos/README.md).
+  const all = await api<{ items: WireLog[] }>(argus, "/api/logs?range=1h&limit=1000");
+  const replaced = all.items.filter((l) =>
+    JSON.stringify(l.body).includes("\uFFFD") || String(l.body).includes("\uFFFD")
+  );
+  assert.deepEqual(replaced.map((l) => l.body), [], "no U+FFFD in the demo's logs");
+  assert.ok(
+    all.items.some((l) => /^Reserved \d+ x SKU-/.test(String(l.body).trim())),
+    "a reservation's log",
+  );
 }
 
 for (const protocol of ["http", "grpc"] as const) {
