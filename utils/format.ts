@@ -16,6 +16,29 @@ export function formatDuration(ms: number): string {
   return `${minutes}m ${String(seconds).padStart(2, "0")}s`;
 }
 
+const DURATION_UNITS_MS: Record<string, number> = {
+  us: 0.001,
+  "µs": 0.001,
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  min: 60_000,
+  h: 3_600_000,
+};
+
+/**
+ * A duration as users type it, in milliseconds: `250` (milliseconds), `250ms`, `1.2s`, `2m`,
+ * `1h`, `500us`; undefined for anything else.
+ */
+export function parseDurationMs(text: string): number | undefined {
+  const match = /^(\d+(?:\.\d*)?|\.\d+)\s*([a-zµ]*)$/i.exec(text.trim());
+  if (match === null) return undefined;
+  const unit = DURATION_UNITS_MS[match[2]!.toLowerCase() || "ms"];
+  if (unit === undefined) return undefined;
+  // Rounded to the nanosecond, so that 1.1s is 1100 and not 1100.0000000000002.
+  return Math.round(Number(match[1]) * unit * 1e6) / 1e6;
+}
+
 /** `999`, `1.2k`, `3.4M`. */
 export function formatCount(n: number): string {
   if (n < 1000) return String(n);

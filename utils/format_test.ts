@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { formatClock, formatCount, formatDateTime, formatDuration } from "./format.ts";
+import {
+  formatClock,
+  formatCount,
+  formatDateTime,
+  formatDuration,
+  parseDurationMs,
+} from "./format.ts";
 
 Deno.test("formatDuration() picks the unit a reader expects", () => {
   assert.equal(formatDuration(0.42), "0.42 ms");
@@ -23,4 +29,18 @@ Deno.test("formatClock() and formatDateTime() show local time, and bad input as 
   assert.equal(formatDateTime(at), "2026-12-06 09:05:07");
   assert.equal(formatClock("not a time"), "not a time");
   assert.equal(formatDateTime("not a time"), "not a time");
+});
+
+Deno.test("parseDurationMs() reads durations as Jaeger's search takes them", () => {
+  assert.equal(parseDurationMs("700"), 700);
+  assert.equal(parseDurationMs(" 250ms "), 250);
+  assert.equal(parseDurationMs("1.2s"), 1200);
+  assert.equal(parseDurationMs("1.1s"), 1100);
+  assert.equal(parseDurationMs("2m"), 120_000);
+  assert.equal(parseDurationMs("1h"), 3_600_000);
+  assert.equal(parseDurationMs("500us"), 0.5);
+  assert.equal(parseDurationMs(".5 s"), 500);
+  for (const bad of ["", "fast", "1.2 sec", "-5ms", "1e3", "2d"]) {
+    assert.equal(parseDurationMs(bad), undefined, bad);
+  }
 });

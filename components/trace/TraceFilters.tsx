@@ -19,6 +19,7 @@ import {
 import type { ComponentChildren } from "preact";
 import { useRef, useState } from "preact/hooks";
 import { getJson } from "../../utils/api.ts";
+import { parseDurationMs } from "../../utils/format.ts";
 import {
   describeWindow,
   hasFilters,
@@ -116,10 +117,9 @@ function FilterFields(
         query={query}
         field="min_duration_ms"
         onChange={onChange}
-        label="Min duration (ms)"
-        placeholder="0"
-        inputMode="decimal"
-        aria-label="Minimum duration in milliseconds"
+        label="Min duration"
+        placeholder="ms, or 1.2s"
+        aria-label="Minimum duration: milliseconds, or with a unit such as 1.2s or 2m"
         w={140}
         data-min-duration
       />
@@ -127,10 +127,9 @@ function FilterFields(
         query={query}
         field="max_duration_ms"
         onChange={onChange}
-        label="Max duration (ms)"
-        placeholder="∞"
-        inputMode="decimal"
-        aria-label="Maximum duration in milliseconds"
+        label="Max duration"
+        placeholder="ms, or 1.2s"
+        aria-label="Maximum duration: milliseconds, or with a unit such as 1.2s or 2m"
         w={140}
         data-max-duration
       />
@@ -153,21 +152,29 @@ function TypedField(
     label: string;
     placeholder: string;
     "aria-label": string;
-    inputMode?: "decimal";
     w: number;
     [data: `data-${string}`]: boolean;
   },
 ) {
   const value = useComputed(() => query.value[field]);
-  // Durations are numbers: spaces around them mean nothing.
-  const [text, setText] = useTypedValue(
-    value.value,
-    (v) => onChange({ [field]: field === "search" ? v : v.trim() }),
-  );
+  const [error, setError] = useState<string | null>(null);
+  // A duration is milliseconds or has a unit (`1.2s`, `2m`); the URL holds milliseconds.
+  const [text, setText] = useTypedValue(value.value, (typed) => {
+    if (field === "search") return onChange({ search: typed });
+    const ms = typed.trim() === "" ? "" : parseDurationMs(typed);
+    if (ms === undefined) {
+      setError("Use milliseconds or a unit: 250, 250ms, 1.2s, 2m");
+      return;
+    }
+    setError(null);
+    onChange({ [field]: String(ms) });
+  });
   return (
     <TextInput
       {...input}
       value={text}
+      error={error}
+      data-duration-error={error === null ? undefined : ""}
       onChange={(event: Event) => setText((event.currentTarget as HTMLInputElement).value)}
     />
   );

@@ -112,6 +112,24 @@ export async function run({ openPage, visit, options }) {
     (r) => r.length > 0 && r.length < options.total && r.every((x) => x.duration >= 700),
     "traces of 700 ms or more",
   );
+  // With a unit, as Jaeger takes it: the URL holds milliseconds.
+  await page.fill("input[data-max-duration]", "1.5s");
+  await page.waitForURL(/max_duration_ms=1500/);
+  rows = await rowsWhen(
+    page,
+    (r) => r.every((x) => x.duration >= 700 && x.duration <= 1500),
+    "traces from 700 ms to 1.5 s",
+  );
+  // Not a duration: said under the field, and the query is left as it was.
+  await page.fill("input[data-max-duration]", "fast");
+  await page.waitForSelector("input[data-max-duration][data-duration-error]");
+  assert.match(
+    await page.textContent("[data-trace-list]"),
+    /Use milliseconds or a unit: 250, 250ms, 1.2s, 2m/,
+  );
+  assert.match(page.url(), /max_duration_ms=1500/);
+  await page.fill("input[data-max-duration]", "");
+  await page.waitForURL((url) => !url.searchParams.has("max_duration_ms"));
 
   // No match: a message and a way out.
   await page.fill("input[data-search]", "no span is called this");
