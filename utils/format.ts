@@ -27,10 +27,11 @@ const DURATION_UNITS_MS: Record<string, number> = {
 };
 
 /**
- * A duration as users type it, in milliseconds: `250` (milliseconds), `250ms`, `1.2s`, `2m`,
- * `1h`, `500us`; undefined for anything else.
+ * A duration as users type it in a search filter, in milliseconds: `250` (milliseconds), `250ms`,
+ * `1.2s`, `2m`, `1h`, `500us`; undefined for anything else. Looser than configuration durations
+ * (lib/units.ts), which refuse a bare number and fractions so that "5" is never ambiguous there.
  */
-export function parseDurationMs(text: string): number | undefined {
+export function parseDurationFilterMs(text: string): number | undefined {
   const match = /^(\d+(?:\.\d*)?|\.\d+)\s*([a-zµ]*)$/i.exec(text.trim());
   if (match === null) return undefined;
   const unit = DURATION_UNITS_MS[match[2]!.toLowerCase() || "ms"];

@@ -4,7 +4,7 @@ import {
   formatCount,
   formatDateTime,
   formatDuration,
-  parseDurationMs,
+  parseDurationFilterMs,
 } from "./format.ts";
 
 Deno.test("formatDuration() picks the unit a reader expects", () => {
@@ -31,16 +31,16 @@ Deno.test("formatClock() and formatDateTime() show local time, and bad input as 
   assert.equal(formatDateTime("not a time"), "not a time");
 });
 
-Deno.test("parseDurationMs() reads durations as Jaeger's search takes them", () => {
-  assert.equal(parseDurationMs("700"), 700);
-  assert.equal(parseDurationMs(" 250ms "), 250);
-  assert.equal(parseDurationMs("1.2s"), 1200);
-  assert.equal(parseDurationMs("1.1s"), 1100);
-  assert.equal(parseDurationMs("2m"), 120_000);
-  assert.equal(parseDurationMs("1h"), 3_600_000);
-  assert.equal(parseDurationMs("500us"), 0.5);
-  assert.equal(parseDurationMs(".5 s"), 500);
+Deno.test("parseDurationFilterMs() reads durations as Jaeger's search takes them", () => {
+  assert.equal(parseDurationFilterMs("700"), 700);
+  assert.equal(parseDurationFilterMs(" 250ms "), 250);
+  assert.equal(parseDurationFilterMs("1.2s"), 1200);
+  assert.equal(parseDurationFilterMs("1.1s"), 1100);
+  assert.equal(parseDurationFilterMs("2m"), 120_000);
+  assert.equal(parseDurationFilterMs("1h"), 3_600_000);
+  assert.equal(parseDurationFilterMs("500us"), 0.5);
+  assert.equal(parseDurationFilterMs(".5 s"), 500);
   for (const bad of ["", "fast", "1.2 sec", "-5ms", "1e3", "2d"]) {
-    assert.equal(parseDurationMs(bad), undefined, bad);
+    assert.equal(parseDurationFilterMs(bad), undefined, bad);
   }
 });

@@ -19,7 +19,7 @@ import {
 import type { ComponentChildren } from "preact";
 import { useRef, useState } from "preact/hooks";
 import { getJson } from "../../utils/api.ts";
-import { parseDurationMs } from "../../utils/format.ts";
+import { parseDurationFilterMs } from "../../utils/format.ts";
 import {
   describeWindow,
   hasFilters,
@@ -161,7 +161,7 @@ function TypedField(
   // A duration is milliseconds or has a unit (`1.2s`, `2m`); the URL holds milliseconds.
   const [text, setText] = useTypedValue(value.value, (typed) => {
     if (field === "search") return onChange({ search: typed });
-    const ms = typed.trim() === "" ? "" : parseDurationMs(typed);
+    const ms = typed.trim() === "" ? "" : parseDurationFilterMs(typed);
     if (ms === undefined) {
       setError("Use milliseconds or a unit: 250, 250ms, 1.2s, 2m");
       return;
