@@ -10,9 +10,8 @@
  * @module
  */
 import { Anchor, Button, Card, Code, Group, Stack, Text, Title } from "@mantine/core";
-import { formatDateTime } from "../utils/format.ts";
+import { formatAgo, formatDateTime } from "../utils/format.ts";
 import { rangeReaching, rangeWords } from "../utils/time_window.ts";
-import { formatAgo } from "./hooks/auto_refresh.ts";
 
 export interface EmptyStateProps {
   /** What the page lists: "data", "services", "logs". */

@@ -66,3 +66,12 @@ export function formatDateTime(rfc3339: string): string {
     pad(date.getHours())
   }:${pad(date.getMinutes())}:${pad(date.getSeconds())}`;
 }
+
+/** How long ago, in words: `just now`, `12 s ago`, `3 min ago`, `2 h ago`, `3 d ago`. */
+export function formatAgo(ms: number): string {
+  if (!(ms >= 5_000)) return "just now";
+  if (ms < 60_000) return `${Math.floor(ms / 1000)} s ago`;
+  if (ms < 3_600_000) return `${Math.floor(ms / 60_000)} min ago`;
+  if (ms < 2 * 86_400_000) return `${Math.floor(ms / 3_600_000)} h ago`;
+  return `${Math.floor(ms / 86_400_000)} d ago`;
+}

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import {
+  formatAgo,
   formatClock,
   formatCount,
   formatDateTime,
@@ -43,4 +44,15 @@ Deno.test("parseDurationFilterMs() reads durations as Jaeger's search takes them
   for (const bad of ["", "fast", "1.2 sec", "-5ms", "1e3", "2d"]) {
     assert.equal(parseDurationFilterMs(bad), undefined, bad);
   }
+});
+
+Deno.test("formatAgo() says how long ago in seconds, minutes, hours or days", () => {
+  assert.equal(formatAgo(0), "just now");
+  assert.equal(formatAgo(-3000), "just now"); // the server's clock ahead of the browser's
+  assert.equal(formatAgo(4999), "just now");
+  assert.equal(formatAgo(12_400), "12 s ago");
+  assert.equal(formatAgo(185_000), "3 min ago");
+  assert.equal(formatAgo(7_300_000), "2 h ago");
+  assert.equal(formatAgo(30 * 3_600_000), "30 h ago");
+  assert.equal(formatAgo(3 * 86_400_000 + 5), "3 d ago");
 });

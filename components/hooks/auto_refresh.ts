@@ -99,14 +99,6 @@ export function useAutoRefresh<T>(options: AutoRefreshOptions<T>): AutoRefresh<T
   return { data, error, loading, updatedAt, paused, setPaused, refresh };
 }
 
-/** How long ago, in words: `just now`, `12 s ago`, `3 min ago`, `2 h ago`. */
-export function formatAgo(ms: number): string {
-  if (!(ms >= 5_000)) return "just now";
-  if (ms < 60_000) return `${Math.floor(ms / 1000)} s ago`;
-  if (ms < 3_600_000) return `${Math.floor(ms / 60_000)} min ago`;
-  return `${Math.floor(ms / 3_600_000)} h ago`;
-}
-
 /** The current time, ticking every `everyMs` after mount (before: `fallback`, for hydration). */
 export function useNow(everyMs: number, fallback: number): number {
   const [now, setNow] = useState(fallback);

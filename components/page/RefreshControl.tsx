@@ -6,7 +6,8 @@
  * @module
  */
 import { ActionIcon, Button, Group, Loader, Text } from "@mantine/core";
-import { formatAgo, useNow } from "../hooks/auto_refresh.ts";
+import { useNow } from "../hooks/auto_refresh.ts";
+import { formatAgo } from "../../utils/format.ts";
 
 export interface RefreshControlProps {
   updatedAt: number;
