@@ -21,7 +21,12 @@ Deno.test("the Logs page lists, expands, filters, streams live and links to trac
       {
         otlpHttpUrl: argus.otlpHttpUrl,
         refreshBatch: liveRecords(1, "refresh"),
-        liveBatches: [liveRecords(3, "a"), liveRecords(3, "b"), liveRecords(3, "c")],
+        liveBatches: [
+          liveRecords(3, "a"),
+          liveRecords(3, "b"),
+          liveRecords(3, "c"),
+          liveRecords(3, "d"),
+        ],
         errorBody: errorBody.body.split("\n")[0],
         traced,
         screenshots: Deno.env.get("ARGUS_SCREENSHOTS") !== "0",

@@ -7,12 +7,13 @@
  * `refreshMs` while the page is shown, in place of what was listed. Live: the periodic read stops,
  * the socket's records (after the filters the stream does not apply) join the list once per
  * animation frame, so that a burst costs one render, and each (re)connection merges the newest
- * page in to fill the gap. Paused: live, but scrolled away from the newest records; the list
- * holds still (a reader at 5,000 records/s would otherwise see the row being read pushed out
+ * page in to fill the gap. Paused: live, but scrolled away from the newest records or held by the
+ * Pause button; the list holds still (a reader at 5,000 records/s would otherwise see the row being read pushed out
  * within a second), and what streams in waits in a pending buffer of at most `capacity` records,
- * counted on the page, until the return to the top merges it in.
+ * counted on the page, until the return to the top (or Resume) merges it in.
  *
- * The transitions are the actions: `setLive`, `setAway` (scrolled away or back), `setFilters`
+ * The transitions are the actions: `setLive`, `setAway` (scrolled away or back), `setHeld` (the
+ * Pause and Resume button), `setFilters`
  * (what no longer matches goes at once, then the list is read: in place when off, merged when
  * live), `receive` (a socket message), `opened` (a socket opened) and `refresh`; a read's answer
  * replaces or joins the list and clears the error, its failure sets the error and keeps the list.
@@ -31,7 +32,7 @@ export interface LogPage {
   total: number;
 }
 
-/** Off; live; or live and paused, scrolled away from the newest records. */
+/** Off; live; or live and paused: scrolled away from the newest records, or held. */
 export type LiveMode = "off" | "live" | "paused";
 
 /** Interval timers (the browser's, or fakes in tests). */
@@ -81,6 +82,8 @@ export interface LogStreamState {
   readonly live: ReadonlySignal<boolean>;
   /** Scrolled away from the newest records. */
   readonly away: ReadonlySignal<boolean>;
+  /** Paused by the reader (the Pause button), wherever the list is scrolled. */
+  readonly held: ReadonlySignal<boolean>;
   readonly mode: ReadonlySignal<LiveMode>;
   /** Records that arrived while paused (those past `capacity` included: they were dropped). */
   readonly pending: ReadonlySignal<number>;
@@ -101,6 +104,8 @@ export interface LogStreamState {
   has(id: string): boolean;
   setLive(on: boolean): void;
   setAway(away: boolean): void;
+  /** Pause (true) or Resume (false) while live; off, nothing to pause. */
+  setHeld(held: boolean): void;
   setFilters(filters: LogFilters): void;
   /** A socket message's records. */
   receive(records: readonly LogItem[]): void;
@@ -141,15 +146,20 @@ export function createLogStreamState(options: LogStreamOptions): LogStreamState 
   const error = signal(options.error);
   const live = signal(false);
   const away = signal(false);
+  const held = signal(false);
   const pending = signal(0);
   const rate = signal(0);
   const received = signal(0);
   const appended = signal(0);
-  const mode = computed<LiveMode>(() => !live.value ? "off" : away.value ? "paused" : "live");
+  const mode = computed<LiveMode>(() =>
+    !live.value ? "off" : away.value || held.value ? "paused" : "live"
+  );
   const newer = computed(() => mode.value === "paused" ? pending.value : 0);
   const note = computed(() => {
     if (mode.value === "paused") {
-      return `Paused while you scroll: ${shown(pending.value)} new records waiting${
+      return `${held.value ? "Paused" : "Paused while you scroll"}: ${
+        shown(pending.value)
+      } new records waiting${
         pending.value > capacity ? ` (the newest ${shown(capacity)} will be shown)` : ""
       }.`;
     }
@@ -266,6 +276,7 @@ export function createLogStreamState(options: LogStreamOptions): LogStreamState 
     error,
     live,
     away,
+    held,
     mode,
     pending,
     newer,
@@ -283,6 +294,7 @@ export function createLogStreamState(options: LogStreamOptions): LogStreamState 
       queue.clear();
       batch(() => {
         live.value = on;
+        held.value = false;
         if (!on) {
           rate.value = 0;
           release(false);
@@ -297,6 +309,14 @@ export function createLogStreamState(options: LogStreamOptions): LogStreamState 
       if (next === away.peek()) return;
       batch(() => {
         away.value = next;
+        if (mode.peek() === "live") release(true);
+      });
+    },
+
+    setHeld(next) {
+      if (next === held.peek() || (next && !live.peek())) return;
+      batch(() => {
+        held.value = next;
         if (mode.peek() === "live") release(true);
       });
     },

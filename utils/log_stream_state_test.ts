@@ -237,6 +237,35 @@ Deno.test("scrolled away while live, the list holds still: records wait, counted
   );
 });
 
+Deno.test("Pause holds the live list wherever it is scrolled; Resume merges what waited", () => {
+  const h = harness();
+  h.state.setHeld(true);
+  assert.equal(h.state.held.value, false, "off, there is nothing to pause");
+  h.state.setLive(true);
+  stream(h, [record(6)]);
+  const listed = ids(h.state.items.value);
+  h.state.setHeld(true);
+  stream(h, [record(7), record(8)]);
+  assert.deepEqual(snapshot(h.state), { mode: "paused", listed, pending: 2, newer: 2 });
+  assert.equal(h.state.note.value, "Paused: 2 new records waiting.");
+  // Back at the top, still held: scrolling does not resume.
+  h.state.setAway(true);
+  h.state.setAway(false);
+  assert.equal(h.state.mode.value, "paused");
+  h.state.setHeld(false);
+  assert.deepEqual(snapshot(h.state), {
+    mode: "live",
+    listed: ids([record(8), record(7), ...h.state.items.value.slice(2)]),
+    pending: 0,
+    newer: 0,
+  });
+  // Switching live off and on again starts unpaused.
+  h.state.setHeld(true);
+  h.state.setLive(false);
+  h.state.setLive(true);
+  assert.equal(h.state.mode.value, "live");
+});
+
 Deno.test("scrolled away while off, nothing is paused; switching live on there pauses at once", () => {
   const h = harness();
   h.state.setAway(true);

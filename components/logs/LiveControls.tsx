@@ -1,10 +1,11 @@
 /**
  * The Logs page's header: its title, the live stream's state (connecting, open with its rate of
- * records per second, or waiting to reconnect, and why) and the Live switch.
+ * records per second, or waiting to reconnect, and why), Pause and Resume while live (the list holds
+ * still, wherever it is scrolled, and counts what waits) and the Live switch.
  *
  * @module
  */
-import { Badge, Group, Switch, Text, Title } from "@mantine/core";
+import { Badge, Button, Group, Switch, Text, Title } from "@mantine/core";
 import type { ReadonlySignal } from "@preact/signals";
 import { memo } from "preact/compat";
 import type { LiveStatus } from "../hooks/live_socket.ts";
@@ -48,6 +49,17 @@ export const LiveControls = memo(function LiveControls(
       <Title order={2}>Logs</Title>
       <Group gap="sm" wrap="nowrap">
         <LiveBadge status={status} rate={state.rate} />
+        {state.live.value && (
+          <Button
+            size="compact-sm"
+            variant={state.held.value ? "filled" : "default"}
+            aria-pressed={state.held.value}
+            onClick={() => state.setHeld(!state.held.value)}
+            data-live-pause
+          >
+            {state.held.value ? "Resume" : "Pause"}
+          </Button>
+        )}
         <Switch
           label="Live"
           aria-label="Live"

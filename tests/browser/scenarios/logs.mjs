@@ -2,7 +2,7 @@
 // (virtualized), rows expand with the keyboard, the ±1 min context opens, filters go to the URL,
 // the Live toggle streams new records over exactly one WebSocket (also across re-renders and
 // toggles) and closes it when switched off or when the page is left, and a record's trace link
-// opens its trace. Options: { otlpHttpUrl, refreshBatch: request, liveBatches: [request ×3],
+// opens its trace. Options: { otlpHttpUrl, refreshBatch: request, liveBatches: [request ×4],
 // traced: {body, traceId, spanId}, errorBody, screenshots: bool }.
 import assert from "node:assert/strict";
 
@@ -202,7 +202,7 @@ export async function run({ openPage, visit, options, baseUrl }) {
   await page.waitForSelector("[data-live-state='open']");
   assert.equal(ws.sockets.length, 1);
   assert.match(ws.sockets[0].url, /\/ws\?severity=info$/);
-  const [first, second, third] = liveBatches;
+  const [first, second, third, fourth] = liveBatches;
   await post(otlpHttpUrl, first);
   for (const body of bodies(first)) await summary(page, body).waitFor();
   assert.match(
@@ -261,6 +261,21 @@ export async function run({ openPage, visit, options, baseUrl }) {
   );
   await page.locator("[data-newest]").click();
   for (const body of bodies(third)) await summary(page, body).waitFor();
+  assert.equal(await page.locator("[data-cap-note]").count(), 0);
+  // Pause holds the list at the top too (a row being read stays put); Resume shows what waited.
+  await page.click("[data-live-pause]");
+  await page.waitForSelector("[data-live-pause][aria-pressed='true']");
+  await page.waitForSelector("[data-cap-note]:has-text('Paused: ')");
+  const beforePause = ws.sockets[0].items;
+  await post(otlpHttpUrl, fourth);
+  await until(
+    "the records sent while paused to arrive",
+    () => ws.sockets[0].items >= beforePause + bodies(fourth).length,
+  );
+  await page.waitForSelector("[data-cap-note]:has-text('Paused: 3 new records waiting')");
+  assert.equal(await summary(page, bodies(fourth)[0]).count(), 0);
+  await page.click("[data-live-pause]");
+  for (const body of bodies(fourth)) await summary(page, body).waitFor();
   assert.equal(await page.locator("[data-cap-note]").count(), 0);
   // A filter the stream applies reopens it: the old one closed first, one open.
   await page.getByRole("textbox", { name: "Minimum severity" }).click();
