@@ -268,16 +268,10 @@ export async function listenForGateway(options: GatewayListenerOptions): Promise
   Deno.unrefTimer(sweep);
   const port = await new Promise<number>((resolve, reject) => {
     server.once("error", reject);
-    // The backlog at the cap: node:net under Deno stops accepting while more connections than the
-    // backlog (511 by default) are open, so 1,100 slow clients held the listener at 512 and queued
-    // every other client behind them in the kernel, past the cap's own refusal.
-    server.listen(
-      { host: options.host, port: options.port, backlog: options.maxConnections },
-      () => {
-        server.off("error", reject);
-        resolve((server.address() as net.AddressInfo).port);
-      },
-    );
+    server.listen({ host: options.host, port: options.port }, () => {
+      server.off("error", reject);
+      resolve((server.address() as net.AddressInfo).port);
+    });
   });
   return {
     port,

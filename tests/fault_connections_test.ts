@@ -12,7 +12,6 @@
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { DatabaseSync } from "node:sqlite";
-import * as grpc from "@grpc/grpc-js";
 import { createStore, type Store } from "../store/mod.ts";
 import { type ArgusProcess, startArgus } from "./argus_process.ts";
 import { databaseConfig, freshDatabase } from "./databases.ts";
@@ -26,7 +25,6 @@ import {
   waitUntil,
 } from "./fault_harness.ts";
 import { jsonSpans, protobufOneSpan, traceRequest } from "./otlp_payloads.ts";
-import { TRACE_SERVICE } from "../ingest/grpc_gateway.ts";
 import { fileLimitOf, raiseFileLimit } from "../lib/http_listener.ts";
 
 const encoder = new TextEncoder();
@@ -137,20 +135,9 @@ class SlowClients {
   }
 }
 
-/** A raw OTLP/gRPC trace client (the messages are protobuf bytes built by the test). */
-/**
- * A channel with a connection of its own: grpc-js otherwise shares one subchannel per address
- * among all channels of the process, so a retry on a "new" channel reused the first attempt's
- * connection, stuck after being refused (denoland/deno#26907), and every attempt failed with
- * "Waiting for LB pick" (3 of 9 whole-suite runs, when the first attempt met the gateway at its
- * connection cap).
- */
-function grpcClient(address: string) {
-  const Client = grpc.makeGenericClientConstructor(TRACE_SERVICE, "TraceService");
-  return new Client(address, grpc.credentials.createInsecure(), {
-    "grpc.use_local_subchannel_pool": 1,
-  });
-}
+/** One OTLP/gRPC export from Node, retried as SDKs retry (tests/fixtures/grpc_export_once.mjs). */
+const GRPC_EXPORT = new URL("./fixtures/grpc_export_once.mjs", import.meta.url).pathname;
+const INGEST_TOKEN = "fault-connections-ingest-token";
 
 function hexOf(bytes: Uint8Array): string {
   return [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
@@ -166,7 +153,7 @@ Deno.test({
     raiseFileLimit(Deno.pid);
     assert.ok((fileLimitOf(Deno.pid)?.soft ?? 0) > 4_000, "the test needs 4000 descriptors");
     const { argus, store, close } = await argusWith(
-      { HTTP_HEADER_TIMEOUT: "2s", INGEST_TOKEN: "fault-connections-ingest-token" },
+      { HTTP_HEADER_TIMEOUT: "2s", INGEST_TOKEN },
       // Soft and hard 1024: the limit cannot be raised, so the connection caps must hold.
       ["prlimit", "--nofile=1024:1024"],
     );
@@ -180,7 +167,6 @@ Deno.test({
     };
     const grpcPid = argus.grpcPid();
     const attack: SlowClients[] = [];
-    let closeGrpc = () => {};
     try {
       const started = performance.now();
       attack.push(
@@ -194,7 +180,7 @@ Deno.test({
       );
       const openedMs = performance.now() - started;
       // A normal export over HTTP and one over gRPC while the slow clients hold on.
-      const headers = { authorization: "Bearer fault-connections-ingest-token" };
+      const headers = { authorization: `Bearer ${INGEST_TOKEN}` };
       const spans = jsonSpans(20, 11, BigInt(Date.now()) * 1_000_000n);
       const sent = await fetch(`${argus.otlpHttpUrl}/v1/traces`, {
         method: "POST",
@@ -206,36 +192,23 @@ Deno.test({
       ledger.ackSpans(spans);
       const traceId = crypto.getRandomValues(new Uint8Array(16));
       const spanId = crypto.getRandomValues(new Uint8Array(8));
-      const metadata = new grpc.Metadata();
-      metadata.set("authorization", headers.authorization);
-      // As an SDK does: an attempt that fails (no connection yet) is retried, here with a new
-      // channel each time (a grpc-js channel under Deno may not reconnect after its first
-      // connection is refused, denoland/deno#26907: a limit of this test's client).
-      const clients: grpc.Client[] = [];
-      closeGrpc = () => clients.forEach((client) => client.close());
-      let grpcAnswer = { code: -1, details: "not sent" };
-      const grpcStarted = performance.now();
-      let attempts = 0;
-      for (; attempts < 6 && grpcAnswer.code !== 0; attempts++) {
-        const client = grpcClient(argus.grpcAddress);
-        clients.push(client);
-        grpcAnswer = await new Promise<{ code: number; details: string }>((resolve) => {
-          // deno-lint-ignore no-explicit-any -- a generic client has untyped methods
-          (client as any).Export(
-            Buffer.from(protobufOneSpan(traceId, spanId, "during-attack", "grpc during attack")),
-            metadata,
-            { deadline: Date.now() + 5_000, waitForReady: true },
-            (error: { code: number; details: string } | null) =>
-              resolve(
-                error ? { code: error.code, details: error.details } : { code: 0, details: "" },
-              ),
-          );
-        });
-      }
-      // The channels stay open until the gateway's pid is checked: under Deno 2.9.6 a client
-      // closing its channel (a GOAWAY) can abort the gateway inside nghttp2 (denoland/deno#36788),
-      // which the supervisor handles (ingest_faults_test.ts); this test is about slow clients.
-      const grpcMs = performance.now() - grpcStarted;
+      // As an SDK does, from a Node process of its own: an attempt that fails (no connection
+      // yet, the gateway at its cap) is retried with a backoff. (In this process, a grpc-js
+      // channel may not reconnect after a refusal under Deno, denoland/deno#26907, and earlier
+      // suites' grpc-js state carried over: 2 of 4 whole-suite runs had no connection in 30 s.)
+      const request = Buffer.from(
+        protobufOneSpan(traceId, spanId, "during-attack", "grpc during attack"),
+      ).toString("base64");
+      const exported = await new Deno.Command("node", {
+        args: [GRPC_EXPORT, argus.grpcAddress, INGEST_TOKEN, request, "30000"],
+        stdout: "piped",
+        stderr: "inherit",
+      }).output();
+      const grpcAnswer = JSON.parse(
+        new TextDecoder().decode(exported.stdout).trim().split("\n").at(-1) ?? "{}",
+      ) as { code: number; details: string; attempts: number; ms: number };
+      const attempts = grpcAnswer.attempts;
+      const grpcMs = grpcAnswer.ms;
       assert.equal(
         grpcAnswer.code,
         0,
@@ -297,7 +270,6 @@ Deno.test({
       assert.doesNotMatch(argus.log(), /Too many open files|Uncaught/);
       await assertStoredExactlyOnce(store, ledger, ["during-attack"]);
     } finally {
-      closeGrpc();
       await liveness.stop();
       memory.stop();
       for (const clients of attack) await clients.close();
