@@ -22,6 +22,7 @@ import {
 } from "./lib/instance_lock.ts";
 import { createApp } from "./routes/mod.ts";
 import { insightService } from "./routes/insight.ts";
+import { describeConfig } from "./routes/settings.ts";
 import { RateMeter } from "./lib/rate_meter.ts";
 import { Batcher } from "./ingest/batcher.ts";
 import { DeadLetterQueue } from "./ingest/dead_letter_queue.ts";
@@ -308,6 +309,12 @@ async function main(): Promise<number> {
       logger,
       queryMaxWindowMs: config.queryMaxWindowMs,
       queryTimeoutMs: config.queryTimeoutMs,
+      configSummary: () =>
+        describeConfig(config, {
+          httpPort: server?.addr.port ?? config.httpPort,
+          otlpHttpPort: otlpPort,
+          grpcPort: grpc.port,
+        }),
       security: {
         apiToken: security.apiToken,
         adminToken: security.adminToken,

@@ -26,7 +26,16 @@ import { cpus } from "node:os";
 import { join } from "node:path";
 import { parseConfig } from "../lib/config.ts";
 import { createLogger } from "../lib/logger.ts";
-import { createStore, type Store, type TimeWindow } from "../store/mod.ts";
+import {
+  createStore,
+  type Store,
+  type TimeWindow,
+  type TraceFilter,
+  type TraceSortField,
+} from "../store/mod.ts";
+import { openDatabase } from "../store/dialects/mod.ts";
+import { Queries } from "../store/queries.ts";
+import { DEFAULT_LIMIT } from "../routes/query_params.ts";
 import { PRAGMAS } from "../store/node_sqlite.ts";
 import { createApp } from "../routes/mod.ts";
 import { random } from "../tests/builders.ts";
@@ -125,7 +134,7 @@ export function cacheFile(spans: number): string {
 interface Row {
   window: string;
   endpoint: string;
-  source: "rollups" | "raw rows" | "raw scan (baseline)";
+  source: "rollups" | "raw rows" | "raw scan (baseline)" | "trace summaries" | "span scan (before)";
   /** Goal for the p99 in ms, if the row has one. */
   goalMs?: number;
   samples: number[];
@@ -359,6 +368,29 @@ const PANELS = [
 ] as const;
 const LISTS = ["/api/traces", "/api/logs"] as const;
 
+/**
+ * Filtered and re-sorted trace lists (issue 15): read from the trace summaries, and beside each
+ * the span scan they replaced (`Queries.scanTraces`, the same page and total, on the main
+ * thread's connection to the same file).
+ */
+const FILTERED_TRACE_LISTS: {
+  query: string;
+  filter: Omit<TraceFilter, "startNs" | "endNs">;
+  sort: { field: TraceSortField; order: "asc" | "desc" };
+}[] = [
+  {
+    query: "service=payment-service&status=error",
+    filter: { serviceName: "payment-service", status: "error" },
+    sort: { field: "start_time", order: "desc" },
+  },
+  {
+    query: "min_duration_ms=2000",
+    filter: { minDurationNs: 2_000_000_000n },
+    sort: { field: "start_time", order: "desc" },
+  },
+  { query: "sort=duration", filter: {}, sort: { field: "duration", order: "desc" } },
+];
+
 async function main(): Promise<void> {
   const options = readOptions(Deno.args);
   const path = cacheFile(options.spans);
@@ -411,6 +443,8 @@ async function main(): Promise<void> {
     now: () => marker.endMs,
   });
   const raw = new RawScan(path);
+  const scanDb = openDatabase(parsed.config.db, CACHE_DIR, () => {});
+  const scan = new Queries(scanDb.db, scanDb.capabilities);
   const get = async (target: string): Promise<unknown> => {
     const response = await handle(new Request(`http://argus.bench${target}`));
     const body = await response.text();
@@ -462,6 +496,32 @@ async function main(): Promise<void> {
           source: "raw rows",
           goalMs: PANEL_GOAL_MS,
           samples: await measure(options, () => get(`${list}?${range}`).then(() => {})),
+        });
+      }
+      for (const list of FILTERED_TRACE_LISTS) {
+        const endpoint = `/api/traces?${list.query}`;
+        if (!selected(endpoint)) continue;
+        const summaries = await measure(options, () => get(`${endpoint}&${range}`).then(() => {}));
+        add({
+          window,
+          endpoint,
+          source: "trace summaries",
+          goalMs: PANEL_GOAL_MS,
+          samples: summaries,
+        });
+        const before = await measure(options, async () => {
+          await scan.scanTraces({ ...w, ...list.filter }, list.sort, {
+            limit: DEFAULT_LIMIT,
+            offset: 0,
+          });
+        });
+        const times = figures(before).p50 / figures(summaries).p50;
+        add({
+          window,
+          endpoint: `${endpoint} (span scan)`,
+          source: "span scan (before)",
+          samples: before,
+          comparedTo: `${times < 10 ? times.toFixed(1) : count(Math.round(times))}× p50`,
         });
       }
       if (selected("raw")) {
@@ -535,6 +595,7 @@ async function main(): Promise<void> {
     }
   } finally {
     raw.close();
+    await scanDb.db.destroy();
     await store.close();
   }
   console.log();

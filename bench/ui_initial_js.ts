@@ -1,8 +1,9 @@
 /**
  * `deno task bench:ui-js [-- --baseline=<git ref>]`: the JavaScript each page loads before it is
  * interactive, in headless Chromium against a fresh Argus, raw and gzip-compressed; ECharts chunks
- * (loaded lazily by the chart islands) apart. Goal (issues 5 and 13): under 90 KB gzip per page
- * before lazy chart code.
+ * (loaded lazily by the chart islands) apart. Goal: under 100 KB gzip per page before lazy chart
+ * code (issue 14; issues 5 and 13 aimed at 90 KB, before the time picker, dark mode, log paging
+ * and the charts' clicks came).
  *
  * With `--baseline`, the same pages of that commit are measured first, in the same run
  * (bench/_baseline.ts), browsed by this checkout's scenario; the table then shows both and the
@@ -26,7 +27,7 @@ interface PageFigures {
 
 type Start = typeof startThis;
 
-const GOAL_KB = 90;
+const GOAL_KB = 100;
 const { values } = parseArgs({ args: Deno.args, options: { baseline: { type: "string" } } });
 
 /** The pages' figures as served by the Argus `start` starts. */

@@ -11,13 +11,18 @@
  */
 import { Anchor, Button, Card, Code, Group, Stack, Text, Title } from "@mantine/core";
 import { formatAgo, formatDateTime } from "../utils/format.ts";
-import { rangeReaching, rangeWords } from "../utils/time_window.ts";
+import {
+  rangeReaching,
+  rangeWords,
+  type WindowFilter,
+  windowPhrase,
+} from "../utils/time_window.ts";
 
 export interface EmptyStateProps {
   /** What the page lists: "data", "services", "logs". */
   what?: string;
-  /** The page's range, when it has one (a quiet window is said in it). */
-  range?: string;
+  /** The page's window, when it has one (a quiet window is said in it). */
+  window?: WindowFilter;
   /**
    * The minute of the newest data Argus holds (RFC 3339, `/api/metadata/latest`); null when it
    * holds none; undefined when not known.
@@ -30,11 +35,11 @@ export interface EmptyStateProps {
 }
 
 export function EmptyState(
-  { what = "data", range, latest, onRange, nowMs = Date.now() }: EmptyStateProps,
+  { what = "data", window, latest, onRange, nowMs = Date.now() }: EmptyStateProps,
 ) {
-  if (typeof latest === "string" && range !== undefined) {
+  if (typeof latest === "string" && window !== undefined) {
     return (
-      <QuietWindow what={what} range={range} latest={latest} onRange={onRange} nowMs={nowMs} />
+      <QuietWindow what={what} window={window} latest={latest} onRange={onRange} nowMs={nowMs} />
     );
   }
   return (
@@ -58,9 +63,9 @@ OTEL_EXPORTER_OTLP_ENDPOINT=http://localhost:4318   # HTTP (protobuf or JSON)`}
 }
 
 function QuietWindow(
-  { what, range, latest, onRange, nowMs }: {
+  { what, window, latest, onRange, nowMs }: {
     what: string;
-    range: string;
+    window: WindowFilter;
     latest: string;
     onRange?(range: string): void;
     nowMs: number;
@@ -76,7 +81,9 @@ function QuietWindow(
   return (
     <Card withBorder padding="xl" data-empty-state="quiet" data-latest={latest}>
       <Stack gap="sm" align="flex-start">
-        <Title order={4}>{`No ${what} in the last ${rangeWords(range)}`}</Title>
+        <Title order={4}>
+          {`No ${what} ${windowPhrase(window)}`}
+        </Title>
         <Text size="sm">
           {`Argus holds older data: the newest is from ${formatAgo(nowMs - latestMs)} (${
             formatDateTime(latest)

@@ -1,7 +1,12 @@
 /**
  * The page shell, rendered on the server: the document head (Mantine's stylesheet, Argus's, the
- * client entry), and Mantine's AppShell with the header and navigation. Pages put their content,
- * islands included, inside it.
+ * colour scheme's first-paint script, the client entry), and Mantine's AppShell with the header
+ * (navigation, trace lookup, colour scheme toggle). Pages put their content, islands included,
+ * inside it.
+ *
+ * The colour scheme (utils/color_scheme.ts) is rendered from the remembered choice, so a page
+ * chosen dark is dark from its first paint; "auto" is resolved by static/color-scheme.js before
+ * the body is painted, and the toggle and later changes of preference by the client entry.
  *
  * @module
  */
@@ -16,8 +21,14 @@ import {
   Text,
 } from "@mantine/core";
 import type { ComponentChildren } from "preact";
-import { theme } from "./theme.ts";
+import { cssVariablesResolver, theme } from "./theme.ts";
 import { carryWindow } from "../utils/time_window.ts";
+import {
+  CHOICE_ATTRIBUTE,
+  COLOR_SCHEME_CHOICES,
+  type ColorSchemeChoice,
+  SCHEME_ATTRIBUTE,
+} from "../utils/color_scheme.ts";
 
 export const NAVIGATION = [
   { href: "/", label: "Dashboard" },
@@ -43,8 +54,26 @@ export interface LayoutProps {
   warning?: string;
   /** Whether the header offers to log out (API_TOKEN is set). */
   logout?: boolean;
+  /**
+   * The zone the page's times are shown in (utils/time_zone.ts), the user's choice of it, and the
+   * limits of the time-range picker (RETENTION, QUERY_MAX_WINDOW): on `<html>` for the client.
+   */
+  time: PageTime;
+  /** The remembered colour scheme choice (the request's cookie); default "auto". */
+  colorScheme?: ColorSchemeChoice;
   children: ComponentChildren;
 }
+
+/** The page's time settings (LayoutProps.time). */
+export interface PageTime {
+  zone: string;
+  choice: "local" | "utc";
+  retentionMs: number | null;
+  maxWindowMs: number;
+}
+
+/** The content's widest, in CSS pixels: wide screens show long messages and tables whole. */
+export const CONTENT_MAX_WIDTH = 1920;
 
 function Logo() {
   return (
@@ -56,11 +85,99 @@ function Logo() {
   );
 }
 
+/** `<html>`'s colour scheme attributes for a remembered choice (utils/color_scheme.ts). */
+export function colorSchemeAttributes(choice: ColorSchemeChoice): Record<string, string> {
+  return {
+    // "auto" is rendered light and resolved before the first paint (static/color-scheme.js).
+    [SCHEME_ATTRIBUTE]: choice === "dark" ? "dark" : "light",
+    [CHOICE_ATTRIBUTE]: choice,
+  };
+}
+
+/** In `<head>`, after the stylesheets: blocking on purpose, it sets "auto" before the body paints. */
+export function ColorSchemeScript() {
+  return <script src="/static/color-scheme.js" />;
+}
+
+const SCHEME_ICONS: Record<ColorSchemeChoice, ComponentChildren> = {
+  light: (
+    <>
+      <circle cx="8" cy="8" r="3" />
+      <path d="M8 1v2M8 13v2M1 8h2M13 8h2M3 3l1.4 1.4M11.6 11.6 13 13M3 13l1.4-1.4M11.6 4.4 13 3" />
+    </>
+  ),
+  dark: <path d="M13.5 9.5A5.5 5.5 0 0 1 6.5 2.5a5.5 5.5 0 1 0 7 7z" />,
+  auto: (
+    <>
+      <circle cx="8" cy="8" r="6" />
+      <path d="M8 2a6 6 0 0 1 0 12z" fill="currentColor" />
+    </>
+  ),
+};
+
+const SCHEME_LABELS: Record<ColorSchemeChoice, string> = {
+  light: "Light",
+  dark: "Dark",
+  auto: "Auto: as the browser prefers",
+};
+
+/**
+ * Light, dark or auto: plain buttons that the client entry acts on
+ * (components/color_scheme_toggle.ts), which remember the choice and show it at once.
+ */
+function ColorSchemeToggle({ choice }: { choice: ColorSchemeChoice }) {
+  return (
+    <div role="group" aria-label="Colour scheme" className="argus-scheme">
+      {COLOR_SCHEME_CHOICES.map((option) => (
+        <button
+          key={option}
+          type="button"
+          data-color-scheme-choice={option}
+          aria-pressed={option === choice ? "true" : "false"}
+          aria-label={SCHEME_LABELS[option]}
+          title={SCHEME_LABELS[option]}
+        >
+          <svg
+            width="16"
+            height="16"
+            viewBox="0 0 16 16"
+            fill="none"
+            stroke="currentColor"
+            stroke-width="1.5"
+            stroke-linecap="round"
+            aria-hidden="true"
+          >
+            {SCHEME_ICONS[option]}
+          </svg>
+        </button>
+      ))}
+    </div>
+  );
+}
+
 export function Layout(
-  { title, active, search, clientEntry, version, warning, logout, children }: LayoutProps,
+  {
+    title,
+    active,
+    search,
+    clientEntry,
+    version,
+    warning,
+    logout,
+    time,
+    colorScheme = "auto",
+    children,
+  }: LayoutProps,
 ) {
   return (
-    <html lang="en" data-mantine-color-scheme="light">
+    <html
+      lang="en"
+      {...colorSchemeAttributes(colorScheme)}
+      data-time-zone={time.zone}
+      data-time-zone-choice={time.choice}
+      data-retention-ms={time.retentionMs ?? undefined}
+      data-max-window-ms={time.maxWindowMs}
+    >
       <head>
         <meta charSet="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
@@ -68,10 +185,11 @@ export function Layout(
         <link rel="icon" href="/static/favicon.svg" type="image/svg+xml" />
         <link rel="stylesheet" href="/static/mantine.css" />
         <link rel="stylesheet" href="/static/app.css" />
+        <ColorSchemeScript />
         <script type="module" src={`/static/${clientEntry}`} />
       </head>
       <body>
-        <MantineProvider theme={theme} forceColorScheme="light">
+        <MantineProvider theme={theme} cssVariablesResolver={cssVariablesResolver}>
           <AppShell header={{ height: 56 }} padding="md">
             <AppShell.Header className="argus-header">
               <Group h="100%" px="lg" justify="space-between" wrap="nowrap">
@@ -113,6 +231,7 @@ export function Layout(
                       required
                     />
                   </form>
+                  <ColorSchemeToggle choice={colorScheme} />
                   <Text size="xs" c="dimmed">v{version}</Text>
                   {logout && (
                     // A form, so that logging out is a POST (no cross-site GET logs anyone out).
@@ -126,13 +245,15 @@ export function Layout(
               </Group>
             </AppShell.Header>
             <AppShell.Main>
-              <Container size="xl" py="md">
+              {/* The width of the screen, up to a line length still readable. */}
+              <Container fluid maw={CONTENT_MAX_WIDTH} py="md">
                 {warning && (
                   <Alert color="red" variant="filled" mb="md" role="alert" data-security-warning="">
                     {warning}
                   </Alert>
                 )}
-                <Box component="main">{children}</Box>
+                {/* AppShell.Main is the page's <main>: one main landmark. */}
+                <Box>{children}</Box>
               </Container>
             </AppShell.Main>
           </AppShell>

@@ -19,7 +19,7 @@ import {
 import { useState } from "preact/hooks";
 import { IslandProvider } from "../components/IslandProvider.tsx";
 import { ApiError, apiUrl } from "../utils/api.ts";
-import { formatCount, formatDuration } from "../utils/format.ts";
+import { formatBytes, formatCount, formatDuration, formatInstant } from "../utils/format.ts";
 import { errorMessage } from "../utils/errors.ts";
 
 export interface DangerZoneProps extends Record<string, unknown> {
@@ -75,12 +75,6 @@ async function send(method: "DELETE" | "POST", path: string, params = {}, adminT
   return body;
 }
 
-function formatBytes(bytes: number | undefined): string {
-  if (bytes === undefined) return "–";
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
-  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
-}
-
 export default function DangerZone({ driver, askAdminToken = false }: DangerZoneProps) {
   const [age, setAge] = useState("24h");
   const [signal, setSignal] = useState("logs");
@@ -104,7 +98,7 @@ export default function DangerZone({ driver, askAdminToken = false }: DangerZone
           kind: "ok",
           text: `Deleted ${formatCount(body.deleted_logs)} logs and ${
             formatCount(body.deleted_spans)
-          } spans older than ${new Date(body.cutoff_time).toLocaleString()}.`,
+          } spans older than ${formatInstant(body.cutoff_time)}.`,
         });
       } else if (action === "vacuum") {
         const body = await send("POST", "/api/admin/vacuum", {}, adminToken.trim());
@@ -128,7 +122,7 @@ export default function DangerZone({ driver, askAdminToken = false }: DangerZone
   return (
     <IslandProvider>
       <Card withBorder padding="lg" style={{ borderColor: "var(--mantine-color-red-3)" }}>
-        <Title order={4} c="red.8">Danger Zone</Title>
+        <Title order={4} c="red">Danger Zone</Title>
         <Text size="sm" c="dimmed" mb="md">
           These actions cannot be undone. Ingest keeps running while they do.
         </Text>
@@ -178,6 +172,7 @@ export default function DangerZone({ driver, askAdminToken = false }: DangerZone
         opened={confirming !== null}
         onClose={() => !busy && setConfirming(null)}
         title={confirming === "purge" ? "Delete old data?" : "Vacuum the database?"}
+        closeButtonProps={{ "aria-label": "Close" }}
         centered
       >
         <Stack gap="md" data-confirm={confirming ?? ""}>
@@ -186,7 +181,7 @@ export default function DangerZone({ driver, askAdminToken = false }: DangerZone
               <Text size="sm">
                 This permanently deletes all <b>{signalWords(signal)}</b> older than{" "}
                 <b>{AGES.find((a) => a.value === age)?.label}</b>, that is, from before{" "}
-                <b>{cutoff.toLocaleString()}</b>, with their dashboard figures.
+                <b>{formatInstant(cutoff.toISOString())}</b>, with their dashboard figures.
               </Text>
             )
             : (

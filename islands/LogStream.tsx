@@ -1,8 +1,9 @@
 /**
  * The Logs page's island: the newest records of the window from `/api/logs` (refreshed every 10
- * s), filtered by service, minimum severity, body text and trace (all in the URL), in a
- * virtualized list whose rows expand inline; a "±1 min context" dialog; and a Live toggle, off by
- * default, that streams new records from `/ws` into the list.
+ * s), or the oldest first (`order=asc`), filtered by service, minimum severity, body text (its
+ * matches marked) and trace (all in the URL), in a virtualized list whose rows expand inline, with
+ * "Load older" and "Load newer" to page through the whole window; a "±1 min context" dialog; and a
+ * Live toggle, off by default, that streams new records from `/ws` into the list.
  *
  * The state (what is listed, how it is read, live, paused while scrolled away, the records
  * waiting meanwhile) is utils/log_stream_state.ts, in signals; `useLogStreamState` keeps it for
@@ -69,7 +70,7 @@ function LogStreamView(props: LogStreamProps) {
   }, filters);
   return (
     <div class="argus-logs-page">
-      <LiveControls state={state} status={status} />
+      <LiveControls state={state} status={status} onFilters={setFilters} />
       <LogFilterBar services={props.services} filters={state.filters} onFilters={setFilters} />
       <div class="argus-logs-status">
         <LinkFilters filters={state.filters} onFilters={setFilters} />

@@ -29,14 +29,21 @@ import { IslandProvider } from "../components/IslandProvider.tsx";
 import { EmptyState } from "../components/EmptyState.tsx";
 import { useLatestData } from "../components/hooks/use_latest_data.ts";
 import { apiUrl, getJson } from "../utils/api.ts";
+import { serviceHref } from "../utils/service_link.ts";
 import { type UrlState, useUrlState } from "../components/hooks/url_state.ts";
-import { DEFAULT_RANGE, rangeParams, rangeWords } from "../utils/time_window.ts";
+import {
+  DEFAULT_RANGE,
+  type WindowFilter,
+  windowParams,
+  windowWords,
+} from "../utils/time_window.ts";
 import { useAutoRefresh } from "../components/hooks/auto_refresh.ts";
 import { RefreshedHeader } from "../components/page/RefreshedHeader.tsx";
 import { useECharts } from "../components/charts/charts.ts";
 import { formatCount, formatDuration } from "../utils/format.ts";
-import { fractionPercent } from "../utils/dashboard_data.ts";
+import { fractionPercent } from "../utils/format.ts";
 import {
+  EDGE_ERROR_LEVELS,
   ERROR_RATE_STOPS,
   errorRateColor,
   graphHeight,
@@ -49,8 +56,8 @@ import {
   serviceMapOption,
 } from "../utils/service_map_graph.ts";
 
-/** `service` ("" for all) and `range`, as in the URL. */
-export type ServiceMapFilters = UrlState<"service" | "range">;
+/** `service` ("" for all) and the window (`range`, or `start` and `end`), as in the URL. */
+export type ServiceMapFilters = UrlState<"service" | "range" | "start" | "end">;
 
 export interface ServiceMapData {
   map: ServiceMapBody;
@@ -70,21 +77,21 @@ export interface ServiceMapProps extends Record<string, unknown> {
   refreshMs?: number;
 }
 
-const DEFAULTS: ServiceMapFilters = { service: "", range: DEFAULT_RANGE };
+const DEFAULTS: ServiceMapFilters = { service: "", range: DEFAULT_RANGE, start: "", end: "" };
 
-/** A service's traces (or failed traces) and logs, over the map's range. */
-const tracesOf = (service: string, range: string, status?: string) =>
-  apiUrl("/traces", { service, status, ...rangeParams(range) });
-const logsOf = (service: string, range: string) =>
-  apiUrl("/logs", { service, ...rangeParams(range) });
+/** A service's traces (or failed traces) and logs, over the map's window. */
+const tracesOf = (service: string, window: WindowFilter, status?: string) =>
+  apiUrl("/traces", { service, status, ...windowParams(window) });
+const logsOf = (service: string, window: WindowFilter) =>
+  apiUrl("/logs", { service, ...windowParams(window) });
 
 async function loadServiceMap(filters: ServiceMapFilters, signal: AbortSignal) {
   const [map, services] = await Promise.all([
     getJson<ServiceMapBody>("/api/metrics/service-map", {
       service: filters.service,
-      range: filters.range,
+      ...windowParams(filters),
     }, { signal }),
-    getJson<{ services: string[] }>("/api/metadata/services", { range: filters.range }, {
+    getJson<{ services: string[] }>("/api/metadata/services", windowParams(filters), {
       signal,
     }),
   ]);
@@ -104,14 +111,14 @@ function nodePositions(
   return positions;
 }
 
-function Graph({ map, range }: { map: ServiceMapBody; range: string }) {
+function Graph({ map, window }: { map: ServiceMapBody; window: WindowFilter }) {
   const layout = useMemo(() => mapLayout(map.nodes, map.edges), [map]);
   const option = useMemo(() => serviceMapOption(map, layout), [map, layout]);
   const { ref, status } = useECharts(option, {
     on: {
       click(params: { dataType?: string; data?: { id?: string }; event?: { event?: MouseEvent } }) {
         if (params.dataType !== "node" || !params.data?.id) return;
-        const url = tracesOf(params.data.id, range);
+        const url = tracesOf(params.data.id, window);
         const event = params.event?.event;
         if (event && (event.ctrlKey || event.metaKey)) open(url, "_blank", "noopener");
         else location.assign(url);
@@ -134,6 +141,12 @@ function Graph({ map, range }: { map: ServiceMapBody; range: string }) {
         data={{
           "data-nodes": String(map.nodes.length),
           "data-edges": String(map.edges.length),
+          // Each call's line colour as handed to ECharts (by its error rate).
+          "data-edge-colors": JSON.stringify(
+            Object.fromEntries(
+              option.series[0]!.links.map((l) => [`${l.source}→${l.target}`, l.lineStyle.color]),
+            ),
+          ),
         }}
         label={`Service map: ${map.nodes.length} services and ${map.edges.length} calls between them; the tables below list them`}
       />
@@ -161,9 +174,14 @@ function Legend() {
         <Text size="xs">≥ 20%</Text>
       </Group>
       <Text size="xs" c="dimmed">Node size: requests</Text>
-      <Group gap={6} wrap="nowrap">
-        <div aria-hidden="true" style={{ width: 22, height: 3, background: "#e03131" }} />
-        <Text size="xs" c="dimmed">calls with errors</Text>
+      <Group gap="sm" wrap="wrap" data-edge-legend>
+        <Text size="xs" c="dimmed">Calls</Text>
+        {EDGE_ERROR_LEVELS.map((l) => (
+          <Group key={l.level} gap={6} wrap="nowrap" data-edge-level={l.level}>
+            <div aria-hidden="true" style={{ width: 22, height: 3, background: l.color }} />
+            <Text size="xs" c="dimmed">{l.label}</Text>
+          </Group>
+        ))}
       </Group>
       <Text size="xs" c="dimmed">Click a service to open its traces · drag to move</Text>
     </Group>
@@ -196,7 +214,7 @@ function Rate({ rate }: { rate: number }) {
 const NAME_CELL = { whiteSpace: "normal", overflowWrap: "anywhere" } as const;
 const NAME = { display: "inline-block", whiteSpace: "nowrap" } as const;
 
-function ServicesTable({ nodes, range }: { nodes: MapNode[]; range: string }) {
+function ServicesTable({ nodes, window }: { nodes: MapNode[]; window: WindowFilter }) {
   return (
     <Table.ScrollContainer minWidth={560} type="native">
       <Table
@@ -236,12 +254,21 @@ function ServicesTable({ nodes, range }: { nodes: MapNode[]; range: string }) {
                 {n.requests > 0 ? formatDuration(n.p99_latency_ms) : "–"}
               </Table.Td>
               <Table.Td>
-                <Anchor href={tracesOf(n.id, range)} size="sm" aria-label={`Traces of ${n.name}`}>
+                <Anchor href={tracesOf(n.id, window)} size="sm" aria-label={`Traces of ${n.name}`}>
                   Traces
                 </Anchor>
                 <Text span size="sm" c="dimmed" mx={6}>·</Text>
-                <Anchor href={logsOf(n.id, range)} size="sm" aria-label={`Logs of ${n.name}`}>
+                <Anchor href={logsOf(n.id, window)} size="sm" aria-label={`Logs of ${n.name}`}>
                   Logs
+                </Anchor>
+                <Text span size="sm" c="dimmed" mx={6}>·</Text>
+                <Anchor
+                  href={serviceHref(n.id, windowParams(window))}
+                  size="sm"
+                  aria-label={`Operations of ${n.name}`}
+                  data-service-operations={n.id}
+                >
+                  Operations
                 </Anchor>
               </Table.Td>
             </Table.Tr>
@@ -252,7 +279,7 @@ function ServicesTable({ nodes, range }: { nodes: MapNode[]; range: string }) {
   );
 }
 
-function CallsTable({ edges, range }: { edges: MapEdge[]; range: string }) {
+function CallsTable({ edges, window }: { edges: MapEdge[]; window: WindowFilter }) {
   if (edges.length === 0) {
     return <Text size="sm" c="dimmed" p="xs">No calls between services in this window</Text>;
   }
@@ -279,15 +306,15 @@ function CallsTable({ edges, range }: { edges: MapEdge[]; range: string }) {
           {edges.map((e) => (
             <Table.Tr key={`${e.source}→${e.target}`} data-edge={`${e.source}→${e.target}`}>
               <Table.Td style={NAME_CELL}>
-                <Anchor href={tracesOf(e.source, range)} size="sm" style={NAME}>{e.source}</Anchor>
+                <Anchor href={tracesOf(e.source, window)} size="sm" style={NAME}>{e.source}</Anchor>
                 <Text span size="sm" c="dimmed" mx={4} style={NAME}>→</Text>
-                <Anchor href={tracesOf(e.target, range)} size="sm" style={NAME}>{e.target}</Anchor>
+                <Anchor href={tracesOf(e.target, window)} size="sm" style={NAME}>{e.target}</Anchor>
               </Table.Td>
               <Table.Td ta="right">{formatCount(e.calls)}</Table.Td>
               <Table.Td ta="right" c={e.errors > 0 ? "red" : undefined}>
                 {e.errors > 0
                   ? (
-                    <Anchor href={tracesOf(e.target, range, "error")} size="sm" c="red">
+                    <Anchor href={tracesOf(e.target, window, "error")} size="sm" c="red">
                       {formatCount(e.errors)}
                     </Anchor>
                   )
@@ -312,7 +339,7 @@ export default function ServiceMap(
   const [filters, setFilters] = useUrlState(DEFAULTS, initialFilters);
   const refresh = useAutoRefresh<ServiceMapData>({
     load: (signal) => loadServiceMap(filters, signal),
-    key: `${filters.service}\u0000${filters.range}`,
+    key: [filters.service, filters.range, filters.start, filters.end].join("\u0000"),
     intervalMs: refreshMs,
     initial,
     initialError,
@@ -329,9 +356,8 @@ export default function ServiceMap(
           title="Service Map"
           subtitle={
             <>
-              {filters.service ? `${filters.service} and its neighbours` : "All services"} · last
-              {" "}
-              {rangeWords(filters.range)}
+              {filters.service ? `${filters.service} and its neighbours` : "All services"} ·{" "}
+              {windowWords(filters)}
               {map
                 ? ` · ${map.nodes.length} service${
                   map.nodes.length === 1 ? "" : "s"
@@ -356,28 +382,28 @@ export default function ServiceMap(
           ? (
             <EmptyState
               what="services"
-              range={filters.range}
+              window={filters}
               latest={newest}
-              onRange={(range: string) => setFilters({ range })}
+              onRange={(range: string) => setFilters({ range, start: "", end: "" })}
             />
           )
           : (
             <Stack gap="md" style={{ opacity: loading ? 0.6 : 1, transition: "opacity 150ms" }}>
               <Card withBorder padding="xs">
-                <Graph map={map} range={filters.range} />
+                <Graph map={map} window={filters} />
                 <Legend />
               </Card>
               <Grid gutter="md">
                 <Grid.Col span={{ base: 12, lg: 7 }}>
                   <Card withBorder padding="sm" h="100%">
                     <Title order={4} fz="md" mb="xs">Services</Title>
-                    <ServicesTable nodes={map.nodes} range={filters.range} />
+                    <ServicesTable nodes={map.nodes} window={filters} />
                   </Card>
                 </Grid.Col>
                 <Grid.Col span={{ base: 12, lg: 5 }}>
                   <Card withBorder padding="sm" h="100%">
                     <Title order={4} fz="md" mb="xs">Calls</Title>
-                    <CallsTable edges={map.edges} range={filters.range} />
+                    <CallsTable edges={map.edges} window={filters} />
                   </Card>
                 </Grid.Col>
               </Grid>

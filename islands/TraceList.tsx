@@ -19,6 +19,7 @@ import { IslandProvider } from "../components/IslandProvider.tsx";
 import { RefreshControl } from "../components/page/RefreshControl.tsx";
 import { TraceFilters } from "../components/trace/TraceFilters.tsx";
 import { TraceResults } from "../components/trace/TraceTable.tsx";
+import { DurationScatter } from "../components/trace/DurationScatter.tsx";
 import { getJson } from "../utils/api.ts";
 import {
   clearFilters,
@@ -92,6 +93,9 @@ export default function TraceList(props: TraceListProps) {
           <Alert color="red" variant="light" title="Cannot list traces" data-error>
             {error}
           </Alert>
+        )}
+        {page !== null && page.items.length > 0 && (
+          <DurationScatter items={page.items} stale={loading || error !== null} />
         )}
         {page !== null && (
           <TraceResults

@@ -125,6 +125,22 @@ function clientEntry(islands: string[]): string {
   ).join("\n");
   return `import { h, hydrate } from "preact";
 import { carryWindow } from ${JSON.stringify(join(ROOT, "utils/time_window.ts"))};
+import { followColorScheme } from ${
+    JSON.stringify(join(ROOT, "components/color_scheme_toggle.ts"))
+  };
+import { cookieValue, preferenceCookie } from ${JSON.stringify(join(ROOT, "utils/cookies.ts"))};
+import { BROWSER_ZONE_COOKIE, setDisplayZone } from ${
+    JSON.stringify(join(ROOT, "utils/time_zone.ts"))
+  };
+// Times are shown in the zone the server rendered them in (utils/time_zone.ts), so that hydration
+// changes none; the browser's zone is told to the server for the pages that follow.
+setDisplayZone(document.documentElement.dataset.timeZone);
+const browserZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+if (browserZone && cookieValue(document.cookie, BROWSER_ZONE_COOKIE) !== browserZone) {
+  document.cookie = preferenceCookie(BROWSER_ZONE_COOKIE, browserZone);
+}
+// The header's colour scheme toggle, and "auto" following the browser's preference.
+followColorScheme();
 // Links marked data-keep-window (the navigation) carry the page's time window as it is now: the
 // page changes its URL without reloading, so the server's hrefs are brought up to date before a
 // link is followed, copied or opened in a new tab.

@@ -43,6 +43,7 @@ Deno.test("admin purge refuses older_than and signal values with the parameter, 
       return Promise.resolve({ deletedLogs: 1, deletedSpans: 2 });
     },
     vacuum: () => Promise.resolve({ ok: true, durationMs: 1.5 }),
+    sizeBytes: () => Promise.resolve(4096),
   };
   const nowMs = Date.UTC(2026, 10, 26, 10, 0, 45);
   const deps = { store: { maintenance }, now: () => nowMs };

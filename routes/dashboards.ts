@@ -4,7 +4,9 @@
  * `/api/metrics/dashboard` and `/api/metrics/service-map`.
  *
  * Requests, errors and latencies are those of entry spans (SERVER or CONSUMER spans, and roots):
- * one per request a service receives. Figures cover the whole minutes the window overlaps.
+ * one per request a service receives. Figures cover the whole minutes the window overlaps. One
+ * figure is not a rollup: the dashboard's `error_origins` (where errors start) reads the newest
+ * failing spans of the window, at most `origin_limit` (store/error_origins.ts says why).
  *
  * @module
  */
@@ -13,12 +15,13 @@ import {
   LATENCY_BUCKET_COUNT,
   quantileMs,
   type RollupReads,
+  type Store,
   type TimeWindow,
   windowMinutes,
 } from "../store/mod.ts";
 import { formatTimeNs } from "./wire.ts";
 import { BadRequestError } from "./http_error.ts";
-import { parseQuery, type QueryContext, SERVICE, WINDOW } from "./query_params.ts";
+import { parameter, parseQuery, type QueryContext, SERVICE, WINDOW } from "./query_params.ts";
 import { parseDurationMs } from "../lib/units.ts";
 import type {
   WireDashboardFigures,
@@ -28,7 +31,7 @@ import type {
 } from "../utils/wire.ts";
 
 export interface MetricsDeps {
-  store: { rollups: RollupReads };
+  store: { rollups: RollupReads } & Pick<Store, "errorOrigins">;
   queryMaxWindowMs: number;
   now: () => number;
 }
@@ -72,8 +75,31 @@ export function parseStep(params: URLSearchParams, window: TimeWindow): number {
   return step;
 }
 
-/** The query of `GET /api/metrics/dashboard` and `/api/metrics/service-map`. */
+/** The query of `GET /api/metrics/service-map` (and, with `origin_limit`, the dashboard's). */
 export const ROLLUP_QUERY = { window: WINDOW, service: SERVICE };
+
+/** Failing spans `error_origins` examines by default, and at most (`origin_limit`). */
+export const ORIGIN_LIMIT = { fallback: 2_000, max: 20_000 };
+
+/** `origin_limit`: how many of the window's newest failing spans `error_origins` examines. */
+function parseOriginLimit(params: URLSearchParams): number {
+  const text = params.get("origin_limit");
+  if (text === null) return ORIGIN_LIMIT.fallback;
+  const value = /^\d+$/.test(text) ? Number(text) : NaN;
+  if (!(value >= 1 && value <= ORIGIN_LIMIT.max)) {
+    throw new BadRequestError(
+      `Cannot use 'origin_limit' as it must be an integer from 1 to ${ORIGIN_LIMIT.max}: ` +
+        `current value is ${JSON.stringify(text.slice(0, 80))}`,
+    );
+  }
+  return value;
+}
+
+/** The query of `GET /api/metrics/dashboard`. */
+export const DASHBOARD_QUERY = {
+  ...ROLLUP_QUERY,
+  originLimit: parameter("origin_limit", parseOriginLimit),
+};
 
 /** The query of `GET /api/metrics/traffic` and `/api/metrics/latency_heatmap`. */
 export const SERIES_QUERY = {
@@ -90,11 +116,6 @@ const contextOf = (deps: MetricsDeps): QueryContext => ({
   nowMs: deps.now(),
   maxWindowMs: deps.queryMaxWindowMs,
 });
-
-function filterOf(params: URLSearchParams, deps: MetricsDeps) {
-  const { window, service } = parseQuery(ROLLUP_QUERY, params, contextOf(deps));
-  return { window, filter: { ...window, serviceName: service } };
-}
 
 function seriesOf(params: URLSearchParams, deps: MetricsDeps) {
   const { window, service, step } = parseQuery(SERIES_QUERY, params, contextOf(deps));
@@ -115,13 +136,20 @@ function stepStarts(window: TimeWindow, step: number): number[] {
 
 const minuteTime = (minute: number) => formatTimeNs(BigInt(minute) * 60_000_000_000n);
 
-/** `GET /api/metrics/traffic`: requests and errors per step and service, zeros included. */
+/**
+ * `GET /api/metrics/traffic`: requests and errors per step and service, zeros included;
+ * `partial_time` is the last step's start when that step is still in progress (it ends after now),
+ * so that a chart does not draw its incomplete counts as a drop.
+ */
 export async function traffic(params: URLSearchParams, deps: MetricsDeps): Promise<WireTraffic> {
   const { window, filter, step } = seriesOf(params, deps);
   const rows = await deps.store.rollups.trafficSeries(filter, step);
+  const starts = stepStarts(window, step);
+  const last = starts.at(-1);
+  const partial = last !== undefined && (last + step) * 60_000 > deps.now();
   const services = [...new Set(rows.map((r) => r.serviceName))].sort();
   const byKey = new Map(rows.map((r) => [`${r.minute}\u0000${r.serviceName}`, r]));
-  const points = stepStarts(window, step).flatMap((minute) =>
+  const points = starts.flatMap((minute) =>
     services.map((service) => {
       const row = byKey.get(`${minute}\u0000${service}`);
       return {
@@ -132,7 +160,11 @@ export async function traffic(params: URLSearchParams, deps: MetricsDeps): Promi
       };
     })
   );
-  return { step_seconds: step * 60, points };
+  return {
+    step_seconds: step * 60,
+    points,
+    partial_time: partial ? minuteTime(last) : null,
+  };
 }
 
 /**
@@ -180,18 +212,22 @@ const TOP_FAILING = 5;
 /**
  * `GET /api/metrics/dashboard`, in the seed's shape: `error_rate` is a percentage, each top
  * failing service's `error_rate` a fraction, `p99_latency` microseconds, `avg_latency_ms`
- * milliseconds; figures of an empty window are 0.
+ * milliseconds; figures of an empty window are 0. Beside them, what a failure is counted as:
+ * `failed_requests` (traces whose root span failed), `error_spans` (failing spans of every
+ * service and kind) and `error_origins` (the services where failed traces' errors start).
  */
 export async function dashboard(
   params: URLSearchParams,
   deps: MetricsDeps,
 ): Promise<WireDashboardFigures> {
-  const { filter } = filterOf(params, deps);
-  const [totals, requests, services, latency] = await Promise.all([
+  const { window, service, originLimit } = parseQuery(DASHBOARD_QUERY, params, contextOf(deps));
+  const filter = { ...window, serviceName: service };
+  const [totals, requests, services, latency, origins] = await Promise.all([
     deps.store.rollups.totals(filter),
     deps.store.rollups.serviceRequests(filter),
     deps.store.rollups.services(filter),
     histograms(deps, filter),
+    deps.store.errorOrigins(window, originLimit),
   ]);
   const sum = (f: (r: typeof requests[number]) => number) =>
     requests.reduce((total, r) => total + f(r), 0);
@@ -202,6 +238,8 @@ export async function dashboard(
     total_traces: totals.traces,
     total_logs: totals.logs,
     total_errors: errors,
+    failed_requests: totals.failedTraces,
+    error_spans: totals.errorSpans,
     avg_latency_ms: total === 0 ? 0 : round(sum((r) => r.durationSumNs) / total / 1e6, 2),
     error_rate: total === 0 ? 0 : round((errors / total) * 100, 2),
     active_services: services.length,
@@ -216,6 +254,15 @@ export async function dashboard(
         total_count: r.requests,
         error_rate: round(r.errors / r.requests, 4),
       })),
+    error_origins: {
+      // With a service: the failed traces whose errors start in it (among all traces examined).
+      services: origins.services
+        .filter((o) => service === undefined || o.serviceName === service)
+        .map((o) => ({ service_name: o.serviceName, traces: o.traces })),
+      failed_traces: origins.failedTraces,
+      examined_spans: origins.examinedSpans,
+      limited: origins.limited,
+    },
   };
 }
 

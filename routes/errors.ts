@@ -14,8 +14,10 @@ import { QueryDeadlineError, StoreUnavailableError } from "../store/mod.ts";
 import { HttpError, QueryTimeoutError, RETRY_QUERY_AFTER_S } from "./http_error.ts";
 import type { Assets } from "./_assets.ts";
 import { renderPage } from "./pages/mod.ts";
+import type { PageTime } from "../components/Layout.tsx";
 import { DatabaseUnavailable } from "../components/DatabaseUnavailable.tsx";
 import { ErrorPage } from "../components/ErrorPage.tsx";
+import { colorSchemeChoiceOf } from "../utils/color_scheme.ts";
 import { type LayoutProps, NAVIGATION } from "../components/Layout.tsx";
 
 const JSON_TYPE = "application/json; charset=utf-8";
@@ -87,6 +89,8 @@ export interface PageShell {
   assets: Assets;
   warning?: string;
   logout: boolean;
+  /** The page's time settings for a request's `Cookie` header (routes/mod.ts `pageTime`). */
+  time?: (cookieHeader: string | undefined) => PageTime;
 }
 
 /** The active navigation entry of a page path, so that an error page keeps the user's place. */
@@ -106,6 +110,8 @@ export function pageErrorHandler(logger: Logger, shell: PageShell) {
       status: answer.status,
       warning: shell.warning,
       logout: shell.logout,
+      time: shell.time?.(c.req.header("cookie")),
+      colorScheme: colorSchemeChoiceOf(c.req.header("cookie")),
       body: answer.unavailable
         ? h(DatabaseUnavailable, { message: answer.message })
         : h(ErrorPage, { status: answer.status, message: answer.message }),

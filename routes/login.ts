@@ -23,6 +23,7 @@ import {
   remoteAddressOf,
 } from "../lib/http_listener.ts";
 import { renderLoginPage } from "./pages/login.tsx";
+import { colorSchemeChoiceOf } from "../utils/color_scheme.ts";
 import { BadRequestError, HttpError } from "./http_error.ts";
 import { SESSION_COOKIE, SESSION_MAX_AGE_S } from "./middleware/api_token.ts";
 import type { Route } from "./mod.ts";
@@ -87,7 +88,8 @@ export function loginRoutes(options: LoginOptions): Route[] {
 
   const form = (c: Context) => {
     const next = safeNext(c.req.query("next"));
-    return apiToken === null ? redirect(next) : renderLoginPage({ next });
+    const colorScheme = colorSchemeChoiceOf(c.req.header("cookie"));
+    return apiToken === null ? redirect(next) : renderLoginPage({ next, colorScheme });
   };
 
   const logIn = async (c: Context) => {
@@ -127,7 +129,11 @@ export function loginRoutes(options: LoginOptions): Route[] {
     const token = form.get("token") ?? "";
     if (!tokenMatches(token, apiToken)) {
       return renderLoginPage(
-        { next, error: token === "" ? "Enter the API token." : "That is not the API token." },
+        {
+          next,
+          error: token === "" ? "Enter the API token." : "That is not the API token.",
+          colorScheme: colorSchemeChoiceOf(c.req.header("cookie")),
+        },
         401,
       );
     }

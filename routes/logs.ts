@@ -1,11 +1,13 @@
 /**
  * `GET /api/logs`: log records of a window, filtered by service, minimum severity, trace and span,
- * text in the body (`search`, ignoring case), paginated, sorted by `timestamp`.
+ * text in the body (`search`, ignoring case), sorted by `timestamp`, paged by offset or by a
+ * record's cursor (`before`, `after`: exact, see utils/log_cursor.ts).
  *
  * @module
  */
-import { SEVERITY_MINIMUMS } from "../utils/wire.ts";
-import type { LogFilter, Store } from "../store/mod.ts";
+import { SEVERITY_MINIMUMS, type WireLogPage } from "../utils/wire.ts";
+import { parseLogCursor } from "../utils/log_cursor.ts";
+import type { LogFilter, LogKey, Store } from "../store/mod.ts";
 import { BadRequestError, NotFoundError } from "./http_error.ts";
 import {
   hexId,
@@ -13,6 +15,7 @@ import {
   PAGE,
   parameter,
   parseQuery,
+  type QueryParameter,
   SERVICE,
   sortBy,
   text,
@@ -42,10 +45,47 @@ export function parseSeverity(params: URLSearchParams): number | undefined {
   );
 }
 
+/** Where a keyset page of `GET /api/logs` starts: past the record `before` or `after` names. */
+export interface LogCursors {
+  before?: LogKey;
+  after?: LogKey;
+}
+
+function parseCursor(params: URLSearchParams, name: "before" | "after"): LogKey | undefined {
+  const text = params.get(name);
+  if (text === null) return undefined;
+  const key = parseLogCursor(text);
+  if (key === undefined) {
+    throw new BadRequestError(
+      `Cannot use '${name}' as it must be a record's cursor, its time_unix_nano and id joined by ` +
+        `"_" such as 1795687200000000000_${"0".repeat(32)}: current value is ${
+          JSON.stringify(text.slice(0, 80))
+        }`,
+    );
+  }
+  return { timeUnixNano: BigInt(key.time_unix_nano), id: key.id };
+}
+
+/** `before` or `after` (not both): a record's cursor (utils/log_cursor.ts). */
+export const LOG_CURSORS: QueryParameter<LogCursors> = {
+  names: ["before", "after"],
+  parse(params) {
+    const before = parseCursor(params, "before");
+    const after = parseCursor(params, "after");
+    if (before !== undefined && after !== undefined) {
+      throw new BadRequestError(
+        "Cannot use 'before' together with 'after': give one cursor, the side to read from",
+      );
+    }
+    return { before, after };
+  },
+};
+
 /** The query of `GET /api/logs`: what docs/api.md lists and what the handler reads. */
 export const LOG_LIST_QUERY = {
   window: WINDOW,
   page: PAGE,
+  cursors: LOG_CURSORS,
   sort: sortBy(["timestamp"] as const, "timestamp"),
   service: SERVICE,
   minSeverity: parameter("severity", parseSeverity),
@@ -54,17 +94,33 @@ export const LOG_LIST_QUERY = {
   search: text("search"),
 };
 
-export async function listLogs(params: URLSearchParams, deps: LogsDeps) {
-  const { window, page, sort, service, ...filters } = parseQuery(LOG_LIST_QUERY, params, {
+export async function listLogs(params: URLSearchParams, deps: LogsDeps): Promise<WireLogPage> {
+  const { window, page, cursors, sort, service, ...filters } = parseQuery(LOG_LIST_QUERY, params, {
     nowMs: deps.now(),
     maxWindowMs: deps.queryMaxWindowMs,
   });
+  if ((cursors.before ?? cursors.after) !== undefined && page.offset > 0) {
+    throw new BadRequestError(
+      `Cannot use 'offset' together with '${cursors.before ? "before" : "after"}' as a cursor ` +
+        `starts the page itself: current value is "${page.offset}"`,
+    );
+  }
   const filter: LogFilter = { ...window, serviceName: service, ...filters };
+  // One record past the page tells whether there are more.
   const [logs, total] = await Promise.all([
-    deps.store.logs(filter, { ...page, order: sort.order }),
+    deps.store.logs(filter, { ...page, ...cursors, limit: page.limit + 1, order: sort.order }),
     deps.store.countLogs(filter),
   ]);
-  return { items: logs.map(wireLog), total, limit: page.limit, offset: page.offset };
+  // Read going away from the cursor, then listed in `order`: the extra record is the farthest
+  // from the cursor, last unless the order lists the page towards the cursor.
+  const more = logs.length > page.limit;
+  const farthestLast = cursors.after
+    ? sort.order === "asc"
+    : cursors.before
+    ? sort.order === "desc"
+    : true;
+  const items = !more ? logs : farthestLast ? logs.slice(0, page.limit) : logs.slice(1);
+  return { items: items.map(wireLog), total, limit: page.limit, offset: page.offset, more };
 }
 
 /** The query of `GET /ws`, the live stream: its client's filters. */

@@ -5,6 +5,8 @@
  *
  * @module
  */
+import type { PageTime } from "../components/Layout.tsx";
+import { zoneFromCookies } from "../utils/time_zone.ts";
 import type { Logger } from "../lib/logger.ts";
 import { type ArgusMetrics, metricsResponse } from "../lib/metrics.ts";
 import { health, type HealthDeps } from "./health.ts";
@@ -16,11 +18,15 @@ import { parseQuery, parseTraceLookup, type QuerySchema } from "./query_params.t
 import type { LiveHub } from "../live/mod.ts";
 import { HttpError, NotFoundError } from "./http_error.ts";
 import { listTraces, TRACE_LIST_QUERY, traceById } from "./traces.ts";
+import { operations, OPERATIONS_QUERY } from "./operations.ts";
+import { type ConfigSummary, settings } from "./settings.ts";
 import { purge, PURGE_QUERY, vacuum } from "./admin.ts";
 import { type Assets, serveAsset } from "./_assets.ts";
 import { PAGES, renderPage } from "./pages/mod.ts";
+import { colorSchemeChoiceOf } from "../utils/color_scheme.ts";
 import {
   dashboard,
+  DASHBOARD_QUERY,
   latencyHeatmap,
   ROLLUP_QUERY,
   SERIES_QUERY,
@@ -51,6 +57,8 @@ export interface AppDeps extends HealthDeps {
   metrics?: Pick<ArgusMetrics, "text" | "contentType">;
   logger: Logger;
   queryMaxWindowMs: MetadataDeps["queryMaxWindowMs"];
+  /** The configuration as `GET /api/settings` and the Settings page show it (no token values). */
+  configSummary?: () => ConfigSummary;
   /** Milliseconds after which a query is answered 503 (QUERY_TIMEOUT). */
   queryTimeoutMs?: number;
   /** Tokens, Host and Origin rules, CORS (routes/middleware/); without them, only the Origin check. */
@@ -162,10 +170,12 @@ export function apiRoutes(deps: AppDeps): Route[] {
     { ...get("/api/logs/{id}/insight", {}, (_p, s) => logInsight(s.id ?? "", deps)), timed: false },
     get("/api/metrics/traffic", SERIES_QUERY, (params) => traffic(params, d)),
     get("/api/metrics/latency_heatmap", SERIES_QUERY, (params) => latencyHeatmap(params, d)),
-    get("/api/metrics/dashboard", ROLLUP_QUERY, (params) => dashboard(params, d)),
+    get("/api/metrics/dashboard", DASHBOARD_QUERY, (params) => dashboard(params, d)),
     get("/api/metrics/service-map", ROLLUP_QUERY, (params) => serviceMap(params, d)),
+    get("/api/metrics/operations", OPERATIONS_QUERY, (params) => operations(params, d)),
     get("/api/metadata/services", SERVICES_QUERY, (params) => services(params, d)),
     get("/api/metadata/latest", {}, () => latest(d)),
+    get("/api/settings", {}, () => settings({ config: deps.configSummary, store: deps.store })),
     {
       method: "DELETE",
       path: "/api/admin/purge",
@@ -181,6 +191,16 @@ export function apiRoutes(deps: AppDeps): Route[] {
       handle: async () => json(await vacuum(d)),
     },
   ];
+}
+
+/** A page's time settings: the zone its cookies choose (utils/time_zone.ts), the picker's limits. */
+export function pageTime(deps: AppDeps, cookieHeader: string | undefined): PageTime {
+  return {
+    ...zoneFromCookies(cookieHeader),
+    // RETENTION: the longest range the time-range picker offers (none known without a summary).
+    retentionMs: deps.configSummary?.().retention.ms ?? null,
+    maxWindowMs: deps.queryMaxWindowMs,
+  };
 }
 
 /** The UI's pages and their assets. */
@@ -222,6 +242,8 @@ function pageRoutes(deps: AppDeps, assets: Assets): Route[] {
           ...shell,
           active: page.active,
           search: url.search,
+          time: pageTime(deps, c.req.header("cookie")),
+          colorScheme: colorSchemeChoiceOf(c.req.header("cookie")),
           ...(await page.render({ ...deps, now: deps.now ?? Date.now }, url, c.req.param())),
         });
       },
@@ -292,6 +314,7 @@ export function createApp(deps: AppDeps): (request: Request) => Promise<Response
       assets: deps.assets,
       warning: security.warning,
       logout: apiTokenValue !== null,
+      time: (cookieHeader) => pageTime(deps, cookieHeader),
     })
     : apiErrors;
   const errorHandler = (error: Error, c: Context) =>

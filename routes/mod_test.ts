@@ -71,7 +71,7 @@ Deno.test("createApp() names the allowed methods of a path served for others (40
 });
 
 Deno.test("createApp() gzips JSON for clients that take gzip, and answers HEAD without a body", async () => {
-  const totals = { spans: 1, errorSpans: 0, traces: 1, logs: "x".repeat(2000) };
+  const totals = { spans: 1, errorSpans: 0, traces: 1, failedTraces: 0, logs: "x".repeat(2000) };
   const app = appWith(() => Promise.resolve(totals), []);
   const gzipped = await app(
     new Request("http://argus/api/stats", { headers: { "accept-encoding": "gzip, br" } }),
@@ -100,6 +100,8 @@ Deno.test("createApp() answers a page's error with a page, and the API's in JSON
           ? () => Promise.reject(new Error("relation span_rollups: disk I/O at 0x7f"))
           : () => Promise.resolve([]),
     }),
+    errorOrigins: () =>
+      Promise.resolve({ services: [], failedTraces: 0, examinedSpans: 0, limited: false }),
   } as unknown as Store;
   const app = createApp({
     store,

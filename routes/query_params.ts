@@ -9,7 +9,7 @@
 import type { Page, TimeWindow } from "../store/mod.ts";
 import { formatDurationMs } from "../lib/units.ts";
 import { BadRequestError } from "./http_error.ts";
-import { DEFAULT_RANGE, RANGES } from "../utils/time_window.ts";
+import { DEFAULT_RANGE, RANGE_FORMS, rangeMs } from "../utils/time_window.ts";
 
 export const DEFAULT_LIMIT = 50;
 export const MAX_LIMIT = 1000;
@@ -56,8 +56,11 @@ export function parseWindow(
   if (start === null) {
     if (end !== null) fail("start", "given when 'end' is (RFC 3339 or Unix milliseconds)", "");
     const name = range ?? DEFAULT_RANGE;
-    const length = RANGES[name];
-    if (length === undefined) fail("range", `one of ${Object.keys(RANGES).join(", ")}`, name);
+    const length = rangeMs(name);
+    if (length === undefined) fail("range", RANGE_FORMS, name);
+    if (length > maxWindowMs) {
+      fail("range", `at most ${formatDurationMs(maxWindowMs)} (QUERY_MAX_WINDOW)`, name);
+    }
     return {
       startNs: BigInt(nowMs - length) * NS_PER_MS,
       endNs: BigInt(nowMs) * NS_PER_MS,

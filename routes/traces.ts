@@ -80,6 +80,7 @@ function wireTraceSummary(trace: TraceSummary): WireTraceSummary {
     span_count: trace.spanCount,
     error_count: trace.errorCount,
     services: trace.services,
+    error_services: trace.errorServices,
   };
 }
 

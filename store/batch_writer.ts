@@ -16,6 +16,7 @@ import type { DialectCapabilities } from "./dialects/mod.ts";
 import { classifyDbError, type DbErrorClass, StoreUnavailableError } from "./db_errors.ts";
 import { EdgeResolver, type EdgeResolverLimits, spanKey } from "./edge_resolver.ts";
 import { rollUp, ROLLUP_TABLES, type RollupTable } from "./rollups.ts";
+import { claimSummaries, refreshSummaries, traceIdsOf } from "./trace_summaries.ts";
 import { screenBatch, type ScreenedBatch, type ValidationLimits } from "./row_validation.ts";
 import type { CommitCounts } from "./sqlite_commit.ts";
 import type { Batch, LogRow, Rejection, SignalWriteResult, SpanRow, WriteResult } from "./types.ts";
@@ -48,7 +49,8 @@ const NO_ROWS: DbRows = { resources: [], spans: [], logs: [] };
 export interface RowCommitter {
   /**
    * Inserts the rows that are not stored yet and answers how many spans and logs it inserted.
-   * When every row was new, or with `force`, it also adds the rollups and commits; otherwise it
+   * When every row was new, or with `force`, it also recomputes the summaries of the spans'
+   * traces (trace_summaries.ts), adds the rollups and commits; otherwise it
    * rolls back and answers `complete: false`, since the rollups would count the stored rows twice.
    */
   commit(rows: DbRows, rollups: DbRollups, force: boolean): Promise<CommitCounts>;
@@ -80,6 +82,10 @@ export class KyselyCommitter implements RowCommitter {
     const caps = this.capabilities;
     try {
       return await this.db.transaction().execute(async (trx) => {
+        // Before the spans: a replica writing spans of the same traces waits here (see
+        // trace_summaries.ts), so that the recompute below sees what it committed.
+        const traceIds = traceIdsOf(rows.spans);
+        await claimSummaries(trx, caps, traceIds);
         for (const chunk of chunks(rows.resources, caps)) {
           await caps.insertIfAbsent(trx, "resources", TABLE_KEYS.resources, chunk);
         }
@@ -96,6 +102,7 @@ export class KyselyCommitter implements RowCommitter {
         if (!force && (spans !== rows.spans.length || logs !== rows.logs.length)) {
           throw new Incomplete({ spans, logs, complete: false });
         }
+        await refreshSummaries(trx, caps, traceIds);
         for (const table of ROLLUP_TABLE_NAMES) {
           const rows = rollups[table] as DbRollups["span_rollups"];
           for (const chunk of chunks(rows, caps)) {

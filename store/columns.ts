@@ -76,12 +76,21 @@ export interface SpanRollupsTable {
   spans: Int64;
   errors: Int64;
   roots: Int64;
+  root_errors: Int64;
   duration_sum_ns: Int64;
 }
 
 export interface LatencyRollupsTable {
   minute: Int64;
   service_name: string;
+  bucket: Int32;
+  spans: Int64;
+}
+
+export interface OperationLatencyRollupsTable {
+  minute: Int64;
+  service_name: string;
+  operation: string;
   bucket: Int32;
   spans: Int64;
 }
@@ -102,7 +111,31 @@ export interface EdgeRollupsTable {
   duration_sum_ns: Int64;
 }
 
+/** One row per trace (trace_summaries.ts), recomputed from its spans at each write. */
+export interface TraceSummariesTable {
+  trace_id: string;
+  start_time_unix_nano: Int64;
+  end_time_unix_nano: Int64;
+  duration_ns: Int64;
+  span_count: Int64;
+  error_count: Int64;
+  /** 1 when error_count > 0. */
+  failed: Int32;
+  root_service: string;
+  root_name: string;
+}
+
+/** One row per trace and service of its spans, with the trace's start and failure. */
+export interface TraceServicesTable {
+  trace_id: string;
+  service_name: string;
+  start_time_unix_nano: Int64;
+  failed: Int32;
+}
+
 export interface Database {
+  trace_summaries: TraceSummariesTable;
+  trace_services: TraceServicesTable;
   resources: ResourcesTable;
   spans: SpansTable;
   logs: LogsTable;
@@ -114,6 +147,8 @@ export interface Database {
   latency_rollups_hourly: LatencyRollupsTable;
   log_rollups_hourly: LogRollupsTable;
   edge_rollups_hourly: EdgeRollupsTable;
+  operation_latency_rollups: OperationLatencyRollupsTable;
+  operation_latency_rollups_hourly: OperationLatencyRollupsTable;
 }
 
 /** Rollup rows ready for the database, by table (minute and hourly tiers). */

@@ -28,6 +28,7 @@ import type { Database } from "./columns.ts";
 import type { DialectCapabilities, MaintenanceDialect } from "./dialects/mod.ts";
 import type { NodeSqliteDatabase } from "./node_sqlite.ts";
 import { minuteOf, type RollupTable } from "./rollups.ts";
+import { claimSummaries, idsPerStatement, refreshSummaries } from "./trace_summaries.ts";
 
 /** Which items a purge deletes: the API's `signal` parameter. */
 export type PurgeSignal = "logs" | "traces" | "all";
@@ -61,6 +62,8 @@ export interface StoreMaintenance {
   purge(request: PurgeRequest): Promise<PurgeResult>;
   /** Compacts the tables and refreshes the planner's statistics. */
   vacuum(): Promise<VacuumResult>;
+  /** Bytes used by Argus's tables and their indexes, or undefined where not reported. */
+  sizeBytes(): Promise<number | undefined>;
 }
 
 export interface MaintenanceOptions {
@@ -93,6 +96,10 @@ export const ARGUS_TABLES = [
   "latency_rollups_hourly",
   "log_rollups_hourly",
   "edge_rollups_hourly",
+  "operation_latency_rollups",
+  "operation_latency_rollups_hourly",
+  "trace_summaries",
+  "trace_services",
 ] as const satisfies readonly (keyof Database)[];
 
 /** A table a purge deletes from. */
@@ -111,6 +118,8 @@ const TIME_COLUMN: Record<PurgeTable, string> = {
   latency_rollups_hourly: "minute",
   log_rollups_hourly: "minute",
   edge_rollups_hourly: "minute",
+  operation_latency_rollups: "minute",
+  operation_latency_rollups_hourly: "minute",
 };
 
 /** The rollup tables counting each signal's items (see rollups.ts). */
@@ -122,6 +131,8 @@ const ROLLUPS_OF: Record<"traces" | "logs", RollupTable[]> = {
     "span_rollups_hourly",
     "latency_rollups_hourly",
     "edge_rollups_hourly",
+    "operation_latency_rollups",
+    "operation_latency_rollups_hourly",
   ],
   logs: ["log_rollups", "log_rollups_hourly"],
 };
@@ -163,6 +174,7 @@ export class Maintenance implements StoreMaintenance {
     const result: PurgeResult = { deletedLogs: 0, deletedSpans: 0 };
     if (signal === "traces" || signal === "all") {
       result.deletedSpans = await this.#deleteBefore("spans", cutoff, abort);
+      await this.#refreshCutTraces(cutoff, abort);
       for (const t of ROLLUPS_OF.traces) await this.#deleteBefore(t, minute, abort);
     }
     if (signal === "logs" || signal === "all") {
@@ -188,6 +200,39 @@ export class Maintenance implements StoreMaintenance {
       total += deleted;
       await new Promise((resolve) => setTimeout(resolve, 0));
     }
+  }
+
+  /**
+   * Brings the summaries of the traces that started before the cutoff in line with the spans the
+   * purge left (trace_summaries.ts): a trace wholly purged loses its summary, one cut by the
+   * cutoff is recomputed from its remaining spans (and so starts after it). A chunk of traces per
+   * transaction; a trace still starting before the cutoff after its refresh (a late span stored
+   * meanwhile) is left for the next purge.
+   */
+  async #refreshCutTraces(cutoff: unknown, abort?: AbortSignal): Promise<void> {
+    const caps = this.#capabilities;
+    const done = new Set<string>();
+    for (;;) {
+      abort?.throwIfAborted();
+      const rows = await caps.paginate(
+        this.#db.selectFrom("trace_summaries").select("trace_id")
+          .where("start_time_unix_nano", "<", cutoff as bigint)
+          .orderBy("start_time_unix_nano").orderBy("trace_id"),
+        { limit: idsPerStatement(caps), offset: 0 },
+      ).execute();
+      const ids = rows.map((r) => r.trace_id).filter((id) => !done.has(id)).sort();
+      if (ids.length === 0) return;
+      await this.#db.transaction().execute(async (trx) => {
+        await claimSummaries(trx, caps, ids);
+        await refreshSummaries(trx, caps, ids, true);
+      });
+      for (const id of ids) done.add(id);
+      await new Promise((resolve) => setTimeout(resolve, 0));
+    }
+  }
+
+  sizeBytes(): Promise<number | undefined> {
+    return this.#dialect.sizeBytes(this.#db);
   }
 
   async vacuum(): Promise<VacuumResult> {

@@ -107,12 +107,14 @@ for (const driver of selectedDrivers()) {
         spans: 60,
         errorSpans: 0,
         traces: 12,
+        failedTraces: 0,
         logs: 0,
       });
       assert.deepEqual(await store.rollups.totals(NEW), {
         spans: 20,
         errorSpans: 5,
         traces: 4,
+        failedTraces: 1,
         logs: 9,
       });
       assert.equal((await edges(store, OLD)).length, 2);
@@ -138,6 +140,7 @@ for (const driver of selectedDrivers()) {
         spans: 0,
         errorSpans: 0,
         traces: 0,
+        failedTraces: 0,
         logs: 20,
       });
       assert.deepEqual(await store.rollups.latencyBuckets(OLD), []);
@@ -146,6 +149,7 @@ for (const driver of selectedDrivers()) {
         spans: 20,
         errorSpans: 5,
         traces: 4,
+        failedTraces: 1,
         logs: 9,
       });
       assert.deepEqual(await edges(store, NEW), [
@@ -175,6 +179,7 @@ for (const driver of selectedDrivers()) {
         spans: 20,
         errorSpans: 5,
         traces: 4,
+        failedTraces: 1,
         logs: 9,
       });
     }, { chunkRows: 10_000 });
@@ -265,28 +270,33 @@ function deletes(affected: number[]): AffectedRows {
 
 Deno.test("SQL Server purges with DELETE TOP (n) chunks until one deletes nothing", async () => {
   // spans: two full chunks and a partial one, then an empty one; logs: one partial chunk.
-  // Each rollup table (three per tier for spans, one per tier for logs) deletes nothing.
+  // Each rollup table (four per tier for spans, one per tier for logs) deletes nothing.
   const { db, queries } = recordingSqlServer(
-    deletes([1000, 1000, 3, 0, 0, 0, 0, 0, 0, 0, 12, 0, 0, 0]),
+    deletes([1000, 1000, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 12, 0, 0, 0]),
   );
   const maintenance = new Maintenance(db, SQLSERVER, undefined, { chunkRows: 1000 });
   const result = await maintenance.purge({ olderThanNs: CUTOFF_NS, signal: "all" });
   assert.deepEqual(result, { deletedLogs: 12, deletedSpans: 2003 });
   assert.deepEqual(queries.map((q) => q.sql), [
     ...Array(4).fill('delete top (1000) from "spans" where "start_time_unix_nano" < @1'),
+    // The summaries of traces that started before the cutoff (none here) are looked for.
+    'select "trace_id" from "trace_summaries" where "start_time_unix_nano" < @1 order by ' +
+    '"start_time_unix_nano", "trace_id" offset @2 rows fetch next @3 rows only',
     'delete top (1000) from "span_rollups" where "minute" < @1',
     'delete top (1000) from "latency_rollups" where "minute" < @1',
     'delete top (1000) from "edge_rollups" where "minute" < @1',
     'delete top (1000) from "span_rollups_hourly" where "minute" < @1',
     'delete top (1000) from "latency_rollups_hourly" where "minute" < @1',
     'delete top (1000) from "edge_rollups_hourly" where "minute" < @1',
+    'delete top (1000) from "operation_latency_rollups" where "minute" < @1',
+    'delete top (1000) from "operation_latency_rollups_hourly" where "minute" < @1',
     ...Array(2).fill('delete top (1000) from "logs" where "time_unix_nano" < @1'),
     'delete top (1000) from "log_rollups" where "minute" < @1',
     'delete top (1000) from "log_rollups_hourly" where "minute" < @1',
   ]);
   // int64 cutoffs are bound as decimal strings (tedious would round a number past 2^53).
   assert.deepEqual(queries[0]!.parameters, [CUTOFF_NS.toString()]);
-  assert.deepEqual(queries[4]!.parameters, [CUTOFF_MINUTE]);
+  assert.deepEqual(queries[5]!.parameters, [CUTOFF_MINUTE]);
 });
 
 Deno.test("SQL Server vacuums by rebuilding every index and updating statistics", async () => {

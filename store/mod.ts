@@ -27,6 +27,8 @@ import {
   StaticMigrationProvider,
 } from "./migrations/mod.ts";
 import { Queries } from "./queries.ts";
+import type { ErrorOrigins } from "./error_origins.ts";
+export type { ErrorOriginCount, ErrorOrigins } from "./error_origins.ts";
 import { RollupQueries, type RollupReads } from "./rollup_queries.ts";
 import { readerDatabase, SqliteReadPool } from "./sqlite_read_pool.ts";
 export { QueryDeadlineError, withQueryDeadline } from "./query_deadline.ts";
@@ -36,6 +38,7 @@ export { purgeCutoffNs } from "./maintenance.ts";
 import type {
   Batch,
   LogFilter,
+  LogPageQuery,
   Page,
   SpanFilter,
   StoredLog,
@@ -55,6 +58,7 @@ export { COLUMN_WIDTHS } from "./columns.ts";
 export { screenBatch, type ScreenedBatch, type ValidationLimits } from "./row_validation.ts";
 export type {
   EdgeTotals,
+  OperationFigures,
   RollupFilter,
   RollupReads,
   RollupTotals,
@@ -95,19 +99,25 @@ export interface Store {
   /**
    * Traces matching the filter as summaries, sorted and paginated, and how many match. Without
    * filters and sorted by start time, the traces whose root span started in the window (fast at
-   * any size); otherwise the traces with a matching span in the window.
+   * any size); otherwise the traces that started in the window and match, from the trace
+   * summaries kept at ingest (trace_summaries.ts).
    */
   traces(
     filter: TraceFilter,
     sort: { field: TraceSortField; order: "asc" | "desc" },
     page: Page,
   ): Promise<{ items: TraceSummary[]; total: number }>;
-  logs(filter: LogFilter, page: Page): Promise<StoredLog[]>;
+  logs(filter: LogFilter, page: LogPageQuery): Promise<StoredLog[]>;
   countLogs(filter: LogFilter): Promise<number>;
   /** One log record by its id, or undefined when it is not stored. */
   logById(id: string): Promise<StoredLog | undefined>;
   /** Dashboard figures from the rollups written at ingest (rollups.ts). */
   readonly rollups: RollupReads;
+  /**
+   * Where the errors of the window's failed traces start, per service, from its newest `limit`
+   * failing spans (error_origins.ts: raw rows, bounded, since it is no rollup).
+   */
+  errorOrigins(window: TimeWindow, limit: number): Promise<ErrorOrigins>;
   /** Purging old data and compacting the database (maintenance.ts). */
   readonly maintenance: StoreMaintenance;
   /** Child spans waiting in memory for their parent, to count a call between services. */
@@ -298,7 +308,7 @@ class KyselyStore implements Store {
     }
     return await this.#queries.traces(filter, sort, page);
   }
-  logs(filter: LogFilter, page: Page) {
+  logs(filter: LogFilter, page: LogPageQuery) {
     return this.#queries.logs(filter, page);
   }
   countLogs(filter: LogFilter) {
@@ -317,6 +327,9 @@ class KyselyStore implements Store {
   }
   logById(id: string) {
     return this.#queries.logById(id);
+  }
+  errorOrigins(window: TimeWindow, limit: number) {
+    return this.#queries.errorOrigins(window, limit);
   }
 
   async ping(): Promise<void> {

@@ -7,9 +7,17 @@
 import { type Expression, type Kysely, type SelectQueryBuilder, sql, type SqlBool } from "kysely";
 import { type Database, logFromDb, spanFromDb } from "./columns.ts";
 import type { DialectCapabilities } from "./dialects/mod.ts";
+import {
+  type ErrorOrigins,
+  errorOrigins,
+  failingSpansOf,
+  originServicesByTrace,
+} from "./error_origins.ts";
 import type {
   AttributeMatch,
   LogFilter,
+  LogKey,
+  LogPageQuery,
   Page,
   SpanFilter,
   StoredLog,
@@ -95,10 +103,106 @@ export class Queries {
   }
 
   /**
-   * Traces with spans in the window, matching the filter, as summaries, sorted and paginated;
-   * and how many match in all.
+   * Traces that started in the window, matching the filter, as summaries, sorted and paginated;
+   * and how many match in all. Read from the trace summaries kept at ingest (trace_summaries.ts)
+   * and their indexes; only a span-name text or an attribute filter looks at the spans, of the
+   * candidate traces alone, by the primary key's trace_id prefix. A trace's figures are those of
+   * all its spans, as on the default list (`rootTraces`).
    */
   async traces(
+    filter: TraceFilter,
+    sort: { field: TraceSortField; order: "asc" | "desc" },
+    page: Page,
+  ): Promise<{ items: TraceSummary[]; total: number }> {
+    const { startNs, endNs } = this.#window(filter);
+    const caps = this.caps;
+    let query = this.db.selectFrom("trace_summaries as ts")
+      .where("ts.start_time_unix_nano", ">=", startNs)
+      .where("ts.start_time_unix_nano", "<", endNs);
+    const failed = filter.status === undefined ? undefined : filter.status === "error" ? 1 : 0;
+    if (filter.serviceName !== undefined) {
+      // Driven by trace_services' (service, failed, start) index, its one index beside the key:
+      // without a status filter, `failed in (0, 1)` (all there is) lets it serve the window as
+      // two ranges, so that no (service, start) index costs every ingest.
+      const services = this.db.selectFrom("trace_services as sv").select("sv.trace_id")
+        .where("sv.service_name", "=", filter.serviceName)
+        .where((eb) =>
+          failed === undefined ? eb("sv.failed", "in", [0, 1]) : eb("sv.failed", "=", failed)
+        )
+        .where("sv.start_time_unix_nano", ">=", startNs)
+        .where("sv.start_time_unix_nano", "<", endNs);
+      query = query.where("ts.trace_id", "in", services);
+    }
+    if (failed !== undefined) query = query.where("ts.failed", "=", failed);
+    if (filter.minDurationNs !== undefined) {
+      query = query.where("ts.duration_ns", ">=", caps.int64(filter.minDurationNs));
+    }
+    if (filter.maxDurationNs !== undefined) {
+      query = query.where("ts.duration_ns", "<=", caps.int64(filter.maxDurationNs));
+    }
+    const spanOfTrace = (condition: Expression<SqlBool>) =>
+      sql<SqlBool>`exists (select 1 from ${sql.table("spans")} s where s.trace_id = ${
+        sql.ref("ts.trace_id")
+      } and ${condition})`;
+    if (filter.search !== undefined) {
+      query = query.where(spanOfTrace(caps.containsIgnoringCase("s.name", filter.search)));
+    }
+    for (const match of filter.attributes ?? []) {
+      const fragments = attributeFragments(match).map((f) => caps.contains("s.attributes", f));
+      query = query.where(spanOfTrace(sql<SqlBool>`(${sql.join(fragments, sql` or `)})`));
+    }
+    const orderBy = ({
+      start_time: "ts.start_time_unix_nano",
+      duration: "ts.duration_ns",
+      span_count: "ts.span_count",
+    } as const)[sort.field];
+    const pageQuery = query.select([
+      "ts.trace_id",
+      "ts.start_time_unix_nano as start_ns",
+      "ts.end_time_unix_nano as end_ns",
+      "ts.span_count",
+      "ts.error_count",
+      "ts.root_service",
+      "ts.root_name",
+    ]).orderBy(orderBy, sort.order).orderBy("ts.trace_id");
+    const [rows, counted] = await Promise.all([
+      caps.paginate(pageQuery, page).execute(),
+      query.select((eb) => eb.fn.countAll().as("n")).executeTakeFirst(),
+    ]);
+    const ids = rows.map((r) => r.trace_id);
+    const services = new Map<string, string[]>();
+    if (ids.length > 0) {
+      const found = await this.db.selectFrom("trace_services").select(["trace_id", "service_name"])
+        .where("trace_id", "in", ids).execute();
+      for (const row of found) {
+        const list = services.get(row.trace_id) ?? [];
+        list.push(row.service_name);
+        services.set(row.trace_id, list);
+      }
+    }
+    const failedIds = rows.filter((r) => Number(r.error_count) > 0).map((r) => r.trace_id);
+    const origins = originServicesByTrace(await failingSpansOf(this.db, failedIds));
+    const items = rows.map((r) => ({
+      traceId: r.trace_id,
+      rootService: r.root_service,
+      rootName: r.root_name,
+      startTimeUnixNano: BigInt(r.start_ns),
+      endTimeUnixNano: BigInt(r.end_ns),
+      spanCount: Number(r.span_count),
+      errorCount: Number(r.error_count),
+      services: (services.get(r.trace_id) ?? []).sort(),
+      errorServices: origins.get(r.trace_id) ?? [],
+    }));
+    return { total: Number(counted?.n ?? 0), items };
+  }
+
+  /**
+   * The trace list as it was read before trace summaries (and the reference they are held to in
+   * tests/trace_summaries_test.ts, and beside them in bench/queries.ts): the window's spans
+   * grouped by trace, with the filters as conditions on the group (a trace matches when some span
+   * of the window does); figures are those of the trace's spans in the window.
+   */
+  async scanTraces(
     filter: TraceFilter,
     sort: { field: TraceSortField; order: "asc" | "desc" },
     page: Page,
@@ -178,6 +282,8 @@ export class Queries {
   /** Summaries of grouped trace figures, in their order, with each trace's root and services. */
   async #summaries(rows: TraceFigureRow[]): Promise<TraceSummary[]> {
     const details = await this.#traceDetails(rows.map((r) => r.trace_id));
+    const failed = rows.filter((r) => Number(r.error_count ?? 0) > 0).map((r) => r.trace_id);
+    const origins = originServicesByTrace(await failingSpansOf(this.db, failed));
     return rows.map((r) => {
       const detail = details.get(r.trace_id);
       return {
@@ -189,8 +295,14 @@ export class Queries {
         spanCount: Number(r.span_count),
         errorCount: Number(r.error_count ?? 0),
         services: [...(detail?.services ?? [])].sort(),
+        errorServices: origins.get(r.trace_id) ?? [],
       };
     });
+  }
+
+  /** Where the errors of the window's failed traces start (error_origins.ts), bounded. */
+  errorOrigins(window: TimeWindow, limit: number): Promise<ErrorOrigins> {
+    return errorOrigins(this.db, this.caps, window, limit);
   }
 
   /** Root spans that started in the window: traces, as the rollups count them. */
@@ -225,28 +337,43 @@ export class Queries {
     };
     const roots = this.db.selectFrom("spans").select(["trace_id", "service_name", "name"])
       .where("trace_id", "in", ids);
-    first(await roots.where("parent_span_id", "=", "").orderBy("start_time_unix_nano").execute());
+    // Ties by span id, as the trace summaries break them (trace_summaries.ts).
+    first(
+      await roots.where("parent_span_id", "=", "").orderBy("start_time_unix_nano")
+        .orderBy("span_id").execute(),
+    );
     // Traces whose root is not stored (yet): their earliest span stands in.
     const rootless = ids.filter((id) => !details.has(id));
     if (rootless.length > 0) {
       first(
         await this.db.selectFrom("spans").select(["trace_id", "service_name", "name"])
-          .where("trace_id", "in", rootless).orderBy("start_time_unix_nano").execute(),
+          .where("trace_id", "in", rootless).orderBy("start_time_unix_nano").orderBy("span_id")
+          .execute(),
       );
     }
     return details;
   }
 
-  /** Log records in a window, newest first unless `page.order` is "asc". */
-  async logs(filter: LogFilter, page: Page): Promise<StoredLog[]> {
-    const query = this.#logWhere(
+  /**
+   * Log records in a window, newest first unless `page.order` is "asc", by time then id (so that
+   * records of one nanosecond keep one order, which the keyset pages rely on). With a cursor, the
+   * `limit` records nearest it on its side, read going away from it, then listed in `page.order`.
+   */
+  async logs(filter: LogFilter, page: LogPageQuery): Promise<StoredLog[]> {
+    const order = page.order ?? "desc";
+    const direction = page.after ? "asc" : page.before ? "desc" : order;
+    let query = this.#logWhere(
       this.db.selectFrom("logs")
         .innerJoin("resources", "resources.id", "logs.resource_id")
         .selectAll("logs")
         .select(RESOURCE_COLUMNS),
       filter,
-    ).orderBy("logs.time_unix_nano", page.order ?? "desc").orderBy("logs.id");
-    return (await this.caps.paginate(query, page).execute()).map(logFromDb);
+    );
+    if (page.after) query = this.#pastLogKey(query, ">", page.after);
+    if (page.before) query = this.#pastLogKey(query, "<", page.before);
+    query = query.orderBy("logs.time_unix_nano", direction).orderBy("logs.id", direction);
+    const rows = (await this.caps.paginate(query, page).execute()).map(logFromDb);
+    return direction === order ? rows : rows.reverse();
   }
 
   /** One log record by id, or undefined. */
@@ -316,6 +443,24 @@ export class Queries {
     }
     if (filter.traceId !== undefined) q = q.where("spans.trace_id", "=", filter.traceId);
     return q as Q;
+  }
+
+  /**
+   * Records after (`>`) or before (`<`) `key` in (time, id) order: written as a bound on the
+   * indexed time plus an `or`, since SQL Server has no row-value comparison.
+   */
+  // deno-lint-ignore no-explicit-any -- shared by selects with different output shapes
+  #pastLogKey<Q extends SelectQueryBuilder<Database, any, any>>(
+    query: Q,
+    side: ">" | "<",
+    key: LogKey,
+  ): Q {
+    const time = this.caps.int64(key.timeUnixNano);
+    return query
+      .where("logs.time_unix_nano", side === ">" ? ">=" : "<=", time)
+      .where((eb) =>
+        eb.or([eb("logs.time_unix_nano", side, time), eb("logs.id", side, key.id)])
+      ) as Q;
   }
 
   // deno-lint-ignore no-explicit-any -- shared by selects with different output shapes

@@ -52,6 +52,7 @@ export function guardReads(store: Store, { readiness, timeRead }: ReadGuardOptio
     edges: (...a) => read(() => store.rollups.edges(...a)),
     logCount: (...a) => read(() => store.rollups.logCount(...a)),
     latestMinute: () => read(() => store.rollups.latestMinute()),
+    operations: (...a) => read(() => store.rollups.operations(...a)),
   };
   return {
     driver: store.driver,
@@ -63,6 +64,7 @@ export function guardReads(store: Store, { readiness, timeRead }: ReadGuardOptio
     logs: (...a) => read(() => store.logs(...a)),
     countLogs: (...a) => read(() => store.countLogs(...a)),
     logById: (...a) => read(() => store.logById(...a)),
+    errorOrigins: (...a) => read(() => store.errorOrigins(...a)),
     rollups,
     // Not reads: maintenance has its own bounds (admin.ts), the health check pings to learn
     // whether the database is there, and the rest is ingest's and the process's.

@@ -15,7 +15,7 @@
  */
 import { type Kysely, type RawBuilder, type SelectQueryBuilder, sql } from "kysely";
 import type { Database } from "./columns.ts";
-import { HOURLY, NS_PER_MINUTE } from "./rollups.ts";
+import { HOURLY, LATENCY_BUCKET_COUNT, NS_PER_MINUTE } from "./rollups.ts";
 import type { TimeWindow } from "./types.ts";
 
 type Db = Kysely<Database>;
@@ -32,6 +32,8 @@ export interface RollupTotals {
   errorSpans: number;
   /** Root spans: one per trace that started in the window. */
   traces: number;
+  /** Root spans with status ERROR: traces whose entry point failed (failed requests). */
+  failedTraces: number;
   logs: number;
 }
 
@@ -49,6 +51,18 @@ export interface EdgeTotals {
   calls: number;
   errors: number;
   durationSumNs: number;
+}
+
+/** One operation (span name) of a service in a window: its spans and their latency histogram. */
+export interface OperationFigures {
+  operation: string;
+  spans: number;
+  /** Of `spans`, the entry spans (SERVER, CONSUMER or roots): requests the service received. */
+  entrySpans: number;
+  errors: number;
+  durationSumNs: number;
+  /** Spans per latency bucket (LATENCY_BUCKET_BOUNDS_MS), `LATENCY_BUCKET_COUNT` long. */
+  buckets: number[];
 }
 
 /** The first minute of a window and the minute after its last. */
@@ -74,6 +88,7 @@ export type RollupReads = Pick<
   | "edges"
   | "logCount"
   | "latestMinute"
+  | "operations"
 >;
 
 /** A range of minutes read from one tier. */
@@ -115,13 +130,14 @@ export class RollupQueries {
   constructor(private readonly db: Db) {}
 
   async totals(filter: RollupFilter): Promise<RollupTotals> {
-    const totals: RollupTotals = { spans: 0, errorSpans: 0, traces: 0, logs: 0 };
+    const totals: RollupTotals = { spans: 0, errorSpans: 0, traces: 0, failedTraces: 0, logs: 0 };
     for (const part of segments(filter)) {
       const spans = await this.#from("span_rollups", part, filter.serviceName)
         .select((eb) => [
           eb.fn.sum("spans").as("spans"),
           eb.fn.sum("errors").as("errors"),
           eb.fn.sum("roots").as("roots"),
+          eb.fn.sum("root_errors").as("root_errors"),
         ])
         .executeTakeFirstOrThrow();
       const logs = await this.#from("log_rollups", part, filter.serviceName)
@@ -130,6 +146,7 @@ export class RollupQueries {
       totals.spans += n(spans.spans);
       totals.errorSpans += n(spans.errors);
       totals.traces += n(spans.roots);
+      totals.failedTraces += n(spans.root_errors);
       totals.logs += n(logs.logs);
     }
     return totals;
@@ -331,6 +348,58 @@ export class RollupQueries {
     }).sort((a, b) => (a.caller + "\u0000" + a.callee < b.caller + "\u0000" + b.callee ? -1 : 1));
   }
 
+  /**
+   * The operations (span names) of one service in the window, every span counted (entry or not),
+   * with their latency histograms; unordered.
+   */
+  async operations(filter: TimeWindow & { serviceName: string }): Promise<OperationFigures[]> {
+    const byName = new Map<string, OperationFigures>();
+    const of = (operation: string) => {
+      let found = byName.get(operation);
+      if (found === undefined) {
+        found = {
+          operation,
+          spans: 0,
+          entrySpans: 0,
+          errors: 0,
+          durationSumNs: 0,
+          buckets: new Array<number>(LATENCY_BUCKET_COUNT).fill(0),
+        };
+        byName.set(operation, found);
+      }
+      return found;
+    };
+    for (const part of segments(filter)) {
+      const counted = await this.#from("span_rollups", part, filter.serviceName)
+        .select((eb) => [
+          "operation",
+          "entry",
+          eb.fn.sum("spans").as("spans"),
+          eb.fn.sum("errors").as("errors"),
+          eb.fn.sum("duration_sum_ns").as("duration"),
+        ])
+        .groupBy(["operation", "entry"])
+        .execute();
+      for (const r of counted) {
+        const figures = of(r.operation);
+        figures.spans += n(r.spans);
+        if (Number(r.entry) === 1) figures.entrySpans += n(r.spans);
+        figures.errors += n(r.errors);
+        figures.durationSumNs += n(r.duration);
+      }
+      const histogram = await this.#from("operation_latency_rollups", part, filter.serviceName)
+        .select((eb) => ["operation", "bucket", eb.fn.sum("spans").as("spans")])
+        .groupBy(["operation", "bucket"])
+        .execute();
+      for (const r of histogram) {
+        const buckets = of(r.operation).buckets;
+        const bucket = Number(r.bucket);
+        buckets[bucket] = (buckets[bucket] ?? 0) + n(r.spans);
+      }
+    }
+    return [...byName.values()];
+  }
+
   /** Hours fall inside one step only when steps are whole hours: else minutes only. */
   #seriesSegments(filter: RollupFilter, stepMinutes: number): Segment[] {
     if (stepMinutes % 60 === 0) return segments(filter);
@@ -339,7 +408,14 @@ export class RollupQueries {
   }
 
   /** A select over one tier of a rollup table, bounded to the segment (and a service). */
-  #from<T extends "span_rollups" | "latency_rollups" | "log_rollups" | "edge_rollups">(
+  #from<
+    T extends
+      | "span_rollups"
+      | "latency_rollups"
+      | "operation_latency_rollups"
+      | "log_rollups"
+      | "edge_rollups",
+  >(
     table: T,
     part: Segment,
     serviceName?: string,

@@ -3,13 +3,16 @@
  * spans as at 10 thousand. Written at ingest, in the same transaction as the rows they count, and
  * only for rows newly stored (a retried or replayed item is counted once).
  *
- * Four tables, each keyed by the Unix minute of the item's start (`minute` = floor(ns / 60e9)):
- * - `span_rollups`: minute × service × operation (span name) × entry → spans, errors, roots and
- *   the sum of durations. An *entry* span is where a request enters a service: kind SERVER or
+ * Five tables, each keyed by the Unix minute of the item's start (`minute` = floor(ns / 60e9)):
+ * - `span_rollups`: minute × service × operation (span name) × entry → spans, errors, roots,
+ *   root errors (roots with status ERROR: failed requests at their entry point) and the sum of
+ *   durations. An *entry* span is where a request enters a service: kind SERVER or
  *   CONSUMER, or a root span. Requests, error rates and latencies are about entry spans, as in
  *   Jaeger's SPM and SigNoz; client and internal spans would count each request several times.
  * - `latency_rollups`: minute × service × latency bucket → entry spans (the fixed log-scale
  *   histogram below), for p99s and the heatmap.
+ * - `operation_latency_rollups`: minute × service × operation × latency bucket → spans (all of
+ *   them, entry or not), for the percentiles of a service's operations table.
  * - `log_rollups`: minute × service × severity number → log records.
  * - `edge_rollups`: minute × caller service × callee service → calls, errors, duration sum of the
  *   callee's span (see edge_resolver.ts for how parents and children are paired).
@@ -93,12 +96,22 @@ export interface SpanRollupRow {
   spans: number;
   errors: number;
   roots: number;
+  /** Root spans with status ERROR: requests that failed at their entry point. */
+  root_errors: number;
   duration_sum_ns: bigint;
 }
 
 export interface LatencyRollupRow {
   minute: number;
   service_name: string;
+  bucket: number;
+  spans: number;
+}
+
+export interface OperationLatencyRollupRow {
+  minute: number;
+  service_name: string;
+  operation: string;
   bucket: number;
   spans: number;
 }
@@ -123,6 +136,7 @@ export interface EdgeRollupRow {
 export interface RollupDelta {
   span_rollups: SpanRollupRow[];
   latency_rollups: LatencyRollupRow[];
+  operation_latency_rollups: OperationLatencyRollupRow[];
   log_rollups: LogRollupRow[];
   edge_rollups: EdgeRollupRow[];
 }
@@ -131,9 +145,13 @@ export interface RollupDelta {
 export const MINUTE_TABLES = {
   span_rollups: {
     key: ["minute", "service_name", "operation", "entry"],
-    sums: ["spans", "errors", "roots", "duration_sum_ns"],
+    sums: ["spans", "errors", "roots", "root_errors", "duration_sum_ns"],
   },
   latency_rollups: { key: ["minute", "service_name", "bucket"], sums: ["spans"] },
+  operation_latency_rollups: {
+    key: ["minute", "service_name", "operation", "bucket"],
+    sums: ["spans"],
+  },
   log_rollups: { key: ["minute", "service_name", "severity_number"], sums: ["logs"] },
   edge_rollups: {
     key: ["minute", "caller", "callee"],
@@ -151,6 +169,7 @@ export type MinuteTable = keyof typeof MINUTE_TABLES;
 export const HOURLY = {
   span_rollups: "span_rollups_hourly",
   latency_rollups: "latency_rollups_hourly",
+  operation_latency_rollups: "operation_latency_rollups_hourly",
   log_rollups: "log_rollups_hourly",
   edge_rollups: "edge_rollups_hourly",
 } as const satisfies Record<MinuteTable, string>;
@@ -160,6 +179,7 @@ export const ROLLUP_TABLES = {
   ...MINUTE_TABLES,
   span_rollups_hourly: MINUTE_TABLES.span_rollups,
   latency_rollups_hourly: MINUTE_TABLES.latency_rollups,
+  operation_latency_rollups_hourly: MINUTE_TABLES.operation_latency_rollups,
   log_rollups_hourly: MINUTE_TABLES.log_rollups,
   edge_rollups_hourly: MINUTE_TABLES.edge_rollups,
 } as const;
@@ -212,6 +232,7 @@ export function rollUp(
 ): RollupDelta {
   const spanRollups = new Map<string, SpanRollupRow>();
   const latency = new Map<string, LatencyRollupRow>();
+  const operationLatency = new Map<string, OperationLatencyRollupRow>();
   for (const span of spans) {
     const minute = minuteOf(span.startTimeUnixNano);
     const entry = isEntrySpan(span) ? 1 : 0;
@@ -232,16 +253,31 @@ export function rollUp(
         spans: 0,
         errors: 0,
         roots: 0,
+        root_errors: 0,
         duration_sum_ns: 0n,
       };
       spanRollups.set(key, row);
     }
     row.spans++;
     if (span.statusCode === 2) row.errors++;
-    if (span.parentSpanId === "") row.roots++;
+    if (span.parentSpanId === "") {
+      row.roots++;
+      if (span.statusCode === 2) row.root_errors++;
+    }
     row.duration_sum_ns += durationNs;
+    const bucket = latencyBucket(durationNs);
+    const operationKey = `${minute}\u0000${span.serviceName}\u0000${operation}\u0000${bucket}`;
+    const operationCell = operationLatency.get(operationKey);
+    if (operationCell === undefined) {
+      operationLatency.set(operationKey, {
+        minute,
+        service_name: span.serviceName,
+        operation,
+        bucket,
+        spans: 1,
+      });
+    } else operationCell.spans++;
     if (entry === 1) {
-      const bucket = latencyBucket(durationNs);
       const bucketKey = `${minute}\u0000${span.serviceName}\u0000${bucket}`;
       const cell = latency.get(bucketKey);
       if (cell === undefined) {
@@ -288,6 +324,7 @@ export function rollUp(
   return {
     span_rollups: sorted(spanRollups),
     latency_rollups: sorted(latency),
+    operation_latency_rollups: sorted(operationLatency),
     log_rollups: sorted(logRollups),
     edge_rollups: sorted(edgeRollups),
   };

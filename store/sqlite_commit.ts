@@ -12,8 +12,11 @@ import {
   pushLogValues,
   pushSpanValues,
   type ResourcesTable,
+  SPAN_COLUMNS,
   type SpansTable,
   type SqlValue,
+  type TraceServicesTable,
+  type TraceSummariesTable,
 } from "./columns.ts";
 import { ROLLUP_TABLES, type RollupTable } from "./rollups.ts";
 import type { LogRow, SpanRow } from "./types.ts";
@@ -46,7 +49,22 @@ export type UpsertStatement = InsertStatement;
 
 export type InsertStatements = Record<keyof InsertTables, InsertStatement> & {
   rollups: Record<RollupTable, UpsertStatement>;
+  summaries: SummaryStatements;
 };
+
+/** The statements that keep the trace summaries (trace_summaries.ts) on the writer thread. */
+export interface SummaryStatements {
+  /** Of the traces whose ids are given as a JSON array (its one `?`), those with a summary row. */
+  known: string;
+  /**
+   * The recompute of the summaries of the traces whose ids are given as a JSON array, bound to
+   * every `?` of each statement.
+   */
+  refresh: string[];
+  /** Plain inserts (a conflict is an error) of new traces' summaries, computed in memory. */
+  insertSummaries: InsertStatement;
+  insertServices: InsertStatement;
+}
 
 const ROLLUP_TABLE_NAMES = Object.keys(ROLLUP_TABLES) as RollupTable[];
 
@@ -62,6 +80,8 @@ export function rollupColumns(table: RollupTable): string[] {
  */
 export type FlatRows = Record<keyof InsertTables, SqlValue[]> & {
   rollups: Record<RollupTable, SqlValue[]>;
+  /** The distinct trace ids of the spans, as a JSON array. */
+  traceIds: string;
 };
 
 function flatten(rows: readonly object[], columns: readonly string[]): SqlValue[] {
@@ -92,6 +112,7 @@ export function flattenRows(
     resources: flatten(rows.resources, statements.resources.columns),
     spans,
     logs,
+    traceIds: JSON.stringify([...new Set(rows.spans.map((s) => s.traceId))]),
     rollups: Object.fromEntries(
       ROLLUP_TABLE_NAMES.map((t) => [t, flatten(rollups[t], statements.rollups[t].columns)]),
     ) as Record<RollupTable, SqlValue[]>,
@@ -118,7 +139,8 @@ export interface CommitCounts {
 }
 
 /**
- * Commits rows and their rollups in one `begin immediate` transaction; returns the spans and logs
+ * Commits rows, the summaries of their traces and their rollups in one `begin immediate`
+ * transaction; returns the spans and logs
  * newly inserted. Unless `force`, a commit where some rows were stored already is rolled back
  * (complete: false), since its rollups would count them twice. Synchronous: it runs on the
  * writer thread.
@@ -159,6 +181,30 @@ export function commitPrepared(
       raw.exec("rollback");
       return { spans, logs, complete: false };
     }
+    if (spans > 0) {
+      const summaries = statements.summaries;
+      let recompute = rows.traceIds;
+      // Every span of the commit was inserted (so none was stored before and none repeats): the
+      // traces without a summary row have no other span stored, and their summaries are computed
+      // here from the commit's spans; only the others are recomputed from the stored spans.
+      // Otherwise (a forced commit), every trace is recomputed.
+      if (all) {
+        const known = new Set<string>();
+        for (const row of sqlite.statement(summaries.known).all(rows.traceIds)) {
+          known.add(row.trace_id as string);
+        }
+        const fresh = summarizeNewTraces(rows.spans, known);
+        const { insertSummaries, insertServices } = summaries;
+        runAll(flatten(fresh.summaries, insertSummaries.columns), insertSummaries);
+        runAll(flatten(fresh.services, insertServices.columns), insertServices);
+        recompute = known.size === 0 ? "" : JSON.stringify([...known]);
+      }
+      if (recompute !== "") {
+        for (const sql of summaries.refresh) {
+          sqlite.statement(sql).run(...Array(countPlaceholders(sql)).fill(recompute));
+        }
+      }
+    }
     for (const table of ROLLUP_TABLE_NAMES) runAll(rows.rollups[table], statements.rollups[table]);
     raw.exec("commit");
     return { spans, logs, complete: true };
@@ -166,6 +212,110 @@ export function commitPrepared(
     if (raw.isTransaction) raw.exec("rollback");
     throw error;
   }
+}
+
+const SPAN_WIDTH = SPAN_COLUMNS.length;
+const AT = Object.fromEntries(SPAN_COLUMNS.map((c, i) => [c, i])) as Record<
+  keyof SpansTable,
+  number
+>;
+
+/** A trace's figures so far, while its summary is computed from spans. */
+interface TraceFigures {
+  start: bigint;
+  end: bigint;
+  spans: number;
+  errors: number;
+  /** The root so far: whether it has no parent, its start and span id, service and name. */
+  rootParentless: boolean;
+  rootStart: bigint;
+  rootSpanId: string;
+  rootService: string;
+  rootName: string;
+  services: Set<string>;
+}
+
+/**
+ * The summary and service rows of the traces of `spans` (flat values in SPAN_COLUMNS order, with
+ * distinct keys) that are not in `known`, as trace_summaries.ts's recompute computes them from
+ * these spans alone: start the earliest start, end the latest end, duration their difference,
+ * errors the spans with status ERROR (2); the root the earliest span without a parent (ties by
+ * span id; span ids are lower-case hex, so JavaScript's order is SQLite's), else the earliest
+ * span. Exact only for traces with no other span stored (see commitPrepared). Times are in
+ * nanoseconds, as bigints (SQLite's binding of int64).
+ */
+export function summarizeNewTraces(
+  spans: readonly SqlValue[],
+  known: ReadonlySet<string>,
+): { summaries: TraceSummariesTable[]; services: TraceServicesTable[] } {
+  const traces = new Map<string, TraceFigures>();
+  for (let i = 0; i < spans.length; i += SPAN_WIDTH) {
+    const traceId = spans[i + AT.trace_id] as string;
+    if (known.has(traceId)) continue;
+    const start = spans[i + AT.start_time_unix_nano] as bigint;
+    const end = spans[i + AT.end_time_unix_nano] as bigint;
+    const error = spans[i + AT.status_code] === 2 ? 1 : 0;
+    const spanId = spans[i + AT.span_id] as string;
+    const parentless = spans[i + AT.parent_span_id] === "";
+    const service = spans[i + AT.service_name] as string;
+    const name = spans[i + AT.name] as string;
+    const trace = traces.get(traceId);
+    if (trace === undefined) {
+      traces.set(traceId, {
+        start,
+        end,
+        spans: 1,
+        errors: error,
+        rootParentless: parentless,
+        rootStart: start,
+        rootSpanId: spanId,
+        rootService: service,
+        rootName: name,
+        services: new Set([service]),
+      });
+      continue;
+    }
+    if (start < trace.start) trace.start = start;
+    if (end > trace.end) trace.end = end;
+    trace.spans++;
+    trace.errors += error;
+    trace.services.add(service);
+    const beforeRoot = parentless !== trace.rootParentless
+      ? parentless
+      : start < trace.rootStart || (start === trace.rootStart && spanId < trace.rootSpanId);
+    if (beforeRoot) {
+      trace.rootParentless = parentless;
+      trace.rootStart = start;
+      trace.rootSpanId = spanId;
+      trace.rootService = service;
+      trace.rootName = name;
+    }
+  }
+  const summaries: TraceSummariesTable[] = [];
+  const services: TraceServicesTable[] = [];
+  for (const [traceId, trace] of traces) {
+    const failed = trace.errors > 0 ? 1 : 0;
+    summaries.push({
+      trace_id: traceId,
+      start_time_unix_nano: trace.start,
+      end_time_unix_nano: trace.end,
+      duration_ns: trace.end - trace.start,
+      span_count: trace.spans,
+      error_count: trace.errors,
+      failed,
+      root_service: trace.rootService,
+      root_name: trace.rootName,
+    });
+    for (const service of trace.services) {
+      services.push({
+        trace_id: traceId,
+        service_name: service,
+        start_time_unix_nano: trace.start,
+        failed,
+      });
+    }
+  }
+  return { summaries, services };
 }
 
 /** Messages between the store and its writer thread. */

@@ -14,10 +14,15 @@
  *
  * @module
  */
-import { type Kysely, sql } from "kysely";
+import { type Kysely, type RawBuilder, sql, type SqlBool } from "kysely";
 import type { Database, DbRollups } from "./columns.ts";
 import { LOG_COLUMNS, resourceToDb, SPAN_COLUMNS, TABLE_KEYS } from "./columns.ts";
-import { insertOnConflictDoNothing, upsertAddOnConflict } from "./dialects/mod.ts";
+import {
+  insertOnConflictDoNothing,
+  upsertAddOnConflict,
+  upsertSelectOnConflict,
+} from "./dialects/mod.ts";
+import { refreshStatements, SERVICE_COLUMNS, SUMMARY_COLUMNS } from "./trace_summaries.ts";
 import { ROLLUP_TABLES, type RollupTable } from "./rollups.ts";
 import type { DbRows, RowCommitter } from "./batch_writer.ts";
 import type { NodeSqliteDatabase } from "./node_sqlite.ts";
@@ -70,7 +75,37 @@ export function compileInsertStatements(db: Kysely<Database>): InsertStatements 
       upsertAddOnConflict(db, table, Array(rows).fill(row as any)).orFail().compile().sql;
     return { sql: compile(1), sqlMany: compile(ROWS_PER_STATEMENT), columns };
   };
+  // The trace ids arrive as one JSON array, bound to each `?` (any count of traces, one statement).
+  const ids = (column: RawBuilder<unknown>) =>
+    sql<SqlBool>`${column} in (select value from json_each(${sql.raw("?")}))`;
+  const compileRaw = (statement: RawBuilder<unknown>) => {
+    const compiled = statement.compile(db);
+    if (compiled.parameters.length > 0) throw new Error("A summary statement took a parameter");
+    return compiled.sql;
+  };
+  // New traces' summaries: a plain insert (`OR FAIL` as above), since a conflict would mean that
+  // the trace was not new, and its summary not exact.
+  const insertPlain = <T extends "trace_summaries" | "trace_services">(
+    table: T,
+    columns: readonly string[],
+  ) => {
+    const placeholders = Object.fromEntries(columns.map((c) => [c, sql`?`]));
+    const compile = (rows: number) =>
+      // deno-lint-ignore no-explicit-any -- one placeholder per column of the table
+      db.insertInto(table).values(Array(rows).fill(placeholders as any)).orFail().compile().sql;
+    return { sql: compile(1), sqlMany: compile(ROWS_PER_STATEMENT), columns: [...columns] };
+  };
+  const traceId = sql.ref("trace_id");
+  const summaries = {
+    known: compileRaw(
+      sql`select ${traceId} from ${sql.table("trace_summaries")} where ${ids(traceId)}`,
+    ),
+    refresh: refreshStatements({ upsertSelect: upsertSelectOnConflict }, ids).map(compileRaw),
+    insertSummaries: insertPlain("trace_summaries", SUMMARY_COLUMNS),
+    insertServices: insertPlain("trace_services", SERVICE_COLUMNS),
+  };
   return {
+    summaries,
     resources: insert("resources", RESOURCE_COLUMNS),
     spans: insert("spans", SPAN_COLUMNS),
     logs: insert("logs", LOG_COLUMNS),

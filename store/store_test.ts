@@ -51,6 +51,9 @@ for (const driver of selectedDrivers()) {
         "2026-11-26_initial_schema",
         "2026-11-26_rollups",
         "2026-11-26_rollups_hourly",
+        "2026-12-06_operation_latency_rollups",
+        "2026-12-06_root_errors",
+        "2026-12-06_trace_summaries",
       ]);
       assert.deepEqual((await first.migrate()).applied, []);
       const batch = buildBatch(3, 3);
@@ -94,6 +97,9 @@ for (const driver of selectedDrivers()) {
         "2026-11-26_initial_schema",
         "2026-11-26_rollups",
         "2026-11-26_rollups_hourly",
+        "2026-12-06_operation_latency_rollups",
+        "2026-12-06_root_errors",
+        "2026-12-06_trace_summaries",
       ]);
     } finally {
       await database.drop();
@@ -341,6 +347,7 @@ for (const driver of selectedDrivers()) {
         spans: 0,
         errorSpans: 0,
         traces: 0,
+        failedTraces: 0,
         logs: 0,
       });
       assert.equal(await store.countSpans({ ...window, serviceName: "order-service" }), 1);

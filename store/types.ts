@@ -150,6 +150,24 @@ export interface Page {
   order?: "asc" | "desc";
 }
 
+/** A log record's place in the logs' time order: its time, then its id among records of that nanosecond. */
+export interface LogKey {
+  timeUnixNano: bigint;
+  /** 32 lower-case hex characters. */
+  id: string;
+}
+
+/**
+ * A page of log records: by `offset`, or by keyset: the `limit` records nearest the record `after`
+ * (later than it) or `before` (earlier than it), listed in `order` all the same. Exact where
+ * offsets are not: records of one nanosecond are told apart by id, so none is skipped or repeated
+ * from page to page, and records arriving meanwhile shift nothing.
+ */
+export interface LogPageQuery extends Page {
+  after?: LogKey;
+  before?: LogKey;
+}
+
 export interface SpanFilter extends TimeWindow {
   serviceName?: string;
   traceId?: string;
@@ -161,7 +179,10 @@ export interface AttributeMatch {
   value: string;
 }
 
-/** Traces having spans that started in the window, narrowed by what their spans hold. */
+/**
+ * Traces that started in the window (their earliest span did), narrowed by what their spans hold.
+ * (Before trace summaries, a trace with any span starting in the window: see `scanTraces`.)
+ */
 export interface TraceFilter extends TimeWindow {
   /** A span of the trace is from this service. */
   serviceName?: string;
@@ -177,7 +198,7 @@ export interface TraceFilter extends TimeWindow {
 
 export type TraceSortField = "start_time" | "duration" | "span_count";
 
-/** A trace as listed: figures of its spans that started in the window. */
+/** A trace as listed: figures of all its stored spans. */
 export interface TraceSummary {
   traceId: string;
   /** Service and name of the root span; of the earliest span when the root is not stored. */
@@ -189,6 +210,11 @@ export interface TraceSummary {
   errorCount: number;
   /** Services of its spans, sorted. */
   services: string[];
+  /**
+   * Services where its errors start (a failing span with no failing child: error_origins.ts),
+   * sorted; empty when no span failed.
+   */
+  errorServices: string[];
 }
 
 export interface LogFilter extends TimeWindow {

@@ -146,7 +146,10 @@ for (const driver of selectedDrivers()) {
         assert.deepEqual(Object.keys(body).sort(), [
           "active_services",
           "avg_latency_ms",
+          "error_origins",
           "error_rate",
+          "error_spans",
+          "failed_requests",
           "p99_latency",
           "top_failing_services",
           "total_errors",
@@ -176,6 +179,19 @@ for (const driver of selectedDrivers()) {
             ["payment-service", 3, 12, 0.25],
           ],
         );
+        // Each failed chain is one failed request (its root failed) and five error spans; its
+        // errors start in inventory-service, the deepest failing span.
+        assert.equal(body.failed_requests, 3);
+        assert.equal(body.error_spans, 15);
+        assert.deepEqual(body.error_origins, {
+          services: [{ service_name: "inventory-service", traces: 3 }],
+          failed_traces: 3,
+          examined_spans: 15,
+          limited: false,
+        });
+        const few = await ok("/api/metrics/dashboard?range=15m&origin_limit=4");
+        assert.equal(few.error_origins.examined_spans, 4);
+        assert.equal(few.error_origins.limited, true);
         const empty = await ok("/api/metrics/dashboard?start=0&end=60000");
         assert.equal(empty.total_traces, 0);
         assert.equal(empty.p99_latency, 0);
@@ -222,6 +238,9 @@ for (const driver of selectedDrivers()) {
 
       await t.step("traffic and the latency heatmap", async () => {
         const traffic = await ok("/api/metrics/traffic");
+        // The step holding now is still in progress; a window in the past has none.
+        assert.equal(traffic.partial_time, traffic.points.at(-1).time);
+        assert.equal((await ok("/api/metrics/traffic?start=0&end=600000")).partial_time, null);
         assert.equal(traffic.step_seconds, 60);
         const requests = (service: string, points: Record<string, unknown>[]) =>
           points.filter((p) => p.service_name === service)
@@ -270,6 +289,8 @@ for (const driver of selectedDrivers()) {
             span_count: 5,
             error_count: 5,
             services: ["inventory-service", "order-service", "payment-service"],
+            // Every span of this chain fails: its errors start at the deepest, inventory-service.
+            error_services: ["inventory-service"],
           },
         );
         // Newest first by default; oldest first on request.
@@ -342,12 +363,19 @@ for (const driver of selectedDrivers()) {
           ["/api/logs?limit=1001", /'limit'/],
           ["/api/logs?limit=99999999999999999999", /'limit'/],
           ["/api/logs?offset=-5", /'offset'/],
-          ["/api/metrics/dashboard?range=1y", /'range' as it must be one of 5m, 15m, 1h, 6h, 24h/],
+          [
+            "/api/metrics/dashboard?range=1y",
+            /'range' as it must be one of 5m, 15m, 1h, 6h, 24h, 2d, 7d, or a whole number/,
+          ],
           ["/api/stats?start=0&end=99999999999999", /QUERY_MAX_WINDOW/],
           ["/api/traces?status=maybe", /'status' as it must be ok or error/],
           ["/api/traces?attr=novalue", /'attr' as it must be key=value/],
           ["/api/traces?min_duration_ms=-3", /'min_duration_ms'/],
           ["/api/metrics/traffic?step=90", /'step' as it must be a whole number of minutes/],
+          [
+            "/api/metrics/dashboard?origin_limit=0",
+            /'origin_limit' as it must be an integer from 1 to 20000: current value is "0"/,
+          ],
           ["/api/metrics/traffic?range=24h&step=1s", /'step'/],
           ["/api/logs?severity=loud", /'severity'/],
           ["/api/logs?search=" + "x".repeat(300), /'search' as it must be at most 256/],

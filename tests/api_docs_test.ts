@@ -38,7 +38,8 @@ const emptyStore = new Proxy({}, {
     if (name === "driver") return "sqlite";
     if (name === "rollups") {
       return {
-        totals: () => Promise.resolve({ spans: 0, errorSpans: 0, traces: 0, logs: 0 }),
+        totals: () =>
+          Promise.resolve({ spans: 0, errorSpans: 0, traces: 0, failedTraces: 0, logs: 0 }),
         services: () => Promise.resolve([]),
         serviceRequests: () => Promise.resolve([]),
         latencyBuckets: () => Promise.resolve([]),
@@ -50,6 +51,10 @@ const emptyStore = new Proxy({}, {
     if (name === "traces") return () => Promise.resolve({ items: [], total: 0 });
     if (name === "countLogs") return () => Promise.resolve(0);
     if (name === "logById") return () => Promise.resolve(undefined);
+    if (name === "errorOrigins") {
+      return () =>
+        Promise.resolve({ services: [], failedTraces: 0, examinedSpans: 0, limited: false });
+    }
     if (name === "ping") return () => Promise.resolve();
     if (name === "then") return undefined;
     return () => Promise.resolve([]);

@@ -25,7 +25,7 @@ export type AffectedRows = (sql: string) => number | undefined;
  * statements affect nothing.
  */
 export const MERGE_INSERTS_ALL: AffectedRows = (sql) =>
-  sql.startsWith("merge into") ? sql.match(/\(@\d+/g)!.length : undefined;
+  sql.startsWith("merge into") ? (sql.match(/\(@\d+/g) ?? []).length : undefined;
 
 /** `db` records into `queries`; `affected` says what each statement answers. */
 export function recordingSqlServer(

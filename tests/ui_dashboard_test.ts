@@ -32,11 +32,14 @@ Deno.test("the Dashboard shows the window's figures, charts and failing services
     // The cards show what was sent, not only what the API says.
     assert.equal(answer.cards["traces"]!.value, seeded.expected.traces);
     assert.equal(answer.cards["logs"]!.value, seeded.expected.logs);
-    assert.equal(answer.cards["errors"]!.value, seeded.expected.totalErrors);
-    const requests = 3 * seeded.expected.traces;
+    // A failed chain is one failed request (its root failed), and an error span in each service
+    // it crossed: order-service's SERVER span, and the SERVER and CLIENT spans of each service
+    // below it down to the one that failed.
+    const { errors } = seeded.expected;
+    assert.equal(answer.cards["failed-requests"]!.value, errors["order-service"]);
     assert.equal(
-      answer.cards["error-rate"]!.value,
-      Math.round((seeded.expected.totalErrors / requests) * 10_000) / 100,
+      answer.cards["error-spans"]!.value,
+      errors["order-service"] + 2 * errors["payment-service"] + 2 * errors["inventory-service"],
     );
     assert.ok(answer.trafficPaint > 0 && answer.heatmapPaint > 0);
   } finally {

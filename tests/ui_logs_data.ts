@@ -249,3 +249,43 @@ export function liveRecords(count: number, tag: string, nowMs = Date.now()) {
   }));
   return serviceLogsRequest(logs, "order-service");
 }
+
+/** Records of `pagingRecords`: the paging scenario's count, and how many share a nanosecond. */
+export const PAGING_RECORDS = 2_500;
+export const PAGING_SAME_TIME = 5;
+/** The record whose body holds markup, which must be shown as text. */
+export const PAGING_MARKUP_RECORD = 7;
+
+/** `paging record 0001` (the oldest) … `paging record 2500` (the newest). */
+export function pagingBody(n: number): string {
+  const body = `paging record ${String(n).padStart(4, "0")}`;
+  return n === PAGING_MARKUP_RECORD
+    ? `${body} <b>bold</b> <img src=x onerror="window.__argusInjected=true">`
+    : body;
+}
+
+/**
+ * `PAGING_RECORDS` records of one service, five to a nanosecond (so that pages cut through
+ * records of equal times), 40 ms apart over the `spreadMs` before `nowMs`, as export requests of
+ * 500 records each.
+ */
+export function pagingRequests(nowMs = Date.now(), spreadMs = 100_000) {
+  const groups = PAGING_RECORDS / PAGING_SAME_TIME;
+  const logs: JsonLog[] = Array.from({ length: PAGING_RECORDS }, (_, i) => {
+    const group = Math.floor(i / PAGING_SAME_TIME);
+    const atNs = BigInt(nowMs - spreadMs) * 1_000_000n +
+      BigInt(Math.floor((group * spreadMs) / groups)) * 1_000_000n;
+    return {
+      timeUnixNano: atNs.toString(),
+      severityNumber: SEVERITIES.INFO,
+      severityText: "INFO",
+      body: { stringValue: pagingBody(i + 1) },
+      attributes: [intAttribute("seq", i + 1)],
+    };
+  });
+  const requests = [];
+  for (let i = 0; i < logs.length; i += 500) {
+    requests.push(serviceLogsRequest(logs.slice(i, i + 500), "order-service"));
+  }
+  return requests;
+}

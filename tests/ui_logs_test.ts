@@ -5,7 +5,15 @@
 import assert from "node:assert/strict";
 import { startArgus } from "./argus_process.ts";
 import { runScenario } from "./browser.ts";
-import { liveRecords, logFixture, sendLogFixture } from "./ui_logs_data.ts";
+import {
+  liveRecords,
+  logFixture,
+  PAGING_MARKUP_RECORD,
+  PAGING_RECORDS,
+  pagingRequests,
+  sendLogFixture,
+} from "./ui_logs_data.ts";
+import { postJson } from "./otlp_payloads.ts";
 
 Deno.test("the Logs page lists, expands, filters, streams live and links to traces", async () => {
   const cwd = await Deno.makeTempDir({ prefix: "argus-ui-logs-" });
@@ -40,7 +48,7 @@ Deno.test("the Logs page lists, expands, filters, streams live and links to trac
     );
     assert.match(
       String(answer.count),
-      new RegExp(`^${fixture.count} of ${fixture.count} records in the last 5m`),
+      new RegExp(`^${fixture.count} of ${fixture.count} records in the last 5 minutes`),
     );
     assert.equal(answer.traceUrl, `/traces/${traced.traceId}?span=${traced.spanId}`);
     assert.equal(answer.sockets, 3);
@@ -80,6 +88,30 @@ Deno.test("the Logs page renders its records on the server, and says so when the
     const badHtml = await bad.text();
     assert.match(badHtml, /data-log-error/);
     assert.match(badHtml, /Cannot use (&#39;|')severity(&#39;|') as it must be one of/);
+  } finally {
+    assert.equal(await argus.stop(), 0);
+    await Deno.remove(cwd, { recursive: true });
+  }
+});
+
+Deno.test("the Logs page pages to the oldest records and back, oldest first too, and marks the search's matches", async () => {
+  const cwd = await Deno.makeTempDir({ prefix: "argus-ui-logs-" });
+  const argus = await startArgus({ FLUSH_INTERVAL: "10ms" }, cwd);
+  try {
+    for (const request of pagingRequests()) {
+      assert.equal((await postJson(argus.otlpHttpUrl, "logs", request)).status, 200);
+    }
+    const { answer, problems } = await runScenario<Record<string, unknown>>(
+      "logs_paging",
+      argus.baseUrl,
+      { total: PAGING_RECORDS, markupRecord: PAGING_MARKUP_RECORD },
+    );
+    assert.deepEqual(problems, []);
+    // [first listed, last listed, rows]: every record reached once, 2,000 at a time.
+    assert.deepEqual(answer.afterLoadingOlder, [2_000, 1, 2_000]);
+    assert.deepEqual(answer.afterLoadingNewer, [2_500, 501, 2_000]);
+    assert.deepEqual(answer.oldestFirst, [1, 2_000, 2_000]);
+    assert.equal(answer.marked, 10);
   } finally {
     assert.equal(await argus.stop(), 0);
     await Deno.remove(cwd, { recursive: true });

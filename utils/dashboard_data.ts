@@ -9,7 +9,7 @@
  * @module
  */
 import type { WireDashboardFigures, WireLatencyHeatmap, WireTraffic } from "./wire.ts";
-import { formatClock, formatCount, formatDuration } from "./format.ts";
+import { formatClock, formatCount, formatDuration, formatPercent } from "./format.ts";
 import { escapeHtml, serviceColor } from "./chart_style.ts";
 
 export type DashboardFigures = WireDashboardFigures;
@@ -32,12 +32,6 @@ export function isEmptyWindow(data: DashboardData): boolean {
     data.traffic.points.every((p) => p.requests === 0);
 }
 
-/** `25%`, `4.98%`, `0.01%`, `0%`: a percentage with at most two decimals. */
-export function formatPercent(percent: number): string {
-  if (!Number.isFinite(percent)) return "–";
-  return `${Number(percent.toFixed(2))}%`;
-}
-
 export interface StatCard {
   /** Stable key, also the card's `data-figure`. */
   key: string;
@@ -51,16 +45,38 @@ export interface StatCard {
   tone?: "red" | "orange";
 }
 
-/** The six stat cards. Latencies of a window without requests are "–", not "0 ms". */
+/**
+ * The six stat cards, each saying what it counts. A failure is counted two ways, side by side:
+ * failed requests (traces whose root span failed: one per failed request, wherever it failed) and
+ * error spans (a failure that crosses three services is three of them). Latencies of a window
+ * without requests are "–", not "0 ms".
+ */
 export function statCards(f: DashboardFigures): StatCard[] {
   const anyRequests = f.avg_latency_ms > 0 || f.p99_latency > 0;
+  const failedPercent = f.total_traces > 0 ? (f.failed_requests / f.total_traces) * 100 : 0;
   return [
     {
       key: "traces",
       label: "Traces",
       value: formatCount(f.total_traces),
       raw: f.total_traces,
-      hint: "root spans started",
+      hint: "requests received (root spans)",
+    },
+    {
+      key: "failed-requests",
+      label: "Failed requests",
+      value: formatCount(f.failed_requests),
+      raw: f.failed_requests,
+      hint: `${formatPercent(failedPercent)} of traces: the root span failed`,
+      tone: failedPercent >= 5 ? "red" : failedPercent > 0 ? "orange" : undefined,
+    },
+    {
+      key: "error-spans",
+      label: "Error spans",
+      value: formatCount(f.error_spans),
+      raw: f.error_spans,
+      hint: "failed spans, all services",
+      tone: f.error_spans > 0 ? "red" : undefined,
     },
     {
       key: "logs",
@@ -68,22 +84,6 @@ export function statCards(f: DashboardFigures): StatCard[] {
       value: formatCount(f.total_logs),
       raw: f.total_logs,
       hint: "log records",
-    },
-    {
-      key: "errors",
-      label: "Errors",
-      value: formatCount(f.total_errors),
-      raw: f.total_errors,
-      hint: "failed requests",
-      tone: f.total_errors > 0 ? "red" : undefined,
-    },
-    {
-      key: "error-rate",
-      label: "Error rate",
-      value: formatPercent(f.error_rate),
-      raw: f.error_rate,
-      hint: "of requests",
-      tone: f.error_rate >= 5 ? "red" : f.error_rate >= 1 ? "orange" : undefined,
     },
     {
       key: "avg-latency",
@@ -98,14 +98,10 @@ export function statCards(f: DashboardFigures): StatCard[] {
       // p99_latency is in microseconds.
       value: anyRequests ? formatDuration(f.p99_latency / 1000) : "–",
       raw: f.p99_latency,
-      hint: "99th percentile, ±19%",
+      // Read from a histogram whose buckets are √2 apart: the value is within ±19% of the truth.
+      hint: "99th percentile, ±19% (√2-wide buckets)",
     },
   ];
-}
-
-/** `2 errors / 10 requests`-style rate of a top failing service (a fraction) as a percentage. */
-export function fractionPercent(fraction: number): string {
-  return formatPercent(fraction * 100);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -120,9 +116,15 @@ export interface TrafficSeries {
   errors: Record<string, number[]>;
 }
 
-/** The traffic points regrouped per service, one value per step (missing ones are 0). */
+/**
+ * The traffic points regrouped per service, one value per step (missing ones are 0). The step in
+ * progress (`partial_time`) is left out: its counts are incomplete, and drawn they look like a
+ * drop in traffic.
+ */
 export function trafficSeries(body: TrafficBody): TrafficSeries {
-  const times = [...new Set(body.points.map((p) => Date.parse(p.time)))].sort((a, b) => a - b);
+  const partial = body.partial_time === null ? NaN : Date.parse(body.partial_time);
+  const points = body.points.filter((p) => Date.parse(p.time) !== partial);
+  const times = [...new Set(points.map((p) => Date.parse(p.time)))].sort((a, b) => a - b);
   const index = new Map(times.map((t, i) => [t, i]));
   const services = [...new Set(body.points.map((p) => p.service_name))].sort();
   const requests: Record<string, number[]> = {};
@@ -131,7 +133,7 @@ export function trafficSeries(body: TrafficBody): TrafficSeries {
     requests[s] = new Array<number>(times.length).fill(0);
     errors[s] = new Array<number>(times.length).fill(0);
   }
-  for (const p of body.points) {
+  for (const p of points) {
     const i = index.get(Date.parse(p.time))!;
     requests[p.service_name]![i] = p.requests;
     errors[p.service_name]![i] = p.errors;
@@ -191,7 +193,15 @@ export function trafficOption(body: TrafficBody) {
       gridIndex,
       min: s.times.length ? s.times[0]! - stepMs / 2 : undefined,
       max: s.times.length ? s.times.at(-1)! + stepMs / 2 : undefined,
-      axisLabel: gridIndex === 0 ? { show: false } : axisLabel,
+      // Labels in the page's zone (ECharts' own are in the browser's); dated past hourly steps.
+      axisLabel: gridIndex === 0 ? { show: false } : {
+        ...axisLabel,
+        formatter: (ms: number) =>
+          formatClock(new Date(ms).toISOString(), { date: stepMs >= 3_600_000 }).slice(
+            0,
+            stepMs >= 3_600_000 ? 11 : 5,
+          ),
+      },
       axisTick: { show: gridIndex === 1 },
       splitLine: { show: false },
       axisLine: { lineStyle: { color: "#dee2e6" } },
@@ -228,7 +238,7 @@ export function trafficOption(body: TrafficBody) {
         stack: "requests",
         showSymbol: s.times.length <= 1,
         symbolSize: 5,
-        smooth: 0.2,
+        // Straight segments: a smoothed line invents values between the steps.
         lineStyle: { width: 1.5 },
         areaStyle: { opacity: 0.22 },
         data: pairs(s.requests[name]!),
@@ -351,7 +361,9 @@ export function trimHeatmap(body: HeatmapBody, minRows = 8, pad = 1): TrimmedHea
 export function heatmapOption(body: HeatmapBody) {
   const trimmed = trimHeatmap(body);
   const bounds = body.latency_buckets_ms;
-  const times = body.times.map((t) => formatClock(t).slice(0, 5));
+  // Hourly steps span days: their labels carry the date (`12-03 14:00`).
+  const dated = body.step_seconds >= 3600;
+  const times = body.times.map((t) => formatClock(t, { date: dated }).slice(0, dated ? 11 : 5));
   const labels = trimmed.buckets.map((b) => bucketLabel(bounds, b));
   const step = stepLabel(body.step_seconds);
   return {

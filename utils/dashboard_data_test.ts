@@ -5,7 +5,6 @@ import {
   type DashboardData,
   type DashboardFigures,
   formatBound,
-  formatPercent,
   type HeatmapBody,
   heatmapOption,
   isEmptyWindow,
@@ -17,6 +16,7 @@ import {
   trafficTooltip,
   trimHeatmap,
 } from "./dashboard_data.ts";
+import { setDisplayZone } from "./time_zone.ts";
 import { serviceColor } from "./chart_style.ts";
 
 /** The API's 38 bounds: 0.25 ms × √2ⁱ, then null. */
@@ -36,6 +36,14 @@ const FIGURES: DashboardFigures = {
   top_failing_services: [
     { service_name: "payment-service", error_count: 10, total_count: 100, error_rate: 0.1 },
   ],
+  failed_requests: 12,
+  error_spans: 31,
+  error_origins: {
+    services: [{ service_name: "payment-service", traces: 10 }],
+    failed_traces: 12,
+    examined_spans: 31,
+    limited: false,
+  },
 };
 
 function heatmap(cells: number[][]): HeatmapBody {
@@ -47,26 +55,36 @@ function heatmap(cells: number[][]): HeatmapBody {
   };
 }
 
-Deno.test("statCards() shows the seed's figures with their units: p99 from microseconds", () => {
+Deno.test("statCards() shows the figures with their units: p99 from microseconds", () => {
   const cards = Object.fromEntries(statCards(FIGURES).map((c) => [c.key, c]));
   assert.equal(cards["traces"]!.value, "301");
   assert.equal(cards["logs"]!.value, "42");
-  assert.equal(cards["errors"]!.value, "15");
-  assert.equal(cards["errors"]!.tone, "red");
-  assert.equal(cards["error-rate"]!.value, "4.98%");
-  assert.equal(cards["error-rate"]!.tone, "orange");
   assert.equal(cards["avg-latency"]!.value, "245 ms");
   // 850000 µs is 850 ms, not 850 s.
   assert.equal(cards["p99-latency"]!.value, "850 ms");
   assert.equal(cards["p99-latency"]!.raw, 850_000);
+  assert.match(cards["p99-latency"]!.hint, /±19%.*buckets/);
   assert.deepEqual(Object.keys(cards), [
     "traces",
+    "failed-requests",
+    "error-spans",
     "logs",
-    "errors",
-    "error-rate",
     "avg-latency",
     "p99-latency",
   ]);
+});
+
+Deno.test("statCards() counts failed requests (failed roots) apart from error spans", () => {
+  const cards = Object.fromEntries(statCards(FIGURES).map((c) => [c.key, c]));
+  assert.equal(cards["failed-requests"]!.value, "12");
+  assert.equal(cards["failed-requests"]!.raw, 12);
+  // 12 of 301 traces.
+  assert.equal(cards["failed-requests"]!.hint, "3.99% of traces: the root span failed");
+  assert.equal(cards["failed-requests"]!.tone, "orange");
+  assert.equal(cards["error-spans"]!.value, "31");
+  assert.equal(cards["error-spans"]!.tone, "red");
+  const many = statCards({ ...FIGURES, failed_requests: 30 });
+  assert.equal(many.find((c) => c.key === "failed-requests")!.tone, "red");
 });
 
 Deno.test("statCards() shows no latency rather than 0 ms for a window without requests", () => {
@@ -76,19 +94,17 @@ Deno.test("statCards() shows no latency rather than 0 ms for a window without re
     error_rate: 0,
     avg_latency_ms: 0,
     p99_latency: 0,
+    failed_requests: 0,
+    error_spans: 0,
   });
   assert.equal(cards.find((c) => c.key === "avg-latency")!.value, "–");
   assert.equal(cards.find((c) => c.key === "p99-latency")!.value, "–");
-  assert.equal(cards.find((c) => c.key === "error-rate")!.value, "0%");
-  assert.equal(cards.find((c) => c.key === "errors")!.tone, undefined);
-});
-
-Deno.test("formatPercent() keeps at most two decimals and drops trailing zeros", () => {
-  assert.equal(formatPercent(25), "25%");
-  assert.equal(formatPercent(4.98), "4.98%");
-  assert.equal(formatPercent(16.666666), "16.67%");
-  assert.equal(formatPercent(0), "0%");
-  assert.equal(formatPercent(NaN), "–");
+  assert.equal(
+    cards.find((c) => c.key === "failed-requests")!.hint,
+    "0% of traces: the root span failed",
+  );
+  assert.equal(cards.find((c) => c.key === "failed-requests")!.tone, undefined);
+  assert.equal(cards.find((c) => c.key === "error-spans")!.tone, undefined);
 });
 
 Deno.test("isEmptyWindow() is true only when nothing at all arrived", () => {
@@ -101,7 +117,7 @@ Deno.test("isEmptyWindow() is true only when nothing at all arrived", () => {
       active_services: 0,
       top_failing_services: [],
     },
-    traffic: { step_seconds: 60, points: [] },
+    traffic: { step_seconds: 60, points: [], partial_time: null },
     heatmap: heatmap([]),
     services: [],
   };
@@ -118,6 +134,7 @@ const TRAFFIC: TrafficBody = {
     { time: "2026-11-26T10:01:00.000000000Z", service_name: "a", requests: 7, errors: 2 },
     { time: "2026-11-26T10:01:00.000000000Z", service_name: "b", requests: 0, errors: 0 },
   ],
+  partial_time: null,
 };
 
 Deno.test("trafficSeries() regroups the points per service, one value per step", () => {
@@ -126,6 +143,19 @@ Deno.test("trafficSeries() regroups the points per service, one value per step",
   assert.deepEqual(s.services, ["a", "b"]);
   assert.deepEqual(s.requests, { a: [5, 7], b: [3, 0] });
   assert.deepEqual(s.errors, { a: [0, 2], b: [1, 0] });
+});
+
+Deno.test("trafficSeries() leaves out the step still in progress", () => {
+  const s = trafficSeries({ ...TRAFFIC, partial_time: "2026-11-26T10:01:00.000000000Z" });
+  assert.deepEqual(s.times, [Date.UTC(2026, 10, 26, 10, 0)]);
+  assert.deepEqual(s.requests, { a: [5], b: [3] });
+  assert.deepEqual(s.errors, { a: [0], b: [1] });
+});
+
+Deno.test("trafficOption() draws straight lines between steps, not smoothed ones", () => {
+  for (const series of trafficOption(TRAFFIC).series) {
+    assert.equal((series as { smooth?: unknown }).smooth, undefined, series.id);
+  }
 });
 
 Deno.test("trafficOption() gives each service a requests line and an errors bar of one name", () => {
@@ -225,4 +255,15 @@ Deno.test("heatmapOption() labels kept rows and scales colour to the largest cou
   assert.equal(option.visualMap.max, 9);
   assert.equal(option.xAxis.data.length, 2);
   assert.equal(option.series[0]!.data.length, 2);
+});
+
+Deno.test("heatmapOption() labels steps in the page's zone, dated when hourly", () => {
+  try {
+    setDisplayZone("Asia/Tokyo");
+    assert.deepEqual(heatmapOption(heatmap([[0, 20, 3]])).xAxis.data, ["19:00", "19:01"]);
+    const hourly = heatmapOption({ ...heatmap([[0, 20, 3]]), step_seconds: 3600 });
+    assert.deepEqual(hourly.xAxis.data, ["11-26 19:00", "11-26 19:01"]);
+  } finally {
+    setDisplayZone("UTC");
+  }
 });

@@ -1,8 +1,10 @@
 /**
- * Formatting for islands: durations, counts, times. Pure; tested in utils/format_test.ts.
+ * Formatting for islands: durations, counts, times (in the page's zone: utils/time_zone.ts). Pure but
+ * for that zone; tested in utils/format_test.ts.
  *
  * @module
  */
+import { wallClock, zoneLabel } from "./time_zone.ts";
 
 /** `0.42 ms`, `12.3 ms`, `850 ms`, `2.35 s`, `1m 05s`. */
 export function formatDuration(ms: number): string {
@@ -40,6 +42,30 @@ export function parseDurationFilterMs(text: string): number | undefined {
   return Math.round(Number(match[1]) * unit * 1e6) / 1e6;
 }
 
+/** `25%`, `4.98%`, `0.01%`, `0%`: a percentage with at most two decimals. */
+export function formatPercent(percent: number): string {
+  if (!Number.isFinite(percent)) return "–";
+  return `${Number(percent.toFixed(2))}%`;
+}
+
+/** A fraction (`0.1667`: an error rate, a share) as a percentage: `16.67%`. */
+export function fractionPercent(fraction: number): string {
+  return formatPercent(fraction * 100);
+}
+
+/** `1.5 MB`, `812 KB`, `3.2 GB` (powers of 1,000, as disks are sold); `–` when unknown. */
+export function formatBytes(bytes: number | null | undefined): string {
+  if (bytes === null || bytes === undefined || !Number.isFinite(bytes)) return "–";
+  const units = ["bytes", "KB", "MB", "GB", "TB"];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit++;
+  }
+  return unit === 0 ? `${bytes} bytes` : `${Number(value.toPrecision(3))} ${units[unit]}`;
+}
+
 /** `999`, `1.2k`, `3.4M`. */
 export function formatCount(n: number): string {
   if (n < 1000) return String(n);
@@ -47,24 +73,42 @@ export function formatCount(n: number): string {
   return `${(n / 1_000_000).toFixed(1)}M`;
 }
 
-/** An RFC 3339 time as the local `HH:MM:SS.mmm`. */
-export function formatClock(rfc3339: string): string {
-  const date = new Date(rfc3339);
-  if (Number.isNaN(date.getTime())) return rfc3339;
-  const pad = (n: number, w = 2) => String(n).padStart(w, "0");
-  return `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}.${
-    pad(date.getMilliseconds(), 3)
-  }`;
+const pad = (n: number, width = 2) => String(n).padStart(width, "0");
+
+/**
+ * An RFC 3339 time as `HH:MM:SS.mmm` in the page's zone (utils/time_zone.ts), or with the date,
+ * `MM-DD HH:MM:SS.mmm`, for lists that span days.
+ */
+export function formatClock(rfc3339: string, options: { date?: boolean } = {}): string {
+  const ms = Date.parse(rfc3339);
+  if (Number.isNaN(ms)) return rfc3339;
+  const c = wallClock(ms);
+  const clock = `${pad(c.hour)}:${pad(c.minute)}:${pad(c.second)}.${pad(c.millisecond, 3)}`;
+  return options.date ? `${pad(c.month)}-${pad(c.day)} ${clock}` : clock;
 }
 
-/** An RFC 3339 time as the local `YYYY-MM-DD HH:MM:SS`. */
+/** An RFC 3339 time as `YYYY-MM-DD HH:MM:SS` in the page's zone (utils/time_zone.ts). */
 export function formatDateTime(rfc3339: string): string {
-  const date = new Date(rfc3339);
-  if (Number.isNaN(date.getTime())) return rfc3339;
-  const pad = (n: number) => String(n).padStart(2, "0");
-  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ${
-    pad(date.getHours())
-  }:${pad(date.getMinutes())}:${pad(date.getSeconds())}`;
+  const ms = Date.parse(rfc3339);
+  if (Number.isNaN(ms)) return rfc3339;
+  const c = wallClock(ms);
+  return `${c.year}-${pad(c.month)}-${pad(c.day)} ${pad(c.hour)}:${pad(c.minute)}:${pad(c.second)}`;
+}
+
+/**
+ * An RFC 3339 time whole, in the page's zone and labelled with it: `2026-12-06 18:05:07.042123
+ * UTC+09:00` (the fraction as the time gives it, to the nanosecond).
+ */
+export function formatInstant(rfc3339: string): string {
+  const ms = Date.parse(rfc3339);
+  if (Number.isNaN(ms)) return rfc3339;
+  const fraction = /\.(\d+)/.exec(rfc3339)?.[1] ?? "";
+  return `${formatDateTime(rfc3339)}${fraction ? `.${fraction}` : ""} ${zoneLabel(ms)}`;
+}
+
+/** The page's zone as a label for the times it shows: `UTC`, `UTC+09:00` (now's offset). */
+export function formatZone(atMs: number = Date.now()): string {
+  return zoneLabel(atMs);
 }
 
 /** How long ago, in words: `just now`, `12 s ago`, `3 min ago`, `2 h ago`, `3 d ago`. */

@@ -2,8 +2,8 @@
  * The Logs page's data structures, free of any framework so that they are tested alone:
  *
  * - `LogBuffer`: the records on screen, newest first by timestamp, at most `capacity` of them
- *   (the oldest dropped first), each `id` once (the live stream may deliver a retried request's
- *   records twice).
+ *   (the oldest dropped first, or the newest when older records are paged in), each `id` once
+ *   (the live stream may deliver a retried request's records twice).
  * - `FrameQueue`: live batches collected between animation frames and handed over once per frame,
  *   so that a burst of WebSocket messages costs one merge and one render.
  *
@@ -30,13 +30,16 @@ export function compareNewestFirst(a: BufferedLog, b: BufferedLog): number {
   return a.id === b.id ? 0 : a.id < b.id ? 1 : -1;
 }
 
+/** Which end of the buffer gives way past its capacity. */
+export type DropEnd = "oldest" | "newest";
+
 /** What one `add` did. */
 export interface AddResult {
   /** Records taken in (including any dropped again at once for being the oldest). */
   added: number;
   /** Records skipped because their `id` was in the buffer or earlier in the same batch. */
   duplicates: number;
-  /** Records dropped from the old end to keep within the capacity. */
+  /** Records dropped from the `drop` end to keep within the capacity. */
   dropped: number;
 }
 
@@ -67,7 +70,7 @@ export class LogBuffer<T extends BufferedLog> {
     return this.#items.length;
   }
 
-  /** Records dropped for the capacity since the buffer was made or last replaced. */
+  /** Records dropped for the capacity (at either end) since the buffer was made or last replaced. */
   get dropped(): number {
     return this.#dropped;
   }
@@ -79,9 +82,10 @@ export class LogBuffer<T extends BufferedLog> {
   /**
    * Merges records in, in O(size + batch): the batch is sorted (it is small), then merged with
    * the buffer, which is sorted already. The common case, a batch newer than everything held,
-   * is a concatenation.
+   * is a concatenation. Past the capacity, the `drop` end gives way: the oldest records (the
+   * default, as new ones stream in), or the newest (as older ones are paged in).
    */
-  add(batch: readonly T[]): AddResult {
+  add(batch: readonly T[], drop: DropEnd = "oldest"): AddResult {
     const fresh: T[] = [];
     let duplicates = 0;
     for (const item of batch) {
@@ -109,7 +113,7 @@ export class LogBuffer<T extends BufferedLog> {
       while (i < fresh.length) merged[k++] = fresh[i++]!;
       while (j < old.length) merged[k++] = old[j++]!;
     }
-    const dropped = this.#trim(merged);
+    const dropped = this.#trim(merged, drop);
     this.#items = merged;
     return { added: fresh.length, duplicates, dropped };
   }
@@ -122,12 +126,17 @@ export class LogBuffer<T extends BufferedLog> {
     this.add(items);
   }
 
-  /** Drops the oldest records past the capacity, in place; returns how many. */
-  #trim(items: T[]): number {
+  /** Drops records past the capacity from the `drop` end, in place; returns how many. */
+  #trim(items: T[], drop: DropEnd): number {
     const over = items.length - this.capacity;
     if (over <= 0) return 0;
-    for (let i = this.capacity; i < items.length; i++) this.#ids.delete(items[i]!.id);
-    items.length = this.capacity;
+    if (drop === "oldest") {
+      for (let i = this.capacity; i < items.length; i++) this.#ids.delete(items[i]!.id);
+      items.length = this.capacity;
+    } else {
+      for (let i = 0; i < over; i++) this.#ids.delete(items[i]!.id);
+      items.splice(0, over);
+    }
     this.#dropped += over;
     return over;
   }

@@ -52,6 +52,22 @@ Deno.test("LogBuffer.add() takes each id once, within a batch and across batches
   assert.deepEqual(ids(buffer.items), ["c", "b", "a"]);
 });
 
+Deno.test("LogBuffer.add() paging older records in drops the newest past its capacity", () => {
+  const buffer = new LogBuffer<Log>(4);
+  buffer.add([log("e", 5), log("f", 6), log("g", 7)]);
+  assert.deepEqual(buffer.add([log("c", 3), log("d", 4), log("b", 2)], "newest"), {
+    added: 3,
+    duplicates: 0,
+    dropped: 2,
+  });
+  assert.deepEqual(ids(buffer.items), ["e", "d", "c", "b"]);
+  assert.equal(buffer.dropped, 2);
+  // The dropped ids are forgotten: paging back to them takes them in again.
+  assert.equal(buffer.has("g"), false);
+  assert.deepEqual(buffer.add([log("g", 7), log("f", 6)]).added, 2);
+  assert.deepEqual(ids(buffer.items), ["g", "f", "e", "d"]);
+});
+
 Deno.test("LogBuffer drops the oldest records past its capacity and counts them", () => {
   const buffer = new LogBuffer<Log>(3);
   buffer.add([log("a", 1), log("b", 2)]);

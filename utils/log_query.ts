@@ -6,10 +6,11 @@
  *
  * @module
  */
-import { DEFAULT_RANGE } from "./time_window.ts";
+import { DEFAULT_RANGE, instantMs, rangeMs, windowParams } from "./time_window.ts";
+import { formatDateTime } from "./format.ts";
 import { SEVERITY_MINIMUMS, type WireLog } from "./wire.ts";
 import type { Params } from "./api.ts";
-import { formatClock } from "./format.ts";
+import { logCursor } from "./log_cursor.ts";
 
 /** A record as `/api/logs` and `/ws` serve it. */
 export type LogItem = WireLog;
@@ -17,7 +18,7 @@ export type LogItem = WireLog;
 /** The filters, as kept in the URL (`""` when unset). */
 export interface LogFilters {
   service: string;
-  /** `5m`, `15m`, `1h`, `6h` or `24h`: the window of the API's list. */
+  /** A range (utils/time_window.ts): the window of the API's list. */
   range: string;
   /** The minimum severity by name: `trace` … `fatal`. */
   severity: string;
@@ -31,6 +32,8 @@ export interface LogFilters {
    */
   start: string;
   end: string;
+  /** `desc` (newest first, the default) or `asc` (oldest first). */
+  order: string;
 }
 
 export const LOG_FILTER_DEFAULTS: LogFilters = {
@@ -42,7 +45,18 @@ export const LOG_FILTER_DEFAULTS: LogFilters = {
   span_id: "",
   start: "",
   end: "",
+  order: "desc",
 };
+
+export const ORDER_OPTIONS = [
+  { value: "desc", label: "Newest first" },
+  { value: "asc", label: "Oldest first" },
+];
+
+/** Whether the list reads oldest first (`order=asc`); anything else is newest first. */
+export function oldestFirst(filters: Pick<LogFilters, "order">): boolean {
+  return filters.order === "asc";
+}
 
 export { SEVERITY_MINIMUMS };
 
@@ -65,7 +79,7 @@ export function filtersFrom(params: URLSearchParams): LogFilters {
   return filters;
 }
 
-/** Whether any filter narrows the list (the time window does not count). */
+/** Whether any filter narrows the list (the time window and the order do not count). */
 export function hasFilters(filters: LogFilters): boolean {
   return Boolean(
     filters.service || filters.severity || filters.search || filters.trace_id || filters.span_id,
@@ -77,13 +91,17 @@ export function hasWindow(filters: LogFilters): boolean {
   return Boolean(filters.start || filters.end);
 }
 
-/** The window's query: `start`/`end` when set (the API refuses both forms at once), else `range`. */
-export function windowParams(filters: LogFilters): Params {
-  return hasWindow(filters) ? { start: filters.start, end: filters.end } : { range: filters.range };
+/** A page past a listed record: the records just `before` or just `after` it in time. */
+export interface PageCursor {
+  side: "before" | "after";
+  item: LogItem;
 }
 
-/** `/api/logs`'s query for the filters: the newest `limit` records of the window. */
-export function listParams(filters: LogFilters, limit: number): Params {
+/**
+ * `/api/logs`'s query for the filters: the first `limit` records of the window in its order
+ * (the newest, or the oldest), or those nearest a listed record on one side (`cursor`).
+ */
+export function listParams(filters: LogFilters, limit: number, cursor?: PageCursor): Params {
   return {
     ...windowParams(filters),
     service: filters.service,
@@ -91,15 +109,10 @@ export function listParams(filters: LogFilters, limit: number): Params {
     search: filters.search,
     trace_id: filters.trace_id,
     span_id: filters.span_id,
+    order: filters.order,
     limit,
+    ...(cursor ? { [cursor.side]: logCursor(cursor.item) } : {}),
   };
-}
-
-/** A `start`/`end` value (RFC 3339 or Unix ms) in Unix ms; undefined when unset or unreadable. */
-export function windowBoundMs(text: string): number | undefined {
-  if (text === "") return undefined;
-  const ms = /^\d+$/.test(text) ? Number(text) : Date.parse(text);
-  return Number.isFinite(ms) ? ms : undefined;
 }
 
 /** The filters as one string, equal for equal filters: what a change of filters is told by. */
@@ -108,18 +121,15 @@ export function filterKey(filters: LogFilters): string {
     .join("\n");
 }
 
-/** `10:41:02 – 10:45:10` for an absolute window, in local time ("now" for an open end). */
-export function windowLabel(filters: LogFilters): string {
-  const at = (text: string) => {
-    const ms = windowBoundMs(text);
-    return ms === undefined ? (text || "now") : formatClock(new Date(ms).toISOString()).slice(0, 8);
-  };
-  return `${at(filters.start)} – ${at(filters.end)}`;
-}
-
-/** How the page names the window: `in the last 5m`, or `from 10:41:02 – 10:45:10`. */
-export function windowWords(filters: LogFilters): string {
-  return hasWindow(filters) ? `from ${windowLabel(filters)}` : `in the last ${filters.range}`;
+/**
+ * Whether the list's times need their date: a range of a day or more, or records of more than one
+ * day (in the page's zone) in the list (sorted by time, either way).
+ */
+export function datedList(filters: LogFilters, items: readonly LogItem[]): boolean {
+  if (!hasWindow(filters) && (rangeMs(filters.range) ?? 0) >= 86_400_000) return true;
+  if (items.length < 2) return false;
+  const day = (item: LogItem) => formatDateTime(item.timestamp).slice(0, 10);
+  return day(items[0]!) !== day(items[items.length - 1]!);
 }
 
 /** `/ws`'s query: the filters the stream applies itself. */
@@ -148,15 +158,45 @@ export function matchesFilters(item: LogItem, filters: LogFilters): boolean {
   if (minimum !== undefined && item.severity_number < minimum) return false;
   if (filters.trace_id && item.trace_id !== filters.trace_id.toLowerCase()) return false;
   if (filters.span_id && item.span_id !== filters.span_id.toLowerCase()) return false;
-  const end = windowBoundMs(filters.end);
+  const end = instantMs(filters.end);
   if (end !== undefined && Number(item.time_unix_nano.slice(0, -6) || "0") > end) return false;
-  const start = windowBoundMs(filters.start);
+  const start = instantMs(filters.start);
   if (start !== undefined && Number(item.time_unix_nano.slice(0, -6) || "0") < start) return false;
   if (filters.search) {
     const needle = filters.search.toLowerCase();
     if (!bodyText(item.body).toLowerCase().includes(needle)) return false;
   }
   return true;
+}
+
+/** A part of a text, and whether it is a match of the search. */
+export interface TextPart {
+  text: string;
+  match: boolean;
+}
+
+/** Characters with a meaning in a regular expression. */
+const REGEXP_SPECIALS = /[.*+?^${}()|[\]\\/]/g;
+
+/**
+ * `text` cut where `search` occurs, ignoring case (as the API's search does), so that a view can
+ * mark the matches as elements: never as HTML. One part, not a match, when there is none.
+ */
+export function matchParts(text: string, search: string): TextPart[] {
+  if (search === "" || text === "") return [{ text, match: false }];
+  const pattern = new RegExp(search.replace(REGEXP_SPECIALS, "\\$&"), "giu");
+  const parts: TextPart[] = [];
+  let last = 0;
+  for (const found of text.matchAll(pattern)) {
+    const at = found.index;
+    if (at > last) parts.push({ text: text.slice(last, at), match: false });
+    parts.push({ text: found[0], match: true });
+    last = at + found[0].length;
+  }
+  if (last < text.length || parts.length === 0) {
+    parts.push({ text: text.slice(last), match: false });
+  }
+  return parts;
 }
 
 /** The trace page of a record, with its span highlighted; undefined outside a trace. */

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { parseSeverity } from "../routes/logs.ts";
 import {
   bodyText,
+  datedList,
   filterKey,
   filtersFrom,
   hasFilters,
@@ -11,15 +12,14 @@ import {
   LOG_FILTER_DEFAULTS,
   type LogItem,
   matchesFilters,
+  matchParts,
+  oldestFirst,
   SEVERITY_MINIMUMS,
   SEVERITY_OPTIONS,
   traceHref,
-  windowBoundMs,
-  windowLabel,
-  windowParams,
-  windowWords,
 } from "./log_query.ts";
-import { formatClock } from "./format.ts";
+import { parseLogCursor } from "./log_cursor.ts";
+import { setDisplayZone } from "./time_zone.ts";
 import { wireLog } from "../tests/wire_builders.ts";
 
 const item = (fields: Partial<LogItem>): LogItem => wireLog(fields);
@@ -59,13 +59,13 @@ Deno.test("listParams() and liveParams() ask the API and the stream for the filt
 Deno.test("an absolute window (a trace's logs link) is asked for instead of the range", () => {
   const filters = { ...LOG_FILTER_DEFAULTS, start: "1795687140000", end: "1795687320000" };
   assert.equal(hasWindow(filters), true);
-  assert.deepEqual(windowParams(filters), { start: "1795687140000", end: "1795687320000" });
-  assert.equal(listParams(filters, 50).range, undefined);
-  assert.deepEqual(windowParams(LOG_FILTER_DEFAULTS), { range: "5m" });
-  assert.equal(windowBoundMs("2026-11-26T10:00:00Z"), 1795687200000);
-  assert.equal(windowBoundMs("1795687200000"), 1795687200000);
-  assert.equal(windowBoundMs(""), undefined);
-  assert.equal(windowBoundMs("soon"), undefined);
+  const params = listParams(filters, 50);
+  assert.deepEqual([params.start, params.end, params.range], [
+    filters.start,
+    filters.end,
+    undefined,
+  ]);
+  assert.equal(listParams({ ...LOG_FILTER_DEFAULTS, range: "1h" }, 50).range, "1h");
   // Streamed records after the window's end are not shown.
   const at = (ms: number) => item({ time_unix_nano: `${ms}000000` });
   assert.equal(matchesFilters(at(1795687200000), filters), true);
@@ -136,15 +136,63 @@ Deno.test("filterKey() is equal for equal filters and differs when any filter do
   }
 });
 
-Deno.test("windowWords() names a range back from now, or an absolute window by its clock times", () => {
-  assert.equal(windowWords(LOG_FILTER_DEFAULTS), "in the last 5m");
-  assert.equal(windowWords({ ...LOG_FILTER_DEFAULTS, range: "1h" }), "in the last 1h");
-  const start = Date.UTC(2026, 10, 26, 10, 41, 2);
-  const end = start + 248_000;
-  const clock = (ms: number) => formatClock(new Date(ms).toISOString()).slice(0, 8);
-  const window = { ...LOG_FILTER_DEFAULTS, start: String(start), end: new Date(end).toISOString() };
-  assert.equal(windowLabel(window), `${clock(start)} – ${clock(end)}`);
-  assert.equal(windowWords(window), `from ${clock(start)} – ${clock(end)}`);
-  // An open end is "now"; an unreadable bound is shown as given.
-  assert.equal(windowLabel({ ...LOG_FILTER_DEFAULTS, start: "soon" }), "soon – now");
+Deno.test("listParams() asks for the order, and for the page past a listed record by its cursor", () => {
+  const asc = { ...LOG_FILTER_DEFAULTS, order: "asc" };
+  assert.equal(oldestFirst(asc), true);
+  assert.equal(oldestFirst(LOG_FILTER_DEFAULTS), false);
+  assert.equal(hasFilters(asc), false, "the order narrows nothing");
+  assert.equal(listParams(asc, 1000).order, "asc");
+  const oldest = item({
+    id: "0195d1c2a3b4c5d6e7f8091a2b3c4d5e",
+    time_unix_nano: "17956872000000001",
+  });
+  const older = listParams(LOG_FILTER_DEFAULTS, 1000, { side: "before", item: oldest });
+  assert.equal(older.after, undefined);
+  // The cursor is one the API reads back as this record.
+  assert.deepEqual(parseLogCursor(String(older.before)), {
+    time_unix_nano: oldest.time_unix_nano,
+    id: oldest.id,
+  });
+  const newer = listParams(LOG_FILTER_DEFAULTS, 1000, { side: "after", item: oldest });
+  assert.equal(newer.after, older.before);
+  assert.equal(newer.before, undefined);
+});
+
+Deno.test("matchParts() cuts a text where the search occurs, ignoring case, taking it literally", () => {
+  const marked = (text: string, search: string) =>
+    matchParts(text, search).map((p) => p.match ? `[${p.text}]` : p.text).join("");
+  assert.equal(
+    marked("Payment TIMEOUT after timeout", "timeout"),
+    "Payment [TIMEOUT] after [timeout]",
+  );
+  assert.equal(marked("timeout", "TimeOut"), "[timeout]");
+  assert.equal(marked("cost: $5.00 (a+b)*", "$5.00 (a+b)*"), "cost: [$5.00 (a+b)*]");
+  assert.equal(marked("a.b axb", "."), "a[.]b axb");
+  assert.equal(marked("<img src=x onerror=alert(1)>", "<img"), "[<img] src=x onerror=alert(1)>");
+  assert.equal(marked("ÉCHEC échec", "échec"), "[ÉCHEC] [échec]");
+  assert.deepEqual(matchParts("no match here", "xyz"), [{ text: "no match here", match: false }]);
+  assert.deepEqual(matchParts("text", ""), [{ text: "text", match: false }]);
+  assert.deepEqual(matchParts("", "x"), [{ text: "", match: false }]);
+  // The parts put together are the text, always.
+  for (const [text, search] of [["aaaa", "aa"], ["abcabc", "c"], ["x", "x"]] as const) {
+    assert.equal(matchParts(text, search).map((p) => p.text).join(""), text);
+  }
+  assert.equal(marked("aaaa", "aa"), "[aa][aa]");
+});
+
+Deno.test("datedList() dates the times of a day-long range, or of records across days", () => {
+  const at = (timestamp: string) => item({ timestamp });
+  const sameDay = [at("2026-12-03T23:10:00Z"), at("2026-12-03T01:00:00Z")];
+  const twoDays = [at("2026-12-04T00:10:00Z"), at("2026-12-03T23:50:00Z")];
+  assert.equal(datedList(LOG_FILTER_DEFAULTS, sameDay), false);
+  assert.equal(datedList(LOG_FILTER_DEFAULTS, twoDays), true);
+  assert.equal(datedList({ ...LOG_FILTER_DEFAULTS, range: "24h" }, []), true);
+  assert.equal(datedList({ ...LOG_FILTER_DEFAULTS, range: "6h" }, sameDay.slice(0, 1)), false);
+  try {
+    // In Tokyo, 2026-12-03T23:10Z and 01:00Z are two days.
+    setDisplayZone("Asia/Tokyo");
+    assert.equal(datedList(LOG_FILTER_DEFAULTS, sameDay), true);
+  } finally {
+    setDisplayZone("UTC");
+  }
 });

@@ -15,21 +15,39 @@
  * The transitions are the actions: `setLive`, `setAway` (scrolled away or back), `setHeld` (the
  * Pause and Resume button), `setFilters`
  * (what no longer matches goes at once, then the list is read: in place when off, merged when
- * live), `receive` (a socket message), `opened` (a socket opened) and `refresh`; a read's answer
- * replaces or joins the list and clears the error, its failure sets the error and keeps the list.
- * A newer read aborts an older one, so a slow answer never overwrites a newer one.
+ * live), `receive` (a socket message), `opened` (a socket opened), `refresh`, and the pages:
+ * `loadOlder` and `loadNewer`; a read's answer replaces or joins the list and clears the error,
+ * its failure sets the error and keeps the list. A newer read aborts an older one, so a slow
+ * answer never overwrites a newer one.
+ *
+ * Pages (while not live). The first read lists the window's newest `limit` records (the oldest
+ * with `order=asc`, which lists them oldest first; Live lists the newest first, so choosing oldest
+ * first ends it). `loadOlder` and `loadNewer` read the `limit` records just past the oldest or
+ * newest listed, by the API's keyset cursor, so no record is skipped or listed twice; past
+ * `capacity`, the far end gives way (loading older drops the newest), and `olderMore` and
+ * `newerMore` say where the window holds records not listed. Once paged, the periodic read stops
+ * (it would replace what the reader paged to) until `refresh` reads the first page again.
  *
  * @module
  */
 import { batch, computed, type ReadonlySignal, signal } from "@preact/signals-core";
 import { errorMessage } from "./errors.ts";
 import { FrameQueue, type FrameScheduler, LogBuffer } from "./log_buffer.ts";
-import { filterKey, type LogFilters, type LogItem, matchesFilters } from "./log_query.ts";
+import {
+  filterKey,
+  type LogFilters,
+  type LogItem,
+  matchesFilters,
+  oldestFirst,
+  type PageCursor,
+} from "./log_query.ts";
 
 /** A page of `/api/logs`. */
 export interface LogPage {
   items: LogItem[];
   total: number;
+  /** Whether the window holds records past the page (see WireLogPage). Default: `total` says. */
+  more?: boolean;
 }
 
 /** Off; live; or live and paused: scrolled away from the newest records, or held. */
@@ -55,8 +73,16 @@ export interface LogStreamOptions {
   capacity: number;
   /** Milliseconds between reads while not live. */
   refreshMs: number;
-  /** Reads the newest `limit` records of `filters` (the page: `/api/logs`). */
-  read(filters: LogFilters, limit: number, signal: AbortSignal): Promise<LogPage>;
+  /**
+   * Reads the first `limit` records of `filters` in their order, or those just past a listed
+   * record (`cursor`): `/api/logs`.
+   */
+  read(
+    filters: LogFilters,
+    limit: number,
+    signal: AbortSignal,
+    cursor?: PageCursor,
+  ): Promise<LogPage>;
   /** A failed read's error as a sentence. Default: `errorMessage`. */
   describe?(error: unknown): string;
   /** Whether the page is shown: a hidden page skips its periodic reads. Default: always. */
@@ -69,7 +95,7 @@ export interface LogStreamOptions {
 
 export interface LogStreamState {
   readonly filters: ReadonlySignal<LogFilters>;
-  /** The records listed, newest first (a new array on each change). */
+  /** The records listed, newest first, or oldest first for `order=asc` (a new array on each change). */
   readonly items: ReadonlySignal<readonly LogItem[]>;
   /** Records of the window by the last read (the API's count, not only those listed). */
   readonly total: ReadonlySignal<number>;
@@ -97,8 +123,16 @@ export interface LogStreamState {
   readonly appended: ReadonlySignal<number>;
   /** Records dropped from the list for `capacity` since it was last read in place. */
   readonly dropped: ReadonlySignal<number>;
-  /** Why the list is not everything there is (paused, capped), or null. */
+  /** Why the list is not everything there is (paused, capped, paged), or null. */
   readonly note: ReadonlySignal<string | null>;
+  /** The window holds records older than the oldest listed (by the last read). */
+  readonly olderMore: ReadonlySignal<boolean>;
+  /** The window holds records newer than the newest listed (by the last read). */
+  readonly newerMore: ReadonlySignal<boolean>;
+  /** The page being read: older or newer records; null when none is. */
+  readonly paging: ReadonlySignal<"older" | "newer" | null>;
+  /** A page was loaded since the first page was read: the periodic read is stopped meanwhile. */
+  readonly paged: ReadonlySignal<boolean>;
 
   /** Whether a record is listed. */
   has(id: string): boolean;
@@ -111,8 +145,12 @@ export interface LogStreamState {
   receive(records: readonly LogItem[]): void;
   /** A socket (re)opened: the newest page is merged in. */
   opened(): Promise<void>;
-  /** Reads the list again, in place. */
+  /** Reads the first page again, in place (back to the newest, or the oldest first). */
   refresh(): Promise<void>;
+  /** Lists the `limit` records just older than the oldest listed (not while live). */
+  loadOlder(): Promise<void>;
+  /** Lists the `limit` records just newer than the newest listed (not while live). */
+  loadNewer(): Promise<void>;
   /** Hands the records waiting for the next animation frame over now. */
   flush(): void;
   /** Starts the timers (and the first read, when the server had no page); returns the stop. */
@@ -136,9 +174,19 @@ export function createLogStreamState(options: LogStreamOptions): LogStreamState 
   const listed = new LogBuffer<LogItem>(capacity);
   if (options.initial) listed.replace(options.initial.items);
   const waiting = new LogBuffer<LogItem>(capacity);
+  /** The buffer's records in the order listed. */
+  const inOrder = (shownFilters: LogFilters): readonly LogItem[] =>
+    oldestFirst(shownFilters) ? [...listed.items].reverse() : listed.items;
+  /** Whether a first page leaves records out, after it (`more`) or by its count. */
+  const beyond = (page: LogPage) => page.more ?? page.total > page.items.length;
 
   const filters = signal(options.filters);
-  const items = signal(listed.items);
+  const items = signal(inOrder(options.filters));
+  const initialBeyond = options.initial !== null && beyond(options.initial);
+  const olderMore = signal(initialBeyond && !oldestFirst(options.filters));
+  const newerMore = signal(initialBeyond && oldestFirst(options.filters));
+  const paging = signal<"older" | "newer" | null>(null);
+  const paged = signal(false);
   const dropped = signal(listed.dropped);
   const total = signal(options.initial?.total ?? 0);
   const fetchedAt = signal(options.initial ? options.fetchedAt : null);
@@ -170,25 +218,32 @@ export function createLogStreamState(options: LogStreamOptions): LogStreamState 
         } records: older ones are dropped as new ones arrive.`
         : null;
     }
+    if (paged.value) {
+      return "Not refreshed while you page: back to the first page to follow new records.";
+    }
     const count = items.value.length;
-    return total.value > count
-      ? `Showing the newest ${shown(count)} of ${
+    if (total.value <= count || !(olderMore.value || newerMore.value)) return null;
+    return oldestFirst(filters.value)
+      ? `Showing the oldest ${shown(count)} of ${
         shown(total.value)
-      } records: narrow the filters or the range to see older ones.`
-      : null;
+      } records: “Load newer” at the end of the list reads more.`
+      : `Showing the newest ${shown(count)} of ${
+        shown(total.value)
+      } records: “Load older” at the end of the list reads more.`;
   });
 
   /** Publishes the list after a change of `listed`. */
   const show = () => {
-    items.value = listed.items;
+    items.value = inOrder(filters.peek());
     dropped.value = listed.dropped;
   };
 
   /** Merges records in, counted as appended. */
   const append = (records: readonly LogItem[]) => {
-    const { added } = listed.add(records);
+    const { added, dropped: gone } = listed.add(records);
     batch(() => {
       appended.value += added;
+      if (gone > 0) olderMore.value = true;
       show();
     });
   };
@@ -219,18 +274,50 @@ export function createLogStreamState(options: LogStreamOptions): LogStreamState 
   };
 
   let request: AbortController | null = null;
-  /** Reads the newest page: in place of the list, or merged into it. */
-  const read = async (how: "replace" | "merge", showLoading: boolean): Promise<void> => {
+  /**
+   * Reads the first page: in place of the list, or merged into it; or the page past the oldest
+   * (`older`) or newest (`newer`) record listed, joining the list.
+   */
+  const read = async (
+    how: "replace" | "merge" | "older" | "newer",
+    showLoading: boolean,
+  ): Promise<void> => {
     request?.abort();
     const abort = new AbortController();
     request = abort;
+    const current = filters.peek();
+    const held = listed.items;
+    const cursor: PageCursor | undefined = how === "older"
+      ? { side: "before", item: held[held.length - 1]! }
+      : how === "newer"
+      ? { side: "after", item: held[0]! }
+      : undefined;
     if (showLoading) loading.value = true;
+    paging.value = how === "older" || how === "newer" ? how : null;
     try {
-      const page = await options.read(filters.peek(), limit, abort.signal);
+      const page = await options.read(current, limit, abort.signal, cursor);
       if (abort.signal.aborted) return;
-      if (how === "replace") listed.replace(page.items);
-      else listed.add(page.items);
+      // Loading older records drops the newest past the capacity, and the other way round.
+      const { dropped: gone } = how === "replace"
+        ? (listed.replace(page.items), { dropped: listed.dropped })
+        : listed.add(page.items, how === "older" ? "newest" : "oldest");
       batch(() => {
+        if (how === "replace") {
+          const more = beyond(page);
+          olderMore.value = more && !oldestFirst(current);
+          newerMore.value = more && oldestFirst(current);
+          paged.value = false;
+        } else if (how === "older") {
+          olderMore.value = page.more ?? page.items.length >= limit;
+          if (gone > 0) newerMore.value = true;
+          paged.value = true;
+        } else if (how === "newer") {
+          newerMore.value = page.more ?? page.items.length >= limit;
+          if (gone > 0) olderMore.value = true;
+          paged.value = true;
+        } else if (gone > 0) {
+          olderMore.value = true;
+        }
         show();
         total.value = page.total;
         fetchedAt.value = now();
@@ -243,8 +330,17 @@ export function createLogStreamState(options: LogStreamOptions): LogStreamState 
       if (request === abort) {
         request = null;
         loading.value = false;
+        paging.value = null;
       }
     }
+  };
+
+  /** Ends Live (its records waiting are dropped); the caller reads the list. */
+  const endLive = () => {
+    live.value = false;
+    held.value = false;
+    rate.value = 0;
+    release(false);
   };
 
   // The timers run between start() and its stop: the periodic read while off, the rate while live.
@@ -262,7 +358,7 @@ export function createLogStreamState(options: LogStreamOptions): LogStreamState 
       }, 1000);
     } else {
       timer = timers.setInterval(() => {
-        if (visible()) void read("replace", false);
+        if (visible() && !paged.peek() && paging.peek() === null) void read("replace", false);
       }, refreshMs);
     }
   };
@@ -285,6 +381,10 @@ export function createLogStreamState(options: LogStreamOptions): LogStreamState 
     appended,
     dropped,
     note,
+    olderMore,
+    newerMore,
+    paging,
+    paged,
 
     has: (id) => listed.has(id),
 
@@ -293,12 +393,10 @@ export function createLogStreamState(options: LogStreamOptions): LogStreamState 
       request?.abort();
       queue.clear();
       batch(() => {
-        live.value = on;
-        held.value = false;
-        if (!on) {
-          rate.value = 0;
-          release(false);
-        }
+        if (on) {
+          live.value = true;
+          held.value = false;
+        } else endLive();
       });
       restartTimer();
       // On: the socket's opening fills the list. Off: the list is read in place.
@@ -323,6 +421,7 @@ export function createLogStreamState(options: LogStreamOptions): LogStreamState 
 
     setFilters(next) {
       if (filterKey(next) === filterKey(filters.peek())) return;
+      const reordered = oldestFirst(next) !== oldestFirst(filters.peek());
       // Whatever no longer matches goes at once; the read's answer follows.
       const matching = (item: LogItem) => matchesFilters(item, next);
       listed.replace(listed.items.filter(matching));
@@ -330,13 +429,15 @@ export function createLogStreamState(options: LogStreamOptions): LogStreamState 
       queue.clear();
       batch(() => {
         filters.value = next;
+        // Live lists the newest first: oldest first ends it.
+        if (oldestFirst(next) && live.peek()) endLive();
         show();
         pending.value = waiting.size;
       });
       // Live, the stream's own reopening fills the list too; a filter it does not apply needs a
       // read here. Off, the periodic read starts over.
       if (!live.peek()) restartTimer();
-      void read(live.peek() ? "merge" : "replace", true);
+      void read(live.peek() && !reordered ? "merge" : "replace", true);
     },
 
     receive(records) {
@@ -348,11 +449,23 @@ export function createLogStreamState(options: LogStreamOptions): LogStreamState 
     },
 
     opened() {
-      return live.peek() ? read("merge", false) : Promise.resolve();
+      // Paged away from the newest records, the stream's would join them with a gap: read anew.
+      if (!live.peek()) return Promise.resolve();
+      return read(newerMore.peek() ? "replace" : "merge", false);
     },
 
     refresh() {
       return read("replace", false);
+    },
+
+    loadOlder() {
+      if (live.peek() || listed.size === 0) return Promise.resolve();
+      return read("older", false);
+    },
+
+    loadNewer() {
+      if (live.peek() || listed.size === 0) return Promise.resolve();
+      return read("newer", false);
     },
 
     flush() {

@@ -34,6 +34,8 @@ const ids = (items: readonly LogItem[]) => items.map((item) => item.id);
 interface Read {
   filters: LogFilters;
   signal: AbortSignal;
+  /** The page's side and record, as `/api/logs`'s cursor would name it. */
+  cursor: string | undefined;
   answer(page: LogPage): Promise<void>;
   fail(error: unknown): Promise<void>;
 }
@@ -65,11 +67,12 @@ function harness(options: Partial<LogStreamOptions> = {}) {
     limit: 1000,
     capacity: 10,
     refreshMs: 10_000,
-    read: (filters, _limit, signal) =>
+    read: (filters, _limit, signal, cursor) =>
       new Promise<LogPage>((resolve, reject) => {
         reads.push({
           filters,
           signal,
+          cursor: cursor && `${cursor.side} ${cursor.item.id}`,
           answer: (page) => (resolve(page), settle()),
           fail: (error) => (reject(error), settle()),
         });
@@ -157,7 +160,7 @@ Deno.test("off, the list is read again every refreshMs while the page is shown, 
   assert.equal(h.state.total.value, 40);
   assert.equal(
     h.state.note.value,
-    "Showing the newest 9 of 40 records: narrow the filters or the range to see older ones.",
+    "Showing the newest 9 of 40 records: “Load older” at the end of the list reads more.",
   );
   h.hide();
   h.tick(10_000);
@@ -371,4 +374,97 @@ Deno.test("a newer read aborts an older one: a slow answer or failure never over
   await h.reads[2]!.fail(new Error("late"));
   assert.equal(h.state.error.value, null);
   assert.equal(h.state.loading.value, false);
+});
+
+Deno.test("loadOlder() lists the records just older than the oldest listed; past capacity the newest give way", async () => {
+  const h = harness({ initial: { items: range(11, 15), total: 15, more: true } });
+  h.state.start();
+  assert.deepEqual([h.state.olderMore.value, h.state.newerMore.value], [true, false]);
+  void h.state.loadOlder();
+  assert.equal(h.reads[0]!.cursor, "before id-11");
+  assert.equal(h.state.paging.value, "older");
+  await h.reads[0]!.answer({ items: range(6, 10), total: 15, more: true });
+  assert.deepEqual(ids(h.state.items.value), ids(range(6, 15).reverse()));
+  assert.equal(h.state.paging.value, null);
+  assert.deepEqual([h.state.olderMore.value, h.state.newerMore.value], [true, false]);
+  assert.equal(h.state.paged.value, true);
+  // The capacity is 10: the five newest give way, and the window's newest are now not listed.
+  void h.state.loadOlder();
+  assert.equal(h.reads[1]!.cursor, "before id-6");
+  await h.reads[1]!.answer({ items: range(1, 5), total: 15, more: false });
+  assert.deepEqual(ids(h.state.items.value), ids(range(1, 10).reverse()));
+  assert.deepEqual([h.state.olderMore.value, h.state.newerMore.value], [false, true]);
+  // Back up: the records just newer than the newest listed, and the oldest give way.
+  void h.state.loadNewer();
+  assert.equal(h.reads[2]!.cursor, "after id-10");
+  await h.reads[2]!.answer({ items: range(11, 15), total: 15, more: false });
+  assert.deepEqual(ids(h.state.items.value), ids(range(6, 15).reverse()));
+  assert.deepEqual([h.state.olderMore.value, h.state.newerMore.value], [true, false]);
+});
+
+Deno.test("paged, the periodic read stops (it would replace the pages) until refresh() reads the first page", async () => {
+  const h = harness({ initial: { items: range(11, 15), total: 15, more: true } });
+  h.state.start();
+  void h.state.loadOlder();
+  h.tick(10_000);
+  assert.equal(h.reads.length, 1, "no periodic read while a page is read");
+  await h.reads[0]!.answer({ items: range(6, 10), total: 15, more: true });
+  h.tick(10_000);
+  assert.equal(h.reads.length, 1, "no periodic read once paged");
+  assert.match(h.state.note.value ?? "", /^Not refreshed while you page/);
+  void h.state.refresh();
+  assert.equal(h.reads[1]!.cursor, undefined);
+  await h.reads[1]!.answer({ items: range(12, 16), total: 16, more: true });
+  assert.equal(h.state.paged.value, false);
+  assert.deepEqual(ids(h.state.items.value), ids(range(12, 16).reverse()));
+  h.tick(10_000);
+  assert.equal(h.reads.length, 3, "the periodic read is back");
+});
+
+Deno.test("oldest first, the first page is the window's oldest, listed oldest first, and loadNewer() goes on", async () => {
+  const asc = { ...LOG_FILTER_DEFAULTS, order: "asc" };
+  const h = harness({ filters: asc, initial: { items: range(1, 5), total: 12, more: true } });
+  assert.deepEqual(ids(h.state.items.value), ids(range(1, 5)));
+  assert.deepEqual([h.state.olderMore.value, h.state.newerMore.value], [false, true]);
+  assert.equal(
+    h.state.note.value,
+    "Showing the oldest 5 of 12 records: “Load newer” at the end of the list reads more.",
+  );
+  void h.state.loadNewer();
+  assert.equal(h.reads[0]!.cursor, "after id-5");
+  await h.reads[0]!.answer({ items: range(6, 12), total: 12, more: false });
+  assert.deepEqual(ids(h.state.items.value), ids(range(3, 12)), "the oldest gave way");
+  assert.deepEqual([h.state.olderMore.value, h.state.newerMore.value], [true, false]);
+  // Back to newest first: the list is read again, newest first.
+  h.state.setFilters(LOG_FILTER_DEFAULTS);
+  assert.deepEqual(ids(h.state.items.value), ids(range(3, 12).reverse()));
+  await h.reads[1]!.answer({ items: range(8, 12), total: 12, more: true });
+  assert.deepEqual(ids(h.state.items.value), ids(range(8, 12).reverse()));
+  assert.deepEqual([h.state.olderMore.value, h.state.newerMore.value], [true, false]);
+});
+
+Deno.test("live lists the newest first: choosing oldest first ends it; pages are not read while live", async () => {
+  const h = harness({ initial: { items: range(11, 15), total: 15, more: true } });
+  h.state.start();
+  h.state.setLive(true);
+  void h.state.loadOlder();
+  assert.equal(h.reads.length, 0);
+  h.state.setFilters({ ...LOG_FILTER_DEFAULTS, order: "asc" });
+  assert.equal(h.state.live.value, false);
+  assert.deepEqual(h.intervals(), [10_000]);
+  assert.equal(h.reads.length, 1);
+  await h.reads[0]!.answer({ items: range(1, 5), total: 15, more: true });
+  assert.deepEqual(ids(h.state.items.value), ids(range(1, 5)));
+});
+
+Deno.test("a stream opened on a list paged away from the newest reads the newest page in place", async () => {
+  const h = harness({ initial: { items: range(11, 15), total: 20, more: true } });
+  void h.state.loadOlder();
+  await h.reads[0]!.answer({ items: range(1, 10), total: 20, more: false });
+  assert.equal(h.state.newerMore.value, true);
+  h.state.setLive(true);
+  void h.state.opened();
+  await h.reads[1]!.answer({ items: range(16, 20), total: 20, more: true });
+  assert.deepEqual(ids(h.state.items.value), ids(range(16, 20).reverse()), "no gap");
+  assert.deepEqual([h.state.olderMore.value, h.state.newerMore.value], [true, false]);
 });

@@ -11,7 +11,7 @@
 import type { WireServiceEdge, WireServiceMap, WireServiceNode } from "./wire.ts";
 import { formatCount, formatDuration } from "./format.ts";
 import { escapeHtml } from "./chart_style.ts";
-import { formatPercent } from "./dashboard_data.ts";
+import { formatPercent } from "./format.ts";
 
 export type ServiceMapBody = WireServiceMap;
 export type MapNode = WireServiceNode;
@@ -54,10 +54,32 @@ export function nodeSize(requests: number, maxRequests: number): number {
   return Math.round(NODE_SIZE.min + (NODE_SIZE.max - NODE_SIZE.min) * t);
 }
 
-/** An edge's width in pixels: by calls (log scale), thicker again when some calls failed. */
+/**
+ * How a call's failures are drawn, by the share of its calls that failed (a fraction): grey while
+ * under 1% (one error in 1,000 calls is no alarm), amber from 1%, red from 10%. In order, the
+ * legend's too.
+ */
+export const EDGE_ERROR_LEVELS = [
+  { level: "ok", from: 0, color: "#adb5bd", label: "under 1% failed" },
+  { level: "some", from: 0.01, color: "#f59f00", label: "1–10% failed" },
+  { level: "high", from: 0.1, color: "#e03131", label: "10% or more failed" },
+] as const;
+
+export type EdgeErrorLevel = typeof EDGE_ERROR_LEVELS[number];
+
+/** The level of a call's error rate (see `EDGE_ERROR_LEVELS`). */
+export function edgeErrorLevel(edge: Pick<MapEdge, "calls" | "errors">): EdgeErrorLevel {
+  const rate = edge.calls > 0 ? edge.errors / edge.calls : 0;
+  let found: EdgeErrorLevel = EDGE_ERROR_LEVELS[0];
+  for (const level of EDGE_ERROR_LEVELS) if (rate >= level.from) found = level;
+  return found;
+}
+
+/** An edge's width in pixels: by calls (log scale), thicker again when 1% of them or more failed. */
 export function edgeWidth(edge: MapEdge, maxCalls: number): number {
   const t = maxCalls > 1 ? Math.log1p(edge.calls) / Math.log1p(maxCalls) : 1;
-  return Math.round((1.5 + 2.5 * t + (edge.errors > 0 ? 1.5 : 0)) * 10) / 10;
+  const failing = edgeErrorLevel(edge).level !== "ok";
+  return Math.round((1.5 + 2.5 * t + (failing ? 1.5 : 0)) * 10) / 10;
 }
 
 /**
@@ -298,7 +320,7 @@ export function serviceMapOption(body: ServiceMapBody, layout = mapLayout(body.n
         value: e.calls,
         lineStyle: {
           width: edgeWidth(e, maxCalls),
-          color: e.errors > 0 ? "#e03131" : "#adb5bd",
+          color: edgeErrorLevel(e).color,
           opacity: 0.9,
           // A call both ways, or one that goes back left: an arc, so it does not hide another.
           curveness: body.edges.some((o) => o.source === e.target && o.target === e.source) ||

@@ -2,6 +2,8 @@ import assert from "node:assert/strict";
 import {
   callDepths,
   COLUMN_GAP,
+  EDGE_ERROR_LEVELS,
+  edgeErrorLevel,
   edgeLabel,
   edgeTooltip,
   edgeWidth,
@@ -58,9 +60,23 @@ Deno.test("nodeSize() grows with the square root of requests, within bounds", ()
   assert.equal(nodeSize(5, 0), NODE_SIZE.min);
 });
 
-Deno.test("edgeWidth() is thicker with more calls and again with errors", () => {
+Deno.test("edgeWidth() is thicker with more calls and again with 1% of them failing", () => {
   assert.ok(edgeWidth(edge("a", "b", 100), 100) > edgeWidth(edge("a", "b", 2), 100));
   assert.equal(edgeWidth(edge("a", "b", 100, 1), 100), edgeWidth(edge("a", "b", 100), 100) + 1.5);
+  assert.equal(edgeWidth(edge("a", "b", 1000, 1), 1000), edgeWidth(edge("a", "b", 1000), 1000));
+});
+
+Deno.test("edgeErrorLevel() is grey under 1% failed, amber from 1%, red from 10%", () => {
+  const level = (calls: number, errors: number) => edgeErrorLevel({ calls, errors }).level;
+  assert.equal(level(1000, 0), "ok");
+  // One error in 1,000 calls is no alarm.
+  assert.equal(level(1000, 1), "ok");
+  assert.equal(level(1000, 10), "some");
+  assert.equal(level(1000, 99), "some");
+  assert.equal(level(1000, 100), "high");
+  assert.equal(level(3, 3), "high");
+  assert.equal(level(0, 0), "ok");
+  assert.deepEqual(EDGE_ERROR_LEVELS.map((l) => l.color), ["#adb5bd", "#f59f00", "#e03131"]);
 });
 
 Deno.test("callDepths() puts callers before callees, along the longest path", () => {
@@ -130,7 +146,7 @@ Deno.test("edgeLabel() says the calls, and the failed ones when there are some",
 Deno.test("serviceMapOption() draws every service and call, erroring calls red with arrows", () => {
   const option = serviceMapOption({
     nodes: [...CHAIN.nodes, node("healthy")],
-    edges: [...CHAIN.edges, edge("order", "healthy", 5, 0)],
+    edges: [...CHAIN.edges, edge("order", "healthy", 5, 0), edge("order", "rare", 1000, 1)],
   });
   const series = option.series[0]!;
   assert.equal(series.layout, "none");
@@ -142,6 +158,7 @@ Deno.test("serviceMapOption() draws every service and call, erroring calls red w
     ["order", "payment", "#e03131"],
     ["payment", "inventory", "#e03131"],
     ["order", "healthy", "#adb5bd"],
+    ["order", "rare", "#adb5bd"],
   ]);
   assert.ok(series.links[0]!.lineStyle.width > series.links[2]!.lineStyle.width);
   assert.ok(series.data.every((d) => typeof d.x === "number" && typeof d.y === "number"));

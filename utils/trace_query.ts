@@ -12,11 +12,10 @@
  * @module
  */
 import { DEFAULT_RANGE } from "./time_window.ts";
-import { formatDateTime } from "./format.ts";
 
 export interface TraceQuery {
   service: string;
-  /** `5m` … `24h`; ignored by the API while `start` is set. */
+  /** A range (utils/time_window.ts); ignored by the API while `start` is set. */
   range: string;
   /** A custom window (RFC 3339 or Unix ms), e.g. from a link: replaces `range`. */
   start: string;
@@ -108,18 +107,6 @@ export function traceWindowSearch(query: TraceQuery): string {
   return `?${params}`;
 }
 
-/** The query's time window in words: `in the last 15m`, `from 2024-05-01 10:00:00 to now`. */
-export function describeWindow(query: TraceQuery): string {
-  if (query.start !== "" || query.end !== "") {
-    const show = (t: string) =>
-      /^\d+$/.test(t) ? formatDateTime(new Date(Number(t)).toISOString()) : formatDateTime(t);
-    return `from ${query.start ? show(query.start) : "the start"} to ${
-      query.end ? show(query.end) : "now"
-    }`;
-  }
-  return `in the last ${query.range}`;
-}
-
 /**
  * A change of filters: back to the first page (the old offset may lie past the new total), unless
  * the change is the page itself.
@@ -127,7 +114,8 @@ export function describeWindow(query: TraceQuery): string {
 export function withChange(query: TraceQuery, patch: Partial<TraceQuery>): TraceQuery {
   const next = { ...query, ...patch };
   if (!("offset" in patch)) next.offset = "0";
-  if ("range" in patch) {
+  // A range chosen replaces an absolute window (unless the patch is that window).
+  if ("range" in patch && !patch.start) {
     next.start = "";
     next.end = "";
   }

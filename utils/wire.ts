@@ -98,6 +98,11 @@ export interface WireTraceSummary {
   span_count: number;
   error_count: number;
   services: string[];
+  /**
+   * Services where the trace's errors start: those with a failing span none of whose children
+   * fails (store/error_origins.ts), sorted; empty when no span failed.
+   */
+  error_services: string[];
 }
 
 /** A page of a list endpoint. */
@@ -130,6 +135,14 @@ export interface WireLog {
   scope: WireScope;
 }
 
+/**
+ * `GET /api/logs`: a page of records, and whether the window holds more past it (beyond its last
+ * record; with a cursor, on the side away from the cursor).
+ */
+export interface WireLogPage extends WirePage<WireLog> {
+  more: boolean;
+}
+
 /** `GET /api/metrics/dashboard`, in the seed's units. */
 export interface WireDashboardFigures {
   total_traces: number;
@@ -149,12 +162,29 @@ export interface WireDashboardFigures {
     /** A fraction (0.25 is a quarter). */
     error_rate: number;
   }[];
+  /** Root spans with status ERROR: traces (requests) that failed at their entry point. */
+  failed_requests: number;
+  /** Spans with status ERROR, of every service and kind: one failure counts in each it crossed. */
+  error_spans: number;
+  /**
+   * Where the errors of the window's failed traces start: per service, the failed traces in which
+   * a failing span of it has no failing child. From the newest `examined_spans` failing spans of
+   * the window (`limited`: it holds more), which belong to `failed_traces` traces.
+   */
+  error_origins: {
+    services: { service_name: string; traces: number }[];
+    failed_traces: number;
+    examined_spans: number;
+    limited: boolean;
+  };
 }
 
 /** `GET /api/metrics/traffic`: requests and errors per step and service, zeros included. */
 export interface WireTraffic {
   step_seconds: number;
   points: { time: string; service_name: string; requests: number; errors: number }[];
+  /** The last step's start when that step is still in progress (its counts are incomplete). */
+  partial_time: string | null;
 }
 
 /** `GET /api/metrics/latency_heatmap`: entry spans per step and latency bucket. */
@@ -204,7 +234,71 @@ export interface WireLogInsight {
   model: string;
 }
 
+/**
+ * An operation (span name) of `GET /api/metrics/operations`: every span of that name in the
+ * service, entry or not; `error_rate` a fraction; durations in milliseconds, percentiles read
+ * from the latency histogram (within its buckets' ±19%), null without spans.
+ */
+export interface WireOperation {
+  operation: string;
+  /** Whether some of its spans are entry spans (SERVER, CONSUMER or roots): requests received. */
+  entry: boolean;
+  requests: number;
+  errors: number;
+  error_rate: number;
+  avg_ms: number | null;
+  p50_ms: number | null;
+  p95_ms: number | null;
+  p99_ms: number | null;
+}
+
+/** `GET /api/metrics/operations`: a service's operations, by `sort`, and how many it has. */
+export interface WireOperations {
+  service_name: string;
+  operations: WireOperation[];
+  total: number;
+}
+
 /** `GET /api/metadata/latest`: the minute of the newest span or log stored (RFC 3339), or null. */
 export interface WireLatest {
   latest_time: string | null;
+}
+
+/**
+ * `GET /api/settings`: how Argus is configured. Parts the process was not given (an app built
+ * without its configuration, in tests) are null. Tokens say only whether each is set.
+ */
+export interface WireSettings {
+  version: string;
+  retention: {
+    enabled: boolean;
+    /** RETENTION as a duration (`7d`), null when off. */
+    duration: string | null;
+    ms: number | null;
+  };
+  endpoints: {
+    /** HOST, the address every port binds to. */
+    host: string;
+    http_port: number;
+    otlp_http_port: number;
+    grpc_port: number;
+    ui_url: string;
+    /** OTEL_EXPORTER_OTLP_ENDPOINT for OTLP/HTTP. */
+    otlp_http_url: string;
+    otlp_grpc_url: string;
+  } | null;
+  database: {
+    driver: string;
+    /** DB_DSN with its password replaced by `***`. */
+    dsn: string | null;
+    /** Bytes of Argus's tables and indexes, null where the database does not report it. */
+    size_bytes: number | null;
+  };
+  tokens: { api: boolean; admin: boolean; ingest: boolean } | null;
+  limits: {
+    /** QUERY_MAX_WINDOW. */
+    query_max_window: string;
+    /** QUERY_TIMEOUT. */
+    query_timeout: string;
+  } | null;
 }

@@ -53,7 +53,7 @@ export function ChartBox(
       )}
       {note && status !== "loading" && (
         <Center pos="absolute" inset={0} style={{ pointerEvents: "none" }}>
-          <Text size="sm" c="dimmed" bg="white" px="sm">{note}</Text>
+          <Text size="sm" c="dimmed" bg="var(--argus-surface)" px="sm">{note}</Text>
         </Center>
       )}
     </div>

@@ -11,6 +11,8 @@ import { memo } from "preact/compat";
 import type { LiveStatus } from "../hooks/live_socket.ts";
 import { formatCount } from "../../utils/format.ts";
 import type { LogStreamState } from "../../utils/log_stream_state.ts";
+import { oldestFirst } from "../../utils/log_query.ts";
+import type { SetFilters } from "./LogFilters.tsx";
 
 /** The stream's state; the only part that re-renders with the rate, once a second. */
 function LiveBadge({ status, rate }: { status: LiveStatus; rate: ReadonlySignal<number> }) {
@@ -42,7 +44,12 @@ function LiveBadge({ status, rate }: { status: LiveStatus; rate: ReadonlySignal<
 }
 
 export const LiveControls = memo(function LiveControls(
-  { state, status }: { state: LogStreamState; status: LiveStatus },
+  { state, status, onFilters }: {
+    state: LogStreamState;
+    status: LiveStatus;
+    /** Live lists the newest first: switching it on sets that order. */
+    onFilters: SetFilters;
+  },
 ) {
   return (
     <Group justify="space-between" align="center" wrap="nowrap">
@@ -65,8 +72,11 @@ export const LiveControls = memo(function LiveControls(
           aria-label="Live"
           size="md"
           checked={state.live.value}
-          onChange={(event: Event) =>
-            state.setLive((event.currentTarget as HTMLInputElement).checked)}
+          onChange={(event: Event) => {
+            const on = (event.currentTarget as HTMLInputElement).checked;
+            if (on && oldestFirst(state.filters.peek())) onFilters({ order: "desc" });
+            state.setLive(on);
+          }}
           data-live-toggle
         />
       </Group>

@@ -80,6 +80,7 @@ export const LogContextModal = memo(function LogContextModal(
     <Modal
       opened={anchor !== null}
       onClose={onClose}
+      closeButtonProps={{ "aria-label": "Close" }}
       size={960}
       title={anchor
         ? (

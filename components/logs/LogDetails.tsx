@@ -8,7 +8,9 @@ import { Button, Group, SimpleGrid, Stack, Text } from "@mantine/core";
 import type { ComponentChildren } from "preact";
 import { lazy, Suspense } from "preact/compat";
 import { severityName } from "../theme.ts";
+import { Marked } from "./Marked.tsx";
 import { type LogItem, traceHref, valueText } from "../../utils/log_query.ts";
+import { formatInstant } from "../../utils/format.ts";
 
 /** Loaded when a row is first opened with AI on: it stays out of the page's initial JavaScript. */
 const LogInsightButton = lazy(() =>
@@ -48,6 +50,8 @@ function Pairs(
 
 export interface LogDetailsProps {
   item: LogItem;
+  /** The search, whose matches are marked in the body. */
+  search?: string;
   onContext(item: LogItem): void;
   /** Shows only this trace's records. */
   onTraceFilter(traceId: string): void;
@@ -55,7 +59,9 @@ export interface LogDetailsProps {
   aiEnabled?: boolean;
 }
 
-export function LogDetails({ item, onContext, onTraceFilter, aiEnabled }: LogDetailsProps) {
+export function LogDetails(
+  { item, search = "", onContext, onTraceFilter, aiEnabled }: LogDetailsProps,
+) {
   const href = traceHref(item);
   const body = item.body === null
     ? "(no body)"
@@ -64,6 +70,7 @@ export function LogDetails({ item, onContext, onTraceFilter, aiEnabled }: LogDet
     : JSON.stringify(item.body, null, 2);
   const record: Record<string, unknown> = {
     id: item.id,
+    time: formatInstant(item.timestamp),
     timestamp: item.timestamp,
     observed_timestamp: item.observed_time_unix_nano === "0" ? "–" : item.observed_timestamp,
     severity: `${
@@ -87,7 +94,9 @@ export function LogDetails({ item, onContext, onTraceFilter, aiEnabled }: LogDet
   }
   return (
     <Stack gap="sm" data-log-details>
-      <pre class="argus-log-fullbody">{body}</pre>
+      <pre class="argus-log-fullbody">
+        {item.body === null ? body : <Marked text={body} search={search} />}
+      </pre>
       <Group gap="xs">
         <Button size="compact-sm" variant="light" onClick={() => onContext(item)}>
           ±1 min context

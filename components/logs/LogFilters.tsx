@@ -14,9 +14,11 @@ import { useTypedValue } from "../hooks/use_typed_value.ts";
 import {
   hasWindow,
   type LogFilters,
+  oldestFirst,
+  ORDER_OPTIONS,
   SEVERITY_OPTIONS,
-  windowLabel,
 } from "../../utils/log_query.ts";
+import { windowWords } from "../../utils/time_window.ts";
 
 /** Writes filters to the URL: a history entry, or in place of the current one (`replace`). */
 export type SetFilters = (patch: Partial<LogFilters>, replace?: boolean) => void;
@@ -70,10 +72,8 @@ export const LogFilterBar = memo(function LogFilterBar(
     <FilterBar
       services={services}
       service={current.service}
-      range={hasWindow(current) ? "" : current.range}
-      onChange={(patch: { service?: string; range?: string }) =>
-        // A range chosen replaces an absolute window.
-        onFilters(patch.range ? { ...patch, start: "", end: "" } : patch)}
+      window={current}
+      onChange={onFilters}
     >
       <Select
         label="Severity"
@@ -87,6 +87,17 @@ export const LogFilterBar = memo(function LogFilterBar(
         comboboxProps={{ withinPortal: true }}
       />
       <SearchField search={current.search} onFilters={onFilters} />
+      <Select
+        label="Order"
+        aria-label="Order"
+        data={ORDER_OPTIONS}
+        value={oldestFirst(current) ? "asc" : "desc"}
+        onChange={(value: string | null) => onFilters({ order: value ?? "desc" })}
+        allowDeselect={false}
+        w={150}
+        comboboxProps={{ withinPortal: true }}
+        data-log-order
+      />
     </FilterBar>
   );
 });
@@ -144,7 +155,7 @@ export const LinkFilters = memo(function LinkFilters(
       )}
       {hasWindow(current) && (
         <FilterChip
-          label={windowLabel(current)}
+          label={windowWords(current)}
           clear={`Back to the last ${current.range}`}
           onClear={() => onFilters({ start: "", end: "" })}
           data="window"

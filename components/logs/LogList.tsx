@@ -19,9 +19,10 @@ import { memo } from "preact/compat";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { useVirtualizer } from "../hooks/use_virtualizer.ts";
 import { severityColor, severityName } from "../theme.ts";
-import { formatClock, formatCount } from "../../utils/format.ts";
+import { formatClock, formatCount, formatZone } from "../../utils/format.ts";
 import { bodyText, type LogItem, traceHref } from "../../utils/log_query.ts";
 import { ROW_HEIGHT } from "./log_styles.ts";
+import { Marked } from "./Marked.tsx";
 
 interface RowProps {
   item: LogItem;
@@ -32,11 +33,15 @@ interface RowProps {
   measure?: (element: HTMLDivElement | null) => void;
   onToggle(item: LogItem, index: number, expanded: boolean): void;
   details?: ComponentChildren;
+  /** The search, whose matches are marked in the body. */
+  search: string;
+  /** Times with their date (`12-03 10:41:02.123`). */
+  dated: boolean;
 }
 
 /** One record: a summary button (Enter or Space expands it), its trace link, and its details. */
 const LogRow = memo(function LogRow(
-  { item, index, start, expanded, measure, onToggle, details }: RowProps,
+  { item, index, start, expanded, measure, onToggle, details, search, dated }: RowProps,
 ) {
   const color = severityColor(item.severity_number);
   const href = traceHref(item);
@@ -62,7 +67,7 @@ const LogRow = memo(function LogRow(
         >
           <span class="argus-log-chevron" aria-hidden="true">▶</span>
           <time class="argus-log-time" dateTime={item.timestamp} title={item.timestamp}>
-            {formatClock(item.timestamp)}
+            {formatClock(item.timestamp, { date: dated })}
           </time>
           <span
             class="argus-log-sev"
@@ -74,7 +79,11 @@ const LogRow = memo(function LogRow(
               : severityName(item.severity_number)}
           </span>
           <span class="argus-log-service" title={item.service_name}>{item.service_name}</span>
-          <span class="argus-log-body">{bodyText(item.body) || "(no body)"}</span>
+          <span class="argus-log-body">
+            {item.body === null
+              ? "(no body)"
+              : <Marked text={bodyText(item.body)} search={search} />}
+          </span>
         </button>
         {href
           ? (
@@ -108,22 +117,49 @@ export interface LogListProps {
    * changes).
    */
   newer?: ReadonlySignal<number>;
+  /** The search, whose matches are marked in the bodies. */
+  search?: string;
+  /** Newest first (the default) or oldest first: how the list is named. */
+  oldestFirst?: boolean;
+  /** Times with their date: the list spans days (`datedList` in utils/log_query.ts). */
+  dated?: boolean;
+  /** Above the rows, outside the scrolling (e.g. "Load newer"). */
+  head?: ComponentChildren;
+  /** Below the last row, at the end of the scrolling (e.g. "Load older"). */
+  foot?: ComponentChildren;
 }
 
 /** Back to the top, where the newest records are, with how many wait there. */
 function NewestButton(
-  { newer, onClick }: { newer: ReadonlySignal<number> | undefined; onClick(): void },
+  { newer, onClick, label }: {
+    newer: ReadonlySignal<number> | undefined;
+    onClick(): void;
+    label: string;
+  },
 ) {
   const count = newer?.value ?? 0;
   return (
     <button type="button" class="argus-logs-newest" onClick={onClick} data-newest>
-      {count > 0 ? `↑ ${formatCount(count)} new` : "↑ Newest"}
+      {count > 0 ? `↑ ${formatCount(count)} new` : `↑ ${label}`}
     </button>
   );
 }
 
 export function LogList(
-  { items, expanded, onToggle, details, busy, onAwayChange, newer }: LogListProps,
+  {
+    items,
+    expanded,
+    onToggle,
+    details,
+    busy,
+    onAwayChange,
+    newer,
+    search = "",
+    oldestFirst = false,
+    dated = false,
+    head,
+    foot,
+  }: LogListProps,
 ) {
   const scroller = useRef<HTMLDivElement>(null);
   const virtualizer = useVirtualizer<HTMLDivElement>({
@@ -147,22 +183,28 @@ export function LogList(
   useEffect(() => onAwayChange?.(awayFromTop), [awayFromTop, onAwayChange]);
   const virtualItems = virtualizer.getVirtualItems();
   return (
-    <div class="argus-logs-frame" data-log-list data-busy={busy ? "" : undefined}>
+    <div
+      class="argus-logs-frame"
+      data-log-list
+      data-busy={busy ? "" : undefined}
+      data-dated={dated ? "" : undefined}
+    >
       <div class="argus-logs-headrow" aria-hidden="true">
         <div class="argus-logs-head">
           <span />
-          <span>Time</span>
+          <span data-time-zone-label>{`Time (${formatZone()})`}</span>
           <span>Level</span>
           <span>Service</span>
           <span>Message</span>
         </div>
         <span class="argus-log-notrace" />
       </div>
+      {head}
       <div
         class="argus-logs-scroll"
         ref={scroller}
         style={busy ? { opacity: 0.55 } : undefined}
-        aria-label="Log records, newest first"
+        aria-label={`Log records, ${oldestFirst ? "oldest" : "newest"} first`}
         role="region"
         tabIndex={0}
       >
@@ -181,15 +223,19 @@ export function LogList(
                 measure={open ? virtualizer.measureElement : undefined}
                 onToggle={toggle}
                 details={open ? details(item) : undefined}
+                search={search}
+                dated={dated}
               />
             );
           })}
         </div>
+        {foot}
       </div>
       {awayFromTop && items.length > 0 && (
         <NewestButton
           newer={newer}
           onClick={() => virtualizer.scrollToOffset(0)}
+          label={oldestFirst ? "Oldest" : "Newest"}
         />
       )}
     </div>

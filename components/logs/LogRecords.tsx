@@ -16,8 +16,14 @@ import { EmptyState } from "../EmptyState.tsx";
 import { useLatestData } from "../hooks/use_latest_data.ts";
 import type { SetFilters } from "./LogFilters.tsx";
 import { LogList } from "./LogList.tsx";
-import { hasFilters, hasWindow, type LogItem, windowWords } from "../../utils/log_query.ts";
-import { rangeWords } from "../../utils/time_window.ts";
+import {
+  datedList,
+  hasFilters,
+  hasWindow,
+  type LogItem,
+  oldestFirst,
+} from "../../utils/log_query.ts";
+import { rangeWords, type WindowFilter, windowPhrase } from "../../utils/time_window.ts";
 import type { LogStreamState } from "../../utils/log_stream_state.ts";
 
 const LogDetails = lazy(() =>
@@ -32,8 +38,8 @@ const CLEARED = { service: "", severity: "", search: "", trace_id: "", span_id: 
 
 /** No records in the window: since when Argus holds nothing newer, or that it holds nothing. */
 function NoLogs(
-  { range, latest, onFilters }: {
-    range: string;
+  { window, latest, onFilters }: {
+    window: WindowFilter;
     latest: string | null | undefined;
     onFilters: SetFilters;
   },
@@ -42,9 +48,9 @@ function NoLogs(
   return (
     <EmptyState
       what="logs"
-      range={range}
+      window={window}
       latest={newest}
-      onRange={(wider: string) => onFilters({ range: wider })}
+      onRange={(wider: string) => onFilters({ range: wider, start: "", end: "" })}
     />
   );
 }
@@ -69,7 +75,7 @@ function NoRecords(
     return (
       <Card withBorder padding="xl" data-no-match>
         <Stack gap="xs" align="flex-start">
-          <Text fw={600}>No logs match these filters {windowWords(filters)}</Text>
+          <Text fw={600}>No logs match these filters {windowPhrase(filters)}</Text>
           <Button size="xs" variant="light" onClick={() => onFilters(CLEARED)}>
             Clear the filters
           </Button>
@@ -82,7 +88,7 @@ function NoRecords(
     return (
       <Card withBorder padding="xl" data-no-match>
         <Stack gap="xs" align="flex-start">
-          <Text fw={600}>No logs {windowWords(filters)}</Text>
+          <Text fw={600}>No logs {windowPhrase(filters)}</Text>
           <Button size="xs" variant="light" onClick={() => onFilters({ start: "", end: "" })}>
             {`Show the last ${rangeWords(filters.range)}`}
           </Button>
@@ -90,7 +96,36 @@ function NoRecords(
       </Card>
     );
   }
-  return <NoLogs range={filters.range} latest={latest} onFilters={onFilters} />;
+  return <NoLogs window={filters} latest={latest} onFilters={onFilters} />;
+}
+
+/**
+ * "Load older" or "Load newer": the page past the list's end on that side, offered while not live
+ * and while the window holds records there (by the last read).
+ */
+function PageButton(
+  { state, side, place }: {
+    state: LogStreamState;
+    side: "older" | "newer";
+    place: "head" | "foot";
+  },
+) {
+  const more = side === "older" ? state.olderMore.value : state.newerMore.value;
+  if (state.live.value || !more) return null;
+  const reading = state.paging.value === side;
+  return (
+    <div class={`argus-logs-page-${place}`}>
+      <Button
+        size="compact-sm"
+        variant="light"
+        loading={reading}
+        onClick={() => void (side === "older" ? state.loadOlder() : state.loadNewer())}
+        {...{ [`data-load-${side}`]: true }}
+      >
+        {side === "older" ? "Load older" : "Load newer"}
+      </Button>
+    </div>
+  );
 }
 
 export const LogRecords = memo(function LogRecords(
@@ -105,6 +140,8 @@ export const LogRecords = memo(function LogRecords(
 ) {
   const items = state.items.value;
   const loading = state.loading.value;
+  const search = state.filters.value.search;
+  const ascending = oldestFirst(state.filters.value);
   const [expanded, setExpanded] = useState<ReadonlySet<string>>(() => new Set());
   /** The context dialog's record; undefined until first opened (the dialog is not loaded). */
   const [contextFor, setContextFor] = useState<LogItem | null | undefined>(undefined);
@@ -130,13 +167,14 @@ export const LogRecords = memo(function LogRecords(
       <Suspense fallback={null}>
         <LogDetails
           item={item}
+          search={search}
           onContext={setContextFor}
           onTraceFilter={(traceId: string) => onFilters({ trace_id: traceId })}
           aiEnabled={aiEnabled}
         />
       </Suspense>
     ),
-    [onFilters, aiEnabled],
+    [onFilters, aiEnabled, search],
   );
 
   return (
@@ -152,6 +190,11 @@ export const LogRecords = memo(function LogRecords(
             busy={loading}
             onAwayChange={state.setAway}
             newer={state.newer}
+            search={search}
+            oldestFirst={ascending}
+            dated={datedList(state.filters.value, items)}
+            head={<PageButton state={state} side={ascending ? "older" : "newer"} place="head" />}
+            foot={<PageButton state={state} side={ascending ? "newer" : "older"} place="foot" />}
           />
         )}
       <div

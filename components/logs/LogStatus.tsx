@@ -5,11 +5,12 @@
  *
  * @module
  */
-import { Alert, Group, Loader, Text } from "@mantine/core";
+import { Alert, Button, Group, Loader, Text } from "@mantine/core";
 import { useComputed } from "@preact/signals";
 import { memo } from "preact/compat";
 import { formatClock } from "../../utils/format.ts";
-import { windowWords } from "../../utils/log_query.ts";
+import { oldestFirst } from "../../utils/log_query.ts";
+import { windowPhrase } from "../../utils/time_window.ts";
 import type { LogStreamState } from "../../utils/log_stream_state.ts";
 
 const shown = (n: number) => n.toLocaleString("en-US");
@@ -26,14 +27,28 @@ export const LogStatusLine = memo(function LogStatusLine({ state }: { state: Log
           {live
             ? `${shown(count)} records`
             : `${shown(count)} of ${shown(state.total.value)} records ${
-              windowWords(state.filters.value)
+              windowPhrase(state.filters.value)
             }`}
           {!live && fetchedAt !== null &&
             ` · updated ${formatClock(new Date(fetchedAt).toISOString()).slice(0, 8)}`}
         </Text>
         {state.loading.value && <Loader size="xs" aria-label="Loading" />}
       </Group>
-      {note && <Text size="sm" c="orange.8" data-cap-note>{note}</Text>}
+      {note && (
+        <Group gap="xs" wrap="nowrap">
+          <Text size="sm" c="orange.8" data-cap-note>{note}</Text>
+          {state.paged.value && !live && (
+            <Button
+              size="compact-sm"
+              variant="light"
+              onClick={() => void state.refresh()}
+              data-first-page
+            >
+              {oldestFirst(state.filters.value) ? "Back to the oldest" : "Back to the newest"}
+            </Button>
+          )}
+        </Group>
+      )}
     </Group>
   );
 });

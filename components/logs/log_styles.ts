@@ -3,7 +3,8 @@
  * that the server-rendered rows are styled before any JavaScript runs and the stylesheet is not
  * part of the island's JavaScript. Rows are plain elements with these classes rather than
  * Mantine components: a live list re-renders dozens of rows per frame, and a class costs nothing
- * per row. Colours are Mantine's CSS variables (from the shell's stylesheet).
+ * per row. Colours are Mantine's CSS variables and static/app.css's --argus-* ones, which hold in both
+ * colour schemes.
  *
  * @module
  */
@@ -31,22 +32,22 @@ export const LOG_LIST_CSS = `
   flex-direction: column;
   flex: 1 1 auto;
   min-height: 0;
-  border: 1px solid var(--mantine-color-gray-3);
+  border: 1px solid var(--argus-border);
   border-radius: var(--mantine-radius-md);
-  background: #fff;
+  background: var(--argus-surface);
   overflow: hidden;
 }
 .argus-logs-head, .argus-log-summary {
   display: grid;
-  grid-template-columns: 14px 96px 58px minmax(80px, 150px) minmax(0, 1fr);
+  grid-template-columns: 14px var(--argus-log-time, 112px) 58px minmax(80px, 150px) minmax(0, 1fr);
   column-gap: 12px;
   align-items: center;
 }
 .argus-logs-headrow {
   display: flex;
   align-items: center;
-  border-bottom: 1px solid var(--mantine-color-gray-3);
-  background: var(--mantine-color-gray-0);
+  border-bottom: 1px solid var(--argus-border);
+  background: var(--argus-subtle);
 }
 .argus-logs-head {
   flex: 1;
@@ -56,7 +57,7 @@ export const LOG_LIST_CSS = `
   font-weight: 600;
   letter-spacing: 0.04em;
   text-transform: uppercase;
-  color: var(--mantine-color-gray-6);
+  color: var(--mantine-color-dimmed);
 }
 .argus-logs-scroll {
   position: relative;
@@ -78,7 +79,7 @@ export const LOG_LIST_CSS = `
   padding: 4px 12px;
   border: 0;
   border-radius: 999px;
-  background: var(--mantine-color-indigo-6);
+  background: var(--mantine-color-indigo-7);
   color: #fff;
   font: inherit;
   font-size: 12px;
@@ -96,14 +97,14 @@ export const LOG_LIST_CSS = `
   top: 0;
   left: 0;
   width: 100%;
-  border-bottom: 1px solid var(--mantine-color-gray-2);
+  border-bottom: 1px solid var(--argus-border);
   border-left: 3px solid transparent;
 }
 .argus-log[data-color="yellow"] { border-left-color: var(--mantine-color-yellow-5); }
 .argus-log[data-color="red"] { border-left-color: var(--mantine-color-red-6); }
 .argus-log[data-color="grape"] { border-left-color: var(--mantine-color-grape-6); }
 .argus-log[data-expanded] {
-  background: var(--mantine-color-gray-0);
+  background: var(--argus-subtle);
 }
 .argus-log-line {
   display: flex;
@@ -119,29 +120,32 @@ export const LOG_LIST_CSS = `
   background: none;
   font: inherit;
   font-size: 13px;
-  color: var(--mantine-color-gray-9);
+  color: var(--argus-text);
   text-align: left;
   cursor: pointer;
 }
 .argus-log-summary:hover {
-  background: var(--mantine-color-gray-0);
+  background: var(--argus-subtle);
 }
 .argus-log-summary:focus-visible {
-  outline: 2px solid var(--mantine-color-indigo-6);
+  outline: 2px solid var(--argus-focus);
   outline-offset: -2px;
 }
 .argus-log-chevron {
-  color: var(--mantine-color-gray-5);
+  color: var(--mantine-color-dimmed);
   font-size: 10px;
   transition: transform 120ms;
 }
 .argus-log-summary[aria-expanded="true"] .argus-log-chevron {
   transform: rotate(90deg);
 }
+.argus-logs-frame[data-dated] {
+  --argus-log-time: 146px;
+}
 .argus-log-time {
   font-family: var(--mantine-font-family-monospace);
   font-size: 12px;
-  color: var(--mantine-color-gray-7);
+  color: var(--argus-text-secondary);
   white-space: nowrap;
 }
 .argus-log-sev {
@@ -157,14 +161,14 @@ export const LOG_LIST_CSS = `
 }
 .argus-log-sev[data-color="dark"] { background: var(--mantine-color-dark-light); color: var(--mantine-color-dark-light-color); }
 .argus-log-sev[data-color="blue"] { background: var(--mantine-color-blue-light); color: var(--mantine-color-blue-light-color); }
-.argus-log-sev[data-color="yellow"] { background: var(--mantine-color-yellow-light); color: var(--mantine-color-yellow-9); }
+.argus-log-sev[data-color="yellow"] { background: var(--mantine-color-yellow-light); color: var(--mantine-color-yellow-light-color); }
 .argus-log-sev[data-color="red"] { background: var(--mantine-color-red-light); color: var(--mantine-color-red-light-color); }
 .argus-log-sev[data-color="grape"] { background: var(--mantine-color-grape-light); color: var(--mantine-color-grape-light-color); }
 .argus-log-service {
   overflow: hidden;
   text-overflow: ellipsis;
   white-space: nowrap;
-  color: var(--mantine-color-indigo-8);
+  color: var(--argus-accent);
   font-weight: 500;
 }
 .argus-log-body {
@@ -184,13 +188,13 @@ export const LOG_LIST_CSS = `
   display: flex;
   align-items: center;
   justify-content: center;
-  color: var(--mantine-color-indigo-7);
+  color: var(--argus-accent);
   text-decoration: none;
   font-weight: 500;
 }
-.argus-log-trace:hover { background: var(--mantine-color-indigo-0); }
+.argus-log-trace:hover { background: var(--argus-accent-bg); }
 .argus-log-trace:focus-visible {
-  outline: 2px solid var(--mantine-color-indigo-6);
+  outline: 2px solid var(--argus-focus);
   outline-offset: -2px;
 }
 .argus-log-details {
@@ -205,12 +209,12 @@ export const LOG_LIST_CSS = `
   padding: 3px 8px 3px 0;
   vertical-align: top;
   text-align: left;
-  border-bottom: 1px solid var(--mantine-color-gray-2);
+  border-bottom: 1px solid var(--argus-border);
 }
 .argus-kv th {
   width: 38%;
   font-weight: 500;
-  color: var(--mantine-color-gray-7);
+  color: var(--argus-text-secondary);
   word-break: break-all;
 }
 .argus-kv td {
@@ -224,17 +228,17 @@ export const LOG_LIST_CSS = `
   max-height: 220px;
   overflow: auto;
   border-radius: var(--mantine-radius-sm);
-  background: #fff;
-  border: 1px solid var(--mantine-color-gray-3);
+  background: var(--argus-surface);
+  border: 1px solid var(--argus-border);
   font-family: var(--mantine-font-family-monospace);
   font-size: 12px;
   white-space: pre-wrap;
   word-break: break-word;
 }
 .argus-ctx-list {
-  border: 1px solid var(--mantine-color-gray-3);
+  border: 1px solid var(--argus-border);
   border-radius: var(--mantine-radius-md);
-  background: #fff;
+  background: var(--argus-surface);
   overflow: hidden;
   font-size: 12.5px;
 }
@@ -244,11 +248,11 @@ export const LOG_LIST_CSS = `
   column-gap: 12px;
   align-items: baseline;
   padding: 4px 10px;
-  border-bottom: 1px solid var(--mantine-color-gray-2);
+  border-bottom: 1px solid var(--argus-border);
   border-left: 3px solid transparent;
 }
 .argus-ctx-row[data-anchor] {
-  background: var(--mantine-color-yellow-0);
+  background: var(--argus-anchor-row);
   border-left-color: var(--mantine-color-yellow-6);
   font-weight: 600;
 }
@@ -259,9 +263,25 @@ export const LOG_LIST_CSS = `
 .argus-ctx-gap {
   padding: 6px 10px;
   font-size: 11px;
-  color: var(--mantine-color-gray-6);
+  color: var(--mantine-color-dimmed);
   text-transform: uppercase;
   letter-spacing: 0.04em;
-  background: var(--mantine-color-gray-0);
+  background: var(--argus-subtle);
+}
+/* A match of the search: dark text on yellow, readable in both colour schemes. */
+.argus-match {
+  padding: 0 1px;
+  border-radius: 2px;
+  background: #ffe066;
+  color: #212529;
+}
+/* "Load newer" above the rows, "Load older" after the last one (or the other way, oldest first). */
+.argus-logs-page-head, .argus-logs-page-foot {
+  display: flex;
+  justify-content: center;
+  padding: 6px;
+}
+.argus-logs-page-head {
+  border-bottom: 1px solid var(--argus-border);
 }
 `;

@@ -45,8 +45,8 @@ export function useLogStreamState(
     createLogStreamState({
       ...setup,
       filters,
-      read: (filters, limit, signal) =>
-        getJson<LogPage>("/api/logs", listParams(filters, limit), { signal }),
+      read: (filters, limit, signal, cursor) =>
+        getJson<LogPage>("/api/logs", listParams(filters, limit, cursor), { signal }),
       describe: errorSentence,
       visible: () => !document.hidden,
     })

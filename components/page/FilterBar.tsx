@@ -1,23 +1,28 @@
 /**
- * The filter bar shared by Dashboard, Logs and Traces: a service (from
- * `/api/metadata/services`) and a time range, plus whatever a page adds as children.
+ * The filter bar shared by Dashboard, Service Map, Logs and Traces: a service (from
+ * `/api/metadata/services`) and the time window (components/page/TimeRangePicker.tsx), plus
+ * whatever a page adds as children.
  *
  * @module
  */
-import { Group, SegmentedControl, Select } from "@mantine/core";
+import { Group, Select } from "@mantine/core";
 import type { ComponentChildren } from "preact";
-import { RANGES } from "../../utils/time_window.ts";
+import type { WindowFilter } from "../../utils/time_window.ts";
+import { TimeRangePicker } from "./TimeRangePicker.tsx";
+
+/** A change of the bar: a service, or a whole window (a range clears `start` and `end`). */
+export type FilterBarPatch = { service?: string } & Partial<WindowFilter>;
 
 export interface FilterBarProps {
   services: string[];
   /** "" for all services. */
   service: string;
-  range: string;
-  onChange(patch: { service?: string; range?: string }): void;
+  window: WindowFilter;
+  onChange(patch: FilterBarPatch): void;
   children?: ComponentChildren;
 }
 
-export function FilterBar({ services, service, range, onChange, children }: FilterBarProps) {
+export function FilterBar({ services, service, window, onChange, children }: FilterBarProps) {
   const options = [...new Set([...services, ...(service ? [service] : [])])].sort();
   return (
     <Group gap="sm" align="end" wrap="wrap" data-filter-bar>
@@ -33,12 +38,7 @@ export function FilterBar({ services, service, range, onChange, children }: Filt
         w={240}
         comboboxProps={{ withinPortal: true }}
       />
-      <SegmentedControl
-        aria-label="Time range"
-        data={Object.keys(RANGES).map((r) => ({ value: r, label: r }))}
-        value={range}
-        onChange={(value: string) => onChange({ range: value })}
-      />
+      <TimeRangePicker window={window} onChange={onChange} />
       {children}
     </Group>
   );

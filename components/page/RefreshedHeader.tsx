@@ -7,15 +7,16 @@
 import { Alert, Group, Text, Title } from "@mantine/core";
 import type { ComponentChildren } from "preact";
 import type { AutoRefresh } from "../hooks/auto_refresh.ts";
-import { FilterBar } from "./FilterBar.tsx";
+import { FilterBar, type FilterBarPatch } from "./FilterBar.tsx";
+import type { WindowFilter } from "../../utils/time_window.ts";
 import { RefreshControl } from "./RefreshControl.tsx";
 
 export interface RefreshedHeaderProps {
   title: string;
   subtitle: ComponentChildren;
   services: string[];
-  filters: { service: string; range: string };
-  onFilters(patch: { service?: string; range?: string }): void;
+  filters: { service: string } & WindowFilter;
+  onFilters(patch: FilterBarPatch): void;
   refresh: AutoRefresh<unknown>;
   intervalMs: number;
   /** The error alert's title, e.g. "Cannot load the dashboard". */
@@ -34,7 +35,7 @@ export function RefreshedHeader(props: RefreshedHeaderProps) {
         <FilterBar
           services={props.services}
           service={props.filters.service}
-          range={props.filters.range}
+          window={props.filters}
           onChange={props.onFilters}
         >
           <RefreshControl

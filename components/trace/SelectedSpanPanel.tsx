@@ -7,7 +7,7 @@
  * @module
  */
 import { SPAN_KINDS, STATUS_CODES } from "../../utils/wire.ts";
-import { SpanPanel } from "./SpanPanel.tsx";
+import { outsideParent, SpanPanel } from "./SpanPanel.tsx";
 import { WATERFALL_LAYOUT } from "./trace_styles.ts";
 import type { SpanDetails } from "./use_span_details.ts";
 import type { TraceState } from "./use_trace_state.ts";
@@ -18,6 +18,11 @@ export function SelectedSpanPanel({ state, details }: { state: TraceState; detai
   const { model } = state;
   const { trace, tree } = model;
   const index = tree.span[selected]!;
+  const parent = tree.parent[selected]!;
+  const timesOf = (i: number) => ({
+    startNs: trace.start_ns[i]!,
+    durationNs: trace.duration_ns_of[i]!,
+  });
   return (
     <div
       className="argus-wf-panel"
@@ -42,6 +47,9 @@ export function SelectedSpanPanel({ state, details }: { state: TraceState; detai
           kind: SPAN_KINDS[trace.kind[index]!] ?? "unspecified",
           depth: tree.depth[selected]!,
           childCount: tree.childCount[selected]!,
+          outsideParent: parent < 0
+            ? null
+            : outsideParent(timesOf(index), timesOf(tree.span[parent]!)),
         }}
         detail={details.of(index)}
         loading={details.loading.value}

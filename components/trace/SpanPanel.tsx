@@ -5,9 +5,19 @@
  *
  * @module
  */
-import { Anchor, Badge, Button, CloseButton, Group, Loader, Stack, Text } from "@mantine/core";
+import {
+  Alert,
+  Anchor,
+  Badge,
+  Button,
+  CloseButton,
+  Group,
+  Loader,
+  Stack,
+  Text,
+} from "@mantine/core";
 import type { ComponentChildren } from "preact";
-import { formatDateTime, formatDuration } from "../../utils/format.ts";
+import { formatDuration, formatInstant } from "../../utils/format.ts";
 import type { Json, WireSpan } from "../../utils/wire.ts";
 import { formatOffset } from "../../utils/waterfall.ts";
 
@@ -76,6 +86,52 @@ function KeyValues(
   );
 }
 
+/** How far a span reaches outside its parent's time, in ns (0 when it does not on that side). */
+export interface OutsideParent {
+  /** How long before its parent's start it starts. */
+  beforeNs: number;
+  /** How long after its parent's end it ends. */
+  afterNs: number;
+}
+
+/** Where a span lies outside its parent's time, or null when it lies inside (times in ns). */
+export function outsideParent(
+  span: { startNs: number; durationNs: number },
+  parent: { startNs: number; durationNs: number },
+): OutsideParent | null {
+  const beforeNs = Math.max(0, parent.startNs - span.startNs);
+  const afterNs = Math.max(0, span.startNs + span.durationNs - parent.startNs - parent.durationNs);
+  return beforeNs > 0 || afterNs > 0 ? { beforeNs, afterNs } : null;
+}
+
+/**
+ * The clock-skew warning (⚠ on the span's row) explained: what lies outside the parent, the
+ * likely causes, and what Argus did about it (nothing to the bars; the critical path clips).
+ */
+function OutsideParentNote({ outside }: { outside: OutsideParent }) {
+  const amount = (ns: number) => formatDuration(ns / 1e6);
+  const where = [
+    outside.beforeNs > 0 ? `starts ${amount(outside.beforeNs)} before its parent` : "",
+    outside.afterNs > 0 ? `ends ${amount(outside.afterNs)} after it` : "",
+  ].filter((part) => part !== "").join(" and ");
+  return (
+    <Alert
+      color="orange"
+      variant="light"
+      p="xs"
+      title="⚠ Outside its parent's time"
+      data-skew-note
+    >
+      <Text size="xs">
+        {`This span ${where}. Either the two services' clocks disagree (clock skew between ` +
+          `hosts), or the span is asynchronous work that outlives its caller. Nothing was ` +
+          `adjusted: its bar is drawn at the times its service reported; only the critical ` +
+          `path counts it within its parent's time.`}
+      </Text>
+    </Alert>
+  );
+}
+
 function statusColor(code: string): string {
   return code === "error" ? "red" : code === "ok" ? "teal" : "gray";
 }
@@ -95,6 +151,8 @@ export interface SpanPanelProps {
     kind: string;
     depth: number;
     childCount: number;
+    /** Where it lies outside its parent's time (the ⚠ on its row), or null. */
+    outsideParent?: OutsideParent | null;
   };
   detail: SpanDetail | undefined;
   /** The details are being fetched, or could not be. */
@@ -141,10 +199,11 @@ export function SpanPanel(
           summary.childCount === 1 ? "child" : "children"
         }`}
       </Text>
+      {summary.outsideParent && <OutsideParentNote outside={summary.outsideParent} />}
       {detail?.status_message && (
         <Text
           size="sm"
-          c={detail.status_code === "error" ? "red.8" : undefined}
+          c={detail.status_code === "error" ? "red" : undefined}
           data-status-message
         >
           {detail.status_message}
@@ -197,7 +256,7 @@ export function SpanPanel(
                     <Text
                       size="sm"
                       fw={600}
-                      c={event.name === "exception" ? "red.8" : undefined}
+                      c={event.name === "exception" ? "red" : undefined}
                     >
                       {event.name}
                     </Text>
@@ -255,7 +314,7 @@ export function SpanPanel(
               <dt>trace id</dt>
               <dd>{traceId}</dd>
               <dt>start</dt>
-              <dd>{`${formatDateTime(detail.start_time)}${detail.start_time.slice(19, 29)}`}</dd>
+              <dd>{formatInstant(detail.start_time)}</dd>
               <dt>kind</dt>
               <dd>{detail.kind}</dd>
               <dt>status</dt>

@@ -51,7 +51,7 @@ function labelStyle(bar: { left: number; width: number }) {
     ? { right: `${(1 - bar.left) * 100}%` }
     : {
       left: `calc(${bar.left * 100}% + 4px)`,
-      background: "rgba(255,255,255,0.85)",
+      background: "var(--argus-label-bg)",
       borderRadius: 3,
       top: 7,
       bottom: 7,
@@ -87,7 +87,15 @@ export const SpanRow = memo(function SpanRow(
       aria-level={depth + 1}
       aria-expanded={parent ? !collapsed : undefined}
       aria-selected={selected}
-      aria-label={`${service} ${name}, ${label}${error ? ", error" : ""}`}
+      // Holds its visible text in order (WCAG 2.5.3, for speech input), then what only marks show.
+      aria-label={`${
+        [
+          service,
+          name,
+          depth > maxIndentDepth ? `depth ${depth}` : "",
+          collapsed ? `+${formatCount(hidden)}` : "",
+        ].filter(Boolean).join(" ")
+      }, ${label}${error ? ", error" : ""}`}
       data-position={position}
       data-span-id={trace.span_id[index]}
       data-parent-span-id={trace.parent_id[index] || undefined}
@@ -115,18 +123,29 @@ export const SpanRow = memo(function SpanRow(
             onToggle(position);
           }}
         >
-          {collapsed ? "▶" : "▼"}
+          {/* A glyph, not text: the button's name is its label (and the row's, its own). */}
+          <span aria-hidden="true">{collapsed ? "▶" : "▼"}</span>
         </button>
         <span className="argus-wf-swatch" style={{ background: color }} />
+        {/* Spaces between the flex items: none shows, but the row's text reads as words. */}
         {showsService(trace, tree, position) && <span className="argus-wf-service">{service}</span>}
-        <span className="argus-wf-op">{name}</span>
-        {depth > maxIndentDepth && <span className="argus-wf-count">{`depth ${depth}`}</span>}
+        {" "}
+        <span className="argus-wf-op">{name}</span>{" "}
+        {depth > maxIndentDepth && <span className="argus-wf-count">{`depth ${depth}`}</span>}{" "}
         {collapsed && (
           <span className="argus-wf-count" data-hidden-count={hidden}>
             {`+${formatCount(hidden)}`}
           </span>
+        )} {warning && (
+          <span
+            className="argus-wf-warn"
+            aria-label={warning}
+            title={`${warning}: select the span for what this means`}
+            data-span-warning
+          >
+            ⚠
+          </span>
         )}
-        {warning && <span className="argus-wf-warn" aria-label={warning}>⚠</span>}
         {error && <span className="argus-wf-err" aria-hidden="true">!</span>}
       </div>
       <div className="argus-wf-lane">

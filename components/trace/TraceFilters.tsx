@@ -21,7 +21,6 @@ import { useRef, useState } from "preact/hooks";
 import { getJson } from "../../utils/api.ts";
 import { parseDurationFilterMs } from "../../utils/format.ts";
 import {
-  describeWindow,
   hasFilters,
   parseAttributeChip,
   type TraceQuery,
@@ -29,6 +28,7 @@ import {
 } from "../../utils/trace_query.ts";
 import { useTypedValue } from "../hooks/use_typed_value.ts";
 import { FilterBar } from "../page/FilterBar.tsx";
+import { windowWords } from "../../utils/time_window.ts";
 
 type Query = ReadonlySignal<TraceQuery>;
 type OnChange = (patch: Partial<TraceQuery>) => void;
@@ -66,14 +66,14 @@ function useWindowServices(query: Query, initial: string[]): Signal<string[]> {
 
 export function TraceFilters({ query, services, onChange, onClear, children }: TraceFiltersProps) {
   const windowServices = useWindowServices(query, services);
-  const { service, range, status } = query.value;
+  const { service, status } = query.value;
   return (
     <Card withBorder padding="md">
       <Stack gap="sm">
         <FilterBar
           services={windowServices.value}
           service={service}
-          range={range}
+          window={query.value}
           onChange={onChange}
         >
           <SegmentedControl
@@ -223,7 +223,7 @@ function FilterChips({ query, onChange }: { query: Query; onChange: OnChange }) 
   const attrs = useComputed(() => query.value.attr);
   const custom = useComputed(() => {
     const q = query.value;
-    return q.start !== "" || q.end !== "" ? describeWindow(q) : "";
+    return q.start !== "" || q.end !== "" ? windowWords(q) : "";
   });
   if (attrs.value.length === 0 && custom.value === "") return null;
   return (

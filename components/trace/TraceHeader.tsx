@@ -9,7 +9,7 @@
  */
 import { Badge, Button, Card, Group, SimpleGrid, Stack, Text, Title } from "@mantine/core";
 import { Figure } from "../page/Figure.tsx";
-import { formatCount, formatDateTime, formatDuration } from "../../utils/format.ts";
+import { formatCount, formatDateTime, formatDuration, formatZone } from "../../utils/format.ts";
 import type { TraceSummary } from "../../utils/waterfall.ts";
 import { logsHref } from "./SpanPanel.tsx";
 
@@ -27,7 +27,7 @@ export function TraceHeader({ summary }: { summary: TraceSummary }) {
               />
               <Title order={3} style={{ overflowWrap: "anywhere" }} data-trace-title>
                 <span style={{ fontWeight: 700 }}>{summary.rootService}</span>
-                <span style={{ fontWeight: 400, color: "#495057" }}>
+                <span style={{ fontWeight: 400, color: "var(--argus-text-secondary)" }}>
                   {`  ${summary.rootName}`}
                 </span>
               </Title>
@@ -59,13 +59,16 @@ export function TraceHeader({ summary }: { summary: TraceSummary }) {
           </Group>
         </Group>
         <SimpleGrid cols={{ base: 3, sm: 6 }} spacing="md">
-          <Figure label="Start" value={formatDateTime(summary.times.iso)} />
+          <Figure
+            label={`Start (${formatZone(Date.parse(summary.times.iso))})`}
+            value={formatDateTime(summary.times.iso)}
+          />
           <Figure label="Duration" value={formatDuration(summary.durationNs / 1e6)} />
           <Figure label="Spans" value={formatCount(summary.spans)} />
           <Figure
             label="Errors"
             value={String(errors)}
-            color={errors > 0 ? "red.7" : undefined}
+            color={errors > 0 ? "red" : undefined}
           />
           <Figure label="Depth" value={String(summary.depth)} />
           <Figure label="Services" value={String(summary.services)} />

@@ -19,13 +19,21 @@ import {
   Table,
   Text,
 } from "@mantine/core";
-import { type ReadonlySignal, useComputed } from "@preact/signals";
+import { type ReadonlySignal, useComputed, useSignal } from "@preact/signals";
 import { useMemo } from "preact/hooks";
-import { formatClock, formatCount, formatDateTime, formatDuration } from "../../utils/format.ts";
-import { describeWindow, hasFilters, pageOf, type TraceQuery } from "../../utils/trace_query.ts";
+import {
+  formatClock,
+  formatCount,
+  formatDateTime,
+  formatDuration,
+  formatZone,
+} from "../../utils/format.ts";
+import { hasFilters, pageOf, type TraceQuery } from "../../utils/trace_query.ts";
+import { windowPhrase } from "../../utils/time_window.ts";
 import { serviceColors } from "../../utils/chart_style.ts";
 import type { WirePage, WireTraceSummary } from "../../utils/wire.ts";
 import { EmptyState } from "../EmptyState.tsx";
+import { CompareCell, CompareHeader, type ComparePicks } from "./CompareSelection.tsx";
 
 type Query = ReadonlySignal<TraceQuery>;
 type OnChange = (patch: Partial<TraceQuery>) => void;
@@ -47,7 +55,7 @@ export interface TraceResultsProps {
 
 export function TraceResults(props: TraceResultsProps) {
   const { page, query, onChange } = props;
-  const inWindow = useComputed(() => describeWindow(query.value));
+  const inWindow = useComputed(() => windowPhrase(query.value));
   if (page.total === 0) {
     return props.loading ? null : <NoTraces query={query} onClear={props.onClear} />;
   }
@@ -76,7 +84,7 @@ export function TraceResults(props: TraceResultsProps) {
 /** An empty window, or filters that match nothing. */
 function NoTraces({ query, onClear }: { query: Query; onClear(): void }) {
   const filtered = useComputed(() => hasFilters(query.value));
-  const inWindow = useComputed(() => describeWindow(query.value));
+  const inWindow = useComputed(() => windowPhrase(query.value));
   if (!filtered.value) {
     return (
       <Stack gap="xs">
@@ -112,6 +120,7 @@ export function TraceTable(
 ) {
   const colors = useMemo(() => serviceColors(items.flatMap((item) => item.services)), [items]);
   const maxDuration = items.reduce((max, item) => Math.max(max, item.duration_ms), 0);
+  const picks = useSignal<string[]>([]);
   return (
     <Table.ScrollContainer minWidth={860}>
       <Table
@@ -122,17 +131,29 @@ export function TraceTable(
       >
         <Table.Thead>
           <Table.Tr>
-            <SortHeader label="Start" field="start_time" query={query} onSort={onSort} />
+            <SortHeader
+              label={`Start (${formatZone()})`}
+              field="start_time"
+              query={query}
+              onSort={onSort}
+            />
             <Table.Th>Root service &amp; operation</Table.Th>
             <SortHeader label="Duration" field="duration" query={query} onSort={onSort} />
             <SortHeader label="Spans" field="span_count" query={query} onSort={onSort} />
             <Table.Th ta="right">Errors</Table.Th>
             <Table.Th>Services</Table.Th>
+            <CompareHeader picks={picks} />
           </Table.Tr>
         </Table.Thead>
         <Table.Tbody>
           {items.map((item) => (
-            <TraceRow key={item.trace_id} item={item} maxDuration={maxDuration} colors={colors} />
+            <TraceRow
+              key={item.trace_id}
+              item={item}
+              maxDuration={maxDuration}
+              colors={colors}
+              picks={picks}
+            />
           ))}
         </Table.Tbody>
       </Table>
@@ -189,17 +210,18 @@ function ServiceBadge({ service, color }: { service: string; color: string }) {
 }
 
 function TraceRow(
-  { item, maxDuration, colors }: {
+  { item, maxDuration, colors, picks }: {
     item: WireTraceSummary;
     maxDuration: number;
     colors: Map<string, string>;
+    picks: ComparePicks;
   },
 ) {
   const href = `/traces/${item.trace_id}`;
   const shown = item.services.slice(0, 3);
   const open = (event: MouseEvent) => {
     // The link itself, and modified clicks (new tab), are the browser's.
-    if ((event.target as Element).closest("a") || event.metaKey || event.ctrlKey) return;
+    if ((event.target as Element).closest("a, input") || event.metaKey || event.ctrlKey) return;
     location.assign(href);
   };
   const share = maxDuration > 0 ? Math.max(0.01, item.duration_ms / maxDuration) : 0;
@@ -241,6 +263,18 @@ function TraceRow(
         {item.error_count > 0
           ? <Badge color="red" variant="filled" size="sm" data-errors>{item.error_count}</Badge>
           : <Text size="sm" c="dimmed">0</Text>}
+        {item.error_services.length > 0 && (
+          <Text
+            size="xs"
+            c="red"
+            style={{ whiteSpace: "nowrap" }}
+            title={`The errors start in ${item.error_services.join(", ")}: a failing span ` +
+              "with no failing child"}
+            data-error-services={item.error_services.join(",")}
+          >
+            {`in ${item.error_services.join(", ")}`}
+          </Text>
+        )}
       </Table.Td>
       <Table.Td>
         <Group gap={4}>
@@ -259,6 +293,7 @@ function TraceRow(
           )}
         </Group>
       </Table.Td>
+      <CompareCell traceId={item.trace_id} picks={picks} />
     </Table.Tr>
   );
 }

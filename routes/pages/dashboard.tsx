@@ -9,7 +9,7 @@
 import { Island } from "../../components/Island.tsx";
 import Dashboard, { type DashboardFilters } from "../../islands/Dashboard.tsx";
 import type { DashboardData } from "../../utils/dashboard_data.ts";
-import { DEFAULT_RANGE } from "../../utils/time_window.ts";
+import { windowOf, windowParams } from "../../utils/time_window.ts";
 import { dashboard, latencyHeatmap, traffic } from "../dashboards.ts";
 import { latest, services } from "../metadata.ts";
 import { isEmptyWindow } from "../../utils/dashboard_data.ts";
@@ -20,7 +20,7 @@ import type { PageDef, PageDeps } from "./mod.ts";
 export function filtersOf(url: URL): DashboardFilters {
   return {
     service: url.searchParams.get("service") ?? "",
-    range: url.searchParams.get("range") ?? DEFAULT_RANGE,
+    ...windowOf(url),
   };
 }
 
@@ -29,13 +29,13 @@ export async function dashboardData(
   deps: PageDeps,
   filters: DashboardFilters,
 ): Promise<DashboardData> {
-  const params = new URLSearchParams({ range: filters.range });
+  const params = new URLSearchParams(windowParams(filters));
   if (filters.service !== "") params.set("service", filters.service);
   const [figures, series, heatmap, names] = await Promise.all([
     dashboard(params, deps),
     traffic(params, deps),
     latencyHeatmap(params, deps),
-    services(new URLSearchParams({ range: filters.range }), deps),
+    services(new URLSearchParams(windowParams(filters)), deps),
   ]);
   return { figures, traffic: series, heatmap, services: names.services };
 }

@@ -17,18 +17,22 @@ import {
   Title,
 } from "@mantine/core";
 import { renderToString } from "preact-render-to-string";
-import { theme } from "../../components/theme.ts";
+import { cssVariablesResolver, theme } from "../../components/theme.ts";
+import { colorSchemeAttributes, ColorSchemeScript } from "../../components/Layout.tsx";
+import type { ColorSchemeChoice } from "../../utils/color_scheme.ts";
 
 export interface LoginPageProps {
   /** Where to go once logged in: a path of this server. */
   next: string;
   /** Why the last attempt failed, if it did. */
   error?: string;
+  /** The remembered colour scheme choice (the request's cookie); default "auto". */
+  colorScheme?: ColorSchemeChoice;
 }
 
-function LoginPage({ next, error }: LoginPageProps) {
+function LoginPage({ next, error, colorScheme = "auto" }: LoginPageProps) {
   return (
-    <html lang="en" data-mantine-color-scheme="light">
+    <html lang="en" {...colorSchemeAttributes(colorScheme)}>
       <head>
         <meta charSet="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
@@ -36,9 +40,10 @@ function LoginPage({ next, error }: LoginPageProps) {
         <link rel="icon" href="/static/favicon.svg" type="image/svg+xml" />
         <link rel="stylesheet" href="/static/mantine.css" />
         <link rel="stylesheet" href="/static/app.css" />
+        <ColorSchemeScript />
       </head>
       <body>
-        <MantineProvider theme={theme} forceColorScheme="light">
+        <MantineProvider theme={theme} cssVariablesResolver={cssVariablesResolver}>
           <Center mih="100vh" p="md">
             <Card withBorder padding="xl" w={380} shadow="sm">
               <form method="post" action="/login">

@@ -1,15 +1,17 @@
 /**
- * `GET /logs`: the newest log records of the window (5 minutes by default), filtered as the URL
- * says, with a Live toggle that streams new ones (islands/LogStream.tsx). The first page comes
- * from `listLogs`, the function behind `/api/logs`, so the page shows records before any
- * JavaScript runs. A bad filter in the URL is shown on the page, not answered as a JSON 400.
+ * `GET /logs`: the newest log records of the window (or the oldest, `order=asc`), filtered as the
+ * URL says, with pages to older and newer records and a Live toggle that streams new ones
+ * (islands/LogStream.tsx). The first page comes from `listLogs`, the function behind `/api/logs`,
+ * so the page shows records before any JavaScript runs. A bad filter in the URL is shown on the
+ * page, not answered as a JSON 400.
  *
  * @module
  */
 import { Island } from "../../components/Island.tsx";
 import { LOG_LIST_CSS } from "../../components/logs/log_styles.ts";
 import LogStream, { type LogPage } from "../../islands/LogStream.tsx";
-import { filtersFrom, hasFilters, listParams, windowParams } from "../../utils/log_query.ts";
+import { filtersFrom, hasFilters, listParams } from "../../utils/log_query.ts";
+import { windowParams } from "../../utils/time_window.ts";
 import { listLogs } from "../logs.ts";
 import { latest, services } from "../metadata.ts";
 import { BadRequestError } from "../http_error.ts";

@@ -10,7 +10,8 @@
  */
 import { h, type VNode } from "preact";
 import { renderToString } from "preact-render-to-string";
-import { Layout, type LayoutProps } from "../../components/Layout.tsx";
+import { Layout, type LayoutProps, type PageTime } from "../../components/Layout.tsx";
+import { setDisplayZone } from "../../utils/time_zone.ts";
 import { VERSION } from "../../lib/version.ts";
 import type { Assets } from "../_assets.ts";
 import type { AppDeps } from "../mod.ts";
@@ -19,6 +20,8 @@ import { serviceMapPage } from "./service_map.tsx";
 import { logsPage } from "./logs.tsx";
 import { tracesPage } from "./traces.tsx";
 import { tracePage } from "./trace.tsx";
+import { comparePage } from "./compare.tsx";
+import { servicePage } from "./service.tsx";
 import { settingsPage } from "./settings.tsx";
 
 /** What a page handler needs: the app's dependencies with a clock. */
@@ -46,9 +49,19 @@ export const PAGES: PageDef[] = [
   serviceMapPage,
   logsPage,
   tracesPage,
+  // Before `/traces/{trace_id}`, which would take "compare" for an id.
+  comparePage,
   tracePage,
+  servicePage,
   settingsPage,
 ];
+
+const DEFAULT_TIME: PageTime = {
+  zone: "UTC",
+  choice: "local",
+  retentionMs: null,
+  maxWindowMs: 31 * 86_400_000,
+};
 
 /** The page's HTML document. */
 export function renderPage(
@@ -65,8 +78,15 @@ export function renderPage(
     warning?: string;
     /** Whether the header offers to log out (API_TOKEN is set). */
     logout?: boolean;
+    /** The zone to show times in and the picker's limits (UTC and no limits when absent). */
+    time?: PageTime;
+    /** The remembered colour scheme choice (LayoutProps.colorScheme). */
+    colorScheme?: LayoutProps["colorScheme"];
   },
 ): Response {
+  const time = page.time ?? DEFAULT_TIME;
+  // Rendering is synchronous: the zone set here is the one every time of this page is shown in.
+  setDisplayZone(time.zone);
   const html = renderToString(
     h(Layout, {
       title: page.title,
@@ -76,6 +96,8 @@ export function renderPage(
       version: VERSION,
       warning: page.warning,
       logout: page.logout,
+      time,
+      colorScheme: page.colorScheme,
       children: page.body,
     }),
   );

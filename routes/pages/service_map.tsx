@@ -10,7 +10,7 @@ import ServiceMap, {
   type ServiceMapData,
   type ServiceMapFilters,
 } from "../../islands/ServiceMap.tsx";
-import { DEFAULT_RANGE } from "../../utils/time_window.ts";
+import { windowOf, windowParams } from "../../utils/time_window.ts";
 import { serviceMap } from "../dashboards.ts";
 import { latest, services } from "../metadata.ts";
 import { BadRequestError } from "../http_error.ts";
@@ -21,11 +21,11 @@ export async function serviceMapData(
   deps: PageDeps,
   filters: ServiceMapFilters,
 ): Promise<ServiceMapData> {
-  const params = new URLSearchParams({ range: filters.range });
+  const params = new URLSearchParams(windowParams(filters));
   if (filters.service !== "") params.set("service", filters.service);
   const [map, names] = await Promise.all([
     serviceMap(params, deps),
-    services(new URLSearchParams({ range: filters.range }), deps),
+    services(new URLSearchParams(windowParams(filters)), deps),
   ]);
   return { map, services: names.services };
 }
@@ -36,7 +36,7 @@ export const serviceMapPage: PageDef = {
   async render(deps, url) {
     const filters: ServiceMapFilters = {
       service: url.searchParams.get("service") ?? "",
-      range: url.searchParams.get("range") ?? DEFAULT_RANGE,
+      ...windowOf(url),
     };
     const loadedAt = deps.now();
     let initial: ServiceMapData | null = null;

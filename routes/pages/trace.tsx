@@ -18,6 +18,7 @@ import { Island } from "../../components/Island.tsx";
 import TraceView from "../../islands/TraceView.tsx";
 import type { SpanDetail } from "../../components/trace/SpanPanel.tsx";
 import { TraceHeader } from "../../components/trace/TraceHeader.tsx";
+import { CompareForm } from "../../components/trace/CompareForm.tsx";
 import { WATERFALL_CSS } from "../../components/trace/trace_styles.ts";
 import { compactTrace, traceSummary } from "../../utils/waterfall.ts";
 import { BadRequestError, NotFoundError } from "../http_error.ts";
@@ -87,6 +88,7 @@ export const tracePage: PageDef = {
               <Anchor href="/traces" size="sm">Traces</Anchor>
               <Text size="sm" c="dimmed" className="argus-mono">{trace.trace_id}</Text>
             </Breadcrumbs>
+            <CompareForm a={trace.trace_id} />
           </Group>
           {/* The page's stylesheet (the header's and the island's): sent once, not in JavaScript. */}
           <style dangerouslySetInnerHTML={{ __html: WATERFALL_CSS }} />

@@ -59,6 +59,16 @@ export interface DialectCapabilities {
     table: T,
     rows: readonly Database[T][],
   ): Promise<void>;
+  /**
+   * Inserts the rows of `select` (whose columns are `columns`, in order) into `table`, a row
+   * whose `key` is stored replacing that row's other columns. Rows must not repeat a key.
+   */
+  upsertSelect(
+    table: string,
+    key: readonly string[],
+    columns: readonly string[],
+    select: RawBuilder<unknown>,
+  ): RawBuilder<unknown>;
   /** True where the text column contains `needle` exactly (case and all). */
   contains(column: string, needle: string): RawBuilder<SqlBool>;
   /** True where the text column contains `text`, ignoring case; `%` and `_` are literal. */
@@ -148,6 +158,24 @@ export function upsertAddOnConflict<T extends RollupTable>(
   );
 }
 
+/**
+ * `INSERT … SELECT … ON CONFLICT (key) DO UPDATE SET column = excluded.column`, as SQLite and
+ * PostgreSQL write it (`where true` is not needed: every select given here has a WHERE, which
+ * SQLite requires to tell the ON CONFLICT from a join's ON).
+ */
+export function upsertSelectOnConflict(
+  table: string,
+  key: readonly string[],
+  columns: readonly string[],
+  select: RawBuilder<unknown>,
+): RawBuilder<unknown> {
+  const set = columns.filter((c) => !key.includes(c))
+    .map((c) => sql`${sql.ref(c)} = excluded.${sql.ref(c)}`);
+  return sql`insert into ${sql.table(table)} (${sql.join(columns.map((c) => sql.ref(c)))})
+    ${select}
+    on conflict (${sql.join(key.map((k) => sql.ref(k)))}) do update set ${sql.join(set)}`;
+}
+
 /** The first column of the first row of `query`, as a number, or undefined. */
 export async function firstNumber(
   db: Executor,
@@ -211,9 +239,10 @@ export function networkFailure(error: unknown): boolean {
  */
 export const ON_CONFLICT_WRITES: Pick<
   DialectCapabilities,
-  "repeatedKeysFail" | "insertIfAbsent" | "upsertAdd"
+  "repeatedKeysFail" | "insertIfAbsent" | "upsertAdd" | "upsertSelect"
 > = {
   repeatedKeysFail: false,
+  upsertSelect: upsertSelectOnConflict,
   insertIfAbsent: async (db, table, key, rows) =>
     inserted(await insertOnConflictDoNothing(db, table, key, rows).execute()),
   upsertAdd: async (db, table, rows) => {

@@ -20,7 +20,12 @@ import { SQLITE, sqliteDialect, sqlitePath } from "./sqlite.ts";
 import { SQLSERVER, sqlServerDialect } from "./sqlserver.ts";
 
 export type { BackgroundErrorHandler, DialectCapabilities, MaintenanceDialect } from "./common.ts";
-export { insertOnConflictDoNothing, likePattern, upsertAddOnConflict } from "./common.ts";
+export {
+  insertOnConflictDoNothing,
+  likePattern,
+  upsertAddOnConflict,
+  upsertSelectOnConflict,
+} from "./common.ts";
 export { MYSQL } from "./mysql.ts";
 export { POSTGRES } from "./postgres.ts";
 export { SQLITE, SQLITE_VACUUM_REFUSED, sqlitePath } from "./sqlite.ts";

@@ -213,6 +213,15 @@ export const MYSQL: DialectCapabilities = {
     // deno-lint-ignore no-explicit-any -- the row type is fixed by `table`
     await db.insertInto(table).values(rows as any).onDuplicateKeyUpdate(set as any).execute();
   },
+  upsertSelect: (table, key, columns, select) =>
+    sql`insert into ${sql.table(table)} (${sql.join(columns.map((c) => sql.ref(c)))})
+      ${select}
+      on duplicate key update ${
+      sql.join(
+        columns.filter((c) => !key.includes(c))
+          .map((c) => sql`${sql.ref(c)} = values(${sql.ref(c)})`),
+      )
+    }`,
   paginate: limitOffset,
   classifyError: classifyMysql,
   maintenance: {

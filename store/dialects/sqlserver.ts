@@ -143,6 +143,19 @@ export const SQLSERVER: DialectCapabilities = {
     const set = sql.join(sums.map((c) => sql`t.${sql.ref(c)} = t.${sql.ref(c)} + s.${sql.ref(c)}`));
     await merge(table, key, rows, sql`when matched then update set ${set}`).execute(db);
   },
+  upsertSelect(table, key, columns, select) {
+    const names = sql.join(columns.map((c) => sql.ref(c)));
+    const on = sql.join(key.map((k) => sql`t.${sql.ref(k)} = s.${sql.ref(k)}`), sql` and `);
+    const set = sql.join(
+      columns.filter((c) => !key.includes(c)).map((c) => sql`t.${sql.ref(c)} = s.${sql.ref(c)}`),
+    );
+    return sql`merge into ${sql.table(table)} with (holdlock) as t
+      using (${select}) as s (${names})
+      on ${on}
+      when matched then update set ${set}
+      when not matched then insert (${names})
+      values (${sql.join(columns.map((c) => sql`s.${sql.ref(c)}`))});`;
+  },
   paginate(query, page) {
     // OFFSET … FETCH requires an ORDER BY, which every paginated Argus query has.
     return query.offset(page.offset).fetch(page.limit);

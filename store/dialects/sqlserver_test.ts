@@ -9,6 +9,8 @@ import type { Kysely } from "kysely";
 import { SQLSERVER, sqlServerConnectionConfig } from "./sqlserver.ts";
 import { initialSchema } from "../migrations/2026_11_26_initial_schema.ts";
 import { rollupsSchema } from "../migrations/2026_11_26_rollups.ts";
+import { rootErrorsSchema } from "../migrations/2026_12_06_root_errors.ts";
+import { traceSummariesSchema } from "../migrations/2026_12_06_trace_summaries.ts";
 import { storeOver } from "../mod.ts";
 import { buildBatch } from "../../tests/builders.ts";
 import { databaseConfig } from "../../tests/databases.ts";
@@ -50,12 +52,14 @@ Deno.test("SQL Server inserts with MERGE … WITH (HOLDLOCK) in statements under
   const statements = queries.map((q) => q);
   assert.equal(statements[0]?.sql, "begin transaction");
   assert.equal(statements.at(-1)?.sql, "commit");
-  const merges = statements.filter((q) => q.sql.startsWith("merge into"));
+  const merges = statements.filter((q) =>
+    q.sql.startsWith("merge into") && !q.sql.startsWith('merge into "trace_summaries"')
+  );
   for (const merge of merges) {
     assert.ok(merge.parameters.length <= 2000, `${merge.parameters.length} parameters`);
     assert.match(
       merge.sql,
-      /^merge into "(resources|spans|logs|(span|latency|log|edge)_rollups(_hourly)?)" with \(holdlock\) as t\s+using \(values \(@1, @2/,
+      /^merge into "(resources|spans|logs|(span|latency|operation_latency|log|edge)_rollups(_hourly)?)" with \(holdlock\) as t\s+using \(values \(@1, @2/,
     );
     assert.match(merge.sql, /when not matched then insert \(/);
     assert.doesNotMatch(merge.sql, /on conflict|on duplicate key|insert or ignore/i);
@@ -80,6 +84,70 @@ Deno.test("SQL Server inserts with MERGE … WITH (HOLDLOCK) in statements under
   assert.ok(spanMerges[0]!.parameters.includes(batch.spans[0]!.startTimeUnixNano.toString()));
   const logMerges = merges.filter((q) => q.sql.startsWith('merge into "logs"'));
   assert.match(logMerges[0]!.sql, /on t\."id" = s\."id"/);
+});
+
+Deno.test("SQL Server claims, then recomputes, the summaries of a batch's traces in its transaction", async () => {
+  const { db, queries } = recordingSqlServer();
+  const store = storeOver(db, SQLSERVER, config);
+  const batch = buildBatch(1200, 0);
+  await store.write(batch);
+  const sqls = queries.map((q) => q.sql);
+  const traces = new Set(batch.spans.map((s) => s.traceId)).size;
+  const claims = queries.filter((q) =>
+    q.sql.startsWith('merge into "trace_summaries"') &&
+    /using \(select \* from \(select @1/.test(q.sql)
+  );
+  // Claimed before the spans are inserted, in trace-id order, under 2,000 parameters each.
+  assert.ok(claims.length >= 2, sqls.join("\n"));
+  assert.ok(
+    sqls.indexOf(claims.at(-1)!.sql) < sqls.findIndex((s) => s.startsWith('merge into "spans"')),
+  );
+  const claimed = claims.flatMap((q) => q.parameters as string[]);
+  assert.deepEqual(claimed, [...new Set(batch.spans.map((s) => s.traceId))].sort());
+  assert.equal(claimed.length, traces);
+  for (const q of queries) assert.ok(q.parameters.length <= 2000, `${q.parameters.length}`);
+  // The recompute: a MERGE from the spans grouped by trace, the root by row_number(), after the
+  // spans and before the commit; then the trace's services replaced.
+  const recompute = queries.filter((q) =>
+    q.sql.startsWith('merge into "trace_summaries"') && /row_number\(\) over/.test(q.sql)
+  );
+  assert.equal(recompute.length, claims.length);
+  assert.match(recompute[0]!.sql, /with \(holdlock\) as t\s+using \(select g\.trace_id/);
+  assert.match(recompute[0]!.sql, /when matched then update set t\."start_time_unix_nano" = s\./);
+  assert.match(recompute[0]!.sql, /;$/);
+  const lastSpans = sqls.findLastIndex((s) => s.startsWith('merge into "spans"'));
+  assert.ok(sqls.indexOf(recompute[0]!.sql) > lastSpans);
+  assert.ok(sqls.some((s) => s.startsWith('delete from "trace_services" where "trace_id" in (@1')));
+  assert.ok(sqls.some((s) => s.startsWith('insert into "trace_services"')));
+  assert.equal(sqls.at(-1), "commit");
+});
+
+Deno.test("SQL Server trace summaries: tables, indexes, and the list paged with OFFSET … FETCH", async () => {
+  const { db, queries } = recordingSqlServer();
+  await traceSummariesSchema("sqlserver").up(db as Kysely<unknown>);
+  const ddl = queries.map((q) => q.sql);
+  assert.match(
+    ddl[0]!,
+    /^create table "trace_summaries" \("trace_id" nvarchar\(32\) not null primary key/,
+  );
+  assert.match(
+    ddl[1]!,
+    /constraint "trace_services_pk" primary key \("trace_id", "service_name"\)/,
+  );
+  assert.equal(ddl.filter((s) => s.startsWith("create index")).length, 5);
+  assert.ok(ddl.some((s) => /row_number\(\) over \(partition by trace_id/.test(s)));
+  queries.length = 0;
+  const store = storeOver(db, SQLSERVER, config);
+  await store.traces(
+    { startNs: 1n, endNs: 2n, serviceName: "payment-service", status: "error" },
+    { field: "duration", order: "desc" },
+    { limit: 20, offset: 40 },
+  );
+  const list = queries.find((q) => q.sql.includes('order by "ts"."duration_ns" desc'))!;
+  assert.match(list.sql, /from "trace_summaries" as "ts"/);
+  assert.match(list.sql, /"sv"\."failed" = @\d+/);
+  assert.match(list.sql, /offset @\d+ rows fetch next @\d+ rows only$/);
+  await store.close();
 });
 
 Deno.test("SQL Server rollup tables have nonclustered primary keys (two service names exceed 900 bytes)", async () => {
@@ -116,10 +184,27 @@ Deno.test("SQL Server pages with OFFSET … FETCH after an ORDER BY", async () =
   const select = queries.at(-1)!;
   assert.match(
     select.sql,
-    /order by "logs"\."time_unix_nano" desc, "logs"\."id" offset @\d+ rows fetch next @\d+ rows only$/,
+    /order by "logs"\."time_unix_nano" desc, "logs"\."id" desc offset @\d+ rows fetch next @\d+ rows only$/,
   );
   assert.doesNotMatch(select.sql, /\blimit\b/);
   assert.deepEqual(select.parameters.slice(-2), [100, 50]);
+});
+
+Deno.test("SQL Server pages logs by a keyset cursor without row-value comparison", async () => {
+  const { db, queries } = recordingSqlServer();
+  const store = storeOver(db, SQLSERVER, config);
+  await store.logs({ startNs: 1n, endNs: 20n }, {
+    limit: 10,
+    offset: 0,
+    before: { timeUnixNano: 10n, id: "abc" },
+  });
+  const select = queries.at(-1)!;
+  // time < t, or time = t and id < i, as SQL Server has no (time, id) < (t, i).
+  assert.match(select.sql, /"logs"\."time_unix_nano" <= @\d+/);
+  assert.match(select.sql, /"logs"\."id" < @\d+/);
+  assert.doesNotMatch(select.sql, /\(\s*"logs"\."time_unix_nano"\s*,/);
+  assert.match(select.sql, /order by "logs"\."time_unix_nano" desc, "logs"\."id" desc offset/);
+  await store.close();
 });
 
 Deno.test("sqlServerConnectionConfig() reads host, port, database, credentials and TLS flags", () => {
@@ -141,4 +226,22 @@ Deno.test("sqlServerConnectionConfig() reads host, port, database, credentials a
   assert.equal(defaults.options?.port, 1433);
   assert.equal(defaults.options?.encrypt, true);
   assert.equal(defaults.options?.trustServerCertificate, false);
+});
+
+Deno.test("SQL Server adds root_errors with a default and fills it by a correlated UPDATE", async () => {
+  const { db, queries } = recordingSqlServer();
+  await rootErrorsSchema("sqlserver").up(db as Kysely<unknown>);
+  const statements = queries.map((q) => q.sql.replace(/\s+/g, " "));
+  for (const table of ["span_rollups", "span_rollups_hourly"]) {
+    // T-SQL's ADD takes no COLUMN keyword; NOT NULL with a default fills the existing rows.
+    assert.ok(
+      statements.includes(`alter table "${table}" add "root_errors" bigint default 0 not null`),
+      statements.join("\n"),
+    );
+    const update = statements.find((s) => s.startsWith(`update "${table}" set "root_errors" = (`));
+    assert.ok(update, statements.join("\n"));
+    assert.match(update, /s\."service_name" = "\w+"\."service_name"/);
+    assert.match(update, /s\."parent_span_id" = '' and s\."status_code" = 2/);
+    assert.doesNotMatch(update, /\blimit\b|\bfrom "\w+" join\b/);
+  }
 });

@@ -10,12 +10,18 @@ import type { DbDriver } from "../../lib/config.ts";
 import { initialSchema } from "./2026_11_26_initial_schema.ts";
 import { rollupsSchema } from "./2026_11_26_rollups.ts";
 import { hourlyRollupsSchema } from "./2026_11_26_rollups_hourly.ts";
+import { operationLatencyRollupsSchema } from "./2026_12_06_operation_latency_rollups.ts";
+import { rootErrorsSchema } from "./2026_12_06_root_errors.ts";
+import { traceSummariesSchema } from "./2026_12_06_trace_summaries.ts";
 
 export function migrationsFor(driver: DbDriver): Record<string, Migration> {
   return {
     "2026-11-26_initial_schema": initialSchema(driver),
     "2026-11-26_rollups": rollupsSchema(driver),
     "2026-11-26_rollups_hourly": hourlyRollupsSchema(driver),
+    "2026-12-06_operation_latency_rollups": operationLatencyRollupsSchema(driver),
+    "2026-12-06_root_errors": rootErrorsSchema(driver),
+    "2026-12-06_trace_summaries": traceSummariesSchema(driver),
   };
 }
 

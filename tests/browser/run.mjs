@@ -29,9 +29,12 @@ const browser = await chromium.launch({
 });
 const problems = [];
 
-/** A new page at 1280×800 whose console errors and failed requests are recorded. */
-async function openPage(viewport = { width: 1280, height: 800 }) {
-  const page = await browser.newPage({ viewport });
+/**
+ * A new page at 1280×800 (in a context of its own, with playwright's context `options` such as
+ * `timezoneId`) whose console errors and failed requests are recorded.
+ */
+async function openPage(viewport = { width: 1280, height: 800 }, options = {}) {
+  const page = await browser.newPage({ viewport, ...options });
   page.on("console", (message) => {
     if (message.type() === "error") problems.push(`console: ${message.text()}`);
   });

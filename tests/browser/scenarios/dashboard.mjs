@@ -4,6 +4,7 @@
 // Options: `{ empty: true }` checks the empty state of an Argus without data instead;
 // `{ screenshot: path }` saves the page once drawn.
 import assert from "node:assert/strict";
+import { saveScreenshots } from "../screenshots.mjs";
 
 async function api(baseUrl, path) {
   const response = await fetch(new URL(path, baseUrl));
@@ -80,14 +81,14 @@ export async function run({ openPage, visit, baseUrl, options }) {
     {
       "traces": figures.total_traces,
       "logs": figures.total_logs,
-      "errors": figures.total_errors,
-      "error-rate": figures.error_rate,
+      "failed-requests": figures.failed_requests,
+      "error-spans": figures.error_spans,
       "avg-latency": figures.avg_latency_ms,
       "p99-latency": figures.p99_latency,
     },
   );
   assert.equal(cards["traces"].text, String(figures.total_traces));
-  assert.equal(cards["error-rate"].text, `${Number(figures.error_rate.toFixed(2))}%`);
+  assert.equal(cards["failed-requests"].text, String(figures.failed_requests));
   assert.match(cards["avg-latency"].text, /^[\d.]+ (ms|s)$/);
   // p99_latency is in microseconds: shown as ms or s, never as a raw µs count.
   const p99Ms = figures.p99_latency / 1000;
@@ -123,27 +124,28 @@ export async function run({ openPage, visit, baseUrl, options }) {
     ]),
   );
 
-  if (options.screenshot) await page.screenshot({ path: options.screenshot, fullPage: true });
+  if (options.screenshot) await saveScreenshots(page, options.screenshot, { fullPage: true });
 
   // The range: into the URL, data reloaded; the back button restores both.
   const reloaded = page.waitForResponse((r) =>
     r.url().includes("/api/metrics/traffic?") && r.url().includes("range=1h")
   );
-  await page.locator("[data-filter-bar] label", { hasText: /^1h$/ }).click();
+  await page.click("[data-time-range]");
+  await page.click("[data-time-range-picker] [data-range-preset='1h']");
   await page.waitForURL((url) => url.search === "?range=1h");
   await reloaded;
   await settled(page);
-  assert.equal(await page.isChecked("[data-filter-bar] input[value='1h']"), true);
+  assert.equal(await page.getAttribute("[data-time-range]", "data-time-range"), "1h");
   assert.match(await page.textContent("[data-dashboard] h2 + p"), /last hour/);
 
   const restored = page.waitForResponse((r) =>
-    r.url().includes("/api/metrics/dashboard?") && r.url().includes("range=5m")
+    r.url().includes("/api/metrics/dashboard") && !r.url().includes("range=")
   );
   await page.goBack();
   await page.waitForURL((url) => url.pathname === "/" && url.search === "");
   await restored;
   await settled(page);
-  assert.equal(await page.isChecked("[data-filter-bar] input[value='5m']"), true);
+  assert.equal(await page.getAttribute("[data-time-range]", "data-time-range"), "5m");
   assert.match(await page.textContent("[data-dashboard] h2 + p"), /last 5 minutes/);
 
   // The service filter: one service's figures.
@@ -154,8 +156,8 @@ export async function run({ openPage, visit, baseUrl, options }) {
   await settled(page);
   const payment = await api(baseUrl, "/api/metrics/dashboard?service=payment-service");
   const serviceCards = await readCards(page);
-  assert.equal(serviceCards["errors"].value, payment.total_errors);
-  assert.equal(serviceCards["error-rate"].value, payment.error_rate);
+  assert.equal(serviceCards["failed-requests"].value, payment.failed_requests);
+  assert.equal(serviceCards["error-spans"].value, payment.error_spans);
   await page.goBack();
   await page.waitForURL((url) => url.search === "");
   await settled(page);
@@ -192,34 +194,44 @@ export async function run({ openPage, visit, baseUrl, options }) {
   assert.equal(dashboardRequests.length, count + 1);
 
   // A range the API refuses: its sentence on the page.
-  await visit(page, "/?range=7d");
+  await visit(page, "/?range=1y");
   assert.match(
     await page.textContent("[data-error]"),
-    /Cannot use 'range' as it must be one of 5m, 15m, 1h, 6h, 24h: current value is "7d"/,
+    /Cannot use 'range' as it must be one of 5m, 15m, 1h, 6h, 24h, 2d, 7d, or a whole number of minutes, hours or days such as 90m, 12h or 3d: current value is "1y"/,
   );
 
   // The time window travels: a drill-down link and the navigation bar keep the range.
   await visit(page, "/?range=1h");
   await settled(page);
   const failed = figures.top_failing_services[0].service_name;
-  const drill = page.locator(`[data-top-failing] tr[data-service="${failed}"] a`);
+  const drill = page.locator(
+    `[data-top-failing] tr[data-service="${failed}"] a:not([data-service-operations])`,
+  );
   assert.equal(
     await drill.getAttribute("href"),
     `/traces?service=${encodeURIComponent(failed)}&status=error&range=1h`,
+  );
+  assert.equal(
+    await page.getAttribute(
+      `[data-top-failing] tr[data-service="${failed}"] a[data-service-operations]`,
+      "href",
+    ),
+    `/services/${encodeURIComponent(failed)}?range=1h`,
   );
   await drill.click();
   await page.waitForURL((url) =>
     url.pathname === "/traces" && url.searchParams.get("range") === "1h"
   );
   await page.waitForSelector("html[data-ready]");
-  assert.equal(await page.isChecked("[data-filter-bar] input[value='1h']"), true);
+  assert.equal(await page.getAttribute("[data-time-range]", "data-time-range"), "1h");
   // Changed on the page (no reload), the range is what the navigation carries.
-  await page.locator("[data-filter-bar] label", { hasText: /^6h$/ }).click();
+  await page.click("[data-time-range]");
+  await page.click("[data-time-range-picker] [data-range-preset='6h']");
   await page.waitForURL((url) => url.searchParams.get("range") === "6h");
   await page.locator("nav[aria-label='Main'] a", { hasText: "Dashboard" }).click();
   await page.waitForURL((url) => url.pathname === "/" && url.search === "?range=6h");
   await settled(page);
-  assert.equal(await page.isChecked("[data-filter-bar] input[value='6h']"), true);
+  assert.equal(await page.getAttribute("[data-time-range]", "data-time-range"), "6h");
 
   // A service keeps its colour on every page: the traffic chart, the trace list, a trace.
   const onDashboard = JSON.parse(

@@ -5,6 +5,7 @@
 // opens its trace. Options: { otlpHttpUrl, refreshBatch: request, liveBatches: [request ×4],
 // traced: {body, traceId, spanId}, errorBody, screenshots: bool }.
 import assert from "node:assert/strict";
+import { saveScreenshots } from "../screenshots.mjs";
 
 async function post(otlpHttpUrl, request) {
   const response = await fetch(`${otlpHttpUrl}/v1/logs`, {
@@ -94,7 +95,10 @@ export async function run({ openPage, visit, options, baseUrl }) {
   const rows = await page.locator("[data-log-row]").count();
   answer.rowsInDom = rows;
   assert.ok(rows > 10, `only ${rows} rows rendered`);
-  assert.match(await page.textContent("[data-log-count]"), /^(\d+) of \1 records in the last 5m/);
+  assert.match(
+    await page.textContent("[data-log-count]"),
+    /^(\d+) of \1 records in the last 5 minutes/,
+  );
   answer.count = await page.textContent("[data-log-count]");
   // Newest first: the FATAL record of a few seconds ago is on top.
   assert.match(
@@ -135,7 +139,7 @@ export async function run({ openPage, visit, options, baseUrl }) {
     await page.evaluate(() => document.activeElement?.blur());
     await page.mouse.move(0, 0);
     await page.waitForTimeout(300);
-    await page.screenshot({ path: "docs/screenshots/logs.png" });
+    await saveScreenshots(page, "docs/screenshots/logs.png");
   }
 
   // ±1 min context: the record among its service's neighbours, highlighted.
@@ -161,7 +165,7 @@ export async function run({ openPage, visit, options, baseUrl }) {
     await page.getByRole("button", { name: "±1 min context" }).click();
     await page.waitForSelector("[data-context-list] [data-anchor]");
     await page.waitForTimeout(400); // the dialog's transition
-    await page.screenshot({ path: "docs/screenshots/logs-context.png" });
+    await saveScreenshots(page, "docs/screenshots/logs-context.png");
     await page.keyboard.press("Escape");
     await page.waitForSelector("[data-context-list]", { state: "detached" });
     await (await scrollToRow(page, traced.body)).click();
@@ -326,10 +330,10 @@ export async function run({ openPage, visit, options, baseUrl }) {
   );
   assert.match(
     await page.textContent("[data-log-count]"),
-    /^(\d+) of \1 records from \d\d:\d\d:\d\d – \d\d:\d\d:\d\d/,
+    /^(\d+) of \1 records from \d{4}-\d\d-\d\d \d\d:\d\d – \d{4}-\d\d-\d\d \d\d:\d\d \(UTC\)/,
   );
   if (options.screenshots) {
-    await page.screenshot({ path: "docs/screenshots/logs-span.png" });
+    await saveScreenshots(page, "docs/screenshots/logs-span.png");
   }
 
   // A record's trace link opens its trace, with its span highlighted.

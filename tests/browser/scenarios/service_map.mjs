@@ -4,6 +4,7 @@
 // traces. Options: `{ empty: true }` checks the empty state of an Argus without data instead;
 // `{ screenshot: path }` saves the page once drawn; `{ click: service }` the service to click.
 import assert from "node:assert/strict";
+import { saveScreenshots } from "../screenshots.mjs";
 
 async function api(baseUrl, path) {
   const response = await fetch(new URL(path, baseUrl));
@@ -62,7 +63,7 @@ export async function run({ openPage, visit, baseUrl, options }) {
     assert.ok(points[e.source].x < points[e.target].x, `${e.source} left of ${e.target}`);
   }
 
-  // The tables: every service with links to its traces and logs, every call.
+  // The tables: every service with links to its traces, logs and operations, every call.
   const services = await page.$$eval("[data-services-table] tbody tr", (rows) =>
     rows.map((row) => [
       row.dataset.service,
@@ -72,7 +73,11 @@ export async function run({ openPage, visit, baseUrl, options }) {
     services,
     map.nodes.map((n) => [
       n.id,
-      [`/traces?service=${encodeURIComponent(n.id)}`, `/logs?service=${encodeURIComponent(n.id)}`],
+      [
+        `/traces?service=${encodeURIComponent(n.id)}`,
+        `/logs?service=${encodeURIComponent(n.id)}`,
+        `/services/${encodeURIComponent(n.id)}`,
+      ],
     ]),
   );
   const calls = await page.$$eval(
@@ -81,7 +86,7 @@ export async function run({ openPage, visit, baseUrl, options }) {
   );
   assert.deepEqual(calls, map.edges.map((e) => `${e.source}→${e.target}`));
 
-  if (options.screenshot) await page.screenshot({ path: options.screenshot, fullPage: true });
+  if (options.screenshot) await saveScreenshots(page, options.screenshot, { fullPage: true });
 
   // A tooltip on hover with the service's figures.
   const hovered = map.nodes.find((n) => n.errors > 0) ?? map.nodes[0];
@@ -100,11 +105,12 @@ export async function run({ openPage, visit, baseUrl, options }) {
   const reloaded = page.waitForResponse((r) =>
     r.url().includes("/api/metrics/service-map?") && r.url().includes("range=15m")
   );
-  await page.locator("[data-filter-bar] label", { hasText: /^15m$/ }).click();
+  await page.click("[data-time-range]");
+  await page.click("[data-time-range-picker] [data-range-preset='15m']");
   await page.waitForURL((url) => url.search === "?range=15m");
   await reloaded;
   await page.waitForSelector("[data-service-map][data-loading='false']");
-  assert.equal(await page.isChecked("[data-filter-bar] input[value='15m']"), true);
+  assert.equal(await page.getAttribute("[data-time-range]", "data-time-range"), "15m");
   // Its links keep the range: a service's traces and logs are those of the same 15 minutes.
   const first = encodeURIComponent(map.nodes[0].id);
   assert.deepEqual(
@@ -112,16 +118,20 @@ export async function run({ openPage, visit, baseUrl, options }) {
       "[data-services-table] tbody tr:first-child a",
       (links) => links.map((a) => a.getAttribute("href")),
     ),
-    [`/traces?service=${first}&range=15m`, `/logs?service=${first}&range=15m`],
+    [
+      `/traces?service=${first}&range=15m`,
+      `/logs?service=${first}&range=15m`,
+      `/services/${first}?range=15m`,
+    ],
   );
   const restored = page.waitForResponse((r) =>
-    r.url().includes("/api/metrics/service-map?") && r.url().includes("range=5m")
+    r.url().includes("/api/metrics/service-map") && !r.url().includes("range=")
   );
   await page.goBack();
   await page.waitForURL((url) => url.pathname === "/service-map" && url.search === "");
   await restored;
   await page.waitForSelector("[data-service-map][data-loading='false']");
-  assert.equal(await page.isChecked("[data-filter-bar] input[value='5m']"), true);
+  assert.equal(await page.getAttribute("[data-time-range]", "data-time-range"), "5m");
 
   // A real click on a service in the canvas opens its traces.
   const target = options.click ?? map.nodes[0].id;

@@ -1,6 +1,7 @@
 // The Settings page: health figures rendered and refreshed; the Danger Zone's purge asks for
 // confirmation, does nothing when cancelled, and deletes once confirmed.
 import assert from "node:assert/strict";
+import { saveScreenshots } from "../screenshots.mjs";
 
 export async function run({ openPage, visit }) {
   const page = await openPage();
@@ -9,7 +10,7 @@ export async function run({ openPage, visit }) {
   assert.equal(await page.textContent("a[aria-current='page']"), "Settings");
   await page.waitForSelector("[data-figure='DB latency p99']");
   assert.match(await page.textContent("[data-figure='Queue depth']") ?? "", /^\d+$/);
-  await page.screenshot({ path: "docs/screenshots/settings.png", fullPage: true });
+  await saveScreenshots(page, "docs/screenshots/settings.png", { fullPage: true });
 
   // Purge logs and spans older than 1 hour: cancel first.
   await page.getByLabel("Signal to purge").click();
@@ -22,7 +23,7 @@ export async function run({ openPage, visit }) {
   const warning = await dialog.textContent();
   assert.match(warning, /permanently deletes all logs and spans older than 1 hour/);
   await page.waitForTimeout(400); // the dialog's opening transition
-  await page.screenshot({ path: "docs/screenshots/settings-purge.png" });
+  await saveScreenshots(page, "docs/screenshots/settings-purge.png");
   await page.getByRole("button", { name: "Cancel" }).click();
   await dialog.waitFor({ state: "detached" });
   const afterCancel = await (await fetch(new URL("/api/stats?range=24h", page.url()))).json();

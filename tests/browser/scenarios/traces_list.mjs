@@ -3,6 +3,7 @@
 // options: { total, failing, showcase } — how many traces the window holds, how many have an
 // error span, and the checkout trace's id (the only one with a "charge card" span).
 import assert from "node:assert/strict";
+import { saveScreenshots } from "../screenshots.mjs";
 
 const ROWS = "[data-trace-table] tbody tr";
 
@@ -40,7 +41,7 @@ export async function run({ openPage, visit, options }) {
     await page.getAttribute(`tr[data-trace-id='${rows[0].id}'] a[data-trace-link]`, "href"),
     `/traces/${rows[0].id}`,
   );
-  await page.screenshot({ path: "docs/screenshots/traces.png" });
+  await saveScreenshots(page, "docs/screenshots/traces.png");
 
   // Errors only: the URL says so, every row has an error badge.
   await page.click("[data-status-filter] label:has-text('Errors')");

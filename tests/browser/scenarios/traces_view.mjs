@@ -3,6 +3,7 @@
 // `?span=` preselection, links between traces, and zooming on the ruler.
 // options: { chain: a call chain's trace id, showcase: { traceId, spans, count, consumerTraceId } }
 import assert from "node:assert/strict";
+import { saveScreenshots } from "../screenshots.mjs";
 
 const ROWS = "[data-waterfall] [role='treeitem']";
 
@@ -113,7 +114,7 @@ export async function run({ openPage, visit, options }) {
   assert.equal(spanLogs.searchParams.get("span_id"), showcase.spans.charge);
   assert.equal(new URL(page.url()).searchParams.get("span"), showcase.spans.charge);
 
-  await page.screenshot({ path: "docs/screenshots/trace.png" });
+  await saveScreenshots(page, "docs/screenshots/trace.png");
 
   // The retry links to the failed attempt in the same trace; "Parent span" climbs.
   await page.click(`[data-span-id='${showcase.spans.retry}']`);

@@ -1,0 +1,190 @@
+/**
+ * Trace summaries: one row per trace (`trace_summaries`: start, end, duration, span and error
+ * counts, root service and name) and one per trace × service (`trace_services`), kept at ingest in
+ * the transaction that stores the spans, so that the trace list's filters and sorts read indexes
+ * of them instead of grouping every span of the window by trace.
+ *
+ * They are never added to: each write *recomputes* the summaries of the traces it touched from
+ * the spans stored (theirs and those stored before, by the primary key's trace_id prefix). So a
+ * summary is exact by construction under retries and replays (duplicate spans are not stored
+ * twice), late spans, out-of-order arrival and a trace written through several requests.
+ *
+ * SQLite's writer thread skips the re-read for new traces (sqlite_commit.ts): when every span of a
+ * commit was inserted, a trace without a summary row has no other span stored (spans and their
+ * summary are written in one transaction, and the migration filled the summaries of older
+ * spans), so its rows are computed from the commit's spans in memory, with the same rules, and
+ * inserted; only traces that had a summary are recomputed here. SQLite's one writer makes "had a
+ * summary" a fact of the transaction; the other databases, whose replicas may write one trace at
+ * once, recompute every trace.
+ *
+ * Replicas (several Argus on one PostgreSQL, MySQL or SQL Server): a recompute reads only the
+ * spans committed before it (or its own), so two writers storing spans of one trace at once
+ * could each miss the other's. Every writer therefore first *claims* the summary rows of its
+ * traces (an upsert, which locks the row, in trace-id order so that writers never deadlock on
+ * them) before it inserts their spans, and holds them to its commit: writers of one trace take
+ * turns, and the last one recomputes from everything the others committed. SQLite has one writer,
+ * which needs no claim.
+ *
+ * The root is the earliest span without a parent (ties by span id); while none is stored, the
+ * earliest span stands in, as the trace list always showed. `failed` is 1 when a span has status
+ * ERROR (error_count > 0), kept as a column so that indexes can lead with it.
+ *
+ * @module
+ */
+import { type Kysely, type RawBuilder, sql, type SqlBool } from "kysely";
+import type { Database } from "./columns.ts";
+import type { DialectCapabilities } from "./dialects/mod.ts";
+
+type Db = Kysely<Database>;
+
+/** The summary's columns, in the order the recompute selects them. */
+export const SUMMARY_COLUMNS = [
+  "trace_id",
+  "start_time_unix_nano",
+  "end_time_unix_nano",
+  "duration_ns",
+  "span_count",
+  "error_count",
+  "failed",
+  "root_service",
+  "root_name",
+] as const;
+
+/** The columns of `trace_services`. */
+export const SERVICE_COLUMNS = [
+  "trace_id",
+  "service_name",
+  "start_time_unix_nano",
+  "failed",
+] as const;
+
+/** A condition on a trace-id column: that it is one of the traces being summarized. */
+export type TraceIdsCondition = (column: RawBuilder<unknown>) => RawBuilder<SqlBool>;
+
+/** The condition `column in (ids…)`, with the ids bound as parameters. */
+export function traceIdsIn(ids: readonly string[]): TraceIdsCondition {
+  return (column) => sql<SqlBool>`${column} in (${sql.join(ids)})`;
+}
+
+const ref = (name: string) => sql.ref(name);
+
+/** The summaries of the traces `ids` selects, computed from their stored spans. */
+export function summarySelect(ids: TraceIdsCondition): RawBuilder<unknown> {
+  const traceId = ref("trace_id");
+  const start = ref("start_time_unix_nano");
+  return sql`select g.trace_id as trace_id, g.start_ns as start_time_unix_nano,
+      g.end_ns as end_time_unix_nano, g.end_ns - g.start_ns as duration_ns,
+      g.span_count as span_count, g.error_count as error_count,
+      case when g.error_count > 0 then 1 else 0 end as failed,
+      f.service_name as root_service, f.name as root_name
+    from (
+      select ${traceId} as trace_id, min(${start}) as start_ns,
+        max(${ref("end_time_unix_nano")}) as end_ns, count(*) as span_count,
+        sum(case when ${ref("status_code")} = 2 then 1 else 0 end) as error_count
+      from ${sql.table("spans")} where ${ids(traceId)} group by ${traceId}
+    ) g
+    inner join (
+      select ${traceId} as trace_id, ${ref("service_name")} as service_name, ${ref("name")} as name,
+        row_number() over (partition by ${traceId} order by case when ${
+    ref("parent_span_id")
+  } = '' then 0 else 1 end, ${start}, ${ref("span_id")}) as n
+      from ${sql.table("spans")} where ${ids(traceId)}
+    ) f on f.trace_id = g.trace_id
+    where f.n = 1`;
+}
+
+/**
+ * The statements that bring the summaries of the traces `ids` selects up to date with their
+ * stored spans, in order: upsert the summaries, then replace their services. (A trace without
+ * stored spans keeps its summary row: `removeEmptyStatement` deletes those, for the purge.)
+ */
+export function refreshStatements(
+  caps: Pick<DialectCapabilities, "upsertSelect">,
+  ids: TraceIdsCondition,
+): RawBuilder<unknown>[] {
+  return [
+    caps.upsertSelect("trace_summaries", ["trace_id"], SUMMARY_COLUMNS, summarySelect(ids)),
+    sql`delete from ${sql.table("trace_services")} where ${ids(ref("trace_id"))}`,
+    sql`insert into ${sql.table("trace_services")} (${sql.join(SERVICE_COLUMNS.map((c) => ref(c)))})
+      select distinct sp.trace_id, sp.service_name, ts.start_time_unix_nano, ts.failed
+      from ${sql.table("spans")} sp
+      inner join ${sql.table("trace_summaries")} ts on ts.trace_id = sp.trace_id
+      where ${ids(sql.ref("sp.trace_id"))}`,
+  ];
+}
+
+/** Deletes the summaries (and services) of the traces `ids` selects that have no span stored. */
+export function removeEmptyStatements(ids: TraceIdsCondition): RawBuilder<unknown>[] {
+  const orphan = (table: string) =>
+    sql`delete from ${sql.table(table)} where ${ids(sql.ref(`${table}.trace_id`))}
+      and not exists (select 1 from ${sql.table("spans")} s where s.trace_id = ${
+      sql.ref(`${table}.trace_id`)
+    })`;
+  return [orphan("trace_services"), orphan("trace_summaries")];
+}
+
+/**
+ * Claims the summary rows of `traceIds` (sorted, distinct) for this transaction: inserts an empty
+ * one where there is none, and locks each (see the module's comment on replicas). Its values are
+ * replaced by the refresh later in the same transaction.
+ */
+export function claimStatement(
+  caps: Pick<DialectCapabilities, "upsertSelect">,
+  traceIds: readonly string[],
+): RawBuilder<unknown> {
+  const rows = traceIds.map((id, i) =>
+    i === 0
+      ? sql`select ${id} as trace_id, 0 as start_time_unix_nano, 0 as end_time_unix_nano,
+          0 as duration_ns, 0 as span_count, 0 as error_count, 0 as failed, '' as root_service,
+          '' as root_name`
+      : sql`select ${id}, 0, 0, 0, 0, 0, 0, '', ''`
+  );
+  return caps.upsertSelect(
+    "trace_summaries",
+    ["trace_id"],
+    SUMMARY_COLUMNS,
+    sql`select * from (${sql.join(rows, sql` union all `)}) claimed where 1 = 1`,
+  );
+}
+
+/** Trace ids per statement: the list appears twice in the recompute (SQL Server: 2,000 parameters). */
+export function idsPerStatement(caps: Pick<DialectCapabilities, "maxParameters">): number {
+  return Math.max(1, Math.min(1_000, Math.floor(caps.maxParameters / 2) - 10));
+}
+
+/** The distinct trace ids of `spans`, sorted (the order claims lock them in). */
+export function traceIdsOf(spans: readonly { traceId: string }[]): string[] {
+  return [...new Set(spans.map((s) => s.traceId))].sort();
+}
+
+function* slices<T>(items: readonly T[], size: number): Generator<T[]> {
+  for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size);
+}
+
+/** Claims the summaries of `traceIds` (sorted) inside the transaction `trx` (not on SQLite). */
+export async function claimSummaries(
+  trx: Db,
+  caps: DialectCapabilities,
+  traceIds: readonly string[],
+): Promise<void> {
+  if (caps.driver === "sqlite") return;
+  for (const ids of slices(traceIds, idsPerStatement(caps))) {
+    await claimStatement(caps, ids).execute(trx);
+  }
+}
+
+/** Recomputes the summaries of `traceIds` from their stored spans, inside `trx`. */
+export async function refreshSummaries(
+  trx: Db,
+  caps: DialectCapabilities,
+  traceIds: readonly string[],
+  removeEmpty = false,
+): Promise<void> {
+  for (const ids of slices(traceIds, idsPerStatement(caps))) {
+    const condition = traceIdsIn(ids);
+    for (const statement of refreshStatements(caps, condition)) await statement.execute(trx);
+    if (removeEmpty) {
+      for (const statement of removeEmptyStatements(condition)) await statement.execute(trx);
+    }
+  }
+}
