@@ -23,11 +23,21 @@ function refused(fn: () => unknown, message: string) {
   });
 }
 
-Deno.test("parseWindow() defaults to the last 5 minutes and takes each named range", () => {
+Deno.test("parseWindow() defaults to the last 5 minutes and takes each range, named or 'last N'", () => {
   assert.deepEqual(parseWindow(q(""), NOW, DAY), { startNs: ns(NOW - 300_000), endNs: ns(NOW) });
-  const lengths = { "5m": 300_000, "15m": 900_000, "1h": 3_600_000, "6h": 21_600_000, "24h": DAY };
+  const lengths = {
+    "5m": 300_000,
+    "15m": 900_000,
+    "1h": 3_600_000,
+    "6h": 21_600_000,
+    "24h": DAY,
+    "90m": 5_400_000,
+    "12h": 43_200_000,
+    "1d": DAY,
+    "7d": 7 * DAY,
+  };
   for (const [range, ms] of Object.entries(lengths)) {
-    assert.deepEqual(parseWindow(q(`range=${range}`), NOW, DAY), {
+    assert.deepEqual(parseWindow(q(`range=${range}`), NOW, 7 * DAY), {
       startNs: ns(NOW - ms),
       endNs: ns(NOW),
     });
@@ -55,8 +65,17 @@ Deno.test("parseWindow() takes start and end as RFC 3339 or Unix milliseconds", 
 
 Deno.test("parseWindow() refuses bad windows with a message naming the parameter", () => {
   refused(
+    () => parseWindow(q("range=1y"), NOW, DAY),
+    `Cannot use 'range' as it must be one of 5m, 15m, 1h, 6h, 24h, 2d, 7d, or a whole number of minutes, hours or days such as 90m, 12h or 3d: current value is "1y"`,
+  );
+  // A range longer than QUERY_MAX_WINDOW, preset or not.
+  refused(
     () => parseWindow(q("range=7d"), NOW, DAY),
-    `Cannot use 'range' as it must be one of 5m, 15m, 1h, 6h, 24h: current value is "7d"`,
+    `Cannot use 'range' as it must be at most 1d (QUERY_MAX_WINDOW): current value is "7d"`,
+  );
+  refused(
+    () => parseWindow(q("range=25h"), NOW, DAY),
+    `Cannot use 'range' as it must be at most 1d (QUERY_MAX_WINDOW): current value is "25h"`,
   );
   refused(
     () => parseWindow(q("start=yesterday"), NOW, DAY),

@@ -103,14 +103,14 @@ Deno.test("a service's operations page shows, sorts and links its operations' fi
           "POST /orders": {
             requests: "12",
             errors: "2",
-            error_rate: "16.7%",
+            error_rate: "16.67%",
             p50_ms: formatDuration(post!.p50_ms!),
             p99_ms: formatDuration(post!.p99_ms!),
           },
           "charge card": {
             requests: "4",
             errors: "1",
-            error_rate: "25.0%",
+            error_rate: "25%",
             p50_ms: formatDuration(charge!.p50_ms!),
             p99_ms: formatDuration(charge!.p99_ms!),
           },
