@@ -308,6 +308,7 @@ async function main(): Promise<number> {
       },
       logger,
       queryMaxWindowMs: config.queryMaxWindowMs,
+      traceMaxSpans: config.traceMaxSpans,
       queryTimeoutMs: config.queryTimeoutMs,
       configSummary: () =>
         describeConfig(config, {
@@ -325,7 +326,11 @@ async function main(): Promise<number> {
         loginRateLimit: config.http.loginRateLimit,
         bodyTimeoutMs: config.http.bodyTimeoutMs,
       },
-      insight: insightService(config.ai, { store: reads, logger: logger.with({ module: "ai" }) }),
+      insight: insightService(config.ai, {
+        store: reads,
+        logger: logger.with({ module: "ai" }),
+        traceMaxSpans: config.traceMaxSpans,
+      }),
       ingest: {
         ingestionRate: () => ingestionRate.perSecond(),
         dlqSize: () => dlq.size(),

@@ -29,12 +29,12 @@ import {
   traceQueryString,
   withChange,
 } from "../utils/trace_query.ts";
-import type { WirePage, WireTraceSummary } from "../utils/wire.ts";
+import type { WireTracePage, WireTraceSummary } from "../utils/wire.ts";
 
 /** An item of `GET /api/traces`. */
 export type TraceListItem = WireTraceSummary;
 /** A page of `GET /api/traces`. */
-export type TraceListPage = WirePage<WireTraceSummary>;
+export type TraceListPage = WireTracePage;
 
 export interface TraceListProps extends Record<string, unknown> {
   /** The query of the page's URL, as the server read it. */

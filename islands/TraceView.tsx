@@ -1,7 +1,7 @@
 /**
  * One trace's waterfall, below its header (components/trace/TraceHeader.tsx, rendered by the
  * server outside this island): a toolbar (legend, critical path, zoom reset, expand and collapse
- * all), the waterfall (spans in tree order, indented by depth, collapsible, over a time ruler that
+ * all), a search box (span names, attribute values: matches highlighted, jumped to), the waterfall (spans in tree order, indented by depth, collapsible, over a time ruler that
  * zooms by dragging, bars coloured per service, errors marked red, the critical path underlined),
  * and a selected span's details beside it. A click or Enter opens a span's details;
  * `?span=<span_id>` opens one and scrolls to it.
@@ -18,6 +18,7 @@ import { Stack, Text } from "@mantine/core";
 import { IslandProvider } from "../components/IslandProvider.tsx";
 import type { SpanDetail } from "../components/trace/SpanPanel.tsx";
 import { SelectedSpanPanel } from "../components/trace/SelectedSpanPanel.tsx";
+import { TraceSearch } from "../components/trace/TraceSearch.tsx";
 import { useSpanDetails } from "../components/trace/use_span_details.ts";
 import { type TraceState, useTraceState } from "../components/trace/use_trace_state.ts";
 import { Waterfall } from "../components/trace/Waterfall.tsx";
@@ -28,7 +29,7 @@ export interface TraceViewProps extends Record<string, unknown> {
   trace: CompactTrace;
   /**
    * Each span's full fields, in the compact trace's column order; null for large traces, whose
-   * details are fetched from `/api/traces/{trace_id}` when a span is first opened.
+   * span details are fetched from `/api/traces/{trace_id}/spans/{span_id}` when a span is opened.
    */
   details: SpanDetail[] | null;
   /** `?span=`: the span to open and scroll to. */
@@ -47,7 +48,7 @@ function MissingSpan({ state, spanId }: { state: TraceState; spanId: string | nu
 
 export default function TraceView({ trace, details, selected }: TraceViewProps) {
   const state = useTraceState(trace, selected);
-  const spanDetails = useSpanDetails(trace, details, state.selected);
+  const spanDetails = useSpanDetails(trace, state.model, details, state.selected);
   const { model } = state;
   return (
     <IslandProvider>
@@ -62,6 +63,7 @@ export default function TraceView({ trace, details, selected }: TraceViewProps) 
           onExpandAll={state.expandAll}
           onCollapseAll={state.collapseAll}
         />
+        <TraceSearch state={state} />
         <div style={{ display: "flex", gap: 12, alignItems: "flex-start" }}>
           <Waterfall state={state} />
           <SelectedSpanPanel state={state} details={spanDetails} />

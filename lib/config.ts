@@ -61,6 +61,11 @@ export interface DatabaseConfig {
   retryIntervalMs: number;
   /** SQLite files: reader threads, each with a read-only connection (store/sqlite_read_pool.ts). */
   readWorkers: number;
+  /**
+   * Most traces a filtered trace list counts: past it, `/api/traces` answers this many and
+   * `total_capped`, so that a list's cost does not grow with its window (store/queries.ts).
+   */
+  traceCountLimit: number;
 }
 
 /** Limits on what one OTLP request may carry. */
@@ -168,6 +173,11 @@ export interface Config {
   ingest: IngestLimits;
   /** Longest time window an API query may ask for, in milliseconds. */
   queryMaxWindowMs: number;
+  /**
+   * Most spans `GET /api/traces/{trace_id}` answers whole (and AI insight reads of a trace); a
+   * larger trace is read through its structure and span by span.
+   */
+  traceMaxSpans: number;
   /**
    * Milliseconds after which an API query is answered 503; SQLite's readers stop its statements
    * then (the store's `queryTimeoutMs`).
@@ -356,6 +366,16 @@ export const VARIABLES: readonly VariableDoc[] = [
     name: "QUERY_TIMEOUT",
     default: "10s",
     description: "Time after which an API query gets 503 (SQLite stops it)",
+  },
+  {
+    name: "TRACE_MAX_SPANS",
+    default: "10000",
+    description: "Most spans a whole trace is answered with (more: its structure, span by span)",
+  },
+  {
+    name: "TRACE_COUNT_LIMIT",
+    default: "10000",
+    description: "Most traces a filtered trace list counts (more: shown as 10,000+)",
   },
   {
     name: "EDGE_PENDING_WINDOW",
@@ -798,6 +818,7 @@ export function parseConfig(env: Env): ConfigResult {
   const pingTimeoutMs = r.duration("DB_PING_TIMEOUT", "2s", 100, 600_000);
   const retryIntervalMs = r.duration("DB_RETRY_INTERVAL", "5s", 100, 3_600_000);
   const readWorkers = r.integer("DB_READ_WORKERS", 2, 1, 64);
+  const traceCountLimit = r.integer("TRACE_COUNT_LIMIT", 10_000, 1, 100_000_000);
   const shutdownTimeoutMs = r.duration("SHUTDOWN_TIMEOUT", "20s", 1_000, 3_600_000);
   // The ceiling keeps one value, JSON-escaped, inside MySQL's MEDIUMTEXT and default packet size.
   const maxFieldBytes = r.bytes("MAX_FIELD_BYTES", "1MiB", 1_024, 8 * 1_048_576);
@@ -825,6 +846,7 @@ export function parseConfig(env: Env): ConfigResult {
   };
   const retentionMs = readRetention(r);
   const queryMaxWindowMs = r.duration("QUERY_MAX_WINDOW", "31d", 60_000, 3660 * DAY_MS);
+  const traceMaxSpans = r.integer("TRACE_MAX_SPANS", 10_000, 100, 1_000_000);
   const queryTimeoutMs = r.duration("QUERY_TIMEOUT", "10s", 100, 600_000);
   const edges = {
     pendingWindowMs: r.duration("EDGE_PENDING_WINDOW", "30s", 1_000, 3_600_000),
@@ -862,6 +884,7 @@ export function parseConfig(env: Env): ConfigResult {
         pingTimeoutMs,
         retryIntervalMs,
         readWorkers,
+        traceCountLimit,
       },
       shutdownTimeoutMs,
       batch: { size: batchSize, flushIntervalMs },
@@ -871,6 +894,7 @@ export function parseConfig(env: Env): ConfigResult {
       dlqMaxFileBytes,
       ingest,
       queryMaxWindowMs,
+      traceMaxSpans,
       queryTimeoutMs,
       edges,
       live,

@@ -74,6 +74,7 @@ const DEFAULTS: Config = {
     pingTimeoutMs: 2_000,
     retryIntervalMs: 5_000,
     readWorkers: 2,
+    traceCountLimit: 10_000,
   },
   batch: { size: 1000, flushIntervalMs: 0 },
   queue: { maxRows: 100_000, maxBytes: 33_554_432 },
@@ -89,6 +90,7 @@ const DEFAULTS: Config = {
     maxValueDepth: 16,
   },
   queryMaxWindowMs: 2_678_400_000,
+  traceMaxSpans: 10_000,
   queryTimeoutMs: 10_000,
   edges: { pendingWindowMs: 30_000, maxRecentSpans: 200_000 },
   live: {
@@ -542,6 +544,18 @@ const VALID_CASES: ValidCase[] = [
     expected: 4,
   },
   {
+    variable: "TRACE_MAX_SPANS",
+    env: { TRACE_MAX_SPANS: "50000" },
+    pick: (c) => c.traceMaxSpans,
+    expected: 50_000,
+  },
+  {
+    variable: "TRACE_COUNT_LIMIT",
+    env: { TRACE_COUNT_LIMIT: "500" },
+    pick: (c) => c.db.traceCountLimit,
+    expected: 500,
+  },
+  {
     variable: "SHUTDOWN_TIMEOUT",
     env: { SHUTDOWN_TIMEOUT: "45s" },
     pick: (c) => c.shutdownTimeoutMs,
@@ -867,6 +881,8 @@ const INVALID_CASES: InvalidCase[] = [
   invalid("DB_PING_TIMEOUT", "0s", `${DURATIONS}, from 100ms to 10m`),
   invalid("DB_RETRY_INTERVAL", "soon", `${DURATIONS}, from 100ms to 1h`),
   invalid("DB_READ_WORKERS", "0", "an integer from 1 to 64"),
+  invalid("TRACE_COUNT_LIMIT", "0", "an integer from 1 to 100000000"),
+  invalid("TRACE_MAX_SPANS", "99", "an integer from 100 to 1000000"),
   invalid("SHUTDOWN_TIMEOUT", "500ms", `${DURATIONS}, from 1s to 1h`),
   invalid("MAX_FIELD_BYTES", "1023", `${SIZES}, from 1024 to 8388608 bytes`),
   invalid("MAX_FIELD_BYTES", "9MiB", `${SIZES}, from 1024 to 8388608 bytes`),

@@ -10,6 +10,7 @@
  *
  * @module
  */
+import { DEFAULT_TRACE_MAX_SPANS } from "./traces.ts";
 import { AiProviderError, AzureOpenAiClient, type ChatRequest } from "../lib/azure_openai.ts";
 import type { AiConfig } from "../lib/config.ts";
 import type { Logger } from "../lib/logger.ts";
@@ -55,6 +56,11 @@ export interface InsightServiceOptions {
   client: { chat(request: ChatRequest): Promise<{ content: string; model: string }> };
   limits: InsightLimits;
   logger: Logger;
+  /**
+   * TRACE_MAX_SPANS: the most spans of the record's trace read for the prompt (the first by start
+   * time), so that a huge trace is never held whole.
+   */
+  traceMaxSpans?: number;
 }
 
 export class InsightService {
@@ -102,9 +108,13 @@ export class InsightService {
         logContext(new URLSearchParams({ id, window: CONTEXT_WINDOW }), { store }),
         deadline.signal,
       );
-      const spans = context.anchor.trace_id === ""
-        ? []
-        : await untilAborted(store.traceSpans(context.anchor.trace_id), deadline.signal);
+      const spans = context.anchor.trace_id === "" ? [] : await untilAborted(
+        store.traceSpans(
+          context.anchor.trace_id,
+          this.#options.traceMaxSpans ?? DEFAULT_TRACE_MAX_SPANS,
+        ),
+        deadline.signal,
+      );
       const prompt = buildInsightPrompt({
         log: context.anchor,
         before: context.before,
@@ -161,7 +171,7 @@ function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
 /** The service for `config.ai` (AI_ENABLED and AZURE_OPENAI_*), or undefined when AI is off. */
 export function insightService(
   config: AiConfig | null,
-  deps: Pick<InsightServiceOptions, "store" | "logger">,
+  deps: Pick<InsightServiceOptions, "store" | "logger" | "traceMaxSpans">,
 ): InsightService | undefined {
   if (config === null) return undefined;
   deps.logger.info("AI insight is on", {

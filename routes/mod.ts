@@ -17,7 +17,15 @@ import { stats, STATS_QUERY } from "./stats.ts";
 import { parseQuery, parseTraceLookup, type QuerySchema } from "./query_params.ts";
 import type { LiveHub } from "../live/mod.ts";
 import { HttpError, NotFoundError } from "./http_error.ts";
-import { listTraces, TRACE_LIST_QUERY, traceById } from "./traces.ts";
+import {
+  listTraces,
+  searchTrace,
+  TRACE_LIST_QUERY,
+  TRACE_SEARCH_QUERY,
+  traceById,
+  traceSpan,
+  traceStructure,
+} from "./traces.ts";
 import { operations, OPERATIONS_QUERY } from "./operations.ts";
 import { type ConfigSummary, settings } from "./settings.ts";
 import { purge, PURGE_QUERY, vacuum } from "./admin.ts";
@@ -57,6 +65,8 @@ export interface AppDeps extends HealthDeps {
   metrics?: Pick<ArgusMetrics, "text" | "contentType">;
   logger: Logger;
   queryMaxWindowMs: MetadataDeps["queryMaxWindowMs"];
+  /** TRACE_MAX_SPANS: the most spans `GET /api/traces/{trace_id}` answers whole. */
+  traceMaxSpans?: number;
   /** The configuration as `GET /api/settings` and the Settings page show it (no token values). */
   configSummary?: () => ConfigSummary;
   /** Milliseconds after which a query is answered 503 (QUERY_TIMEOUT). */
@@ -164,7 +174,22 @@ export function apiRoutes(deps: AppDeps): Route[] {
     },
     get("/api/stats", STATS_QUERY, (params) => stats(params, d)),
     get("/api/traces", TRACE_LIST_QUERY, (params) => listTraces(params, d)),
-    get("/api/traces/{trace_id}", {}, (_p, segments) => traceById(segments.trace_id!, deps.store)),
+    get(
+      "/api/traces/{trace_id}",
+      {},
+      (_p, segments) => traceById(segments.trace_id!, deps.store, deps.traceMaxSpans),
+    ),
+    get("/api/traces/{trace_id}/structure", {}, (_p, s) => traceStructure(s.trace_id!, deps.store)),
+    get(
+      "/api/traces/{trace_id}/spans/{span_id}",
+      {},
+      (_p, s) => traceSpan(s.trace_id!, s.span_id!, deps.store),
+    ),
+    get(
+      "/api/traces/{trace_id}/search",
+      TRACE_SEARCH_QUERY,
+      (params, s) => searchTrace(s.trace_id!, params, deps.store),
+    ),
     get("/api/logs", LOG_LIST_QUERY, (params) => listLogs(params, d)),
     get("/api/logs/context", LOG_CONTEXT_QUERY, (params) => logContext(params, d)),
     { ...get("/api/logs/{id}/insight", {}, (_p, s) => logInsight(s.id ?? "", deps)), timed: false },

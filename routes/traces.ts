@@ -1,7 +1,11 @@
 /**
  * `GET /api/traces`: a searchable, sortable, paginated list of traces; and
- * `GET /api/traces/{trace_id}`: every span of one trace with all its fields, in start order, for
- * the waterfall (404 when no span of it is stored).
+ * `GET /api/traces/{trace_id}`: every span of one trace with all its fields, in start order (404
+ * when no span of it is stored); and for the trace page, which must stay fast on 80,000-span traces:
+ * `GET /api/traces/{trace_id}/structure` (what the waterfall draws, in its compact form),
+ * `GET /api/traces/{trace_id}/spans/{span_id}` (one span's fields, when it is opened) and
+ * `GET /api/traces/{trace_id}/search?q=` (the spans whose name, service or attribute or event
+ * values contain a text: trace_search.ts).
  *
  * @module
  */
@@ -19,7 +23,17 @@ import {
   WINDOW,
 } from "./query_params.ts";
 import { formatTimeNs, wireSpan } from "./wire.ts";
-import type { WireTraceSummary } from "../utils/wire.ts";
+import {
+  SPAN_KINDS,
+  STATUS_CODES,
+  type WireSpan,
+  type WireTracePage,
+  type WireTraceSearch,
+  type WireTraceStructure,
+  type WireTraceSummary,
+} from "../utils/wire.ts";
+import { compactTrace } from "../utils/waterfall.ts";
+import { candidateText, spanMatches } from "./trace_search.ts";
 
 export interface TracesDeps {
   store: Pick<Store, "traces">;
@@ -114,13 +128,134 @@ export async function listTraces(params: URLSearchParams, deps: TracesDeps) {
     maxWindowMs: deps.queryMaxWindowMs,
   });
   const filter: TraceFilter = { ...window, serviceName: service, ...filters };
-  const { items, total } = await deps.store.traces(filter, sort, page);
-  return { items: items.map(wireTraceSummary), total, limit: page.limit, offset: page.offset };
+  const { items, total, totalCapped } = await deps.store.traces(filter, sort, page);
+  const answer: WireTracePage = {
+    items: items.map(wireTraceSummary),
+    total,
+    total_capped: totalCapped,
+    limit: page.limit,
+    offset: page.offset,
+  };
+  return answer;
 }
 
-export async function traceById(traceId: string, store: Pick<Store, "traceSpans">) {
+/** TRACE_MAX_SPANS by default: the most spans a trace is answered with whole. */
+export const DEFAULT_TRACE_MAX_SPANS = 10_000;
+
+/**
+ * `GET /api/traces/{trace_id}`: every span with every field, up to `maxSpans` (TRACE_MAX_SPANS);
+ * a larger trace is refused with the way to read it (its structure, then span by span), since
+ * holding it whole would take more memory than Argus's ceiling allows.
+ */
+export async function traceById(
+  traceId: string,
+  store: Pick<Store, "traceSpans">,
+  maxSpans: number = DEFAULT_TRACE_MAX_SPANS,
+) {
   const id = parseHexId("trace_id", traceId, 32);
-  const spans = await store.traceSpans(id);
+  const spans = await store.traceSpans(id, maxSpans + 1);
   if (spans.length === 0) throw new NotFoundError(`No trace ${id} is stored`);
+  if (spans.length > maxSpans) {
+    throw new BadRequestError(
+      `Cannot answer trace ${id} whole as it has more than ${maxSpans} spans (TRACE_MAX_SPANS): ` +
+        `read GET /api/traces/${id}/structure, then GET /api/traces/${id}/spans/{span_id} for ` +
+        "the spans you need",
+    );
+  }
   return { trace_id: id, spans: spans.map(wireSpan) };
+}
+
+/** A trace's structure (see `WireTraceStructure`), read without attributes, events or links. */
+export async function traceStructure(
+  traceId: string,
+  store: Pick<Store, "traceStructure">,
+): Promise<WireTraceStructure> {
+  const id = parseHexId("trace_id", traceId, 32);
+  const spans = await store.traceStructure(id);
+  if (spans.length === 0) throw new NotFoundError(`No trace ${id} is stored`);
+  return compactTrace(
+    id,
+    spans.map((span) => ({
+      span_id: span.spanId,
+      parent_span_id: span.parentSpanId,
+      service_name: span.serviceName,
+      name: span.name,
+      kind: SPAN_KINDS[span.kind] ?? "unspecified",
+      status_code: STATUS_CODES[span.statusCode] ?? "unset",
+      start_time_unix_nano: span.startTimeUnixNano.toString(),
+      end_time_unix_nano: span.endTimeUnixNano.toString(),
+    })),
+  );
+}
+
+/** One span of a trace with all its fields, as in `GET /api/traces/{trace_id}`. */
+export async function traceSpan(
+  traceId: string,
+  spanId: string,
+  store: Pick<Store, "traceSpan">,
+): Promise<WireSpan> {
+  const trace = parseHexId("trace_id", traceId, 32);
+  const span = parseHexId("span_id", spanId, 16);
+  const stored = await store.traceSpan(trace, span);
+  if (stored === undefined) throw new NotFoundError(`No span ${span} of trace ${trace} is stored`);
+  return wireSpan(stored);
+}
+
+export const DEFAULT_TRACE_SEARCH_LIMIT = 1000;
+export const MAX_TRACE_SEARCH_LIMIT = 10_000;
+/**
+ * Candidates read per match asked for: the database's LIKE also matches keys and JSON syntax,
+ * which the values check then drops (trace_search.ts).
+ */
+const CANDIDATES_PER_MATCH = 4;
+
+/** `q`: required, 1 to `MAX_FILTER_TEXT` characters. */
+function parseSearchText(params: URLSearchParams): string {
+  const q = params.get("q") ?? "";
+  if (q.trim() === "" || q.length > MAX_FILTER_TEXT) {
+    throw new BadRequestError(
+      `Cannot use 'q' as it must be a text of 1 to ${MAX_FILTER_TEXT} characters, not only ` +
+        `spaces: current value is ${JSON.stringify(q.slice(0, 80))}`,
+    );
+  }
+  return q;
+}
+
+/** `limit`: most span ids answered, 1 to `MAX_TRACE_SEARCH_LIMIT`. */
+function parseSearchLimit(params: URLSearchParams): number {
+  const text = params.get("limit");
+  if (text === null) return DEFAULT_TRACE_SEARCH_LIMIT;
+  const limit = /^\d{1,6}$/.test(text) ? Number(text) : NaN;
+  if (!(limit >= 1 && limit <= MAX_TRACE_SEARCH_LIMIT)) {
+    throw new BadRequestError(
+      `Cannot use 'limit' as it must be an integer from 1 to ${MAX_TRACE_SEARCH_LIMIT}: current ` +
+        `value is ${JSON.stringify(text.slice(0, 80))}`,
+    );
+  }
+  return limit;
+}
+
+/** The query of `GET /api/traces/{trace_id}/search` (`limit` first: `q` is required). */
+export const TRACE_SEARCH_QUERY = {
+  limit: parameter("limit", parseSearchLimit),
+  q: parameter("q", parseSearchText),
+};
+
+export async function searchTrace(
+  traceId: string,
+  params: URLSearchParams,
+  store: Pick<Store, "traceSearchCandidates">,
+): Promise<WireTraceSearch> {
+  const id = parseHexId("trace_id", traceId, 32);
+  const { q, limit } = parseQuery(TRACE_SEARCH_QUERY, params);
+  const read = limit * CANDIDATES_PER_MATCH;
+  const wanted = candidateText(q);
+  const candidates = await store.traceSearchCandidates(id, wanted.text, wanted.stored, read);
+  if (candidates === null) throw new NotFoundError(`No trace ${id} is stored`);
+  const matches = candidates.filter((span) => spanMatches(span, q)).map((span) => span.spanId);
+  return {
+    q,
+    span_ids: matches.slice(0, limit),
+    truncated: matches.length > limit || candidates.length === read,
+  };
 }

@@ -26,7 +26,7 @@ import {
   MIGRATION_TABLE,
   StaticMigrationProvider,
 } from "./migrations/mod.ts";
-import { Queries } from "./queries.ts";
+import { Queries, type TracePage } from "./queries.ts";
 import type { ErrorOrigins } from "./error_origins.ts";
 export type { ErrorOriginCount, ErrorOrigins } from "./error_origins.ts";
 import { RollupQueries, type RollupReads } from "./rollup_queries.ts";
@@ -34,6 +34,9 @@ import { readerDatabase, SqliteReadPool } from "./sqlite_read_pool.ts";
 export { QueryDeadlineError, withQueryDeadline } from "./query_deadline.ts";
 import type { EdgeResolverLimits } from "./edge_resolver.ts";
 import { Maintenance, type StoreMaintenance } from "./maintenance.ts";
+import { type SpanOutline, type SpanSearchCandidate, TraceReads } from "./trace_reads.ts";
+export type { SpanOutline, SpanSearchCandidate } from "./trace_reads.ts";
+export type { TracePage } from "./queries.ts";
 export { purgeCutoffNs } from "./maintenance.ts";
 import type {
   Batch,
@@ -46,7 +49,6 @@ import type {
   TimeWindow,
   TraceFilter,
   TraceSortField,
-  TraceSummary,
   WriteResult,
 } from "./types.ts";
 
@@ -93,11 +95,26 @@ export interface Store {
    * valid items, so validation is not repeated (ingest's hot path).
    */
   write(batch: Batch, options?: { prescreened?: boolean }): Promise<WriteResult>;
-  traceSpans(traceId: string): Promise<StoredSpan[]>;
+  traceSpans(traceId: string, limit?: number): Promise<StoredSpan[]>;
+  /** A trace's spans in start order with only what the waterfall draws (trace_reads.ts). */
+  traceStructure(traceId: string): Promise<SpanOutline[]>;
+  /** One span of a trace with all its fields, or undefined when it is not stored. */
+  traceSpan(traceId: string, spanId: string): Promise<StoredSpan | undefined>;
+  /**
+   * Up to `limit` spans of a trace that may contain `text` (trace_reads.ts), in start order;
+   * null when the trace is unknown.
+   */
+  traceSearchCandidates(
+    traceId: string,
+    text: string,
+    storedText: string,
+    limit: number,
+  ): Promise<SpanSearchCandidate[] | null>;
   spans(filter: SpanFilter, page: Page): Promise<StoredSpan[]>;
   countSpans(filter: SpanFilter): Promise<number>;
   /**
-   * Traces matching the filter as summaries, sorted and paginated, and how many match. Without
+   * Traces matching the filter as summaries, sorted and paginated, and how many match (of the
+   * filtered lists, counted up to `traceCountLimit`: `totalCapped` says there are more). Without
    * filters and sorted by start time, the traces whose root span started in the window (fast at
    * any size); otherwise the traces that started in the window and match, from the trace
    * summaries kept at ingest (trace_summaries.ts).
@@ -106,7 +123,7 @@ export interface Store {
     filter: TraceFilter,
     sort: { field: TraceSortField; order: "asc" | "desc" },
     page: Page,
-  ): Promise<{ items: TraceSummary[]; total: number }>;
+  ): Promise<TracePage>;
   logs(filter: LogFilter, page: LogPageQuery): Promise<StoredLog[]>;
   countLogs(filter: LogFilter): Promise<number>;
   /** One log record by its id, or undefined when it is not stored. */
@@ -209,6 +226,7 @@ class KyselyStore implements Store {
   readonly #committer: RowCommitter & { close?(): Promise<void> };
   readonly #writer: BatchWriter;
   readonly #queries: Queries;
+  readonly #traceReads: TraceReads;
   readonly rollups: RollupReads;
   readonly maintenance: StoreMaintenance;
   readonly #sweep: ReturnType<typeof setInterval>;
@@ -219,7 +237,10 @@ class KyselyStore implements Store {
     this.#db = open.db;
     const reads = chooseReads(open, config, options);
     this.#readers = reads.readers;
-    this.#queries = new Queries(reads.db, open.capabilities);
+    this.#queries = new Queries(reads.db, open.capabilities, {
+      traceCountLimit: config.traceCountLimit,
+    });
+    this.#traceReads = new TraceReads(reads.db, open.capabilities);
     this.rollups = new RollupQueries(reads.db);
     // SQLite deletes on the main thread: smaller chunks keep each pause short (~30 ms).
     this.maintenance = new Maintenance(open.db, open.capabilities, open.sqlite, {
@@ -277,8 +298,17 @@ class KyselyStore implements Store {
     return this.#writer.write(batch, options?.prescreened ?? false);
   }
 
-  traceSpans(traceId: string) {
-    return this.#queries.traceSpans(traceId);
+  traceSpans(traceId: string, limit?: number) {
+    return this.#queries.traceSpans(traceId, limit);
+  }
+  traceStructure(traceId: string) {
+    return this.#traceReads.traceStructure(traceId);
+  }
+  traceSpan(traceId: string, spanId: string) {
+    return this.#traceReads.traceSpan(traceId, spanId);
+  }
+  traceSearchCandidates(traceId: string, text: string, storedText: string, limit: number) {
+    return this.#traceReads.traceSearchCandidates(traceId, text, storedText, limit);
   }
   spans(filter: SpanFilter, page: Page) {
     return this.#queries.spans(filter, page);
@@ -304,7 +334,7 @@ class KyselyStore implements Store {
           async (inner) => (await this.rollups.totals(inner)).traces,
         ),
       ]);
-      return { items, total };
+      return { items, total, totalCapped: false };
     }
     return await this.#queries.traces(filter, sort, page);
   }

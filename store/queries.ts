@@ -33,7 +33,8 @@ type Db = Kysely<Database>;
 /** Keys per look-up statement: under SQL Server's 2100 parameters. */
 const LOOKUP_CHUNK = 1000;
 
-const RESOURCE_COLUMNS = [
+/** A span's or record's resource, joined: the columns `spanFromDb` and `logFromDb` read. */
+export const RESOURCE_COLUMNS = [
   "resources.service_name as r_service_name",
   "resources.attributes as r_attributes",
   "resources.dropped_attributes_count as r_dropped_attributes_count",
@@ -66,19 +67,47 @@ interface TraceFigureRow {
   error_count: number | string | bigint | null;
 }
 
+const summariesFrom = (db: Db) => db.selectFrom("trace_summaries as ts");
+/** A select from `trace_summaries as ts`, before its columns are chosen. */
+type SummaryQuery = ReturnType<typeof summariesFrom>;
+
+/** What a query may need beyond its database. */
+export interface QueryOptions {
+  /**
+   * Most matches a filtered trace list counts (TRACE_COUNT_LIMIT): beyond it the list answers
+   * this many and that there are more, so that its cost does not grow with the window. Unset:
+   * every match is counted (the reference in tests and benchmarks).
+   */
+  traceCountLimit?: number;
+}
+
+/** A page of the trace list and how many traces match: `total`, or at least it when capped. */
+export interface TracePage {
+  items: TraceSummary[];
+  total: number;
+  /** More than `total` traces match: counting stopped at the limit (TRACE_COUNT_LIMIT). */
+  totalCapped: boolean;
+}
+
 export class Queries {
-  constructor(private readonly db: Db, private readonly caps: DialectCapabilities) {}
+  constructor(
+    private readonly db: Db,
+    private readonly caps: DialectCapabilities,
+    private readonly options: QueryOptions = {},
+  ) {}
 
   /** Every span of one trace, in start order; empty when the trace is unknown. */
-  async traceSpans(traceId: string): Promise<StoredSpan[]> {
-    const rows = await this.db.selectFrom("spans")
+  async traceSpans(traceId: string, limit?: number): Promise<StoredSpan[]> {
+    const query = this.db.selectFrom("spans")
       .innerJoin("resources", "resources.id", "spans.resource_id")
       .selectAll("spans")
       .select(RESOURCE_COLUMNS)
       .where("spans.trace_id", "=", traceId)
       .orderBy("spans.start_time_unix_nano")
-      .orderBy("spans.span_id")
-      .execute();
+      .orderBy("spans.span_id");
+    const rows =
+      await (limit === undefined ? query : this.caps.paginate(query, { limit, offset: 0 }))
+        .execute();
     return rows.map(spanFromDb);
   }
 
@@ -104,71 +133,127 @@ export class Queries {
 
   /**
    * Traces that started in the window, matching the filter, as summaries, sorted and paginated;
-   * and how many match in all. Read from the trace summaries kept at ingest (trace_summaries.ts)
-   * and their indexes; only a span-name text or an attribute filter looks at the spans, of the
-   * candidate traces alone, by the primary key's trace_id prefix. A trace's figures are those of
-   * all its spans, as on the default list (`rootTraces`).
+   * and how many match, counted up to `traceCountLimit`. Read from the trace summaries kept at
+   * ingest (trace_summaries.ts) and their indexes; only a span-name text or an attribute filter
+   * looks at the spans, of the candidate traces alone, by the primary key's trace_id prefix. A
+   * trace's figures are those of all its spans, as on the default list (`rootTraces`).
+   *
+   * With a count limit, the reads are bounded by it rather than by the window, whose traces
+   * may number millions. The window is read through the start index, except (the window's terms,
+   * and a sort by start, then written as `start + 0`, which no index serves, so that the planner
+   * takes another; docs/benchmarks.md has the plans):
+   * - a duration filter that at most `limit` traces of all time pass: the duration index reads
+   *   just those, then checks their start (SQLite, with no statistics, took the start index
+   *   and read every summary of the window to find the few slow ones);
+   * - a sort by duration or span count when more than `limit` traces match: that column's index,
+   *   read in the sort's order, stops at the page's last match, where the start index would
+   *   sort every trace of the window. (With fewer matches, sorting them costs at most `limit`.)
    */
   async traces(
     filter: TraceFilter,
     sort: { field: TraceSortField; order: "asc" | "desc" },
     page: Page,
-  ): Promise<{ items: TraceSummary[]; total: number }> {
+  ): Promise<TracePage> {
     const { startNs, endNs } = this.#window(filter);
     const caps = this.caps;
-    let query = this.db.selectFrom("trace_summaries as ts")
-      .where("ts.start_time_unix_nano", ">=", startNs)
-      .where("ts.start_time_unix_nano", "<", endNs);
+    const limit = this.options.traceCountLimit;
     const failed = filter.status === undefined ? undefined : filter.status === "error" ? 1 : 0;
-    if (filter.serviceName !== undefined) {
-      // Driven by trace_services' (service, failed, start) index, its one index beside the key:
-      // without a status filter, `failed in (0, 1)` (all there is) lets it serve the window as
-      // two ranges, so that no (service, start) index costs every ingest.
-      const services = this.db.selectFrom("trace_services as sv").select("sv.trace_id")
-        .where("sv.service_name", "=", filter.serviceName)
-        .where((eb) =>
-          failed === undefined ? eb("sv.failed", "in", [0, 1]) : eb("sv.failed", "=", failed)
-        )
-        .where("sv.start_time_unix_nano", ">=", startNs)
-        .where("sv.start_time_unix_nano", "<", endNs);
-      query = query.where("ts.trace_id", "in", services);
-    }
-    if (failed !== undefined) query = query.where("ts.failed", "=", failed);
-    if (filter.minDurationNs !== undefined) {
-      query = query.where("ts.duration_ns", ">=", caps.int64(filter.minDurationNs));
-    }
-    if (filter.maxDurationNs !== undefined) {
-      query = query.where("ts.duration_ns", "<=", caps.int64(filter.maxDurationNs));
-    }
-    const spanOfTrace = (condition: Expression<SqlBool>) =>
-      sql<SqlBool>`exists (select 1 from ${sql.table("spans")} s where s.trace_id = ${
-        sql.ref("ts.trace_id")
-      } and ${condition})`;
-    if (filter.search !== undefined) {
-      query = query.where(spanOfTrace(caps.containsIgnoringCase("s.name", filter.search)));
-    }
-    for (const match of filter.attributes ?? []) {
-      const fragments = attributeFragments(match).map((f) => caps.contains("s.attributes", f));
-      query = query.where(spanOfTrace(sql<SqlBool>`(${sql.join(fragments, sql` or `)})`));
-    }
-    const orderBy = ({
-      start_time: "ts.start_time_unix_nano",
-      duration: "ts.duration_ns",
-      span_count: "ts.span_count",
-    } as const)[sort.field];
-    const pageQuery = query.select([
-      "ts.trace_id",
-      "ts.start_time_unix_nano as start_ns",
-      "ts.end_time_unix_nano as end_ns",
-      "ts.span_count",
-      "ts.error_count",
-      "ts.root_service",
-      "ts.root_name",
-    ]).orderBy(orderBy, sort.order).orderBy("ts.trace_id");
-    const [rows, counted] = await Promise.all([
-      caps.paginate(pageQuery, page).execute(),
-      query.select((eb) => eb.fn.countAll().as("n")).executeTakeFirst(),
-    ]);
+    const durationBounds = (query: SummaryQuery): SummaryQuery => {
+      let q = query;
+      if (filter.minDurationNs !== undefined) {
+        q = q.where("ts.duration_ns", ">=", caps.int64(filter.minDurationNs));
+      }
+      if (filter.maxDurationNs !== undefined) {
+        q = q.where("ts.duration_ns", "<=", caps.int64(filter.maxDurationNs));
+      }
+      return q;
+    };
+    /** How many rows `query` selects, counting at most `limit` + 1 (none: all). */
+    const countUpTo = async (query: SummaryQuery) => {
+      const one = query.select(sql<number>`1`.as("one"));
+      // SQL Server has no LIMIT, and its OFFSET … FETCH needs an ORDER BY, which would sort.
+      const first = limit === undefined
+        ? one
+        : caps.driver === "sqlserver"
+        ? one.top(limit + 1)
+        : one.limit(limit + 1);
+      const row = await this.db.selectFrom(first.as("matching"))
+        .select((eb) => eb.fn.countAll().as("n")).executeTakeFirst();
+      const n = Number(row?.n ?? 0);
+      return limit === undefined || n <= limit
+        ? { total: n, totalCapped: false }
+        : { total: limit, totalCapped: true };
+    };
+    const durationFiltered = filter.minDurationNs !== undefined ||
+      filter.maxDurationNs !== undefined;
+    const fewSlowOrFast = limit !== undefined && durationFiltered &&
+      !(await countUpTo(durationBounds(summariesFrom(this.db)))).totalCapped;
+
+    // The order too: SQLite would otherwise walk the start index for a sort by start.
+    const startOf = (startIndexed: boolean) =>
+      startIndexed
+        ? sql.ref("ts.start_time_unix_nano")
+        : sql`${sql.ref("ts.start_time_unix_nano")} + 0`;
+    const matching = (startIndexed: boolean) => {
+      const start = startOf(startIndexed);
+      let query = durationBounds(
+        summariesFrom(this.db)
+          .where(start, ">=", startNs)
+          .where(start, "<", endNs),
+      );
+      if (filter.serviceName !== undefined) {
+        // Driven by trace_services' (service, failed, start) index, its one index beside the key:
+        // without a status filter, `failed in (0, 1)` (all there is) lets it serve the window as
+        // two ranges, so that no (service, start) index costs every ingest.
+        const services = this.db.selectFrom("trace_services as sv").select("sv.trace_id")
+          .where("sv.service_name", "=", filter.serviceName)
+          .where((eb) =>
+            failed === undefined ? eb("sv.failed", "in", [0, 1]) : eb("sv.failed", "=", failed)
+          )
+          .where("sv.start_time_unix_nano", ">=", startNs)
+          .where("sv.start_time_unix_nano", "<", endNs);
+        query = query.where("ts.trace_id", "in", services);
+      }
+      if (failed !== undefined) query = query.where("ts.failed", "=", failed);
+      const spanOfTrace = (condition: Expression<SqlBool>) =>
+        sql<SqlBool>`exists (select 1 from ${sql.table("spans")} s where s.trace_id = ${
+          sql.ref("ts.trace_id")
+        } and ${condition})`;
+      if (filter.search !== undefined) {
+        query = query.where(spanOfTrace(caps.containsIgnoringCase("s.name", filter.search)));
+      }
+      for (const match of filter.attributes ?? []) {
+        const fragments = attributeFragments(match).map((f) => caps.contains("s.attributes", f));
+        query = query.where(spanOfTrace(sql<SqlBool>`(${sql.join(fragments, sql` or `)})`));
+      }
+      return query;
+    };
+    const pageOf = (startIndexed: boolean) =>
+      caps.paginate(
+        matching(startIndexed).select([
+          "ts.trace_id",
+          "ts.start_time_unix_nano as start_ns",
+          "ts.end_time_unix_nano as end_ns",
+          "ts.span_count",
+          "ts.error_count",
+          "ts.root_service",
+          "ts.root_name",
+        ]).orderBy(
+          sort.field === "start_time"
+            ? startOf(startIndexed)
+            : sort.field === "duration"
+            ? sql.ref("ts.duration_ns")
+            : sql.ref("ts.span_count"),
+          sort.order,
+        ).orderBy("ts.trace_id"),
+        page,
+      ).execute();
+    const counting = countUpTo(matching(!fewSlowOrFast));
+    const sortIndexed = limit !== undefined && sort.field !== "start_time" && !fewSlowOrFast;
+    // The plan of a sort by another column waits for the count; a sort by start does not.
+    const [rows, counted] = sortIndexed
+      ? await counting.then(async (c) => [await pageOf(!c.totalCapped), c] as const)
+      : await Promise.all([pageOf(!fewSlowOrFast), counting]);
     const ids = rows.map((r) => r.trace_id);
     const services = new Map<string, string[]>();
     if (ids.length > 0) {
@@ -193,7 +278,7 @@ export class Queries {
       services: (services.get(r.trace_id) ?? []).sort(),
       errorServices: origins.get(r.trace_id) ?? [],
     }));
-    return { total: Number(counted?.n ?? 0), items };
+    return { ...counted, items };
   }
 
   /**
@@ -206,7 +291,7 @@ export class Queries {
     filter: TraceFilter,
     sort: { field: TraceSortField; order: "asc" | "desc" },
     page: Page,
-  ): Promise<{ items: TraceSummary[]; total: number }> {
+  ): Promise<TracePage> {
     const { startNs, endNs } = this.#window(filter);
     const caps = this.caps;
     const { start, end, spanCount, errorCount } = TRACE_FIGURES;
@@ -250,7 +335,7 @@ export class Queries {
       this.db.selectFrom(grouped.select("trace_id").as("matching"))
         .select((eb) => eb.fn.countAll().as("n")).executeTakeFirstOrThrow(),
     ]);
-    return { total: Number(counted.n), items: await this.#summaries(rows) };
+    return { total: Number(counted.n), totalCapped: false, items: await this.#summaries(rows) };
   }
 
   /**

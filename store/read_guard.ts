@@ -58,6 +58,9 @@ export function guardReads(store: Store, { readiness, timeRead }: ReadGuardOptio
     driver: store.driver,
     // Reads:
     traceSpans: (...a) => read(() => store.traceSpans(...a)),
+    traceStructure: (...a) => read(() => store.traceStructure(...a)),
+    traceSpan: (...a) => read(() => store.traceSpan(...a)),
+    traceSearchCandidates: (...a) => read(() => store.traceSearchCandidates(...a)),
     spans: (...a) => read(() => store.spans(...a)),
     countSpans: (...a) => read(() => store.countSpans(...a)),
     traces: (...a) => read(() => store.traces(...a)),

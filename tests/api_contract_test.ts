@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { startArgus } from "./argus_process.ts";
-import { freshDatabase, selectedDrivers } from "./databases.ts";
+import { argusDatabaseEnv, freshDatabase, selectedDrivers } from "./databases.ts";
 import { hex, random } from "./builders.ts";
 import {
   type JsonLog,
@@ -85,9 +85,7 @@ for (const driver of selectedDrivers()) {
   Deno.test(`[${driver}] the HTTP API answers its contract over data ingested through OTLP`, async (t) => {
     const database = await freshDatabase(driver);
     const cwd = await Deno.makeTempDir({ prefix: "argus-contract-" });
-    const env: Record<string, string> = driver === "sqlite"
-      ? {}
-      : { DB_DRIVER: driver, DB_DSN: database.config.dsn };
+    const env = argusDatabaseEnv(driver, database);
     const argus = await startArgus({ FLUSH_INTERVAL: "10ms", ...env }, cwd);
     const get = async (path: string) => {
       const response = await fetch(`${argus.baseUrl}${path}`);
@@ -275,7 +273,14 @@ for (const driver of selectedDrivers()) {
       await t.step("trace list: filters, sorting and pagination", async () => {
         const all = await ok("/api/traces");
         assert.equal(all.total, CHAINS);
-        assert.deepEqual(Object.keys(all).sort(), ["items", "limit", "offset", "total"]);
+        assert.deepEqual(Object.keys(all).sort(), [
+          "items",
+          "limit",
+          "offset",
+          "total",
+          "total_capped",
+        ]);
+        assert.equal(all.total_capped, false);
         const item = all.items.find((i: { trace_id: string }) => i.trace_id === orders[0]!.traceId);
         assert.deepEqual(
           { ...item, start_time: undefined, start_time_unix_nano: undefined },

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { startArgus } from "./argus_process.ts";
-import { freshDatabase, selectedDrivers } from "./databases.ts";
+import { argusDatabaseEnv, freshDatabase, selectedDrivers } from "./databases.ts";
 import { type JsonLog, logsRequest, postJson } from "./otlp_payloads.ts";
 import { logCursor } from "../utils/log_cursor.ts";
 import type { WireLog, WireLogPage } from "../utils/wire.ts";
@@ -36,9 +36,7 @@ for (const driver of selectedDrivers()) {
   Deno.test(`[${driver}] GET /api/logs pages exactly by cursor among records of one nanosecond`, async (t) => {
     const database = await freshDatabase(driver);
     const cwd = await Deno.makeTempDir({ prefix: "argus-logs-cursor-" });
-    const env: Record<string, string> = driver === "sqlite"
-      ? {}
-      : { DB_DRIVER: driver, DB_DSN: database.config.dsn };
+    const env = argusDatabaseEnv(driver, database);
     const argus = await startArgus({ FLUSH_INTERVAL: "10ms", ...env }, cwd);
     const nowMs = Date.now();
     const window = `start=${nowMs - 120_000}&end=${nowMs + 120_000}`;

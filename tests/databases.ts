@@ -46,6 +46,17 @@ function uniqueName(): string {
   return `argus_test_${Date.now().toString(36)}_${crypto.randomUUID().slice(0, 8)}`;
 }
 
+/**
+ * The environment that points an Argus process (tests/argus_process.ts) at a test database: none
+ * for SQLite (the process's own file in its folder), DB_DRIVER and DB_DSN for a server.
+ */
+export function argusDatabaseEnv(
+  driver: TestableDriver,
+  database: TestDatabase,
+): Record<string, string> {
+  return driver === "sqlite" ? {} : { DB_DRIVER: driver, DB_DSN: database.config.dsn };
+}
+
 /** The default database configuration with another driver and DSN. */
 export function databaseConfig(driver: DbDriver, dsn: string): DatabaseConfig {
   const parsed = parseConfig({ DB_DRIVER: driver, DB_DSN: dsn });

@@ -14,7 +14,7 @@
  *
  * @module
  */
-import { SPAN_KINDS, STATUS_CODES } from "./wire.ts";
+import { SPAN_KINDS, STATUS_CODES, type WireTraceStructure } from "./wire.ts";
 import { serviceColors } from "./chart_style.ts";
 
 /** The fields of an API span (`GET /api/traces/{trace_id}`) the waterfall needs. */
@@ -30,36 +30,10 @@ export interface WaterfallSpanInput {
 }
 
 /**
- * A trace as the waterfall needs it, column by column with string tables, so that an 80,000-span
- * trace stays a few megabytes of island props. Column `i` of every array is span `i` (in the
- * order given, which the API makes start order).
+ * A trace as the waterfall needs it: the structure the API serves (`WireTraceStructure`), column
+ * by column with string tables, so that an 80,000-span trace stays a few megabytes of island props.
  */
-export interface CompactTrace extends Record<string, unknown> {
-  trace_id: string;
-  /** The earliest span start: Unix nanoseconds, decimal. */
-  start_unix_nano: string;
-  /** Latest span end minus earliest span start, ns. */
-  duration_ns: number;
-  /** Service names in order of first appearance. */
-  services: string[];
-  /** Distinct span names. */
-  names: string[];
-  span_id: string[];
-  /** `""` for a root. */
-  parent_id: string[];
-  /** Index into `services`. */
-  service: number[];
-  /** Index into `names`. */
-  name: number[];
-  /** ns from the trace's start. */
-  start_ns: number[];
-  /** ns; 0 when a span ends before it starts. */
-  duration_ns_of: number[];
-  /** 0 unset, 1 ok, 2 error (OTLP's numbers). */
-  status: number[];
-  /** OTLP's SpanKind numbers: 0 unspecified, 1 internal, 2 server, 3 client, 4 producer, 5 consumer. */
-  kind: number[];
-}
+export type CompactTrace = WireTraceStructure;
 
 export const STATUS_ERROR = 2;
 

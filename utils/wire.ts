@@ -88,6 +88,47 @@ export interface WireTrace {
 }
 
 /** An item of `GET /api/traces`. */
+/**
+ * `GET /api/traces/{trace_id}/structure`: a trace as the waterfall draws it (utils/waterfall.ts's
+ * `CompactTrace`), column by column with string tables, so that an 80,000-span trace is a few
+ * megabytes: no attributes, events, links or resource (`GET /api/traces/{trace_id}/spans/{span_id}`
+ * has those). Column `i` of every array is span `i`, in start order.
+ */
+export interface WireTraceStructure extends Record<string, unknown> {
+  trace_id: string;
+  /** The earliest span start: Unix nanoseconds, decimal. */
+  start_unix_nano: string;
+  /** Latest span end minus earliest span start, ns. */
+  duration_ns: number;
+  /** Service names in order of first appearance. */
+  services: string[];
+  /** Distinct span names. */
+  names: string[];
+  span_id: string[];
+  /** `""` for a root. */
+  parent_id: string[];
+  /** Index into `services`. */
+  service: number[];
+  /** Index into `names`. */
+  name: number[];
+  /** ns from the trace's start. */
+  start_ns: number[];
+  /** ns; 0 when a span ends before it starts. */
+  duration_ns_of: number[];
+  /** 0 unset, 1 ok, 2 error (OTLP's numbers). */
+  status: number[];
+  /** OTLP's SpanKind numbers: 0 unspecified, 1 internal, 2 server, 3 client, 4 producer, 5 consumer. */
+  kind: number[];
+}
+
+/** `GET /api/traces/{trace_id}/search`: the spans matching `q`, in start order. */
+export interface WireTraceSearch {
+  q: string;
+  span_ids: string[];
+  /** More spans may match than `span_ids` lists (`limit` reached). */
+  truncated: boolean;
+}
+
 export interface WireTraceSummary {
   trace_id: string;
   root_service: string;
@@ -111,6 +152,15 @@ export interface WirePage<T> {
   total: number;
   limit: number;
   offset: number;
+}
+
+/**
+ * `GET /api/traces`: a page of traces. A filtered or re-sorted list counts its matches up to the
+ * server's TRACE_COUNT_LIMIT: `total_capped` true means more than `total` traces match (the pages
+ * reach the first `total`).
+ */
+export interface WireTracePage extends WirePage<WireTraceSummary> {
+  total_capped: boolean;
 }
 
 /** A log record of `GET /api/logs`, `/api/logs/context` and the live stream. */

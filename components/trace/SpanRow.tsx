@@ -36,6 +36,8 @@ export interface SpanRowProps {
   critical: CriticalSegment[] | undefined;
   collapsed: boolean;
   selected: boolean;
+  /** Whether the in-trace search matches the span, and whether it is the match shown. */
+  match: "current" | "other" | null;
   /** The tree's tab stop. */
   tabbable: boolean;
   onSelect(position: number): void;
@@ -59,8 +61,19 @@ function labelStyle(bar: { left: number; width: number }) {
 }
 
 export const SpanRow = memo(function SpanRow(
-  { model, position, top, view, critical, collapsed, selected, tabbable, onSelect, onToggle }:
-    SpanRowProps,
+  {
+    model,
+    position,
+    top,
+    view,
+    critical,
+    collapsed,
+    selected,
+    match,
+    tabbable,
+    onSelect,
+    onToggle,
+  }: SpanRowProps,
 ) {
   const { trace, tree } = model;
   const index = tree.span[position]!;
@@ -102,6 +115,7 @@ export const SpanRow = memo(function SpanRow(
       data-depth={depth}
       data-error={error ? "" : undefined}
       data-collapsed={collapsed ? "" : undefined}
+      data-match={match ?? undefined}
       title={`${service} · ${name}\n${label} from +${
         formatOffset(start, Math.max(1, start / 1000))
       }${warning ? `\n${warning}` : ""}`}

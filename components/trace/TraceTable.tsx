@@ -31,7 +31,7 @@ import {
 import { hasFilters, pageOf, type TraceQuery } from "../../utils/trace_query.ts";
 import { windowPhrase } from "../../utils/time_window.ts";
 import { serviceColors } from "../../utils/chart_style.ts";
-import type { WirePage, WireTraceSummary } from "../../utils/wire.ts";
+import type { WireTracePage, WireTraceSummary } from "../../utils/wire.ts";
 import { EmptyState } from "../EmptyState.tsx";
 import { CompareCell, CompareHeader, type ComparePicks } from "./CompareSelection.tsx";
 
@@ -42,7 +42,7 @@ const PAGE_SIZES = ["20", "50", "100", "200"];
 
 export interface TraceResultsProps {
   /** The API's answer to the query (or to the previous one, while `loading`). */
-  page: WirePage<WireTraceSummary>;
+  page: WireTracePage;
   query: Query;
   loading: boolean;
   /** Whether the rows are dimmed: a load is under way or failed. */
@@ -63,10 +63,19 @@ export function TraceResults(props: TraceResultsProps) {
     <>
       <Card withBorder padding={0}>
         <Group justify="space-between" px="md" py="sm">
-          <Text size="sm" c="dimmed" data-total={page.total}>
-            {`${formatCount(page.total)} trace${page.total === 1 ? "" : "s"} ${inWindow.value} · ${
-              page.offset + 1
-            }–${page.offset + page.items.length}`}
+          <Text
+            size="sm"
+            c="dimmed"
+            data-total={page.total}
+            data-total-capped={page.total_capped || undefined}
+            title={page.total_capped
+              ? `Counting stops at ${formatCount(page.total)} (TRACE_COUNT_LIMIT); the pages ` +
+                "reach that many: narrow the range or the filters to see the rest"
+              : undefined}
+          >
+            {`${traceCount(page)} ${inWindow.value} · ${page.offset + 1}–${
+              page.offset + page.items.length
+            }`}
           </Text>
         </Group>
         <TraceTable items={page.items} query={query} stale={props.stale} onSort={props.onSort} />
@@ -79,6 +88,13 @@ export function TraceResults(props: TraceResultsProps) {
       )}
     </>
   );
+}
+
+/** "1 trace", "1,234 traces", or "10,000+ traces" when the server stopped counting there. */
+function traceCount({ total, total_capped }: WireTracePage): string {
+  return total_capped
+    ? `${formatCount(total)}+ traces`
+    : `${formatCount(total)} trace${total === 1 ? "" : "s"}`;
 }
 
 /** An empty window, or filters that match nothing. */

@@ -33,6 +33,8 @@ export function Waterfall({ state }: { state: TraceState }) {
   const focus = state.focus.value;
   const collapsed = state.collapsed.value;
   const critical = state.critical.value;
+  const matched = state.matched.value;
+  const current = state.matches.value[state.currentMatch.value] ?? -1;
   const view = zoom.view.value;
   const ticks = zoom.ticks.value;
 
@@ -100,6 +102,7 @@ export function Waterfall({ state }: { state: TraceState }) {
                 critical={critical?.get(position)}
                 collapsed={collapsed.has(position)}
                 selected={position === selected}
+                match={matched.has(position) ? (position === current ? "current" : "other") : null}
                 tabbable={position === focus || (!focusRendered && item === items[0])}
                 onSelect={state.select}
                 onToggle={state.toggle}

@@ -56,6 +56,8 @@ export const WATERFALL_CSS = `
 .argus-wf-row:hover { background: var(--argus-subtle); }
 .argus-wf-row:focus-visible { box-shadow: inset 0 0 0 2px var(--argus-focus); }
 .argus-wf-row[aria-selected="true"] { background: var(--argus-selected); }
+.argus-wf-row[data-match] { background: rgba(250, 176, 5, 0.16); }
+.argus-wf-row[data-match="current"] { background: rgba(250, 176, 5, 0.38); box-shadow: inset 3px 0 0 #f59f00; }
 .argus-wf-row[data-error] .argus-wf-op { color: var(--argus-error); }
 .argus-wf-name { display: flex; align-items: center; gap: 6px; min-width: 0; padding-right: 8px; border-right: 1px solid var(--argus-gridline); white-space: nowrap; }
 .argus-wf-toggle { all: unset; flex: none; width: 16px; height: 16px; display: inline-flex; align-items: center; justify-content: center; border-radius: 4px; color: var(--argus-text-secondary); font-size: 10px; }

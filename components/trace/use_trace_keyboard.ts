@@ -57,6 +57,10 @@ export function useFocusReveal(
         align: target.align,
       });
     }
+    if (!target.takeFocus) {
+      target.focused = true;
+      return;
+    }
     const element = scrollRef.current?.querySelector<HTMLElement>(
       `[data-position="${target.position}"]`,
     );

@@ -27,10 +27,12 @@ import { type TraceZoom, useTraceZoom } from "./use_trace_zoom.ts";
 /**
  * A row to scroll to and focus: scrolled to once the rows that show it are laid out (revealing
  * it may have changed them), focused once it is rendered (components/trace/use_trace_keyboard.ts).
+ * A search match is scrolled to without taking the focus, which stays in the search box.
  */
 export interface RevealRequest {
   position: number;
   align: "auto" | "center";
+  takeFocus: boolean;
   scrolled: boolean;
   focused: boolean;
 }
@@ -51,11 +53,19 @@ export interface TraceState {
   critical: ReadonlySignal<Map<number, CriticalSegment[]> | null>;
   /** The latest request to bring a row into view and focus it. */
   reveal: Signal<RevealRequest | null>;
+  /** The in-trace search's matches, as tree positions in tree order (use_trace_search.ts). */
+  matches: Signal<readonly number[]>;
+  /** Index in `matches` of the current match, -1 for none. */
+  currentMatch: Signal<number>;
+  /** `matches` as a set, for the rows. */
+  matched: ReadonlySignal<ReadonlySet<number>>;
   /** Opens a span's details (-1 closes them) and records it in the URL's `?span=`. */
   select(position: number, options?: { scroll?: boolean }): void;
   toggle(position: number): void;
   /** Focuses a row, expanding its collapsed ancestors and scrolling it into view. */
   moveFocus(position: number, align?: "auto" | "center"): void;
+  /** Makes `matches[index]` the current match: expands its ancestors and scrolls to it. */
+  showMatch(index: number): void;
   expandAll(): void;
   collapseAll(): void;
 }
@@ -73,9 +83,12 @@ export function useTraceState(trace: CompactTrace, initialSpanId: string | null)
   const showCritical = useSignal(true);
   const critical = useComputed(() => showCritical.value ? model.criticalByPosition : null);
   const reveal = useSignal<RevealRequest | null>(null);
+  const matches = useSignal<readonly number[]>([]);
+  const currentMatch = useSignal(-1);
+  const matched = useComputed(() => new Set(matches.value));
 
   return useMemo(() => {
-    const moveFocus = (position: number, align: "auto" | "center" = "auto") =>
+    const bringIntoView = (position: number, align: "auto" | "center", takeFocus: boolean) =>
       batch(() => {
         // Expand collapsed ancestors; only walk them when one hides the span (depth may be the
         // trace's size).
@@ -86,8 +99,10 @@ export function useTraceState(trace: CompactTrace, initialSpanId: string | null)
         }
         focus.value = position;
         // A new request each time, so that the waterfall re-renders and acts on it.
-        reveal.value = { position, align, scrolled: false, focused: false };
+        reveal.value = { position, align, takeFocus, scrolled: false, focused: false };
       });
+    const moveFocus = (position: number, align: "auto" | "center" = "auto") =>
+      bringIntoView(position, align, true);
     return {
       model,
       zoom,
@@ -99,7 +114,15 @@ export function useTraceState(trace: CompactTrace, initialSpanId: string | null)
       showCritical,
       critical,
       reveal,
+      matches,
+      currentMatch,
+      matched,
       moveFocus,
+      showMatch(index) {
+        const position = matches.peek()[index];
+        currentMatch.value = position === undefined ? -1 : index;
+        if (position !== undefined) bringIntoView(position, "center", false);
+      },
       select(position, options = {}) {
         batch(() => {
           selected.value = position;

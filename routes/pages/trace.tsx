@@ -1,12 +1,14 @@
 /**
- * `GET /traces/{trace_id}`: one trace's waterfall, rendered from the same `traceById` as
- * `GET /api/traces/{trace_id}` and kept by the TraceView island; `?span=<span_id>` opens a span.
- * The header above it (root span, figures, links) does not change once served: the server renders
- * it outside the island (components/trace/TraceHeader.tsx), from the same compact trace.
+ * `GET /traces/{trace_id}`: one trace's waterfall, rendered from the same `traceStructure` as
+ * `GET /api/traces/{trace_id}/structure` (ids, parents, names, services, times, status and kind:
+ * no attributes, events or links) and kept by the TraceView island; `?span=<span_id>` opens a
+ * span. The header above it (root span, figures, links) does not change once served: the server
+ * renders it outside the island (components/trace/TraceHeader.tsx), from the same structure.
  *
- * The island gets the trace in its compact form (utils/waterfall.ts), and every span's full
- * fields only up to `INLINE_DETAILS_MAX_SPANS`: past that, props would grow by about a kilobyte a
- * span, so the island fetches the details when a span is first opened.
+ * The island gets the structure as props, and every span's full fields only up to
+ * `INLINE_DETAILS_MAX_SPANS` (read with `traceById`): past that, props would grow by about a
+ * kilobyte a span, so the island fetches a span's details
+ * (`GET /api/traces/{trace_id}/spans/{span_id}`) when it is opened.
  *
  * An unknown trace id, or one that is not 32 hex characters, renders a "not found" page in the
  * shell rather than the API's JSON.
@@ -20,9 +22,9 @@ import type { SpanDetail } from "../../components/trace/SpanPanel.tsx";
 import { TraceHeader } from "../../components/trace/TraceHeader.tsx";
 import { CompareForm } from "../../components/trace/CompareForm.tsx";
 import { WATERFALL_CSS } from "../../components/trace/trace_styles.ts";
-import { compactTrace, traceSummary } from "../../utils/waterfall.ts";
+import { traceSummary } from "../../utils/waterfall.ts";
 import { BadRequestError, NotFoundError } from "../http_error.ts";
-import { traceById } from "../traces.ts";
+import { traceById, traceStructure } from "../traces.ts";
 import type { PageDef } from "./mod.ts";
 
 /** Largest trace whose span details travel with the page. */
@@ -50,9 +52,9 @@ export const tracePage: PageDef = {
   active: "/traces",
   async render(deps, url, segments) {
     const traceId = segments.trace_id ?? "";
-    let trace: Awaited<ReturnType<typeof traceById>>;
+    let compact: Awaited<ReturnType<typeof traceStructure>>;
     try {
-      trace = await traceById(traceId, deps.store);
+      compact = await traceStructure(traceId, deps.store);
     } catch (e) {
       if (!(e instanceof NotFoundError) && !(e instanceof BadRequestError)) throw e;
       return {
@@ -74,21 +76,35 @@ export const tracePage: PageDef = {
         ),
       };
     }
-    const compact = compactTrace(trace.trace_id, trace.spans);
-    const details: SpanDetail[] | null = trace.spans.length <= INLINE_DETAILS_MAX_SPANS
-      ? trace.spans
+    // A small trace's details come with it; the structure is in start order, as these spans are.
+    // Spans arriving between the two reads are left for a reload: the details then go unused.
+    const inline = compact.span_id.length <= INLINE_DETAILS_MAX_SPANS
+      ? await traceById(compact.trace_id, deps.store).then(
+        (trace) => trace.spans,
+        (e) => {
+          // Purged between the two reads: the island fetches details per span instead.
+          if (e instanceof NotFoundError) return null;
+          throw e;
+        },
+      )
       : null;
-    const root = trace.spans.find((span) => span.parent_span_id === "") ?? trace.spans[0]!;
+    const details: SpanDetail[] | null = inline?.length === compact.span_id.length &&
+        inline.every((span, i) => span.span_id === compact.span_id[i])
+      ? inline
+      : null;
+    const root = Math.max(0, compact.parent_id.indexOf(""));
+    const rootName = compact.names[compact.name[root]!]!;
+    const rootService = compact.services[compact.service[root]!]!;
     return {
-      title: `${root.service_name}: ${root.name} · Trace`,
+      title: `${rootService}: ${rootName} · Trace`,
       body: (
         <Stack gap="md">
           <Group justify="space-between">
             <Breadcrumbs>
               <Anchor href="/traces" size="sm">Traces</Anchor>
-              <Text size="sm" c="dimmed" className="argus-mono">{trace.trace_id}</Text>
+              <Text size="sm" c="dimmed" className="argus-mono">{compact.trace_id}</Text>
             </Breadcrumbs>
-            <CompareForm a={trace.trace_id} />
+            <CompareForm a={compact.trace_id} />
           </Group>
           {/* The page's stylesheet (the header's and the island's): sent once, not in JavaScript. */}
           <style dangerouslySetInnerHTML={{ __html: WATERFALL_CSS }} />
