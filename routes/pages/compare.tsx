@@ -20,7 +20,7 @@ import {
 } from "@mantine/core";
 import { CompareForm } from "../../components/trace/CompareForm.tsx";
 import { serviceColor } from "../../utils/chart_style.ts";
-import { formatCount, formatDateTime, formatDuration } from "../../utils/format.ts";
+import { formatCount, formatDateTime, formatDuration, formatZone } from "../../utils/format.ts";
 import { type CompareRow, compareTraces } from "../../utils/trace_compare.ts";
 import type { WireTrace } from "../../utils/wire.ts";
 import { BadRequestError, NotFoundError } from "../http_error.ts";
@@ -74,9 +74,11 @@ function TraceCard({ label, trace }: { label: string; trace: WireTrace }) {
           {trace.trace_id}
         </Anchor>
         <Text size="sm" c="dimmed">
-          {`${formatDateTime(new Date(Number(startNs / 1_000_000n)).toISOString())} · ${
-            formatDuration(Number(endNs - startNs) / 1e6)
-          } · ${formatCount(trace.spans.length)} spans · ${formatCount(errors)} errors`}
+          {`${formatDateTime(new Date(Number(startNs / 1_000_000n)).toISOString())} ${
+            formatZone(Number(startNs / 1_000_000n))
+          } · ${formatDuration(Number(endNs - startNs) / 1e6)} · ${
+            formatCount(trace.spans.length)
+          } spans · ${formatCount(errors)} errors`}
         </Text>
       </Stack>
     </Card>
@@ -206,7 +208,7 @@ export const comparePage: PageDef = {
             </Text>
             {asked &&
               problems.map((p) => (
-                <Text key={p} size="sm" c="red.8" data-compare-problem>{p}</Text>
+                <Text key={p} size="sm" c="red" data-compare-problem>{p}</Text>
               ))}
             <Card withBorder padding="md">
               <CompareForm

@@ -101,7 +101,7 @@ function OperationRow(
       <Table.Td ta="right" data-cell="requests">{formatCount(op.requests)}</Table.Td>
       <Table.Td ta="right" data-cell="errors">
         {op.errors > 0
-          ? <Text size="sm" c="red.8" fw={600} component="span">{formatCount(op.errors)}</Text>
+          ? <Text size="sm" c="red" fw={600} component="span">{formatCount(op.errors)}</Text>
           : "0"}
       </Table.Td>
       <Table.Td ta="right" data-cell="error_rate">
@@ -209,7 +209,7 @@ export const servicePage: PageDef = {
           </Group>
           {error !== null && (
             <Card withBorder padding="md" data-service-error>
-              <Text size="sm" c="red.8">{error}</Text>
+              <Text size="sm" c="red">{error}</Text>
             </Card>
           )}
           {answer !== null && rows.length === 0 && (
