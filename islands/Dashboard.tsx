@@ -1,64 +1,31 @@
 /**
  * The Dashboard: stat cards, requests and errors over time, the latency heatmap, where errors
- * start and the failing requests per service of a time window, for all services or one. Filters live in the URL; the data
+ * start and the failing requests per service of a time window, for all services or one
+ * (components/dashboard/: the charts, the failure panels). Filters live in the URL; the data
  * refreshes itself every 15 s (pausable). The server renders the first data (routes/pages/
  * dashboard.tsx); the charts are drawn once ECharts has loaded.
  *
  * @module
  */
-import {
-  Anchor,
-  Card,
-  Center,
-  Grid,
-  Group,
-  Loader,
-  Progress,
-  SimpleGrid,
-  Stack,
-  Table,
-  Text,
-  Title,
-} from "@mantine/core";
-import { useMemo } from "preact/hooks";
-import type { ComponentChildren } from "preact";
+import { Center, Grid, Loader, SimpleGrid, Stack, Text } from "@mantine/core";
 import { Figure } from "../components/page/Figure.tsx";
-import { ChartBox } from "../components/charts/ChartBox.tsx";
 import { IslandProvider } from "../components/IslandProvider.tsx";
 import { EmptyState } from "../components/EmptyState.tsx";
 import { useLatestData } from "../components/hooks/use_latest_data.ts";
-import { apiUrl, getJson } from "../utils/api.ts";
-import { serviceHref } from "../utils/service_link.ts";
 import { type UrlState, useUrlState } from "../components/hooks/url_state.ts";
-import {
-  DEFAULT_RANGE,
-  type WindowFilter,
-  windowParams,
-  windowWords,
-} from "../utils/time_window.ts";
 import { useAutoRefresh } from "../components/hooks/auto_refresh.ts";
 import { RefreshedHeader } from "../components/page/RefreshedHeader.tsx";
-import { useECharts } from "../components/charts/charts.ts";
-import {
-  cellPositions,
-  heatmapCells,
-  heatmapLinkAt,
-  stepPositions,
-  trafficLinkAt,
-  trafficSteps,
-} from "../components/charts/dashboard_clicks.ts";
-import { heatmapClickHint, trafficClickHint, withTooltipFooter } from "../utils/chart_links.ts";
-import { serviceColor } from "../utils/chart_style.ts";
-import { formatCount, fractionPercent } from "../utils/format.ts";
+import { LatencyHeatmap, TrafficChart } from "../components/dashboard/DashboardCharts.tsx";
+import { ErrorOrigins, Panel, TopFailing } from "../components/dashboard/FailurePanels.tsx";
+import { getJson } from "../utils/api.ts";
+import { DEFAULT_RANGE, windowParams, windowWords } from "../utils/time_window.ts";
 import {
   type DashboardData,
   type DashboardFigures,
   type HeatmapBody,
-  heatmapOption,
   isEmptyWindow,
   statCards,
   type TrafficBody,
-  trafficOption,
 } from "../utils/dashboard_data.ts";
 
 /** `service` ("" for all services) and the window (`range`, or `start` and `end`), as in the URL. */
@@ -91,235 +58,6 @@ async function loadDashboard(filters: DashboardFilters, signal: AbortSignal) {
     }),
   ]);
   return { figures, traffic, heatmap, services: services.services };
-}
-
-function Panel(
-  { title, hint, children, ...rest }: {
-    title: string;
-    hint?: string;
-    children: ComponentChildren;
-    [data: `data-${string}`]: string;
-  },
-) {
-  return (
-    <Card withBorder padding="md" h="100%" {...rest}>
-      <Group justify="space-between" mb="xs" wrap="nowrap">
-        <Title order={4} fz="md">{title}</Title>
-        {hint && <Text size="xs" c="dimmed">{hint}</Text>}
-      </Group>
-      {children}
-    </Card>
-  );
-}
-
-/** Requests and errors over time; a click on a step lists its traces (its failed ones below). */
-function TrafficChart({ traffic, service }: { traffic: TrafficBody; service: string }) {
-  const steps = useMemo(() => trafficSteps(traffic), [traffic]);
-  const option = useMemo(
-    () =>
-      withTooltipFooter(
-        trafficOption(traffic),
-        (items: { value: [number, number] }[]) =>
-          items[0] ? trafficClickHint(items[0].value[0], traffic.step_seconds) : "",
-      ),
-    [traffic],
-  );
-  const { ref, status } = useECharts(option, {
-    linkAt: (chart, pixel) => trafficLinkAt(chart, pixel, steps, service),
-    onDrawn(chart) {
-      chart.getDom().dataset.stepPositions = JSON.stringify(stepPositions(chart, steps));
-    },
-  });
-  return (
-    <ChartBox
-      chart="traffic"
-      chartRef={ref}
-      status={status}
-      height={260}
-      data={{
-        "data-points": String(traffic.points.length),
-        // Each service's colour, as drawn (a service keeps it on every page).
-        "data-series-colors": JSON.stringify(
-          Object.fromEntries(
-            traffic.points.map((p) => [p.service_name, serviceColor(p.service_name)]),
-          ),
-        ),
-      }}
-      label="Requests and errors per service over time; click a time to list its traces"
-      note={traffic.points.length === 0 ? "No requests in this window" : undefined}
-    />
-  );
-}
-
-/** Requests per latency bucket over time; a click on a cell lists its traces. */
-function LatencyHeatmap({ heatmap, service }: { heatmap: HeatmapBody; service: string }) {
-  const cells = useMemo(() => heatmapCells(heatmap), [heatmap]);
-  const option = useMemo(
-    () =>
-      withTooltipFooter(
-        heatmapOption(heatmap),
-        ({ value: [time, row] }: { value: [number, number, number] }) =>
-          heatmapClickHint(heatmap, time, cells.buckets[row]!),
-      ),
-    [heatmap, cells],
-  );
-  const { ref, status } = useECharts(option, {
-    linkAt: (chart, pixel) => heatmapLinkAt(chart, pixel, heatmap, cells, service),
-    onDrawn(chart) {
-      chart.getDom().dataset.cellPositions = JSON.stringify(cellPositions(chart, heatmap, cells));
-    },
-  });
-  return (
-    <ChartBox
-      chart="latency-heatmap"
-      chartRef={ref}
-      status={status}
-      height={240}
-      data={{ "data-points": String(heatmap.cells.length) }}
-      label="Requests per latency bucket over time; click a cell to list its traces"
-      note={heatmap.cells.length === 0 ? "No requests in this window" : undefined}
-    />
-  );
-}
-
-/** A service's name, linking to its failed traces of the window. */
-function FailedTracesLink({ service, window }: { service: string; window: WindowFilter }) {
-  return (
-    <Anchor
-      href={apiUrl("/traces", { service, status: "error", ...windowParams(window) })}
-      size="sm"
-      fw={500}
-      title={`Failed traces of ${service}`}
-    >
-      {service}
-    </Anchor>
-  );
-}
-
-/** A fraction as a short red bar and a percentage. */
-function ShareBar({ fraction }: { fraction: number }) {
-  return (
-    <Group gap={6} wrap="nowrap">
-      <Progress
-        value={Math.min(100, fraction * 100)}
-        color="red"
-        size="sm"
-        w={44}
-        aria-hidden="true"
-      />
-      <Text size="sm">{fractionPercent(fraction)}</Text>
-    </Group>
-  );
-}
-
-/**
- * Where errors start: per service, the failed traces in which a failing span of it has no failing
- * child (the deepest failure), so a service that only passes errors on is not blamed for them.
- */
-function ErrorOrigins(
-  { origins, window }: { origins: DashboardFigures["error_origins"]; window: WindowFilter },
-) {
-  if (origins.services.length === 0) {
-    return (
-      <Center h={120} data-error-origins="none">
-        <Stack gap={4} align="center">
-          <Text fz={28} c="teal" aria-hidden="true">✓</Text>
-          <Text size="sm" c="dimmed">No failed traces in this window</Text>
-        </Stack>
-      </Center>
-    );
-  }
-  return (
-    <Stack gap="xs">
-      <Table verticalSpacing={8} horizontalSpacing="xs" data-error-origins>
-        <Table.Thead>
-          <Table.Tr>
-            <Table.Th>Service</Table.Th>
-            <Table.Th ta="right">Failed traces</Table.Th>
-            <Table.Th w={110}>Share</Table.Th>
-          </Table.Tr>
-        </Table.Thead>
-        <Table.Tbody>
-          {origins.services.slice(0, 5).map((s) => {
-            const share = origins.failed_traces > 0 ? s.traces / origins.failed_traces : 0;
-            return (
-              <Table.Tr key={s.service_name} data-service={s.service_name}>
-                <Table.Td maw={160} style={{ overflowWrap: "anywhere" }}>
-                  <FailedTracesLink service={s.service_name} window={window} />
-                </Table.Td>
-                <Table.Td ta="right" data-traces={s.traces}>
-                  <Text span size="sm" c="red" fw={600}>{formatCount(s.traces)}</Text>
-                </Table.Td>
-                <Table.Td>
-                  <ShareBar fraction={share} />
-                </Table.Td>
-              </Table.Tr>
-            );
-          })}
-        </Table.Tbody>
-      </Table>
-      <Text size="xs" c="dimmed" data-error-origins-note>
-        The deepest failing service of each failed trace: its failing span has no failing child.
-        {origins.limited
-          ? ` From the newest ${formatCount(origins.examined_spans)} failing spans of the window.`
-          : ""}
-      </Text>
-    </Stack>
-  );
-}
-
-function TopFailing(
-  { services, window }: {
-    services: DashboardFigures["top_failing_services"];
-    window: WindowFilter;
-  },
-) {
-  if (services.length === 0) {
-    return (
-      <Center h={200} data-top-failing="none">
-        <Stack gap={4} align="center">
-          <Text fz={28} c="teal" aria-hidden="true">✓</Text>
-          <Text size="sm" c="dimmed">No failed requests in this window</Text>
-        </Stack>
-      </Center>
-    );
-  }
-  return (
-    <Table verticalSpacing={8} horizontalSpacing="xs" data-top-failing>
-      <Table.Thead>
-        <Table.Tr>
-          <Table.Th>Service</Table.Th>
-          <Table.Th ta="right">Errors</Table.Th>
-          <Table.Th w={120}>Error rate</Table.Th>
-        </Table.Tr>
-      </Table.Thead>
-      <Table.Tbody>
-        {services.map((s) => (
-          <Table.Tr key={s.service_name} data-service={s.service_name}>
-            <Table.Td maw={160} style={{ overflowWrap: "anywhere" }}>
-              <FailedTracesLink service={s.service_name} window={window} />
-              <Anchor
-                href={serviceHref(s.service_name, windowParams(window))}
-                size="xs"
-                ml={6}
-                aria-label={`Operations of ${s.service_name}`}
-                data-service-operations={s.service_name}
-              >
-                operations
-              </Anchor>
-            </Table.Td>
-            <Table.Td ta="right" style={{ whiteSpace: "nowrap" }}>
-              <Text span size="sm" c="red" fw={600}>{s.error_count}</Text>
-              <Text span size="xs" c="dimmed">{` / ${s.total_count}`}</Text>
-            </Table.Td>
-            <Table.Td>
-              <ShareBar fraction={s.error_rate} />
-            </Table.Td>
-          </Table.Tr>
-        ))}
-      </Table.Tbody>
-    </Table>
-  );
 }
 
 export default function Dashboard(

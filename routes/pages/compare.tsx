@@ -207,9 +207,7 @@ export const comparePage: PageDef = {
               the root, repeats counted. Tick two traces in the trace list, or give their ids.
             </Text>
             {asked &&
-              problems.map((p) => (
-                <Text key={p} size="sm" c="red" data-compare-problem>{p}</Text>
-              ))}
+              problems.map((p) => <Text key={p} size="sm" c="red" data-compare-problem>{p}</Text>)}
             <Card withBorder padding="md">
               <CompareForm
                 a={"trace" in a ? a.trace.trace_id : undefined}
