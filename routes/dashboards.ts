@@ -21,7 +21,7 @@ import {
 } from "../store/mod.ts";
 import { formatTimeNs } from "./wire.ts";
 import { BadRequestError } from "./http_error.ts";
-import { parameter, parseQuery, type QueryContext, SERVICE, WINDOW } from "./query_params.ts";
+import { integer, parseQuery, type QueryContext, SERVICE, WINDOW } from "./query_params.ts";
 import { parseDurationMs } from "../lib/units.ts";
 import type {
   WireDashboardFigures,
@@ -81,24 +81,11 @@ export const ROLLUP_QUERY = { window: WINDOW, service: SERVICE };
 /** Failing spans `error_origins` examines by default, and at most (`origin_limit`). */
 export const ORIGIN_LIMIT = { fallback: 2_000, max: 20_000 };
 
-/** `origin_limit`: how many of the window's newest failing spans `error_origins` examines. */
-function parseOriginLimit(params: URLSearchParams): number {
-  const text = params.get("origin_limit");
-  if (text === null) return ORIGIN_LIMIT.fallback;
-  const value = /^\d+$/.test(text) ? Number(text) : NaN;
-  if (!(value >= 1 && value <= ORIGIN_LIMIT.max)) {
-    throw new BadRequestError(
-      `Cannot use 'origin_limit' as it must be an integer from 1 to ${ORIGIN_LIMIT.max}: ` +
-        `current value is ${JSON.stringify(text.slice(0, 80))}`,
-    );
-  }
-  return value;
-}
-
 /** The query of `GET /api/metrics/dashboard`. */
 export const DASHBOARD_QUERY = {
   ...ROLLUP_QUERY,
-  originLimit: parameter("origin_limit", parseOriginLimit),
+  // How many of the window's newest failing spans `error_origins` examines.
+  originLimit: integer("origin_limit", ORIGIN_LIMIT.fallback, 1, ORIGIN_LIMIT.max),
 };
 
 /** The query of `GET /api/metrics/traffic` and `/api/metrics/latency_heatmap`. */

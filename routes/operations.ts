@@ -9,7 +9,7 @@
  */
 import { quantileMs, type RollupReads } from "../store/mod.ts";
 import { BadRequestError } from "./http_error.ts";
-import { parameter, parseQuery, parseService, sortBy, WINDOW } from "./query_params.ts";
+import { integer, parameter, parseQuery, parseService, sortBy, WINDOW } from "./query_params.ts";
 import type { WireOperation, WireOperations } from "../utils/wire.ts";
 import { compareOperations, OPERATION_SORT_FIELDS } from "../utils/operation_sort.ts";
 
@@ -33,25 +33,11 @@ function requiredService(params: URLSearchParams): string {
   return service;
 }
 
-/** `limit`: how many operations, 1 to 1000 (default 100). */
-function parseLimit(params: URLSearchParams): number {
-  const text = params.get("limit");
-  if (text === null) return DEFAULT_OPERATIONS_LIMIT;
-  const value = /^\d+$/.test(text) ? Number(text) : NaN;
-  if (!(value >= 1 && value <= MAX_OPERATIONS_LIMIT)) {
-    throw new BadRequestError(
-      `Cannot use 'limit' as it must be an integer from 1 to ${MAX_OPERATIONS_LIMIT}: current ` +
-        `value is ${JSON.stringify(text.slice(0, 80))}`,
-    );
-  }
-  return value;
-}
-
 /** The query of `GET /api/metrics/operations`. */
 export const OPERATIONS_QUERY = {
   window: WINDOW,
   sort: sortBy(OPERATION_SORT_FIELDS, "requests"),
-  limit: parameter("limit", parseLimit),
+  limit: integer("limit", DEFAULT_OPERATIONS_LIMIT, 1, MAX_OPERATIONS_LIMIT),
   service: parameter("service", requiredService),
 };
 

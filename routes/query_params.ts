@@ -250,6 +250,16 @@ export function parameter<T>(
   return { names: [name], parse };
 }
 
+/** An integer parameter from `min` to `max`, `fallback` when absent (a `limit`, `origin_limit`). */
+export function integer(
+  name: string,
+  fallback: number,
+  min: number,
+  max: number,
+): QueryParameter<number> {
+  return parameter(name, (params) => parseInteger(params, name, fallback, min, max));
+}
+
 /** `range`, or `start` and `end`: the time window (see `parseWindow`). */
 export const WINDOW: QueryParameter<TimeWindow> = {
   names: ["range", "start", "end"],

@@ -12,6 +12,7 @@
 import type { AttributeMatch, Store, TraceFilter, TraceSummary } from "../store/mod.ts";
 import { BadRequestError, NotFoundError } from "./http_error.ts";
 import {
+  integer,
   MAX_FILTER_TEXT,
   PAGE,
   parameter,
@@ -221,23 +222,9 @@ function parseSearchText(params: URLSearchParams): string {
   return q;
 }
 
-/** `limit`: most span ids answered, 1 to `MAX_TRACE_SEARCH_LIMIT`. */
-function parseSearchLimit(params: URLSearchParams): number {
-  const text = params.get("limit");
-  if (text === null) return DEFAULT_TRACE_SEARCH_LIMIT;
-  const limit = /^\d{1,6}$/.test(text) ? Number(text) : NaN;
-  if (!(limit >= 1 && limit <= MAX_TRACE_SEARCH_LIMIT)) {
-    throw new BadRequestError(
-      `Cannot use 'limit' as it must be an integer from 1 to ${MAX_TRACE_SEARCH_LIMIT}: current ` +
-        `value is ${JSON.stringify(text.slice(0, 80))}`,
-    );
-  }
-  return limit;
-}
-
 /** The query of `GET /api/traces/{trace_id}/search` (`limit` first: `q` is required). */
 export const TRACE_SEARCH_QUERY = {
-  limit: parameter("limit", parseSearchLimit),
+  limit: integer("limit", DEFAULT_TRACE_SEARCH_LIMIT, 1, MAX_TRACE_SEARCH_LIMIT),
   q: parameter("q", parseSearchText),
 };
 

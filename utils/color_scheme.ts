@@ -20,7 +20,7 @@ export type ColorSchemeChoice = typeof COLOR_SCHEME_CHOICES[number];
 export type ColorScheme = "light" | "dark";
 
 /** The cookie that remembers the choice (a cookie, not storage: the server renders with it). */
-export const COLOR_SCHEME_COOKIE = "argus-color-scheme";
+export const COLOR_SCHEME_COOKIE = "argus_color_scheme";
 /** The attribute on `<html>` that holds the choice. */
 export const CHOICE_ATTRIBUTE = "data-argus-color-scheme";
 /** Mantine's attribute on `<html>`: the scheme shown. */

@@ -2,9 +2,9 @@ import assert from "node:assert/strict";
 import { cookieValue, preferenceCookie } from "./cookies.ts";
 
 Deno.test("cookieValue() finds one cookie by name, decoded; absent or garbled is undefined", () => {
-  const header = "a=1; argus_browser_zone=Asia%2FTokyo;argus-color-scheme=dark ; bad=%E0%A4%A";
+  const header = "a=1; argus_browser_zone=Asia%2FTokyo;argus_color_scheme=dark ; bad=%E0%A4%A";
   assert.equal(cookieValue(header, "argus_browser_zone"), "Asia/Tokyo");
-  assert.equal(cookieValue(header, "argus-color-scheme"), "dark");
+  assert.equal(cookieValue(header, "argus_color_scheme"), "dark");
   assert.equal(cookieValue(header, "a"), "1");
   assert.equal(cookieValue(header, "bad"), undefined);
   assert.equal(cookieValue(header, "argus"), undefined);

@@ -160,7 +160,7 @@ async function checkToggle({ openPage, visit, baseUrl, options }) {
   await page.click("[data-color-scheme-choice='dark']");
   await step("dark chosen");
   chartInk.darkChosen = await brightChartPixels(page);
-  const cookie = (await page.context().cookies()).find((c) => c.name === "argus-color-scheme");
+  const cookie = (await page.context().cookies()).find((c) => c.name === "argus_color_scheme");
   const reload = await page.reload();
   const html = await reload.text();
   await page.waitForSelector("html[data-ready='true']");
