@@ -233,16 +233,41 @@ export interface GatewayListener {
   destroyAll(): void;
 }
 
-/** Listens on `host:port` and hands each accepted connection, filtered, to `inject`. */
+/** How often the listener checks that it still accepts, when nothing was accepted meanwhile. */
+const ACCEPT_CHECK_MS = 1_000;
+/** How long a probe connection may wait to be accepted before the listener is opened again. */
+const ACCEPT_PROBE_MS = 1_000;
+/** How long an accepted connection waits, while a probe is in flight, to be told from it. */
+const PROBE_SETTLE_MS = 20;
+
+/**
+ * Listens on `host:port` and hands each accepted connection, filtered, to `inject`.
+ *
+ * A watchdog keeps it accepting: under Deno 2.9.6, node:net's listener can stop accepting after a
+ * burst of connections it had to close (1,100 slow clients at the connection cap: about 1 run in 5
+ * of tests/fault_connections_test.ts, with no accept error), locking every client out. When
+ * nothing was accepted for a second, the listener connects to itself; a probe not accepted
+ * within a second means the accept loop is gone, and a new listener takes the port (the open
+ * connections stay). The probe is closed at once and never counts against the cap.
+ */
 export async function listenForGateway(options: GatewayListenerOptions): Promise<GatewayListener> {
   const connections = new Set<FilteredConnection>();
   let goawaysRemoved = 0;
+  let acceptedAt = performance.now();
+  /** Whether a probe is in flight, and its local port once it is connected. */
+  let probing = false;
+  let probePort: number | undefined;
+  let stopped = false;
   const drop = (connection: FilteredConnection) => {
     connections.delete(connection);
     goawaysRemoved += connection.frames.goaways;
     connection.socket.destroy();
   };
-  const server = net.createServer({ pauseOnConnect: false }, (socket) => {
+  const admit = (socket: net.Socket) => {
+    if (probePort !== undefined && socket.remotePort === probePort) {
+      socket.destroy();
+      return;
+    }
     if (connections.size >= options.maxConnections) {
       socket.destroy();
       return;
@@ -254,8 +279,28 @@ export async function listenForGateway(options: GatewayListenerOptions): Promise
       if (connections.delete(connection)) goawaysRemoved += connection.frames.goaways;
     });
     options.inject(connection);
-  });
-  server.on("error", (error) => options.onAcceptError(error));
+  };
+  const accept = (socket: net.Socket) => {
+    acceptedAt = performance.now();
+    // While a probe is in flight, its own end may not know its port yet: a moment's wait tells
+    // the probe apart from a client.
+    if (probing) setTimeout(() => admit(socket), PROBE_SETTLE_MS);
+    else admit(socket);
+  };
+  const listen = (port: number) => {
+    const server = net.createServer({ pauseOnConnect: false }, accept);
+    server.on("error", (error) => options.onAcceptError(error));
+    return new Promise<{ server: net.Server; port: number }>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen({ host: options.host, port }, () => {
+        server.off("error", reject);
+        resolve({ server, port: (server.address() as net.AddressInfo).port });
+      });
+    });
+  };
+  const first = await listen(options.port);
+  let server = first.server;
+  const port = first.port;
   // One sweep for every connection: a timer per connection would cost as much as the connection.
   const sweep = setInterval(() => {
     const now = performance.now();
@@ -266,13 +311,29 @@ export async function listenForGateway(options: GatewayListenerOptions): Promise
     }
   }, Math.max(50, Math.min(1_000, options.prefaceTimeoutMs / 4)));
   Deno.unrefTimer(sweep);
-  const port = await new Promise<number>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen({ host: options.host, port: options.port }, () => {
-      server.off("error", reject);
-      resolve((server.address() as net.AddressInfo).port);
-    });
-  });
+  const watchdog = setInterval(() => {
+    if (stopped || probing || performance.now() - acceptedAt < ACCEPT_CHECK_MS) return;
+    probing = true;
+    const probedAt = performance.now();
+    const host = options.host === "0.0.0.0" || options.host === "" ? "127.0.0.1" : options.host;
+    const probe = net.connect({ host, port });
+    probe.on("error", () => {/* refused or reset: the check below acts on it */});
+    probe.once("connect", () => probePort = probe.localPort);
+    setTimeout(() => {
+      probe.destroy();
+      probing = false;
+      probePort = undefined;
+      // Anything accepted since the probe left, the probe or a client: the loop is alive.
+      if (stopped || acceptedAt >= probedAt) return;
+      options.onAcceptError(new Error("the listener stopped accepting: listening again"));
+      server.close();
+      listen(port).then((fresh) => {
+        if (stopped) fresh.server.close();
+        else server = fresh.server;
+      }).catch((error) => options.onAcceptError(error));
+    }, ACCEPT_PROBE_MS);
+  }, ACCEPT_CHECK_MS);
+  Deno.unrefTimer(watchdog);
   return {
     port,
     get open() {
@@ -284,7 +345,9 @@ export async function listenForGateway(options: GatewayListenerOptions): Promise
       return count;
     },
     stopAccepting() {
+      stopped = true;
       clearInterval(sweep);
+      clearInterval(watchdog);
       // close() stops accepting at once; its callback waits for every open connection to end,
       // which is destroyAll()'s work, so it is not awaited.
       if (server.listening) server.close();

@@ -210,11 +210,10 @@ Deno.test({
         ) as { code: number; details: string; attempts: number; ms: number };
       };
       let grpcAnswer = await exportOnce();
-      // KNOWN, NOT FIXED: in about 1 of 5 whole-suite runs the first exporter's channel never
-      // became ready in 30 s ("Waiting for LB pick") while the same export from a new process
-      // answers; a new exporter (a restarted SDK) is then tried once, and the stall is printed.
-      // Both failing is a lockout, and fails the test. (Root cause open: the node:net listener
-      // under Deno after a burst of refused connections, or grpc-js's channel after resets.)
+      // In about 1 of 5 whole-suite runs the gateway's listener stopped accepting after the
+      // burst (no channel ready in 30 s, "Waiting for LB pick", for a new exporter too); its
+      // watchdog now listens again (grpc_connections.ts). A second exporter (a restarted SDK) is
+      // tried once, and a stall printed; both failing is a lockout, and fails the test.
       if (grpcAnswer.code !== 0) {
         // deno-lint-ignore no-console -- a known stall, said where the run's figures are
         console.warn(`gRPC export stalled (${grpcAnswer.details}); a new exporter tries once`);
