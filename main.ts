@@ -121,12 +121,20 @@ async function main(): Promise<number> {
     migrate: () => store.migrate(),
     retryIntervalMs: config.db.retryIntervalMs,
     logger,
-    onReady: ({ applied }) => {
+    onReady: ({ applied, logTextIndex }) => {
       logger.info("database ready", {
         driver: config.db.driver,
         dsn: redactDsn(config.db.dsn),
         migrations_applied: applied.length,
+        log_text_index: logTextIndex,
       });
+      if (config.db.driver === "postgres" && logTextIndex === "none") {
+        logger.warn(
+          "log text search scans the window: the pg_trgm extension could not be created (a " +
+            "superuser can run: create extension pg_trgm; create index logs_body_trgm on logs " +
+            "using gin (body gin_trgm_ops))",
+        );
+      }
       startReplay();
     },
   });
@@ -309,6 +317,7 @@ async function main(): Promise<number> {
       logger,
       queryMaxWindowMs: config.queryMaxWindowMs,
       traceMaxSpans: config.traceMaxSpans,
+      tracePageInlineSpans: config.tracePageInlineSpans,
       queryTimeoutMs: config.queryTimeoutMs,
       configSummary: () =>
         describeConfig(config, {

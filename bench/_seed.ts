@@ -3,7 +3,7 @@
  * The data set of the query benchmark (bench/queries.ts): `spans` spans and one log record per
  * five spans, spread evenly over the 24 hours before the seeding began, written through
  * `Store.write` exactly as ingest writes them (so rollups and service-map edges are those of
- * ingest), and cached in a SQLite file between runs.
+ * ingest), and cached between runs in a SQLite file or a PostgreSQL database (`SeedTarget`).
  *
  * The shape: 8 services, 36 span names, traces of 5 spans down a chain of three services
  * (server, client, server, client, server, as `buildCallChain` in tests/builders.ts) plus 0–3
@@ -13,7 +13,7 @@
  * benchmark can pick known trace ids without reading them, and a seeding cut short resumes where
  * its last committed batch ended (batches are transactions; roots in `span_rollups` count them).
  *
- * A row of the table `argus_bench_seed` in the file records the parameters, the time the data
+ * A row of the table `argus_bench_seed` beside the data records the parameters, the time the data
  * ends at (the benchmark's "now", so that a cached file keeps answering the same windows) and
  * whether the seeding completed.
  *
@@ -21,13 +21,14 @@
  */
 import { DatabaseSync } from "node:sqlite";
 import { dirname } from "node:path";
-import { parseConfig } from "../lib/config.ts";
+import pg from "pg";
+import { type DatabaseConfig, parseConfig, redactDsn } from "../lib/config.ts";
 import { createStore, logId } from "../store/mod.ts";
 import type { Batch, LogRow, ResourceRow, SpanRow } from "../store/mod.ts";
 import { buildResource, random } from "../tests/builders.ts";
 
 /** Bump when the generated data changes, so that cached files of the old shape are rebuilt. */
-export const SEED_VERSION = 2;
+export const SEED_VERSION = 3;
 /** Traces per `Store.write` call: ~2,000 spans and ~400 logs. */
 export const TRACES_PER_BATCH = 333;
 export const DAY_NS = 86_400_000_000_000n;
@@ -269,9 +270,16 @@ function durationMs(rand: () => number, typical: number): number {
   return rand() < 0.01 ? base * (5 + rand() * 20) : base;
 }
 
-function serverAttributes(hop: Hop, path: string, status: number): string {
+/** The order id a trace's entry span carries (`attr=order.id=…` searches): one per trace. */
+export function orderIdOf(trace: number): string {
+  return `ord-${String(trace).padStart(6, "0")}`;
+}
+
+function serverAttributes(hop: Hop, path: string, status: number, orderId?: string): string {
+  const order = orderId === undefined ? {} : { "order.id": orderId };
   if (hop.kind === 5) {
     return JSON.stringify({
+      ...order,
       "messaging.system": "kafka",
       "messaging.operation.type": "process",
       "messaging.destination.name": "orders.created",
@@ -280,6 +288,7 @@ function serverAttributes(hop: Hop, path: string, status: number): string {
     });
   }
   return JSON.stringify({
+    ...order,
     "http.request.method": hop.method,
     "http.response.status_code": status,
     "http.route": hop.operation.slice(hop.method.length + 1),
@@ -389,7 +398,7 @@ function traceSpans(data: Dataset, trace: number, rand: () => number): SpanRow[]
       at,
       serverLength[i]!,
       error,
-      serverAttributes(x, path, status),
+      serverAttributes(x, path, status, i === 0 ? orderIdOf(trace) : undefined),
       x.kind === 5
         ? "@opentelemetry/instrumentation-kafkajs"
         : "@opentelemetry/instrumentation-http",
@@ -512,41 +521,172 @@ export function batchCount(data: Dataset): number {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The cached file.
+// The cached data set: a SQLite file, or a PostgreSQL database (`--driver postgres`).
 
 const MARKER_TABLE = "argus_bench_seed";
 
-export function readMarker(path: string): SeedMarker | undefined {
-  try {
-    Deno.statSync(path);
-  } catch {
-    return undefined;
-  }
-  const db = new DatabaseSync(path, { readOnly: true });
-  try {
-    const exists = db.prepare("select 1 from sqlite_master where type = 'table' and name = ?")
-      .get(MARKER_TABLE);
-    if (exists === undefined) return undefined;
-    const row = db.prepare(`select value from ${MARKER_TABLE} where key = 'seed'`).get();
-    return row === undefined ? undefined : JSON.parse(String(row.value)) as SeedMarker;
-  } finally {
-    db.close();
-  }
+/** Where a seeded data set lives, and the few reads and writes seeding needs besides the store. */
+export interface SeedTarget {
+  /** The file's path or the database's URL, for messages. */
+  readonly name: string;
+  /** The store's configuration (lib/config.ts). */
+  readonly config: DatabaseConfig;
+  /** The store's data directory (SQLite: the file's). */
+  readonly dataDir: string;
+  readMarker(): Promise<SeedMarker | undefined>;
+  writeMarker(marker: SeedMarker): Promise<void>;
+  /** Removes everything stored, leaving an empty file or database. */
+  reset(): Promise<void>;
+  /** Root spans counted by the rollups: the batches stored, times TRACES_PER_BATCH. */
+  roots(): Promise<number>;
+  /** Spans and logs stored, from the rollups (cheap) rather than counting millions of rows. */
+  counts(): Promise<{ spans: number; logs: number }>;
+  /** Bytes the data set takes on disk. */
+  bytes(): Promise<number>;
 }
 
-function writeMarker(path: string, marker: SeedMarker): void {
-  const db = new DatabaseSync(path);
-  try {
-    db.exec("pragma busy_timeout = 5000");
-    db.exec("pragma journal_mode = WAL");
-    db.exec(
-      `create table if not exists ${MARKER_TABLE} (key text primary key, value text not null)`,
-    );
-    db.prepare(`insert into ${MARKER_TABLE} (key, value) values ('seed', ?)
-      on conflict (key) do update set value = excluded.value`).run(JSON.stringify(marker));
-  } finally {
-    db.close();
+function configOf(driver: "sqlite" | "postgres", dsn: string): DatabaseConfig {
+  const parsed = parseConfig({ DB_DRIVER: driver, DB_DSN: dsn });
+  if (!parsed.ok) throw new Error(parsed.errors.join("; "));
+  return parsed.config.db;
+}
+
+/** A SQLite file at `path`. */
+export function sqliteTarget(path: string): SeedTarget {
+  const read = <T>(use: (db: DatabaseSync) => T): T => {
+    const db = new DatabaseSync(path, { readOnly: true });
+    try {
+      return use(db);
+    } finally {
+      db.close();
+    }
+  };
+  return {
+    name: path,
+    config: configOf("sqlite", path),
+    dataDir: dirname(path),
+    readMarker() {
+      try {
+        Deno.statSync(path);
+      } catch {
+        return Promise.resolve(undefined);
+      }
+      return Promise.resolve(read((db) => {
+        const exists = db.prepare("select 1 from sqlite_master where type = 'table' and name = ?")
+          .get(MARKER_TABLE);
+        if (exists === undefined) return undefined;
+        const row = db.prepare(`select value from ${MARKER_TABLE} where key = 'seed'`).get();
+        return row === undefined ? undefined : JSON.parse(String(row.value)) as SeedMarker;
+      }));
+    },
+    writeMarker(marker) {
+      const db = new DatabaseSync(path);
+      try {
+        db.exec("pragma busy_timeout = 5000");
+        db.exec("pragma journal_mode = WAL");
+        db.exec(
+          `create table if not exists ${MARKER_TABLE} (key text primary key, value text not null)`,
+        );
+        db.prepare(`insert into ${MARKER_TABLE} (key, value) values ('seed', ?)
+          on conflict (key) do update set value = excluded.value`).run(JSON.stringify(marker));
+      } finally {
+        db.close();
+      }
+      return Promise.resolve();
+    },
+    async reset() {
+      await removeDatabase(path);
+      await Deno.mkdir(dirname(path), { recursive: true });
+    },
+    roots: () =>
+      Promise.resolve(read((db) =>
+        Number(
+          db.prepare("select coalesce(sum(roots), 0) as n from span_rollups").get()?.n ?? 0,
+        )
+      )),
+    counts: () =>
+      Promise.resolve(read((db) => {
+        const spans = db.prepare("select coalesce(sum(spans), 0) as n from span_rollups").get();
+        const logs = db.prepare("select coalesce(sum(logs), 0) as n from log_rollups").get();
+        return { spans: Number(spans?.n ?? 0), logs: Number(logs?.n ?? 0) };
+      })),
+    bytes() {
+      let total = 0;
+      for (const suffix of ["", "-wal"]) {
+        try {
+          total += Deno.statSync(path + suffix).size;
+        } catch { /* absent */ }
+      }
+      return Promise.resolve(total);
+    },
+  };
+}
+
+/**
+ * A PostgreSQL database at `url` (created when missing, through the server's `postgres`
+ * database); `reset` drops and recreates it.
+ */
+export function postgresTarget(url: string): SeedTarget {
+  const database = new URL(url).pathname.slice(1);
+  if (!/^[a-z_][a-z0-9_]*$/.test(database)) {
+    throw new RangeError(`The bench database name must be a plain identifier, not ${database}`);
   }
+  const admin = new URL(url);
+  admin.pathname = "/postgres";
+  const withClient = async <T>(target: string, use: (c: pg.Client) => Promise<T>): Promise<T> => {
+    const client = new pg.Client({ connectionString: target });
+    await client.connect();
+    try {
+      return await use(client);
+    } finally {
+      await client.end();
+    }
+  };
+  const ensureDatabase = () =>
+    withClient(admin.toString(), async (c) => {
+      const found = await c.query("select 1 from pg_database where datname = $1", [database]);
+      if (found.rowCount === 0) await c.query(`create database ${database}`);
+    });
+  const number = async (query: string) =>
+    Number((await withClient(url, (c) => c.query(query))).rows[0]?.n ?? 0);
+  return {
+    name: redactDsn(url),
+    config: configOf("postgres", url),
+    dataDir: ".",
+    async readMarker() {
+      await ensureDatabase();
+      return await withClient(url, async (c) => {
+        const exists = await c.query("select to_regclass($1) as t", [MARKER_TABLE]);
+        if (exists.rows[0]?.t === null) return undefined;
+        const row = await c.query(`select value from ${MARKER_TABLE} where key = 'seed'`);
+        return row.rows.length === 0 ? undefined : JSON.parse(row.rows[0].value) as SeedMarker;
+      });
+    },
+    writeMarker: (marker) =>
+      withClient(url, async (c) => {
+        await c.query(
+          `create table if not exists ${MARKER_TABLE} (key text primary key, value text not null)`,
+        );
+        await c.query(
+          `insert into ${MARKER_TABLE} (key, value) values ('seed', $1)
+            on conflict (key) do update set value = excluded.value`,
+          [JSON.stringify(marker)],
+        );
+      }),
+    reset: () =>
+      withClient(admin.toString(), async (c) => {
+        await c.query(`drop database if exists ${database} with (force)`);
+        await c.query(`create database ${database}`);
+      }),
+    roots: () => number("select coalesce(sum(roots), 0) as n from span_rollups"),
+    async counts() {
+      return {
+        spans: await number("select coalesce(sum(spans), 0) as n from span_rollups"),
+        logs: await number("select coalesce(sum(logs), 0) as n from log_rollups"),
+      };
+    },
+    bytes: () => number("select pg_database_size(current_database()) as n"),
+  };
 }
 
 export async function removeDatabase(path: string): Promise<void> {
@@ -565,38 +705,35 @@ function fmtCount(n: number): string {
 }
 
 /**
- * A seeded file for `params` at `path`: reused when its marker says it is complete with the same
- * parameters, resumed when it was cut short, rebuilt otherwise (or with `reseed`).
+ * A seeded data set for `params` in `target`: reused when its marker says it is complete with the
+ * same parameters, resumed when it was cut short, rebuilt otherwise (or with `reseed`).
  */
 export async function ensureSeeded(
-  path: string,
+  target: SeedTarget,
   params: SeedParams,
   options: { reseed: boolean; signal?: AbortSignal },
 ): Promise<SeedMarker> {
-  let marker = options.reseed ? undefined : readMarker(path);
+  let marker = options.reseed ? undefined : await target.readMarker();
   if (marker !== undefined && sameParams(marker, params) && marker.status === "complete") {
     console.error(
-      `seed: reusing ${path} (${fmtCount(marker.spans)} spans, ${
+      `seed: reusing ${target.name} (${fmtCount(marker.spans)} spans, ${
         fmtCount(marker.logs ?? 0)
       } logs, ending ${new Date(marker.endMs).toISOString()}; --reseed rebuilds it)`,
     );
     return marker;
   }
   if (marker === undefined || !sameParams(marker, params)) {
-    await removeDatabase(path);
-    await Deno.mkdir(dirname(path), { recursive: true });
+    await target.reset();
     // A whole minute, so that the benchmark's windows are whole minutes: rollups then cover
     // exactly the rows of the window, and the raw scan must find the same figures.
     const endMs = Math.floor(Date.now() / 60_000) * 60_000;
     marker = { ...params, status: "seeding", endMs, traces: traceCount(params.spans).traces };
-    writeMarker(path, marker);
-    console.error(`seed: new file ${path}`);
+    await target.writeMarker(marker);
+    console.error(`seed: new data set ${target.name}`);
   }
   const data = dataset(params, marker.endMs);
 
-  const parsed = parseConfig({ DB_DRIVER: "sqlite", DB_DSN: path });
-  if (!parsed.ok) throw new Error(parsed.errors.join("; "));
-  const store = await createStore(parsed.config.db, { dataDir: dirname(path) });
+  const store = await createStore(target.config, { dataDir: target.dataDir });
   const started = performance.now();
   let spansWritten = 0;
   let logsWritten = 0;
@@ -605,7 +742,7 @@ export async function ensureSeeded(
     await store.migrate();
     // Batches are transactions, each with TRACES_PER_BATCH root spans: the roots counted in the
     // rollups say how many batches are stored.
-    const rootsRow = readRoots(path);
+    const rootsRow = await target.roots();
     const batches = batchCount(data);
     const firstBatch = Math.min(batches, Math.floor(rootsRow / TRACES_PER_BATCH));
     if (firstBatch > 0) {
@@ -659,9 +796,9 @@ export async function ensureSeeded(
   }
   if (!completed) throw new Error("seed: not completed");
   const seconds = (performance.now() - started) / 1000;
-  const counts = countRows(path);
+  const counts = await target.counts();
   if (counts.spans !== params.spans) {
-    throw new Error(`seed: expected ${params.spans} spans, the file holds ${counts.spans}`);
+    throw new Error(`seed: expected ${params.spans} spans, ${target.name} holds ${counts.spans}`);
   }
   const done: SeedMarker = {
     ...marker,
@@ -671,33 +808,11 @@ export async function ensureSeeded(
     seedSeconds: Math.round(seconds),
     seededAt: new Date().toISOString(),
   };
-  writeMarker(path, done);
+  await target.writeMarker(done);
   console.error(
     `seed: done in ${seconds.toFixed(0)} s (${fmtCount(spansWritten)} spans, ` +
-      `${fmtCount(logsWritten)} logs written now; the file holds ${fmtCount(counts.spans)} spans ` +
+      `${fmtCount(logsWritten)} logs written now; it holds ${fmtCount(counts.spans)} spans ` +
       `and ${fmtCount(counts.logs)} logs)`,
   );
   return done;
-}
-
-function readRoots(path: string): number {
-  const db = new DatabaseSync(path, { readOnly: true });
-  try {
-    const row = db.prepare("select coalesce(sum(roots), 0) as n from span_rollups").get();
-    return Number(row?.n ?? 0);
-  } finally {
-    db.close();
-  }
-}
-
-/** Rows in the file, from the rollups (cheap) rather than counting 10 million rows. */
-function countRows(path: string): { spans: number; logs: number } {
-  const db = new DatabaseSync(path, { readOnly: true });
-  try {
-    const spans = db.prepare("select coalesce(sum(spans), 0) as n from span_rollups").get();
-    const logs = db.prepare("select coalesce(sum(logs), 0) as n from log_rollups").get();
-    return { spans: Number(spans?.n ?? 0), logs: Number(logs?.n ?? 0) };
-  } finally {
-    db.close();
-  }
 }

@@ -18,11 +18,15 @@
  * - `--budget S` (default 15): seconds after which a slow row stops (after at least 3 runs).
  * - `--only TEXT`: measure only rows whose endpoint contains TEXT (e.g. `--only traces`).
  * - `--seed-only`: seed (or check) the file and stop.
+ * - `--driver postgres`: the data set in a PostgreSQL database instead of a SQLite file
+ *   (`argus_bench_queries_<size>` on 127.0.0.1:5432, created when missing; `--dsn URL` names
+ *   another); the raw-scan rows, which read the SQLite file directly, are left out.
  *
  * @module
  */
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { cpus } from "node:os";
+import { sql } from "kysely";
 import { join } from "node:path";
 import { parseConfig } from "../lib/config.ts";
 import { createLogger } from "../lib/logger.ts";
@@ -36,10 +40,19 @@ import {
 import { openDatabase } from "../store/dialects/mod.ts";
 import { Queries } from "../store/queries.ts";
 import { DEFAULT_LIMIT } from "../routes/query_params.ts";
+import { parseTextQuery } from "../utils/text_query.ts";
 import { PRAGMAS } from "../store/node_sqlite.ts";
 import { createApp } from "../routes/mod.ts";
 import { random } from "../tests/builders.ts";
-import { ensureSeeded, SEED_VERSION, type SeedMarker, traceIdOf } from "./_seed.ts";
+import {
+  ensureSeeded,
+  postgresTarget,
+  SEED_VERSION,
+  type SeedMarker,
+  type SeedTarget,
+  sqliteTarget,
+  traceIdOf,
+} from "./_seed.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const CACHE_DIR = join(ROOT, ".bench-data");
@@ -47,6 +60,8 @@ const CACHE_DIR = join(ROOT, ".bench-data");
 const SALT = 20261126;
 
 const PANEL_GOAL_MS = 100;
+/** Issue 15's goal for a search (filtered trace list, log text): p99 at 24 h, per database. */
+const SEARCH_GOAL_MS = { sqlite: 100, postgres: 200 } as const;
 const TRACE_BY_ID_GOAL_MS = 20;
 /** Runs at least this many times even when over budget. */
 const MIN_ITERATIONS = 3;
@@ -59,6 +74,9 @@ interface Options {
   budgetS: number;
   only?: string;
   seedOnly: boolean;
+  /** `sqlite` (a cached file) or `postgres` (a database on `dsn`). */
+  driver: "sqlite" | "postgres";
+  dsn?: string;
 }
 
 function readOptions(args: string[]): Options {
@@ -69,6 +87,7 @@ function readOptions(args: string[]): Options {
     warmups: 3,
     budgetS: 15,
     seedOnly: false,
+    driver: "sqlite",
   };
   const integer = (name: string, text: string | undefined, min: number) => {
     const value = text !== undefined && /^\d+(_\d{3})*$/.test(text)
@@ -108,24 +127,55 @@ function readOptions(args: string[]): Options {
       case "--seed-only":
         options.seedOnly = true;
         break;
+      case "--driver": {
+        const driver = value();
+        if (driver !== "sqlite" && driver !== "postgres") {
+          throw new RangeError(
+            `Cannot use --driver as it must be sqlite or postgres: current value is ${
+              JSON.stringify(driver ?? "")
+            }`,
+          );
+        }
+        options.driver = driver;
+        break;
+      }
+      case "--dsn":
+        options.dsn = value();
+        break;
       default:
         throw new RangeError(
           `Cannot use the argument ${JSON.stringify(arg)} as it must be one of --spans N, ` +
-            `--reseed, --iterations N, --warmups N, --budget S, --only TEXT, --seed-only`,
+            `--reseed, --iterations N, --warmups N, --budget S, --only TEXT, --seed-only, --driver sqlite|postgres, --dsn URL`,
         );
     }
   }
   return options;
 }
 
-/** `.bench-data/queries-10m.db` for 10 million spans, `queries-1m.db`, `queries-250k.db`, … */
-export function cacheFile(spans: number): string {
-  const label = spans % 1_000_000 === 0
+/** `10m` for 10 million spans, `1m`, `250k`, … */
+function sizeLabel(spans: number): string {
+  return spans % 1_000_000 === 0
     ? `${spans / 1_000_000}m`
     : spans % 1_000 === 0
     ? `${spans / 1_000}k`
     : String(spans);
-  return join(CACHE_DIR, `queries-${label}.db`);
+}
+
+/** `.bench-data/queries-10m.db` for 10 million spans, `queries-1m.db`, `queries-250k.db`, … */
+export function cacheFile(spans: number): string {
+  return join(CACHE_DIR, `queries-${sizeLabel(spans)}.db`);
+}
+
+/**
+ * Where the data set lives: the cached SQLite file, or a PostgreSQL database (by default
+ * `argus_bench_queries_<size>` on the local server, which `--dsn` replaces).
+ */
+function seedTarget(options: Options): SeedTarget {
+  if (options.driver === "sqlite") return sqliteTarget(cacheFile(options.spans));
+  return postgresTarget(
+    options.dsn ??
+      `postgres://postgres@127.0.0.1:5432/argus_bench_queries_${sizeLabel(options.spans)}`,
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -134,7 +184,13 @@ export function cacheFile(spans: number): string {
 interface Row {
   window: string;
   endpoint: string;
-  source: "rollups" | "raw rows" | "raw scan (baseline)" | "trace summaries" | "span scan (before)";
+  source:
+    | "rollups"
+    | "raw rows"
+    | "raw scan (baseline)"
+    | "trace summaries"
+    | "span scan (before)"
+    | LogSearchSource;
   /** Goal for the p99 in ms, if the row has one. */
   goalMs?: number;
   samples: number[];
@@ -337,18 +393,6 @@ function loadAverage(): string {
   return `load average ${Deno.loadavg().map((n) => n.toFixed(2)).join(", ")}`;
 }
 
-function fileBytes(path: string): number {
-  let total = 0;
-  for (const suffix of ["", "-wal"]) {
-    try {
-      total += Deno.statSync(path + suffix).size;
-    } catch {
-      // absent
-    }
-  }
-  return total;
-}
-
 // ---------------------------------------------------------------------------------------------
 
 const WINDOWS = ["5m", "1h", "24h"] as const;
@@ -389,11 +433,100 @@ const FILTERED_TRACE_LISTS: {
     sort: { field: "start_time", order: "desc" },
   },
   { query: "sort=duration", filter: {}, sort: { field: "duration", order: "desc" } },
+  {
+    query: "service=payment-service",
+    filter: { serviceName: "payment-service" },
+    sort: { field: "start_time", order: "desc" },
+  },
+  // Span-name text: a name in about one trace in ten, and one in most traces.
+  {
+    query: "search=send%20email",
+    filter: { search: "send email" },
+    sort: { field: "start_time", order: "desc" },
+  },
+  {
+    query: "search=orders",
+    filter: { search: "orders" },
+    sort: { field: "start_time", order: "desc" },
+  },
+  // Attributes (store/attribute_index.ts): an order id the seed writes once (on trace 298's entry
+  // span, in the data set's first hour: found at 24 h, absent at 5 m and 1 h), and a value of a
+  // few per cent of the traces, past the index's postings cap, which scans.
+  {
+    query: "attr=order.id=ord-000298",
+    filter: { attributes: [{ key: "order.id", value: "ord-000298" }] },
+    sort: { field: "start_time", order: "desc" },
+  },
+  {
+    query: "attr=http.response.status_code=500",
+    filter: { attributes: [{ key: "http.response.status_code", value: "500" }] },
+    sort: { field: "start_time", order: "desc" },
+  },
 ];
+
+// ---------------------------------------------------------------------------------------------
+// Log text search (issue 15): `GET /api/logs?search=` through the text index and its plan
+// (store/log_search.ts), beside the scan it replaced in the same run (a `Queries` without
+// LOG_SEARCH_LIMIT: the window's records read newest first until the page is full, and every
+// match of the window counted, as the route did).
+
+type LogSearchSource = "text index" | "log scan (before)";
+
+/**
+ * Terms of the seed's log bodies (bench/_seed.ts): one duration (a record or a few in a million
+ * spans), the word of failed requests (~1.5 % of the records) and that of handled ones (~93 %).
+ */
+const LOG_SEARCHES = [
+  { label: "rare", text: "777.7" },
+  { label: "errors", text: "failed" },
+  { label: "common", text: "handled" },
+] as const;
+
+async function logSearchRows(context: {
+  options: Options;
+  window: string;
+  w: TimeWindow;
+  get: (target: string) => Promise<unknown>;
+  scan: Queries;
+  selected: (endpoint: string) => boolean;
+  add: (row: Row) => void;
+}): Promise<void> {
+  const { options, window, w, get, scan, selected, add } = context;
+  for (const { label, text } of LOG_SEARCHES) {
+    const endpoint = `/api/logs?search=${text}`;
+    if (!selected(endpoint)) continue;
+    const indexed = await measure(
+      options,
+      () => get(`${endpoint}&range=${window}`).then(() => {}),
+    );
+    add({
+      window,
+      endpoint: `${endpoint} (${label})`,
+      source: "text index",
+      goalMs: SEARCH_GOAL_MS[options.driver],
+      samples: indexed,
+    });
+    const filter = { ...w, search: parseTextQuery(text) };
+    const before = await measure(options, async () => {
+      await Promise.all([
+        scan.logs(filter, { limit: DEFAULT_LIMIT + 1, offset: 0 }),
+        scan.countLogs(filter),
+      ]);
+    });
+    const times = figures(before).p50 / figures(indexed).p50;
+    add({
+      window,
+      endpoint: `${endpoint} (${label}, scan)`,
+      source: "log scan (before)",
+      samples: before,
+      comparedTo: `${times < 10 ? times.toFixed(1) : count(Math.round(times))}× p50`,
+    });
+  }
+}
 
 async function main(): Promise<void> {
   const options = readOptions(Deno.args);
-  const path = cacheFile(options.spans);
+  const target = seedTarget(options);
   console.log(`Argus query benchmark, ${new Date().toISOString()}`);
   console.log(`machine: ${machine()}; ${loadAverage()}`);
 
@@ -407,16 +540,16 @@ async function main(): Promise<void> {
   let marker: SeedMarker;
   try {
     marker = await ensureSeeded(
-      path,
+      target,
       { version: SEED_VERSION, spans: options.spans, salt: SALT },
       { reseed: options.reseed, signal: interrupted.signal },
     );
   } finally {
     Deno.removeSignalListener("SIGINT", onInterrupt);
   }
-  const sizeMb = fileBytes(path) / 1e6;
+  const sizeMb = await target.bytes() / 1e6;
   console.log(
-    `data: ${path.slice(ROOT.length)}: ${count(marker.spans)} spans in ${
+    `data: ${target.name.replace(ROOT, "")}: ${count(marker.spans)} spans in ${
       count(marker.traces)
     } traces and ${count(marker.logs ?? 0)} logs over the 24 h ending ${
       new Date(marker.endMs).toISOString()
@@ -428,22 +561,28 @@ async function main(): Promise<void> {
   );
   if (options.seedOnly) return;
 
-  const parsed = parseConfig({ DB_DRIVER: "sqlite", DB_DSN: path });
-  if (!parsed.ok) throw new Error(parsed.errors.join("; "));
-  const store: Store = await createStore(parsed.config.db, { dataDir: CACHE_DIR });
+  const store: Store = await createStore(target.config, { dataDir: CACHE_DIR });
+  const defaults = parseConfig({});
+  if (!defaults.ok) throw new Error(defaults.errors.join("; "));
   // A file cached by an older Argus gets the newer schema (and backfills) as a real start would.
   const { applied } = await store.migrate();
-  if (applied.length > 0) console.error(`migrated the cached file: ${applied.join(", ")}`);
+  if (applied.length > 0) console.error(`migrated the data set: ${applied.join(", ")}`);
   const handle = createApp({
     store,
     startedAt: marker.endMs,
     ingest: { ingestionRate: () => 0, dlqSize: () => 0, queueDepth: () => 0 },
     logger: createLogger("warn"),
-    queryMaxWindowMs: parsed.config.queryMaxWindowMs,
+    queryMaxWindowMs: defaults.config.queryMaxWindowMs,
     now: () => marker.endMs,
   });
-  const raw = new RawScan(path);
-  const scanDb = openDatabase(parsed.config.db, CACHE_DIR, () => {});
+  // The raw-scan baseline reads the SQLite file directly; on PostgreSQL its rows are left out.
+  const raw = options.driver === "sqlite" ? new RawScan(cacheFile(options.spans)) : undefined;
+  const scanDb = openDatabase(target.config, CACHE_DIR, () => {});
+  if (options.driver === "postgres") {
+    // The planner needs statistics, which autovacuum gathers after bulk writes, when it is on
+    // (it is off on this machine's shared server): gathered here, as autovacuum would have.
+    await sql`analyze`.execute(scanDb.db);
+  }
   const scan = new Queries(scanDb.db, scanDb.capabilities);
   const get = async (target: string): Promise<unknown> => {
     const response = await handle(new Request(`http://argus.bench${target}`));
@@ -506,7 +645,7 @@ async function main(): Promise<void> {
           window,
           endpoint,
           source: "trace summaries",
-          goalMs: PANEL_GOAL_MS,
+          goalMs: SEARCH_GOAL_MS[options.driver],
           samples: summaries,
         });
         const before = await measure(options, async () => {
@@ -524,7 +663,8 @@ async function main(): Promise<void> {
           comparedTo: `${times < 10 ? times.toFixed(1) : count(Math.round(times))}× p50`,
         });
       }
-      if (selected("raw")) {
+      await logSearchRows({ options, window, w, get, scan, selected, add });
+      if (raw !== undefined && selected("raw")) {
         /** "N× /api/…": the baseline's p50 over the p50 of the rollup read it replaces. */
         const vs = (endpoint: string, samples: number[]) => {
           const of = rows.find((r) => r.window === window && r.endpoint === endpoint);
@@ -594,7 +734,7 @@ async function main(): Promise<void> {
       });
     }
   } finally {
-    raw.close();
+    raw?.close();
     await scanDb.db.destroy();
     await store.close();
   }

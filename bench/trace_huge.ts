@@ -1,26 +1,30 @@
 /**
  * `deno task bench:trace`: opening a huge trace (issue 15). Sends one trace of `--spans` spans
  * (default 80,000; three services, eight attributes a span, an event on one in ten) to a fresh
- * Argus on SQLite over OTLP/HTTP, then measures in the same run, `--rounds` times each:
- * `GET /api/traces/{trace_id}` (every span with all its fields, what the trace page read before),
- * `GET /api/traces/{trace_id}/structure` (what it reads now), one span's details, an in-trace
- * search for an attribute value, the page's HTML, and in headless Chromium the time from
- * navigation to the waterfall's first rows and to a hydrated page. Prints a Markdown table
- * (docs/benchmarks.md keeps one).
+ * Argus on SQLite over OTLP/HTTP, then measures, `--rounds` times each:
+ * `GET /api/traces/{trace_id}/structure` (what the waterfall draws), one span's details, an
+ * in-trace search for an attribute value, the page's HTML, and in headless Chromium the time from
+ * navigation to the page's first byte, its first paint, the waterfall's first rows, a hydrated page
+ * and an interactive waterfall (for a huge trace, drawn from the structure the browser fetched). Prints a Markdown table (docs/benchmarks.md keeps one).
+ *
+ * With `--baseline=<git ref>`, that commit's Argus (bench/_baseline.ts) gets the same trace and is
+ * measured in the same run, round by round in alternating order, in columns beside this one's.
  *
  * @module
  */
 import { parseArgs } from "node:util";
-import { startArgus } from "../tests/argus_process.ts";
+import { type ArgusProcess, startArgus } from "../tests/argus_process.ts";
 import { runScenario } from "../tests/browser.ts";
 import { hex, random } from "../tests/builders.ts";
 import { postJson, stringAttribute, traceRequest } from "../tests/otlp_payloads.ts";
+import { withBaseline } from "./_baseline.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
   options: {
     spans: { type: "string", default: "80000" },
     rounds: { type: "string", default: "5" },
+    baseline: { type: "string" },
   },
 });
 const SPANS = Number(values.spans);
@@ -80,88 +84,146 @@ function quantile(values: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 }
 
-const cwd = await Deno.makeTempDir({ prefix: "argus-bench-trace-" });
-const argus = await startArgus({}, cwd, 60_000);
-try {
-  const traceId = hex(random(298), 32);
-  const spans = spansOf(traceId, BigInt(Date.now() - 600_000) * 1_000_000n);
-  const sendStarted = performance.now();
+/** One Argus measured: its name in the table and what it answered. */
+interface System {
+  name: string;
+  argus: ArgusProcess;
+  /** Figures by row: milliseconds of each round, and the first body's bytes (before gzip). */
+  figures: Map<string, { ms: number[]; bytes?: number }>;
+  api?: string[];
+}
+
+async function send(argus: ArgusProcess, traceId: string, spans: ReturnType<typeof spansOf>) {
   for (let i = 0; i < spans.length; i += PER_REQUEST) {
     const part = spans.slice(i, i + PER_REQUEST);
     const service = SERVICES[(i / PER_REQUEST) % SERVICES.length]!;
     const sent = await postJson(argus.otlpHttpUrl, "traces", traceRequest(part, service));
     if (sent.status !== 200) throw new Error(`OTLP/HTTP answered ${sent.status}`);
   }
-  const api = `${argus.baseUrl}/api/traces/${traceId}`;
   let stored = 0;
   for (let i = 0; i < 1_200 && stored < SPANS; i++) {
-    const response = await fetch(`${api}/structure`);
+    const response = await fetch(`${argus.baseUrl}/api/traces/${traceId}/structure`);
     stored = response.status === 200 ? (await response.json()).span_id.length : 0;
     if (response.status !== 200) await response.body?.cancel();
     if (stored < SPANS) await new Promise((r) => setTimeout(r, 250));
   }
   if (stored < SPANS) throw new Error(`Only ${stored} of ${SPANS} spans were stored`);
-  say(
-    `${SPANS} spans sent and stored in ${((performance.now() - sendStarted) / 1000).toFixed(1)} s`,
-  );
-
-  const target = spans[TARGET]!.spanId;
-  // The full trace last: at 80,000 spans it may take Argus past its heap (deno.json's start task
-  // gives V8 192 MB), which is what the page's structure read avoids.
-  const requests: Array<[string, string]> = [
-    ["GET /api/traces/{id}/structure", `${api}/structure`],
-    ["GET /api/traces/{id}/spans/{span_id}", `${api}/spans/${target}`],
-    ["GET /api/traces/{id}/search?q=ord-000298", `${api}/search?q=ord-000298`],
-    ["GET /traces/{id} (page HTML)", `${argus.baseUrl}/traces/${traceId}`],
-    ["GET /api/traces/{id} (full trace, what the page read before)", api],
-  ];
-  const rows: string[] = [];
-  const paint = await browse(traceId);
-  for (const [what, url] of requests) {
-    const runs = [];
-    try {
-      for (let i = 0; i < ROUNDS; i++) runs.push(await timed(url));
-    } catch (error) {
-      const tail = argus.log().trim().split("\n").slice(-3).join(" / ");
-      rows.push(
-        `| ${what} | – | failed: ${String(error).slice(0, 80)} | Argus: ${tail.slice(0, 300)} |`,
-      );
-      break;
-    }
-    if (runs.some((r) => r.status !== 200)) throw new Error(`${what} answered ${runs[0]!.status}`);
-    const ms = runs.map((r) => r.ms);
-    rows.push(
-      `| ${what} | ${runs[0]!.bytes.toLocaleString("en")} | ${quantile(ms, 0.5).toFixed(0)} | ${
-        Math.max(...ms).toFixed(0)
-      } |`,
-    );
-  }
-  say("");
-  say(`| ${SPANS} spans, ${ROUNDS} rounds | bytes | p50 ms | max ms |`);
-  say("| --- | ---: | ---: | ---: |");
-  for (const row of rows.slice(0, -1)) say(row);
-  for (const row of paint) say(row);
-  say(rows.at(-1)!);
-} finally {
-  await argus.stop();
-  await Deno.remove(cwd, { recursive: true });
 }
 
-/** The page in Chromium, `ROUNDS` times: table rows. */
-async function browse(traceId: string): Promise<string[]> {
-  const { answer, problems } = await runScenario<
-    Array<{ firstRowsMs: number; readyMs: number; api: string[] }>
-  >("trace_paint", argus.baseUrl, { traceId, rounds: ROUNDS, baseUrl: argus.baseUrl });
-  const first = answer.map((r) => r.firstRowsMs);
-  const ready = answer.map((r) => r.readyMs);
-  say(`API requests of the page while loading: ${JSON.stringify(answer[0]?.api ?? [])}`);
-  if (problems.length > 0) say(`page problems: ${problems.join("; ")}`);
-  return [
-    `| Chromium: navigation to the waterfall's first rows | – | ${
-      quantile(first, 0.5).toFixed(0)
-    } | ${Math.max(...first).toFixed(0)} |`,
-    `| Chromium: navigation to the hydrated page | – | ${quantile(ready, 0.5).toFixed(0)} | ${
-      Math.max(...ready).toFixed(0)
-    } |`,
+function record(system: System, row: string, ms: number, bytes?: number) {
+  const figures = system.figures.get(row) ?? { ms: [], bytes };
+  figures.ms.push(ms);
+  system.figures.set(row, figures);
+}
+
+/** One round of every request and of the page in Chromium, for each system in turn. */
+async function measure(systems: System[], traceId: string, target: string) {
+  const requests: Array<[string, string]> = [
+    ["GET /api/traces/{id}/structure", "/structure"],
+    ["GET /api/traces/{id}/spans/{span_id}", `/spans/${target}`],
+    ["GET /api/traces/{id}/search?q=ord-000298", "/search?q=ord-000298"],
   ];
+  for (let round = 0; round < ROUNDS; round++) {
+    const order = round % 2 === 0 ? systems : [...systems].reverse();
+    for (const [row, path] of requests) {
+      for (const system of order) {
+        const run = await timed(`${system.argus.baseUrl}/api/traces/${traceId}${path}`);
+        if (run.status !== 200) throw new Error(`${system.name}: ${row} answered ${run.status}`);
+        record(system, row, run.ms, run.bytes);
+      }
+    }
+    for (const system of order) {
+      const run = await timed(`${system.argus.baseUrl}/traces/${traceId}`);
+      if (run.status !== 200) throw new Error(`${system.name}: the page answered ${run.status}`);
+      record(system, "GET /traces/{id} (page HTML)", run.ms, run.bytes);
+    }
+    for (const system of order) {
+      const { answer, problems } = await runScenario<
+        Array<
+          {
+            firstRowsMs: number;
+            readyMs: number;
+            interactiveMs: number;
+            firstByteMs: number;
+            firstPaintMs: number;
+            api: string[];
+          }
+        >
+      >("trace_paint", system.argus.baseUrl, {
+        traceId,
+        rounds: 1,
+        baseUrl: system.argus.baseUrl,
+      });
+      if (problems.length > 0) say(`${system.name}: page problems: ${problems.join("; ")}`);
+      const page = answer[0]!;
+      system.api ??= page.api;
+      record(system, "Chromium: navigation to the page's first byte", page.firstByteMs);
+      record(system, "Chromium: navigation to its first paint", page.firstPaintMs);
+      record(system, "Chromium: navigation to the waterfall's first rows", page.firstRowsMs);
+      record(system, "Chromium: navigation to the hydrated page", page.readyMs);
+      record(system, "Chromium: navigation to the interactive waterfall", page.interactiveMs);
+    }
+  }
+}
+
+function report(systems: System[]) {
+  say("");
+  for (const system of systems) {
+    say(`${system.name}: API requests of the page while loading: ${JSON.stringify(system.api)}`);
+  }
+  say("");
+  const columns = systems.map((s) => `${s.name}: bytes | p50 ms | max ms`).join(" | ");
+  say(`| ${SPANS} spans, ${ROUNDS} rounds | ${columns} |`);
+  say(`| --- |${" ---: | ---: | ---: |".repeat(systems.length)}`);
+  for (const row of systems[0]!.figures.keys()) {
+    const cells = systems.map((system) => {
+      const figures = system.figures.get(row)!;
+      const bytes = figures.bytes === undefined ? "–" : figures.bytes.toLocaleString("en");
+      return `${bytes} | ${quantile(figures.ms, 0.5).toFixed(0)} | ${
+        Math.max(...figures.ms).toFixed(0)
+      }`;
+    });
+    say(`| ${row} | ${cells.join(" | ")} |`);
+  }
+}
+
+const traceId = hex(random(298), 32);
+const spans = spansOf(traceId, BigInt(Date.now() - 600_000) * 1_000_000n);
+const target = spans[TARGET]!.spanId;
+const dirs: string[] = [];
+const started: ArgusProcess[] = [];
+async function start(name: string, run: typeof startArgus): Promise<System> {
+  const cwd = await Deno.makeTempDir({ prefix: "argus-bench-trace-" });
+  dirs.push(cwd);
+  const argus = await run({}, cwd, 60_000);
+  started.push(argus);
+  const sendStarted = performance.now();
+  await send(argus, traceId, spans);
+  say(
+    `${name}: ${SPANS} spans sent and stored in ${
+      ((performance.now() - sendStarted) / 1000).toFixed(1)
+    } s`,
+  );
+  return { name, argus, figures: new Map() };
+}
+try {
+  const now = await start("this tree", startArgus);
+  if (values.baseline === undefined) {
+    await measure([now], traceId, target);
+    report([now]);
+  } else {
+    await withBaseline(values.baseline, async (baseline) => {
+      const before = await start(baseline.commit, baseline.startArgus);
+      try {
+        await measure([before, now], traceId, target);
+        report([before, now]);
+      } finally {
+        // Before its worktree is removed.
+        await before.argus.stop();
+      }
+    });
+  }
+} finally {
+  for (const argus of started) await argus.stop();
+  for (const dir of dirs) await Deno.remove(dir, { recursive: true });
 }

@@ -66,6 +66,32 @@ export interface DatabaseConfig {
    * `total_capped`, so that a list's cost does not grow with its window (store/queries.ts).
    */
   traceCountLimit: number;
+  /**
+   * A log text search reads through the text index when its terms have at most this many
+   * candidate records, else scans the window (a common term fills the page at once); and counts
+   * its matches up to this many, past which `/api/logs` says `total_capped` (store/log_search.ts).
+   */
+  logSearchLimit: number;
+  /** Attribute keys kept in the attribute index (store/attribute_index.ts). */
+  attributeIndexKeys: AttributeIndexKeys;
+  /**
+   * Ids a writer puts in the attribute index per attribute and 10-minute bucket, after which it
+   * writes an overflow row and searches of that value scan (store/attribute_postings.ts).
+   */
+  attributeIndexPostings: number;
+  /** Most (bucket, attribute) pairs whose ids a writer counts in memory for that cap. */
+  attributeIndexTracked: number;
+  /** Most ids an `attr` search reads from the attribute index; more: it scans the window. */
+  attributeIndexCandidates: number;
+}
+
+/**
+ * Which attribute keys the attribute index holds: `include` ("*": every key) less `skip`. A search
+ * on a key it does not hold scans the window's attributes instead.
+ */
+export interface AttributeIndexKeys {
+  include: "*" | readonly string[];
+  skip: readonly string[];
 }
 
 /** Limits on what one OTLP request may carry. */
@@ -178,6 +204,12 @@ export interface Config {
    * larger trace is read through its structure and span by span.
    */
   traceMaxSpans: number;
+  /**
+   * Most spans whose structure a trace page carries in its HTML (the island's props); a larger
+   * trace's page shows the server's rendering of its first rows while the browser fetches the
+   * structure (routes/pages/trace.tsx).
+   */
+  tracePageInlineSpans: number;
   /**
    * Milliseconds after which an API query is answered 503; SQLite's readers stop its statements
    * then (the store's `queryTimeoutMs`).
@@ -373,9 +405,48 @@ export const VARIABLES: readonly VariableDoc[] = [
     description: "Most spans a whole trace is answered with (more: its structure, span by span)",
   },
   {
+    name: "TRACE_PAGE_INLINE_SPANS",
+    default: "5000",
+    description: "Most spans a trace page carries in its HTML (more: the browser fetches them)",
+  },
+  {
+    name: "ATTRIBUTE_INDEX_KEYS",
+    default: "*",
+    description: "Attribute keys indexed for attr= searches: * (all), a comma-separated list, or -",
+  },
+  {
+    name: "ATTRIBUTE_INDEX_SKIP",
+    default: "",
+    description: "Attribute keys left out of the index (comma-separated); searches on them scan",
+  },
+  {
+    name: "ATTRIBUTE_INDEX_POSTINGS",
+    default: "32",
+    description:
+      "Traces or records a writer indexes per attribute value and 10 minutes (more: the value " +
+      "is marked common, and its searches scan)",
+  },
+  {
+    name: "ATTRIBUTE_INDEX_TRACKED",
+    default: "100000",
+    description: "Most (10 minutes, attribute value) pairs a writer counts in memory for that cap",
+  },
+  {
+    name: "ATTRIBUTE_INDEX_CANDIDATES",
+    default: "10000",
+    description: "Most ids an attr= search reads from the index (more: it scans the window)",
+  },
+  {
     name: "TRACE_COUNT_LIMIT",
     default: "10000",
     description: "Most traces a filtered trace list counts (more: shown as 10,000+)",
+  },
+  {
+    name: "LOG_SEARCH_LIMIT",
+    default: "10000",
+    description:
+      "Most candidates a log text search reads from the text index (more: it scans the window), " +
+      "and most matches it counts (more: shown as 10,000+)",
   },
   {
     name: "EDGE_PENDING_WINDOW",
@@ -819,6 +890,18 @@ export function parseConfig(env: Env): ConfigResult {
   const retryIntervalMs = r.duration("DB_RETRY_INTERVAL", "5s", 100, 3_600_000);
   const readWorkers = r.integer("DB_READ_WORKERS", 2, 1, 64);
   const traceCountLimit = r.integer("TRACE_COUNT_LIMIT", 10_000, 1, 100_000_000);
+  const logSearchLimit = r.integer("LOG_SEARCH_LIMIT", 10_000, 1, 100_000_000);
+  // `-` alone indexes no key.
+  const indexKeys = readList(r, "ATTRIBUTE_INDEX_KEYS").filter((key) => key !== "-");
+  const attributeIndexKeys: AttributeIndexKeys = {
+    include: r.raw("ATTRIBUTE_INDEX_KEYS") === undefined || indexKeys.includes("*")
+      ? "*"
+      : indexKeys,
+    skip: readList(r, "ATTRIBUTE_INDEX_SKIP"),
+  };
+  const attributeIndexPostings = r.integer("ATTRIBUTE_INDEX_POSTINGS", 32, 1, 1_000_000);
+  const attributeIndexTracked = r.integer("ATTRIBUTE_INDEX_TRACKED", 100_000, 0, 100_000_000);
+  const attributeIndexCandidates = r.integer("ATTRIBUTE_INDEX_CANDIDATES", 10_000, 1, 1_000_000);
   const shutdownTimeoutMs = r.duration("SHUTDOWN_TIMEOUT", "20s", 1_000, 3_600_000);
   // The ceiling keeps one value, JSON-escaped, inside MySQL's MEDIUMTEXT and default packet size.
   const maxFieldBytes = r.bytes("MAX_FIELD_BYTES", "1MiB", 1_024, 8 * 1_048_576);
@@ -847,6 +930,7 @@ export function parseConfig(env: Env): ConfigResult {
   const retentionMs = readRetention(r);
   const queryMaxWindowMs = r.duration("QUERY_MAX_WINDOW", "31d", 60_000, 3660 * DAY_MS);
   const traceMaxSpans = r.integer("TRACE_MAX_SPANS", 10_000, 100, 1_000_000);
+  const tracePageInlineSpans = r.integer("TRACE_PAGE_INLINE_SPANS", 5_000, 0, 1_000_000);
   const queryTimeoutMs = r.duration("QUERY_TIMEOUT", "10s", 100, 600_000);
   const edges = {
     pendingWindowMs: r.duration("EDGE_PENDING_WINDOW", "30s", 1_000, 3_600_000),
@@ -885,6 +969,11 @@ export function parseConfig(env: Env): ConfigResult {
         retryIntervalMs,
         readWorkers,
         traceCountLimit,
+        logSearchLimit,
+        attributeIndexKeys,
+        attributeIndexPostings,
+        attributeIndexTracked,
+        attributeIndexCandidates,
       },
       shutdownTimeoutMs,
       batch: { size: batchSize, flushIntervalMs },
@@ -895,6 +984,7 @@ export function parseConfig(env: Env): ConfigResult {
       ingest,
       queryMaxWindowMs,
       traceMaxSpans,
+      tracePageInlineSpans,
       queryTimeoutMs,
       edges,
       live,

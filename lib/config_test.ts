@@ -75,6 +75,11 @@ const DEFAULTS: Config = {
     retryIntervalMs: 5_000,
     readWorkers: 2,
     traceCountLimit: 10_000,
+    logSearchLimit: 10_000,
+    attributeIndexKeys: { include: "*", skip: [] },
+    attributeIndexPostings: 32,
+    attributeIndexTracked: 100_000,
+    attributeIndexCandidates: 10_000,
   },
   batch: { size: 1000, flushIntervalMs: 0 },
   queue: { maxRows: 100_000, maxBytes: 33_554_432 },
@@ -91,6 +96,7 @@ const DEFAULTS: Config = {
   },
   queryMaxWindowMs: 2_678_400_000,
   traceMaxSpans: 10_000,
+  tracePageInlineSpans: 5_000,
   queryTimeoutMs: 10_000,
   edges: { pendingWindowMs: 30_000, maxRecentSpans: 200_000 },
   live: {
@@ -550,10 +556,52 @@ const VALID_CASES: ValidCase[] = [
     expected: 50_000,
   },
   {
+    variable: "TRACE_PAGE_INLINE_SPANS",
+    env: { TRACE_PAGE_INLINE_SPANS: "0" },
+    pick: (c) => c.tracePageInlineSpans,
+    expected: 0,
+  },
+  {
     variable: "TRACE_COUNT_LIMIT",
     env: { TRACE_COUNT_LIMIT: "500" },
     pick: (c) => c.db.traceCountLimit,
     expected: 500,
+  },
+  {
+    variable: "ATTRIBUTE_INDEX_KEYS",
+    env: { ATTRIBUTE_INDEX_KEYS: "order.id, http.route" },
+    pick: (c) => c.db.attributeIndexKeys,
+    expected: { include: ["order.id", "http.route"], skip: [] },
+  },
+  {
+    variable: "ATTRIBUTE_INDEX_SKIP",
+    env: { ATTRIBUTE_INDEX_KEYS: "-", ATTRIBUTE_INDEX_SKIP: "user.id" },
+    pick: (c) => c.db.attributeIndexKeys,
+    expected: { include: [], skip: ["user.id"] },
+  },
+  {
+    variable: "ATTRIBUTE_INDEX_POSTINGS",
+    env: { ATTRIBUTE_INDEX_POSTINGS: "8" },
+    pick: (c) => c.db.attributeIndexPostings,
+    expected: 8,
+  },
+  {
+    variable: "ATTRIBUTE_INDEX_TRACKED",
+    env: { ATTRIBUTE_INDEX_TRACKED: "0" },
+    pick: (c) => c.db.attributeIndexTracked,
+    expected: 0,
+  },
+  {
+    variable: "ATTRIBUTE_INDEX_CANDIDATES",
+    env: { ATTRIBUTE_INDEX_CANDIDATES: "500" },
+    pick: (c) => c.db.attributeIndexCandidates,
+    expected: 500,
+  },
+  {
+    variable: "LOG_SEARCH_LIMIT",
+    env: { LOG_SEARCH_LIMIT: "2000" },
+    pick: (c) => c.db.logSearchLimit,
+    expected: 2_000,
   },
   {
     variable: "SHUTDOWN_TIMEOUT",
@@ -882,7 +930,9 @@ const INVALID_CASES: InvalidCase[] = [
   invalid("DB_RETRY_INTERVAL", "soon", `${DURATIONS}, from 100ms to 1h`),
   invalid("DB_READ_WORKERS", "0", "an integer from 1 to 64"),
   invalid("TRACE_COUNT_LIMIT", "0", "an integer from 1 to 100000000"),
+  invalid("LOG_SEARCH_LIMIT", "0", "an integer from 1 to 100000000"),
   invalid("TRACE_MAX_SPANS", "99", "an integer from 100 to 1000000"),
+  invalid("TRACE_PAGE_INLINE_SPANS", "-1", "an integer from 0 to 1000000"),
   invalid("SHUTDOWN_TIMEOUT", "500ms", `${DURATIONS}, from 1s to 1h`),
   invalid("MAX_FIELD_BYTES", "1023", `${SIZES}, from 1024 to 8388608 bytes`),
   invalid("MAX_FIELD_BYTES", "9MiB", `${SIZES}, from 1024 to 8388608 bytes`),
@@ -935,10 +985,13 @@ const INVALID_CASES: InvalidCase[] = [
   invalid("AI_MAX_TOKENS", "0", "an integer from 16 to 32768"),
   invalid("AI_CACHE_ENTRIES", "-1", "an integer from 0 to 1000000"),
   invalid("AI_CACHE_ENTRIES", "lots", "an integer from 0 to 1000000"),
+  invalid("ATTRIBUTE_INDEX_POSTINGS", "0", "an integer from 1 to 1000000"),
+  invalid("ATTRIBUTE_INDEX_TRACKED", "-1", "an integer from 0 to 100000000"),
+  invalid("ATTRIBUTE_INDEX_CANDIDATES", "0", "an integer from 1 to 1000000"),
 ];
 
-/** Free-form values: any text is a valid folder. */
-const NEVER_INVALID = ["DATA_DIR", "DLQ_DIR"];
+/** Free-form values: any text is a valid folder, any list of keys a valid list. */
+const NEVER_INVALID = ["DATA_DIR", "DLQ_DIR", "ATTRIBUTE_INDEX_KEYS", "ATTRIBUTE_INDEX_SKIP"];
 
 Deno.test("parseConfig() names the variable, what is allowed and the value for a bad value", () => {
   for (const { variable, env, error } of INVALID_CASES) {

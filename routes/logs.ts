@@ -1,12 +1,14 @@
 /**
  * `GET /api/logs`: log records of a window, filtered by service, minimum severity, trace and span,
- * text in the body (`search`, ignoring case), sorted by `timestamp`, paged by offset or by a
- * record's cursor (`before`, `after`: exact, see utils/log_cursor.ts).
+ * text in the body (`search`: words, "phrases" and -exclusions, ignoring case; utils/text_query.ts),
+ * sorted by `timestamp`, paged by offset or by a record's cursor (`before`, `after`: exact, see
+ * utils/log_cursor.ts).
  *
  * @module
  */
 import { SEVERITY_MINIMUMS, type WireLogPage } from "../utils/wire.ts";
 import { parseLogCursor } from "../utils/log_cursor.ts";
+import { parseTextQuery, type TextQuery } from "../utils/text_query.ts";
 import type { LogFilter, LogKey, Store } from "../store/mod.ts";
 import { BadRequestError, NotFoundError } from "./http_error.ts";
 import {
@@ -15,17 +17,18 @@ import {
   PAGE,
   parameter,
   parseQuery,
+  parseText,
   type QueryParameter,
   SERVICE,
   sortBy,
-  text,
   WINDOW,
 } from "./query_params.ts";
 import { wireLog } from "./wire.ts";
+import { parseAttributeFilters } from "./traces.ts";
 import { parseDurationMs } from "../lib/units.ts";
 
 export interface LogsDeps {
-  store: Pick<Store, "logs" | "countLogs">;
+  store: Pick<Store, "logs" | "logTotal">;
   queryMaxWindowMs: number;
   now: () => number;
 }
@@ -43,6 +46,20 @@ export function parseSeverity(params: URLSearchParams): number | undefined {
       Object.keys(SEVERITY_MINIMUMS).join(", ")
     } or a number from 1 to 24: current value is ${JSON.stringify(text)}`,
   );
+}
+
+/** `search`: a text query (utils/text_query.ts); undefined when absent or empty. */
+export function parseSearch(params: URLSearchParams): TextQuery | undefined {
+  const text = parseText(params, "search");
+  if (text === undefined) return undefined;
+  try {
+    return parseTextQuery(text);
+  } catch (error) {
+    if (!(error instanceof SyntaxError)) throw error;
+    throw new BadRequestError(
+      `Cannot use 'search' as ${error.message}: current value is ${JSON.stringify(text)}`,
+    );
+  }
 }
 
 /** Where a keyset page of `GET /api/logs` starts: past the record `before` or `after` names. */
@@ -91,7 +108,9 @@ export const LOG_LIST_QUERY = {
   minSeverity: parameter("severity", parseSeverity),
   traceId: optionalHexId("trace_id", 32),
   spanId: optionalHexId("span_id", 16),
-  search: text("search"),
+  search: parameter("search", parseSearch),
+  // Repeatable `attr=key=value`, matched as the trace list matches it (store/attribute_index.ts).
+  attributes: parameter("attr", parseAttributeFilters),
 };
 
 export async function listLogs(params: URLSearchParams, deps: LogsDeps): Promise<WireLogPage> {
@@ -107,9 +126,9 @@ export async function listLogs(params: URLSearchParams, deps: LogsDeps): Promise
   }
   const filter: LogFilter = { ...window, serviceName: service, ...filters };
   // One record past the page tells whether there are more.
-  const [logs, total] = await Promise.all([
+  const [logs, { total, totalCapped }] = await Promise.all([
     deps.store.logs(filter, { ...page, ...cursors, limit: page.limit + 1, order: sort.order }),
-    deps.store.countLogs(filter),
+    deps.store.logTotal(filter),
   ]);
   // Read going away from the cursor, then listed in `order`: the extra record is the farthest
   // from the cursor, last unless the order lists the page towards the cursor.
@@ -120,7 +139,14 @@ export async function listLogs(params: URLSearchParams, deps: LogsDeps): Promise
     ? sort.order === "desc"
     : true;
   const items = !more ? logs : farthestLast ? logs.slice(0, page.limit) : logs.slice(1);
-  return { items: items.map(wireLog), total, limit: page.limit, offset: page.offset, more };
+  return {
+    items: items.map(wireLog),
+    total,
+    total_capped: totalCapped,
+    limit: page.limit,
+    offset: page.offset,
+    more,
+  };
 }
 
 /** The query of `GET /ws`, the live stream: its client's filters. */

@@ -67,6 +67,11 @@ export interface AppDeps extends HealthDeps {
   queryMaxWindowMs: MetadataDeps["queryMaxWindowMs"];
   /** TRACE_MAX_SPANS: the most spans `GET /api/traces/{trace_id}` answers whole. */
   traceMaxSpans?: number;
+  /**
+   * TRACE_PAGE_INLINE_SPANS: the most spans whose structure a trace page carries in its HTML
+   * (routes/pages/trace.tsx has the default).
+   */
+  tracePageInlineSpans?: number;
   /** The configuration as `GET /api/settings` and the Settings page show it (no token values). */
   configSummary?: () => ConfigSummary;
   /** Milliseconds after which a query is answered 503 (QUERY_TIMEOUT). */

@@ -25,15 +25,13 @@ import {
 } from "./query_params.ts";
 import { formatTimeNs, wireSpan } from "./wire.ts";
 import {
-  SPAN_KINDS,
-  STATUS_CODES,
   type WireSpan,
   type WireTracePage,
   type WireTraceSearch,
   type WireTraceStructure,
   type WireTraceSummary,
 } from "../utils/wire.ts";
-import { compactTrace } from "../utils/waterfall.ts";
+import { compactColumns } from "../utils/waterfall.ts";
 import { candidateText, spanMatches } from "./trace_search.ts";
 
 export interface TracesDeps {
@@ -173,20 +171,8 @@ export async function traceStructure(
 ): Promise<WireTraceStructure> {
   const id = parseHexId("trace_id", traceId, 32);
   const spans = await store.traceStructure(id);
-  if (spans.length === 0) throw new NotFoundError(`No trace ${id} is stored`);
-  return compactTrace(
-    id,
-    spans.map((span) => ({
-      span_id: span.spanId,
-      parent_span_id: span.parentSpanId,
-      service_name: span.serviceName,
-      name: span.name,
-      kind: SPAN_KINDS[span.kind] ?? "unspecified",
-      status_code: STATUS_CODES[span.statusCode] ?? "unset",
-      start_time_unix_nano: span.startTimeUnixNano.toString(),
-      end_time_unix_nano: span.endTimeUnixNano.toString(),
-    })),
-  );
+  if (spans.spanId.length === 0) throw new NotFoundError(`No trace ${id} is stored`);
+  return compactColumns(id, spans);
 }
 
 /** One span of a trace with all its fields, as in `GET /api/traces/{trace_id}`. */

@@ -9,14 +9,18 @@
  *
  * @module
  */
-import type { Kysely } from "kysely";
+import { type Kysely, sql } from "kysely";
 import type { Database, DbRollups, ResourcesTable } from "./columns.ts";
 import { logToDb, resourceToDb, rollupsToDb, spanToDb, TABLE_KEYS } from "./columns.ts";
 import type { DialectCapabilities } from "./dialects/mod.ts";
+import { firstNumber } from "./dialects/common.ts";
+import { SQLITE_LOG_TEXT } from "./log_search.ts";
 import { classifyDbError, type DbErrorClass, StoreUnavailableError } from "./db_errors.ts";
 import { EdgeResolver, type EdgeResolverLimits, spanKey } from "./edge_resolver.ts";
 import { rollUp, ROLLUP_TABLES, type RollupTable } from "./rollups.ts";
 import { claimSummaries, refreshSummaries, traceIdsOf } from "./trace_summaries.ts";
+import { ALL_KEYS, AttributeIndexer } from "./attribute_index.ts";
+import { AttributeIndexWriter, type Posting } from "./attribute_postings.ts";
 import { screenBatch, type ScreenedBatch, type ValidationLimits } from "./row_validation.ts";
 import type { CommitCounts } from "./sqlite_commit.ts";
 import type { Batch, LogRow, Rejection, SignalWriteResult, SpanRow, WriteResult } from "./types.ts";
@@ -76,12 +80,18 @@ export class KyselyCommitter implements RowCommitter {
   constructor(
     private readonly db: Kysely<Database>,
     private readonly capabilities: DialectCapabilities,
+    private readonly index = new AttributeIndexWriter(new AttributeIndexer(ALL_KEYS)),
   ) {}
 
   async commit(rows: DbRows, rollups: DbRollups, force: boolean): Promise<CommitCounts> {
     const caps = this.capabilities;
+    const plan = this.index.plan(rows.spans, rows.logs);
+    const index = {
+      spans: indexRows(plan.spans, caps.int64, (bucket, h, trace_id) => ({ bucket, h, trace_id })),
+      logs: indexRows(plan.logs, caps.int64, (bucket, h, log_id) => ({ bucket, h, log_id })),
+    };
     try {
-      return await this.db.transaction().execute(async (trx) => {
+      const counts = await this.db.transaction().execute(async (trx) => {
         // Before the spans: a replica writing spans of the same traces waits here (see
         // trace_summaries.ts), so that the recompute below sees what it committed.
         const traceIds = traceIdsOf(rows.spans);
@@ -96,11 +106,28 @@ export class KyselyCommitter implements RowCommitter {
         }
         let logs = 0;
         const logRows = rows.logs.map((log) => logToDb(log, caps.int64));
+        // SQLite's log text index is filled per commit (log_search.ts SQLITE_LOG_TEXT).
+        const lastLog = caps.driver === "sqlite" && logRows.length > 0
+          ? await firstNumber(trx, sql.raw(SQLITE_LOG_TEXT.lastRowid))
+          : undefined;
         for (const chunk of chunks(logRows, caps)) {
           logs += await caps.insertIfAbsent(trx, "logs", TABLE_KEYS.logs, chunk);
         }
+        if (lastLog !== undefined && logs > 0) {
+          // An integer read from the database, written as a literal for the statement's `?`.
+          const index = SQLITE_LOG_TEXT.index.replace("?", String(Math.trunc(lastLog)));
+          await sql.raw(index).execute(trx);
+        }
         if (!force && (spans !== rows.spans.length || logs !== rows.logs.length)) {
           throw new Incomplete({ spans, logs, complete: false });
+        }
+        // Every row's, also those stored already (a forced commit): their index rows, if any,
+        // are skipped as stored.
+        for (const chunk of chunks(index.spans, caps)) {
+          await caps.insertIfAbsent(trx, "span_attributes", TABLE_KEYS.span_attributes, chunk);
+        }
+        for (const chunk of chunks(index.logs, caps)) {
+          await caps.insertIfAbsent(trx, "log_attributes", TABLE_KEYS.log_attributes, chunk);
         }
         await refreshSummaries(trx, caps, traceIds);
         for (const table of ROLLUP_TABLE_NAMES) {
@@ -112,11 +139,27 @@ export class KyselyCommitter implements RowCommitter {
         }
         return { spans, logs, complete: true };
       });
+      plan.committed();
+      return counts;
     } catch (error) {
       if (error instanceof Incomplete) return error.counts;
       throw error;
     }
   }
+}
+
+/** The rows of a commit's attribute index postings (attribute_postings.ts), as `row` shapes them. */
+function indexRows<T>(
+  postings: readonly Posting[],
+  int64: DialectCapabilities["int64"],
+  row: (bucket: number, h: ReturnType<DialectCapabilities["int64"]>, id: string) => T,
+): T[] {
+  const out: T[] = [];
+  for (const { bucket, h, ids } of postings) {
+    const hash = int64(BigInt(h));
+    for (const id of ids) out.push(row(bucket, hash, id));
+  }
+  return out;
 }
 
 /** Splits rows so that each statement stays under the dialect's parameter and byte limits. */

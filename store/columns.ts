@@ -123,6 +123,8 @@ export interface TraceSummariesTable {
   failed: Int32;
   root_service: string;
   root_name: string;
+  /** The trace's distinct span names between separators (span_names.ts); NULL: too many. */
+  span_names: string | null;
 }
 
 /** One row per trace and service of its spans, with the trace's start and failure. */
@@ -133,7 +135,34 @@ export interface TraceServicesTable {
   failed: Int32;
 }
 
+/**
+ * The attribute index (attribute_index.ts): `bucket` is the row's time in 10-minute units, `h`
+ * hashes an attribute's key and value; the id is empty in a (bucket, h)'s overflow row.
+ */
+export interface SpanAttributesTable {
+  bucket: number;
+  h: Int64;
+  trace_id: string;
+}
+
+export interface LogAttributesTable {
+  bucket: number;
+  h: Int64;
+  log_id: string;
+}
+
+/** Per signal, the time from which rows are in the attribute index, and its keys setting. */
+export interface AttributeIndexStateTable {
+  signal_name: string;
+  indexed_from_ns: Int64;
+  /** JSON of the keys setting (attribute_index.ts `keysText`). */
+  index_keys: string;
+}
+
 export interface Database {
+  span_attributes: SpanAttributesTable;
+  log_attributes: LogAttributesTable;
+  attribute_index_state: AttributeIndexStateTable;
   trace_summaries: TraceSummariesTable;
   trace_services: TraceServicesTable;
   resources: ResourcesTable;
@@ -176,9 +205,14 @@ export const TABLE_KEYS = {
   resources: ["id"],
   spans: ["trace_id", "span_id"],
   logs: ["id"],
+  span_attributes: ["bucket", "h", "trace_id"],
+  log_attributes: ["bucket", "h", "log_id"],
 } as const satisfies {
-  [T in "resources" | "spans" | "logs"]: readonly (keyof Database[T] & string)[];
+  [T in InsertTable]: readonly (keyof Database[T] & string)[];
 };
+
+/** The tables written with insert-if-absent, keyed by TABLE_KEYS. */
+export type InsertTable = "resources" | "spans" | "logs" | "span_attributes" | "log_attributes";
 
 /**
  * Widths (in UTF-16 code units, the strictest of the four databases' measures) of the bounded

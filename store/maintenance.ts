@@ -29,6 +29,7 @@ import type { DialectCapabilities, MaintenanceDialect } from "./dialects/mod.ts"
 import type { NodeSqliteDatabase } from "./node_sqlite.ts";
 import { minuteOf, type RollupTable } from "./rollups.ts";
 import { claimSummaries, idsPerStatement, refreshSummaries } from "./trace_summaries.ts";
+import { indexPurgeStarts } from "./attribute_index.ts";
 
 /** Which items a purge deletes: the API's `signal` parameter. */
 export type PurgeSignal = "logs" | "traces" | "all";
@@ -100,16 +101,22 @@ export const ARGUS_TABLES = [
   "operation_latency_rollups_hourly",
   "trace_summaries",
   "trace_services",
+  "span_attributes",
+  "log_attributes",
+  "attribute_index_state",
 ] as const satisfies readonly (keyof Database)[];
 
 /** A table a purge deletes from. */
-export type PurgeTable = "spans" | "logs" | RollupTable;
+export type PurgeTable = "spans" | "logs" | "span_attributes" | "log_attributes" | RollupTable;
 type Db = Kysely<Database>;
 
 /** The time column each purged table is cut on; rollups are keyed by Unix minute. */
 const TIME_COLUMN: Record<PurgeTable, string> = {
   spans: "start_time_unix_nano",
   logs: "time_unix_nano",
+  // The attribute index is keyed by 10-minute bucket first (attribute_index.ts).
+  span_attributes: "bucket",
+  log_attributes: "bucket",
   span_rollups: "minute",
   latency_rollups: "minute",
   log_rollups: "minute",
@@ -174,11 +181,17 @@ export class Maintenance implements StoreMaintenance {
     const result: PurgeResult = { deletedLogs: 0, deletedSpans: 0 };
     if (signal === "traces" || signal === "all") {
       result.deletedSpans = await this.#deleteBefore("spans", cutoff, abort);
+      // The index rows after their rows (a search meanwhile finds candidates that are gone, not
+      // rows that are missing), once searches scan the spans their buckets held.
+      const bucket = await indexPurgeStarts(this.#db, this.#capabilities, "spans", cutoffNs);
+      await this.#deleteBefore("span_attributes", bucket, abort);
       await this.#refreshCutTraces(cutoff, abort);
       for (const t of ROLLUPS_OF.traces) await this.#deleteBefore(t, minute, abort);
     }
     if (signal === "logs" || signal === "all") {
       result.deletedLogs = await this.#deleteBefore("logs", cutoff, abort);
+      const bucket = await indexPurgeStarts(this.#db, this.#capabilities, "logs", cutoffNs);
+      await this.#deleteBefore("log_attributes", bucket, abort);
       for (const t of ROLLUPS_OF.logs) await this.#deleteBefore(t, minute, abort);
     }
     return result;

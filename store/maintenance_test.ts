@@ -272,13 +272,18 @@ Deno.test("SQL Server purges with DELETE TOP (n) chunks until one deletes nothin
   // spans: two full chunks and a partial one, then an empty one; logs: one partial chunk.
   // Each rollup table (four per tier for spans, one per tier for logs) deletes nothing.
   const { db, queries } = recordingSqlServer(
-    deletes([1000, 1000, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 12, 0, 0, 0]),
+    deletes([1000, 1000, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 12, 0, 0, 0, 0]),
   );
   const maintenance = new Maintenance(db, SQLSERVER, undefined, { chunkRows: 1000 });
   const result = await maintenance.purge({ olderThanNs: CUTOFF_NS, signal: "all" });
   assert.deepEqual(result, { deletedLogs: 12, deletedSpans: 2003 });
   assert.deepEqual(queries.map((q) => q.sql), [
     ...Array(4).fill('delete top (1000) from "spans" where "start_time_unix_nano" < @1'),
+    // The attribute index's buckets before the cutoff's after their rows, once searches scan
+    // what is before the first bucket kept (attribute_index.ts).
+    'update "attribute_index_state" set "indexed_from_ns" = @1 where "signal_name" = @2 and ' +
+    '"indexed_from_ns" < @3',
+    'delete top (1000) from "span_attributes" where "bucket" < @1',
     // The summaries of traces that started before the cutoff (none here) are looked for.
     'select "trace_id" from "trace_summaries" where "start_time_unix_nano" < @1 order by ' +
     '"start_time_unix_nano", "trace_id" offset @2 rows fetch next @3 rows only',
@@ -291,12 +296,17 @@ Deno.test("SQL Server purges with DELETE TOP (n) chunks until one deletes nothin
     'delete top (1000) from "operation_latency_rollups" where "minute" < @1',
     'delete top (1000) from "operation_latency_rollups_hourly" where "minute" < @1',
     ...Array(2).fill('delete top (1000) from "logs" where "time_unix_nano" < @1'),
+    'update "attribute_index_state" set "indexed_from_ns" = @1 where "signal_name" = @2 and ' +
+    '"indexed_from_ns" < @3',
+    'delete top (1000) from "log_attributes" where "bucket" < @1',
     'delete top (1000) from "log_rollups" where "minute" < @1',
     'delete top (1000) from "log_rollups_hourly" where "minute" < @1',
   ]);
   // int64 cutoffs are bound as decimal strings (tedious would round a number past 2^53).
   assert.deepEqual(queries[0]!.parameters, [CUTOFF_NS.toString()]);
-  assert.deepEqual(queries[5]!.parameters, [CUTOFF_MINUTE]);
+  assert.deepEqual(queries[7]!.parameters, [CUTOFF_MINUTE]);
+  // The index is cut on 10-minute buckets, numbers.
+  assert.deepEqual(queries[5]!.parameters, [Number(CUTOFF_NS / 600_000_000_000n)]);
 });
 
 Deno.test("SQL Server vacuums by rebuilding every index and updating statistics", async () => {

@@ -26,7 +26,10 @@ import {
   MIGRATION_TABLE,
   StaticMigrationProvider,
 } from "./migrations/mod.ts";
-import { Queries, type TracePage } from "./queries.ts";
+import { type LogTotal, Queries, type TracePage } from "./queries.ts";
+import { type LogTextIndex, logTextIndex } from "./log_search.ts";
+import { AttributeIndexer, reconcileIndexKeys } from "./attribute_index.ts";
+import { AttributeIndexWriter } from "./attribute_postings.ts";
 import type { ErrorOrigins } from "./error_origins.ts";
 export type { ErrorOriginCount, ErrorOrigins } from "./error_origins.ts";
 import { RollupQueries, type RollupReads } from "./rollup_queries.ts";
@@ -34,9 +37,10 @@ import { readerDatabase, SqliteReadPool } from "./sqlite_read_pool.ts";
 export { QueryDeadlineError, withQueryDeadline } from "./query_deadline.ts";
 import type { EdgeResolverLimits } from "./edge_resolver.ts";
 import { Maintenance, type StoreMaintenance } from "./maintenance.ts";
-import { type SpanOutline, type SpanSearchCandidate, TraceReads } from "./trace_reads.ts";
-export type { SpanOutline, SpanSearchCandidate } from "./trace_reads.ts";
-export type { TracePage } from "./queries.ts";
+import { type SpanSearchCandidate, type TraceOutline, TraceReads } from "./trace_reads.ts";
+export type { SpanSearchCandidate, TraceOutline } from "./trace_reads.ts";
+export type { LogTotal, TracePage } from "./queries.ts";
+export type { LogTextIndex } from "./log_search.ts";
 export { purgeCutoffNs } from "./maintenance.ts";
 import type {
   Batch,
@@ -81,6 +85,11 @@ import { errorMessage } from "../utils/errors.ts";
 export interface MigrationReport {
   /** Names of the migrations applied by this call (empty when the schema was current). */
   applied: string[];
+  /**
+   * The log text search's index (store/log_search.ts); none: it scans the window (MySQL, SQL
+   * Server, or PostgreSQL where pg_trgm could not be created).
+   */
+  logTextIndex: LogTextIndex | "none";
 }
 
 export interface Store {
@@ -97,7 +106,7 @@ export interface Store {
   write(batch: Batch, options?: { prescreened?: boolean }): Promise<WriteResult>;
   traceSpans(traceId: string, limit?: number): Promise<StoredSpan[]>;
   /** A trace's spans in start order with only what the waterfall draws (trace_reads.ts). */
-  traceStructure(traceId: string): Promise<SpanOutline[]>;
+  traceStructure(traceId: string): Promise<TraceOutline>;
   /** One span of a trace with all its fields, or undefined when it is not stored. */
   traceSpan(traceId: string, spanId: string): Promise<StoredSpan | undefined>;
   /**
@@ -126,6 +135,11 @@ export interface Store {
   ): Promise<TracePage>;
   logs(filter: LogFilter, page: LogPageQuery): Promise<StoredLog[]>;
   countLogs(filter: LogFilter): Promise<number>;
+  /**
+   * How many records `GET /api/logs` says match: exact, but that a text search counts up to
+   * `logSearchLimit` (LOG_SEARCH_LIMIT; `totalCapped`: more match).
+   */
+  logTotal(filter: LogFilter): Promise<LogTotal>;
   /** One log record by its id, or undefined when it is not stored. */
   logById(id: string): Promise<StoredLog | undefined>;
   /** Dashboard figures from the rollups written at ingest (rollups.ts). */
@@ -183,14 +197,18 @@ function chooseCommitter(
   config: DatabaseConfig,
   options: StoreOptions,
 ): RowCommitter & { close?(): Promise<void> } {
+  const index = new AttributeIndexWriter(new AttributeIndexer(config.attributeIndexKeys), {
+    postings: config.attributeIndexPostings,
+    tracked: config.attributeIndexTracked,
+  });
   if (!open.sqlite || options.sqliteWritesThroughKysely) {
-    return new KyselyCommitter(open.db, open.capabilities);
+    return new KyselyCommitter(open.db, open.capabilities, index);
   }
   const statements = compileInsertStatements(open.db);
   const path = sqlitePath(config.dsn, options.dataDir);
   return path === ":memory:" || path.includes("mode=memory")
-    ? new InThreadSqliteCommitter(open.db, open.sqlite, statements)
-    : new WorkerSqliteCommitter(path, statements, config.pool.statementTimeoutMs);
+    ? new InThreadSqliteCommitter(open.db, open.sqlite, statements, index)
+    : new WorkerSqliteCommitter(path, statements, config.pool.statementTimeoutMs, index);
 }
 
 /**
@@ -231,14 +249,21 @@ class KyselyStore implements Store {
   readonly maintenance: StoreMaintenance;
   readonly #sweep: ReturnType<typeof setInterval>;
   readonly #onBackgroundError: (error: unknown) => void;
+  readonly #capabilities: DialectCapabilities;
+  readonly #attributeIndexKeys: DatabaseConfig["attributeIndexKeys"];
 
   constructor(open: OpenDatabase, config: DatabaseConfig, options: StoreOptions) {
     this.driver = open.capabilities.driver;
+    this.#capabilities = open.capabilities;
+    this.#attributeIndexKeys = config.attributeIndexKeys;
     this.#db = open.db;
     const reads = chooseReads(open, config, options);
     this.#readers = reads.readers;
     this.#queries = new Queries(reads.db, open.capabilities, {
       traceCountLimit: config.traceCountLimit,
+      logSearchLimit: config.logSearchLimit,
+      attributeIndexKeys: config.attributeIndexKeys,
+      attributeIndexCandidates: config.attributeIndexCandidates,
     });
     this.#traceReads = new TraceReads(reads.db, open.capabilities);
     this.rollups = new RollupQueries(reads.db);
@@ -289,8 +314,11 @@ class KyselyStore implements Store {
         { cause: error },
       );
     }
+    // The attribute index's keys setting may have changed since the last start.
+    await reconcileIndexKeys(this.#db, this.#capabilities, this.#attributeIndexKeys);
     return {
       applied: (results ?? []).filter((r) => r.status === "Success").map((r) => r.migrationName),
+      logTextIndex: await logTextIndex(this.#db, this.#capabilities) ?? "none",
     };
   }
 
@@ -343,7 +371,8 @@ class KyselyStore implements Store {
   }
   countLogs(filter: LogFilter) {
     if (
-      filter.traceId !== undefined || filter.spanId !== undefined || filter.search !== undefined
+      filter.traceId !== undefined || filter.spanId !== undefined || filter.search !== undefined ||
+      (filter.attributes ?? []).length > 0
     ) {
       return this.#queries.countLogs(filter);
     }
@@ -354,6 +383,11 @@ class KyselyStore implements Store {
       (edge) => this.#queries.countLogs({ ...filter, ...edge }),
       (inner) => this.rollups.logCount({ ...filter, ...inner }),
     );
+  }
+  async logTotal(filter: LogFilter): Promise<LogTotal> {
+    return filter.search === undefined
+      ? { total: await this.countLogs(filter), totalCapped: false }
+      : await this.#queries.countLogsUpTo(filter);
   }
   logById(id: string) {
     return this.#queries.logById(id);

@@ -66,6 +66,7 @@ export function guardReads(store: Store, { readiness, timeRead }: ReadGuardOptio
     traces: (...a) => read(() => store.traces(...a)),
     logs: (...a) => read(() => store.logs(...a)),
     countLogs: (...a) => read(() => store.countLogs(...a)),
+    logTotal: (...a) => read(() => store.logTotal(...a)),
     logById: (...a) => read(() => store.logById(...a)),
     errorOrigins: (...a) => read(() => store.errorOrigins(...a)),
     rollups,

@@ -19,6 +19,8 @@ import {
   type TraceSummariesTable,
 } from "./columns.ts";
 import { ROLLUP_TABLES, type RollupTable } from "./rollups.ts";
+import type { IndexPlan, Posting } from "./attribute_postings.ts";
+import { joinSpanNames } from "./span_names.ts";
 import type { LogRow, SpanRow } from "./types.ts";
 
 /** What one commit writes (`DbRows` of batch_writer.ts, which imports this module's types). */
@@ -50,6 +52,11 @@ export type UpsertStatement = InsertStatement;
 export type InsertStatements = Record<keyof InsertTables, InsertStatement> & {
   rollups: Record<RollupTable, UpsertStatement>;
   summaries: SummaryStatements;
+  /** The log text index's statements (log_search.ts SQLITE_LOG_TEXT): its one `?` a rowid. */
+  logText: { lastRowid: string; index: string };
+  /** Attribute index rows (attribute_index.ts), skipped when stored: `h`, time, ids. */
+  spanAttributes: InsertStatement;
+  logAttributes: InsertStatement;
 };
 
 /** The statements that keep the trace summaries (trace_summaries.ts) on the writer thread. */
@@ -82,6 +89,9 @@ export type FlatRows = Record<keyof InsertTables, SqlValue[]> & {
   rollups: Record<RollupTable, SqlValue[]>;
   /** The distinct trace ids of the spans, as a JSON array. */
   traceIds: string;
+  /** Attribute index rows (attribute_postings.ts): bucket, hash, id, flat. */
+  spanAttributes: SqlValue[];
+  logAttributes: SqlValue[];
 };
 
 function flatten(rows: readonly object[], columns: readonly string[]): SqlValue[] {
@@ -103,12 +113,17 @@ export function flattenRows(
   rows: DbRows,
   rollups: DbRollups,
   int64: Int64Param,
+  index: IndexPlan,
 ): FlatRows {
   const spans: SqlValue[] = [];
   for (const span of rows.spans) pushSpanValues(spans, span, int64);
   const logs: SqlValue[] = [];
   for (const log of rows.logs) pushLogValues(logs, log, int64);
   return {
+    // Planned on the thread that decodes (`index`), rather than on the writer thread, SQLite's
+    // ceiling.
+    spanAttributes: indexValues(index.spans),
+    logAttributes: indexValues(index.logs),
     resources: flatten(rows.resources, statements.resources.columns),
     spans,
     logs,
@@ -174,13 +189,21 @@ export function commitPrepared(
   try {
     run("resources");
     const spans = run("spans");
+    // The logs past the largest rowid before them are this commit's (log_search.ts).
+    const lastLog = rows.logs.length === 0
+      ? 0
+      : sqlite.statement(statements.logText.lastRowid).get()?.n as number;
     const logs = run("logs");
+    if (logs > 0) sqlite.statement(statements.logText.index).run(lastLog);
     const all = spans * statements.spans.columns.length === rows.spans.length &&
       logs * statements.logs.columns.length === rows.logs.length;
     if (!all && !force) {
       raw.exec("rollback");
       return { spans, logs, complete: false };
     }
+    // Every row's, also those stored already (a forced commit): stored index rows are skipped.
+    runAll(rows.spanAttributes, statements.spanAttributes);
+    runAll(rows.logAttributes, statements.logAttributes);
     if (spans > 0) {
       const summaries = statements.summaries;
       let recompute = rows.traceIds;
@@ -219,6 +242,17 @@ const AT = Object.fromEntries(SPAN_COLUMNS.map((c, i) => [c, i])) as Record<
   keyof SpansTable,
   number
 >;
+/** The flat values of index postings: bucket, hash, id per row. */
+function indexValues(postings: readonly Posting[]): SqlValue[] {
+  const out: SqlValue[] = [];
+  for (const { bucket, h, ids } of postings) {
+    // Integers, bound as SQLite INTEGER (a JS number would bind as REAL).
+    const bucketValue = BigInt(bucket);
+    const hash = BigInt(h);
+    for (const id of ids) out.push(bucketValue, hash, id);
+  }
+  return out;
+}
 
 /** A trace's figures so far, while its summary is computed from spans. */
 interface TraceFigures {
@@ -233,6 +267,7 @@ interface TraceFigures {
   rootService: string;
   rootName: string;
   services: Set<string>;
+  names: Set<string>;
 }
 
 /**
@@ -241,7 +276,7 @@ interface TraceFigures {
  * these spans alone: start the earliest start, end the latest end, duration their difference,
  * errors the spans with status ERROR (2); the root the earliest span without a parent (ties by
  * span id; span ids are lower-case hex, so JavaScript's order is SQLite's), else the earliest
- * span. Exact only for traces with no other span stored (see commitPrepared). Times are in
+ * span; the span names joined as span_names.ts says. Exact only for traces with no other span stored (see commitPrepared). Times are in
  * nanoseconds, as bigints (SQLite's binding of int64).
  */
 export function summarizeNewTraces(
@@ -272,6 +307,7 @@ export function summarizeNewTraces(
         rootService: service,
         rootName: name,
         services: new Set([service]),
+        names: new Set([name]),
       });
       continue;
     }
@@ -280,6 +316,7 @@ export function summarizeNewTraces(
     trace.spans++;
     trace.errors += error;
     trace.services.add(service);
+    trace.names.add(name);
     const beforeRoot = parentless !== trace.rootParentless
       ? parentless
       : start < trace.rootStart || (start === trace.rootStart && spanId < trace.rootSpanId);
@@ -305,6 +342,7 @@ export function summarizeNewTraces(
       failed,
       root_service: trace.rootService,
       root_name: trace.rootName,
+      span_names: joinSpanNames(trace.names),
     });
     for (const service of trace.services) {
       services.push({

@@ -83,9 +83,12 @@ export type ReaderRequest =
   }
   | { kind: "close"; id: number };
 
-/** A reader thread's answer to a query (or to close). */
+/**
+ * A reader thread's answer to a query (or to close): rows as arrays of values in `columns` order
+ * (the pool makes them objects, as Kysely expects, on this side: see sqlite_reader_worker.js).
+ */
 export type ReaderReply =
-  | { id: number; ok: true; rows: unknown[] }
+  | { id: number; ok: true; columns: string[]; rows: unknown[][] }
   | {
     id: number;
     ok: false;
@@ -116,6 +119,12 @@ export interface SqliteReadPoolOptions {
   onAbandoned?: (error: Error) => void;
 }
 
+/** A statement's rows as the reader sent them: arrays of values in `columns` order. */
+export interface ReaderRows {
+  columns: string[];
+  rows: unknown[][];
+}
+
 /** What the pool is doing, for tests and diagnostics. */
 export interface ReadPoolState {
   readers: number;
@@ -133,7 +142,7 @@ interface Job {
   deadlineMs?: number;
   /** Milliseconds from the request to the deadline (for the error message). */
   budgetMs: number;
-  reply: PromiseWithResolvers<unknown[]>;
+  reply: PromiseWithResolvers<ReaderRows>;
   settled: boolean;
   reader?: Reader;
   timer?: ReturnType<typeof setTimeout>;
@@ -192,7 +201,16 @@ export class SqliteReadPool {
   }
 
   /** Runs one statement on a reader; its rows, or `QueryDeadlineError` at its deadline. */
-  execute(sql: string, parameters: readonly unknown[]): Promise<unknown[]> {
+  async execute(sql: string, parameters: readonly unknown[]): Promise<unknown[]> {
+    const { columns, rows } = await this.executeRows(sql, parameters);
+    return rowObjects(columns, rows);
+  }
+
+  /**
+   * `execute()`'s rows as arrays, as the reader sent them: for a read of many rows whose caller
+   * wants columns, without an object per row (store/trace_reads.ts's structure of a huge trace).
+   */
+  executeRows(sql: string, parameters: readonly unknown[]): Promise<ReaderRows> {
     if (this.#closed) return Promise.reject(new Error("The SQLite readers are closed"));
     const now = Date.now();
     const own = this.#statementTimeoutMs === undefined ? Infinity : now + this.#statementTimeoutMs;
@@ -203,7 +221,7 @@ export class SqliteReadPool {
       parameters,
       deadlineMs,
       budgetMs: deadlineMs === undefined ? Infinity : deadlineMs - now,
-      reply: Promise.withResolvers<unknown[]>(),
+      reply: Promise.withResolvers<ReaderRows>(),
       settled: false,
     };
     if (deadlineMs !== undefined) {
@@ -337,7 +355,7 @@ export class SqliteReadPool {
     reader.abandonTimer = undefined;
     reader.overdue = false;
     if (job !== undefined) {
-      if (reply.ok) this.#settle(job, undefined, reply.rows);
+      if (reply.ok) this.#settle(job, undefined, reply);
       else if (reply.stopped) this.#settle(job, new QueryDeadlineError(job.budgetMs));
       else this.#settle(job, rebuildError(reply.error));
     }
@@ -399,13 +417,25 @@ export class SqliteReadPool {
     this.#dispatch();
   }
 
-  #settle(job: Job, error: unknown, rows?: unknown[]): void {
+  #settle(job: Job, error: unknown, rows?: ReaderRows): void {
     if (job.settled) return;
     job.settled = true;
     clearTimeout(job.timer);
-    if (error === undefined) job.reply.resolve(rows ?? []);
+    if (error === undefined) job.reply.resolve(rows ?? { columns: [], rows: [] });
     else job.reply.reject(error);
   }
+}
+
+/** Rows as objects keyed by column name; a later column of the same name wins, as node:sqlite's. */
+function rowObjects(columns: readonly string[], rows: readonly unknown[][]): unknown[] {
+  const out = new Array<Record<string, unknown>>(rows.length);
+  for (let r = 0; r < rows.length; r++) {
+    const values = rows[r]!;
+    const row: Record<string, unknown> = {};
+    for (let c = 0; c < columns.length; c++) row[columns[c]!] = values[c];
+    out[r] = row;
+  }
+  return out;
 }
 
 /** Errors cross threads as their parts; the message and SQLite's code are what callers read. */
@@ -530,8 +560,20 @@ export class SqliteReadDialect implements Dialect {
 
 /** A Kysely instance whose reads run on `pool`, each stoppable at its deadline. */
 export function readerDatabase(pool: SqliteReadPool): Kysely<Database> {
-  return new Kysely<Database>({
+  const db = new Kysely<Database>({
     dialect: new SqliteReadDialect(pool),
     plugins: [new ReadDeadlinePlugin()],
   });
+  POOLS.set(db, pool);
+  return db;
+}
+
+const POOLS = new WeakMap<Kysely<Database>, SqliteReadPool>();
+
+/**
+ * The pool behind a Kysely made by `readerDatabase()`, else undefined: for a read that compiles its
+ * query with that Kysely (deadline check included) and wants the rows as arrays (`executeRows`).
+ */
+export function readerPoolOf(db: Kysely<Database>): SqliteReadPool | undefined {
+  return POOLS.get(db);
 }

@@ -57,6 +57,11 @@ function prepare(sql) {
     statement = connection().prepare(sql);
     // Integers as bigint, so that nanosecond times past 2^53 survive (columns.ts maps them).
     statement.setReadBigInts(true);
+    // Rows as arrays, named once by `columns` in the reply: node:sqlite builds them faster than
+    // objects, and they cross to the main thread faster (no property names per row). Measured on
+    // an 80,000-row trace structure: 370 ms rather than 600–900 ms to read, 50–190 ms rather than
+    // 150–450 ms to post.
+    statement.setReturnArrays(true);
     if (statements.size >= settings.cacheSize) statements.delete(statements.keys().next().value);
   } else {
     statements.delete(sql);
@@ -90,7 +95,7 @@ self.onmessage = (event) => {
   switch (request.kind) {
     case "open":
       settings = request;
-      self.postMessage({ id: request.id, ok: true, rows: [] });
+      self.postMessage({ id: request.id, ok: true, columns: [], rows: [] });
       return;
     case "query": {
       deadline = request.deadlineMs ?? Infinity;
@@ -103,10 +108,11 @@ self.onmessage = (event) => {
         }
         const statement = prepare(request.sql);
         const parameters = request.parameters.map(bind);
+        const columns = statement.columns().map((column) => column.name);
         let rows = [];
-        if (statement.columns().length > 0) rows = statement.all(...parameters);
+        if (columns.length > 0) rows = statement.all(...parameters);
         else statement.run(...parameters);
-        reply = { id: request.id, ok: true, rows };
+        reply = { id: request.id, ok: true, columns, rows };
       } catch (error) {
         reply = failure(request.id, error);
       } finally {
@@ -119,7 +125,7 @@ self.onmessage = (event) => {
       statements.clear();
       if (db?.isOpen) db.close();
       db = undefined;
-      self.postMessage({ id: request.id, ok: true, rows: [] });
+      self.postMessage({ id: request.id, ok: true, columns: [], rows: [] });
       return;
   }
 };

@@ -14,8 +14,9 @@
  *
  * @module
  */
+import { SQLITE_LOG_TEXT } from "./log_search.ts";
 import { type Kysely, type RawBuilder, sql, type SqlBool } from "kysely";
-import type { Database, DbRollups } from "./columns.ts";
+import type { Database, DbRollups, InsertTable } from "./columns.ts";
 import { LOG_COLUMNS, resourceToDb, SPAN_COLUMNS, TABLE_KEYS } from "./columns.ts";
 import {
   insertOnConflictDoNothing,
@@ -26,6 +27,8 @@ import { refreshStatements, SERVICE_COLUMNS, SUMMARY_COLUMNS } from "./trace_sum
 import { ROLLUP_TABLES, type RollupTable } from "./rollups.ts";
 import type { DbRows, RowCommitter } from "./batch_writer.ts";
 import type { NodeSqliteDatabase } from "./node_sqlite.ts";
+import { ALL_KEYS, AttributeIndexer } from "./attribute_index.ts";
+import { AttributeIndexWriter } from "./attribute_postings.ts";
 import {
   type CommitCounts,
   commitPrepared,
@@ -55,7 +58,7 @@ const ROWS_PER_STATEMENT = 16;
  * are still skipped by `ON CONFLICT … DO NOTHING`.
  */
 export function compileInsertStatements(db: Kysely<Database>): InsertStatements {
-  const insert = <T extends "resources" | "spans" | "logs">(
+  const insert = <T extends InsertTable>(
     table: T,
     columns: readonly string[],
   ) => {
@@ -100,15 +103,20 @@ export function compileInsertStatements(db: Kysely<Database>): InsertStatements 
     known: compileRaw(
       sql`select ${traceId} from ${sql.table("trace_summaries")} where ${ids(traceId)}`,
     ),
-    refresh: refreshStatements({ upsertSelect: upsertSelectOnConflict }, ids).map(compileRaw),
+    refresh: refreshStatements({ upsertSelect: upsertSelectOnConflict, driver: "sqlite" }, ids).map(
+      compileRaw,
+    ),
     insertSummaries: insertPlain("trace_summaries", SUMMARY_COLUMNS),
     insertServices: insertPlain("trace_services", SERVICE_COLUMNS),
   };
   return {
     summaries,
+    logText: { ...SQLITE_LOG_TEXT },
     resources: insert("resources", RESOURCE_COLUMNS),
     spans: insert("spans", SPAN_COLUMNS),
     logs: insert("logs", LOG_COLUMNS),
+    spanAttributes: insert("span_attributes", TABLE_KEYS.span_attributes),
+    logAttributes: insert("log_attributes", TABLE_KEYS.log_attributes),
     rollups: Object.fromEntries(
       (Object.keys(ROLLUP_TABLES) as RollupTable[]).map((t) => [t, upsert(t)]),
     ) as InsertStatements["rollups"],
@@ -137,7 +145,15 @@ export class WorkerSqliteCommitter implements RowCommitter {
   #nextId = 0;
   #closed = false;
 
-  constructor(path: string, statements: InsertStatements, statementTimeoutMs = 10_000) {
+  readonly #index: AttributeIndexWriter;
+
+  constructor(
+    path: string,
+    statements: InsertStatements,
+    statementTimeoutMs = 10_000,
+    index = new AttributeIndexWriter(new AttributeIndexer(ALL_KEYS)),
+  ) {
+    this.#index = index;
     this.#path = path;
     this.#statements = statements;
     this.#deadlineMs = statementTimeoutMs + WRITER_GRACE_MS;
@@ -214,14 +230,16 @@ export class WorkerSqliteCommitter implements RowCommitter {
   async commit(rows: DbRows, rollups: DbRollups, force: boolean): Promise<CommitCounts> {
     if (this.#closed) throw new Error("The SQLite writer is closed");
     throwIfFailed(await this.#opened);
+    const plan = this.#index.plan(rows.spans, rows.logs);
     const reply = throwIfFailed(
       await this.#sendWithDeadline({
         kind: "commit",
         id: 0,
-        rows: flattenRows(this.#statements, rows, rollups, SQLITE_INT64),
+        rows: flattenRows(this.#statements, rows, rollups, SQLITE_INT64, plan),
         force,
       }),
     );
+    if (reply.inserted!.complete) plan.committed();
     return reply.inserted!;
   }
 
@@ -272,18 +290,22 @@ export class InThreadSqliteCommitter implements RowCommitter {
     private readonly db: Kysely<Database>,
     private readonly sqlite: NodeSqliteDatabase,
     private readonly statements: InsertStatements,
+    private readonly index = new AttributeIndexWriter(new AttributeIndexer(ALL_KEYS)),
   ) {}
 
   async commit(rows: DbRows, rollups: DbRollups, force: boolean): Promise<CommitCounts> {
-    return await this.db.connection().execute(() =>
+    const plan = this.index.plan(rows.spans, rows.logs);
+    const counts = await this.db.connection().execute(() =>
       Promise.resolve(
         commitPrepared(
           this.sqlite,
           this.statements,
-          flattenRows(this.statements, rows, rollups, SQLITE_INT64),
+          flattenRows(this.statements, rows, rollups, SQLITE_INT64, plan),
           force,
         ),
       )
     );
+    if (counts.complete) plan.committed();
+    return counts;
   }
 }

@@ -54,6 +54,10 @@ for (const driver of selectedDrivers()) {
         "2026-12-06_operation_latency_rollups",
         "2026-12-06_root_errors",
         "2026-12-06_trace_summaries",
+        "2026-12-07_log_text_index",
+        "2026-12-08_attribute_index",
+        "2026-12-09_trace_outline_index",
+        "2026-12-10_trace_span_names",
       ]);
       assert.deepEqual((await first.migrate()).applied, []);
       const batch = buildBatch(3, 3);
@@ -100,6 +104,10 @@ for (const driver of selectedDrivers()) {
         "2026-12-06_operation_latency_rollups",
         "2026-12-06_root_errors",
         "2026-12-06_trace_summaries",
+        "2026-12-07_log_text_index",
+        "2026-12-08_attribute_index",
+        "2026-12-09_trace_outline_index",
+        "2026-12-10_trace_span_names",
       ]);
     } finally {
       await database.drop();

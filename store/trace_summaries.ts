@@ -27,13 +27,17 @@
  *
  * The root is the earliest span without a parent (ties by span id); while none is stored, the
  * earliest span stands in, as the trace list always showed. `failed` is 1 when a span has status
- * ERROR (error_count > 0), kept as a column so that indexes can lead with it.
+ * ERROR (error_count > 0), kept as a column so that indexes can lead with it. `span_names` holds
+ * the trace's distinct span names as one text (span_names.ts), which the list's span-name search
+ * reads (`spanNamesContain`) instead of probing each summary's spans.
  *
  * @module
  */
 import { type Kysely, type RawBuilder, sql, type SqlBool } from "kysely";
+import type { DbDriver } from "../lib/config.ts";
 import type { Database } from "./columns.ts";
 import type { DialectCapabilities } from "./dialects/mod.ts";
+import { SPAN_NAME_SEPARATOR, SPAN_NAMES_MAX_LENGTH } from "./span_names.ts";
 
 type Db = Kysely<Database>;
 
@@ -48,7 +52,11 @@ export const SUMMARY_COLUMNS = [
   "failed",
   "root_service",
   "root_name",
+  "span_names",
 ] as const;
+
+/** The summary's columns that a claim sets (`span_names` is left as it is, NULL when new). */
+const CLAIM_COLUMNS = SUMMARY_COLUMNS.filter((c) => c !== "span_names");
 
 /** The columns of `trace_services`. */
 export const SERVICE_COLUMNS = [
@@ -68,15 +76,98 @@ export function traceIdsIn(ids: readonly string[]): TraceIdsCondition {
 
 const ref = (name: string) => sql.ref(name);
 
+/** How each database computes `span_names` (span_names.ts) exactly as the others do. */
+interface SpanNamesSql {
+  /** A name's length in the unit of SPAN_NAMES_MAX_LENGTH. */
+  length(name: RawBuilder<unknown>): RawBuilder<unknown>;
+  /** The name as `select distinct` must compare it: byte for byte (MySQL and SQL Server pad). */
+  distinct(name: RawBuilder<unknown>): RawBuilder<unknown>;
+  /** The aggregate joining `names` (NULLs skipped) by the separator, in binary order of `name`. */
+  join(names: RawBuilder<unknown>, name: RawBuilder<unknown>): RawBuilder<unknown>;
+  /** `text` between two separators; NULL when `text` is. */
+  enclose(text: RawBuilder<unknown>): RawBuilder<unknown>;
+}
+
+/** The separator as a literal: the writer thread's statements take no parameters. */
+const SEPARATOR = sql.lit(SPAN_NAME_SEPARATOR);
+
+const SPAN_NAMES_SQL: Record<DbDriver, SpanNamesSql> = {
+  sqlite: {
+    length: (name) => sql`length(cast(${name} as blob))`,
+    distinct: (name) => name,
+    join: (names, name) => sql`group_concat(${names}, ${SEPARATOR} order by ${name})`,
+    enclose: (text) => sql`${SEPARATOR} || ${text} || ${SEPARATOR}`,
+  },
+  postgres: {
+    length: (name) => sql`octet_length(${name})`,
+    distinct: (name) => name,
+    join: (names, name) => sql`string_agg(${names}, ${SEPARATOR} order by ${name} collate "C")`,
+    enclose: (text) => sql`${SEPARATOR} || ${text} || ${SEPARATOR}`,
+  },
+  // utf8mb4_bin pads: 'a' and 'a ' are one value to DISTINCT (their lengths tell them apart) and
+  // tie in an ORDER BY (their bytes do not).
+  mysql: {
+    length: (name) => sql`length(${name})`,
+    distinct: (name) => name,
+    join: (names, name) =>
+      sql`group_concat(${names} order by cast(${name} as binary) separator ${SEPARATOR})`,
+    enclose: (text) => sql`concat(char(31 using utf8mb4), ${text}, char(31 using utf8mb4))`,
+  },
+  // Case-insensitive and padding by default: a binary collation and the length keep names apart.
+  // STRING_AGG has no DISTINCT, hence the distinct names below; the order is UTF-16's.
+  sqlserver: {
+    length: (name) => sql`datalength(${name}) / 2`,
+    distinct: (name) => sql`${name} collate Latin1_General_100_BIN2`,
+    join: (names, name) =>
+      sql`string_agg(${names}, ${
+        sql.raw(`N'${SPAN_NAME_SEPARATOR}'`)
+      }) within group (order by ${name})`,
+    enclose: (text) =>
+      sql`${sql.raw(`N'${SPAN_NAME_SEPARATOR}'`)} + ${text} + ${
+        sql.raw(`N'${SPAN_NAME_SEPARATOR}'`)
+      }`,
+  },
+};
+
+/**
+ * The `span_names` of the traces `ids` selects, from their stored spans. When a trace's names
+ * pass the cap (`total`, by a window over its distinct names), each is left out of the aggregate,
+ * which is then NULL, rather than aggregated and cut: MySQL's GROUP_CONCAT would cut the text
+ * silently at group_concat_max_len, and SQL Server's STRING_AGG fails past 8,000 bytes.
+ */
+function spanNamesSelect(driver: DbDriver, ids: TraceIdsCondition): RawBuilder<unknown> {
+  const names = SPAN_NAMES_SQL[driver];
+  const traceId = ref("trace_id");
+  const name = ref("name");
+  return sql`select w.trace_id as trace_id, ${
+    names.enclose(
+      names.join(
+        sql`case when w.total <= ${sql.lit(SPAN_NAMES_MAX_LENGTH)} then w.name end`,
+        sql.ref("w.name"),
+      ),
+    )
+  } as span_names
+    from (
+      select d.trace_id as trace_id, d.name as name,
+        sum(d.name_length + 1) over (partition by d.trace_id) + 1 as total
+      from (
+        select distinct ${traceId} as trace_id, ${names.distinct(name)} as name,
+          ${names.length(name)} as name_length
+        from ${sql.table("spans")} where ${ids(traceId)}
+      ) d
+    ) w
+    group by w.trace_id`;
+}
+
 /** The summaries of the traces `ids` selects, computed from their stored spans. */
-export function summarySelect(ids: TraceIdsCondition): RawBuilder<unknown> {
+export function summarySelect(driver: DbDriver, ids: TraceIdsCondition): RawBuilder<unknown> {
   const traceId = ref("trace_id");
   const start = ref("start_time_unix_nano");
   return sql`select g.trace_id as trace_id, g.start_ns as start_time_unix_nano,
       g.end_ns as end_time_unix_nano, g.end_ns - g.start_ns as duration_ns,
       g.span_count as span_count, g.error_count as error_count,
       case when g.error_count > 0 then 1 else 0 end as failed,
-      f.service_name as root_service, f.name as root_name
+      f.service_name as root_service, f.name as root_name, n.span_names as span_names
     from (
       select ${traceId} as trace_id, min(${start}) as start_ns,
         max(${ref("end_time_unix_nano")}) as end_ns, count(*) as span_count,
@@ -90,7 +181,38 @@ export function summarySelect(ids: TraceIdsCondition): RawBuilder<unknown> {
   } = '' then 0 else 1 end, ${start}, ${ref("span_id")}) as n
       from ${sql.table("spans")} where ${ids(traceId)}
     ) f on f.trace_id = g.trace_id
+    inner join (${spanNamesSelect(driver, ids)}) n on n.trace_id = g.trace_id
     where f.n = 1`;
+}
+
+/**
+ * The trace list's span-name search: whether a span name of the trace of the summary `ts` (its
+ * alias) contains `text`, ignoring case (`%` and `_` literal). Read from `span_names`, which
+ * contains the text exactly when one of the names does; only the traces whose names it could not
+ * hold (NULL) have their spans probed, and every trace when the text holds the separator.
+ *
+ * The probe stays a per-summary look-up by the spans' key: on PostgreSQL, `offset 0` keeps the
+ * planner from making it a "hashed SubPlan", which would read every span of the database once
+ * the first NULL summary is met. SQL Server probes its matches too: its collations may give
+ * control characters no weight, so that a text could match across the separator ("ab" in
+ * `\x1fa\x1fb\x1f`); MySQL's and MariaDB's LIKE compare character by character, as the tests
+ * check.
+ */
+export function spanNamesContain(
+  caps: Pick<DialectCapabilities, "driver" | "containsIgnoringCase">,
+  ts: string,
+  text: string,
+): RawBuilder<SqlBool> {
+  const keepCorrelated = caps.driver === "postgres" ? sql` offset 0` : sql``;
+  const probe = sql<SqlBool>`exists (select 1 from ${sql.table("spans")} s where s.trace_id = ${
+    ref(`${ts}.trace_id`)
+  } and ${caps.containsIgnoringCase("s.name", text)}${keepCorrelated})`;
+  if (text.includes(SPAN_NAME_SEPARATOR)) return probe;
+  const names = ref(`${ts}.span_names`);
+  const inNames = caps.containsIgnoringCase(`${ts}.span_names`, text);
+  return caps.driver === "sqlserver"
+    ? sql<SqlBool>`((${names} is null or ${inNames}) and ${probe})`
+    : sql<SqlBool>`(${inNames} or (${names} is null and ${probe}))`;
 }
 
 /**
@@ -99,11 +221,16 @@ export function summarySelect(ids: TraceIdsCondition): RawBuilder<unknown> {
  * stored spans keeps its summary row: `removeEmptyStatement` deletes those, for the purge.)
  */
 export function refreshStatements(
-  caps: Pick<DialectCapabilities, "upsertSelect">,
+  caps: Pick<DialectCapabilities, "upsertSelect" | "driver">,
   ids: TraceIdsCondition,
 ): RawBuilder<unknown>[] {
   return [
-    caps.upsertSelect("trace_summaries", ["trace_id"], SUMMARY_COLUMNS, summarySelect(ids)),
+    caps.upsertSelect(
+      "trace_summaries",
+      ["trace_id"],
+      SUMMARY_COLUMNS,
+      summarySelect(caps.driver, ids),
+    ),
     sql`delete from ${sql.table("trace_services")} where ${ids(ref("trace_id"))}`,
     sql`insert into ${sql.table("trace_services")} (${sql.join(SERVICE_COLUMNS.map((c) => ref(c)))})
       select distinct sp.trace_id, sp.service_name, ts.start_time_unix_nano, ts.failed
@@ -142,14 +269,17 @@ export function claimStatement(
   return caps.upsertSelect(
     "trace_summaries",
     ["trace_id"],
-    SUMMARY_COLUMNS,
+    CLAIM_COLUMNS,
     sql`select * from (${sql.join(rows, sql` union all `)}) claimed where 1 = 1`,
   );
 }
 
-/** Trace ids per statement: the list appears twice in the recompute (SQL Server: 2,000 parameters). */
+/**
+ * Trace ids per statement: the list appears three times in the recompute (SQL Server: 2,000
+ * parameters).
+ */
 export function idsPerStatement(caps: Pick<DialectCapabilities, "maxParameters">): number {
-  return Math.max(1, Math.min(1_000, Math.floor(caps.maxParameters / 2) - 10));
+  return Math.max(1, Math.min(1_000, Math.floor(caps.maxParameters / 3) - 10));
 }
 
 /** The distinct trace ids of `spans`, sorted (the order claims lock them in). */

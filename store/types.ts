@@ -9,6 +9,7 @@
  *
  * @module
  */
+import type { TextQuery } from "../utils/text_query.ts";
 
 /** A resource (the emitting process) stored once and referenced by its spans and logs. */
 export interface ResourceRow {
@@ -219,10 +220,12 @@ export interface TraceSummary {
 
 export interface LogFilter extends TimeWindow {
   serviceName?: string;
-  /** Text the body contains, ignoring case. */
-  search?: string;
+  /** Texts the body contains and does not, ignoring case (utils/text_query.ts). */
+  search?: TextQuery;
   /** Lowest OTLP SeverityNumber included. */
   minSeverity?: number;
   traceId?: string;
   spanId?: string;
+  /** Each is held by the record's attributes (the same matching as the trace list's `attr`). */
+  attributes?: AttributeMatch[];
 }

@@ -4,7 +4,9 @@
  * (`GET /api/traces/{trace_id}`), `GET /api/traces/{trace_id}/spans/{span_id}` is the full trace's
  * span, and `GET /api/traces/{trace_id}/search` answers exactly what a scan of the full trace's
  * names, services and attribute and event values answers, for texts with `%`, `_`, quotes,
- * backslashes, non-ASCII letters and a very long value; and the 400s and 404s.
+ * backslashes, non-ASCII letters and a very long value; the 400s and 404s; and the trace page
+ * carries a trace's structure up to TRACE_PAGE_INLINE_SPANS spans, while a larger trace's page
+ * shows the server's rendering of it and preloads the structure for the browser.
  */
 import assert from "node:assert/strict";
 import { startArgus } from "./argus_process.ts";
@@ -108,7 +110,11 @@ for (const driver of selectedDrivers()) {
     const database = await freshDatabase(driver);
     const cwd = await Deno.makeTempDir({ prefix: "argus-trace-structure-" });
     const env = argusDatabaseEnv(driver, database);
-    const argus = await startArgus({ FLUSH_INTERVAL: "10ms", ...env }, cwd);
+    // The 40-span trace is "huge" for its page; a 3-span one is not.
+    const argus = await startArgus(
+      { FLUSH_INTERVAL: "10ms", TRACE_PAGE_INLINE_SPANS: "39", ...env },
+      cwd,
+    );
     const get = async (path: string) => {
       const response = await fetch(`${argus.baseUrl}${path}`);
       return { status: response.status, body: await response.json() };
@@ -168,6 +174,41 @@ for (const driver of selectedDrivers()) {
         const limited = (await get(`/api/traces/${traceId}/search?q=step&limit=3`)).body;
         assert.deepEqual(limited.span_ids, scan(full, "step").slice(0, 3));
         assert.equal(limited.truncated, true);
+      });
+
+      await t.step("the page carries the structure up to TRACE_PAGE_INLINE_SPANS", async () => {
+        const smallId = hex(random(100), 32);
+        const small = trace(smallId, BigInt(Date.now() - 30_000) * 1_000_000n).slice(0, 3);
+        const sent = await postJson(argus.otlpHttpUrl, "traces", traceRequest(small, "trace-api"));
+        assert.equal(sent.status, 200);
+        let page = "";
+        for (let i = 0; i < 200 && !page.includes('data-span-count="3"'); i++) {
+          page = await (await fetch(`${argus.baseUrl}/traces/${smallId}`)).text();
+          if (!page.includes('data-span-count="3"')) await new Promise((r) => setTimeout(r, 25));
+        }
+        // Rendered on the server, with the structure in the island's props.
+        assert.match(page, new RegExp(`data-trace-header="${smallId}"`));
+        assert.match(page, /role="treeitem"/);
+        assert.match(page, new RegExp(`"span_id":\\["${small[0]!.spanId}"`));
+        assert.doesNotMatch(page, /data-trace-preview/);
+        assert.doesNotMatch(page, /rel="preload"/);
+
+        const huge = await fetch(`${argus.baseUrl}/traces/${traceId}`);
+        assert.equal(huge.status, 200);
+        const shell = await huge.text();
+        assert.match(shell, new RegExp(`data-trace-header="${traceId}"`));
+        assert.match(shell, /data-trace-preview="40"/);
+        assert.match(shell, /role="treeitem"/);
+        assert.match(shell, /"trace":null/);
+        assert.doesNotMatch(shell, /"span_id":\[/);
+        assert.match(
+          shell,
+          new RegExp(`<link rel="preload" href="/api/traces/${traceId}/structure" as="fetch"`),
+        );
+
+        const unknown = await fetch(`${argus.baseUrl}/traces/${"e".repeat(32)}`);
+        assert.equal(unknown.status, 404);
+        assert.match(await unknown.text(), /data-trace-not-found/);
       });
 
       await t.step(

@@ -41,7 +41,10 @@ Deno.test("Argus starts on the default SQLite file, answers /api/health and stop
     const migrations = Object.keys(migrationsFor("sqlite")).length;
     assert.match(
       argus.log(),
-      new RegExp(`database ready driver=sqlite dsn=argus.db migrations_applied=${migrations}\\n`),
+      new RegExp(
+        `database ready driver=sqlite dsn=argus.db migrations_applied=${migrations} ` +
+          `log_text_index=fts5\\n`,
+      ),
     );
     assert.match(argus.log(), /stopped/);
   } finally {

@@ -2,7 +2,9 @@
  * Trace summaries (store/trace_summaries.ts) on the database matrix: the trace list read from
  * them answers what the span scan it replaced answered (`Queries.scanTraces`, run on the same
  * database), and each summary stays what its stored spans say when they arrive out of order,
- * twice, through the dead-letter queue, from two writers at once, and across a purge.
+ * twice, through the dead-letter queue, from two writers at once, and across a purge. The span-name
+ * search reads `span_names` (store/span_names.ts): the same on SQLite's in-memory path for new
+ * traces as in the SQL recompute, filled by its migration, and exact for names of every kind.
  *
  * @module
  */
@@ -13,6 +15,11 @@ import { openDatabase } from "../store/dialects/mod.ts";
 import { Queries } from "../store/queries.ts";
 import type { Database } from "../store/columns.ts";
 import { traceSummariesSchema } from "../store/migrations/2026_12_06_trace_summaries.ts";
+import { traceSpanNamesSchema } from "../store/migrations/2026_12_10_trace_span_names.ts";
+import { joinSpanNames, SPAN_NAMES_MAX_LENGTH } from "../store/span_names.ts";
+import { spanNamesContain, summarySelect, traceIdsIn } from "../store/trace_summaries.ts";
+import { SQLSERVER } from "../store/dialects/sqlserver.ts";
+import { recordingSqlServer } from "./sqlserver_recording.ts";
 import { DeadLetterQueue } from "../ingest/dead_letter_queue.ts";
 import { createLogger } from "../lib/logger.ts";
 import {
@@ -363,11 +370,140 @@ for (const driver of selectedDrivers()) {
       const migration = traceSummariesSchema(driver);
       await migration.down!(db as unknown as Kysely<unknown>);
       await migration.up(db as unknown as Kysely<unknown>);
+      await traceSpanNamesSchema(driver).up(db as unknown as Kysely<unknown>);
       assert.deepEqual(await store.traces({ ...ALL_TIME, minDurationNs: 0n }, sort, page), before);
       assert.deepEqual(
         before,
         await scan.scanTraces({ ...ALL_TIME, minDurationNs: 0n }, sort, page),
       );
+    });
+  });
+
+  Deno.test(`[${driver}] the span-name search reads span_names and answers what the span scan answered`, async () => {
+    await withStore(driver, async (store, scan, db) => {
+      const traces = namedTraces(random(31));
+      // Half of the traces in one commit (SQLite: names joined in memory), half over three.
+      await store.write({ resources: [...Object.values(RESOURCES), ODD], spans: [], logs: [] });
+      await writeScattered(store, [...traces.values()].filter((_, i) => i % 2 === 1));
+      const once = [...traces.values()].filter((_, i) => i % 2 === 0).flat();
+      await store.write({ resources: [...Object.values(RESOURCES), ODD], spans: once, logs: [] });
+      const stored = await spanNamesOf(db);
+      assert.equal(stored.get(traces.get("many")![0]!.traceId), null);
+      assert.equal(stored.get(traces.get("pad")![0]!.traceId), "\u001fGET /Orders\u001fpad \u001f");
+      const expected: Record<string, string[] | undefined> = {
+        "pad ": ["pad"],
+        "food": [],
+        "needle in the many": ["many"],
+        "e\u001fa": ["separator"],
+        "\u001f": ["separator"],
+        "a%b": ["special"],
+      };
+      for (const search of NAME_SEARCHES) {
+        for (
+          const sort of [{ field: "start_time", order: "desc" }, {
+            field: "duration",
+            order: "asc",
+          }] as const
+        ) {
+          for (const page of [{ limit: 100, offset: 0 }, { limit: 2, offset: 1 }]) {
+            const filter = { ...ALL_TIME, search };
+            const actual = await store.traces(filter, sort, page);
+            assert.deepEqual(
+              actual,
+              await scan.scanTraces(filter, sort, page),
+              `${JSON.stringify(search)}, ${sort.field}, ${page.offset}`,
+            );
+            const names = expected[search];
+            if (names !== undefined && page.offset === 0) {
+              assert.deepEqual(
+                actual.items.map((t) => t.traceId).sort(),
+                names.map((n) => traces.get(n)![0]!.traceId).sort(),
+                JSON.stringify(search),
+              );
+            }
+          }
+        }
+      }
+    });
+  });
+
+  Deno.test(`[${driver}] span_names is the same from the writer's memory and from the SQL recompute`, async () => {
+    await withStore(driver, async (store, _scan, db) => {
+      const rand = random(41);
+      const resources = Object.values(RESOURCES);
+      const wide = "é".repeat((SPAN_NAMES_MAX_LENGTH - 2) / 2);
+      const sets = [
+        // Binary order: U+FF21 before U+1F600 (JavaScript's sort says otherwise), "B" before
+        // "a", and "a" < "a\x01" < "a " (MySQL's padding collation ties the last two with "a").
+        ["😀 smile", "\uff21 fullwidth", "a ", "B", "a\u0001", "a", "a", "GET /a%b"],
+        // At the cap (2-byte characters: the cap counts bytes), and one byte over it.
+        [wide],
+        [wide, ""],
+        // Under the cap after the first commit, over it after the second.
+        ["x".repeat(600), "y".repeat(600)],
+      ];
+      const written: [names: string[], oneCommit: string, twoCommits: string][] = [];
+      for (const names of sets) {
+        const spansOf = (traceId: string) =>
+          names.map((name, i) =>
+            buildSpan(RESOURCES["order-service"], {
+              traceId,
+              name,
+              parentSpanId: i === 0 ? "" : hex(rand, 16),
+            }, rand)
+          );
+        const one = spansOf(hex(rand, 32));
+        const two = spansOf(hex(rand, 32));
+        await store.write({ resources, spans: one, logs: [] });
+        await store.write({ resources, spans: two.slice(0, 1), logs: [] });
+        await store.write({ resources, spans: two.slice(1), logs: [] });
+        written.push([names, one[0]!.traceId, two[0]!.traceId]);
+      }
+      const stored = await spanNamesOf(db);
+      for (const [names, oneCommit, twoCommits] of written) {
+        const expected = joinSpanNames(names);
+        assert.equal(stored.get(oneCommit), expected, `one commit: ${JSON.stringify(names)}`);
+        assert.equal(stored.get(twoCommits), expected, `two commits: ${JSON.stringify(names)}`);
+      }
+      assert.equal(
+        stored.get(written[0]![1]),
+        "\u001fB\u001fGET /a%b\u001fa\u001fa\u0001\u001fa \u001f\uff21 fullwidth\u001f😀 smile\u001f",
+      );
+      assert.equal(stored.get(written[1]![1])?.length, wide.length + 2);
+      assert.equal(stored.get(written[2]![1]), null);
+      assert.equal(stored.get(written[3]![1]), null);
+    });
+  });
+
+  Deno.test(`[${driver}] the span_names migration fills the names of the traces already stored`, async () => {
+    await withStore(driver, async (store, scan, db) => {
+      const rand = random(51);
+      const resources = [...Object.values(RESOURCES), ODD];
+      // More traces than one statement of the migration fills (1,000), and every kind of name.
+      const singles = Array.from(
+        { length: 2_100 },
+        (_, i) =>
+          buildSpan(RESOURCES["payment-service"], {
+            traceId: hex(rand, 32),
+            parentSpanId: "",
+            name: `operation ${i % 300}`,
+          }, rand),
+      );
+      await store.write({ resources, spans: singles, logs: [] });
+      await writeScattered(store, [...namedTraces(rand).values()]);
+      const before = await spanNamesOf(db);
+      assert.ok([...before.values()].includes(null));
+      const migration = traceSpanNamesSchema(driver);
+      await migration.down!(db as unknown as Kysely<unknown>);
+      await migration.up(db as unknown as Kysely<unknown>);
+      assert.deepEqual(await spanNamesOf(db), before);
+      const filter = { ...ALL_TIME, search: "OPERATION 29" };
+      const sort = { field: "start_time", order: "desc" } as const;
+      const page = { limit: 20, offset: 0 };
+      const list = await store.traces(filter, sort, page);
+      // "operation 29" and 290–299, seven single-span traces each, and one name of the "many" trace.
+      assert.equal(list.total, 11 * 7 + 1);
+      assert.deepEqual(list, await scan.scanTraces(filter, sort, page));
     });
   });
 
@@ -458,3 +594,109 @@ function expectedSummary(spans: SpanRow[], errorServices: string[]) {
     errorServices,
   };
 }
+
+/** Each summary's `span_names`, by trace id. */
+async function spanNamesOf(db: Kysely<Database>): Promise<Map<string, string | null>> {
+  const rows = await db.selectFrom("trace_summaries").select(["trace_id", "span_names"]).execute();
+  return new Map(rows.map((r) => [r.trace_id, r.span_names]));
+}
+
+/**
+ * Traces by label whose span names the search must tell apart: LIKE's characters and quotes,
+ * non-ASCII, trailing spaces (MySQL's collation pads), the separator inside a name, two names that
+ * would spell a third if the separator were skipped, and more names than `span_names` holds.
+ */
+function namedTraces(rand: () => number): Map<string, SpanRow[]> {
+  const names: Record<string, string[]> = {
+    pad: ["pad ", "GET /Orders", "pad "],
+    padless: ["pad"],
+    special: ["GET /a%b", "load_user", 'say "hi" ééé', "it's"],
+    case: ["ÉCOLE", "GET /orders"],
+    separator: ["before\u001fafter"],
+    adjacent: ["fo", "od"],
+    many: [
+      ...Array.from({ length: 60 }, (_, i) => `operation ${i} of a long trace`),
+      "needle in the many",
+    ],
+  };
+  const traces = new Map<string, SpanRow[]>();
+  for (const [i, [label, list]] of Object.entries(names).entries()) {
+    const traceId = hex(rand, 32);
+    const start = BASE_TIME_NS + BigInt(200_000 + i * 900) * MS;
+    traces.set(
+      label,
+      list.map((name, j) =>
+        buildSpan(j % 2 === 0 ? ODD : RESOURCES["order-service"], {
+          traceId,
+          name,
+          parentSpanId: j === 0 ? "" : hex(rand, 16),
+          startTimeUnixNano: start + BigInt(j) * MS,
+          endTimeUnixNano: start + BigInt(j + 10 + i * 3) * MS,
+        }, rand)
+      ),
+    );
+  }
+  return traces;
+}
+
+const NAME_SEARCHES = [
+  "a%b",
+  "D_U",
+  'Y "H',
+  "'S",
+  "éé",
+  "pad ",
+  "pad",
+  "food",
+  "fo",
+  "needle in the many",
+  "OPERATION 7 ",
+  "\u001f",
+  "e\u001fa",
+  "😀",
+  "école",
+  "orders",
+  "",
+];
+
+Deno.test("SQL Server span_names: distinct by binary collation and length, STRING_AGG in order, probed matches", () => {
+  const { db } = recordingSqlServer();
+  const select = summarySelect("sqlserver", traceIdsIn(["a", "b"])).compile(db).sql;
+  assert.match(
+    select,
+    /select distinct "trace_id" as trace_id, "name" collate Latin1_General_100_BIN2/,
+  );
+  assert.match(select, /datalength\("name"\) \/ 2 as name_length/);
+  const sep = "N'\u001f'";
+  assert.ok(
+    select.includes(
+      `${sep} + string_agg(case when w.total <= 1000 then w.name end, ${sep}) ` +
+        `within group (order by "w"."name") + ${sep} as span_names`,
+    ),
+    select,
+  );
+  assert.doesNotMatch(select, /group_concat|\|\|/);
+  const search = spanNamesContain(SQLSERVER, "ts", "50%_[x]").compile(db);
+  assert.match(
+    search.sql,
+    /^\(\("ts"\."span_names" is null or "ts"\."span_names" like @1 escape '!'\) and exists \(select 1 from "spans" s where s\.trace_id = "ts"\."trace_id" and "s"\."name" like @2 escape '!'\)\)$/,
+  );
+  assert.deepEqual(search.parameters, ["%50!%!_![x]%", "%50!%!_![x]%"]);
+});
+
+Deno.test("SQL Server span_names migration: an nvarchar column, filled by UPDATE … FROM in chunks", async () => {
+  const { db, queries } = recordingSqlServer();
+  await traceSpanNamesSchema("sqlserver").up(db as Kysely<unknown>);
+  const sqls = queries.map((q) => q.sql);
+  assert.equal(sqls[0], 'alter table "trace_summaries" add "span_names" nvarchar(1000)');
+  assert.match(
+    sqls[1]!,
+    /^select trace_id from trace_summaries\s+where trace_id > @1 order by trace_id offset 999 rows fetch next 1 rows only$/,
+  );
+  assert.match(
+    sqls[2]!,
+    /^update ts set span_names = n\.span_names\s+from trace_summaries ts inner join \(/,
+  );
+  assert.match(sqls[2]!, /string_agg\(/);
+  assert.equal(sqls.length, 3);
+});

@@ -1,8 +1,10 @@
 /**
  * A huge trace in headless Chromium (tests/browser/scenarios/trace_huge.mjs): 20,000 spans of
- * three services sent through OTLP/HTTP. The waterfall paints from the trace's structure without
- * the page downloading the full trace, opening a span fetches that span's details alone, and the
- * in-trace search finds a span by an attribute value deep in the trace and scrolls to it.
+ * three services sent through OTLP/HTTP, more than TRACE_PAGE_INLINE_SPANS (5,000). The page's HTML
+ * shows the waterfall's first rows as the server rendered them, without the structure in the
+ * island's props, and preloads it; the browser fetches the structure once and draws the waterfall
+ * from it without downloading the full trace, opening a span fetches that span's details alone,
+ * and the in-trace search finds a span by an attribute value deep in the trace and scrolls to it.
  */
 import assert from "node:assert/strict";
 import { startArgus } from "./argus_process.ts";
@@ -60,6 +62,14 @@ Deno.test("a 20,000-span trace paints from its structure, fetches details per sp
       if (stored < SPANS) await new Promise((r) => setTimeout(r, 50));
     }
     assert.equal(stored, SPANS, "every span is stored");
+
+    // The HTML is the first screen of rows and the preload, not 20,000 spans.
+    const html = await (await fetch(`${argus.baseUrl}/traces/${traceId}`)).text();
+    assert.match(html, new RegExp(`data-trace-preview="${SPANS}"`));
+    assert.match(html, /role="treeitem"/);
+    assert.match(html, /"trace":null/);
+    assert.match(html, new RegExp(`<link rel="preload" href="/api/traces/${traceId}/structure"`));
+    assert.ok(html.length < 200_000, `${html.length} characters of HTML`);
 
     const { problems } = await runScenario("trace_huge", argus.baseUrl, {
       traceId,

@@ -11,6 +11,7 @@ import { formatDateTime } from "./format.ts";
 import { SEVERITY_MINIMUMS, type WireLog } from "./wire.ts";
 import type { Params } from "./api.ts";
 import { logCursor } from "./log_cursor.ts";
+import { matchesTextQuery, parseTextQuery, type TextQuery } from "./text_query.ts";
 
 /** A record as `/api/logs` and `/ws` serve it. */
 export type LogItem = WireLog;
@@ -22,7 +23,7 @@ export interface LogFilters {
   range: string;
   /** The minimum severity by name: `trace` … `fatal`. */
   severity: string;
-  /** Text the body contains, ignoring case. */
+  /** A text query on the body (utils/text_query.ts): words, "phrases", -exclusions. */
   search: string;
   trace_id: string;
   span_id: string;
@@ -163,10 +164,28 @@ export function matchesFilters(item: LogItem, filters: LogFilters): boolean {
   const start = instantMs(filters.start);
   if (start !== undefined && Number(item.time_unix_nano.slice(0, -6) || "0") < start) return false;
   if (filters.search) {
-    const needle = filters.search.toLowerCase();
-    if (!bodyText(item.body).toLowerCase().includes(needle)) return false;
+    // As the API reads it; a query it refuses (400) lets no streamed record through either.
+    const query = searchQuery(filters.search);
+    if (query === undefined || !matchesTextQuery(query, bodyText(item.body))) return false;
   }
   return true;
+}
+
+/** The parsed search, the last one remembered (the stream tests every record against it). */
+let lastSearch: { text: string; query: TextQuery | undefined } | undefined;
+
+/** `search` as a text query (utils/text_query.ts); undefined when it does not parse. */
+export function searchQuery(search: string): TextQuery | undefined {
+  if (lastSearch?.text !== search) {
+    let query: TextQuery | undefined;
+    try {
+      query = parseTextQuery(search);
+    } catch {
+      query = undefined;
+    }
+    lastSearch = { text: search, query };
+  }
+  return lastSearch.query;
 }
 
 /** A part of a text, and whether it is a match of the search. */
@@ -179,12 +198,17 @@ export interface TextPart {
 const REGEXP_SPECIALS = /[.*+?^${}()|[\]\\/]/g;
 
 /**
- * `text` cut where `search` occurs, ignoring case (as the API's search does), so that a view can
- * mark the matches as elements: never as HTML. One part, not a match, when there is none.
+ * `text` cut where a term the search includes occurs (its words and phrases, not its exclusions),
+ * ignoring case (as the API's search does), so that a view can mark the matches as elements:
+ * never as HTML. One part, not a match, when there is none.
  */
 export function matchParts(text: string, search: string): TextPart[] {
-  if (search === "" || text === "") return [{ text, match: false }];
-  const pattern = new RegExp(search.replace(REGEXP_SPECIALS, "\\$&"), "giu");
+  const terms = search === "" ? [] : searchQuery(search)?.include ?? [];
+  if (terms.length === 0 || text === "") return [{ text, match: false }];
+  // The longest first, so that a term inside another does not cut it.
+  const alternatives = [...terms].sort((a, b) => b.length - a.length)
+    .map((term) => term.replace(REGEXP_SPECIALS, "\\$&"));
+  const pattern = new RegExp(alternatives.join("|"), "giu");
   const parts: TextPart[] = [];
   let last = 0;
   for (const found of text.matchAll(pattern)) {

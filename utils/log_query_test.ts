@@ -93,6 +93,11 @@ Deno.test("matchesFilters() applies every filter to a streamed record", () => {
     true,
   );
   assert.equal(matchesFilters(item({ body: null }), { ...filters, search: "x" }), false);
+  // The API's query syntax (utils/text_query.ts): phrases, exclusions; refused queries pass none.
+  assert.equal(matchesFilters(item({}), { ...filters, search: '"answered cart"' }), false);
+  assert.equal(matchesFilters(item({}), { ...filters, search: "cart -answered" }), false);
+  assert.equal(matchesFilters(item({}), { ...filters, search: "cart -timeout" }), true);
+  assert.equal(matchesFilters(item({}), { ...filters, search: '"cart' }), false);
   const traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
   assert.equal(
     matchesFilters(item({ trace_id: traceId }), { ...filters, trace_id: traceId.toUpperCase() }),
@@ -166,7 +171,10 @@ Deno.test("matchParts() cuts a text where the search occurs, ignoring case, taki
     "Payment [TIMEOUT] after [timeout]",
   );
   assert.equal(marked("timeout", "TimeOut"), "[timeout]");
-  assert.equal(marked("cost: $5.00 (a+b)*", "$5.00 (a+b)*"), "cost: [$5.00 (a+b)*]");
+  assert.equal(marked("cost: $5.00 (a+b)*", '"$5.00 (a+b)*"'), "cost: [$5.00 (a+b)*]");
+  // Each word and phrase, the longest first; exclusions and refused queries mark nothing.
+  assert.equal(marked("Database Lock on db", "db database -lock"), "[Database] Lock on [db]");
+  assert.equal(marked("say hi", '"say'), "say hi");
   assert.equal(marked("a.b axb", "."), "a[.]b axb");
   assert.equal(marked("<img src=x onerror=alert(1)>", "<img"), "[<img] src=x onerror=alert(1)>");
   assert.equal(marked("ÉCHEC échec", "échec"), "[ÉCHEC] [échec]");

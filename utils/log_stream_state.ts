@@ -46,6 +46,8 @@ import {
 export interface LogPage {
   items: LogItem[];
   total: number;
+  /** Whether the server stopped counting at `total` (LOG_SEARCH_LIMIT): more match. */
+  total_capped?: boolean;
   /** Whether the window holds records past the page (see WireLogPage). Default: `total` says. */
   more?: boolean;
 }
@@ -99,6 +101,8 @@ export interface LogStreamState {
   readonly items: ReadonlySignal<readonly LogItem[]>;
   /** Records of the window by the last read (the API's count, not only those listed). */
   readonly total: ReadonlySignal<number>;
+  /** Whether `total` is where the server stopped counting (shown as "10,000+"). */
+  readonly totalCapped: ReadonlySignal<boolean>;
   /** When the list was last read (Unix ms); null before any read succeeded. */
   readonly fetchedAt: ReadonlySignal<number | null>;
   /** A read that shows it is under way (a change of filters). */
@@ -189,6 +193,9 @@ export function createLogStreamState(options: LogStreamOptions): LogStreamState 
   const paged = signal(false);
   const dropped = signal(listed.dropped);
   const total = signal(options.initial?.total ?? 0);
+  const totalCapped = signal(options.initial?.total_capped ?? false);
+  /** The count as shown: "10,000+" when capped. */
+  const totalText = () => `${shown(total.value)}${totalCapped.value ? "+" : ""}`;
   const fetchedAt = signal(options.initial ? options.fetchedAt : null);
   const loading = signal(false);
   const error = signal(options.error);
@@ -224,12 +231,12 @@ export function createLogStreamState(options: LogStreamOptions): LogStreamState 
     const count = items.value.length;
     if (total.value <= count || !(olderMore.value || newerMore.value)) return null;
     return oldestFirst(filters.value)
-      ? `Showing the oldest ${shown(count)} of ${
-        shown(total.value)
-      } records: “Load newer” at the end of the list reads more.`
-      : `Showing the newest ${shown(count)} of ${
-        shown(total.value)
-      } records: “Load older” at the end of the list reads more.`;
+      ? `Showing the oldest ${
+        shown(count)
+      } of ${totalText()} records: “Load newer” at the end of the list reads more.`
+      : `Showing the newest ${
+        shown(count)
+      } of ${totalText()} records: “Load older” at the end of the list reads more.`;
   });
 
   /** Publishes the list after a change of `listed`. */
@@ -320,6 +327,7 @@ export function createLogStreamState(options: LogStreamOptions): LogStreamState 
         }
         show();
         total.value = page.total;
+        totalCapped.value = page.total_capped ?? false;
         fetchedAt.value = now();
         error.value = null;
       });
@@ -367,6 +375,7 @@ export function createLogStreamState(options: LogStreamOptions): LogStreamState 
     filters,
     items,
     total,
+    totalCapped,
     fetchedAt,
     loading,
     error,

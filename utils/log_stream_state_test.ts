@@ -167,6 +167,18 @@ Deno.test("off, the list is read again every refreshMs while the page is shown, 
   assert.equal(h.reads.length, 1, "a hidden page is not read");
 });
 
+Deno.test("a count the server stopped at reads as at least that many", async () => {
+  const h = harness();
+  h.state.start();
+  h.tick(10_000);
+  await h.reads[0]!.answer({ items: range(4, 12), total: 10_000, total_capped: true });
+  assert.equal(h.state.totalCapped.value, true);
+  assert.equal(
+    h.state.note.value,
+    "Showing the newest 9 of 10,000+ records: “Load older” at the end of the list reads more.",
+  );
+});
+
 Deno.test("live, streamed records join the list once per frame, filtered, each id once; the rate counts them", () => {
   const h = harness({ filters: { ...LOG_FILTER_DEFAULTS, search: "record" } });
   h.state.start();

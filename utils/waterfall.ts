@@ -8,7 +8,7 @@
  * to 2^53 ns, 104 days), except `CompactTrace.start_unix_nano`, Unix nanoseconds as a decimal
  * string. Durations shown to people are converted to milliseconds at the edge.
  *
- * Cost: `compactTrace` and `buildSpanTree` are O(n log n), once per trace. Everything a user
+ * Cost: `compactColumns` and `buildSpanTree` are O(n log n), once per trace. Everything a user
  * does afterwards is sub-linear in the trace: `visibleRows` is O(k log k) for k collapsed spans
  * and its lookups O(log k); `ancestors` O(depth); the time scale O(ticks).
  *
@@ -39,20 +39,52 @@ export const STATUS_ERROR = 2;
 
 /** Builds the compact form of a trace's API spans. Throws a RangeError for no spans. */
 export function compactTrace(traceId: string, spans: readonly WaterfallSpanInput[]): CompactTrace {
-  if (spans.length === 0) throw new RangeError(`Cannot lay out trace ${traceId}: it has no spans`);
-  let min = BigInt(spans[0]!.start_time_unix_nano);
+  return compactColumns(traceId, {
+    spanId: spans.map((span) => span.span_id),
+    parentSpanId: spans.map((span) => span.parent_span_id),
+    serviceName: spans.map((span) => span.service_name),
+    name: spans.map((span) => span.name),
+    kind: spans.map((span) => Math.max(0, SPAN_KINDS.indexOf(span.kind))),
+    statusCode: spans.map((span) => Math.max(0, STATUS_CODES.indexOf(span.status_code))),
+    startTimeUnixNano: spans.map((span) => BigInt(span.start_time_unix_nano)),
+    endTimeUnixNano: spans.map((span) => BigInt(span.end_time_unix_nano)),
+  });
+}
+
+/**
+ * A trace's spans column by column (element `i` of each is span `i`), as the store reads a trace's
+ * structure: OTLP's kind and status numbers, times in Unix nanoseconds.
+ */
+export interface SpanColumns {
+  spanId: readonly string[];
+  parentSpanId: readonly string[];
+  serviceName: readonly string[];
+  name: readonly string[];
+  kind: readonly number[];
+  statusCode: readonly number[];
+  startTimeUnixNano: readonly bigint[];
+  endTimeUnixNano: readonly bigint[];
+}
+
+/**
+ * Builds the compact form of a trace's spans given column by column, without an object per span.
+ * A kind or status OTLP does not define becomes 0 (unspecified, unset). Throws a RangeError for no
+ * spans.
+ */
+export function compactColumns(traceId: string, spans: SpanColumns): CompactTrace {
+  const n = spans.spanId.length;
+  if (n === 0) throw new RangeError(`Cannot lay out trace ${traceId}: it has no spans`);
+  const starts = spans.startTimeUnixNano;
+  const ends = spans.endTimeUnixNano;
+  let min = starts[0]!;
   let max = min;
-  const starts: bigint[] = new Array(spans.length);
-  const ends: bigint[] = new Array(spans.length);
-  spans.forEach((span, i) => {
-    const start = BigInt(span.start_time_unix_nano);
-    const end = BigInt(span.end_time_unix_nano);
-    starts[i] = start;
-    ends[i] = end;
+  for (let i = 0; i < n; i++) {
+    const start = starts[i]!;
+    const end = ends[i]!;
     if (start < min) min = start;
     if (start > max) max = start;
     if (end > max) max = end;
-  });
+  }
   const services = new Map<string, number>();
   const names = new Map<string, number>();
   const intern = (table: Map<string, number>, value: string) => {
@@ -60,15 +92,14 @@ export function compactTrace(traceId: string, spans: readonly WaterfallSpanInput
     if (at === undefined) table.set(value, at = table.size);
     return at;
   };
-  const n = spans.length;
   const trace: CompactTrace = {
     trace_id: traceId,
     start_unix_nano: min.toString(),
     duration_ns: Number(max - min),
     services: [],
     names: [],
-    span_id: new Array(n),
-    parent_id: new Array(n),
+    span_id: spans.spanId.slice(),
+    parent_id: spans.parentSpanId.slice(),
     service: new Array(n),
     name: new Array(n),
     start_ns: new Array(n),
@@ -76,18 +107,18 @@ export function compactTrace(traceId: string, spans: readonly WaterfallSpanInput
     status: new Array(n),
     kind: new Array(n),
   };
-  spans.forEach((span, i) => {
+  for (let i = 0; i < n; i++) {
     const start = starts[i]!;
     const end = ends[i]!;
-    trace.span_id[i] = span.span_id;
-    trace.parent_id[i] = span.parent_span_id;
-    trace.service[i] = intern(services, span.service_name);
-    trace.name[i] = intern(names, span.name);
+    const kind = spans.kind[i]!;
+    const status = spans.statusCode[i]!;
+    trace.service[i] = intern(services, spans.serviceName[i]!);
+    trace.name[i] = intern(names, spans.name[i]!);
     trace.start_ns[i] = Number(start - min);
     trace.duration_ns_of[i] = end > start ? Number(end - start) : 0;
-    trace.status[i] = Math.max(0, STATUS_CODES.indexOf(span.status_code));
-    trace.kind[i] = Math.max(0, SPAN_KINDS.indexOf(span.kind));
-  });
+    trace.status[i] = STATUS_CODES[status] === undefined ? 0 : status;
+    trace.kind[i] = SPAN_KINDS[kind] === undefined ? 0 : kind;
+  }
   trace.services = [...services.keys()];
   trace.names = [...names.keys()];
   return trace;
@@ -132,6 +163,8 @@ export interface SpanTree {
   maxDepth: number;
   /** Spans with status ERROR. */
   errorCount: number;
+  /** Input index of the (first) span with each id: built once, for the tree and the lookups. */
+  indexOfId: ReadonlyMap<string, number>;
 }
 
 /** Builds the span tree of a compact trace: O(n log n). */
@@ -186,6 +219,7 @@ export function buildSpanTree(trace: CompactTrace): SpanTree {
     flags: new Uint8Array(n),
     maxDepth: 0,
     errorCount: 0,
+    indexOfId: byId,
   };
   let next = 0;
   // Iterative depth-first walk: a chain of 80,000 spans would overflow a recursive one.
@@ -625,8 +659,7 @@ export function waterfallModel(trace: CompactTrace): WaterfallModel {
   const byService = trace.services.map((service) => colors.get(service)!);
   const perService = new Array<number>(trace.services.length).fill(0);
   for (const s of trace.service) perService[s]!++;
-  const byId = new Map<string, number>();
-  trace.span_id.forEach((id, i) => byId.has(id) || byId.set(id, i));
+  const byId = tree.indexOfId;
   return {
     trace,
     tree,

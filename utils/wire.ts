@@ -187,10 +187,12 @@ export interface WireLog {
 
 /**
  * `GET /api/logs`: a page of records, and whether the window holds more past it (beyond its last
- * record; with a cursor, on the side away from the cursor).
+ * record; with a cursor, on the side away from the cursor). A text search counts its matches up
+ * to the server's LOG_SEARCH_LIMIT: `total_capped` true means more than `total` match.
  */
 export interface WireLogPage extends WirePage<WireLog> {
   more: boolean;
+  total_capped: boolean;
 }
 
 /** `GET /api/metrics/dashboard`, in the seed's units. */

@@ -19,6 +19,21 @@ import {
   SEVERITY_OPTIONS,
 } from "../../utils/log_query.ts";
 import { windowWords } from "../../utils/time_window.ts";
+import { parseTextQuery, TEXT_QUERY_SYNTAX } from "../../utils/text_query.ts";
+
+/** What is wrong with a typed search, as the API would refuse it; undefined when it reads. */
+function searchProblem(text: string): string | undefined {
+  if (text === "") return undefined;
+  try {
+    parseTextQuery(text);
+    return undefined;
+  } catch (error) {
+    // The first part of the message: the syntax is in the box's title.
+    return error instanceof SyntaxError
+      ? error.message.replace(/ \(the syntax: .*$/, "")
+      : undefined;
+  }
+}
 
 /** Writes filters to the URL: a history entry, or in place of the current one (`replace`). */
 export type SetFilters = (patch: Partial<LogFilters>, replace?: boolean) => void;
@@ -35,8 +50,10 @@ function SearchField({ search, onFilters }: { search: string; onFilters: SetFilt
   return (
     <TextInput
       label="Search"
-      placeholder="Text in the message"
+      placeholder='words "a phrase" -not'
       aria-label="Search messages"
+      title={`Search the messages: ${TEXT_QUERY_SYNTAX}, ignoring case`}
+      error={searchProblem(text)}
       value={text}
       onChange={(event: Event) => change((event.currentTarget as HTMLInputElement).value)}
       onKeyDown={(event: KeyboardEvent) => {

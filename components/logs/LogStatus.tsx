@@ -26,9 +26,9 @@ export const LogStatusLine = memo(function LogStatusLine({ state }: { state: Log
         <Text size="sm" c="dimmed" data-log-count>
           {live
             ? `${shown(count)} records`
-            : `${shown(count)} of ${shown(state.total.value)} records ${
-              windowPhrase(state.filters.value)
-            }`}
+            : `${shown(count)} of ${shown(state.total.value)}${
+              state.totalCapped.value ? "+" : ""
+            } records ${windowPhrase(state.filters.value)}`}
           {!live && fetchedAt !== null &&
             ` · updated ${formatClock(new Date(fetchedAt).toISOString()).slice(0, 8)}`}
         </Text>

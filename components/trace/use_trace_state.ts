@@ -70,8 +70,13 @@ export interface TraceState {
   collapseAll(): void;
 }
 
-export function useTraceState(trace: CompactTrace, initialSpanId: string | null): TraceState {
-  const model = useMemo(() => waterfallModel(trace), [trace]);
+/** `built`: the trace's model when the caller has it already (the server, for a huge trace). */
+export function useTraceState(
+  trace: CompactTrace,
+  initialSpanId: string | null,
+  built?: WaterfallModel,
+): TraceState {
+  const model = useMemo(() => built ?? waterfallModel(trace), [trace]);
   const { tree } = model;
   const initial = model.positionOf(initialSpanId);
   const zoom = useTraceZoom(trace.duration_ns);

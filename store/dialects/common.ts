@@ -15,7 +15,7 @@ import {
 } from "kysely";
 import type { SqlBool } from "kysely";
 import type { DbDriver } from "../../lib/config.ts";
-import type { Database, Int64Param } from "../columns.ts";
+import type { Database, InsertTable, Int64Param } from "../columns.ts";
 import type { DbErrorClass } from "../db_errors.ts";
 import type { PurgeTable } from "../maintenance.ts";
 import type { NodeSqliteDatabase } from "../node_sqlite.ts";
@@ -23,7 +23,7 @@ import { ROLLUP_TABLES, type RollupTable } from "../rollups.ts";
 import type { Page } from "../types.ts";
 import { errorMessage } from "../../utils/errors.ts";
 
-type Table = "resources" | "spans" | "logs";
+type Table = InsertTable;
 type Executor = Kysely<Database>;
 
 /** Everything that differs between the databases, as data and small functions. */

@@ -36,6 +36,10 @@ export function postgresDialect(
     // Also bounds the wait for a free client of a full pool.
     connectionTimeoutMillis: pool.connectTimeoutMs,
     application_name: "argus",
+    // No JIT: Argus's statements are short, and the planner's cost estimates of the per-trace
+    // EXISTS checks (a 24 h span-name search) made the server spend 140–320 ms compiling a query
+    // that runs in 21–144 ms (docs/benchmarks.md, "Search at scale").
+    options: "-c jit=off",
     // Server-side deadlines: the server cancels a statement (57014) or a lock wait (55P03).
     statement_timeout: pool.statementTimeoutMs,
     lock_timeout: pool.statementTimeoutMs,

@@ -8,7 +8,7 @@
  */
 import { type Kysely, sql, type SqlBool, SqliteAdapter, SqliteDialect } from "kysely";
 import { isAbsolute, join } from "node:path";
-import type { Database } from "../columns.ts";
+import { type Database, TABLE_KEYS } from "../columns.ts";
 import type { DbErrorClass } from "../db_errors.ts";
 import type { NodeSqliteDatabase } from "../node_sqlite.ts";
 import {
@@ -151,11 +151,16 @@ export const SQLITE: DialectCapabilities = {
   classifyError: classifySqlite,
   maintenance: {
     // DELETE … LIMIT exists only in SQLite builds with SQLITE_ENABLE_UPDATE_DELETE_LIMIT; every
-    // Argus table has a rowid, which the time index covers.
-    deleteChunk: (t, column, below, rows) =>
-      sql`delete from ${sql.table(t)} where rowid in (select rowid from ${sql.table(t)} where ${
-        sql.ref(column)
-      } < ${below} limit ${sql.lit(rows)})`,
+    // Argus table has a rowid, which the time index covers, but the attribute index's, WITHOUT
+    // ROWID tables named by their key (whose first column is the one cut on).
+    deleteChunk: (t, column, below, rows) => {
+      const key = t === "span_attributes" || t === "log_attributes"
+        ? sql.join(TABLE_KEYS[t].map((c) => sql.ref(c)))
+        : sql`rowid`;
+      return sql`delete from ${sql.table(t)} where (${key}) in (select ${key} from ${
+        sql.table(t)
+      } where ${sql.ref(column)} < ${below} limit ${sql.lit(rows)})`;
+    },
     vacuum: vacuumSqlite,
     sizeBytes: (db) =>
       firstNumber(

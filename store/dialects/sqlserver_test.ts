@@ -59,7 +59,7 @@ Deno.test("SQL Server inserts with MERGE … WITH (HOLDLOCK) in statements under
     assert.ok(merge.parameters.length <= 2000, `${merge.parameters.length} parameters`);
     assert.match(
       merge.sql,
-      /^merge into "(resources|spans|logs|(span|latency|operation_latency|log|edge)_rollups(_hourly)?)" with \(holdlock\) as t\s+using \(values \(@1, @2/,
+      /^merge into "(resources|spans|logs|(span|log)_attributes|(span|latency|operation_latency|log|edge)_rollups(_hourly)?)" with \(holdlock\) as t\s+using \(values \(@1, @2/,
     );
     assert.match(merge.sql, /when not matched then insert \(/);
     assert.doesNotMatch(merge.sql, /on conflict|on duplicate key|insert or ignore/i);
@@ -170,10 +170,15 @@ Deno.test("SQL Server rollup tables have nonclustered primary keys (two service 
 Deno.test("SQL Server text search escapes LIKE's characters, [ included", async () => {
   const { db, queries } = recordingSqlServer();
   const store = storeOver(db, SQLSERVER, config);
-  await store.logs({ startNs: 1n, endNs: 2n, search: "50%_off [x]!" }, { limit: 5, offset: 0 });
+  const search = { include: ["50%_off [x]!"], exclude: ["retry"] };
+  await store.logs({ startNs: 1n, endNs: 2n, search }, { limit: 5, offset: 0 });
   const select = queries.at(-1)!;
   assert.match(select.sql, /"logs"\."body" like @\d+ escape '!'/);
+  assert.match(select.sql, /not \("logs"\."body" like @\d+ escape '!'\)/);
   assert.ok(select.parameters.includes("%50!%!_off ![x]!!%"), String(select.parameters));
+  // A search's count stops past LOG_SEARCH_LIMIT: TOP, as SQL Server has no LIMIT.
+  await store.logTotal({ startNs: 1n, endNs: 2n, search });
+  assert.match(queries.at(-1)!.sql, /select top\(10001\) 1 as "one" from "logs"/);
   await store.close();
 });
 

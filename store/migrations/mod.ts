@@ -13,6 +13,10 @@ import { hourlyRollupsSchema } from "./2026_11_26_rollups_hourly.ts";
 import { operationLatencyRollupsSchema } from "./2026_12_06_operation_latency_rollups.ts";
 import { rootErrorsSchema } from "./2026_12_06_root_errors.ts";
 import { traceSummariesSchema } from "./2026_12_06_trace_summaries.ts";
+import { logTextIndexSchema } from "./2026_12_07_log_text_index.ts";
+import { attributeIndexSchema } from "./2026_12_08_attribute_index.ts";
+import { traceOutlineIndexSchema } from "./2026_12_09_trace_outline_index.ts";
+import { traceSpanNamesSchema } from "./2026_12_10_trace_span_names.ts";
 
 export function migrationsFor(driver: DbDriver): Record<string, Migration> {
   return {
@@ -22,6 +26,10 @@ export function migrationsFor(driver: DbDriver): Record<string, Migration> {
     "2026-12-06_operation_latency_rollups": operationLatencyRollupsSchema(driver),
     "2026-12-06_root_errors": rootErrorsSchema(driver),
     "2026-12-06_trace_summaries": traceSummariesSchema(driver),
+    "2026-12-07_log_text_index": logTextIndexSchema(driver),
+    "2026-12-08_attribute_index": attributeIndexSchema(driver),
+    "2026-12-09_trace_outline_index": traceOutlineIndexSchema(driver),
+    "2026-12-10_trace_span_names": traceSpanNamesSchema(driver),
   };
 }
 

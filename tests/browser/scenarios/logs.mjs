@@ -187,8 +187,8 @@ export async function run({ openPage, visit, options, baseUrl }) {
     const levels = await page.locator("[data-log-row] .argus-log-sev").allTextContents();
     return levels.length > 0 && levels.every((l) => l === "ERROR" || l === "FATAL");
   });
-  await page.getByRole("textbox", { name: "Search messages" }).fill("card declined");
-  await page.waitForURL(/search=card\+declined/);
+  await page.getByRole("textbox", { name: "Search messages" }).fill('"card declined"');
+  await page.waitForURL(/search=%22card\+declined%22/);
   await until("only declined cards listed", async () => {
     const texts = await page.locator("[data-log-row] .argus-log-body").allTextContents();
     return texts.length > 0 && texts.every((t) => /card declined/i.test(t));

@@ -224,10 +224,11 @@ async function scenario({ openPage, visit, options }, steps) {
     1,
   );
 
-  // The search's matches are marked, ignoring case, in the list and in the details.
+  // The search's matches (a phrase: utils/text_query.ts) are marked, ignoring case, in the list
+  // and in the details.
   steps.push("marked matches");
-  await page.getByRole("textbox", { name: "Search messages" }).fill("RECORD 004");
-  await page.waitForURL(/search=RECORD\+004/);
+  await page.getByRole("textbox", { name: "Search messages" }).fill('"RECORD 004"');
+  await page.waitForURL(/search=%22RECORD\+004%22/);
   await until("the matching records", async () => (await listed(page)) === 10);
   const marks = await page.locator("[data-log-row] mark.argus-match").allTextContents();
   assert.equal(marks.length, 10);

@@ -1,7 +1,8 @@
-// A huge trace (tests/ui_trace_huge_test.ts): the waterfall paints from the structure in the page
-// (no request for the full trace), opening a span fetches its details alone, and the in-trace
-// search finds a span by an attribute value, highlights it and scrolls it into view; Enter and
-// Shift+Enter step through several matches.
+// A huge trace (tests/ui_trace_huge_test.ts): the page shows the server's rendering of the
+// waterfall, then the browser fetches the structure once (the page's preload, taken by the island)
+// and draws the interactive waterfall from it (no request for the full trace); opening a span
+// fetches its details alone, and the in-trace search finds a span by an attribute value,
+// highlights it and scrolls it into view; Enter and Shift+Enter step through several matches.
 // options: { traceId, count, target, charges }
 import assert from "node:assert/strict";
 
@@ -36,14 +37,20 @@ export async function run({ openPage, visit, options }) {
   const started = Date.now();
   await visit(page, `/traces/${options.traceId}`);
   const waterfall = "[data-waterfall]";
+  // The server's rendering gives way to the island's once the structure is here.
+  await page.waitForSelector("[data-trace-preview]", { state: "detached" });
   assert.equal(await page.getAttribute(waterfall, "data-span-count"), String(options.count));
+  assert.equal(
+    await page.textContent(`[data-trace-header='${options.traceId}'] [data-figure='Spans']`),
+    `${(options.count / 1000).toFixed(0)}k`,
+  );
   const domRows = await page.$$eval(ROWS, (r) => r.length);
   assert.ok(domRows > 5 && domRows < 80, `${domRows} rows in the DOM for ${options.count} spans`);
   const paintMs = Date.now() - started;
   assert.deepEqual(
     requests.filter((path) => path.startsWith("/api/traces")),
-    [],
-    "the page asks the API for nothing before a span is opened",
+    [`${base}/structure`],
+    "the page asks the API for the structure, once, before a span is opened",
   );
 
   // Opening a span fetches its details, and only its.
@@ -51,6 +58,7 @@ export async function run({ openPage, visit, options }) {
   await page.click(`[data-span-id='${opened}']`);
   await page.waitForSelector(`[data-span-panel='${opened}'] [data-attr-key='order.seq']`);
   assert.deepEqual(requests.filter((path) => path.startsWith("/api/traces")), [
+    `${base}/structure`,
     `${base}/spans/${opened}`,
   ]);
 
