@@ -22,12 +22,14 @@ import {
 } from "./lib/instance_lock.ts";
 import { createApp } from "./routes/mod.ts";
 import { insightService } from "./routes/insight.ts";
+import { TraceSnapshots } from "./routes/trace_snapshots.ts";
 import { describeConfig } from "./routes/settings.ts";
 import { RateMeter } from "./lib/rate_meter.ts";
 import { Batcher } from "./ingest/batcher.ts";
 import { DeadLetterQueue } from "./ingest/dead_letter_queue.ts";
 import { GrpcSupervisor } from "./ingest/grpc_supervisor.ts";
 import { IngestService } from "./ingest/ingest_service.ts";
+import { MetricSeriesLimit } from "./ingest/metric_series_limit.ts";
 import { createOtlpHttpHandler } from "./ingest/otlp_http.ts";
 import {
   abortConnection,
@@ -235,6 +237,12 @@ async function main(): Promise<number> {
     validation: { maxFieldBytes: config.db.maxFieldBytes },
     logger: logger.with({ module: "ingest" }),
     observer: metrics,
+    seriesLimit: new MetricSeriesLimit({
+      limit: config.ingest.maxSeriesPerInstrument,
+      loadSeriesKeys: async (instrumentKey, max) =>
+        (await store.instruments.series(instrumentKey, { limit: max })).map((s) => s.seriesKey),
+      logger: logger.with({ module: "ingest" }),
+    }),
   });
   metrics.collectFrom({
     liveClients: () => hub.clientCount(),
@@ -318,6 +326,10 @@ async function main(): Promise<number> {
       queryMaxWindowMs: config.queryMaxWindowMs,
       traceMaxSpans: config.traceMaxSpans,
       tracePageInlineSpans: config.tracePageInlineSpans,
+      traceSnapshots: new TraceSnapshots(config.traceSnapshotLifetimeMs, config.traceSnapshots),
+      metricMaxSteps: config.metricMaxSteps,
+      metricMaxSeries: config.metricMaxSeries,
+      metricMaxPoints: config.metricMaxPoints,
       queryTimeoutMs: config.queryTimeoutMs,
       configSummary: () =>
         describeConfig(config, {

@@ -3,9 +3,11 @@
  * (default 80,000; three services, eight attributes a span, an event on one in ten) to a fresh
  * Argus on SQLite over OTLP/HTTP, then measures, `--rounds` times each:
  * `GET /api/traces/{trace_id}/structure` (what the waterfall draws), one span's details, an
- * in-trace search for an attribute value, the page's HTML, and in headless Chromium the time from
- * navigation to the page's first byte, its first paint, the waterfall's first rows, a hydrated page
- * and an interactive waterfall (for a huge trace, drawn from the structure the browser fetched). Prints a Markdown table (docs/benchmarks.md keeps one).
+ * in-trace search for an attribute value, the page's HTML and then the structure it preloads (the
+ * server's read for the page, where the server keeps it for that request), and in headless
+ * Chromium the time from navigation to the page's first byte, its first paint, the waterfall's
+ * first rows, a hydrated page and an interactive waterfall (for a huge trace, drawn from the
+ * structure the browser fetched). Prints a Markdown table (docs/benchmarks.md keeps one).
  *
  * With `--baseline=<git ref>`, that commit's Argus (bench/_baseline.ts) gets the same trace and is
  * measured in the same run, round by round in alternating order, in columns beside this one's.
@@ -72,11 +74,29 @@ function spansOf(traceId: string, t0: bigint) {
   });
 }
 
-async function timed(url: string): Promise<{ ms: number; bytes: number; status: number }> {
+/** A request to one system, timed; a failed one names the system and ends with its log. */
+async function timed(
+  system: System,
+  path: string,
+): Promise<{ ms: number; bytes: number; status: number; body: string }> {
   const started = performance.now();
-  const response = await fetch(url);
-  const bytes = (await response.arrayBuffer()).byteLength;
-  return { ms: performance.now() - started, bytes, status: response.status };
+  let response: Response;
+  let body: ArrayBuffer;
+  try {
+    response = await fetch(`${system.argus.baseUrl}${path}`);
+    body = await response.arrayBuffer();
+  } catch (e) {
+    throw new Error(`${system.name}: GET ${path} failed\n${system.argus.log().slice(-3_000)}`, {
+      cause: e,
+    });
+  }
+  const ms = performance.now() - started;
+  return {
+    ms,
+    bytes: body.byteLength,
+    status: response.status,
+    body: new TextDecoder().decode(body),
+  };
 }
 
 function quantile(values: number[], q: number): number {
@@ -127,15 +147,22 @@ async function measure(systems: System[], traceId: string, target: string) {
     const order = round % 2 === 0 ? systems : [...systems].reverse();
     for (const [row, path] of requests) {
       for (const system of order) {
-        const run = await timed(`${system.argus.baseUrl}/api/traces/${traceId}${path}`);
+        const run = await timed(system, `/api/traces/${traceId}${path}`);
         if (run.status !== 200) throw new Error(`${system.name}: ${row} answered ${run.status}`);
         record(system, row, run.ms, run.bytes);
       }
     }
     for (const system of order) {
-      const run = await timed(`${system.argus.baseUrl}/traces/${traceId}`);
+      const run = await timed(system, `/traces/${traceId}`);
       if (run.status !== 200) throw new Error(`${system.name}: the page answered ${run.status}`);
       record(system, "GET /traces/{id} (page HTML)", run.ms, run.bytes);
+      // What the page's preload asks for, right after the page (from the page's own read when the
+      // server kept it for this request: routes/trace_snapshots.ts).
+      const preload = /<link rel="preload" href="([^"]+)"/.exec(run.body)?.[1];
+      if (preload === undefined) throw new Error(`${system.name}: the page preloads nothing`);
+      const fetched = await timed(system, preload.replaceAll("&amp;", "&"));
+      if (fetched.status !== 200) throw new Error(`${system.name}: ${preload} ${fetched.status}`);
+      record(system, "GET the structure the page preloads, after it", fetched.ms, fetched.bytes);
     }
     for (const system of order) {
       const { answer, problems } = await runScenario<

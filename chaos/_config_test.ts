@@ -5,6 +5,7 @@ Deno.test("parseServiceConfig() gives each service the seed's port and probabili
   const result = parseServiceConfig("payment", {
     OTEL_DENO: "true",
     OTEL_SERVICE_NAME: "payment-service",
+    OTEL_METRIC_EXPORT_INTERVAL: "10000",
   }, () => 5);
   assert.ok(result.ok);
   assert.deepEqual(result.warnings, []);
@@ -21,7 +22,30 @@ Deno.test("parseServiceConfig() gives each service the seed's port and probabili
     downstreamUrl: "http://127.0.0.1:9003",
     stopOnStdinEof: false,
     downstreamTimeoutMs: 30_000,
+    metricExportIntervalMs: 10_000,
   });
+});
+
+Deno.test("parseServiceConfig() exports metrics every 10 s by default, and warns that Deno's default is 60 s", () => {
+  const sdk = parseServiceConfig("order", { CHAOS_INSTRUMENTATION: "sdk" });
+  assert.ok(sdk.ok);
+  assert.equal(sdk.config.metricExportIntervalMs, 10_000);
+  assert.deepEqual(sdk.warnings, []);
+  const deno = parseServiceConfig("order", {
+    OTEL_DENO: "true",
+    OTEL_SERVICE_NAME: "order-service",
+  });
+  assert.ok(deno.ok);
+  assert.deepEqual(deno.warnings, [
+    "OTEL_METRIC_EXPORT_INTERVAL is not set, so Deno exports metrics every 60 s: set it " +
+    "(milliseconds, e.g. 10000) for charts that fill sooner",
+  ]);
+  const short = parseServiceConfig("order", {
+    CHAOS_INSTRUMENTATION: "sdk",
+    OTEL_METRIC_EXPORT_INTERVAL: "500",
+  });
+  assert.ok(short.ok);
+  assert.equal(short.config.metricExportIntervalMs, 500);
 });
 
 Deno.test("parseServiceConfig() warns when Deno's OpenTelemetry is off or misnamed", () => {
@@ -41,6 +65,7 @@ Deno.test("parseServiceConfig() reports every problem at once", () => {
     CHAOS_INSTRUMENTATION: "otel",
     PAYMENT_URL: "payment:9002",
     CHAOS_STOP_ON_STDIN_EOF: "yes",
+    OTEL_METRIC_EXPORT_INTERVAL: "10s",
   });
   assert.ok(!result.ok);
   assert.deepEqual(result.errors, [
@@ -48,6 +73,8 @@ Deno.test("parseServiceConfig() reports every problem at once", () => {
     'Cannot use CHAOS_PROBABILITY as it must be a number from 0 to 1: current value is "1.5"',
     "Cannot use CHAOS_SEED as it must be an integer from 0 to 9007199254740991: current value " +
     'is "-1"',
+    "Cannot use OTEL_METRIC_EXPORT_INTERVAL as it must be an integer from 100 to 3600000: " +
+    'current value is "10s"',
     'Cannot use CHAOS_INSTRUMENTATION as it must be one of deno, sdk: current value is "otel"',
     "Cannot use PAYMENT_URL as it must be an http:// or https:// URL such as " +
     'http://127.0.0.1:9002: current value is "payment:9002"',

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { type Attributes, trace, type Tracer } from "@opentelemetry/api";
+import { type Attributes, type Meter, trace, type Tracer } from "@opentelemetry/api";
 import { parseServiceConfig, type ServiceConfig, type ServiceKey, SERVICES } from "./_config.ts";
 import { between, chance } from "./_random.ts";
 import { consoleLogger, denoTelemetry, type ServiceLogger, type Telemetry } from "./_telemetry.ts";
@@ -31,6 +31,8 @@ export interface ServiceContext {
   config: ServiceConfig;
   log: ServiceLogger;
   tracer: Tracer;
+  /** Makes the service's own instruments (each service makes its own once, on first use). */
+  meter: Meter;
   /** POSTs JSON to the next service, as a CLIENT span. */
   call(path: string, body: unknown): Promise<CallResult>;
   /** This service's seeded draw in [0, 1) for `purpose` and `key` (see _random.ts). */
@@ -93,6 +95,7 @@ function createContext(config: ServiceConfig, telemetry: Telemetry): ServiceCont
     config,
     log: telemetry.log,
     tracer: telemetry.tracer,
+    meter: telemetry.meter,
     chance: (purpose, key) => chance(config.seed, config.name, purpose, key),
     latency: (purpose, key, min, max) =>
       Math.round(between(config.seed, config.name, purpose, key, min, max) * config.latencyScale),
@@ -215,6 +218,7 @@ export async function runService(service: ServiceKey, routes: Route[]): Promise<
       serviceName: config.name,
       serviceVersion: CHAOS_VERSION,
       endpoint: config.otlpEndpoint,
+      metricExportIntervalMs: config.metricExportIntervalMs,
     })
     : denoTelemetry(config.name, CHAOS_VERSION);
   for (const warning of parsed.warnings) telemetry.log.warn(warning);

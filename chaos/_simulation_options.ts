@@ -7,6 +7,12 @@
 import { type ServiceKey, SERVICES } from "./_config.ts";
 
 export const PROTOCOLS = ["http", "grpc"] as const;
+
+/**
+ * The simulation's metric export interval: shorter than the services' own default (10 s) so that
+ * the one-minute demo draws a dozen points per series.
+ */
+export const DEFAULT_SIMULATION_METRIC_INTERVAL_MS = 5_000;
 export type Protocol = typeof PROTOCOLS[number];
 
 export interface SimulationOptions {
@@ -28,6 +34,8 @@ export interface SimulationOptions {
   ports: Record<ServiceKey, number>;
   probabilities: Record<ServiceKey, number>;
   latencyScale: number;
+  /** Milliseconds between two metric exports of each service (`OTEL_METRIC_EXPORT_INTERVAL`). */
+  metricIntervalMs: number;
   json: boolean;
   verbose: boolean;
   help: boolean;
@@ -59,6 +67,8 @@ Ctrl-C or a failure).
   --payment-failure-probability P   chance of HTTP 500 "Gateway Timeout" (default 0.1)
   --inventory-lock-probability P    chance of a 2–5 s "Database Lock" and an error (default 0.05)
   --latency-scale X                 multiplies every simulated latency (default 1; 0.01 is fast)
+  --metric-interval MS              milliseconds between two metric exports of each service
+                                    (default 5000)
   --json                            print the summary as JSON (with every order and trace id)
   --verbose                         print the services' own output
   --help                            this text
@@ -87,6 +97,7 @@ const SPECS: Record<string, Spec> = {
   "payment-failure-probability": { kind: "number", min: 0, max: 1 },
   "inventory-lock-probability": { kind: "number", min: 0, max: 1 },
   "latency-scale": { kind: "number", min: 0, max: 100 },
+  "metric-interval": { kind: "integer", min: 100, max: 3_600_000 },
   "json": { kind: "flag" },
   "verbose": { kind: "flag" },
   "help": { kind: "flag" },
@@ -194,6 +205,7 @@ export function parseSimulationArgs(args: string[]): SimulationOptionsResult {
       inventory: number("inventory-lock-probability", SERVICES.inventory.probability),
     },
     latencyScale: number("latency-scale", 1),
+    metricIntervalMs: number("metric-interval", DEFAULT_SIMULATION_METRIC_INTERVAL_MS),
     json: values.has("json"),
     verbose: values.has("verbose"),
     help: values.has("help"),

@@ -17,6 +17,7 @@ Deno.test("parseSimulationArgs() gives the seed's defaults", () => {
     ports: { order: 9001, payment: 9002, inventory: 9003 },
     probabilities: { order: 0.3, payment: 0.1, inventory: 0.05 },
     latencyScale: 1,
+    metricIntervalMs: 5_000,
     json: false,
     verbose: false,
     help: false,
@@ -39,6 +40,7 @@ Deno.test("parseSimulationArgs() reads both option forms", () => {
     "0.5",
     "--latency-scale",
     "0.01",
+    "--metric-interval=500",
     "-h",
   ]);
   assert.ok(result.ok);
@@ -50,6 +52,7 @@ Deno.test("parseSimulationArgs() reads both option forms", () => {
   assert.equal(result.options.argusUrl, "http://localhost:18080");
   assert.equal(result.options.probabilities.inventory, 0.5);
   assert.equal(result.options.latencyScale, 0.01);
+  assert.equal(result.options.metricIntervalMs, 500);
   assert.equal(result.options.help, true);
 });
 
@@ -68,6 +71,8 @@ Deno.test("parseSimulationArgs() reports every problem at once", () => {
     "9100",
     "--payment-port",
     "9100",
+    "--metric-interval",
+    "50",
     "--interval",
   ]);
   assert.ok(!result.ok);
@@ -81,6 +86,8 @@ Deno.test("parseSimulationArgs() reports every problem at once", () => {
     'http://127.0.0.1:8080: current value is "127.0.0.1:8080"',
     "Cannot use --payment-failure-probability as it must be a number from 0 to 1: current value " +
     'is "2"',
+    "Cannot use --metric-interval as it must be an integer from 100 to 3600000: current value " +
+    'is "50"',
     "Cannot use --payment-port 9100 as another service has that port",
   ]);
 });

@@ -5,12 +5,13 @@
  * propagates W3C trace context and turns `console.*` into log records correlated with the active
  * span, so there is almost nothing to do) and the official JS SDK (`_sdk_telemetry.ts`).
  *
- * Either way the services reach spans through `@opentelemetry/api` (`trace.getActiveSpan()`,
- * `tracer.startActiveSpan()`), whose global provider is Deno's or the SDK's.
+ * Either way the services reach spans and metrics through `@opentelemetry/api`
+ * (`trace.getActiveSpan()`, `tracer.startActiveSpan()`, `meter.createCounter()`), whose global
+ * providers are Deno's or the SDK's.
  *
  * @module
  */
-import { type Attributes, trace, type Tracer } from "@opentelemetry/api";
+import { type Attributes, type Meter, metrics, trace, type Tracer } from "@opentelemetry/api";
 
 export interface ServiceLogger {
   info(message: string, attributes?: Attributes): void;
@@ -28,6 +29,8 @@ export interface Telemetry {
   /** Log records correlated with the active span; also printed on stdout/stderr. */
   log: ServiceLogger;
   tracer: Tracer;
+  /** The service's own instruments (chaos/README.md, "Metrics"). */
+  meter: Meter;
   /** Sends what is still buffered. */
   shutdown(): Promise<void>;
 }
@@ -62,6 +65,8 @@ export function denoTelemetry(serviceName: string, version: string): Telemetry {
     fetch: (url, init) => fetch(url, init),
     log: consoleLogger,
     tracer: trace.getTracer(serviceName, version),
+    meter: metrics.getMeter(serviceName, version),
+    // Deno exports what is buffered, metrics included, when the process ends.
     shutdown: () => Promise.resolve(),
   };
 }

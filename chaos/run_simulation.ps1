@@ -37,6 +37,7 @@ param(
   [ValidateRange(0.0, 1.0)][double]$PaymentFailureProbability = 0.1,
   [ValidateRange(0.0, 1.0)][double]$InventoryLockProbability = 0.05,
   [ValidateRange(0.0, 100.0)][double]$LatencyScale = 1,
+  [ValidateRange(100, 3600000)][int]$MetricInterval = 5000,
   [switch]$Json,
   [switch]$ServiceOutput
 )
@@ -57,7 +58,8 @@ $taskArgs = @(
   "--order-latency-probability", $OrderLatencyProbability.ToString($invariant),
   "--payment-failure-probability", $PaymentFailureProbability.ToString($invariant),
   "--inventory-lock-probability", $InventoryLockProbability.ToString($invariant),
-  "--latency-scale", $LatencyScale.ToString($invariant)
+  "--latency-scale", $LatencyScale.ToString($invariant),
+  "--metric-interval", $MetricInterval
 )
 if ($Seed -ge 0) { $taskArgs += @("--seed", $Seed) }
 if ($OtlpEndpoint -ne "") { $taskArgs += @("--otlp-endpoint", $OtlpEndpoint) }

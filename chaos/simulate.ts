@@ -212,6 +212,8 @@ async function startServices(
       CHAOS_SEED: String(seed),
       CHAOS_LATENCY_SCALE: String(options.latencyScale),
       CHAOS_STOP_ON_STDIN_EOF: "true",
+      // Read by the SDK mode's reader and by Deno itself (whose own default is 60 s).
+      OTEL_METRIC_EXPORT_INTERVAL: String(options.metricIntervalMs),
       OTEL_SERVICE_NAME: definition.name,
       OTEL_EXPORTER_OTLP_ENDPOINT: otlpEndpoint,
       NO_COLOR: "1",

@@ -35,6 +35,7 @@ export const NAVIGATION = [
   { href: "/service-map", label: "Service Map" },
   { href: "/logs", label: "Logs" },
   { href: "/traces", label: "Traces" },
+  { href: "/instruments", label: "Metrics" },
   { href: "/settings", label: "Settings" },
 ] as const;
 

@@ -76,6 +76,8 @@ export interface FlushReport {
   requests: number;
   spans: number;
   logs: number;
+  /** Metric data points. */
+  metrics: number;
   /** "stored" when committed, "dead-lettered" when written to the DLQ, "failed" when neither. */
   outcome: "stored" | "dead-lettered" | "failed";
   durationMs: number;
@@ -86,9 +88,26 @@ export interface FlushReport {
 /** How one request's rows fared. */
 export interface SubmitResult {
   /** Rows the database refused (reasons by the request's own indexes). */
-  rejected: { spans: Rejection[]; logs: Rejection[] };
+  rejected: Rejections;
   /** True when the rows went to the DLQ (stored later by the replay worker). */
   deadLettered: boolean;
+}
+
+/** Refused rows by signal; `metrics` indexes a batch's metric data points. */
+export interface Rejections {
+  spans: Rejection[];
+  logs: Rejection[];
+  /** Left out by callers with no metric points. */
+  metrics?: Rejection[];
+}
+
+function noRejections(): Rejections {
+  return { spans: [], logs: [], metrics: [] };
+}
+
+/** Rows of a batch, as the queue counts them: spans, log records and metric data points. */
+export function batchRows(batch: Batch): number {
+  return batch.spans.length + batch.logs.length + (batch.metrics?.length ?? 0);
 }
 
 /** The queue is at its bound: retry later. */
@@ -127,7 +146,7 @@ interface Pending {
 export function batchBytes(batch: Batch): number {
   let bytes = 0;
   const rowOverhead = 400;
-  for (const rows of [batch.resources, batch.spans, batch.logs] as const) {
+  for (const rows of [batch.resources, batch.spans, batch.logs, batch.metrics ?? []] as const) {
     for (const row of rows as readonly object[]) {
       bytes += rowOverhead;
       for (const value of Object.values(row)) {
@@ -201,10 +220,8 @@ export class Batcher {
    */
   submit(batch: Batch, approximateBytes?: number): Promise<SubmitResult> {
     if (this.#closed) return Promise.reject(new ShuttingDownError());
-    const rows = batch.spans.length + batch.logs.length;
-    if (rows === 0) {
-      return Promise.resolve({ rejected: { spans: [], logs: [] }, deadLettered: false });
-    }
+    const rows = batchRows(batch);
+    if (rows === 0) return Promise.resolve({ rejected: noRejections(), deadLettered: false });
     const bytes = approximateBytes ?? batchBytes(batch);
     const full = this.#refusal(rows, bytes);
     if (full !== undefined) return Promise.reject(full);
@@ -275,6 +292,7 @@ export class Batcher {
         requests: taken.length,
         spans: merged.batch.spans.length,
         logs: merged.batch.logs.length,
+        metrics: merged.batch.metrics?.length ?? 0,
         outcome: outcome.result ? "stored" : "dead-lettered",
         durationMs: this.#now() - started,
         result: outcome.result,
@@ -284,7 +302,7 @@ export class Batcher {
       const rejected = outcome.result ? splitRejections(outcome.result, merged) : undefined;
       taken.forEach((pending, i) => {
         pending.done.resolve({
-          rejected: rejected?.[i] ?? { spans: [], logs: [] },
+          rejected: rejected?.[i] ?? noRejections(),
           deadLettered: !outcome.result,
         });
       });
@@ -294,6 +312,7 @@ export class Batcher {
         requests: taken.length,
         spans: merged.batch.spans.length,
         logs: merged.batch.logs.length,
+        metrics: merged.batch.metrics?.length ?? 0,
         outcome: "failed",
         durationMs: this.#now() - started,
         error,
@@ -338,6 +357,7 @@ export class Batcher {
         file,
         spans: batch.spans.length,
         logs: batch.logs.length,
+        metrics: batch.metrics?.length ?? 0,
       });
       return {};
     } catch (error) {
@@ -449,48 +469,52 @@ export class Batcher {
 
 interface Merged {
   batch: Batch;
-  /** Where each request's spans and logs start in the merged arrays. */
+  /** Where each request's spans, logs and metric points start in the merged arrays. */
   spanOffsets: number[];
   logOffsets: number[];
+  metricOffsets: number[];
 }
 
-/** Concatenates requests into one batch, keeping one copy of each resource. */
+/**
+ * Concatenates requests into one batch, keeping one copy of each resource. The batch has
+ * `metrics` only when a request had some (batches of traces and logs stay as they were).
+ */
 export function mergeBatches(batches: readonly Batch[]): Merged {
   if (batches.length === 1) {
-    return { batch: batches[0]!, spanOffsets: [0], logOffsets: [0] };
+    return { batch: batches[0]!, spanOffsets: [0], logOffsets: [0], metricOffsets: [0] };
   }
   const resources = new Map<string, ResourceRow>();
+  const metrics: NonNullable<Batch["metrics"]> = [];
   const merged: Merged = {
     batch: { resources: [], spans: [], logs: [] },
     spanOffsets: [],
     logOffsets: [],
+    metricOffsets: [],
   };
   for (const batch of batches) {
     for (const resource of batch.resources) resources.set(resource.id, resource);
     merged.spanOffsets.push(merged.batch.spans.length);
     merged.logOffsets.push(merged.batch.logs.length);
+    merged.metricOffsets.push(metrics.length);
     for (const span of batch.spans) merged.batch.spans.push(span);
     for (const log of batch.logs) merged.batch.logs.push(log);
+    for (const point of batch.metrics ?? []) metrics.push(point);
   }
   merged.batch.resources = [...resources.values()];
+  if (metrics.length > 0) merged.batch.metrics = metrics;
   return merged;
 }
 
 /** Gives each request the rejections of its own rows, with indexes relative to its batch. */
-export function splitRejections(
-  result: WriteResult,
-  merged: Merged,
-): { spans: Rejection[]; logs: Rejection[] }[] {
-  const split = merged.spanOffsets.map(() => ({
-    spans: [] as Rejection[],
-    logs: [] as Rejection[],
-  }));
-  const place = (offsets: number[], rejection: Rejection, into: "spans" | "logs") => {
+export function splitRejections(result: WriteResult, merged: Merged): Rejections[] {
+  const split = merged.spanOffsets.map(noRejections);
+  const place = (offsets: number[], rejection: Rejection, into: keyof Rejections) => {
     let request = offsets.length - 1;
     while (request > 0 && offsets[request]! > rejection.index) request--;
-    split[request]![into].push({ ...rejection, index: rejection.index - offsets[request]! });
+    split[request]![into]!.push({ ...rejection, index: rejection.index - offsets[request]! });
   };
   for (const r of result.spans.rejected) place(merged.spanOffsets, r, "spans");
   for (const r of result.logs.rejected) place(merged.logOffsets, r, "logs");
+  for (const r of result.metrics?.rejected ?? []) place(merged.metricOffsets, r, "metrics");
   return split;
 }

@@ -84,7 +84,10 @@ Deno.test("Batcher flushes a partial batch after FLUSH_INTERVAL", async () => {
     const result = await batcher.submit(buildBatch(3, 2));
     const waited = performance.now() - started;
     assert.ok(waited >= 35, `answered after ${waited} ms`);
-    assert.deepEqual(result, { rejected: { spans: [], logs: [] }, deadLettered: false });
+    assert.deepEqual(result, {
+      rejected: { spans: [], logs: [], metrics: [] },
+      deadLettered: false,
+    });
     assert.equal(await store.countSpans(ALL), 3);
     assert.equal(await store.countLogs(ALL), 2);
     await batcher.drain();
@@ -142,7 +145,7 @@ Deno.test("Batcher dead-letters a batch on any store error, never rejecting its 
   const dlq = new MemoryDlq();
   const batcher = new Batcher(options(broken, { dlq, flushIntervalMs: 1 }));
   const result = await batcher.submit(buildBatch(4, 1));
-  assert.deepEqual(result, { rejected: { spans: [], logs: [] }, deadLettered: true });
+  assert.deepEqual(result, { rejected: { spans: [], logs: [], metrics: [] }, deadLettered: true });
   assert.equal(dlq.files.length, 1);
   assert.ok(batcher.health().storeError instanceof TypeError);
   await batcher.drain();
@@ -222,8 +225,8 @@ Deno.test("Batcher gives each request the database's rejections of its own rows"
     logs: { inserted: 2, duplicates: 0, rejected: [{ index: 2, reason: "z" }] },
   }, merged);
   assert.deepEqual(split, [
-    { spans: [{ index: 1, reason: "x" }], logs: [] },
-    { spans: [{ index: 1, reason: "y" }], logs: [{ index: 0, reason: "z" }] },
+    { spans: [{ index: 1, reason: "x" }], logs: [], metrics: [] },
+    { spans: [{ index: 1, reason: "y" }], logs: [{ index: 0, reason: "z" }], metrics: [] },
   ]);
 });
 

@@ -28,6 +28,7 @@ import { join } from "node:path";
 import { exists, makeDirsDurably, syncDir } from "../lib/durable_fs.ts";
 import { StoreUnavailableError } from "../store/mod.ts";
 import type { Batch, LogRow, ResourceRow, SpanRow, Store, WriteResult } from "../store/mod.ts";
+import type { MetricPointRow } from "../store/metric_types.ts";
 import type { Logger } from "../lib/logger.ts";
 import {
   type DlqRecord,
@@ -36,6 +37,7 @@ import {
   headerLine,
   InvalidDlqFileError,
   logLine,
+  metricLine,
   readDlqFile,
   resourceLine,
   spanLine,
@@ -82,6 +84,7 @@ export interface DeadLetterObserver {
   dlqReplayedFile?(file: {
     storedSpans: number;
     storedLogs: number;
+    storedMetrics: number;
     duplicateItems: number;
     rejectedItems: number;
   }): void;
@@ -103,6 +106,8 @@ export interface ReplayReport {
   /** Items newly stored by this pass (also from files the pass did not finish). */
   storedSpans: number;
   storedLogs: number;
+  /** Metric data points newly stored by this pass. */
+  storedMetrics: number;
   /** Items the store already held (an earlier replay or a client retry stored them). */
   duplicateItems: number;
   /**
@@ -211,7 +216,7 @@ export function replayDelayMs(intervalMs: number, failedPasses: number): number 
  * and replay it by moving it back) whose lines carry the reasons. Held in memory: only a buffer.
  */
 class RefusedItems {
-  readonly counts = { resources: 0, spans: 0, logs: 0 };
+  readonly counts = { resources: 0, spans: 0, logs: 0, metrics: 0 };
   /** The first reasons, for the log and `.reason.txt`. */
   readonly listed: string[] = [];
   readonly temp: string;
@@ -226,12 +231,12 @@ class RefusedItems {
   }
 
   get total(): number {
-    return this.counts.spans + this.counts.logs;
+    return this.counts.spans + this.counts.logs + this.counts.metrics;
   }
 
   async add(
-    kind: "span" | "log",
-    row: SpanRow | LogRow,
+    kind: "span" | "log" | "metric",
+    row: SpanRow | LogRow | MetricPointRow,
     index: number,
     reason: string,
     resource: ResourceRow | undefined,
@@ -248,9 +253,12 @@ class RefusedItems {
     if (kind === "span") {
       this.counts.spans++;
       this.#push(spanLine(row as SpanRow, reason));
-    } else {
+    } else if (kind === "log") {
       this.counts.logs++;
       this.#push(logLine(row as LogRow, reason));
+    } else {
+      this.counts.metrics++;
+      this.#push(metricLine(row as MetricPointRow, reason));
     }
     if (this.listed.length < LISTED_REJECTIONS) this.listed.push(`${kind} ${index}: ${reason}`);
     if (this.#buffered >= REFUSED_BUFFER_BYTES) await this.#flush();
@@ -592,6 +600,7 @@ export class DeadLetterQueue {
       replayedFiles: 0,
       storedSpans: 0,
       storedLogs: 0,
+      storedMetrics: 0,
       duplicateItems: 0,
       rejectedItems: 0,
       quarantinedFiles: 0,
@@ -715,7 +724,7 @@ export class DeadLetterQueue {
       return await this.#failed(name, `the file cannot be read: ${errorMessage(error)}`, report);
     }
     const refused = new RefusedItems(this.#quarantineDir, name, new Date(this.#now()));
-    const totals = { storedSpans: 0, storedLogs: 0, duplicateItems: 0 };
+    const totals = { storedSpans: 0, storedLogs: 0, storedMetrics: 0, duplicateItems: 0 };
     let failure: unknown;
     try {
       const size = (await file.stat()).size;
@@ -755,7 +764,8 @@ export class DeadLetterQueue {
         return "kept";
       }
       if (failure instanceof InvalidDlqFileError) {
-        const stored = totals.storedSpans + totals.storedLogs + totals.duplicateItems;
+        const stored = totals.storedSpans + totals.storedLogs + totals.storedMetrics +
+          totals.duplicateItems;
         return await this.#quarantine(
           name,
           stored === 0 ? failure.message : `${failure.message} (the ${stored} items before it ` +
@@ -793,6 +803,7 @@ export class DeadLetterQueue {
           quarantinedAs,
           spans: refused.counts.spans,
           logs: refused.counts.logs,
+          metrics: refused.counts.metrics,
           reasons: refused.listed.slice(0, LOGGED_REJECTIONS),
         },
       );
@@ -816,29 +827,38 @@ export class DeadLetterQueue {
     records: AsyncIterable<DlqRecord>,
     store: Pick<Store, "write">,
     refused: RefusedItems,
-    totals: { storedSpans: number; storedLogs: number; duplicateItems: number },
+    totals: {
+      storedSpans: number;
+      storedLogs: number;
+      storedMetrics: number;
+      duplicateItems: number;
+    },
     report: ReplayReport,
   ): Promise<void> {
     const resources = new Map<string, ResourceRow>();
     let spans: SpanRow[] = [];
     let logs: LogRow[] = [];
+    let metrics: MetricPointRow[] = [];
     let bytes = 0;
-    /** Index in the file of the chunk's first span and first log (for the refusal reasons). */
+    /** Index in the file of the chunk's first span, log and point (for the refusal reasons). */
     let spanBase = 0;
     let logBase = 0;
+    let metricBase = 0;
 
     const flush = async () => {
-      if (spans.length + logs.length === 0) return;
+      if (spans.length + logs.length + metrics.length === 0) return;
       // stop() ends the pass here, between chunks; a file whose last chunk was stored completes.
       if (this.#stopping) throw new Stopped();
       const ids = new Set<string>();
       for (const row of spans) ids.add(row.resourceId);
       for (const row of logs) ids.add(row.resourceId);
+      for (const row of metrics) ids.add(row.instrument.resourceId);
       const chunk: Batch = {
         resources: [...ids].flatMap((id) => resources.get(id) ?? []),
         spans,
         logs,
       };
+      if (metrics.length > 0) chunk.metrics = metrics;
       const started = performance.now();
       let result: WriteResult;
       try {
@@ -851,12 +871,16 @@ export class DeadLetterQueue {
         );
         throw new StoreFailure(error);
       }
-      const duplicates = result.spans.duplicates + result.logs.duplicates;
+      const storedMetrics = result.metrics?.inserted ?? 0;
+      const duplicates = result.spans.duplicates + result.logs.duplicates +
+        (result.metrics?.duplicates ?? 0);
       totals.storedSpans += result.spans.inserted;
       totals.storedLogs += result.logs.inserted;
+      totals.storedMetrics += storedMetrics;
       totals.duplicateItems += duplicates;
       report.storedSpans += result.spans.inserted;
       report.storedLogs += result.logs.inserted;
+      report.storedMetrics += storedMetrics;
       report.duplicateItems += duplicates;
       try {
         for (const { index, reason } of result.spans.rejected) {
@@ -867,13 +891,20 @@ export class DeadLetterQueue {
           const row = logs[index]!;
           await refused.add("log", row, logBase + index, reason, resources.get(row.resourceId));
         }
+        for (const { index, reason } of result.metrics?.rejected ?? []) {
+          const row = metrics[index]!;
+          const resource = resources.get(row.instrument.resourceId);
+          await refused.add("metric", row, metricBase + index, reason, resource);
+        }
       } catch (error) {
         throw new RefusedWriteFailure(error);
       }
       spanBase += spans.length;
       logBase += logs.length;
+      metricBase += metrics.length;
       spans = [];
       logs = [];
+      metrics = [];
       bytes = 0;
       // Between chunks: let requests be answered.
       await yieldToEventLoop();
@@ -885,9 +916,11 @@ export class DeadLetterQueue {
         continue;
       }
       if (record.kind === "span") spans.push(record.row);
-      else logs.push(record.row);
+      else if (record.kind === "log") logs.push(record.row);
+      else metrics.push(record.row);
       bytes += record.bytes;
-      if (spans.length + logs.length >= this.#chunkRows || bytes >= CHUNK_BYTES) await flush();
+      const rows = spans.length + logs.length + metrics.length;
+      if (rows >= this.#chunkRows || bytes >= CHUNK_BYTES) await flush();
     }
     await flush();
   }
@@ -915,13 +948,15 @@ export class DeadLetterQueue {
 
   /** The `.reason.txt` of a file of refused items, fsync'd with the folder. */
   async #describeRefused(refused: RefusedItems, target: string): Promise<void> {
-    const { spans, logs } = refused.counts;
+    const { spans, logs, metrics } = refused.counts;
     const more = refused.total - refused.listed.length;
     const text =
       `file: ${refused.source}\nquarantined at: ${
         new Date(this.#now()).toISOString()
       }\nreason: the store refused ${refused.total} items of it for their own content ` +
-      `(${spans} spans, ${logs} logs); they are in ${target}, each line with its reason, and ` +
+      `(${spans} spans, ${logs} logs${
+        metrics > 0 ? `, ${metrics} metric points` : ""
+      }); they are in ${target}, each line with its reason, and ` +
       `the other items were stored. Fix or remove them there; moving the file back into ` +
       `${this.#dir} replays it.\nitems (index in the file):\n${
         refused.listed.map((line) => `  ${line}\n`).join("")

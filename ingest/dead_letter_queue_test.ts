@@ -85,6 +85,7 @@ function report(fields: Partial<ReplayReport>): ReplayReport {
     replayedFiles: 0,
     storedSpans: 0,
     storedLogs: 0,
+    storedMetrics: 0,
     duplicateItems: 0,
     rejectedItems: 0,
     quarantinedFiles: 0,
@@ -230,11 +231,11 @@ Deno.test("once write() resolves its file is complete, parses, and no .tmp is le
     assert.match(name, /^batch_1795687200000_000001_[0-9a-f]{8}\.json$/);
     assert.deepEqual(await listing(dir), [name, "quarantine"]);
 
-    // Version 2: a header line, the resources, the spans, the logs, an end line with the counts.
+    // Version 3: a header line, the resources, the spans, the logs, an end line with the counts.
     const lines = await fileLines(join(dir, name));
     assert.deepEqual(lines[0], {
       format: "argus-dlq",
-      version: 2,
+      version: 3,
       createdAt: "2026-11-26T10:00:00.000Z",
     });
     assert.deepEqual(lines.map((l) => Object.keys(l)[0]), [
@@ -249,7 +250,7 @@ Deno.test("once write() resolves its file is complete, parses, and no .tmp is le
       "log",
       "end",
     ]);
-    assert.deepEqual(lines.at(-1), { end: { resources: 3, spans: 3, logs: 2 } });
+    assert.deepEqual(lines.at(-1), { end: { resources: 3, spans: 3, logs: 2, metrics: 0 } });
     const span = lines[4]!.span as Record<string, unknown>;
     assert.equal(span.startTimeUnixNano, String(batch.spans[0]!.startTimeUnixNano));
     const log = lines[8]!.log as Record<string, unknown>;
@@ -310,8 +311,8 @@ Deno.test("corrupt, foreign, wrong-version and non-batch files are quarantined w
         /not an Argus dead-letter batch: "format" must be "argus-dlq", current value is undefined/,
       ],
       "batch_0000000000003_000001_00000003.json": [
-        JSON.stringify({ ...document, version: 3 }),
-        /format version 3: this Argus reads versions 1 and 2/,
+        JSON.stringify({ ...document, version: 4 }),
+        /format version 4: this Argus reads versions 1, 2 and 3/,
       ],
       "batch_20261126.json": [
         JSON.stringify({
@@ -612,7 +613,9 @@ Deno.test("items the store refuses go to quarantine/ with their reasons before t
     assert.match(String(spanLine.rejected), /trace_id must be 32 lower-case hex characters/);
     const logLine = refusedLines.find((l) => "log" in l)!;
     assert.match(String(logLine.rejected), /span_id/);
-    assert.deepEqual(refusedLines.at(-1), { end: { resources: 2, spans: 1, logs: 1 } });
+    assert.deepEqual(refusedLines.at(-1), {
+      end: { resources: 2, spans: 1, logs: 1, metrics: 0 },
+    });
     assert.deepEqual(decodeDlqFile(await Deno.readFile(join(quarantine, refused))), {
       resources: [batch.resources[1]!, batch.resources[2]!],
       spans: [batch.spans[1]!],
@@ -839,7 +842,7 @@ Deno.test("replay stores a file in chunks of replayChunkRows rows, each with its
   });
 });
 
-Deno.test("a version-2 file with a bad line is quarantined with the line named", async () => {
+Deno.test("a version-3 file with a bad line is quarantined with the line named", async () => {
   await withDlq(async ({ dir, dlq, store }) => {
     const name = await dlq.write(buildBatch(2, 1));
     const text = await Deno.readTextFile(join(dir, name));
@@ -852,9 +855,10 @@ Deno.test("a version-2 file with a bad line is quarantined with the line named",
       [[...lines, lines.at(-1)!], /line 8 follows the end line/],
       [lines.with(3, "{"), /line 4 is not valid JSON \(corrupt\)/],
       [
-        lines.with(3, '{"metric":{}}'),
-        /line 4 must hold one of "resource", "span", "log" or "end": it has "metric"/,
+        lines.with(3, '{"metrix":{}}'),
+        /line 4 must hold one of "resource", "span", "log", "metric" or "end": it has "metrix"/,
       ],
+      [lines.with(3, '{"metric":{}}'), /line 4: metric.instrument is missing/],
       [
         lines.with(3, lines[3]!.replace('"kind":', '"kinds":')),
         /line 4: span has an unknown field "kinds"/,
@@ -868,8 +872,8 @@ Deno.test("a version-2 file with a bad line is quarantined with the line named",
         /line 5: span has an unknown field "x"/,
       ],
       [
-        lines.with(6, '{"end":{"resources":2,"spans":3,"logs":1}}'),
-        /the end line counts 2 resources, 3 spans and 1 logs but the file holds 2, 2 and 1/,
+        lines.with(6, '{"end":{"resources":2,"spans":3,"logs":1,"metrics":0}}'),
+        /the end line counts 2 resources, 3 spans, 1 logs and 0 metric points but the file holds 2, 2, 1 and 0/,
       ],
       [
         lines.with(0, lines[0]!.replace("}", ',"x":1}')),
@@ -877,7 +881,7 @@ Deno.test("a version-2 file with a bad line is quarantined with the line named",
       ],
       [
         lines.with(0, '{"format":"argus-dlq","version":9}'),
-        /format version 9: this Argus reads versions 1 and 2/,
+        /format version 9: this Argus reads versions 1, 2 and 3/,
       ],
       [lines.with(0, '{"format":"otlp"}'), /"format" must be "argus-dlq", current value is "otlp"/],
     ];

@@ -2,15 +2,24 @@
  * The file format of the dead-letter queue: how a batch becomes the bytes of one or more files, and
  * how a file becomes rows again without holding it whole.
  *
- * Version 2 (written since issue 11), JSON lines, each line ending in `\n`:
+ * Version 3 (written since metrics are stored, issue 16), JSON lines, each line ending in `\n`:
  *
  * ```
- * {"format":"argus-dlq","version":2,"createdAt":"2026-11-26T10:00:00.000Z"}
+ * {"format":"argus-dlq","version":3,"createdAt":"2026-11-26T10:00:00.000Z"}
  * {"resource":{"id":"…","serviceName":"…",…}}          resources first, each once
  * {"span":{"traceId":"…",…,"startTimeUnixNano":"1795687200000000000",…}}
  * {"log":{"id":"…",…}}
- * {"end":{"resources":1,"spans":1,"logs":1}}
+ * {"metric":{"pointKey":"…",…,"instrument":{…},"value":{"kind":"int","value":{"$int":"-3"}},…}}
+ * {"end":{"resources":1,"spans":1,"logs":1,"metrics":1}}
  * ```
+ *
+ * A metric line is one data point (`MetricPointRow`) with its instrument inline (an instrument is
+ * small, and a line that needs no other line but its resource keeps files splittable anywhere).
+ * In its `value` and `exemplars`, where an int64 or a non-finite double may stand, an int64 is
+ * `{"$int":"<decimal>"}` and a NaN or ±Infinity `{"$double":"NaN"|"Infinity"|"-Infinity"}`
+ * (JSON has neither); every user-supplied text is a JSON string, so these tags cannot collide.
+ * Version 2 (issue 11 to 16) is version 3 without metric lines and without `metrics` in the
+ * end line; it is still read. Version 2 readers refuse version 3 files by their version.
  *
  * A row line holds exactly the fields of `ResourceRow`, `SpanRow` or `LogRow`; int64 nanosecond
  * times are decimal strings (a JSON number loses precision past 2^53). A span or log line may also
@@ -33,11 +42,18 @@
  * @module
  */
 import type { Batch, LogRow, ResourceRow, SpanRow } from "../store/mod.ts";
+import type {
+  MetricInstrumentRow,
+  MetricPointRow,
+  MetricPointValue,
+} from "../store/metric_types.ts";
 import { errorMessage } from "../utils/errors.ts";
 
 export const DLQ_FORMAT = "argus-dlq";
 /** The version `encodeDlqFiles` writes. */
-export const DLQ_VERSION = 2;
+export const DLQ_VERSION = 3;
+/** The line-based versions read (version 1 is one document). */
+const LINE_VERSIONS: readonly unknown[] = [2, 3];
 /** A version-2 header is short; a first line longer than this is not one (a version-1 document). */
 const HEADER_MAX_BYTES = 64 * 1024;
 /** Bytes asked of the file system per read while streaming. */
@@ -58,6 +74,7 @@ export class InvalidDlqFileError extends Error {
 
 type FieldKind<T> = T extends bigint ? "time" : T extends number ? "number"
 : T extends string ? "text"
+: T extends boolean ? "boolean"
 : never;
 /** Every field of a row with its kind; typed so that a field added to a row type fails here. */
 type Fields<Row> = { readonly [K in keyof Row]-?: FieldKind<Row[K]> };
@@ -116,11 +133,41 @@ const LOG_FIELDS: Fields<LogRow> = {
   droppedAttributesCount: "number",
 };
 
+const INSTRUMENT_FIELDS: Fields<MetricInstrumentRow> = {
+  key: "text",
+  resourceId: "text",
+  serviceName: "text",
+  scopeName: "text",
+  scopeVersion: "text",
+  scopeAttributes: "text",
+  name: "text",
+  description: "text",
+  unit: "text",
+  type: "text",
+  temporality: "text",
+  monotonic: "boolean",
+};
+
+/** A point's scalar fields; `instrument`, `value` and `exemplars` are checked on their own. */
+const POINT_FIELDS: Fields<
+  Omit<MetricPointRow, "instrument" | "value" | "exemplars">
+> = {
+  pointKey: "text",
+  seriesKey: "text",
+  instrumentKey: "text",
+  attributes: "text",
+  droppedAttributesCount: "number",
+  startTimeUnixNano: "time",
+  timeUnixNano: "time",
+  flags: "number",
+};
+
 /** One row of a file, in file order. `bytes` is its line's length (0 for version 1). */
 export type DlqRecord =
   | { kind: "resource"; row: ResourceRow; bytes: number }
   | { kind: "span"; row: SpanRow; bytes: number }
-  | { kind: "log"; row: LogRow; bytes: number };
+  | { kind: "log"; row: LogRow; bytes: number }
+  | { kind: "metric"; row: MetricPointRow; bytes: number };
 
 /** A value as an error message shows it: strings quoted and cut short, objects by their kind. */
 function describe(value: unknown): string {
@@ -141,6 +188,8 @@ function kindText(kind: string): string {
     ? "a bigint from 0 to 2^63-1"
     : kind === "number"
     ? "a finite number"
+    : kind === "boolean"
+    ? "a boolean"
     : "a string";
 }
 
@@ -157,6 +206,8 @@ function encodeRow<Row>(row: Row, fields: Fields<Row>, where: string): Record<st
       ? typeof value === "bigint" && value >= 0n && value <= INT64_MAX
       : kind === "number"
       ? typeof value === "number" && Number.isFinite(value)
+      : kind === "boolean"
+      ? typeof value === "boolean"
       : typeof value === "string";
     if (!ok) {
       throw new TypeError(
@@ -191,9 +242,15 @@ function decodeRow<Row>(value: unknown, fields: Fields<Row>, where: string): Row
         );
       }
       row[key] = BigInt(field);
-    } else if (kind === "number" ? typeof field !== "number" : typeof field !== "string") {
+    } else if (
+      kind === "text"
+        ? typeof field !== "string"
+        : kind === "boolean"
+        ? typeof field !== "boolean"
+        : typeof field !== "number"
+    ) {
       throw new InvalidDlqFileError(
-        `${where}.${key} must be ${kind === "number" ? "a number" : "a string"}: ` +
+        `${where}.${key} must be ${kind === "text" ? "a string" : `a ${kind}`}: ` +
           `current value is ${describe(field)}`,
       );
     } else {
@@ -201,6 +258,193 @@ function decodeRow<Row>(value: unknown, fields: Fields<Row>, where: string): Row
     }
   }
   return row as Row;
+}
+
+// --- metric points --------------------------------------------------------------------------------
+
+const INT64_MIN = -(1n << 63n);
+const SIGNED_DECIMAL = /^-?(?:0|[1-9][0-9]*)$/;
+const NON_FINITE = ["NaN", "Infinity", "-Infinity"];
+
+/** JSON-ready copy of a point's value or exemplars: int64s and non-finite doubles tagged. */
+function tag(value: unknown): unknown {
+  if (typeof value === "bigint") return { $int: value.toString() };
+  if (typeof value === "number") return Number.isFinite(value) ? value : { $double: String(value) };
+  if (Array.isArray(value)) return value.map(tag);
+  if (isRecord(value)) {
+    const out: Record<string, unknown> = {};
+    for (const [key, field] of Object.entries(value)) out[key] = tag(field);
+    return out;
+  }
+  return value;
+}
+
+/** The inverse of `tag`; a malformed tag throws. */
+function untag(value: unknown, where: string): unknown {
+  if (Array.isArray(value)) return value.map((item, i) => untag(item, `${where}[${i}]`));
+  if (!isRecord(value)) return value;
+  const keys = Object.keys(value);
+  if (keys.length === 1 && keys[0] === "$int") {
+    const text = value.$int;
+    if (
+      typeof text !== "string" || !SIGNED_DECIMAL.test(text) || BigInt(text) > INT64_MAX ||
+      BigInt(text) < INT64_MIN
+    ) {
+      throw new InvalidDlqFileError(
+        `${where} must be a decimal string of an int64 in {"$int":…}: current value is ${
+          describe(text)
+        }`,
+      );
+    }
+    return BigInt(text);
+  }
+  if (keys.length === 1 && keys[0] === "$double") {
+    if (!NON_FINITE.includes(value.$double as string)) {
+      throw new InvalidDlqFileError(
+        `${where} must be one of "NaN", "Infinity", "-Infinity" in {"$double":…}: current value ` +
+          `is ${describe(value.$double)}`,
+      );
+    }
+    return Number(value.$double);
+  }
+  const out: Record<string, unknown> = {};
+  for (const key of keys) out[key] = untag(value[key], `${where}.${key}`);
+  return out;
+}
+
+/** What each field of a point value holds, by the value's kind. */
+type ValueField = "int64" | "number" | "number?" | "numbers" | "quantiles";
+const VALUE_FIELDS: Record<MetricPointValue["kind"], Record<string, ValueField>> = {
+  none: {},
+  int: { value: "int64" },
+  double: { value: "number" },
+  histogram: {
+    count: "number",
+    sum: "number?",
+    min: "number?",
+    max: "number?",
+    explicitBounds: "numbers",
+    bucketCounts: "numbers",
+  },
+  exponential_histogram: {
+    count: "number",
+    sum: "number?",
+    min: "number?",
+    max: "number?",
+    scale: "number",
+    zeroCount: "number",
+    zeroThreshold: "number",
+    positiveOffset: "number",
+    positiveBucketCounts: "numbers",
+    negativeOffset: "number",
+    negativeBucketCounts: "numbers",
+  },
+  summary: { count: "number", sum: "number", quantiles: "quantiles" },
+};
+
+function fieldOk(kind: ValueField, value: unknown): boolean {
+  switch (kind) {
+    case "int64":
+      return typeof value === "bigint";
+    case "number":
+      return typeof value === "number";
+    case "number?":
+      return value === null || typeof value === "number";
+    case "numbers":
+      return Array.isArray(value) && value.every((n) => typeof n === "number");
+    case "quantiles":
+      return Array.isArray(value) &&
+        value.every((q) =>
+          isRecord(q) && Object.keys(q).length === 2 && typeof q.quantile === "number" &&
+          typeof q.value === "number"
+        );
+  }
+}
+
+function decodeValue(value: unknown, where: string): MetricPointValue {
+  if (!isRecord(value)) {
+    throw new InvalidDlqFileError(`${where} must be an object: it is ${describe(value)}`);
+  }
+  const kind = value.kind;
+  if (typeof kind !== "string" || !Object.hasOwn(VALUE_FIELDS, kind)) {
+    throw new InvalidDlqFileError(
+      `${where}.kind must be one of ${
+        Object.keys(VALUE_FIELDS).map((k) => `"${k}"`).join(", ")
+      }: current value is ${describe(kind)}`,
+    );
+  }
+  const fields = VALUE_FIELDS[kind as MetricPointValue["kind"]];
+  checkKeys(value, ["kind", ...Object.keys(fields)], where);
+  for (const [key, fieldKind] of Object.entries(fields)) {
+    if (!fieldOk(fieldKind, value[key])) {
+      throw new InvalidDlqFileError(
+        `${where}.${key} must be ${
+          { int64: "an int64", number: "a number", "number?": "a number or null" }[
+            fieldKind as string
+          ] ?? (fieldKind === "numbers" ? "an array of numbers" : "an array of {quantile, value}")
+        }: current value is ${describe(value[key])}`,
+      );
+    }
+  }
+  return value as unknown as MetricPointValue;
+}
+
+const EXEMPLAR_KEYS = [
+  "timeUnixNano",
+  "value",
+  "traceId",
+  "spanId",
+  "filteredAttributes",
+  "droppedAttributesCount",
+] as const;
+
+function decodeExemplars(value: unknown, where: string): MetricPointRow["exemplars"] {
+  if (!Array.isArray(value)) {
+    throw new InvalidDlqFileError(`${where} must be an array: it is ${describe(value)}`);
+  }
+  return value.map((e, i) => {
+    const at = `${where}[${i}]`;
+    if (!isRecord(e)) {
+      throw new InvalidDlqFileError(`${at} must be an object: it is ${describe(e)}`);
+    }
+    checkKeys(e, EXEMPLAR_KEYS, at);
+    const ok = typeof e.timeUnixNano === "bigint" &&
+      (typeof e.value === "bigint" || typeof e.value === "number") &&
+      typeof e.traceId === "string" && typeof e.spanId === "string" &&
+      typeof e.filteredAttributes === "string" && typeof e.droppedAttributesCount === "number";
+    if (!ok) {
+      throw new InvalidDlqFileError(
+        `${at} must hold timeUnixNano (an int64), value (an int64 or a number), traceId, ` +
+          "spanId and filteredAttributes (strings) and droppedAttributesCount (a number)",
+      );
+    }
+    return e as unknown as MetricPointRow["exemplars"][number];
+  });
+}
+
+/** A metric point → plain JSON object (see the module documentation). */
+function encodeMetric(row: MetricPointRow, where: string): Record<string, unknown> {
+  const out = encodeRow(row, POINT_FIELDS, where);
+  out.instrument = encodeRow(row.instrument, INSTRUMENT_FIELDS, `${where}.instrument`);
+  out.value = tag(row.value);
+  out.exemplars = tag(row.exemplars);
+  return out;
+}
+
+function decodeMetric(value: unknown, where: string): MetricPointRow {
+  if (!isRecord(value)) {
+    throw new InvalidDlqFileError(`${where} must be an object: it is ${describe(value)}`);
+  }
+  const { instrument, value: pointValue, exemplars, ...scalars } = value;
+  for (const [key, field] of [["instrument", instrument], ["value", pointValue]] as const) {
+    if (field === undefined) throw new InvalidDlqFileError(`${where}.${key} is missing`);
+  }
+  if (exemplars === undefined) throw new InvalidDlqFileError(`${where}.exemplars is missing`);
+  const row = decodeRow(scalars, POINT_FIELDS, where) as MetricPointRow;
+  row.instrument = decodeRow(instrument, INSTRUMENT_FIELDS, `${where}.instrument`);
+  row.value = decodeValue(untag(pointValue, `${where}.value`), `${where}.value`);
+  row.exemplars = decodeExemplars(untag(exemplars, `${where}.exemplars`), `${where}.exemplars`);
+  return row;
 }
 
 function checkKeys(value: Record<string, unknown>, keys: readonly string[], where: string): void {
@@ -220,6 +464,8 @@ export interface DlqCounts {
   resources: number;
   spans: number;
   logs: number;
+  /** Metric data points; none when left out. */
+  metrics?: number;
 }
 
 /** The first line of a version-2 file. */
@@ -231,9 +477,8 @@ export function headerLine(createdAt: Date): string {
 
 /** The last line of a version-2 file. */
 export function endLine(counts: DlqCounts): string {
-  return `${
-    JSON.stringify({ end: { resources: counts.resources, spans: counts.spans, logs: counts.logs } })
-  }\n`;
+  const { resources, spans, logs } = counts;
+  return `${JSON.stringify({ end: { resources, spans, logs, metrics: counts.metrics ?? 0 } })}\n`;
 }
 
 /** The line of a resource. `where` names it in the error thrown for a malformed row. */
@@ -251,6 +496,13 @@ export function spanLine(row: SpanRow, rejected?: string, where = "span"): strin
 /** The line of a log record, with the reason the store refused it when it did. */
 export function logLine(row: LogRow, rejected?: string, where = "log"): string {
   const line: Record<string, unknown> = { log: encodeRow(row, LOG_FIELDS, where) };
+  if (rejected !== undefined) line.rejected = rejected;
+  return `${JSON.stringify(line)}\n`;
+}
+
+/** The line of a metric data point, with the reason the store refused it when it did. */
+export function metricLine(row: MetricPointRow, rejected?: string, where = "metric"): string {
+  const line: Record<string, unknown> = { metric: encodeMetric(row, where) };
   if (rejected !== undefined) line.rejected = rejected;
   return `${JSON.stringify(line)}\n`;
 }
@@ -279,10 +531,12 @@ export function encodeDlqFiles(
   const encoder = new TextEncoder();
   const header = encoder.encode(headerLine(createdAt));
   // The end line's length grows with its counts; the whole batch's counts bound every file's.
+  const metrics = batch.metrics ?? [];
   const endReserve = endLine({
     resources: batch.resources.length,
     spans: batch.spans.length,
     logs: batch.logs.length,
+    metrics: metrics.length,
   }).length;
   const resources = new Map<string, Uint8Array>();
   for (const [i, resource] of batch.resources.entries()) {
@@ -295,6 +549,7 @@ export function encodeDlqFiles(
     resourceIds: string[];
     spans: Uint8Array[];
     logs: Uint8Array[];
+    metrics: Uint8Array[];
     bytes: number;
   }
   const plans: Plan[] = [];
@@ -302,15 +557,23 @@ export function encodeDlqFiles(
     resourceIds: [],
     spans: [],
     logs: [],
+    metrics: [],
     bytes: header.length + endReserve,
   });
   let plan = fresh();
-  const add = (kind: "span" | "log", index: number, resourceId: string, line: Uint8Array) => {
+  const listOf = { span: "spans", log: "logs", metric: "metrics" } as const;
+  const add = (
+    kind: "span" | "log" | "metric",
+    index: number,
+    resourceId: string,
+    line: Uint8Array,
+  ) => {
     const resource = resources.get(resourceId);
     const needed = () =>
       (resource === undefined || plan.resourceIds.includes(resourceId) ? 0 : resource.length) +
       line.length;
-    if (plan.spans.length + plan.logs.length > 0 && plan.bytes + needed() > maxFileBytes) {
+    const rows = plan.spans.length + plan.logs.length + plan.metrics.length;
+    if (rows > 0 && plan.bytes + needed() > maxFileBytes) {
       plans.push(plan);
       plan = fresh();
     }
@@ -326,7 +589,7 @@ export function encodeDlqFiles(
       plan.resourceIds.push(resourceId);
       plan.bytes += resource.length;
     }
-    (kind === "span" ? plan.spans : plan.logs).push(line);
+    plan[listOf[kind]].push(line);
     plan.bytes += line.length;
   };
   for (const [i, span] of batch.spans.entries()) {
@@ -335,6 +598,10 @@ export function encodeDlqFiles(
   for (const [i, log] of batch.logs.entries()) {
     add("log", i, log.resourceId, encoder.encode(logLine(log, undefined, `logs[${i}]`)));
   }
+  for (const [i, point] of metrics.entries()) {
+    const line = encoder.encode(metricLine(point, undefined, `metrics[${i}]`));
+    add("metric", i, point.instrument.resourceId, line);
+  }
   plans.push(plan);
 
   return plans.map((p) => {
@@ -342,8 +609,15 @@ export function encodeDlqFiles(
       resources: p.resourceIds.length,
       spans: p.spans.length,
       logs: p.logs.length,
+      metrics: p.metrics.length,
     }));
-    const parts = [header, ...p.resourceIds.map((id) => resources.get(id)!), ...p.spans, ...p.logs];
+    const parts = [
+      header,
+      ...p.resourceIds.map((id) => resources.get(id)!),
+      ...p.spans,
+      ...p.logs,
+      ...p.metrics,
+    ];
     const bytes = new Uint8Array(parts.reduce((sum, part) => sum + part.length, end.length));
     let offset = 0;
     for (const part of [...parts, end]) {
@@ -363,6 +637,7 @@ export function encodeDlqFile(batch: Batch, createdAt: Date): Uint8Array {
 
 const V2_HEADER_KEYS = ["format", "version", "createdAt"] as const;
 const END_KEYS = ["resources", "spans", "logs"] as const;
+const END_KEYS_V3 = [...END_KEYS, "metrics"] as const;
 
 function checkCreatedAt(value: unknown): void {
   if (typeof value !== "string" || Number.isNaN(Date.parse(value))) {
@@ -381,7 +656,7 @@ function wrongFormat(document: unknown): InvalidDlqFileError {
 
 function wrongVersion(version: unknown): InvalidDlqFileError {
   return new InvalidDlqFileError(
-    `the file has format version ${describe(version)}: this Argus reads versions 1 and 2`,
+    `the file has format version ${describe(version)}: this Argus reads versions 1, 2 and 3`,
   );
 }
 
@@ -401,7 +676,7 @@ function v2Header(line: Uint8Array): Record<string, unknown> | undefined {
   }
   if (!isRecord(header) || header.format !== DLQ_FORMAT) throw wrongFormat(header);
   if (header.version === 1) return undefined;
-  if (header.version !== DLQ_VERSION) throw wrongVersion(header.version);
+  if (!LINE_VERSIONS.includes(header.version)) throw wrongVersion(header.version);
   return header;
 }
 
@@ -409,11 +684,14 @@ function v2Header(line: Uint8Array): Record<string, unknown> | undefined {
 class V2Lines {
   #line = 1;
   #ended = false;
-  readonly #counts: DlqCounts = { resources: 0, spans: 0, logs: 0 };
+  readonly #counts: Required<DlqCounts> = { resources: 0, spans: 0, logs: 0, metrics: 0 };
+  /** Version 3: metric lines, and their count in the end line. */
+  readonly #v3: boolean;
 
   constructor(header: Record<string, unknown>) {
     checkKeys(header, V2_HEADER_KEYS, "the header (line 1)");
     checkCreatedAt(header.createdAt);
+    this.#v3 = header.version === 3;
   }
 
   /** The record of the next line (without its `\n`), or undefined for the end line. */
@@ -442,13 +720,16 @@ class V2Lines {
       if (!isRecord(end)) {
         throw new InvalidDlqFileError(`${where}: end must be an object: it is ${describe(end)}`);
       }
-      checkKeys(end, END_KEYS, `${where}: end`);
-      for (const key of END_KEYS) {
+      const keys = this.#v3 ? END_KEYS_V3 : END_KEYS;
+      checkKeys(end, keys, `${where}: end`);
+      for (const key of keys) {
         if (end[key] !== this.#counts[key]) {
           throw new InvalidDlqFileError(
             `${where}: the end line counts ${describe(end.resources)} resources, ` +
-              `${describe(end.spans)} spans and ${describe(end.logs)} logs but the file holds ` +
-              `${this.#counts.resources}, ${this.#counts.spans} and ${this.#counts.logs}`,
+              `${describe(end.spans)} spans, ${describe(end.logs)} logs and ` +
+              `${describe(end.metrics ?? 0)} metric points but the file holds ` +
+              `${this.#counts.resources}, ${this.#counts.spans}, ${this.#counts.logs} and ` +
+              `${this.#counts.metrics}`,
           );
         }
       }
@@ -461,12 +742,18 @@ class V2Lines {
       const row = decodeRow(value.resource, RESOURCE_FIELDS, `${where}: resource`);
       return { kind: "resource", row, bytes: length };
     }
-    const kind = Object.hasOwn(value, "span") ? "span" : Object.hasOwn(value, "log") ? "log" : "";
+    const kind = Object.hasOwn(value, "span")
+      ? "span"
+      : Object.hasOwn(value, "log")
+      ? "log"
+      : this.#v3 && Object.hasOwn(value, "metric")
+      ? "metric"
+      : "";
     if (kind === "") {
       throw new InvalidDlqFileError(
-        `${where} must hold one of "resource", "span", "log" or "end": it has ${
-          Object.keys(value).map((k) => `"${k}"`).join(", ") || "no field"
-        }`,
+        `${where} must hold one of "resource", "span", "log"${
+          this.#v3 ? ', "metric"' : ""
+        } or "end": it has ${Object.keys(value).map((k) => `"${k}"`).join(", ") || "no field"}`,
       );
     }
     checkKeys(value, Object.hasOwn(value, "rejected") ? [kind, "rejected"] : [kind], where);
@@ -478,6 +765,10 @@ class V2Lines {
     if (kind === "span") {
       this.#counts.spans++;
       return { kind, row: decodeRow(value.span, SPAN_FIELDS, `${where}: span`), bytes: length };
+    }
+    if (kind === "metric") {
+      this.#counts.metrics++;
+      return { kind, row: decodeMetric(value.metric, `${where}: metric`), bytes: length };
     }
     this.#counts.logs++;
     return { kind: "log", row: decodeRow(value.log, LOG_FIELDS, `${where}: log`), bytes: length };
@@ -577,6 +868,7 @@ export function decodeDlqFile(bytes: Uint8Array): Batch {
     if (record?.kind === "resource") batch.resources.push(record.row);
     else if (record?.kind === "span") batch.spans.push(record.row);
     else if (record?.kind === "log") batch.logs.push(record.row);
+    else if (record?.kind === "metric") (batch.metrics ??= []).push(record.row);
   });
   lines.finish(trailing);
   return batch;

@@ -3,15 +3,31 @@
  * Both receivers (OTLP/HTTP in this process, OTLP/gRPC through its gateway) call it.
  *
  * Order of work for one request: decode (an undecodable body is refused whole), screen every item
- * (refused items are counted towards partial success, with reasons), queue the rest and wait until
- * they are durable. Then the answer: success, or partial success naming what was refused.
+ * (refused items are counted towards partial success, with reasons), for metrics refuse the points
+ * of new series past the cardinality limit (metric_series_limit.ts), queue the rest and wait until
+ * they are durable. Then the answer: success, or partial success naming what was refused. The
+ * same for the three signals; an item is a span, a log record or a metric data point.
  *
  * @module
  */
 import type { Logger } from "../lib/logger.ts";
-import { screenBatch, type ValidationLimits } from "../store/mod.ts";
+import {
+  type Batch,
+  metricPointProblem,
+  type Rejection,
+  resourceProblem,
+  screenBatch,
+  type ValidationLimits,
+} from "../store/mod.ts";
 import type { Batcher } from "./batcher.ts";
-import { type DecodeLimits, decodeRequest, type Signal, type WireFormat } from "./otlp/mod.ts";
+import type { MetricSeriesLimit } from "./metric_series_limit.ts";
+import {
+  type DecodeLimits,
+  decodeMetricsRequest,
+  decodeRequest,
+  type ExportSignal,
+  type WireFormat,
+} from "./otlp/mod.ts";
 
 /** What one export request came to. */
 export interface ExportOutcome {
@@ -25,23 +41,26 @@ export interface ExportOutcome {
 
 /** Counts kept for self-monitoring: by signal, and refused items by stage. */
 export interface IngestCounters {
-  accepted: Record<Signal, number>;
-  rejected: Record<Signal, number>;
-  requests: Record<Signal | "metrics", number>;
+  accepted: Record<ExportSignal, number>;
+  rejected: Record<ExportSignal, number>;
+  requests: Record<ExportSignal, number>;
   undecodable: number;
 }
 
 export function newIngestCounters(): IngestCounters {
   return {
-    accepted: { traces: 0, logs: 0 },
-    rejected: { traces: 0, logs: 0 },
+    accepted: { traces: 0, logs: 0, metrics: 0 },
+    rejected: { traces: 0, logs: 0, metrics: 0 },
     requests: { traces: 0, logs: 0, metrics: 0 },
     undecodable: 0,
   };
 }
 
-/** Where items were refused: in decoding, in screening before the queue, by the database. */
-export type RejectionStage = "decode" | "validation" | "database";
+/**
+ * Where items were refused: in decoding, in screening before the queue, by the cardinality limit
+ * of metrics (metric_series_limit.ts), by the database.
+ */
+export type RejectionStage = "decode" | "validation" | "series_limit" | "database";
 
 /**
  * Optional self-monitoring hooks (e.g. the Prometheus metrics); every method may be left out. A
@@ -49,7 +68,7 @@ export type RejectionStage = "decode" | "validation" | "database";
  */
 export interface IngestObserver {
   /** Items of one request refused at `stage`, with their reasons (free text for people). */
-  itemsRejected?(signal: Signal, stage: RejectionStage, reasons: readonly string[]): void;
+  itemsRejected?(signal: ExportSignal, stage: RejectionStage, reasons: readonly string[]): void;
 }
 
 export interface IngestServiceOptions {
@@ -59,6 +78,8 @@ export interface IngestServiceOptions {
   logger: Logger;
   counters?: IngestCounters;
   observer?: IngestObserver;
+  /** The cardinality limit of metrics (METRIC_MAX_SERIES_PER_INSTRUMENT); none when unset. */
+  seriesLimit?: Pick<MetricSeriesLimit, "admit">;
   /** Nanosecond clock for log records with neither time nor observed time. */
   nowNs?: () => bigint;
 }
@@ -66,9 +87,20 @@ export interface IngestServiceOptions {
 /** How many refusal reasons an answer quotes; the count is always exact. */
 const REASONS_QUOTED = 5;
 
-function describeRejections(signal: Signal, reasons: readonly string[]): string {
+type ItemKind = "spans" | "logs" | "metrics";
+
+/** Where a signal's items are in a batch. */
+const ITEMS: Record<ExportSignal, ItemKind> = { traces: "spans", logs: "logs", metrics: "metrics" };
+
+const NOUNS: Record<ExportSignal, string> = {
+  traces: "span",
+  logs: "log record",
+  metrics: "data point",
+};
+
+function describeRejections(signal: ExportSignal, reasons: readonly string[]): string {
   if (reasons.length === 0) return "";
-  const noun = signal === "traces" ? "span" : "log record";
+  const noun = NOUNS[signal];
   const quoted = reasons.slice(0, REASONS_QUOTED).join("; ");
   const more = reasons.length > REASONS_QUOTED
     ? `; and ${reasons.length - REASONS_QUOTED} more`
@@ -89,34 +121,61 @@ export class IngestService {
    * Ingests one request. Throws `OtlpDecodeError` for an undecodable body, and the batcher's
    * `QueueFullError`, `IngestUnavailableError` or `ShuttingDownError` when nothing was accepted.
    */
-  async export(signal: Signal, format: WireFormat, body: Uint8Array): Promise<ExportOutcome> {
+  async export(
+    signal: ExportSignal,
+    format: WireFormat,
+    body: Uint8Array,
+  ): Promise<ExportOutcome> {
     const { decodeLimits, validation, batcher } = this.#options;
     this.counters.requests[signal]++;
     const nowNs = this.#options.nowNs?.() ?? BigInt(Date.now()) * 1_000_000n;
-    let decoded;
+    let decoded: { batch: Batch; items: number; rejected: { reason: string }[] };
     try {
-      decoded = decodeRequest(signal, format, body, decodeLimits, nowNs);
+      if (signal === "metrics") {
+        const metrics = decodeMetricsRequest(format, body, decodeLimits, nowNs);
+        decoded = {
+          batch: { resources: metrics.resources, spans: [], logs: [], metrics: metrics.points },
+          items: metrics.items,
+          rejected: metrics.rejected,
+        };
+      } else decoded = decodeRequest(signal, format, body, decodeLimits, nowNs);
     } catch (error) {
       this.counters.undecodable++;
       throw error;
     }
-    const screened = screenBatch(decoded.batch, validation);
+    const screened: { batch: Batch; rejected: Partial<Record<ItemKind, Rejection[]>> } =
+      signal === "metrics"
+        ? screenMetricPoints(decoded.batch, validation)
+        : screenBatch(decoded.batch, validation);
     const reasons = decoded.rejected.map((r) => r.reason);
-    const refused = signal === "traces" ? screened.rejected.spans : screened.rejected.logs;
+    const refused = screened.rejected[ITEMS[signal]] ?? [];
     for (const r of refused) reasons.push(r.reason);
+    // Last before the queue, so that a point refused for its content takes no series slot.
+    const admission = signal === "metrics" && this.#options.seriesLimit !== undefined
+      ? await this.#options.seriesLimit.admit(screened.batch.metrics ?? [])
+      : undefined;
+    if (admission !== undefined) {
+      screened.batch = { ...screened.batch, metrics: admission.admitted };
+      for (const r of admission.refused) reasons.push(r.reason);
+    }
 
-    // Decoded rows take roughly twice the request's bytes in memory (UTF-16 strings, objects).
-    const submitted = await batcher.submit(screened.batch, body.byteLength * 2);
-    const refusedByDatabase = signal === "traces"
-      ? submitted.rejected.spans
-      : submitted.rejected.logs;
+    let submitted: Awaited<ReturnType<typeof batcher.submit>>;
+    try {
+      // Decoded rows take roughly twice the request's bytes in memory (UTF-16 strings, objects).
+      submitted = await batcher.submit(screened.batch, body.byteLength * 2);
+    } finally {
+      admission?.release();
+    }
+    const refusedByDatabase = submitted.rejected[ITEMS[signal]] ?? [];
     for (const r of refusedByDatabase) reasons.push(r.reason);
     if (this.#options.observer?.itemsRejected && reasons.length > 0) {
       const decodeEnd = decoded.rejected.length;
       const screenEnd = decodeEnd + refused.length;
+      const limitEnd = screenEnd + (admission?.refused.length ?? 0);
       this.#observeRejected(signal, "decode", reasons.slice(0, decodeEnd));
       this.#observeRejected(signal, "validation", reasons.slice(decodeEnd, screenEnd));
-      this.#observeRejected(signal, "database", reasons.slice(screenEnd));
+      this.#observeRejected(signal, "series_limit", reasons.slice(screenEnd, limitEnd));
+      this.#observeRejected(signal, "database", reasons.slice(limitEnd));
     }
 
     const rejected = reasons.length;
@@ -129,7 +188,7 @@ export class IngestService {
     return { accepted, rejected, message: describeRejections(signal, reasons) };
   }
 
-  #observeRejected(signal: Signal, stage: RejectionStage, reasons: string[]): void {
+  #observeRejected(signal: ExportSignal, stage: RejectionStage, reasons: string[]): void {
     if (reasons.length === 0) return;
     try {
       this.#options.observer?.itemsRejected?.(signal, stage, reasons);
@@ -137,9 +196,36 @@ export class IngestService {
       this.#options.logger.warn("a self-monitoring hook failed", { error });
     }
   }
+}
 
-  /** Metrics are not stored (Argus keeps traces and logs); they are counted and acknowledged. */
-  exportMetrics(): void {
-    this.counters.requests.metrics++;
-  }
+/**
+ * The screening of a metrics batch: its points' values were checked by their decoder
+ * (metrics_rows.ts); here their resources and texts meet the store's limits, as screenBatch
+ * screens spans and logs. A point whose resource cannot be stored is refused.
+ */
+function screenMetricPoints(
+  batch: Batch,
+  limits: ValidationLimits,
+): { batch: Batch; rejected: { spans: Rejection[]; logs: Rejection[]; metrics: Rejection[] } } {
+  const points = batch.metrics ?? [];
+  const problems = new Map<string, string>();
+  const resources = batch.resources.filter((resource) => {
+    const problem = resourceProblem(resource, limits);
+    if (problem !== undefined) problems.set(resource.id, problem);
+    return problem === undefined;
+  });
+  const rejected: Rejection[] = [];
+  const metrics = points.filter((point, index) => {
+    const resource = problems.get(point.instrument.resourceId);
+    const problem = resource === undefined
+      ? metricPointProblem(point, limits)
+      : `its resource cannot be stored: ${resource}`;
+    if (problem === undefined) return true;
+    rejected.push({ index, reason: problem });
+    return false;
+  });
+  return {
+    batch: { resources, spans: [], logs: [], metrics },
+    rejected: { spans: [], logs: [], metrics: rejected },
+  };
 }

@@ -360,7 +360,7 @@ export function createOtlpHttpHandler(
       // Before the body: a full queue or a spent budget costs the client one round trip, and
       // Argus no reading or decoding. Decoded rows take about twice the body in the queue.
       const declared = declaredLength(request);
-      const full = signal === "metrics" ? undefined : options.refusal?.(2 * (declared ?? 0));
+      const full = options.refusal?.(2 * (declared ?? 0));
       if (full !== undefined) {
         throw new HttpError(429, GrpcCode.RESOURCE_EXHAUSTED, full.message, RETRY_AFTER_BUSY_S);
       }
@@ -370,14 +370,6 @@ export function createOtlpHttpHandler(
         lease,
         timeoutMs: bodyTimeoutMs,
       });
-      if (signal === "metrics") {
-        service.exportMetrics();
-        observe(request, signal, "success");
-        // An empty ExportMetricsServiceResponse: nothing rejected, nothing kept.
-        return new Response(format === "json" ? "{}" : new Uint8Array(0), {
-          headers: { "content-type": contentTypeOf(format) },
-        });
-      }
       const outcome = await service.export(signal, format, body);
       const answer = encodeResponse(signal, format, outcome.rejected, outcome.message);
       observe(request, signal, outcome.rejected > 0 ? "partial_success" : "success");

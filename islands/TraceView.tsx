@@ -46,6 +46,11 @@ export interface TraceViewProps extends Record<string, unknown> {
   /** Spans stored when the page was served: what the page says while the structure loads. */
   spanCount: number;
   /**
+   * The key of the server's read of the structure for this page (routes/trace_snapshots.ts), which
+   * the fetch names so as to take it; null when the structure is in `trace`.
+   */
+  snapshot: string | null;
+  /**
    * Each span's full fields, in the compact trace's column order; null for large traces, whose
    * span details are fetched from `/api/traces/{trace_id}/spans/{span_id}` when a span is opened.
    */
@@ -65,13 +70,20 @@ function MissingSpan({ state, spanId }: { state: TraceState; spanId: string | nu
 }
 
 export default function TraceView(
-  { traceId, trace, spanCount, details, selected }: TraceViewProps,
+  { traceId, trace, spanCount, snapshot, details, selected }: TraceViewProps,
 ) {
   return (
     <IslandProvider>
       {trace !== null
         ? <TraceWaterfall trace={trace} details={details} selected={selected} />
-        : <FetchedTrace traceId={traceId} spanCount={spanCount} selected={selected} />}
+        : (
+          <FetchedTrace
+            traceId={traceId}
+            spanCount={spanCount}
+            snapshot={snapshot}
+            selected={selected}
+          />
+        )}
     </IslandProvider>
   );
 }
@@ -80,11 +92,14 @@ export default function TraceView(
 const AS_RENDERED = { __html: "" };
 
 /** A huge trace: the server's rendering of its waterfall until the structure is fetched. */
-function FetchedTrace(
-  { traceId, spanCount, selected }: { traceId: string; spanCount: number; selected: string | null },
-) {
+function FetchedTrace({ traceId, spanCount, snapshot, selected }: {
+  traceId: string;
+  spanCount: number;
+  snapshot: string | null;
+  selected: string | null;
+}) {
   const rendered = useContext(ServerTrace);
-  const { trace, error } = useTraceStructure(traceId);
+  const { trace, error } = useTraceStructure(traceId, snapshot);
   if (trace !== null) return <TraceWaterfall trace={trace} details={null} selected={selected} />;
   if (error !== null) {
     return (

@@ -67,11 +67,26 @@ export interface DatabaseConfig {
    */
   traceCountLimit: number;
   /**
+   * Most trace summaries the count of a span-name search reads, newest first: past them
+   * `/api/traces` answers the matches among them and `total_capped` (store/bounded_count.ts).
+   */
+  traceCountScan: number;
+  /**
+   * Most traces whose spans a filtered list's count checks, newest first, when the spans decide
+   * the match (an `attr` value the attribute index cannot serve): past them, `total_capped`.
+   */
+  traceCountChecks: number;
+  /**
    * A log text search reads through the text index when its terms have at most this many
    * candidate records, else scans the window (a common term fills the page at once); and counts
    * its matches up to this many, past which `/api/logs` says `total_capped` (store/log_search.ts).
    */
   logSearchLimit: number;
+  /**
+   * Most records a log search's count reads, newest first, when no index narrows them (a common
+   * term, a database without a text index): past them `/api/logs` says `total_capped`.
+   */
+  logCountScan: number;
   /** Attribute keys kept in the attribute index (store/attribute_index.ts). */
   attributeIndexKeys: AttributeIndexKeys;
   /**
@@ -106,6 +121,11 @@ export interface IngestLimits {
   maxLinks: number;
   /** Deepest nesting of arrays and maps inside one attribute value or log body. */
   maxValueDepth: number;
+  /**
+   * Most series per metric instrument: a point of a new series past it is refused
+   * (ingest/metric_series_limit.ts).
+   */
+  maxSeriesPerInstrument: number;
 }
 
 export interface AzureOpenAiConfig {
@@ -210,6 +230,19 @@ export interface Config {
    * structure (routes/pages/trace.tsx).
    */
   tracePageInlineSpans: number;
+  /**
+   * A larger trace's page keeps its structure read for the page's own request for it
+   * (routes/trace_snapshots.ts): at most this many reads at once (0: none) ...
+   */
+  traceSnapshots: number;
+  /** ... each for at most this long, ms. */
+  traceSnapshotLifetimeMs: number;
+  /** Most steps a metric chart's window may be cut into (`GET /api/instruments/{key}/chart`). */
+  metricMaxSteps: number;
+  /** Most series one metric chart or exemplar query reads (narrow it with `attr`). */
+  metricMaxSeries: number;
+  /** Most metric points one chart reads (counted before they are read). */
+  metricMaxPoints: number;
   /**
    * Milliseconds after which an API query is answered 503; SQLite's readers stop its statements
    * then (the store's `queryTimeoutMs`).
@@ -388,6 +421,11 @@ export const VARIABLES: readonly VariableDoc[] = [
   { name: "MAX_EVENTS", default: "128", description: "Events kept per span" },
   { name: "MAX_LINKS", default: "128", description: "Links kept per span" },
   { name: "MAX_VALUE_DEPTH", default: "16", description: "Deepest nesting in one value" },
+  {
+    name: "MAX_SERIES_PER_INSTRUMENT",
+    default: "2000",
+    description: "Most series per metric instrument; points of new series past it are refused",
+  },
   { name: "RETENTION", default: "7d", description: "Age at which data is deleted, or off" },
   {
     name: "QUERY_MAX_WINDOW",
@@ -408,6 +446,34 @@ export const VARIABLES: readonly VariableDoc[] = [
     name: "TRACE_PAGE_INLINE_SPANS",
     default: "5000",
     description: "Most spans a trace page carries in its HTML (more: the browser fetches them)",
+  },
+  {
+    name: "TRACE_SNAPSHOTS",
+    default: "2",
+    description: "Structure reads of larger trace pages kept for the pages' own fetch (0: none)",
+  },
+  {
+    name: "TRACE_SNAPSHOT_LIFETIME",
+    default: "10s",
+    description: "How long a trace page's structure read waits for the page's fetch",
+  },
+  {
+    name: "METRIC_MAX_STEPS",
+    default: "11000",
+    description:
+      "Most steps a metric chart's window may be cut into (more: a 400 asking for a longer step)",
+  },
+  {
+    name: "METRIC_MAX_SERIES",
+    default: "500",
+    description:
+      "Most series one metric chart or exemplar query reads (more: a 400 asking for attr= filters)",
+  },
+  {
+    name: "METRIC_MAX_POINTS",
+    default: "1000000",
+    description:
+      "Most metric points one chart reads (more: a 400 asking for a shorter window or attr= filters)",
   },
   {
     name: "ATTRIBUTE_INDEX_KEYS",
@@ -442,11 +508,32 @@ export const VARIABLES: readonly VariableDoc[] = [
     description: "Most traces a filtered trace list counts (more: shown as 10,000+)",
   },
   {
+    name: "TRACE_COUNT_SCAN",
+    default: "50000",
+    description:
+      "Most trace summaries a span-name search's count reads, newest first (more in the window: " +
+      "shown as N+)",
+  },
+  {
+    name: "TRACE_COUNT_CHECKS",
+    default: "500",
+    description:
+      "Most traces whose spans a count checks, newest first, for an attr= value the index " +
+      "cannot serve (more in the window: shown as N+)",
+  },
+  {
     name: "LOG_SEARCH_LIMIT",
     default: "10000",
     description:
       "Most candidates a log text search reads from the text index (more: it scans the window), " +
       "and most matches it counts (more: shown as 10,000+)",
+  },
+  {
+    name: "LOG_COUNT_SCAN",
+    default: "50000",
+    description:
+      "Most records a log search's count reads, newest first, when no index narrows them (more " +
+      "in the window: shown as N+)",
   },
   {
     name: "EDGE_PENDING_WINDOW",
@@ -891,6 +978,9 @@ export function parseConfig(env: Env): ConfigResult {
   const readWorkers = r.integer("DB_READ_WORKERS", 2, 1, 64);
   const traceCountLimit = r.integer("TRACE_COUNT_LIMIT", 10_000, 1, 100_000_000);
   const logSearchLimit = r.integer("LOG_SEARCH_LIMIT", 10_000, 1, 100_000_000);
+  const traceCountScan = r.integer("TRACE_COUNT_SCAN", 50_000, 1, 100_000_000);
+  const traceCountChecks = r.integer("TRACE_COUNT_CHECKS", 500, 1, 100_000_000);
+  const logCountScan = r.integer("LOG_COUNT_SCAN", 50_000, 1, 100_000_000);
   // `-` alone indexes no key.
   const indexKeys = readList(r, "ATTRIBUTE_INDEX_KEYS").filter((key) => key !== "-");
   const attributeIndexKeys: AttributeIndexKeys = {
@@ -926,11 +1016,17 @@ export function parseConfig(env: Env): ConfigResult {
     maxEvents: r.integer("MAX_EVENTS", 128, 0, 10_000),
     maxLinks: r.integer("MAX_LINKS", 128, 0, 10_000),
     maxValueDepth: r.integer("MAX_VALUE_DEPTH", 16, 1, 64),
+    maxSeriesPerInstrument: r.integer("MAX_SERIES_PER_INSTRUMENT", 2_000, 1, 1_000_000),
   };
   const retentionMs = readRetention(r);
   const queryMaxWindowMs = r.duration("QUERY_MAX_WINDOW", "31d", 60_000, 3660 * DAY_MS);
   const traceMaxSpans = r.integer("TRACE_MAX_SPANS", 10_000, 100, 1_000_000);
   const tracePageInlineSpans = r.integer("TRACE_PAGE_INLINE_SPANS", 5_000, 0, 1_000_000);
+  const traceSnapshots = r.integer("TRACE_SNAPSHOTS", 2, 0, 64);
+  const traceSnapshotLifetimeMs = r.duration("TRACE_SNAPSHOT_LIFETIME", "10s", 100, 600_000);
+  const metricMaxSteps = r.integer("METRIC_MAX_STEPS", 11_000, 10, 1_000_000);
+  const metricMaxSeries = r.integer("METRIC_MAX_SERIES", 500, 1, 100_000);
+  const metricMaxPoints = r.integer("METRIC_MAX_POINTS", 1_000_000, 1_000, 100_000_000);
   const queryTimeoutMs = r.duration("QUERY_TIMEOUT", "10s", 100, 600_000);
   const edges = {
     pendingWindowMs: r.duration("EDGE_PENDING_WINDOW", "30s", 1_000, 3_600_000),
@@ -969,7 +1065,10 @@ export function parseConfig(env: Env): ConfigResult {
         retryIntervalMs,
         readWorkers,
         traceCountLimit,
+        traceCountScan,
+        traceCountChecks,
         logSearchLimit,
+        logCountScan,
         attributeIndexKeys,
         attributeIndexPostings,
         attributeIndexTracked,
@@ -985,6 +1084,11 @@ export function parseConfig(env: Env): ConfigResult {
       queryMaxWindowMs,
       traceMaxSpans,
       tracePageInlineSpans,
+      traceSnapshots,
+      traceSnapshotLifetimeMs,
+      metricMaxSteps,
+      metricMaxSeries,
+      metricMaxPoints,
       queryTimeoutMs,
       edges,
       live,

@@ -44,13 +44,14 @@ export const REJECTION_REASONS = [
   "too_large",
   "too_deep",
   "out_of_range",
+  "series_limit",
   "database",
   "other",
 ] as const;
 export type RejectionReason = typeof REJECTION_REASONS[number];
 
 /** Where in the pipeline items were refused. */
-export type RejectionStage = "decode" | "validation" | "database";
+export type RejectionStage = "decode" | "validation" | "series_limit" | "database";
 
 export type OtlpTransport = "http" | "grpc";
 export type OtlpRequestSignal = "traces" | "logs" | "metrics" | "unknown";
@@ -86,9 +87,12 @@ export interface FlushSummary {
   outcome: "stored" | "dead-lettered" | "failed";
   spans: number;
   logs: number;
+  /** Metric data points; none when left out. */
+  metrics?: number;
   result?: {
     spans: { rejected: readonly unknown[] };
     logs: { rejected: readonly unknown[] };
+    metrics?: { rejected: readonly unknown[] };
   };
 }
 
@@ -96,6 +100,8 @@ export interface FlushSummary {
 export interface ReplayedFileSummary {
   storedSpans: number;
   storedLogs: number;
+  /** Metric data points; none when left out. */
+  storedMetrics?: number;
   duplicateItems: number;
   rejectedItems: number;
 }
@@ -143,6 +149,7 @@ const BATCH_ITEMS_BUCKETS = [1, 10, 50, 100, 250, 500, 1000, 2500, 5000, 10000];
  */
 export function rejectionReason(stage: RejectionStage, reason: string): RejectionReason {
   if (stage === "database") return "database";
+  if (stage === "series_limit") return "series_limit";
   if (/\b(?:trace_id|span_id|parent_span_id|log id) must\b/.test(reason)) return "invalid_id";
   if (/must be valid (?:UTF-8|Unicode)|NUL character|must be base64|must be text/.test(reason)) {
     return "invalid_text";
@@ -244,8 +251,9 @@ function read(source: (() => number) | undefined): number {
   }
 }
 
-function itemSignal(signal: "traces" | "logs"): "spans" | "logs" {
-  return signal === "traces" ? "spans" : "logs";
+/** The item label of an OTLP signal: what its requests carry. */
+function itemSignal(signal: "traces" | "logs" | "metrics"): "spans" | "logs" | "metric_points" {
+  return signal === "traces" ? "spans" : signal === "logs" ? "logs" : "metric_points";
 }
 
 export class ArgusMetrics {
@@ -284,7 +292,8 @@ export class ArgusMetrics {
     // --- the four metrics of the API contract ---
     this.#ingested = new Counter({
       name: "argus_ingestion_rate",
-      help: "Items (spans, logs) accepted and made durable: committed to the database or written " +
+      help:
+        "Items (spans, logs, metric_points) accepted and made durable: committed to the database or written " +
         "to the dead-letter queue, refused items excluded. A counter despite its name (the name " +
         "is the API contract): take rate() of it in Prometheus.",
       labelNames: ["signal"],
@@ -361,15 +370,16 @@ export class ArgusMetrics {
     });
     this.#batchItems = new Histogram({
       name: "argus_batch_items",
-      help: "Items (spans and logs) per flushed batch; compare with BATCH_SIZE.",
+      help: "Items (spans, logs and metric points) per flushed batch; compare with BATCH_SIZE.",
       buckets: BATCH_ITEMS_BUCKETS,
       registers,
     });
     this.#rejected = new Counter({
       name: "argus_rejected_items_total",
       help: "Items refused (partial success), by signal and reason category: invalid_id, " +
-        "invalid_text, too_large, too_deep, out_of_range, database (refused by the database), " +
-        "other. The reasons themselves are in the OTLP answers and the debug log.",
+        "invalid_text, too_large, too_deep, out_of_range, series_limit (metric points of new " +
+        "series past MAX_SERIES_PER_INSTRUMENT), database (refused by the database), other. " +
+        "The reasons themselves are in the OTLP answers and the debug log.",
       labelNames: ["signal", "reason"],
       registers,
     });
@@ -430,7 +440,7 @@ export class ArgusMetrics {
     }).set({ version: VERSION, deno: Deno.version.deno }, 1);
 
     // Series of the small label sets exist from the start, so rate() sees their first increase.
-    for (const signal of ["spans", "logs"]) this.#ingested.inc({ signal }, 0);
+    for (const signal of ["spans", "logs", "metric_points"]) this.#ingested.inc({ signal }, 0);
     for (const op of DB_OPS) this.#dbLatency.zero({ op });
     for (const outcome of ["stored", "dead_lettered", "failed"]) {
       this.#batches.inc({ outcome }, 0);
@@ -506,17 +516,19 @@ export class ArgusMetrics {
     const outcome = flush.outcome === "dead-lettered" ? "dead_lettered" : flush.outcome;
     this.#batches.inc({ outcome });
     if (flush.outcome === "failed") return;
-    this.#batchItems.observe(flush.spans + flush.logs);
+    this.#batchItems.observe(flush.spans + flush.logs + (flush.metrics ?? 0));
     const spans = flush.spans - (flush.result?.spans.rejected.length ?? 0);
     const logs = flush.logs - (flush.result?.logs.rejected.length ?? 0);
+    const points = (flush.metrics ?? 0) - (flush.result?.metrics?.rejected.length ?? 0);
     if (spans > 0) this.#ingested.inc({ signal: "spans" }, spans);
     if (logs > 0) this.#ingested.inc({ signal: "logs" }, logs);
+    if (points > 0) this.#ingested.inc({ signal: "metric_points" }, points);
   }
 
   // --- ingest/ingest_service.ts (IngestObserver) ---
 
   itemsRejected(
-    signal: "traces" | "logs",
+    signal: "traces" | "logs" | "metrics",
     stage: RejectionStage,
     reasons: readonly string[],
   ): void {
@@ -554,7 +566,8 @@ export class ArgusMetrics {
 
   dlqReplayedFile(file: ReplayedFileSummary): void {
     this.#dlqReplayedFiles.inc();
-    this.#dlqReplayedItems.inc({ result: "stored" }, file.storedSpans + file.storedLogs);
+    const stored = file.storedSpans + file.storedLogs + (file.storedMetrics ?? 0);
+    this.#dlqReplayedItems.inc({ result: "stored" }, stored);
     this.#dlqReplayedItems.inc({ result: "duplicate" }, file.duplicateItems);
     this.#dlqReplayedItems.inc({ result: "rejected" }, file.rejectedItems);
   }

@@ -9,7 +9,7 @@
 import { SEVERITY_MINIMUMS, type WireLogPage } from "../utils/wire.ts";
 import { parseLogCursor } from "../utils/log_cursor.ts";
 import { parseTextQuery, type TextQuery } from "../utils/text_query.ts";
-import type { LogFilter, LogKey, Store } from "../store/mod.ts";
+import { type LogKey, type Store, withThePage } from "../store/mod.ts";
 import { BadRequestError, NotFoundError } from "./http_error.ts";
 import {
   hexId,
@@ -28,7 +28,7 @@ import { parseAttributeFilters } from "./traces.ts";
 import { parseDurationMs } from "../lib/units.ts";
 
 export interface LogsDeps {
-  store: Pick<Store, "logs" | "logTotal">;
+  store: Pick<Store, "planLogs" | "logs" | "logTotal">;
   queryMaxWindowMs: number;
   now: () => number;
 }
@@ -124,9 +124,10 @@ export async function listLogs(params: URLSearchParams, deps: LogsDeps): Promise
         `starts the page itself: current value is "${page.offset}"`,
     );
   }
-  const filter: LogFilter = { ...window, serviceName: service, ...filters };
+  // Planned once (the indexes' candidates), for the page and the count alike.
+  const filter = await deps.store.planLogs({ ...window, serviceName: service, ...filters });
   // One record past the page tells whether there are more.
-  const [logs, { total, totalCapped }] = await Promise.all([
+  const [logs, counted] = await Promise.all([
     deps.store.logs(filter, { ...page, ...cursors, limit: page.limit + 1, order: sort.order }),
     deps.store.logTotal(filter),
   ]);
@@ -139,6 +140,13 @@ export async function listLogs(params: URLSearchParams, deps: LogsDeps): Promise
     ? sort.order === "desc"
     : true;
   const items = !more ? logs : farthestLast ? logs.slice(0, page.limit) : logs.slice(1);
+  // A capped count is at least what the page shows, and exact when the page ends the matches.
+  const { total, totalCapped } = withThePage(counted, {
+    offset: page.offset,
+    shown: items.length,
+    more,
+    fromCursor: (cursors.before ?? cursors.after) !== undefined,
+  });
   return {
     items: items.map(wireLog),
     total,

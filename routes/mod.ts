@@ -22,11 +22,23 @@ import {
   searchTrace,
   TRACE_LIST_QUERY,
   TRACE_SEARCH_QUERY,
+  TRACE_STRUCTURE_QUERY,
   traceById,
   traceSpan,
   traceStructure,
 } from "./traces.ts";
+import { TraceSnapshots } from "./trace_snapshots.ts";
 import { operations, OPERATIONS_QUERY } from "./operations.ts";
+import {
+  INSTRUMENT_CHART_QUERY,
+  INSTRUMENT_EXEMPLARS_QUERY,
+  INSTRUMENT_LIST_QUERY,
+  INSTRUMENT_QUERY,
+  instrumentChart,
+  instrumentDetail,
+  instrumentExemplars,
+  listInstruments,
+} from "./instruments.ts";
 import { type ConfigSummary, settings } from "./settings.ts";
 import { purge, PURGE_QUERY, vacuum } from "./admin.ts";
 import { type Assets, serveAsset } from "./_assets.ts";
@@ -72,6 +84,18 @@ export interface AppDeps extends HealthDeps {
    * (routes/pages/trace.tsx has the default).
    */
   tracePageInlineSpans?: number;
+  /**
+   * A huge trace page's structure read, kept for the page's own request for it
+   * (routes/trace_snapshots.ts; TRACE_SNAPSHOTS, TRACE_SNAPSHOT_LIFETIME). `createApp` makes one
+   * with the defaults when absent.
+   */
+  traceSnapshots?: TraceSnapshots;
+  /** METRIC_MAX_STEPS: the most steps a metric chart may have (routes/instruments.ts). */
+  metricMaxSteps?: number;
+  /** METRIC_MAX_SERIES: the most series one metric chart or exemplar query reads. */
+  metricMaxSeries?: number;
+  /** METRIC_MAX_POINTS: the most metric points one chart reads. */
+  metricMaxPoints?: number;
   /** The configuration as `GET /api/settings` and the Settings page show it (no token values). */
   configSummary?: () => ConfigSummary;
   /** Milliseconds after which a query is answered 503 (QUERY_TIMEOUT). */
@@ -184,7 +208,11 @@ export function apiRoutes(deps: AppDeps): Route[] {
       {},
       (_p, segments) => traceById(segments.trace_id!, deps.store, deps.traceMaxSpans),
     ),
-    get("/api/traces/{trace_id}/structure", {}, (_p, s) => traceStructure(s.trace_id!, deps.store)),
+    get(
+      "/api/traces/{trace_id}/structure",
+      TRACE_STRUCTURE_QUERY,
+      (params, s) => traceStructure(s.trace_id!, params, deps.store, deps.traceSnapshots),
+    ),
     get(
       "/api/traces/{trace_id}/spans/{span_id}",
       {},
@@ -203,6 +231,22 @@ export function apiRoutes(deps: AppDeps): Route[] {
     get("/api/metrics/dashboard", DASHBOARD_QUERY, (params) => dashboard(params, d)),
     get("/api/metrics/service-map", ROLLUP_QUERY, (params) => serviceMap(params, d)),
     get("/api/metrics/operations", OPERATIONS_QUERY, (params) => operations(params, d)),
+    get("/api/instruments", INSTRUMENT_LIST_QUERY, (params) => listInstruments(params, d)),
+    get(
+      "/api/instruments/{key}",
+      INSTRUMENT_QUERY,
+      (params, s) => instrumentDetail(s.key!, params, d),
+    ),
+    get(
+      "/api/instruments/{key}/chart",
+      INSTRUMENT_CHART_QUERY,
+      (params, s) => instrumentChart(s.key!, params, d),
+    ),
+    get(
+      "/api/instruments/{key}/exemplars",
+      INSTRUMENT_EXEMPLARS_QUERY,
+      (params, s) => instrumentExemplars(s.key!, params, d),
+    ),
     get("/api/metadata/services", SERVICES_QUERY, (params) => services(params, d)),
     get("/api/metadata/latest", {}, () => latest(d)),
     get("/api/settings", {}, () => settings({ config: deps.configSummary, store: deps.store })),
@@ -299,7 +343,9 @@ function pageRoutes(deps: AppDeps, assets: Assets): Route[] {
  * page inside the UI's shell for the rest. A path no route has is 404; a path served for other
  * methods is 405 with `Allow` (Hono itself answers 404 to both).
  */
-export function createApp(deps: AppDeps): (request: Request) => Promise<Response> {
+export function createApp(appDeps: AppDeps): (request: Request) => Promise<Response> {
+  // One keeper of trace pages' structure reads per app: its pages keep, its API takes.
+  const deps = { ...appDeps, traceSnapshots: appDeps.traceSnapshots ?? new TraceSnapshots() };
   const queryTimeoutMs = deps.queryTimeoutMs ?? 10_000;
   const security = deps.security ?? {};
   const corsOrigins = security.corsOrigins ?? [];

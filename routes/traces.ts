@@ -14,6 +14,7 @@ import { BadRequestError, NotFoundError } from "./http_error.ts";
 import {
   integer,
   MAX_FILTER_TEXT,
+  optionalHexId,
   PAGE,
   parameter,
   parseHexId,
@@ -33,6 +34,7 @@ import {
 } from "../utils/wire.ts";
 import { compactColumns } from "../utils/waterfall.ts";
 import { candidateText, spanMatches } from "./trace_search.ts";
+import type { TraceSnapshots } from "./trace_snapshots.ts";
 
 export interface TracesDeps {
   store: Pick<Store, "traces">;
@@ -165,7 +167,7 @@ export async function traceById(
 }
 
 /** A trace's structure (see `WireTraceStructure`), read without attributes, events or links. */
-export async function traceStructure(
+export async function readTraceStructure(
   traceId: string,
   store: Pick<Store, "traceStructure">,
 ): Promise<WireTraceStructure> {
@@ -173,6 +175,28 @@ export async function traceStructure(
   const spans = await store.traceStructure(id);
   if (spans.spanId.length === 0) throw new NotFoundError(`No trace ${id} is stored`);
   return compactColumns(id, spans);
+}
+
+/** The query of `GET /api/traces/{trace_id}/structure`. */
+export const TRACE_STRUCTURE_QUERY = {
+  /** A trace page's read of the structure (routes/trace_snapshots.ts), taken once. */
+  snapshot: optionalHexId("snapshot", 32),
+};
+
+/**
+ * `GET /api/traces/{trace_id}/structure`: the page's read named by `snapshot` when it is still
+ * kept (once), else a read of the trace.
+ */
+export async function traceStructure(
+  traceId: string,
+  params: URLSearchParams,
+  store: Pick<Store, "traceStructure">,
+  snapshots?: TraceSnapshots,
+): Promise<WireTraceStructure> {
+  const id = parseHexId("trace_id", traceId, 32);
+  const { snapshot } = parseQuery(TRACE_STRUCTURE_QUERY, params);
+  const kept = snapshot === undefined ? undefined : snapshots?.take(snapshot, id);
+  return kept ?? await readTraceStructure(id, store);
 }
 
 /** One span of a trace with all its fields, as in `GET /api/traces/{trace_id}`. */

@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { type Kysely, sql } from "kysely";
+import { CompiledQuery, type Kysely, sql } from "kysely";
 import type { Database, DbRollups, ResourcesTable } from "./columns.ts";
 import { logToDb, resourceToDb, rollupsToDb, spanToDb, TABLE_KEYS } from "./columns.ts";
 import type { DialectCapabilities } from "./dialects/mod.ts";
@@ -24,6 +24,8 @@ import { AttributeIndexWriter, type Posting } from "./attribute_postings.ts";
 import { screenBatch, type ScreenedBatch, type ValidationLimits } from "./row_validation.ts";
 import type { CommitCounts } from "./sqlite_commit.ts";
 import type { Batch, LogRow, Rejection, SignalWriteResult, SpanRow, WriteResult } from "./types.ts";
+import type { MetricPointRow } from "./metric_types.ts";
+import { writeMetricRows } from "./metric_writes.ts";
 import { errorMessage } from "../utils/errors.ts";
 
 const ROLLUP_TABLE_NAMES = Object.keys(ROLLUP_TABLES) as RollupTable[];
@@ -45,6 +47,8 @@ export interface DbRows {
   resources: ResourcesTable[];
   spans: readonly SpanRow[];
   logs: readonly LogRow[];
+  /** Metric points with their instruments; written if absent, and counted by no rollup. */
+  metrics?: readonly MetricPointRow[];
 }
 
 const NO_ROWS: DbRows = { resources: [], spans: [], logs: [] };
@@ -114,12 +118,16 @@ export class KyselyCommitter implements RowCommitter {
           logs += await caps.insertIfAbsent(trx, "logs", TABLE_KEYS.logs, chunk);
         }
         if (lastLog !== undefined && logs > 0) {
-          // An integer read from the database, written as a literal for the statement's `?`.
-          const index = SQLITE_LOG_TEXT.index.replace("?", String(Math.trunc(lastLog)));
-          await sql.raw(index).execute(trx);
+          // The statement the writer thread prepares, its `?` bound here too.
+          await trx.executeQuery(CompiledQuery.raw(SQLITE_LOG_TEXT.index, [lastLog]));
         }
+        // Points stored before are skipped by their key and counted by nothing: they never make
+        // the commit incomplete.
+        const metrics = rows.metrics === undefined || rows.metrics.length === 0
+          ? 0
+          : (await writeMetricRows(trx, caps, { points: rows.metrics })).points.inserted;
         if (!force && (spans !== rows.spans.length || logs !== rows.logs.length)) {
-          throw new Incomplete({ spans, logs, complete: false });
+          throw new Incomplete({ spans, logs, metrics, complete: false });
         }
         // Every row's, also those stored already (a forced commit): their index rows, if any,
         // are skipped as stored.
@@ -137,7 +145,7 @@ export class KyselyCommitter implements RowCommitter {
             await caps.upsertAdd(trx, table as "span_rollups", chunk);
           }
         }
-        return { spans, logs, complete: true };
+        return { spans, logs, metrics, complete: true };
       });
       plan.committed();
       return counts;
@@ -194,6 +202,13 @@ function approximateBytes(row: object): number {
   return bytes;
 }
 
+/** Rows inserted by one commit, by signal (metric data points for `metrics`). */
+interface Counts {
+  spans: number;
+  logs: number;
+  metrics: number;
+}
+
 /** Prepared items of one signal: what goes to the database and what was refused. */
 interface Prepared<Item> {
   items: Item[];
@@ -246,6 +261,7 @@ function trusted(batch: Batch): ScreenedBatch {
       resources: batch.resources.filter((r) => !seen.has(r.id) && seen.add(r.id)),
       spans: batch.spans,
       logs: batch.logs,
+      metrics: batch.metrics,
     },
     spanIndexes: batch.spans.map((_, i) => i),
     logIndexes: batch.logs.map((_, i) => i),
@@ -255,6 +271,37 @@ function trusted(batch: Batch): ScreenedBatch {
 
 type PreparedSpans = Prepared<SpanRow>;
 type PreparedLogs = Prepared<LogRow>;
+type PreparedMetrics = Prepared<MetricPointRow>;
+
+/**
+ * The metric points of `batch` whose resource `screened` kept (screenBatch checks resources and
+ * leaves metric points to their decoder's checks), the others refused.
+ */
+function screenMetrics(batch: Batch, screened: ScreenedBatch): {
+  points: MetricPointRow[];
+  indexes: number[];
+  rejected: Rejection[];
+} {
+  const out = {
+    points: [] as MetricPointRow[],
+    indexes: [] as number[],
+    rejected: [] as Rejection[],
+  };
+  const points = batch.metrics ?? [];
+  if (points.length === 0) return out;
+  const resources = new Set(screened.batch.resources.map((r) => r.id));
+  points.forEach((point, index) => {
+    const id = point.instrument.resourceId;
+    if (resources.has(id)) out.points.push(point), out.indexes.push(index);
+    else {
+      out.rejected.push({
+        index,
+        reason: `its resource ${id} is not in the batch or cannot be stored`,
+      });
+    }
+  });
+  return out;
+}
 
 /**
  * Validates, deduplicates and commits batches with their rollups; isolates rows the database
@@ -331,19 +378,34 @@ export class BatchWriter {
       screened.rejected.logs,
       (l) => l.id,
     );
+    const screenedMetrics = screenMetrics(batch, screened);
+    const metrics = prepare(
+      screenedMetrics.points,
+      screenedMetrics.indexes,
+      screenedMetrics.rejected,
+      (p) => p.pointKey,
+    );
     const resources = screened.batch.resources.map(resourceToDb);
-    const counts = await this.#commitOrIsolate(resources, spans, logs);
-    return { spans: result(spans, counts.spans), logs: result(logs, counts.logs) };
+    const counts = await this.#commitOrIsolate(resources, spans, logs, metrics);
+    const written: WriteResult = {
+      spans: result(spans, counts.spans),
+      logs: result(logs, counts.logs),
+    };
+    if (batch.metrics !== undefined) written.metrics = result(metrics, counts.metrics);
+    return written;
   }
 
   async #commitOrIsolate(
     resources: ResourcesTable[],
     spans: PreparedSpans,
     logs: PreparedLogs,
-  ): Promise<{ spans: number; logs: number }> {
-    if (spans.items.length === 0 && logs.items.length === 0) return { spans: 0, logs: 0 };
+    metrics: PreparedMetrics,
+  ): Promise<Counts> {
+    if (spans.items.length === 0 && logs.items.length === 0 && metrics.items.length === 0) {
+      return { spans: 0, logs: 0, metrics: 0 };
+    }
     try {
-      return await this.#commitOnce(resources, spans.items, logs.items);
+      return await this.#commitOnce(resources, spans.items, logs.items, metrics.items);
     } catch (error) {
       this.#throwUnlessMaybeContent(error);
     }
@@ -355,15 +417,21 @@ export class BatchWriter {
     const counts = {
       spans: await this.#isolate(
         spans,
-        (one) => this.#commitOnce(resources, one, none),
+        (one) => this.#commitOnce(resources, one, none, none),
         trial,
         trial.spans,
       ),
       logs: await this.#isolate(
         logs,
-        (one) => this.#commitOnce(resources, none, one),
+        (one) => this.#commitOnce(resources, none, one, none),
         trial,
         trial.logs,
+      ),
+      metrics: await this.#isolate(
+        metrics,
+        (one) => this.#commitOnce(resources, none, none, one),
+        trial,
+        trial.metrics,
       ),
     };
     const unproved = trial.unproved();
@@ -377,7 +445,13 @@ export class BatchWriter {
         { cause: unproved, kind: "refused" },
       );
     }
-    for (const [prepared, rejected] of [[spans, trial.spans], [logs, trial.logs]] as const) {
+    for (
+      const [prepared, rejected] of [
+        [spans, trial.spans],
+        [logs, trial.logs],
+        [metrics, trial.metrics],
+      ] as const
+    ) {
       for (const r of rejected) prepared.rejected.push(r);
     }
     return counts;
@@ -387,28 +461,32 @@ export class BatchWriter {
    * Commits rows with rollups that count each newly stored row exactly once: when some rows
    * turn out to be stored already (a retried request, a replayed dead letter), the commit is
    * rolled back, those rows are looked up and left out, and the rest is committed again.
-   * Answers the spans and logs inserted.
+   * Answers the spans, logs and metric points inserted (metric points are written if absent,
+   * and counted by no rollup, so they never need this look-up).
    */
   async #commitOnce(
     resources: ResourcesTable[],
     spans: readonly SpanRow[],
     logs: readonly LogRow[],
-  ): Promise<{ spans: number; logs: number }> {
+    metrics: readonly MetricPointRow[],
+  ): Promise<Counts> {
     for (let attempt = 1;; attempt++) {
-      if (spans.length === 0 && logs.length === 0) return { spans: 0, logs: 0 };
+      if (spans.length === 0 && logs.length === 0 && metrics.length === 0) {
+        return { spans: 0, logs: 0, metrics: 0 };
+      }
       const plan = this.#edges.plan(this.rollups ? spans : []);
       const rollups = rollupsToDb(
         this.rollups ? rollUp(spans, logs, plan.edges) : rollUp([], [], []),
         this.capabilities.int64,
       );
       const counts = await this.committer.commit(
-        { resources, spans, logs },
+        metrics.length === 0 ? { resources, spans, logs } : { resources, spans, logs, metrics },
         rollups,
         attempt >= EXACT_ATTEMPTS,
       );
       if (counts.complete) {
         this.#edges.apply(plan);
-        return { spans: counts.spans, logs: counts.logs };
+        return { spans: counts.spans, logs: counts.logs, metrics: counts.metrics ?? 0 };
       }
       const storedSpans = counts.spans < spans.length
         ? await this.stored.spanServices(spans)
@@ -428,7 +506,7 @@ export class BatchWriter {
    */
   async #isolate<Item>(
     prepared: Prepared<Item>,
-    commitAlone: (one: Item[]) => Promise<{ spans: number; logs: number }>,
+    commitAlone: (one: Item[]) => Promise<Counts>,
     trial: Isolation,
     refused: Rejection[],
   ): Promise<number> {
@@ -437,7 +515,7 @@ export class BatchWriter {
     for (const [i, item] of prepared.items.entries()) {
       try {
         const counts = await commitAlone([item]);
-        inserted += counts.spans + counts.logs;
+        inserted += counts.spans + counts.logs + counts.metrics;
         trial.stored();
         kept.items.push(item);
         kept.indexes.push(prepared.indexes[i]!);
@@ -475,6 +553,7 @@ export class BatchWriter {
 class Isolation {
   readonly spans: Rejection[] = [];
   readonly logs: Rejection[] = [];
+  readonly metrics: Rejection[] = [];
   #step = 0;
   #lastStored = -1;
   readonly #unknown: { step: number; error: unknown }[] = [];

@@ -159,7 +159,73 @@ export interface AttributeIndexStateTable {
   index_keys: string;
 }
 
+/**
+ * Metrics (migration 2026_12_11_metrics.ts; rows converted in metric_columns.ts). Seen times are
+ * Unix nanoseconds of points: `first_seen` the earliest written, `last_seen` at most
+ * metric_columns.ts `LAST_SEEN_SLACK_NS` before the latest.
+ */
+export interface MetricInstrumentsTable {
+  key: string;
+  resource_id: string;
+  service_name: string;
+  scope_name: string;
+  scope_version: string;
+  scope_attributes: string;
+  name: string;
+  description: string;
+  unit: string;
+  type: string;
+  temporality: string;
+  monotonic: Int32;
+  first_seen_unix_nano: Int64;
+  last_seen_unix_nano: Int64;
+}
+
+export interface MetricSeriesTable {
+  series_key: string;
+  instrument_key: string;
+  attributes: string;
+  dropped_attributes_count: Int32;
+  first_seen_unix_nano: Int64;
+  last_seen_unix_nano: Int64;
+}
+
+export interface MetricPointsTable {
+  series_key: string;
+  time_unix_nano: Int64;
+  start_time_unix_nano: Int64;
+  flags: Int32;
+  /** metric_columns.ts `POINT_KINDS`. */
+  kind: Int32;
+  int_value: Int64 | null;
+  double_value: number | null;
+  count_value: Int64 | null;
+  sum_value: number | null;
+  /** JSON text of what the columns do not hold (metric_columns.ts), or "". */
+  data: string;
+}
+
+export interface MetricExemplarsTable {
+  series_key: string;
+  point_time_unix_nano: Int64;
+  point_start_unix_nano: Int64;
+  /** The exemplar's position in its point. */
+  ordinal: Int32;
+  time_unix_nano: Int64;
+  /** 1: int64 in `value` as decimal; 2: a double in `value` as JS writes it (NaN, Infinity). */
+  value_kind: Int32;
+  value: string;
+  trace_id: string;
+  span_id: string;
+  filtered_attributes: string;
+  dropped_attributes_count: Int32;
+}
+
 export interface Database {
+  metric_instruments: MetricInstrumentsTable;
+  metric_series: MetricSeriesTable;
+  metric_points: MetricPointsTable;
+  metric_exemplars: MetricExemplarsTable;
   span_attributes: SpanAttributesTable;
   log_attributes: LogAttributesTable;
   attribute_index_state: AttributeIndexStateTable;
@@ -207,12 +273,25 @@ export const TABLE_KEYS = {
   logs: ["id"],
   span_attributes: ["bucket", "h", "trace_id"],
   log_attributes: ["bucket", "h", "log_id"],
+  metric_instruments: ["key"],
+  metric_series: ["series_key"],
+  metric_points: ["series_key", "time_unix_nano", "start_time_unix_nano"],
+  metric_exemplars: ["series_key", "point_time_unix_nano", "point_start_unix_nano", "ordinal"],
 } as const satisfies {
   [T in InsertTable]: readonly (keyof Database[T] & string)[];
 };
 
 /** The tables written with insert-if-absent, keyed by TABLE_KEYS. */
-export type InsertTable = "resources" | "spans" | "logs" | "span_attributes" | "log_attributes";
+export type InsertTable =
+  | "resources"
+  | "spans"
+  | "logs"
+  | "span_attributes"
+  | "log_attributes"
+  | "metric_instruments"
+  | "metric_series"
+  | "metric_points"
+  | "metric_exemplars";
 
 /**
  * Widths (in UTF-16 code units, the strictest of the four databases' measures) of the bounded
@@ -225,6 +304,9 @@ export const COLUMN_WIDTHS = {
   scopeVersion: 256,
   severityText: 128,
   eventName: 1024,
+  /** Metric instrument name and unit (OpenTelemetry allows 255 and 63 characters). */
+  metricName: 256,
+  metricUnit: 256,
 } as const;
 
 /** How an int64 is handed to the driver: SQLite takes bigint, the others a decimal string. */

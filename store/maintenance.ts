@@ -30,8 +30,10 @@ import type { NodeSqliteDatabase } from "./node_sqlite.ts";
 import { minuteOf, type RollupTable } from "./rollups.ts";
 import { claimSummaries, idsPerStatement, refreshSummaries } from "./trace_summaries.ts";
 import { indexPurgeStarts } from "./attribute_index.ts";
+import { METRIC_TABLES } from "./metric_columns.ts";
+import { purgeMetrics } from "./metric_retention.ts";
 
-/** Which items a purge deletes: the API's `signal` parameter. */
+/** Which items a purge deletes: the API's `signal` parameter ("all" includes metrics). */
 export type PurgeSignal = "logs" | "traces" | "all";
 
 export interface PurgeRequest {
@@ -45,6 +47,8 @@ export interface PurgeRequest {
 export interface PurgeResult {
   deletedLogs: number;
   deletedSpans: number;
+  /** Metric data points deleted; set by a purge of "all" (metric_retention.ts). */
+  deletedMetricPoints?: number;
 }
 
 export interface VacuumResult {
@@ -104,14 +108,21 @@ export const ARGUS_TABLES = [
   "span_attributes",
   "log_attributes",
   "attribute_index_state",
+  ...METRIC_TABLES,
 ] as const satisfies readonly (keyof Database)[];
 
 /** A table a purge deletes from. */
-export type PurgeTable = "spans" | "logs" | "span_attributes" | "log_attributes" | RollupTable;
+export type PurgeTable =
+  | "spans"
+  | "logs"
+  | "span_attributes"
+  | "log_attributes"
+  | RollupTable
+  | (typeof METRIC_TABLES)[number];
 type Db = Kysely<Database>;
 
 /** The time column each purged table is cut on; rollups are keyed by Unix minute. */
-const TIME_COLUMN: Record<PurgeTable, string> = {
+const TIME_COLUMN: Record<Exclude<PurgeTable, (typeof METRIC_TABLES)[number]>, string> = {
   spans: "start_time_unix_nano",
   logs: "time_unix_nano",
   // The attribute index is keyed by 10-minute bucket first (attribute_index.ts).
@@ -194,6 +205,16 @@ export class Maintenance implements StoreMaintenance {
       await this.#deleteBefore("log_attributes", bucket, abort);
       for (const t of ROLLUPS_OF.logs) await this.#deleteBefore(t, minute, abort);
     }
+    if (signal === "all") {
+      const metrics = await purgeMetrics(
+        this.#db,
+        this.#capabilities,
+        cutoffNs,
+        this.#chunkRows,
+        abort,
+      );
+      result.deletedMetricPoints = metrics.points;
+    }
     return result;
   }
 
@@ -202,7 +223,11 @@ export class Maintenance implements StoreMaintenance {
    * skipped by a concurrent update is caught by the next one). Between chunks the event loop
    * runs, so requests are served while a long purge goes on.
    */
-  async #deleteBefore(t: PurgeTable, below: unknown, abort?: AbortSignal): Promise<number> {
+  async #deleteBefore(
+    t: keyof typeof TIME_COLUMN,
+    below: unknown,
+    abort?: AbortSignal,
+  ): Promise<number> {
     let total = 0;
     for (;;) {
       abort?.throwIfAborted();

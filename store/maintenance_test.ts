@@ -167,6 +167,7 @@ for (const driver of selectedDrivers()) {
       assert.deepEqual(await maintenance.purge({ olderThanNs: CUTOFF_NS, signal: "all" }), {
         deletedLogs: 20,
         deletedSpans: 60,
+        deletedMetricPoints: 0,
       });
       for (const table of ROLLUP_TABLES) assert.equal(await oldRollupRows(db, table), 0, table);
       assert.equal(await store.countSpans(ALL_TIME), 20);
@@ -174,6 +175,7 @@ for (const driver of selectedDrivers()) {
       assert.deepEqual(await maintenance.purge({ olderThanNs: CUTOFF_NS, signal: "all" }), {
         deletedLogs: 0,
         deletedSpans: 0,
+        deletedMetricPoints: 0,
       });
       assert.deepEqual(await store.rollups.totals(NEW), {
         spans: 20,
@@ -276,7 +278,7 @@ Deno.test("SQL Server purges with DELETE TOP (n) chunks until one deletes nothin
   );
   const maintenance = new Maintenance(db, SQLSERVER, undefined, { chunkRows: 1000 });
   const result = await maintenance.purge({ olderThanNs: CUTOFF_NS, signal: "all" });
-  assert.deepEqual(result, { deletedLogs: 12, deletedSpans: 2003 });
+  assert.deepEqual(result, { deletedLogs: 12, deletedSpans: 2003, deletedMetricPoints: 0 });
   assert.deepEqual(queries.map((q) => q.sql), [
     ...Array(4).fill('delete top (1000) from "spans" where "start_time_unix_nano" < @1'),
     // The attribute index's buckets before the cutoff's after their rows, once searches scan
@@ -301,7 +303,14 @@ Deno.test("SQL Server purges with DELETE TOP (n) chunks until one deletes nothin
     'delete top (1000) from "log_attributes" where "bucket" < @1',
     'delete top (1000) from "log_rollups" where "minute" < @1',
     'delete top (1000) from "log_rollups_hourly" where "minute" < @1',
+    // Metrics (metric_retention.ts): points and exemplars by time, then the series and
+    // instruments last seen a whole minute before the cutoff.
+    'delete top (1000) from "metric_points" where "time_unix_nano" < @1',
+    'delete top (1000) from "metric_exemplars" where "point_time_unix_nano" < @1',
+    'delete top (1000) from "metric_series" where "last_seen_unix_nano" < @1',
+    'delete top (1000) from "metric_instruments" where "last_seen_unix_nano" < @1',
   ]);
+  assert.deepEqual(queries.at(-1)!.parameters, [(CUTOFF_NS - 60_000_000_000n + 1n).toString()]);
   // int64 cutoffs are bound as decimal strings (tedious would round a number past 2^53).
   assert.deepEqual(queries[0]!.parameters, [CUTOFF_NS.toString()]);
   assert.deepEqual(queries[7]!.parameters, [CUTOFF_MINUTE]);

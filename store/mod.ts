@@ -26,20 +26,40 @@ import {
   MIGRATION_TABLE,
   StaticMigrationProvider,
 } from "./migrations/mod.ts";
-import { type LogTotal, Queries, type TracePage } from "./queries.ts";
+import { type LogTotal, PlannedLogFilter, Queries, type TracePage } from "./queries.ts";
 import { type LogTextIndex, logTextIndex } from "./log_search.ts";
 import { AttributeIndexer, reconcileIndexKeys } from "./attribute_index.ts";
 import { AttributeIndexWriter } from "./attribute_postings.ts";
 import type { ErrorOrigins } from "./error_origins.ts";
 export type { ErrorOriginCount, ErrorOrigins } from "./error_origins.ts";
 import { RollupQueries, type RollupReads } from "./rollup_queries.ts";
+import { type InstrumentReads, MetricReads } from "./metric_reads.ts";
+export type {
+  AttributeValues,
+  InstrumentReads,
+  MetricWindow,
+  SeriesPoints,
+} from "./metric_reads.ts";
+export {
+  exponentialHistogramPoints,
+  histogramPoints,
+  numberPoints,
+  seriesAttributeValues,
+  summaryPoints,
+} from "./metric_reads.ts";
+export type {
+  StoredMetricExemplar,
+  StoredMetricInstrument,
+  StoredMetricSeries,
+} from "./metric_columns.ts";
 import { readerDatabase, SqliteReadPool } from "./sqlite_read_pool.ts";
 export { QueryDeadlineError, withQueryDeadline } from "./query_deadline.ts";
 import type { EdgeResolverLimits } from "./edge_resolver.ts";
 import { Maintenance, type StoreMaintenance } from "./maintenance.ts";
 import { type SpanSearchCandidate, type TraceOutline, TraceReads } from "./trace_reads.ts";
 export type { SpanSearchCandidate, TraceOutline } from "./trace_reads.ts";
-export type { LogTotal, TracePage } from "./queries.ts";
+export type { LogTotal, PlannedLogFilter, TracePage } from "./queries.ts";
+export { withThePage } from "./bounded_count.ts";
 export type { LogTextIndex } from "./log_search.ts";
 export { purgeCutoffNs } from "./maintenance.ts";
 import type {
@@ -61,7 +81,13 @@ export { StoreUnavailableError } from "./db_errors.ts";
 export { classifyDbError, type DbErrorClass } from "./db_errors.ts";
 export { logId, resourceId } from "./ids.ts";
 export { COLUMN_WIDTHS } from "./columns.ts";
-export { screenBatch, type ScreenedBatch, type ValidationLimits } from "./row_validation.ts";
+export {
+  metricPointProblem,
+  resourceProblem,
+  screenBatch,
+  type ScreenedBatch,
+  type ValidationLimits,
+} from "./row_validation.ts";
 export type {
   EdgeTotals,
   OperationFigures,
@@ -123,27 +149,37 @@ export interface Store {
   countSpans(filter: SpanFilter): Promise<number>;
   /**
    * Traces matching the filter as summaries, sorted and paginated, and how many match (of the
-   * filtered lists, counted up to `traceCountLimit`: `totalCapped` says there are more). Without
-   * filters and sorted by start time, the traces whose root span started in the window (fast at
-   * any size); otherwise the traces that started in the window and match, from the trace
-   * summaries kept at ingest (trace_summaries.ts).
+   * filtered lists, counted up to `traceCountLimit`, and over at most `traceCountScan` or
+   * `traceCountChecks` summaries where each is a text or its spans to check: `totalCapped` says
+   * at least `total` match, never fewer than the page shows). Without filters and sorted by start
+   * time, the traces whose root span started in the window (fast at any size); otherwise the
+   * traces that started in the window and match, from the trace summaries kept at ingest
+   * (trace_summaries.ts).
    */
   traces(
     filter: TraceFilter,
     sort: { field: TraceSortField; order: "asc" | "desc" },
     page: Page,
   ): Promise<TracePage>;
-  logs(filter: LogFilter, page: LogPageQuery): Promise<StoredLog[]>;
-  countLogs(filter: LogFilter): Promise<number>;
+  /**
+   * A log filter planned once (its text search's and its `attr` matches' use of the indexes), to
+   * be passed to `logs` and `logTotal` of one request alike.
+   */
+  planLogs(filter: LogFilter): Promise<PlannedLogFilter>;
+  logs(filter: LogFilter | PlannedLogFilter, page: LogPageQuery): Promise<StoredLog[]>;
+  countLogs(filter: LogFilter | PlannedLogFilter): Promise<number>;
   /**
    * How many records `GET /api/logs` says match: exact, but that a text search counts up to
-   * `logSearchLimit` (LOG_SEARCH_LIMIT; `totalCapped`: more match).
+   * `logSearchLimit` (LOG_SEARCH_LIMIT), over at most `logCountScan` records (LOG_COUNT_SCAN)
+   * where no index narrows them (`totalCapped`: at least `total` match).
    */
-  logTotal(filter: LogFilter): Promise<LogTotal>;
+  logTotal(filter: LogFilter | PlannedLogFilter): Promise<LogTotal>;
   /** One log record by its id, or undefined when it is not stored. */
   logById(id: string): Promise<StoredLog | undefined>;
   /** Dashboard figures from the rollups written at ingest (rollups.ts). */
   readonly rollups: RollupReads;
+  /** Stored metrics: instruments, series, points and exemplars (metric_reads.ts). */
+  readonly instruments: InstrumentReads;
   /**
    * Where the errors of the window's failed traces start, per service, from its newest `limit`
    * failing spans (error_origins.ts: raw rows, bounded, since it is no rollup).
@@ -246,6 +282,7 @@ class KyselyStore implements Store {
   readonly #queries: Queries;
   readonly #traceReads: TraceReads;
   readonly rollups: RollupReads;
+  readonly instruments: InstrumentReads;
   readonly maintenance: StoreMaintenance;
   readonly #sweep: ReturnType<typeof setInterval>;
   readonly #onBackgroundError: (error: unknown) => void;
@@ -261,12 +298,16 @@ class KyselyStore implements Store {
     this.#readers = reads.readers;
     this.#queries = new Queries(reads.db, open.capabilities, {
       traceCountLimit: config.traceCountLimit,
+      traceCountScan: config.traceCountScan,
+      traceCountChecks: config.traceCountChecks,
       logSearchLimit: config.logSearchLimit,
+      logCountScan: config.logCountScan,
       attributeIndexKeys: config.attributeIndexKeys,
       attributeIndexCandidates: config.attributeIndexCandidates,
     });
     this.#traceReads = new TraceReads(reads.db, open.capabilities);
     this.rollups = new RollupQueries(reads.db);
+    this.instruments = new MetricReads(reads.db, open.capabilities);
     // SQLite deletes on the main thread: smaller chunks keep each pause short (~30 ms).
     this.maintenance = new Maintenance(open.db, open.capabilities, open.sqlite, {
       chunkRows: open.sqlite ? 2_000 : 10_000,
@@ -366,15 +407,19 @@ class KyselyStore implements Store {
     }
     return await this.#queries.traces(filter, sort, page);
   }
-  logs(filter: LogFilter, page: LogPageQuery) {
+  planLogs(filter: LogFilter) {
+    return this.#queries.planLogs(filter);
+  }
+  logs(filter: LogFilter | PlannedLogFilter, page: LogPageQuery) {
     return this.#queries.logs(filter, page);
   }
-  countLogs(filter: LogFilter) {
+  countLogs(query: LogFilter | PlannedLogFilter) {
+    const filter = query instanceof PlannedLogFilter ? query.filter : query;
     if (
       filter.traceId !== undefined || filter.spanId !== undefined || filter.search !== undefined ||
       (filter.attributes ?? []).length > 0
     ) {
-      return this.#queries.countLogs(filter);
+      return this.#queries.countLogs(query);
     }
     // What the rollups count (service, severity) is counted from them for the window's whole
     // minutes, and from the rows for the partial minutes at its ends: exact, at any size.
@@ -384,10 +429,11 @@ class KyselyStore implements Store {
       (inner) => this.rollups.logCount({ ...filter, ...inner }),
     );
   }
-  async logTotal(filter: LogFilter): Promise<LogTotal> {
+  async logTotal(query: LogFilter | PlannedLogFilter): Promise<LogTotal> {
+    const filter = query instanceof PlannedLogFilter ? query.filter : query;
     return filter.search === undefined
-      ? { total: await this.countLogs(filter), totalCapped: false }
-      : await this.#queries.countLogsUpTo(filter);
+      ? { total: await this.countLogs(query), totalCapped: false }
+      : await this.#queries.countLogsUpTo(query);
   }
   logById(id: string) {
     return this.#queries.logById(id);

@@ -12,6 +12,7 @@
 import { classifyDbError, StoreUnavailableError } from "./db_errors.ts";
 import type { Store } from "./mod.ts";
 import type { RollupReads } from "./rollup_queries.ts";
+import type { InstrumentReads } from "./metric_reads.ts";
 import { errorMessage } from "../utils/errors.ts";
 
 export interface ReadGuardOptions {
@@ -54,6 +55,15 @@ export function guardReads(store: Store, { readiness, timeRead }: ReadGuardOptio
     latestMinute: () => read(() => store.rollups.latestMinute()),
     operations: (...a) => read(() => store.rollups.operations(...a)),
   };
+  const instruments: InstrumentReads = {
+    instruments: (...a) => read(() => store.instruments.instruments(...a)),
+    seriesCounts: (...a) => read(() => store.instruments.seriesCounts(...a)),
+    instrument: (...a) => read(() => store.instruments.instrument(...a)),
+    series: (...a) => read(() => store.instruments.series(...a)),
+    points: (...a) => read(() => store.instruments.points(...a)),
+    pointCount: (...a) => read(() => store.instruments.pointCount(...a)),
+    exemplars: (...a) => read(() => store.instruments.exemplars(...a)),
+  };
   return {
     driver: store.driver,
     // Reads:
@@ -64,12 +74,14 @@ export function guardReads(store: Store, { readiness, timeRead }: ReadGuardOptio
     spans: (...a) => read(() => store.spans(...a)),
     countSpans: (...a) => read(() => store.countSpans(...a)),
     traces: (...a) => read(() => store.traces(...a)),
+    planLogs: (...a) => read(() => store.planLogs(...a)),
     logs: (...a) => read(() => store.logs(...a)),
     countLogs: (...a) => read(() => store.countLogs(...a)),
     logTotal: (...a) => read(() => store.logTotal(...a)),
     logById: (...a) => read(() => store.logById(...a)),
     errorOrigins: (...a) => read(() => store.errorOrigins(...a)),
     rollups,
+    instruments,
     // Not reads: maintenance has its own bounds (admin.ts), the health check pings to learn
     // whether the database is there, and the rest is ingest's and the process's.
     maintenance: store.maintenance,

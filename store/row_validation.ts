@@ -17,6 +17,7 @@ import {
   type ResourceRow,
   type SpanRow,
 } from "./types.ts";
+import type { MetricPointRow } from "./metric_types.ts";
 
 /** 0 for the character codes of lower-case hex digits, 1 for every other code below 256. */
 const NOT_HEX = new Uint8Array(256).fill(1);
@@ -105,7 +106,11 @@ function checkTime(problems: Problems, field: string, value: bigint): void {
   }
 }
 
-function checkScope(problems: Problems, row: SpanRow | LogRow, limits: ValidationLimits) {
+function checkScope(
+  problems: Problems,
+  row: Pick<SpanRow, "scopeName" | "scopeVersion" | "scopeAttributes">,
+  limits: ValidationLimits,
+) {
   checkText(problems, "scope name", row.scopeName, { width: COLUMN_WIDTHS.scopeName });
   checkText(problems, "scope version", row.scopeVersion, { width: COLUMN_WIDTHS.scopeVersion });
   checkText(problems, "scope attributes", row.scopeAttributes, { bytes: limits.maxFieldBytes });
@@ -128,6 +133,24 @@ export function resourceProblem(row: ResourceRow, limits: ValidationLimits): str
     0,
     2 ** 31 - 1,
   );
+  return verdict(problems);
+}
+
+/**
+ * Returns why a metric point cannot be stored, or undefined when it can: the texts its decoder
+ * (ingest/otlp/metrics_rows.ts, which checks its values, times and name) leaves to the store's
+ * limits.
+ */
+export function metricPointProblem(
+  row: MetricPointRow,
+  limits: ValidationLimits,
+): string | undefined {
+  const problems: Problems = [];
+  checkScope(problems, row.instrument, limits);
+  checkText(problems, "metric description", row.instrument.description, {
+    bytes: limits.maxFieldBytes,
+  });
+  checkText(problems, "attributes", row.attributes, { bytes: limits.maxFieldBytes });
   return verdict(problems);
 }
 

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { logProblem, spanProblem } from "./row_validation.ts";
+import { logProblem, metricPointProblem, spanProblem } from "./row_validation.ts";
+import type { MetricPointRow } from "./metric_types.ts";
 import { buildBatch } from "../tests/builders.ts";
 
 const limits = { maxFieldBytes: 1_048_576 };
@@ -47,4 +48,44 @@ Deno.test("logProblem() takes empty trace and span ids, or hex ones of the right
     /^span_id must be 16 lower-case hex characters or empty/,
   );
   assert.match(logProblem({ ...log, id: "x" }, limits) ?? "", /^log id must be 32 lower-case hex/);
+});
+
+Deno.test("metricPointProblem() names each text of a point past the store's limits", () => {
+  const point: MetricPointRow = {
+    pointKey: "0".repeat(32),
+    seriesKey: "1".repeat(32),
+    instrumentKey: "2".repeat(32),
+    instrument: {
+      key: "2".repeat(32),
+      resourceId: "3".repeat(32),
+      serviceName: "checkout",
+      scopeName: "meter",
+      scopeVersion: "1.0",
+      scopeAttributes: "[]",
+      name: "orders",
+      description: "Orders placed",
+      unit: "1",
+      type: "sum",
+      temporality: "cumulative",
+      monotonic: true,
+    },
+    attributes: '{"outcome":"ok"}',
+    droppedAttributesCount: 0,
+    startTimeUnixNano: 1n,
+    timeUnixNano: 2n,
+    flags: 0,
+    value: { kind: "int", value: 3n },
+    exemplars: [],
+  };
+  assert.equal(metricPointProblem(point, limits), undefined);
+  const small = { maxFieldBytes: 64 };
+  assert.equal(
+    metricPointProblem({
+      ...point,
+      instrument: { ...point.instrument, scopeName: "s".repeat(1025), description: "é".repeat(40) },
+      attributes: `{"k":"${"v".repeat(70)}"}`,
+    }, small),
+    "scope name must be at most 1024 characters: it has 1025; metric description must be at most " +
+      "64 bytes: it has 80; attributes must be at most 64 bytes: it has 78",
+  );
 });

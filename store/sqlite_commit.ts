@@ -22,12 +22,15 @@ import { ROLLUP_TABLES, type RollupTable } from "./rollups.ts";
 import type { IndexPlan, Posting } from "./attribute_postings.ts";
 import { joinSpanNames } from "./span_names.ts";
 import type { LogRow, SpanRow } from "./types.ts";
+import type { MetricPointRow } from "./metric_types.ts";
+import { metricTableRows, type SeenMinutes } from "./metric_table_rows.ts";
 
 /** What one commit writes (`DbRows` of batch_writer.ts, which imports this module's types). */
 interface DbRows {
   resources: ResourcesTable[];
   spans: readonly SpanRow[];
   logs: readonly LogRow[];
+  metrics?: readonly MetricPointRow[];
 }
 
 /** The tables the writer inserts into, with their row types. */
@@ -57,7 +60,24 @@ export type InsertStatements = Record<keyof InsertTables, InsertStatement> & {
   /** Attribute index rows (attribute_index.ts), skipped when stored: `h`, time, ids. */
   spanAttributes: InsertStatement;
   logAttributes: InsertStatement;
+  metrics: MetricStatements;
 };
+
+/**
+ * The metric tables' inserts (skipped when stored, as metric_writes.ts writes them) and the
+ * updates that move a stored instrument's or series' seen times, each bound to (minute, key,
+ * minute) and changing a row only when its time moves (see metric_writes.ts).
+ */
+export interface MetricStatements {
+  instruments: InsertStatement;
+  series: InsertStatement;
+  points: InsertStatement;
+  exemplars: InsertStatement;
+  instrumentFirstSeen: string;
+  instrumentLastSeen: string;
+  seriesFirstSeen: string;
+  seriesLastSeen: string;
+}
 
 /** The statements that keep the trace summaries (trace_summaries.ts) on the writer thread. */
 export interface SummaryStatements {
@@ -92,7 +112,61 @@ export type FlatRows = Record<keyof InsertTables, SqlValue[]> & {
   /** Attribute index rows (attribute_postings.ts): bucket, hash, id, flat. */
   spanAttributes: SqlValue[];
   logAttributes: SqlValue[];
+  metrics: FlatMetricRows;
 };
+
+/** Metric rows as flat values (null for a point's empty value columns). */
+export interface FlatMetricRows {
+  instruments: MetricValue[];
+  series: MetricValue[];
+  points: MetricValue[];
+  exemplars: MetricValue[];
+  /** (minute, key, minute) per stored row whose time may move, for the four updates. */
+  instrumentFirstSeen: MetricValue[];
+  instrumentLastSeen: MetricValue[];
+  seriesFirstSeen: MetricValue[];
+  seriesLastSeen: MetricValue[];
+}
+
+type MetricValue = SqlValue | null;
+
+function flattenMetrics(
+  statements: MetricStatements,
+  points: readonly MetricPointRow[] | undefined,
+  int64: Int64Param,
+): FlatMetricRows {
+  if (points === undefined || points.length === 0) {
+    return {
+      instruments: [],
+      series: [],
+      points: [],
+      exemplars: [],
+      instrumentFirstSeen: [],
+      instrumentLastSeen: [],
+      seriesFirstSeen: [],
+      seriesLastSeen: [],
+    };
+  }
+  const rows = metricTableRows(points, int64);
+  const seen = (map: ReadonlyMap<string, SeenMinutes>, pick: "first" | "last") => {
+    const out: MetricValue[] = [];
+    for (const [key, minutes] of map) {
+      const minute = int64(minutes[pick]);
+      out.push(minute, key, minute);
+    }
+    return out;
+  };
+  return {
+    instruments: flatten(rows.instruments, statements.instruments.columns),
+    series: flatten(rows.series, statements.series.columns),
+    points: flatten(rows.points, statements.points.columns),
+    exemplars: flatten(rows.exemplars, statements.exemplars.columns),
+    instrumentFirstSeen: seen(rows.instrumentSeen, "first"),
+    instrumentLastSeen: seen(rows.instrumentSeen, "last"),
+    seriesFirstSeen: seen(rows.seriesSeen, "first"),
+    seriesLastSeen: seen(rows.seriesSeen, "last"),
+  };
+}
 
 function flatten(rows: readonly object[], columns: readonly string[]): SqlValue[] {
   const out: SqlValue[] = [];
@@ -128,6 +202,7 @@ export function flattenRows(
     spans,
     logs,
     traceIds: JSON.stringify([...new Set(rows.spans.map((s) => s.traceId))]),
+    metrics: flattenMetrics(statements.metrics, rows.metrics, int64),
     rollups: Object.fromEntries(
       ROLLUP_TABLE_NAMES.map((t) => [t, flatten(rollups[t], statements.rollups[t].columns)]),
     ) as Record<RollupTable, SqlValue[]>,
@@ -149,6 +224,8 @@ function countPlaceholders(sql: string): number {
 export interface CommitCounts {
   spans: number;
   logs: number;
+  /** Metric data points inserted (none stored before); 0 when the commit had none. */
+  metrics?: number;
   /** False when some rows were stored already and the transaction was rolled back. */
   complete: boolean;
 }
@@ -167,7 +244,10 @@ export function commitPrepared(
   force: boolean,
 ): CommitCounts {
   /** Runs a table's statement over flat values, several rows at a time; answers the changes. */
-  const runAll = (values: SqlValue[], { sql: one, sqlMany, columns }: InsertStatement): number => {
+  const runAll = (
+    values: readonly (SqlValue | null)[],
+    { sql: one, sqlMany, columns }: InsertStatement,
+  ): number => {
     if (values.length === 0) return 0;
     const width = columns.length;
     const many = sqlite.statement(sqlMany);
@@ -195,11 +275,14 @@ export function commitPrepared(
       : sqlite.statement(statements.logText.lastRowid).get()?.n as number;
     const logs = run("logs");
     if (logs > 0) sqlite.statement(statements.logText.index).run(lastLog);
+    // Metric points are stored once by their key and counted by nothing else: a point stored
+    // before does not make the commit incomplete.
+    const metrics = commitMetrics(sqlite, statements.metrics, rows.metrics, runAll);
     const all = spans * statements.spans.columns.length === rows.spans.length &&
       logs * statements.logs.columns.length === rows.logs.length;
     if (!all && !force) {
       raw.exec("rollback");
-      return { spans, logs, complete: false };
+      return { spans, logs, metrics, complete: false };
     }
     // Every row's, also those stored already (a forced commit): stored index rows are skipped.
     runAll(rows.spanAttributes, statements.spanAttributes);
@@ -230,11 +313,42 @@ export function commitPrepared(
     }
     for (const table of ROLLUP_TABLE_NAMES) runAll(rows.rollups[table], statements.rollups[table]);
     raw.exec("commit");
-    return { spans, logs, complete: true };
+    return { spans, logs, metrics, complete: true };
   } catch (error) {
     if (raw.isTransaction) raw.exec("rollback");
     throw error;
   }
+}
+
+/**
+ * Writes a commit's metric rows (in its transaction): instruments and series if absent, their
+ * seen times moved, points and exemplars if absent. Answers the points inserted.
+ */
+function commitMetrics(
+  sqlite: NodeSqliteDatabase,
+  statements: MetricStatements,
+  rows: FlatMetricRows,
+  runAll: (values: readonly (SqlValue | null)[], statement: InsertStatement) => number,
+): number {
+  if (rows.points.length === 0) return 0;
+  runAll(rows.instruments, statements.instruments);
+  runAll(rows.series, statements.series);
+  for (
+    const [sql, values] of [
+      [statements.instrumentFirstSeen, rows.instrumentFirstSeen],
+      [statements.instrumentLastSeen, rows.instrumentLastSeen],
+      [statements.seriesFirstSeen, rows.seriesFirstSeen],
+      [statements.seriesLastSeen, rows.seriesLastSeen],
+    ] as const
+  ) {
+    const update = sqlite.statement(sql);
+    for (let i = 0; i < values.length; i += 3) {
+      update.run(values[i]!, values[i + 1]!, values[i + 2]!);
+    }
+  }
+  const inserted = runAll(rows.points, statements.points);
+  runAll(rows.exemplars, statements.exemplars);
+  return inserted;
 }
 
 const SPAN_WIDTH = SPAN_COLUMNS.length;

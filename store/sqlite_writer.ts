@@ -16,7 +16,15 @@
  */
 import { SQLITE_LOG_TEXT } from "./log_search.ts";
 import { type Kysely, type RawBuilder, sql, type SqlBool } from "kysely";
-import type { Database, DbRollups, InsertTable } from "./columns.ts";
+import type {
+  Database,
+  DbRollups,
+  InsertTable,
+  MetricExemplarsTable,
+  MetricInstrumentsTable,
+  MetricPointsTable,
+  MetricSeriesTable,
+} from "./columns.ts";
 import { LOG_COLUMNS, resourceToDb, SPAN_COLUMNS, TABLE_KEYS } from "./columns.ts";
 import {
   insertOnConflictDoNothing,
@@ -109,8 +117,27 @@ export function compileInsertStatements(db: Kysely<Database>): InsertStatements 
     insertSummaries: insertPlain("trace_summaries", SUMMARY_COLUMNS),
     insertServices: insertPlain("trace_services", SERVICE_COLUMNS),
   };
+  // Metric rows: every column of the table, in the order of the table's rows (metric_columns.ts).
+  const seen = (table: "metric_instruments" | "metric_series", key: string, first: boolean) => {
+    const column = first ? "first_seen_unix_nano" : "last_seen_unix_nano";
+    return sql`update ${sql.table(table)} set ${sql.ref(column)} = ${sql.raw("?")} where ${
+      sql.ref(key)
+    } = ${sql.raw("?")} and ${sql.ref(column)} ${sql.raw(first ? ">" : "<")} ${sql.raw("?")}`
+      .compile(db).sql;
+  };
+  const metrics = {
+    instruments: insert("metric_instruments", METRIC_COLUMNS.instruments),
+    series: insert("metric_series", METRIC_COLUMNS.series),
+    points: insert("metric_points", METRIC_COLUMNS.points),
+    exemplars: insert("metric_exemplars", METRIC_COLUMNS.exemplars),
+    instrumentFirstSeen: seen("metric_instruments", "key", true),
+    instrumentLastSeen: seen("metric_instruments", "key", false),
+    seriesFirstSeen: seen("metric_series", "series_key", true),
+    seriesLastSeen: seen("metric_series", "series_key", false),
+  };
   return {
     summaries,
+    metrics,
     logText: { ...SQLITE_LOG_TEXT },
     resources: insert("resources", RESOURCE_COLUMNS),
     spans: insert("spans", SPAN_COLUMNS),
@@ -269,6 +296,64 @@ function throwIfFailed(reply: WriterReply): Extract<WriterReply, { ok: true }> {
   if (reply.error.code !== undefined) Object.assign(error, { code: reply.error.code });
   throw error;
 }
+
+/** The metric tables' columns, in the order of their table rows (sorted: any order would do). */
+const METRIC_COLUMNS = {
+  instruments: [
+    "key",
+    "resource_id",
+    "service_name",
+    "scope_name",
+    "scope_version",
+    "scope_attributes",
+    "name",
+    "description",
+    "unit",
+    "type",
+    "temporality",
+    "monotonic",
+    "first_seen_unix_nano",
+    "last_seen_unix_nano",
+  ],
+  series: [
+    "series_key",
+    "instrument_key",
+    "attributes",
+    "dropped_attributes_count",
+    "first_seen_unix_nano",
+    "last_seen_unix_nano",
+  ],
+  points: [
+    "series_key",
+    "time_unix_nano",
+    "start_time_unix_nano",
+    "flags",
+    "kind",
+    "int_value",
+    "double_value",
+    "count_value",
+    "sum_value",
+    "data",
+  ],
+  exemplars: [
+    "series_key",
+    "point_time_unix_nano",
+    "point_start_unix_nano",
+    "ordinal",
+    "time_unix_nano",
+    "value_kind",
+    "value",
+    "trace_id",
+    "span_id",
+    "filtered_attributes",
+    "dropped_attributes_count",
+  ],
+} as const satisfies {
+  instruments: readonly (keyof MetricInstrumentsTable)[];
+  series: readonly (keyof MetricSeriesTable)[];
+  points: readonly (keyof MetricPointsTable)[];
+  exemplars: readonly (keyof MetricExemplarsTable)[];
+};
 
 // A sample gives the resource columns their order (resourceToDb's); the values are never written.
 const RESOURCE_COLUMNS = Object.keys(

@@ -58,6 +58,7 @@ for (const driver of selectedDrivers()) {
         "2026-12-08_attribute_index",
         "2026-12-09_trace_outline_index",
         "2026-12-10_trace_span_names",
+        "2026-12-11_metrics",
       ]);
       assert.deepEqual((await first.migrate()).applied, []);
       const batch = buildBatch(3, 3);
@@ -108,6 +109,7 @@ for (const driver of selectedDrivers()) {
         "2026-12-08_attribute_index",
         "2026-12-09_trace_outline_index",
         "2026-12-10_trace_span_names",
+        "2026-12-11_metrics",
       ]);
     } finally {
       await database.drop();

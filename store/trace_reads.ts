@@ -8,7 +8,7 @@
  */
 import { type Kysely, sql } from "kysely";
 import { type Database, spanFromDb } from "./columns.ts";
-import { readerPoolOf } from "./sqlite_read_pool.ts";
+import { readerPoolOf, type SqliteReadPool } from "./sqlite_read_pool.ts";
 import { RESOURCE_COLUMNS } from "./queries.ts";
 import type { DialectCapabilities } from "./dialects/mod.ts";
 import type { StoredSpan } from "./types.ts";
@@ -17,7 +17,9 @@ import type { StoredSpan } from "./types.ts";
  * What the waterfall draws of a trace's spans (`traceStructure`), column by column: element `i` of
  * each is span `i`, in start order. Columns rather than an object per span: a huge trace's 80,000
  * objects, on top of the rows read, cost Argus's small heap (192 MB, 8 MB young generation) more
- * garbage collection than the read itself took.
+ * garbage collection than the read itself took. Times are numbers of nanoseconds from the trace's
+ * earliest start rather than bigints: 80,000 × 2 bigints cost more to read, post from the reader
+ * thread and subtract than the rest of the row.
  */
 export interface TraceOutline {
   spanId: string[];
@@ -29,8 +31,14 @@ export interface TraceOutline {
   kind: number[];
   /** OTLP's status codes: 0 unset, 1 ok, 2 error. */
   statusCode: number[];
-  startTimeUnixNano: bigint[];
-  endTimeUnixNano: bigint[];
+  /** Unix nanoseconds from which `startNs` and `endNs` count (0 when there is no span). */
+  baseUnixNano: bigint;
+  /**
+   * Nanoseconds from `baseUnixNano`, integers (exact within 2^53 ns, 104 days, of it); negative for
+   * a span stored between the read of the base and the read of the rows with an earlier start.
+   */
+  startNs: number[];
+  endNs: number[];
 }
 
 /** The structure's columns, in the order the outline's query selects them. */
@@ -44,6 +52,20 @@ const OUTLINE_COLUMNS = [
   "start_time_unix_nano",
   "end_time_unix_nano",
 ] as const;
+
+function emptyOutline(n: number, baseUnixNano: bigint): TraceOutline {
+  return {
+    spanId: new Array(n),
+    parentSpanId: new Array(n),
+    name: new Array(n),
+    serviceName: new Array(n),
+    kind: new Array(n),
+    statusCode: new Array(n),
+    baseUnixNano,
+    startNs: new Array(n),
+    endNs: new Array(n),
+  };
+}
 
 /**
  * A span whose name, service, attributes or events contain the searched text, as stored (the
@@ -66,44 +88,82 @@ export class TraceReads {
 
   /**
    * Every span of one trace in start order, structure only; no span when the trace is unknown.
-   * On SQLite's reader threads the rows come as arrays (`executeRows`), not objects; SQLite reads
-   * them from the `spans_trace_outline` index alone (migration 2026-12-09), already in order.
+   * On SQLite's reader threads the rows come as arrays (`executeRows`), not objects, read from the
+   * `spans_trace_outline` index alone (migration 2026-12-09), already in order, with every number
+   * a double (`#structureRows`). Elsewhere the times come as the driver gives them and are
+   * subtracted here.
    */
   async traceStructure(traceId: string): Promise<TraceOutline> {
-    const query = this.db.selectFrom("spans")
+    const pool = readerPoolOf(this.db);
+    if (pool !== undefined) return await this.#structureRows(pool, traceId);
+    const rows = await this.db.selectFrom("spans")
       .select([...OUTLINE_COLUMNS])
       .where("trace_id", "=", traceId)
       .orderBy("start_time_unix_nano")
-      .orderBy("span_id");
-    const pool = readerPoolOf(this.db);
-    let rows: ArrayLike<unknown>[];
-    if (pool === undefined) {
-      rows = (await query.execute()).map((row) => OUTLINE_COLUMNS.map((column) => row[column]));
-    } else {
-      const compiled = query.compile();
-      rows = (await pool.executeRows(compiled.sql, compiled.parameters)).rows;
-    }
+      .orderBy("span_id")
+      .execute();
     const n = rows.length;
-    const outline: TraceOutline = {
-      spanId: new Array(n),
-      parentSpanId: new Array(n),
-      name: new Array(n),
-      serviceName: new Array(n),
-      kind: new Array(n),
-      statusCode: new Array(n),
-      startTimeUnixNano: new Array(n),
-      endTimeUnixNano: new Array(n),
-    };
+    // In start order: the first row's start is the earliest.
+    const base = n === 0 ? 0n : BigInt(rows[0]!.start_time_unix_nano);
+    const outline = emptyOutline(n, base);
+    for (let i = 0; i < n; i++) {
+      const row = rows[i]!;
+      outline.spanId[i] = row.span_id;
+      outline.parentSpanId[i] = row.parent_span_id;
+      outline.name[i] = row.name;
+      outline.serviceName[i] = row.service_name;
+      outline.kind[i] = Number(row.kind);
+      outline.statusCode[i] = Number(row.status_code);
+      outline.startNs[i] = Number(BigInt(row.start_time_unix_nano) - base);
+      outline.endNs[i] = Number(BigInt(row.end_time_unix_nano) - base);
+    }
+    return outline;
+  }
+
+  /**
+   * SQLite's reader threads: the trace's earliest start (a look-up in the outline index), then the
+   * rows with their times from it, subtracted as integers and cast to doubles by SQLite, and kind
+   * and status as doubles too: the reader returns SQLite's integers as bigints, which for 80,000
+   * spans cost a third more to read and post, and then to subtract (measured: docs/benchmarks.md).
+   * A span of an earlier start stored between the two reads gets a negative time (the outline's
+   * contract allows it).
+   */
+  async #structureRows(pool: SqliteReadPool, traceId: string): Promise<TraceOutline> {
+    const first = this.db.selectFrom("spans")
+      .select(sql<bigint | null>`min(start_time_unix_nano)`.as("start"))
+      .where("trace_id", "=", traceId)
+      .compile();
+    const start = (await pool.executeRows(first.sql, first.parameters)).rows[0]?.[0];
+    if (start === null || start === undefined) return emptyOutline(0, 0n);
+    const base = BigInt(start as bigint | number);
+    const query = this.db.selectFrom("spans")
+      .select([
+        "span_id",
+        "parent_span_id",
+        "name",
+        "service_name",
+        sql<number>`cast(kind as real)`.as("kind"),
+        sql<number>`cast(status_code as real)`.as("status_code"),
+        sql<number>`cast(start_time_unix_nano - ${base} as real)`.as("start_ns"),
+        sql<number>`cast(end_time_unix_nano - ${base} as real)`.as("end_ns"),
+      ])
+      .where("trace_id", "=", traceId)
+      .orderBy("start_time_unix_nano")
+      .orderBy("span_id")
+      .compile();
+    const { rows } = await pool.executeRows(query.sql, query.parameters);
+    const n = rows.length;
+    const outline = emptyOutline(n, base);
     for (let i = 0; i < n; i++) {
       const row = rows[i]!;
       outline.spanId[i] = row[0] as string;
       outline.parentSpanId[i] = row[1] as string;
       outline.name[i] = row[2] as string;
       outline.serviceName[i] = row[3] as string;
-      outline.kind[i] = Number(row[4]);
-      outline.statusCode[i] = Number(row[5]);
-      outline.startTimeUnixNano[i] = BigInt(row[6] as bigint | number | string);
-      outline.endTimeUnixNano[i] = BigInt(row[7] as bigint | number | string);
+      outline.kind[i] = row[4] as number;
+      outline.statusCode[i] = row[5] as number;
+      outline.startNs[i] = row[6] as number;
+      outline.endNs[i] = row[7] as number;
     }
     return outline;
   }

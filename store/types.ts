@@ -10,6 +10,7 @@
  * @module
  */
 import type { TextQuery } from "../utils/text_query.ts";
+import type { MetricPointRow } from "./metric_types.ts";
 
 /** A resource (the emitting process) stored once and referenced by its spans and logs. */
 export interface ResourceRow {
@@ -106,11 +107,16 @@ export interface Batch {
   resources: ResourceRow[];
   spans: SpanRow[];
   logs: LogRow[];
+  /**
+   * Metric data points, each with its instrument (metric_types.ts); their resources are in
+   * `resources`. Optional: batches of traces and logs (and DLQ files of version 1 and 2) have none.
+   */
+  metrics?: MetricPointRow[];
 }
 
 /** An item refused by validation or by the database, with a reason naming the problem. */
 export interface Rejection {
-  /** Index of the item in the batch's `spans` or `logs` array. */
+  /** Index of the item in the batch's `spans`, `logs` or `metrics` array. */
   index: number;
   reason: string;
 }
@@ -126,6 +132,8 @@ export interface SignalWriteResult {
 export interface WriteResult {
   spans: SignalWriteResult;
   logs: SignalWriteResult;
+  /** Metric data points; left out by writers of batches that had none. */
+  metrics?: SignalWriteResult;
 }
 
 /** A span as read back: the row plus its resource. */

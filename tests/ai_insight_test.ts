@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { type Config, parseConfig } from "../lib/config.ts";
 import { createLogger } from "../lib/logger.ts";
-import { createApp } from "../routes/mod.ts";
+import { testApp } from "./app.ts";
 import { insightService } from "../routes/insight.ts";
 import { createStore, type Store } from "../store/mod.ts";
 import { BASE_TIME_NS, buildLog, buildResource, buildSpan } from "./builders.ts";
@@ -151,13 +151,9 @@ async function withInsight(
     const config = aiConfig({ AZURE_OPENAI_ENDPOINT: fake.url, ...env });
     const logs: string[] = [];
     const logger = createLogger("debug", (_level, line) => logs.push(line));
-    const app = createApp({
-      store,
-      startedAt: 0,
+    const app = testApp(store, {
       logger,
-      queryMaxWindowMs: 86_400_000,
       queryTimeoutMs: config.queryTimeoutMs,
-      ingest: { ingestionRate: () => 0, dlqSize: () => 0, queueDepth: () => 0 },
       insight: insightService(config.ai, { store, logger }),
     });
     const get = async (path: string) => {
@@ -193,13 +189,7 @@ const insightPath = (id: string) => `/api/logs/${id}/insight`;
 const bytes = (text: string) => new TextEncoder().encode(text).length;
 
 Deno.test("GET /api/logs/{id}/insight answers 503 naming AI_ENABLED while AI is off", async () => {
-  const app = createApp({
-    store: {} as Store,
-    startedAt: 0,
-    logger: createLogger("error", () => {}),
-    queryMaxWindowMs: 86_400_000,
-    ingest: { ingestionRate: () => 0, dlqSize: () => 0, queueDepth: () => 0 },
-  });
+  const app = testApp({} as Store);
   for (const id of [ANCHOR.id, "not-an-id"]) {
     const response = await app(new Request(`http://argus${insightPath(id)}`));
     assert.equal(response.status, 503);

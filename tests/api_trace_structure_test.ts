@@ -6,7 +6,8 @@
  * names, services and attribute and event values answers, for texts with `%`, `_`, quotes,
  * backslashes, non-ASCII letters and a very long value; the 400s and 404s; and the trace page
  * carries a trace's structure up to TRACE_PAGE_INLINE_SPANS spans, while a larger trace's page
- * shows the server's rendering of it and preloads the structure for the browser.
+ * shows the server's rendering of it and preloads the structure for the browser, from the page's
+ * own read (`snapshot`), once.
  */
 import assert from "node:assert/strict";
 import { startArgus } from "./argus_process.ts";
@@ -44,7 +45,8 @@ function trace(traceId: string, t0: bigint): RichSpan[] {
     return {
       traceId,
       spanId: i === 0 ? root : hex(rand, 16),
-      parentSpanId: i === 0 ? undefined : root,
+      // The last span's parent was never received: an orphan.
+      parentSpanId: i === 0 ? undefined : i === 39 ? "00000000000000ff" : root,
       name: i % 7 === 3 ? "SELECT orders_100%" : `step ${i}`,
       kind: 1 + (i % 5),
       startTimeUnixNano: start.toString(),
@@ -140,6 +142,13 @@ for (const driver of selectedDrivers()) {
         assert.equal(status, 200);
         assert.deepEqual(body, compactTrace(traceId, full));
         assert.equal(body.span_id.length, spans.length);
+        // Parents as indexes: the root's children name it, the orphan names no span (-2).
+        const rootAt = body.span_id.indexOf(spans[0]!.spanId);
+        const orphanAt = body.span_id.indexOf(spans[39]!.spanId);
+        assert.equal(body.parent[rootAt], -1);
+        assert.equal(body.parent[orphanAt], -2);
+        assert.equal(body.parent.filter((p: number) => p === rootAt).length, spans.length - 2);
+        assert.deepEqual(body.duplicate, []);
         assert.equal(JSON.stringify(body).includes("needle"), false, "no attribute values");
       });
 
@@ -201,9 +210,26 @@ for (const driver of selectedDrivers()) {
         assert.match(shell, /role="treeitem"/);
         assert.match(shell, /"trace":null/);
         assert.doesNotMatch(shell, /"span_id":\[/);
-        assert.match(
-          shell,
-          new RegExp(`<link rel="preload" href="/api/traces/${traceId}/structure" as="fetch"`),
+        // The preload names the page's own read, which it takes once; then the key reads afresh.
+        const preload = new RegExp(
+          `<link rel="preload" href="/api/traces/${traceId}/structure\\?snapshot=([0-9a-f]{32})" as="fetch"`,
+        ).exec(shell);
+        assert.ok(preload, "the page preloads its structure");
+        assert.match(shell, new RegExp(`"snapshot":"${preload[1]}"`));
+        const plain = (await get(`/api/traces/${traceId}/structure`)).body;
+        for (let i = 0; i < 2; i++) {
+          const kept = await get(`/api/traces/${traceId}/structure?snapshot=${preload[1]}`);
+          assert.equal(kept.status, 200);
+          assert.deepEqual(kept.body, plain);
+        }
+        // Another trace's page read is not this trace's.
+        const other = /structure\?snapshot=([0-9a-f]{32})/.exec(
+          await (await fetch(`${argus.baseUrl}/traces/${traceId}`)).text(),
+        )![1]!;
+        assert.equal((await get(`/api/traces/${smallId}/structure?snapshot=${other}`)).status, 200);
+        assert.deepEqual(
+          (await get(`/api/traces/${traceId}/structure?snapshot=${other}`)).body,
+          plain,
         );
 
         const unknown = await fetch(`${argus.baseUrl}/traces/${"e".repeat(32)}`);
@@ -218,6 +244,11 @@ for (const driver of selectedDrivers()) {
           const span = full[1]!.span_id;
           const cases: Array<[string, number, RegExp]> = [
             [`/api/traces/xyz/structure`, 400, /'trace_id' as it must be 32 hex characters/],
+            [
+              `/api/traces/${traceId}/structure?snapshot=abc`,
+              400,
+              /'snapshot' as it must be 32 hex characters/,
+            ],
             [`/api/traces/${traceId}/spans/abc`, 400, /'span_id' as it must be 16 hex characters/],
             [`/api/traces/nope/spans/${span}`, 400, /'trace_id'/],
             [`/api/traces/${traceId}/search`, 400, /'q' as it must be a text of 1 to 256/],

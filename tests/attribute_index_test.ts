@@ -365,7 +365,12 @@ for (const driver of selectedDrivers()) {
       const noRollups = rollupsToDb(rollUp([], [], []), f.caps.int64);
       const forced = { spans: [...first, ...more], logs: [...firstLogs, ...moreLogs] };
       const counts = await committer.commit({ resources: [], ...forced }, noRollups, true);
-      assert.deepEqual(counts, { spans: more.length, logs: moreLogs.length, complete: true });
+      assert.deepEqual(counts, {
+        spans: more.length,
+        logs: moreLogs.length,
+        metrics: 0,
+        complete: true,
+      });
       // The store's writer wrote the first rows' index rows; this committer's own, all of them:
       // the rows already stored are not stored twice.
       const before = expectedIndexRows([{ spans: first, logs: firstLogs }]).keys;

@@ -12,11 +12,25 @@
  * The run's own counts (from the services' answers) must equal Argus's figures exactly, and lie
  * within 4.5 standard deviations of these expectations (for a random seed, each check would fail
  * about once in 150,000 runs; the seed is fixed, so the outcome is too).
+ *
+ * Metrics: after the run, Argus's SQLite file holds the services' own instruments (`orders.placed`,
+ * `payment.amount`, `payment.active_charges`, `inventory.stock_level`) and the HTTP server
+ * durations (Deno's own in the `deno` mode, the SDK mode's by hand), whose last cumulative points
+ * count exactly the orders the run answered.
  */
 import assert from "node:assert/strict";
 import { type ArgusProcess, startArgus } from "./argus_process.ts";
-import { type Protocol, SERVICES, type SimulationSummary } from "../chaos/mod.ts";
+import {
+  PAYMENT_AMOUNT_BUCKETS_EUR,
+  type Protocol,
+  SERVICES,
+  type SimulationSummary,
+} from "../chaos/mod.ts";
 import { runSimulation } from "./chaos_process.ts";
+import { databaseConfig } from "./databases.ts";
+import { openDatabase } from "../store/dialects/mod.ts";
+import { listMetricInstruments, listMetricSeries, metricPoints } from "../store/metric_reads.ts";
+import type { StoredMetricInstrument, StoredMetricPoint } from "../store/metric_columns.ts";
 
 const ORDERS = 300;
 const SEED = 20261126;
@@ -303,10 +317,211 @@ async function checkArgus(argus: ArgusProcess, summary: SimulationSummary, proto
   );
 }
 
+/**
+ * The metric charts Argus draws from the run (GET /api/instruments/{key}/chart), one of each kind:
+ * a counter by outcome, histograms, a gauge by SKU, an up-down counter (drawn as a gauge).
+ */
+async function checkMetricCharts(argus: ArgusProcess) {
+  const charts = [
+    ["order-service", "orders.placed", "counter", "outcome"],
+    ["payment-service", "payment.amount", "histogram", "outcome"],
+    ["payment-service", "payment.active_charges", "gauge", undefined],
+    ["inventory-service", "inventory.stock_level", "gauge", "sku"],
+    ["order-service", "http.server.request.duration", "histogram", "http.response.status_code"],
+  ] as const;
+  for (const [service, name, shape, groupBy] of charts) {
+    const { instruments } = await api<{ instruments: { key: string; name: string }[] }>(
+      argus,
+      `/api/instruments?range=1h&service=${service}&q=${encodeURIComponent(name)}`,
+    );
+    const instrument = instruments.find((i) => i.name === name);
+    assert.ok(instrument, `${service} ${name} is listed`);
+    const chart = await api<{ shape: string; groups: { values: (number | null)[] }[] }>(
+      argus,
+      `/api/instruments/${instrument.key}/chart?range=1h` +
+        (groupBy === undefined ? "" : `&group_by=${encodeURIComponent(groupBy)}`),
+    );
+    assert.equal(chart.shape, shape, name);
+    assert.ok(chart.groups.length >= 1, `${name}: a group`);
+    assert.ok(
+      chart.groups.some((g) => g.values.some((v) => v !== null)),
+      `${name}: a value to draw`,
+    );
+  }
+}
+
+const ALL_TIME = { fromNs: 1n, toNs: 1n << 62n };
+
+/** The last point (by time) of each series of `instrument`, keyed by the series' attributes. */
+async function lastPoints(
+  dbFile: string,
+  cwd: string,
+  instrument: StoredMetricInstrument,
+): Promise<Map<string, StoredMetricPoint>> {
+  const { db, capabilities } = openDatabase(databaseConfig("sqlite", dbFile), cwd, () => {});
+  try {
+    const series = await listMetricSeries(db, capabilities, instrument.key, { limit: 1000 });
+    const points = await metricPoints(db, capabilities, series.map((s) => s.seriesKey), ALL_TIME);
+    const last = new Map<string, StoredMetricPoint>();
+    for (const one of series) {
+      const found = points.find((p) => p.seriesKey === one.seriesKey)?.points.at(-1);
+      assert.ok(found, `${instrument.name}: series ${one.attributes} has points`);
+      last.set(one.attributes, found);
+    }
+    return last;
+  } finally {
+    await db.destroy();
+  }
+}
+
+function numberOf(point: StoredMetricPoint): number {
+  const { value } = point;
+  if (value.kind === "int") return Number(value.value);
+  if (value.kind === "double") return value.value;
+  assert.fail(`a number point: ${JSON.stringify(value.kind)}`);
+}
+
+function histogramOf(point: StoredMetricPoint) {
+  const { value } = point;
+  assert.equal(value.kind, "histogram");
+  return value;
+}
+
+/**
+ * The metrics the run's services sent, read from Argus's SQLite file once Argus has stopped: every
+ * chart kind (a monotonic counter, histograms, a gauge, an up-down counter), with the figures the
+ * run's own answers give.
+ */
+async function checkMetrics(
+  dbFile: string,
+  cwd: string,
+  summary: SimulationSummary,
+  protocol: Protocol,
+) {
+  const n = summary.total;
+  const locks = summary.failures["inventory-service: Database Lock"] ?? 0;
+  const timeouts = summary.failures["payment-service: Gateway Timeout"] ?? 0;
+  const { db, capabilities } = openDatabase(databaseConfig("sqlite", dbFile), cwd, () => {});
+  let instruments: StoredMetricInstrument[];
+  try {
+    instruments = await listMetricInstruments(db, capabilities, { limit: 1000 });
+  } finally {
+    await db.destroy();
+  }
+  const find = (service: string, name: string) => {
+    const found = instruments.filter((i) => i.serviceName === service && i.name === name);
+    assert.equal(
+      found.length,
+      1,
+      `one instrument ${name} of ${service}: ${
+        JSON.stringify(instruments.map((i) => `${i.serviceName} ${i.name}`))
+      }`,
+    );
+    return found[0]!;
+  };
+  const shape = (i: StoredMetricInstrument) => ({
+    type: i.type,
+    temporality: i.temporality,
+    monotonic: i.monotonic,
+    unit: i.unit,
+    scopeName: i.scopeName,
+  });
+
+  const placed = find("order-service", "orders.placed");
+  assert.deepEqual(shape(placed), {
+    type: "sum",
+    temporality: "cumulative",
+    monotonic: true,
+    unit: "{order}",
+    scopeName: "order-service",
+  });
+  const byOutcome = Object.fromEntries(
+    [...await lastPoints(dbFile, cwd, placed)].map(([attributes, point]) => [
+      JSON.parse(attributes).outcome,
+      numberOf(point),
+    ]),
+  );
+  const expectedOutcomes: Record<string, number> = { confirmed: summary.success };
+  if (locks > 0) expectedOutcomes.inventory_failed = locks;
+  if (timeouts > 0) expectedOutcomes.payment_failed = timeouts;
+  assert.deepEqual(byOutcome, expectedOutcomes, "orders.placed counts every answered order");
+
+  const amount = find("payment-service", "payment.amount");
+  assert.deepEqual(shape(amount), {
+    type: "histogram",
+    temporality: "cumulative",
+    monotonic: false,
+    unit: "{EUR}",
+    scopeName: "payment-service",
+  });
+  const charges: Record<string, number> = {};
+  for (const [attributes, point] of await lastPoints(dbFile, cwd, amount)) {
+    const histogram = histogramOf(point);
+    assert.deepEqual(histogram.explicitBounds, PAYMENT_AMOUNT_BUCKETS_EUR);
+    assert.equal(histogram.bucketCounts.reduce((a, b) => a + b, 0), histogram.count);
+    assert.ok(histogram.min! >= 5 && histogram.max! <= 285, JSON.stringify(histogram));
+    charges[JSON.parse(attributes).outcome] = histogram.count;
+  }
+  const expectedCharges: Record<string, number> = { captured: summary.success };
+  if (timeouts > 0) expectedCharges.declined = timeouts;
+  assert.deepEqual(charges, expectedCharges, "payment.amount: one observation per charge");
+
+  const active = find("payment-service", "payment.active_charges");
+  assert.deepEqual(shape(active), {
+    type: "sum",
+    temporality: "cumulative",
+    monotonic: false,
+    unit: "{charge}",
+    scopeName: "payment-service",
+  });
+  assert.deepEqual(
+    [...(await lastPoints(dbFile, cwd, active)).values()].map(numberOf),
+    [0],
+    "no charge in progress at the end",
+  );
+
+  const stock = find("inventory-service", "inventory.stock_level");
+  assert.deepEqual(shape(stock), {
+    type: "gauge",
+    temporality: "none",
+    monotonic: false,
+    unit: "{item}",
+    scopeName: "inventory-service",
+  });
+  const levels = await lastPoints(dbFile, cwd, stock);
+  // 49 SKUs (chaos/_load.ts); 300 orders reach nearly all of them.
+  assert.ok(levels.size >= 30 && levels.size <= 49, `stock levels of ${levels.size} SKUs`);
+  for (const [attributes, point] of levels) {
+    assert.match(JSON.parse(attributes).sku, /^SKU-\d+$/);
+    const level = numberOf(point);
+    assert.ok(Number.isInteger(level) && level >= 0 && level < 200, `${attributes}: ${level}`);
+  }
+
+  // Every request each service served, in its HTTP server duration histogram: Deno's own in the
+  // `deno` mode, the SDK mode's (made the same way) otherwise.
+  for (const service of ["order-service", "payment-service", "inventory-service"]) {
+    const duration = find(service, "http.server.request.duration");
+    assert.equal(duration.type, "histogram");
+    assert.equal(duration.unit, "s");
+    let count = 0;
+    for (const point of (await lastPoints(dbFile, cwd, duration)).values()) {
+      count += histogramOf(point).count;
+    }
+    assert.equal(count, n, `${service}: http.server.request.duration counts every request`);
+  }
+  if (protocol === "http") {
+    // Deno's runtime metrics come along.
+    find("order-service", "v8js.memory.heap.size");
+  } else {
+    find("order-service", "http.client.request.duration");
+  }
+}
+
 for (const protocol of ["http", "grpc"] as const) {
-  Deno.test(`deno task simulate --protocol ${protocol}: Argus shows every order, trace, error and log the simulation made`, async () => {
+  Deno.test(`deno task simulate --protocol ${protocol}: Argus shows every order, trace, error, log and metric the simulation made`, async () => {
     const cwd = await Deno.makeTempDir({ prefix: "argus-chaos-" });
     let argus: ArgusProcess | undefined;
+    let stopped = false;
     try {
       argus = await startArgus({ FLUSH_INTERVAL: "20ms" }, cwd);
       const run = await runSimulation([
@@ -326,6 +541,8 @@ for (const protocol of ["http", "grpc"] as const) {
         argus.baseUrl,
         "--otlp-endpoint",
         protocol === "http" ? argus.otlpHttpUrl : `http://${argus.grpcAddress}`,
+        "--metric-interval",
+        "500",
         "--order-port",
         "0",
         "--payment-port",
@@ -356,11 +573,17 @@ for (const protocol of ["http", "grpc"] as const) {
       assert.ok(summary.latency_ms.p50 <= summary.latency_ms.p99);
 
       await checkArgus(argus, summary, protocol);
+      await checkMetricCharts(argus);
       assert.doesNotMatch(argus.log(), / ERROR /);
       // Nothing of the run is left in its working folder.
       assert.deepEqual([...Deno.readDirSync(cwd)].map((e) => e.name).sort(), ["data"]);
+
+      // Stopped, so that every metric batch it acknowledged is in the file.
+      stopped = true;
+      assert.equal(await argus.stop(), 0);
+      await checkMetrics(`${cwd}/data/argus.db`, cwd, summary, protocol);
     } finally {
-      if (argus) assert.equal(await argus.stop(), 0);
+      if (argus && !stopped) assert.equal(await argus.stop(), 0);
       await Deno.remove(cwd, { recursive: true });
     }
   });

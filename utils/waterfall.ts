@@ -8,9 +8,11 @@
  * to 2^53 ns, 104 days), except `CompactTrace.start_unix_nano`, Unix nanoseconds as a decimal
  * string. Durations shown to people are converted to milliseconds at the edge.
  *
- * Cost: `compactColumns` and `buildSpanTree` are O(n log n), once per trace. Everything a user
- * does afterwards is sub-linear in the trace: `visibleRows` is O(k log k) for k collapsed spans
- * and its lookups O(log k); `ancestors` O(depth); the time scale O(ticks).
+ * Cost: `compactColumns` (O(n), on the server: it resolves parent ids to indexes) and
+ * `buildSpanTree` (O(n log n), in the browser too) run once per trace; the browser builds no map of
+ * the trace's span ids unless a span is looked up by id (`?span=`, a search's answer, a link).
+ * Everything a user does afterwards is sub-linear in the trace: `visibleRows` is O(k log k) for k
+ * collapsed spans and its lookups O(log k); `ancestors` O(depth); the time scale O(ticks).
  *
  * @module
  */
@@ -39,6 +41,8 @@ export const STATUS_ERROR = 2;
 
 /** Builds the compact form of a trace's API spans. Throws a RangeError for no spans. */
 export function compactTrace(traceId: string, spans: readonly WaterfallSpanInput[]): CompactTrace {
+  const starts = spans.map((span) => BigInt(span.start_time_unix_nano));
+  const base = starts.reduce((a, b) => (b < a ? b : a), starts[0] ?? 0n);
   return compactColumns(traceId, {
     spanId: spans.map((span) => span.span_id),
     parentSpanId: spans.map((span) => span.parent_span_id),
@@ -46,36 +50,43 @@ export function compactTrace(traceId: string, spans: readonly WaterfallSpanInput
     name: spans.map((span) => span.name),
     kind: spans.map((span) => Math.max(0, SPAN_KINDS.indexOf(span.kind))),
     statusCode: spans.map((span) => Math.max(0, STATUS_CODES.indexOf(span.status_code))),
-    startTimeUnixNano: spans.map((span) => BigInt(span.start_time_unix_nano)),
-    endTimeUnixNano: spans.map((span) => BigInt(span.end_time_unix_nano)),
+    baseUnixNano: base,
+    startNs: starts.map((start) => Number(start - base)),
+    endNs: spans.map((span) => Number(BigInt(span.end_time_unix_nano) - base)),
   });
 }
 
 /**
  * A trace's spans column by column (element `i` of each is span `i`), as the store reads a trace's
- * structure: OTLP's kind and status numbers, times in Unix nanoseconds.
+ * structure: OTLP's kind and status numbers; times in nanoseconds from `baseUnixNano` as JS
+ * numbers (exact within 2^53 ns, 104 days, of it), so that no time is a bigint per span.
  */
 export interface SpanColumns {
   spanId: readonly string[];
+  /** `""` for a root. */
   parentSpanId: readonly string[];
   serviceName: readonly string[];
   name: readonly string[];
   kind: readonly number[];
   statusCode: readonly number[];
-  startTimeUnixNano: readonly bigint[];
-  endTimeUnixNano: readonly bigint[];
+  /** Unix nanoseconds from which `startNs` and `endNs` count: any instant near the trace. */
+  baseUnixNano: bigint;
+  /** Integers; negative before `baseUnixNano`. */
+  startNs: readonly number[];
+  endNs: readonly number[];
 }
 
 /**
- * Builds the compact form of a trace's spans given column by column, without an object per span.
- * A kind or status OTLP does not define becomes 0 (unspecified, unset). Throws a RangeError for no
- * spans.
+ * Builds the compact form of a trace's spans given column by column, without an object per span:
+ * times from the earliest start, names and services as string tables, and parent ids as indexes
+ * (the first span with an id is the one its children name). A kind or status OTLP does not define
+ * becomes 0 (unspecified, unset). Throws a RangeError for no spans.
  */
 export function compactColumns(traceId: string, spans: SpanColumns): CompactTrace {
   const n = spans.spanId.length;
   if (n === 0) throw new RangeError(`Cannot lay out trace ${traceId}: it has no spans`);
-  const starts = spans.startTimeUnixNano;
-  const ends = spans.endTimeUnixNano;
+  const starts = spans.startNs;
+  const ends = spans.endNs;
   let min = starts[0]!;
   let max = min;
   for (let i = 0; i < n; i++) {
@@ -84,6 +95,13 @@ export function compactColumns(traceId: string, spans: SpanColumns): CompactTrac
     if (start < min) min = start;
     if (start > max) max = start;
     if (end > max) max = end;
+  }
+  const byId = new Map<string, number>();
+  const duplicate: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const id = spans.spanId[i]!;
+    if (byId.has(id)) duplicate.push(i);
+    else byId.set(id, i);
   }
   const services = new Map<string, number>();
   const names = new Map<string, number>();
@@ -94,12 +112,13 @@ export function compactColumns(traceId: string, spans: SpanColumns): CompactTrac
   };
   const trace: CompactTrace = {
     trace_id: traceId,
-    start_unix_nano: min.toString(),
-    duration_ns: Number(max - min),
+    start_unix_nano: (spans.baseUnixNano + BigInt(min)).toString(),
+    duration_ns: max - min,
     services: [],
     names: [],
     span_id: spans.spanId.slice(),
-    parent_id: spans.parentSpanId.slice(),
+    parent: new Array(n),
+    duplicate,
     service: new Array(n),
     name: new Array(n),
     start_ns: new Array(n),
@@ -112,10 +131,12 @@ export function compactColumns(traceId: string, spans: SpanColumns): CompactTrac
     const end = ends[i]!;
     const kind = spans.kind[i]!;
     const status = spans.statusCode[i]!;
+    const parentId = spans.parentSpanId[i]!;
+    trace.parent[i] = parentId === "" ? -1 : byId.get(parentId) ?? -2;
     trace.service[i] = intern(services, spans.serviceName[i]!);
     trace.name[i] = intern(names, spans.name[i]!);
-    trace.start_ns[i] = Number(start - min);
-    trace.duration_ns_of[i] = end > start ? Number(end - start) : 0;
+    trace.start_ns[i] = start - min;
+    trace.duration_ns_of[i] = end > start ? end - start : 0;
     trace.status[i] = STATUS_CODES[status] === undefined ? 0 : status;
     trace.kind[i] = SPAN_KINDS[kind] === undefined ? 0 : kind;
   }
@@ -130,7 +151,7 @@ export const FLAG_ERROR = 1;
 export const FLAG_ORPHAN = 2;
 /** The span starts before its parent or ends after it (clock skew between hosts, or async work). */
 export const FLAG_OUTSIDE_PARENT = 4;
-/** Another span of the trace has the same id; children attach to the first. */
+/** An earlier span of the trace has the same id (`CompactTrace.duplicate`); children attach to it. */
 export const FLAG_DUPLICATE_ID = 8;
 /** The span's ancestry loops back to itself (malformed parent ids): shown as a root. */
 export const FLAG_CYCLE = 16;
@@ -163,30 +184,25 @@ export interface SpanTree {
   maxDepth: number;
   /** Spans with status ERROR. */
   errorCount: number;
-  /** Input index of the (first) span with each id: built once, for the tree and the lookups. */
-  indexOfId: ReadonlyMap<string, number>;
 }
 
-/** Builds the span tree of a compact trace: O(n log n). */
+/**
+ * Builds the span tree of a compact trace: O(n log n), from the parents' indexes (no map of ids).
+ * A parent index out of range, like -2, makes the span an orphan; so does its own index.
+ */
 export function buildSpanTree(trace: CompactTrace): SpanTree {
   const n = trace.span_id.length;
   const { start_ns: start, duration_ns_of: duration } = trace;
-  const byId = new Map<string, number>();
   const inputFlags = new Uint8Array(n);
-  for (let i = 0; i < n; i++) {
-    const id = trace.span_id[i]!;
-    if (byId.has(id)) inputFlags[i]! |= FLAG_DUPLICATE_ID;
-    else byId.set(id, i);
-  }
+  for (const i of trace.duplicate) if (i >= 0 && i < n) inputFlags[i]! |= FLAG_DUPLICATE_ID;
   // Parent of each input index (-1: a root), then children lists in CSR form.
   const parentOf = new Int32Array(n);
   const childCount = new Int32Array(n + 1);
   for (let i = 0; i < n; i++) {
-    const parentId = trace.parent_id[i]!;
-    const parent = parentId === "" ? undefined : byId.get(parentId);
-    if (parent === undefined || parent === i) {
+    const parent = trace.parent[i]!;
+    if (!(parent >= 0 && parent < n) || parent === i) {
       parentOf[i] = -1;
-      if (parentId !== "") inputFlags[i]! |= FLAG_ORPHAN;
+      if (parent !== -1) inputFlags[i]! |= FLAG_ORPHAN;
     } else {
       parentOf[i] = parent;
       childCount[parent]!++;
@@ -219,7 +235,6 @@ export function buildSpanTree(trace: CompactTrace): SpanTree {
     flags: new Uint8Array(n),
     maxDepth: 0,
     errorCount: 0,
-    indexOfId: byId,
   };
   let next = 0;
   // Iterative depth-first walk: a chain of 80,000 spans would overflow a recursive one.
@@ -634,7 +649,8 @@ export function criticalByPosition(
 
 /**
  * Everything the trace view derives from a trace once, before anyone interacts: the tree, the
- * colours, the legend's counts, the id lookup, the critical path by row. O(n log n).
+ * colours, the legend's counts, the critical path by row. O(n log n). The lookup by span id is
+ * built on its first use.
  */
 export interface WaterfallModel {
   trace: CompactTrace;
@@ -659,7 +675,9 @@ export function waterfallModel(trace: CompactTrace): WaterfallModel {
   const byService = trace.services.map((service) => colors.get(service)!);
   const perService = new Array<number>(trace.services.length).fill(0);
   for (const s of trace.service) perService[s]!++;
-  const byId = tree.indexOfId;
+  // Built on the first look-up by id, which most page views never make: O(n) once.
+  let ids: Map<string, number> | undefined;
+  const byId = () => (ids ??= firstIndexOfIds(trace.span_id));
   return {
     trace,
     tree,
@@ -668,10 +686,17 @@ export function waterfallModel(trace: CompactTrace): WaterfallModel {
     perService,
     criticalByPosition: criticalByPosition(criticalPath(trace, tree)),
     colorOf: (index) => byService[trace.service[index]!]!,
-    indexOf: (spanId) => byId.get(spanId),
+    indexOf: (spanId) => byId().get(spanId),
     positionOf(spanId) {
-      const index = spanId === null ? undefined : byId.get(spanId);
+      const index = spanId === null ? undefined : byId().get(spanId);
       return index === undefined ? -1 : tree.position[index]!;
     },
   };
+}
+
+/** Input index of the first span with each id. */
+function firstIndexOfIds(spanIds: readonly string[]): Map<string, number> {
+  const byId = new Map<string, number>();
+  for (let i = 0; i < spanIds.length; i++) if (!byId.has(spanIds[i]!)) byId.set(spanIds[i]!, i);
+  return byId;
 }

@@ -5,6 +5,7 @@ import {
   barGeometry,
   brushedView,
   buildSpanTree,
+  compactColumns,
   type CompactTrace,
   compactTrace,
   criticalByPosition,
@@ -115,6 +116,46 @@ Deno.test("compactTrace() keeps nanoseconds past 2^53 exact and clamps negative 
   assert.equal(trace.duration_ns, 9);
 });
 
+Deno.test("compactTrace() gives parents as indexes: -1 a root, -2 a parent not in the trace", () => {
+  const trace = compactTrace(
+    "t",
+    spans([
+      ["root", "", 0, 100],
+      ["a", "root", 10, 5],
+      ["a", "root", 20, 5],
+      ["kid", "a", 11, 1],
+      ["lost", "0000000000000000", 30, 1],
+      ["self", "self", 40, 1],
+    ]),
+  );
+  // The first span with an id is the one its children name; the later one is listed.
+  assert.deepEqual(trace.parent, [-1, 0, 0, 1, -2, 5]);
+  assert.deepEqual(trace.duplicate, [2]);
+  assert.deepEqual(trace.span_id, ["root", "a", "a", "kid", "lost", "self"]);
+});
+
+Deno.test("compactColumns() counts times from the earliest start, whatever base they come from", () => {
+  const columns = {
+    spanId: ["a", "b"],
+    parentSpanId: ["", "a"],
+    serviceName: ["s", "s"],
+    name: ["x", "y"],
+    kind: [2, 9],
+    statusCode: [0, 7],
+    // A span stored between the store's two reads, earlier than the base it read first.
+    baseUnixNano: 1_795_687_200_000_000_010n,
+    startNs: [0, -7],
+    endNs: [5, -8],
+  };
+  const trace = compactColumns("t", columns);
+  assert.equal(trace.start_unix_nano, "1795687200000000003");
+  assert.deepEqual(trace.start_ns, [7, 0]);
+  assert.deepEqual(trace.duration_ns_of, [5, 0]);
+  assert.equal(trace.duration_ns, 12);
+  assert.deepEqual(trace.kind, [2, 0], "a kind OTLP does not define is unspecified");
+  assert.deepEqual(trace.status, [0, 0], "a status OTLP does not define is unset");
+});
+
 Deno.test("compactTrace() refuses a trace without spans", () => {
   assert.throws(() => compactTrace("t", []), RangeError);
 });
@@ -210,6 +251,14 @@ Deno.test("buildSpanTree() survives duplicate span ids, self-parents and parent 
   assert.equal(tree.flags[tree.position[2]!]! & FLAG_DUPLICATE_ID, FLAG_DUPLICATE_ID);
   assert.equal(tree.flags[tree.position[4]!]! & FLAG_ORPHAN, FLAG_ORPHAN);
   assert.equal(tree.flags[tree.position[5]!]! & FLAG_CYCLE, FLAG_CYCLE);
+  assertInvariants(tree);
+});
+
+Deno.test("buildSpanTree() makes a span whose parent index is out of range an orphan", () => {
+  const { trace } = treeOf([["root", "", 0, 10], ["a", "root", 1, 1], ["b", "root", 2, 1]]);
+  const tree = buildSpanTree({ ...trace, parent: [-1, 7, -5], duplicate: [9] });
+  assert.deepEqual(outline(trace, tree), ["root", "a", "b"]);
+  assert.deepEqual(Array.from(tree.flags, (f) => f & FLAG_ORPHAN), [0, FLAG_ORPHAN, FLAG_ORPHAN]);
   assertInvariants(tree);
 });
 

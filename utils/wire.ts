@@ -105,8 +105,18 @@ export interface WireTraceStructure extends Record<string, unknown> {
   /** Distinct span names. */
   names: string[];
   span_id: string[];
-  /** `""` for a root. */
-  parent_id: string[];
+  /**
+   * The parent's index in these arrays: -1 for a root (no parent), -2 for a span whose parent is
+   * not in the trace (not received, or purged: shown as a root, flagged). Indexes rather than ids,
+   * so that a browser draws an 80,000-span trace without a map of 80,000 hex ids, and a fifth
+   * fewer bytes.
+   */
+  parent: number[];
+  /**
+   * Indexes of the spans whose `span_id` an earlier span has: their children attach to the
+   * earlier one. Empty for a stored trace (a span id is unique in its trace there).
+   */
+  duplicate: number[];
   /** Index into `services`. */
   service: number[];
   /** Index into `names`. */
@@ -156,8 +166,9 @@ export interface WirePage<T> {
 
 /**
  * `GET /api/traces`: a page of traces. A filtered or re-sorted list counts its matches up to the
- * server's TRACE_COUNT_LIMIT: `total_capped` true means more than `total` traces match (the pages
- * reach the first `total`).
+ * server's TRACE_COUNT_LIMIT, and a search that must read the traces (span-name text, an `attr` the
+ * index cannot serve) among the newest TRACE_COUNT_SCAN / TRACE_COUNT_CHECKS of the window:
+ * `total_capped` true means at least `total` traces match (the pages reach the first `total`).
  */
 export interface WireTracePage extends WirePage<WireTraceSummary> {
   total_capped: boolean;
@@ -188,7 +199,8 @@ export interface WireLog {
 /**
  * `GET /api/logs`: a page of records, and whether the window holds more past it (beyond its last
  * record; with a cursor, on the side away from the cursor). A text search counts its matches up
- * to the server's LOG_SEARCH_LIMIT: `total_capped` true means more than `total` match.
+ * to the server's LOG_SEARCH_LIMIT, among the newest LOG_COUNT_SCAN records when it scans:
+ * `total_capped` true means at least `total` match.
  */
 export interface WireLogPage extends WirePage<WireLog> {
   more: boolean;
@@ -353,4 +365,110 @@ export interface WireSettings {
     /** QUERY_TIMEOUT. */
     query_timeout: string;
   } | null;
+}
+
+// --- Stored metrics: /api/instruments (routes/instruments.ts) ----------------------------------
+
+/** An OTLP instrument (a metric of one service and scope), as `/api/instruments` lists it. */
+export interface WireInstrument {
+  /** 32 hex characters: the instrument's identity, used in `/api/instruments/{key}`. */
+  key: string;
+  service_name: string;
+  scope_name: string;
+  scope_version: string;
+  name: string;
+  description: string;
+  /** UCUM, as sent (`s`, `By`, `{request}`), or "". */
+  unit: string;
+  type: "gauge" | "sum" | "histogram" | "exponential_histogram" | "summary";
+  /** "none" for gauges and summaries. */
+  temporality: "delta" | "cumulative" | "none";
+  /** Sum.is_monotonic; false for the other types. */
+  monotonic: boolean;
+  /** RFC 3339, rounded down to the minute. */
+  first_seen: string;
+  last_seen: string;
+  /** Series (attribute sets) seen in the window. */
+  series_count: number;
+}
+
+/** `GET /api/instruments`. */
+export interface WireInstrumentList {
+  instruments: WireInstrument[];
+  /** More instruments matched than `limit`. */
+  limited: boolean;
+}
+
+/** `GET /api/instruments/{key}`: the instrument and its series' attributes, for the pickers. */
+export interface WireInstrumentDetail {
+  instrument: WireInstrument;
+  /** Attribute keys, sorted, each with its distinct values (non-strings as AnyValue JSON). */
+  attributes: { key: string; values: string[] }[];
+  /** The attributes were read from the first series only (by key) of many more. */
+  limited: boolean;
+}
+
+/** How a chart reads an instrument's points (routes/instruments.ts `chartShape`). */
+export type WireChartShape =
+  | "gauge"
+  | "counter"
+  | "histogram"
+  | "exponential_histogram"
+  | "summary";
+
+/** One line (or band) of a chart: the series of one group merged. */
+export interface WireChartGroup {
+  /** The `group_by` attribute's value (null: series without it); {} when not grouped. */
+  attributes: Record<string, string | null>;
+  /** Series merged into this group. */
+  series: number;
+  /** The chosen `agg` per step (null: no data in the step). */
+  values: (number | null)[];
+  /** Every aggregation this shape offers, per step (`values` is one of them). */
+  stats: Record<string, (number | null)[]>;
+  /** Histograms: per step, why a step with observations has no percentiles. */
+  unavailable?: ("bounds differ" | "no bounded bucket" | null)[];
+  /** Summaries of one series: the producer's quantiles per step; null when series are merged. */
+  quantiles?: { quantile: number; values: (number | null)[] }[] | null;
+}
+
+/** `GET /api/instruments/{key}/chart`. */
+export interface WireInstrumentChart {
+  instrument: WireInstrument;
+  shape: WireChartShape;
+  /** What `values` holds. */
+  agg: string;
+  /** The aggregations this shape accepts (the keys of `stats`). */
+  aggs: string[];
+  step_seconds: number;
+  /** The median time between a series' points (the exporter's interval), when known. */
+  interval_seconds: number | null;
+  /** Each step's start, RFC 3339; the window is `[times[0], end)`. */
+  times: string[];
+  /** Series read (after the `attr` filters). */
+  series: number;
+  groups: WireChartGroup[];
+}
+
+/** An exemplar: one measurement, with the trace and span it was recorded in. */
+export interface WireExemplar {
+  /** RFC 3339 with nanosecond digits. */
+  time: string;
+  /** The data point's time the exemplar belongs to. */
+  point_time: string;
+  /** int64 values past 2^53 as decimal strings. */
+  value: number | string | null;
+  /** null when the measurement was recorded outside a trace. */
+  trace_id: string | null;
+  span_id: string | null;
+  attributes: Record<string, Json>;
+  /** The point's series attributes. */
+  series_attributes: Record<string, Json>;
+}
+
+/** `GET /api/instruments/{key}/exemplars`. */
+export interface WireExemplars {
+  exemplars: WireExemplar[];
+  /** More exemplars were in the window than `limit`. */
+  limited: boolean;
 }

@@ -77,6 +77,7 @@ export const SpanRow = memo(function SpanRow(
 ) {
   const { trace, tree } = model;
   const index = tree.span[position]!;
+  const parentIndex = trace.parent[index]!;
   const depth = tree.depth[position]!;
   const flags = tree.flags[position]!;
   const error = (flags & FLAG_ERROR) !== 0;
@@ -111,7 +112,7 @@ export const SpanRow = memo(function SpanRow(
       }, ${label}${error ? ", error" : ""}`}
       data-position={position}
       data-span-id={trace.span_id[index]}
-      data-parent-span-id={trace.parent_id[index] || undefined}
+      data-parent-span-id={parentIndex >= 0 ? trace.span_id[parentIndex] : undefined}
       data-depth={depth}
       data-error={error ? "" : undefined}
       data-collapsed={collapsed ? "" : undefined}

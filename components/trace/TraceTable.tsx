@@ -69,8 +69,10 @@ export function TraceResults(props: TraceResultsProps) {
             data-total={page.total}
             data-total-capped={page.total_capped || undefined}
             title={page.total_capped
-              ? `Counting stops at ${formatCount(page.total)} (TRACE_COUNT_LIMIT); the pages ` +
-                "reach that many: narrow the range or the filters to see the rest"
+              ? `At least ${formatCount(page.total)} traces match: counting stops at ` +
+                "TRACE_COUNT_LIMIT matches, or, for a text or attribute search, after the " +
+                "window's newest traces (TRACE_COUNT_SCAN, TRACE_COUNT_CHECKS). The pages reach " +
+                "that many: narrow the range or the filters to see the rest"
               : undefined}
           >
             {`${traceCount(page)} ${inWindow.value} · ${page.offset + 1}–${
@@ -90,7 +92,7 @@ export function TraceResults(props: TraceResultsProps) {
   );
 }
 
-/** "1 trace", "1,234 traces", or "10,000+ traces" when the server stopped counting there. */
+/** "1 trace", "1,234 traces", or "10,000+ traces" when the server stopped counting (at least). */
 function traceCount({ total, total_capped }: WireTracePage): string {
   return total_capped
     ? `${formatCount(total)}+ traces`

@@ -6,7 +6,8 @@
  * rendering),
  * and the browser keeps that rendering, unhydrated, until this hook has the structure, which the
  * page preloads (`traceStructurePath()` in a `<link rel="preload">`) so that it downloads while the
- * JavaScript loads.
+ * JavaScript loads. The URL names the server's read for the page (`snapshot`,
+ * routes/trace_snapshots.ts), which the preload takes, so the spans are not read twice.
  *
  * @module
  */
@@ -22,9 +23,13 @@ import type { CompactTrace, WaterfallModel } from "../../utils/waterfall.ts";
  */
 export const ServerTrace = createContext<WaterfallModel | null>(null);
 
-/** `GET /api/traces/{trace_id}/structure`: the page's preload and the fetch must name it alike. */
-export function traceStructurePath(traceId: string): string {
-  return `/api/traces/${traceId}/structure`;
+/**
+ * `GET /api/traces/{trace_id}/structure`, with the page's read (`snapshot`) when there is one: the
+ * page's preload and the island's fetch must name it alike, or the fetch does not take the preload.
+ */
+export function traceStructurePath(traceId: string, snapshot: string | null = null): string {
+  const path = `/api/traces/${traceId}/structure`;
+  return snapshot === null ? path : `${path}?snapshot=${snapshot}`;
 }
 
 export interface FetchedStructure {
@@ -34,14 +39,14 @@ export interface FetchedStructure {
   error: string | null;
 }
 
-export function useTraceStructure(traceId: string): FetchedStructure {
+export function useTraceStructure(traceId: string, snapshot: string | null): FetchedStructure {
   const [fetched, setFetched] = useState<FetchedStructure>({ trace: null, error: null });
   useEffect(() => {
     const abort = new AbortController();
-    getJson<CompactTrace>(traceStructurePath(traceId), {}, { signal: abort.signal })
+    getJson<CompactTrace>(traceStructurePath(traceId, snapshot), {}, { signal: abort.signal })
       .then((trace) => setFetched({ trace, error: null }))
       .catch((e) => abort.signal.aborted || setFetched({ trace: null, error: errorSentence(e) }));
     return () => abort.abort();
-  }, [traceId]);
+  }, [traceId, snapshot]);
   return fetched;
 }

@@ -27,7 +27,7 @@ import { BatchAssembler, UNKNOWN_SERVICE } from "./batch_assembler.ts";
 import { type Decoded, type DecodeLimits, OtlpDecodeError } from "./types.ts";
 import { errorMessage } from "../../utils/errors.ts";
 
-type JsonObject = { [key: string]: unknown };
+export type JsonObject = { [key: string]: unknown };
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 const UINT64_MAX = (1n << 64n) - 1n;
@@ -55,8 +55,17 @@ function enumNames(prefix: string, names: string[]): Map<string, number> {
   return new Map(names.map((name, i) => [prefix + name, i]));
 }
 
+/**
+ * What the value readers below need of a request's state: its limits, and where an item's
+ * problems go. (Exported with them for the metrics reader, metrics_json.ts.)
+ */
+export interface ValueContext {
+  readonly limits: DecodeLimits;
+  addProblem(message: string): void;
+}
+
 /** Per-request state: limits, the assembler, and the problems of the item being read. */
-class Ctx {
+class Ctx implements ValueContext {
   problem: string | undefined = undefined;
   constructor(
     readonly limits: DecodeLimits,
@@ -76,13 +85,13 @@ function typeName(value: unknown): string {
   return typeof value;
 }
 
-function wrongType(where: string, expected: string, value: unknown): never {
+export function wrongType(where: string, expected: string, value: unknown): never {
   const shown = typeof value === "string" ? ` ${JSON.stringify(value.slice(0, 40))}` : "";
   throw new OtlpDecodeError(`${where} must be ${expected}: got ${typeName(value)}${shown}`);
 }
 
 /** A field by its JSON (lowerCamelCase) or proto (snake_case) name; null counts as absent. */
-function get(object: JsonObject, camel: string, snake: string): unknown {
+export function get(object: JsonObject, camel: string, snake: string): unknown {
   const value = object[camel];
   if (value !== undefined && value !== null) return value;
   const other = snake === camel ? undefined : object[snake];
@@ -93,20 +102,20 @@ function isObject(value: unknown): value is JsonObject {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-function object(value: unknown, where: string): JsonObject | undefined {
+export function object(value: unknown, where: string): JsonObject | undefined {
   if (value === undefined) return undefined;
   if (!isObject(value)) wrongType(where, "an object", value);
   return value;
 }
 
-function array(value: unknown, where: string): unknown[] {
+export function array(value: unknown, where: string): unknown[] {
   if (value === undefined) return [];
   if (!Array.isArray(value)) wrongType(where, "an array", value);
   return value;
 }
 
 /** A string field; a lone surrogate (from a `\ud800` escape) refuses the item, as bad UTF-8 does. */
-function string(c: Ctx, value: unknown, where: string, field: string): string {
+export function string(c: ValueContext, value: unknown, where: string, field: string): string {
   if (value === undefined) return "";
   if (typeof value !== "string") wrongType(where, "a string", value);
   if (!value.isWellFormed()) {
@@ -117,7 +126,7 @@ function string(c: Ctx, value: unknown, where: string, field: string): string {
 }
 
 /** An integer given as a number, a decimal string or (past 2^53) a bigint from the parser. */
-function integer(value: unknown, where: string, min: bigint, max: bigint): bigint {
+export function integer(value: unknown, where: string, min: bigint, max: bigint): bigint {
   let result: bigint | undefined;
   if (typeof value === "bigint") result = value;
   else if (typeof value === "number" && Number.isInteger(value)) result = BigInt(value);
@@ -128,18 +137,18 @@ function integer(value: unknown, where: string, min: bigint, max: bigint): bigin
   return result;
 }
 
-function uint32(value: unknown, where: string): number {
+export function uint32(value: unknown, where: string): number {
   if (value === undefined) return 0;
   if (typeof value === "number" && value >>> 0 === value) return value;
   return Number(integer(value, where, 0n, 0xffffffffn));
 }
 
-function fixed64(value: unknown, where: string): bigint {
+export function fixed64(value: unknown, where: string): bigint {
   if (value === undefined) return 0n;
   return integer(value, where, 0n, UINT64_MAX);
 }
 
-function enumValue(value: unknown, where: string, names: Map<string, number>): number {
+export function enumValue(value: unknown, where: string, names: Map<string, number>): number {
   if (value === undefined) return 0;
   if (typeof value === "string") {
     const known = names.get(value);
@@ -149,8 +158,8 @@ function enumValue(value: unknown, where: string, names: Map<string, number>): n
 }
 
 /** Lower-case hex of an id, or undefined (with a problem) when it is not `bytes` bytes of hex. */
-function id(
-  c: Ctx,
+export function id(
+  c: ValueContext,
   value: unknown,
   where: string,
   field: string,
@@ -170,7 +179,7 @@ function id(
   return text.toLowerCase();
 }
 
-function isAllZero(hex: string): boolean {
+export function isAllZero(hex: string): boolean {
   return /^0*$/.test(hex);
 }
 
@@ -197,7 +206,13 @@ const ANY_VALUE_FIELDS: Record<string, string> = {
 const EMPTY: AnyValue = { type: "empty" };
 
 /** `depth` counts the arrays and kvlists around this value. */
-function anyValue(c: Ctx, value: unknown, where: string, depth: number, field: string): AnyValue {
+function anyValue(
+  c: ValueContext,
+  value: unknown,
+  where: string,
+  depth: number,
+  field: string,
+): AnyValue {
   const source = object(value, where);
   if (source === undefined) return EMPTY;
   // A oneof: the last member present (in document order) wins.
@@ -256,11 +271,11 @@ function anyValue(c: Ctx, value: unknown, where: string, depth: number, field: s
   }
 }
 
-function tooDeep(c: Ctx, field: string): string {
+function tooDeep(c: ValueContext, field: string): string {
   return `${field} must nest arrays and kvlists at most ${c.limits.maxValueDepth} levels deep`;
 }
 
-function doubleOf(raw: unknown, where: string): number {
+export function doubleOf(raw: unknown, where: string): number {
   if (typeof raw === "number") return raw;
   if (typeof raw === "bigint") return Number(raw);
   if (typeof raw === "string") {
@@ -277,7 +292,12 @@ function doubleOf(raw: unknown, where: string): number {
  * at least 0.208, stringify the Uint8Array itself: `{"0":4,"1":0,"2":255}`), and a plain array
  * of byte numbers. Undefined when it is none of these.
  */
-function bytesOf(c: Ctx, raw: unknown, where: string, field: string): Uint8Array | undefined {
+function bytesOf(
+  c: ValueContext,
+  raw: unknown,
+  where: string,
+  field: string,
+): Uint8Array | undefined {
   if (typeof raw === "string") {
     const text = string(c, raw, where, field);
     try {
@@ -300,7 +320,13 @@ function bytesOf(c: Ctx, raw: unknown, where: string, field: string): Uint8Array
   return bytes;
 }
 
-function keyValue(c: Ctx, value: unknown, where: string, depth: number, field: string): KeyValue {
+export function keyValue(
+  c: ValueContext,
+  value: unknown,
+  where: string,
+  depth: number,
+  field: string,
+): KeyValue {
   const source = object(value, where) ?? {};
   return {
     key: string(c, get(source, "key", "key"), `${where}.key`, field),
@@ -628,7 +654,7 @@ function logRecord(c: Ctx, value: unknown, where: string): LogRow {
  */
 const LONG_INTEGER = /[:,[]\s*-?[0-9]{16}/;
 
-function parse(text: string): unknown {
+export function parse(text: string): unknown {
   if (!LONG_INTEGER.test(text)) return JSON.parse(text);
   return JSON.parse(text, function exactIntegers(_key, value, context?: { source?: string }) {
     if (

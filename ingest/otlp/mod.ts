@@ -1,11 +1,12 @@
 /**
- * OTLP request decoding: export requests for traces and logs, in protobuf or OTLP/JSON, into
- * Argus store rows; and the export responses.
+ * OTLP request decoding: export requests for traces, logs and metrics, in protobuf or OTLP/JSON,
+ * into Argus store rows; and the export responses.
  *
  * @module
  */
 export { decodeRequest } from "./decode.ts";
-export { encodeResponse } from "./response.ts";
+export { decodeMetricsRequest } from "./metrics_decode.ts";
+export { encodeResponse, type ExportSignal } from "./response.ts";
 export {
   type Decoded,
   type DecodeLimits,

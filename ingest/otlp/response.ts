@@ -1,6 +1,6 @@
 /**
- * The export responses: `ExportTraceServiceResponse` and `ExportLogsServiceResponse`, in protobuf
- * or OTLP/JSON, carrying `partial_success` only when something was rejected or there is a
+ * The export responses: `ExportTraceServiceResponse`, `ExportLogsServiceResponse` and
+ * `ExportMetricsServiceResponse`, in protobuf or OTLP/JSON (the same layout for the three), carrying `partial_success` only when something was rejected or there is a
  * message (an empty response means full success to an SDK).
  *
  * @module
@@ -9,18 +9,22 @@ import type { Signal, WireFormat } from "./types.ts";
 
 const encoder = new TextEncoder();
 
-/** Field names of ExportTracePartialSuccess / ExportLogsPartialSuccess field 1. */
-const REJECTED_FIELD: Record<Signal, string> = {
+/** The signals of the OTLP export services: traces, logs and metrics. */
+export type ExportSignal = Signal | "metrics";
+
+/** JSON names of field 1 of ExportTrace/ExportLogs/ExportMetricsPartialSuccess. */
+const REJECTED_FIELD: Record<ExportSignal, string> = {
   traces: "rejectedSpans",
   logs: "rejectedLogRecords",
+  metrics: "rejectedDataPoints",
 };
 
 /**
- * ExportTraceServiceResponse / ExportLogsServiceResponse, with partial_success only when
- * rejected > 0 or message != "".
+ * ExportTraceServiceResponse / ExportLogsServiceResponse / ExportMetricsServiceResponse, with
+ * partial_success only when rejected > 0 or message != "".
  */
 export function encodeResponse(
-  signal: Signal,
+  signal: ExportSignal,
   format: WireFormat,
   rejected: number,
   message: string,

@@ -1,6 +1,11 @@
 import assert from "node:assert/strict";
 import { encodeResponse } from "./mod.ts";
 import { LogsResponse, TraceResponse } from "./testdata/reference.ts";
+import generated from "@opentelemetry/otlp-transformer/build/src/generated/root.js";
+
+const MetricsResponse =
+  // deno-lint-ignore no-explicit-any -- the generated module is untyped
+  (generated as any).opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceResponse;
 
 const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
 
@@ -27,6 +32,17 @@ Deno.test("encodeResponse() writes OTLP/JSON with int64 as a decimal string", ()
   });
   assert.deepEqual(JSON.parse(text(encodeResponse("logs", "json", 1, ""))), {
     partialSuccess: { rejectedLogRecords: "1" },
+  });
+});
+
+Deno.test("encodeResponse() writes ExportMetricsServiceResponse with rejected_data_points", () => {
+  assert.deepEqual(encodeResponse("metrics", "protobuf", 0, ""), new Uint8Array());
+  assert.equal(text(encodeResponse("metrics", "json", 0, "")), "{}");
+  const metrics = MetricsResponse.decode(encodeResponse("metrics", "protobuf", 2, "2 data points"));
+  assert.equal(metrics.partialSuccess.rejectedDataPoints.toString(), "2");
+  assert.equal(metrics.partialSuccess.errorMessage, "2 data points");
+  assert.deepEqual(JSON.parse(text(encodeResponse("metrics", "json", 2, "why"))), {
+    partialSuccess: { rejectedDataPoints: "2", errorMessage: "why" },
   });
 });
 

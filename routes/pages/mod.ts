@@ -23,6 +23,7 @@ import { tracePage } from "./trace.tsx";
 import { comparePage } from "./compare.tsx";
 import { servicePage } from "./service.tsx";
 import { settingsPage } from "./settings.tsx";
+import { metricsPage } from "./metrics.tsx";
 
 /** What a page handler needs: the app's dependencies with a clock. */
 export type PageDeps = AppDeps & { now: () => number };
@@ -53,6 +54,7 @@ export const PAGES: PageDef[] = [
   comparePage,
   tracePage,
   servicePage,
+  metricsPage,
   settingsPage,
 ];
 

@@ -183,6 +183,9 @@ export const servicePage: PageDef = {
               <Anchor href={withWindow("/logs", { service })} size="sm" data-service-logs>
                 Logs
               </Anchor>
+              <Anchor href={withWindow("/instruments", { service })} size="sm" data-service-metrics>
+                Metrics
+              </Anchor>
               <Anchor href={withWindow("/service-map", { service })} size="sm">
                 Calls on the map
               </Anchor>

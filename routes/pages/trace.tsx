@@ -32,7 +32,7 @@ import { CompareForm } from "../../components/trace/CompareForm.tsx";
 import { WATERFALL_CSS } from "../../components/trace/trace_styles.ts";
 import { traceSummary, waterfallModel } from "../../utils/waterfall.ts";
 import { BadRequestError, NotFoundError } from "../http_error.ts";
-import { traceById, traceStructure } from "../traces.ts";
+import { readTraceStructure, traceById } from "../traces.ts";
 import { ServerTrace, traceStructurePath } from "../../components/trace/use_trace_structure.ts";
 import type { PageDef } from "./mod.ts";
 
@@ -100,16 +100,18 @@ export const tracePage: PageDef = {
   async render(deps, url, segments) {
     const traceId = segments.trace_id ?? "";
     const selected = url.searchParams.get("span");
-    let compact: Awaited<ReturnType<typeof traceStructure>>;
+    let compact: Awaited<ReturnType<typeof readTraceStructure>>;
     try {
-      compact = await traceStructure(traceId, deps.store);
+      compact = await readTraceStructure(traceId, deps.store);
     } catch (e) {
       return notFoundPage(traceId, e);
     }
     const spans = compact.span_id.length;
     const inline = spans <= (deps.tracePageInlineSpans ?? DEFAULT_TRACE_PAGE_INLINE_SPANS);
-    // A huge trace is laid out once, for its header and its first screen of rows.
+    // A huge trace is laid out once, for its header and its first screen of rows, and its read is
+    // kept for the browser's request for it (the preload below).
     const model = inline ? null : waterfallModel(compact);
+    const snapshot = inline ? null : deps.traceSnapshots?.keep(compact) ?? null;
     // A small trace's details come with it; the structure is in start order, as these spans are.
     // Spans arriving between the two reads are left for a reload: the details then go unused.
     const inlineDetails = spans <= INLINE_DETAILS_MAX_SPANS
@@ -126,7 +128,7 @@ export const tracePage: PageDef = {
         inlineDetails.every((span, i) => span.span_id === compact.span_id[i])
       ? inlineDetails
       : null;
-    const root = Math.max(0, compact.parent_id.indexOf(""));
+    const root = Math.max(0, compact.parent.indexOf(-1));
     const rootName = compact.names[compact.name[root]!]!;
     const rootService = compact.services[compact.service[root]!]!;
     return {
@@ -141,7 +143,7 @@ export const tracePage: PageDef = {
             // Fetched while the JavaScript loads; the island's fetch of the same URL takes it.
             <link
               rel="preload"
-              href={traceStructurePath(compact.trace_id)}
+              href={traceStructurePath(compact.trace_id, snapshot)}
               as="fetch"
               crossorigin="anonymous"
             />
@@ -154,6 +156,7 @@ export const tracePage: PageDef = {
                 traceId: compact.trace_id,
                 trace: inline ? compact : null,
                 spanCount: spans,
+                snapshot,
                 details,
                 selected,
               }}

@@ -17,6 +17,7 @@ import { logTextIndexSchema } from "./2026_12_07_log_text_index.ts";
 import { attributeIndexSchema } from "./2026_12_08_attribute_index.ts";
 import { traceOutlineIndexSchema } from "./2026_12_09_trace_outline_index.ts";
 import { traceSpanNamesSchema } from "./2026_12_10_trace_span_names.ts";
+import { metricsSchema } from "./2026_12_11_metrics.ts";
 
 export function migrationsFor(driver: DbDriver): Record<string, Migration> {
   return {
@@ -30,6 +31,7 @@ export function migrationsFor(driver: DbDriver): Record<string, Migration> {
     "2026-12-08_attribute_index": attributeIndexSchema(driver),
     "2026-12-09_trace_outline_index": traceOutlineIndexSchema(driver),
     "2026-12-10_trace_span_names": traceSpanNamesSchema(driver),
+    "2026-12-11_metrics": metricsSchema(driver),
   };
 }
 

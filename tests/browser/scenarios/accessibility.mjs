@@ -29,6 +29,7 @@ function pages(traceId, otherId) {
     { path: `/traces/${traceId}`, ready: ["[data-waterfall]"] },
     { path: `/traces/compare?a=${traceId}&b=${otherId}`, ready: ["[data-compare-table]"] },
     { path: "/services/payment-service", ready: ["[data-operation]"] },
+    { path: "/instruments", ready: ["[data-metrics][data-loading='false']"] },
     { path: "/settings", ready: ["[data-figure='Queue depth']"] },
     { path: "/no-such-page", ready: ["[data-error-page='404']"], status: 404 },
   ];

@@ -4,7 +4,7 @@
 // inside the chart islands.
 import { gzipSync } from "node:zlib";
 
-const PAGES = ["/", "/service-map", "/logs", "/traces", "/settings"];
+const PAGES = ["/", "/service-map", "/logs", "/traces", "/instruments", "/settings"];
 
 export async function run({ openPage, visit }) {
   const results = [];

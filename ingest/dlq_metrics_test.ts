@@ -1,0 +1,254 @@
+/**
+ * Metric points in the dead-letter queue (dlq_format.ts version 3): every kind of point, with the
+ * values JSON cannot hold (int64 extremes, NaN, ±Infinity), survives a file exactly, also when the
+ * batch is spread over many small files; a version-2 file (no metric lines) is still read and
+ * replayed; malformed metric lines are refused naming the problem; and a replayed file stores
+ * each point once, however often it is replayed.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { createLogger } from "../lib/logger.ts";
+import { type Batch, createStore } from "../store/mod.ts";
+import { openDatabase } from "../store/dialects/mod.ts";
+import { buildBatch } from "../tests/builders.ts";
+import { databaseConfig } from "../tests/databases.ts";
+import { DeadLetterQueue } from "./dead_letter_queue.ts";
+import {
+  decodeDlqFile,
+  DLQ_VERSION,
+  encodeDlqFile,
+  encodeDlqFiles,
+  InvalidDlqFileError,
+} from "./dlq_format.ts";
+import { decodeMetricsRequest } from "./otlp/metrics_decode.ts";
+import { DEFAULT_DECODE_LIMITS } from "./otlp/types.ts";
+import {
+  bytes,
+  encodeMetrics,
+  metricsProtobuf,
+  oneScope,
+  sdkMetrics,
+  stringAttr,
+  T0,
+  T1,
+  T2,
+} from "./otlp/testdata/metrics_payloads.ts";
+
+const CREATED = new Date("2026-12-06T10:00:00.000Z");
+
+/** Every kind of point, with exemplars and the values JSON has no number for. */
+function handPoints() {
+  const exemplar = (value: Record<string, unknown>) => ({
+    filteredAttributes: [stringAttr("user.id", "u-1")],
+    timeUnixNano: T1,
+    traceId: bytes("5b8efff798038103d269b633813fc60c"),
+    spanId: bytes("eee19b7ec3c1b174"),
+    ...value,
+  });
+  const request = encodeMetrics(oneScope([
+    {
+      name: "temperature",
+      gauge: {
+        dataPoints: [
+          { timeUnixNano: T1, asDouble: NaN, attributes: [stringAttr("probe", "nan")] },
+          { timeUnixNano: T1, asDouble: Infinity, attributes: [stringAttr("probe", "hot")] },
+          { timeUnixNano: T1, asDouble: -Infinity, attributes: [stringAttr("probe", "cold")] },
+          {
+            timeUnixNano: T1,
+            asInt: "-9223372036854775808",
+            attributes: [stringAttr("probe", "min")],
+            exemplars: [
+              exemplar({ asInt: "9223372036854775807" }),
+              exemplar({ asDouble: NaN, traceId: new Uint8Array(16), spanId: new Uint8Array(8) }),
+            ],
+          },
+          { timeUnixNano: T2, flags: 1, attributes: [stringAttr("probe", "min")] },
+        ],
+      },
+    },
+    {
+      name: "latency",
+      histogram: {
+        aggregationTemporality: 1,
+        dataPoints: [
+          {
+            startTimeUnixNano: T0,
+            timeUnixNano: T1,
+            count: 6,
+            sum: 12.5,
+            min: 0.5,
+            max: 7,
+            explicitBounds: [1, 5],
+            bucketCounts: [2, 3, 1],
+            exemplars: [exemplar({ asDouble: 7 })],
+          },
+          { startTimeUnixNano: T0, timeUnixNano: T2, count: 4 },
+        ],
+      },
+    },
+    {
+      name: "sizes",
+      exponentialHistogram: {
+        aggregationTemporality: 2,
+        dataPoints: [{
+          startTimeUnixNano: T0,
+          timeUnixNano: T1,
+          count: 9,
+          sum: -3.5,
+          scale: -3,
+          zeroCount: 2,
+          zeroThreshold: 0.001,
+          positive: { offset: -2, bucketCounts: [1, 0, 3] },
+          negative: { offset: 1, bucketCounts: [2, 1] },
+        }],
+      },
+    },
+    {
+      name: "rpc.duration",
+      summary: {
+        dataPoints: [{
+          startTimeUnixNano: T0,
+          timeUnixNano: T1,
+          count: 3,
+          sum: 0.75,
+          quantileValues: [{ quantile: 0.5, value: 0.25 }, { quantile: 1, value: NaN }],
+        }],
+      },
+    },
+  ]));
+  const decoded = decodeMetricsRequest("protobuf", request, DEFAULT_DECODE_LIMITS, 0n);
+  assert.deepEqual(decoded.rejected, []);
+  return decoded;
+}
+
+async function metricBatch(): Promise<Batch> {
+  const hand = handPoints();
+  const sdk = decodeMetricsRequest(
+    "protobuf",
+    metricsProtobuf(await sdkMetrics("delta", 2)),
+    DEFAULT_DECODE_LIMITS,
+    0n,
+  );
+  const traces = buildBatch(2, 2);
+  return {
+    resources: [...traces.resources, ...hand.resources, ...sdk.resources],
+    spans: traces.spans,
+    logs: traces.logs,
+    metrics: [...hand.points, ...sdk.points],
+  };
+}
+
+Deno.test("a DLQ file keeps every metric point exactly, int64 extremes and NaN included", async () => {
+  const batch = await metricBatch();
+  const bytes = encodeDlqFile(batch, CREATED);
+  const text = new TextDecoder().decode(bytes);
+  assert.equal(JSON.parse(text.slice(0, text.indexOf("\n"))).version, DLQ_VERSION);
+  assert.equal(DLQ_VERSION, 3);
+  assert.match(text, /"\$int":"-9223372036854775808"/);
+  assert.match(text, /"\$double":"NaN"/);
+  const decoded = decodeDlqFile(bytes);
+  assert.deepEqual(decoded.metrics, batch.metrics);
+  assert.deepEqual(decoded.spans, batch.spans);
+  assert.deepEqual(decoded.logs, batch.logs);
+  // The resources of the metric points are written, each once.
+  const ids = new Set(batch.metrics!.map((p) => p.instrument.resourceId));
+  for (const id of ids) assert.ok(decoded.resources.some((r) => r.id === id));
+});
+
+Deno.test("metric points spread over small DLQ files: each file complete, all points kept", async () => {
+  const batch = await metricBatch();
+  const files = encodeDlqFiles(batch, CREATED, 4096);
+  assert.ok(files.length > 3, `${files.length} files`);
+  const points = files.flatMap((file) => {
+    assert.ok(file.length <= 4096);
+    const decoded = decodeDlqFile(file);
+    // Each file holds the resources its points reference.
+    for (const p of decoded.metrics ?? []) {
+      assert.ok(decoded.resources.some((r) => r.id === p.instrument.resourceId));
+    }
+    return decoded.metrics ?? [];
+  });
+  assert.deepEqual(points, batch.metrics);
+});
+
+Deno.test("a version-2 DLQ file (no metric lines) is still read", () => {
+  const batch = buildBatch(3, 2);
+  const v3 = new TextDecoder().decode(encodeDlqFile(batch, CREATED));
+  const v2 = v3.replace('"version":3', '"version":2').replace(',"metrics":0}}', "}}");
+  assert.notEqual(v2, v3);
+  const decoded = decodeDlqFile(new TextEncoder().encode(v2));
+  assert.deepEqual(decoded, batch);
+  assert.equal(decoded.metrics, undefined);
+  // A metric line has no place in a version-2 file.
+  const lines = v2.slice(0, -1).split("\n");
+  const withMetric = [...lines.slice(0, -1), '{"metric":{}}', lines.at(-1)!].join("\n") + "\n";
+  assert.throws(
+    () => decodeDlqFile(new TextEncoder().encode(withMetric)),
+    /must hold one of "resource", "span", "log" or "end": it has "metric"/,
+  );
+});
+
+Deno.test("malformed metric lines are refused naming the problem", async () => {
+  const batch = await metricBatch();
+  const text = new TextDecoder().decode(encodeDlqFile({ ...batch, spans: [], logs: [] }, CREATED));
+  const lines = text.slice(0, -1).split("\n");
+  const at = lines.findIndex((l) => l.includes('"$int":"-9223372036854775808"'));
+  assert.ok(at > 0);
+  const cases: [string, RegExp][] = [
+    [
+      lines[at]!.replace('"-9223372036854775808"', '"-9223372036854775809"'),
+      /metric.value.value must be a decimal string of an int64/,
+    ],
+    [lines[at]!.replace('"kind":"int"', '"kind":"float"'), /metric.value.kind must be one of/],
+    [lines[at]!.replace('"$double":"NaN"', '"$double":"nan"'), /must be one of "NaN", "Infinity"/],
+    [
+      lines[at]!.replace('"monotonic":false', '"monotonic":0'),
+      /instrument.monotonic must be a boolean/,
+    ],
+    [lines[at]!.replace('"pointKey":', '"x":1,"pointKey":'), /metric has an unknown field "x"/],
+  ];
+  for (const [line, reason] of cases) {
+    assert.notEqual(line, lines[at]);
+    const bad = lines.with(at, line).join("\n") + "\n";
+    assert.throws(
+      () => decodeDlqFile(new TextEncoder().encode(bad)),
+      (error: unknown) => error instanceof InvalidDlqFileError && reason.test(error.message),
+      String(reason),
+    );
+  }
+});
+
+Deno.test("a dead-lettered metric batch replays into the store once, however often it is replayed", async () => {
+  const root = await Deno.makeTempDir({ prefix: "argus-dlq-metrics-" });
+  const dir = join(root, "dlq");
+  const logger = createLogger("error", () => {});
+  const dlq = new DeadLetterQueue({ dir, maxBytes: 64 * 1_048_576, logger });
+  const config = databaseConfig("sqlite", "x.db");
+  const store = await createStore(config, { dataDir: join(root, "data") });
+  const open = openDatabase(config, join(root, "data"), () => {});
+  try {
+    await store.migrate();
+    await dlq.init();
+    const batch = await metricBatch();
+    const name = await dlq.write(batch);
+    const copy = await Deno.readFile(join(dir, name));
+    const first = await dlq.replayOnce(store);
+    assert.equal(first.replayedFiles, 1);
+    assert.equal(first.storedMetrics, batch.metrics!.length);
+    assert.equal(first.rejectedItems, 0);
+    // The same file again (a replay cut short before its file was deleted): all duplicates.
+    await Deno.writeFile(join(dir, name), copy);
+    await dlq.init();
+    const second = await dlq.replayOnce(store);
+    assert.equal(second.replayedFiles, 1);
+    assert.equal(second.storedMetrics, 0);
+    assert.equal(second.duplicateItems, batch.metrics!.length + 4);
+    const rows = await open.db.selectFrom("metric_points").selectAll().execute();
+    assert.equal(rows.length, batch.metrics!.length);
+  } finally {
+    await open.db.destroy();
+    await dlq.stop();
+    await store.close();
+    await Deno.remove(root, { recursive: true });
+  }
+});

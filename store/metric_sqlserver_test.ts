@@ -1,0 +1,132 @@
+/**
+ * SQL Server's SQL for metrics (no server on this machine): the migration's DDL, the writes
+ * (MERGE under 2,000 parameters, seen times moved by UPDATE) and the reads (OFFSET … FETCH for
+ * the baseline and the lists), captured by the recording driver under Kysely's real SQL Server
+ * compiler. The other databases run the same code for real in metric_store_test.ts.
+ */
+import assert from "node:assert/strict";
+import type { Kysely } from "kysely";
+import { SQLSERVER } from "./dialects/mod.ts";
+import { metricsSchema } from "./migrations/2026_12_11_metrics.ts";
+import { writeMetricRows } from "./metric_writes.ts";
+import {
+  listMetricInstruments,
+  listMetricSeries,
+  metricExemplars,
+  metricPoints,
+} from "./metric_reads.ts";
+import { recordingSqlServer } from "../tests/sqlserver_recording.ts";
+import { decodeMetricsRequest } from "../ingest/otlp/metrics_decode.ts";
+import { DEFAULT_DECODE_LIMITS } from "../ingest/otlp/types.ts";
+import {
+  encodeMetrics,
+  oneScope,
+  stringAttr,
+  T1,
+} from "../ingest/otlp/testdata/metrics_payloads.ts";
+
+const flat = (sql: string) => sql.replace(/\s+/g, " ").trim();
+
+Deno.test("SQL Server metric tables: nvarchar keys, clustered (series, time, start) points, indexes", async () => {
+  const { db, queries } = recordingSqlServer();
+  await metricsSchema("sqlserver").up(db as Kysely<unknown>);
+  const ddl = queries.map((q) => flat(q.sql));
+  const points = ddl.find((s) => s.startsWith('create table "metric_points"'))!;
+  assert.match(points, /"series_key" nvarchar\(32\) not null/);
+  assert.match(points, /"int_value" bigint, "double_value" float, "count_value" bigint/);
+  assert.match(points, /"data" nvarchar\(max\) not null/);
+  assert.match(
+    points,
+    /constraint "metric_points_pk" primary key \("series_key", "time_unix_nano", "start_time_unix_nano"\)\)$/,
+  );
+  assert.doesNotMatch(ddl.join("\n"), /without rowid|engine=|if not exists|\btext\b/);
+  const instruments = ddl.find((s) => s.startsWith('create table "metric_instruments"'))!;
+  // Index keys: service (256) + name (256) nvarchar = 1,024 bytes, under the 1,700 allowed.
+  assert.match(instruments, /"service_name" nvarchar\(256\) not null/);
+  assert.match(instruments, /"name" nvarchar\(256\) not null/);
+  assert.deepEqual(ddl.filter((s) => s.startsWith("create index")), [
+    'create index "metric_instruments_service_name" on "metric_instruments" ("service_name", "name")',
+    'create index "metric_series_instrument" on "metric_series" ("instrument_key")',
+    'create index "metric_series_last_seen" on "metric_series" ("last_seen_unix_nano")',
+    'create index "metric_points_time" on "metric_points" ("time_unix_nano")',
+    'create index "metric_exemplars_point_time" on "metric_exemplars" ("point_time_unix_nano")',
+  ]);
+});
+
+Deno.test("SQL Server writes metrics with MERGE … WITH (HOLDLOCK) under 2000 parameters", async () => {
+  const { db, queries } = recordingSqlServer();
+  // 600 series of one gauge, one point each, at one time.
+  const decoded = decodeMetricsRequest(
+    "protobuf",
+    encodeMetrics(oneScope([{
+      name: "queue.size",
+      gauge: {
+        dataPoints: Array.from({ length: 600 }, (_, i) => ({
+          timeUnixNano: T1,
+          asInt: "9223372036854775807",
+          attributes: [stringAttr("queue", `q${i}`)],
+          exemplars: i === 0 ? [{ timeUnixNano: T1, asDouble: 1.5 }] : [],
+        })),
+      },
+    }])),
+    DEFAULT_DECODE_LIMITS,
+    0n,
+  );
+  const counts = await db.transaction().execute((trx) => writeMetricRows(trx, SQLSERVER, decoded));
+  assert.deepEqual(counts.points, { inserted: 600, duplicates: 0 });
+  const statements = queries.map((q) => ({ sql: flat(q.sql), parameters: q.parameters }));
+  assert.equal(statements[0]!.sql, "begin transaction");
+  assert.equal(statements.at(-1)!.sql, "commit");
+  const merges = statements.filter((q) => q.sql.startsWith("merge into"));
+  for (const merge of merges) assert.ok(merge.parameters.length <= 2000);
+  const pointMerges = merges.filter((q) => q.sql.startsWith('merge into "metric_points"'));
+  // 10 columns: 200 rows per statement.
+  assert.equal(pointMerges.length, 3);
+  assert.match(
+    pointMerges[0]!.sql,
+    /^merge into "metric_points" with \(holdlock\) as t using \(values \(@1, @2.* on t\."series_key" = s\."series_key" and t\."time_unix_nano" = s\."time_unix_nano" and t\."start_time_unix_nano" = s\."start_time_unix_nano" when not matched then insert/,
+  );
+  // int64 values bound as decimal strings (tedious would round a number past 2^53).
+  assert.ok(pointMerges[0]!.parameters.includes("9223372036854775807"));
+  assert.ok(pointMerges[0]!.parameters.includes(T1));
+  // 6 columns: 333 rows per statement.
+  assert.equal(merges.filter((q) => q.sql.startsWith('merge into "metric_series"')).length, 2);
+  assert.equal(merges.filter((q) => q.sql.startsWith('merge into "metric_exemplars"')).length, 1);
+  // Seen times: one UPDATE per column and minute, matching only rows that would change.
+  const updates = statements.filter((q) => q.sql.startsWith("update"));
+  assert.deepEqual(updates.map((q) => q.sql.replace(/ in \(.*\) and/, " in (…) and")), [
+    'update "metric_instruments" set "first_seen_unix_nano" = @1 where "key" in (…) and "first_seen_unix_nano" > @3',
+    'update "metric_instruments" set "last_seen_unix_nano" = @1 where "key" in (…) and "last_seen_unix_nano" < @3',
+    'update "metric_series" set "first_seen_unix_nano" = @1 where "series_key" in (…) and "first_seen_unix_nano" > @602',
+    'update "metric_series" set "last_seen_unix_nano" = @1 where "series_key" in (…) and "last_seen_unix_nano" < @602',
+  ]);
+});
+
+Deno.test("SQL Server reads metrics with OFFSET … FETCH: lists, a window, its baseline, exemplars", async () => {
+  const { db, queries } = recordingSqlServer();
+  const window = { fromNs: 1_000n, toNs: 2_000n };
+  await listMetricInstruments(db, SQLSERVER, {
+    serviceName: "checkout",
+    nameContains: "dur_",
+    window,
+    limit: 50,
+  });
+  await listMetricSeries(db, SQLSERVER, "k".repeat(32), { window, limit: 20 });
+  await metricPoints(db, SQLSERVER, ["a".repeat(32), "b".repeat(32)], window);
+  await metricExemplars(db, SQLSERVER, ["a".repeat(32)], window, 10);
+  const sql = queries.map((q) => flat(q.sql));
+  assert.deepEqual(sql, [
+    'select * from "metric_instruments" where "service_name" = @1 and "name" like @2 escape \'!\' and "first_seen_unix_nano" < @3 and "last_seen_unix_nano" > @4 order by "service_name", "name", "key" offset @5 rows fetch next @6 rows only',
+    'select * from "metric_series" where "instrument_key" = @1 and "first_seen_unix_nano" < @2 and "last_seen_unix_nano" > @3 order by "series_key" offset @4 rows fetch next @5 rows only',
+    'select * from "metric_points" where "series_key" in (@1, @2) and "time_unix_nano" >= @3 and "time_unix_nano" < @4 order by "series_key", "time_unix_nano", "start_time_unix_nano"',
+    'select * from "metric_points" where "series_key" = @1 and "time_unix_nano" < @2 order by "time_unix_nano" desc, "start_time_unix_nano" desc offset @3 rows fetch next @4 rows only',
+    'select * from "metric_points" where "series_key" = @1 and "time_unix_nano" < @2 order by "time_unix_nano" desc, "start_time_unix_nano" desc offset @3 rows fetch next @4 rows only',
+    'select * from "metric_exemplars" where "series_key" in (@1) and "point_time_unix_nano" >= @2 and "point_time_unix_nano" < @3 order by "point_time_unix_nano", "series_key", "point_start_unix_nano", "ordinal" offset @4 rows fetch next @5 rows only',
+  ]);
+  // LIKE's own characters escaped; a window's edge a minute early for seen times (rounded).
+  assert.deepEqual(queries[0]!.parameters.slice(1, 4), [
+    "%dur!_%",
+    "2000",
+    String(1_000n - 60_000_000_000n),
+  ]);
+});

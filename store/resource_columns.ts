@@ -1,0 +1,12 @@
+/**
+ * A span's or record's resource, joined: the columns `spanFromDb` and `logFromDb` (columns.ts)
+ * read, selected beside `spans.*` or `logs.*` from a join on `resources`.
+ *
+ * @module
+ */
+export const RESOURCE_COLUMNS = [
+  "resources.service_name as r_service_name",
+  "resources.attributes as r_attributes",
+  "resources.dropped_attributes_count as r_dropped_attributes_count",
+  "resources.schema_url as r_schema_url",
+] as const;
