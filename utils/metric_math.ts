@@ -20,7 +20,7 @@
  * no-recorded-value break a run and count nothing; NaN and ±Infinity values are ignored;
  * malformed input (times out of order, bucket counts that do not fit the bounds, a bad window)
  * throws a `RangeError` naming the problem. Pure, with no Deno or DOM API: the read path and the
- * browser share it. Not wired to storage yet (issue 16's read path will be).
+ * browser share it. `routes/instruments.ts` charts stored points with it.
  *
  * @module
  */
