@@ -4,12 +4,13 @@
  * users start it, on a fresh SQLite file with the production schema and defaults, loaded by
  * several concurrent OTLP/gRPC clients (Node, bench/ingest_load_client.mjs) sending pre-encoded,
  * realistic requests of 500 spans (12 attributes, 3 services) or 500 log records, each with fresh
- * ids. Prints committed spans/s and logs/s, acknowledgement latency p50/p99 and peak RSS, beside
+ * ids, or 500 metric data points (bench/_metrics_request.ts; histograms of 15 buckets) at a fresh
+ * time. Prints committed spans/s, logs/s and data points/s, acknowledgement latency p50/p99 and peak RSS, beside
  * a raw `node:sqlite` insert of the same rows measured in the same run.
  *
  * With `--baseline=<git ref>`, that commit's Argus is loaded the same way in the same run
  * (bench/_baseline.ts), in ARGUS_BENCH_ROUNDS rounds whose order alternates, and the medians of
- * both are printed with their ratio.
+ * both are printed with their ratio. A commit that stores no metrics has its metrics skipped.
  *
  * Settings: ARGUS_BENCH_SECONDS (per signal, default 60), ARGUS_BENCH_CLIENTS (default 4),
  * ARGUS_BENCH_IN_FLIGHT (per client, default 2), ARGUS_BENCH_ROUNDS (default 1).
@@ -24,6 +25,8 @@ import { PRAGMAS } from "../store/node_sqlite.ts";
 import { bindLogIdsToRequest, logId } from "../store/ids.ts";
 import type { LogRow, SpanRow } from "../store/types.ts";
 import { decodeRequest, DEFAULT_DECODE_LIMITS } from "../ingest/otlp/mod.ts";
+import { metricBatches, rawMetricInsert } from "./_metric_inserts.ts";
+import { metricsRequest, POINTS_PER_REQUEST, SERIES, TIME_NS } from "./_metrics_request.ts";
 import { startArgus } from "../tests/argus_process.ts";
 import { databaseConfig } from "../tests/databases.ts";
 import { hex, random } from "../tests/builders.ts";
@@ -37,25 +40,54 @@ const IN_FLIGHT = Number(Deno.env.get("ARGUS_BENCH_IN_FLIGHT") ?? 2);
 const ROUNDS = Number(Deno.env.get("ARGUS_BENCH_ROUNDS") ?? 1);
 const BASELINE_ROWS = 100_000;
 
-type Signal = "traces" | "logs";
+type Signal = "traces" | "logs" | "metrics";
+const SIGNALS = ["traces", "logs", "metrics"] as const;
 
 interface LoadResult {
   signal: Signal;
   items: number;
   requests: number;
   failed: number;
+  /** The Argus has no MetricsService (a commit before metrics): nothing was measured. */
+  unsupported?: boolean;
   seconds: number;
   latencies_ms: { p50: number; p99: number; max: number };
 }
 
-async function node(args: string[]): Promise<string> {
-  const output = await new Deno.Command("node", { args, cwd: ROOT, stderr: "inherit" }).output();
+async function node(args: string[], env: Record<string, string> = {}): Promise<string> {
+  const output = await new Deno.Command("node", { args, cwd: ROOT, env, stderr: "inherit" })
+    .output();
   if (output.code !== 0) throw new Error(`node ${args.join(" ")} failed with code ${output.code}`);
   return new TextDecoder().decode(output.stdout);
 }
 
+/** The environment telling the load client where the metrics request is (bench/_metrics_request.ts). */
+function metricsEnv(dir: string): Record<string, string> {
+  return {
+    ARGUS_BENCH_METRICS_FILE: `${dir}/metrics.bin`,
+    ARGUS_BENCH_METRICS_TIME_NS: String(TIME_NS),
+    ARGUS_BENCH_METRICS_POINTS: String(POINTS_PER_REQUEST),
+  };
+}
+
+/**
+ * Inserts BASELINE_ROWS data points of the load client's metrics request raw, 1000 per commit
+ * (bench/_metric_inserts.ts), and writes the request for the load client.
+ */
+async function rawMetricsBaseline(dir: string): Promise<number> {
+  await Deno.writeFile(`${dir}/metrics.bin`, metricsRequest());
+  const path = `${dir}/baseline-metrics.db`;
+  const store = await createStore(databaseConfig("sqlite", path), { dataDir: dir });
+  await store.migrate();
+  await store.close();
+  const batches = metricBatches(BASELINE_ROWS, 1000, BigInt(Date.now()) * 1_000_000n);
+  const { points, seconds } = rawMetricInsert(path, batches);
+  return points / seconds;
+}
+
 /** Inserts BASELINE_ROWS rows decoded from the load client's own request, raw, 1000 per commit. */
 async function rawBaseline(signal: Signal, dir: string): Promise<number> {
+  if (signal === "metrics") return await rawMetricsBaseline(dir);
   const requestFile = `${dir}/${signal}.bin`;
   await node([CLIENT, "--dump", requestFile, signal]);
   const decoded = decodeRequest(
@@ -170,7 +202,7 @@ async function loadArgus(start: typeof startArgus, dir: string): Promise<ArgusRu
     return [argus.child.pid, argus.grpcPid()];
   });
   try {
-    for (const signal of ["traces", "logs"] as const) {
+    for (const signal of SIGNALS) {
       const out = await node([
         CLIENT,
         argus.grpcAddress,
@@ -178,7 +210,7 @@ async function loadArgus(start: typeof startArgus, dir: string): Promise<ArgusRu
         String(SECONDS),
         String(CLIENTS),
         String(IN_FLIGHT),
-      ]);
+      ], metricsEnv(dir));
       const result = JSON.parse(out.trim().split("\n").at(-1)!) as LoadResult;
       results.push({ ...result, stored: 0 });
     }
@@ -193,6 +225,16 @@ async function loadArgus(start: typeof startArgus, dir: string): Promise<ArgusRu
   results[0]!.stored = await store.countSpans(all);
   results[1]!.stored = await store.countLogs(all);
   await store.close();
+  // A commit before metrics storage has no metric_points table (it may have acknowledged points
+  // it did not keep): its metrics are skipped, as those of a commit without MetricsService.
+  const db = new DatabaseSync(`${cwd}/data/argus.db`, { readOnly: true });
+  const table = db.prepare("select 1 from sqlite_master where name = 'metric_points'").get();
+  if (table === undefined) results[2]!.unsupported = true;
+  else if (!results[2]!.unsupported) {
+    const row = db.prepare("select count(*) as n from metric_points").get() as { n: number };
+    results[2]!.stored = Number(row.n);
+  }
+  db.close();
   return {
     results,
     corePeakMb: sampler.peakMb(argus.child.pid),
@@ -207,11 +249,13 @@ async function main() {
   try {
     console.log(
       `# Ingest benchmark: ${SECONDS} s per signal, ${CLIENTS} gRPC clients x ${IN_FLIGHT} requests in flight, ` +
-        `500 items per request; Deno ${Deno.version.deno}, ${navigator.hardwareConcurrency} cores\n`,
+        `500 items per request (metrics: ${POINTS_PER_REQUEST} data points of 10 services x 5 instruments x ${SERIES} series, ` +
+        `histograms of 15 buckets); Deno ${Deno.version.deno}, ${navigator.hardwareConcurrency} cores\n`,
     );
     const baseline: Record<Signal, number> = {
       traces: await rawBaseline("traces", dir),
       logs: await rawBaseline("logs", dir),
+      metrics: await rawBaseline("metrics", dir),
     };
     // With --baseline, that commit's Argus under the same load, in the same run: in rounds whose
     // order alternates, so that neither is always the one measured on a warmer machine.
@@ -241,6 +285,10 @@ async function main() {
       const round = (rounds.get(name) ?? 0) + 1;
       rounds.set(name, round);
       for (const r of run.results) {
+        if (r.unsupported) {
+          console.log(`| ${name} | ${round} | ${r.signal} | (takes no metrics: skipped) |`);
+          continue;
+        }
         const rate = r.items / r.seconds;
         console.log(
           `| ${name} | ${round} | ${r.signal} | ${r.items} | ${r.stored} | ${r.seconds} | ${
@@ -254,16 +302,23 @@ async function main() {
     if (values.baseline !== undefined) {
       const median = (name: string, signal: Signal) => {
         const rates = runs.filter((r) => r.name === name).flatMap(({ run }) =>
-          run.results.filter((r) => r.signal === signal).map((r) => r.items / r.seconds)
+          run.results.filter((r) => r.signal === signal && !r.unsupported).map((r) =>
+            r.items / r.seconds
+          )
         ).sort((x, y) => x - y);
         const middle = rates.length / 2;
+        if (rates.length === 0) return NaN;
         return rates.length % 2 === 1
           ? rates[Math.floor(middle)]!
           : (rates[middle - 1]! + rates[middle]!) / 2;
       };
       const before = runs[0]!.name === now.name ? runs[1]!.name : runs[0]!.name;
       console.log("");
-      for (const signal of ["traces", "logs"] as const) {
+      for (const signal of SIGNALS) {
+        if (Number.isNaN(median(before, signal))) {
+          console.log(`Median ${signal}/s: ${before} does not take ${signal}, skipped`);
+          continue;
+        }
         const ratio = median(now.name, signal) / median(before, signal);
         console.log(
           `Median ${signal}/s over ${ROUNDS} round(s): ${before} ${
@@ -282,7 +337,7 @@ async function main() {
             : ""),
       );
     }
-    if (runs.some(({ run }) => run.results.some((r) => r.stored < r.items))) {
+    if (runs.some(({ run }) => run.results.some((r) => !r.unsupported && r.stored < r.items))) {
       console.log("ERROR: fewer items stored than acknowledged");
       Deno.exitCode = 1;
     }

@@ -3,8 +3,12 @@
 // of ~12 attributes over 3 services, or 500 log records), each request made unique by writing
 // fresh trace and span ids into its bytes before it is sent, so every item is a new row.
 //
-// Usage: node bench/ingest_load_client.mjs HOST:PORT SIGNAL(traces|logs) SECONDS CLIENTS IN_FLIGHT
-//        [ITEMS]
+// Usage: node bench/ingest_load_client.mjs HOST:PORT SIGNAL(traces|logs|metrics) SECONDS CLIENTS
+//        IN_FLIGHT [ITEMS]
+// For metrics the request is built by Deno (bench/_metrics_request.ts) and read from the file in
+// ARGUS_BENCH_METRICS_FILE, with ARGUS_BENCH_METRICS_TIME_NS (the points' time, rewritten in each
+// request to a later, distinct one) and ARGUS_BENCH_METRICS_POINTS (its data points, the ITEMS).
+// A server without MetricsService (UNIMPLEMENTED) ends the run at once with "unsupported": true.
 // ITEMS is the number of spans or log records per request (default 500; spans come in traces of 5,
 // so a multiple of 5): `… 1 1 100` sends as one SDK exporter with telemetrygen's batch does.
 // Prints one JSON line: {"signal","items","items_per_request","requests","failed","seconds",
@@ -13,6 +17,7 @@
 //        to FILE, so the benchmark can insert the very same rows raw, as its baseline)
 import * as grpc from "@grpc/grpc-js";
 import { randomFillSync } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { context, trace, TraceFlags } from "@opentelemetry/api";
 import {
   BasicTracerProvider,
@@ -32,7 +37,9 @@ const [address, signal, secondsText, clientsText, inFlightText, itemsText] = dum
   ? [undefined, process.argv[4], "0", "0", "0", process.argv[5]]
   : process.argv.slice(2);
 const seconds = Number(secondsText), clients = Number(clientsText), inFlight = Number(inFlightText);
-const ITEMS = Number(itemsText ?? 500);
+const ITEMS = signal === "metrics"
+  ? Number(process.env.ARGUS_BENCH_METRICS_POINTS)
+  : Number(itemsText ?? 500);
 if (!Number.isInteger(ITEMS) || ITEMS < 5 || ITEMS % 5 !== 0) {
   throw new RangeError(
     `Cannot use ITEMS as it must be a multiple of 5 from 5 up: current value is "${itemsText}"`,
@@ -42,6 +49,16 @@ const SERVICES = ["order-service", "payment-service", "inventory-service"];
 
 /** Serialized requests (one per service) and, for each, every offset of each id it contains. */
 function templates() {
+  if (signal === "metrics") {
+    const bytes = readFileSync(process.env.ARGUS_BENCH_METRICS_FILE);
+    return [{
+      bytes,
+      offsets: [],
+      timeOffsets: timeOffsets(bytes, [BigInt(process.env.ARGUS_BENCH_METRICS_TIME_NS)]),
+      // Its points' time, so that the first request's are now (points are stamped as exported).
+      madeAtNs: BigInt(process.env.ARGUS_BENCH_METRICS_TIME_NS),
+    }];
+  }
   return SERVICES.map((service) => {
     const resource = resourceFromAttributes({
       "service.name": service,
@@ -163,13 +180,18 @@ function timeOffsets(buffer, times) {
  * times moved forward by the time since the template was made: as an SDK sends them, records
  * carry the time they were made (log ids and time indexes depend on it).
  */
+let lastShift = -1n;
+
 function fresh(template) {
   const bytes = Buffer.from(template.bytes);
   for (const { length, at } of template.offsets) {
     const id = randomFillSync(Buffer.alloc(length));
     for (const offset of at) id.copy(bytes, offset);
   }
-  const shift = process.hrtime.bigint() + EPOCH_OFFSET_NS - template.madeAtNs;
+  let shift = process.hrtime.bigint() + EPOCH_OFFSET_NS - template.madeAtNs;
+  // Distinct shifts, so that two requests never carry the same point (metrics: series and time).
+  if (shift <= lastShift) shift = lastShift + 1n;
+  lastShift = shift;
   for (const offset of template.timeOffsets) {
     bytes.writeBigUInt64LE(bytes.readBigUInt64LE(offset) + shift, offset);
   }
@@ -183,9 +205,11 @@ if (process.argv[2] === "--dump") {
 }
 
 const passthrough = (b) => b;
-const path = signal === "traces"
-  ? "/opentelemetry.proto.collector.trace.v1.TraceService/Export"
-  : "/opentelemetry.proto.collector.logs.v1.LogsService/Export";
+const path = {
+  traces: "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
+  logs: "/opentelemetry.proto.collector.logs.v1.LogsService/Export",
+  metrics: "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export",
+}[signal];
 const Client = grpc.makeGenericClientConstructor({
   Export: {
     path,
@@ -200,12 +224,12 @@ const Client = grpc.makeGenericClientConstructor({
 
 const all = templates();
 const latencies = [];
-let items = 0, requests = 0, failed = 0;
+let items = 0, requests = 0, failed = 0, unsupported = false;
 const started = performance.now();
 const deadline = started + seconds * 1000;
 
 async function worker(client, n) {
-  while (performance.now() < deadline) {
+  while (performance.now() < deadline && !unsupported) {
     const bytes = fresh(all[(requests + n) % all.length]);
     const sent = performance.now();
     const error = await new Promise((resolve) =>
@@ -220,6 +244,8 @@ async function worker(client, n) {
       latencies.push(performance.now() - sent);
       items += ITEMS;
       requests++;
+    } else if (error.code === grpc.status.UNIMPLEMENTED) {
+      unsupported = true;
     } else {
       failed++;
       await new Promise((r) => setTimeout(r, 100)); // the retry hint of UNAVAILABLE
@@ -251,6 +277,7 @@ process.stdout.write(
     items_per_request: ITEMS,
     requests,
     failed,
+    ...(unsupported ? { unsupported } : {}),
     seconds: Math.round(elapsed * 10) / 10,
     latencies_ms: { p50: q(0.5), p99: q(0.99), max: q(1) },
   }) + "\n",

@@ -3,6 +3,8 @@
  * Insert benchmarks, run by `deno task bench`: rows/s of batch writes through the Argus store on
  * each available database, beside a raw `node:sqlite` prepared-statement baseline measured in the
  * same run, so that a figure reads as a share of what SQLite itself does on the same machine.
+ * On SQLite also metric data points (the ingest benchmark's request, bench/_metrics_request.ts),
+ * raw and through the store.
  *
  * Environment (all optional):
  * - `ARGUS_BENCH_DATABASES`: comma-separated list of sqlite, postgres, mysql (default: all three).
@@ -22,6 +24,7 @@ import { type DatabaseConfig, type DbDriver, parseConfig, redactDsn } from "../l
 import { type Batch, createStore, type Store, type StoreOptions } from "../store/mod.ts";
 import { logToDb, resourceToDb, spanToDb } from "../store/columns.ts";
 import { buildBatch } from "../tests/builders.ts";
+import { metricBatches, rawMetricInsert } from "./_metric_inserts.ts";
 import {
   cells,
   markdownTable,
@@ -391,6 +394,74 @@ async function benchStoreOnSqlite(
 }
 
 // ---------------------------------------------------------------------------------------------
+// Metrics on SQLite: the ingest benchmark's request (bench/_metrics_request.ts), 500 data points
+// of 5 instruments (histograms of 15 buckets) x 10 series x 10 services, request after request.
+
+const METRIC_POINTS = "metric points";
+
+interface MetricWorkload {
+  timed: Batch[];
+  warmup: Batch[];
+}
+
+function buildMetricWorkload(): MetricWorkload {
+  const now = BigInt(Date.now()) * 1_000_000n;
+  return {
+    // The warm-up's points a day before the timed ones: distinct, and the same series.
+    warmup: metricBatches(WARMUP_BATCHES * BATCH_ROWS, BATCH_ROWS, now - 86_400_000_000_000n),
+    timed: metricBatches(SQLITE_ROWS, BATCH_ROWS, now),
+  };
+}
+
+async function benchRawMetrics(dir: string, work: MetricWorkload): Promise<Measurement[]> {
+  const file = await migratedSqliteFile(dir, "raw_metrics.db");
+  rawMetricInsert(file, work.warmup);
+  const { points, seconds } = rawMetricInsert(file, work.timed);
+  checkCount(RAW, "spans", "inserted", metricPointsIn(work.timed), points);
+  await removeSqliteFiles(file);
+  return [report({ database: "sqlite", path: RAW, signal: METRIC_POINTS, rows: points, seconds })];
+}
+
+function metricPointsIn(batches: readonly Batch[]): number {
+  return batches.reduce((sum, b) => sum + (b.metrics?.length ?? 0), 0);
+}
+
+async function benchStoreMetrics(
+  dir: string,
+  path: string,
+  work: MetricWorkload,
+  throughKysely: boolean,
+): Promise<Measurement[]> {
+  const file = join(dir, `store_metrics_${path.replace(/\W+/g, "_")}.db`);
+  const store = await createStore(databaseConfig("sqlite", file), {
+    dataDir: dir,
+    sqliteWritesThroughKysely: throughKysely,
+  });
+  let inserted = 0;
+  let elapsed = 0;
+  try {
+    await store.migrate();
+    for (const batch of work.warmup) await store.write(batch);
+    elapsed = await seconds(async () => {
+      for (const batch of work.timed) {
+        interrupted.signal.throwIfAborted();
+        inserted += (await store.write(batch)).metrics?.inserted ?? 0;
+      }
+    });
+  } finally {
+    await store.close();
+  }
+  await removeSqliteFiles(file);
+  const rows = metricPointsIn(work.timed);
+  if (inserted !== rows) {
+    throw new Error(
+      `Expected ${path} to report ${rows} metric points as inserted: it reported ${inserted}`,
+    );
+  }
+  return [report({ database: "sqlite", path, signal: METRIC_POINTS, rows, seconds: elapsed })];
+}
+
+// ---------------------------------------------------------------------------------------------
 // Server databases: a fresh database per run, created and dropped through an admin connection.
 
 interface ServerDatabase {
@@ -558,6 +629,7 @@ async function main(): Promise<void> {
     }; built in ${((performance.now() - built) / 1000).toFixed(1)} s before timing`,
   );
 
+  const metrics = buildMetricWorkload();
   const dir = await Deno.makeTempDir({ prefix: "argus-bench-" });
   const sqlite = slice(work, SQLITE_ROWS);
   const servers = slice(work, SERVER_ROWS);
@@ -596,6 +668,15 @@ async function main(): Promise<void> {
         name: STORE_KYSELY,
         run: () =>
           benchStoreOnSqlite(dir, STORE_KYSELY, sqlite, { throughKysely: true, duplicates: false }),
+      },
+      { name: `${RAW}, metrics`, run: () => benchRawMetrics(dir, metrics) },
+      {
+        name: `${STORE_PREPARED}, metrics`,
+        run: () => benchStoreMetrics(dir, STORE_PREPARED, metrics, false),
+      },
+      {
+        name: `${STORE_KYSELY}, metrics`,
+        run: () => benchStoreMetrics(dir, STORE_KYSELY, metrics, true),
       },
     );
   }
