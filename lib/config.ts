@@ -1016,7 +1016,7 @@ export function parseConfig(env: Env): ConfigResult {
     maxEvents: r.integer("MAX_EVENTS", 128, 0, 10_000),
     maxLinks: r.integer("MAX_LINKS", 128, 0, 10_000),
     maxValueDepth: r.integer("MAX_VALUE_DEPTH", 16, 1, 64),
-    maxSeriesPerInstrument: r.integer("MAX_SERIES_PER_INSTRUMENT", 2_000, 1, 1_000_000),
+    maxSeriesPerInstrument: r.integer("MAX_SERIES_PER_INSTRUMENT", 2_000, 1, 100_000),
   };
   const retentionMs = readRetention(r);
   const queryMaxWindowMs = r.duration("QUERY_MAX_WINDOW", "31d", 60_000, 3660 * DAY_MS);

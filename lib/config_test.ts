@@ -912,7 +912,7 @@ const INVALID_CASES: InvalidCase[] = [
   invalid("DLQ_MAX_FILE_BYTES", "1GiB", `${SIZES}, from 1048576 to 268435456 bytes`),
   invalid("MAX_REQUEST_BYTES", "1GiB", `${SIZES}, from 65536 to 268435456 bytes`),
   invalid("MAX_ATTRIBUTES", "0", "an integer from 1 to 10000"),
-  invalid("MAX_SERIES_PER_INSTRUMENT", "0", "an integer from 1 to 1000000"),
+  invalid("MAX_SERIES_PER_INSTRUMENT", "0", "an integer from 1 to 100000"),
   invalid("MAX_EVENTS", "-1", "an integer from 0 to 10000"),
   invalid("MAX_LINKS", "many", "an integer from 0 to 10000"),
   invalid("MAX_VALUE_DEPTH", "65", "an integer from 1 to 64"),

@@ -99,7 +99,10 @@ export const DEFAULT_METRIC_MAX_POINTS = 1_000_000;
 export const TARGET_STEPS = 240;
 /** Most series one instrument's attribute listing reads. */
 const DETAIL_SERIES_READ = 10_000;
-/** Most series of one instrument a chart looks through for its `attr` filters. */
+/**
+ * Most series of one instrument a chart looks through for its `attr` filters: at least
+ * MAX_SERIES_PER_INSTRUMENT's highest value, so that a chart sees every series ingest admits.
+ */
 const CHART_SERIES_SCAN = 100_000;
 
 const NS_PER_SECOND = 1_000_000_000n;

@@ -223,38 +223,39 @@ function text(r: Reader, [from, to]: [number, number], field: string): string {
   }
 }
 
-/** Repeated fixed64 (packed or not) appended to `out`. */
-function repeatedFixed64(r: Reader, tag: number, end: number, message: string, out: bigint[]) {
+/** A repeated 8-byte field (fixed64 or double), packed or not, appended to `out`. */
+function repeated8<T>(
+  r: Reader,
+  tag: number,
+  end: number,
+  message: string,
+  out: T[],
+  kind: "fixed64" | "double",
+  read: (r: Reader, end: number) => T,
+) {
   if ((tag & 7) === I64) {
-    out.push(fixed64(r, end));
+    out.push(read(r, end));
     return;
   }
   expect(r, tag, message, LEN);
   const sub = lengthEnd(r, end);
   if ((sub - r.pos) % 8 !== 0) {
     throw new OtlpDecodeError(
-      `field ${tag >>> 3} of ${message} is packed fixed64 but ${sub - r.pos} bytes long, not a ` +
+      `field ${tag >>> 3} of ${message} is packed ${kind} but ${sub - r.pos} bytes long, not a ` +
         `multiple of 8, at byte ${r.pos}`,
     );
   }
-  while (r.pos < sub) out.push(fixed64(r, sub));
+  while (r.pos < sub) out.push(read(r, sub));
+}
+
+/** Repeated fixed64 (packed or not) appended to `out`. */
+function repeatedFixed64(r: Reader, tag: number, end: number, message: string, out: bigint[]) {
+  repeated8(r, tag, end, message, out, "fixed64", fixed64);
 }
 
 /** Repeated double (packed or not) appended to `out`. */
 function repeatedDouble(r: Reader, tag: number, end: number, message: string, out: number[]) {
-  if ((tag & 7) === I64) {
-    out.push(double(r, end));
-    return;
-  }
-  expect(r, tag, message, LEN);
-  const sub = lengthEnd(r, end);
-  if ((sub - r.pos) % 8 !== 0) {
-    throw new OtlpDecodeError(
-      `field ${tag >>> 3} of ${message} is packed double but ${sub - r.pos} bytes long, not a ` +
-        `multiple of 8, at byte ${r.pos}`,
-    );
-  }
-  while (r.pos < sub) out.push(double(r, sub));
+  repeated8(r, tag, end, message, out, "double", double);
 }
 
 /** Repeated uint64 varints (packed or not) appended to `out`. */
