@@ -102,6 +102,7 @@ async function main(): Promise<number> {
       onBackgroundError: (error) => logger.warn("database connection error", { error }),
       edges: config.edges,
       queryTimeoutMs: config.queryTimeoutMs,
+      metricRollups: { ...config.metricRollups, logger: logger.with({ module: "rollups" }) },
     });
   } catch (error) {
     logger.error("Argus cannot start: the database cannot be opened", {
@@ -239,6 +240,8 @@ async function main(): Promise<number> {
     observer: metrics,
     seriesLimit: new MetricSeriesLimit({
       limit: config.ingest.maxSeriesPerInstrument,
+      reloadIntervalMs: config.ingest.seriesReloadIntervalMs,
+      idleViewMs: config.ingest.seriesIdleMs,
       loadSeriesKeys: async (instrumentKey, max) =>
         (await store.instruments.series(instrumentKey, { limit: max })).map((s) => s.seriesKey),
       logger: logger.with({ module: "ingest" }),
@@ -379,6 +382,8 @@ async function main(): Promise<number> {
       retention.start();
       stops.add("retention", () => retention.stop());
     }
+    store.metricRollups.start();
+    stops.add("metric rollups", () => store.metricRollups.stop());
   } catch (error) {
     logger.error("Argus cannot start: a receiver cannot listen", { error });
     await stops.run();

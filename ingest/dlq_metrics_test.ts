@@ -20,122 +20,61 @@ import {
   encodeDlqFiles,
   InvalidDlqFileError,
 } from "./dlq_format.ts";
-import { decodeMetricsRequest } from "./otlp/metrics_decode.ts";
-import { DEFAULT_DECODE_LIMITS } from "./otlp/types.ts";
 import {
-  bytes,
-  encodeMetrics,
-  metricsProtobuf,
+  decodedSdkMetrics,
+  decodeMetrics,
+  doublePoint,
+  exemplar,
+  exponentialHistogramMetric,
+  gaugeMetric,
+  handExponentialPoint,
+  handHistogramPoint,
+  handSummaryPoint,
+  histogramMetric,
+  histogramPoint,
+  INT64_MAX,
+  INT64_MIN,
+  intPoint,
+  noValuePoint,
   oneScope,
-  sdkMetrics,
-  stringAttr,
+  storeBatch,
+  stringAttrs,
+  summaryMetric,
   T0,
   T1,
   T2,
-} from "./otlp/testdata/metrics_payloads.ts";
+  untracedExemplar,
+} from "../tests/metric_requests.ts";
 
 const CREATED = new Date("2026-12-06T10:00:00.000Z");
 
 /** Every kind of point, with exemplars and the values JSON has no number for. */
 function handPoints() {
-  const exemplar = (value: Record<string, unknown>) => ({
-    filteredAttributes: [stringAttr("user.id", "u-1")],
-    timeUnixNano: T1,
-    traceId: bytes("5b8efff798038103d269b633813fc60c"),
-    spanId: bytes("eee19b7ec3c1b174"),
-    ...value,
-  });
-  const request = encodeMetrics(oneScope([
-    {
-      name: "temperature",
-      gauge: {
-        dataPoints: [
-          { timeUnixNano: T1, asDouble: NaN, attributes: [stringAttr("probe", "nan")] },
-          { timeUnixNano: T1, asDouble: Infinity, attributes: [stringAttr("probe", "hot")] },
-          { timeUnixNano: T1, asDouble: -Infinity, attributes: [stringAttr("probe", "cold")] },
-          {
-            timeUnixNano: T1,
-            asInt: "-9223372036854775808",
-            attributes: [stringAttr("probe", "min")],
-            exemplars: [
-              exemplar({ asInt: "9223372036854775807" }),
-              exemplar({ asDouble: NaN, traceId: new Uint8Array(16), spanId: new Uint8Array(8) }),
-            ],
-          },
-          { timeUnixNano: T2, flags: 1, attributes: [stringAttr("probe", "min")] },
-        ],
-      },
-    },
-    {
-      name: "latency",
-      histogram: {
-        aggregationTemporality: 1,
-        dataPoints: [
-          {
-            startTimeUnixNano: T0,
-            timeUnixNano: T1,
-            count: 6,
-            sum: 12.5,
-            min: 0.5,
-            max: 7,
-            explicitBounds: [1, 5],
-            bucketCounts: [2, 3, 1],
-            exemplars: [exemplar({ asDouble: 7 })],
-          },
-          { startTimeUnixNano: T0, timeUnixNano: T2, count: 4 },
-        ],
-      },
-    },
-    {
-      name: "sizes",
-      exponentialHistogram: {
-        aggregationTemporality: 2,
-        dataPoints: [{
-          startTimeUnixNano: T0,
-          timeUnixNano: T1,
-          count: 9,
-          sum: -3.5,
-          scale: -3,
-          zeroCount: 2,
-          zeroThreshold: 0.001,
-          positive: { offset: -2, bucketCounts: [1, 0, 3] },
-          negative: { offset: 1, bucketCounts: [2, 1] },
-        }],
-      },
-    },
-    {
-      name: "rpc.duration",
-      summary: {
-        dataPoints: [{
-          startTimeUnixNano: T0,
-          timeUnixNano: T1,
-          count: 3,
-          sum: 0.75,
-          quantileValues: [{ quantile: 0.5, value: 0.25 }, { quantile: 1, value: NaN }],
-        }],
-      },
-    },
+  const probe = (name: string) => stringAttrs({ probe: name });
+  const decoded = decodeMetrics(oneScope([
+    gaugeMetric("temperature", [
+      doublePoint(T1, NaN, { attributes: probe("nan") }),
+      doublePoint(T1, Infinity, { attributes: probe("hot") }),
+      doublePoint(T1, -Infinity, { attributes: probe("cold") }),
+      intPoint(T1, INT64_MIN, {
+        attributes: probe("min"),
+        exemplars: [exemplar({ asInt: INT64_MAX }), untracedExemplar({ asDouble: NaN })],
+      }),
+      noValuePoint(T2, { attributes: probe("min") }),
+    ]),
+    histogramMetric("latency", [
+      handHistogramPoint({ min: 0.5, max: 7 }),
+      histogramPoint(T2, { start: T0, count: 4 }),
+    ], { temporality: "delta" }),
+    exponentialHistogramMetric("sizes", [handExponentialPoint()], { temporality: "cumulative" }),
+    summaryMetric("rpc.duration", [handSummaryPoint()]),
   ]));
-  const decoded = decodeMetricsRequest("protobuf", request, DEFAULT_DECODE_LIMITS, 0n);
   assert.deepEqual(decoded.rejected, []);
   return decoded;
 }
 
 async function metricBatch(): Promise<Batch> {
-  const hand = handPoints();
-  const sdk = decodeMetricsRequest(
-    "protobuf",
-    metricsProtobuf(await sdkMetrics("delta", 2)),
-    DEFAULT_DECODE_LIMITS,
-    0n,
-  );
-  const traces = buildBatch(2, 2);
-  return {
-    resources: [...traces.resources, ...hand.resources, ...sdk.resources],
-    spans: traces.spans,
-    logs: traces.logs,
-    metrics: [...hand.points, ...sdk.points],
-  };
+  return storeBatch([handPoints(), await decodedSdkMetrics("delta", 2)], buildBatch(2, 2));
 }
 
 Deno.test("a DLQ file keeps every metric point exactly, int64 extremes and NaN included", async () => {

@@ -19,9 +19,9 @@
  *   taken until the view is reloaded: the view errs on the side of refusing.
  * - Room freed by retention (store/metric_retention.ts deletes series silent for the retention
  *   period) or an admin purge is seen when the view reloads: a full view is reloaded before it
- *   refuses a point, at most once per `RELOAD_INTERVAL_MS`. A reload is the database's keys plus
- *   the keys admitted and still in flight (queued, not yet committed), so nothing admitted is
- *   forgotten meanwhile.
+ *   refuses a point, at most once per `reloadIntervalMs` (METRIC_SERIES_RELOAD, a minute by
+ *   default). A reload is the database's keys plus the keys admitted and still in flight
+ *   (queued, not yet committed), so nothing admitted is forgotten meanwhile.
  * - Keys admitted whose batch went to the dead-letter queue (database down) are in neither the
  *   database nor the in-flight set at a reload: the replay may store a few more series than the
  *   limit. Several replicas (issue 17) each keep their own view and may overshoot by up to the new
@@ -35,8 +35,9 @@
  * Memory: a view holds at most `limit` keys (32-character hex strings, about 80 bytes each with
  * the set's entry), so at most instruments × limit keys: 2,000 × 80 B = 160 KB for a full
  * instrument at the default, 16 MB for 100 full instruments. A view not used for
- * `IDLE_VIEW_MS` is dropped (and loaded again when its instrument speaks), so only instruments
- * active in the last hour count. The number of instruments itself is not limited here.
+ * `idleViewMs` (METRIC_SERIES_IDLE, an hour by default) is dropped (and loaded again when its
+ * instrument speaks), so only the instruments active within that time count. The number of
+ * instruments itself is not limited here.
  *
  * @module
  */
@@ -51,14 +52,26 @@ export interface MetricSeriesLimitOptions {
   limit: number;
   loadSeriesKeys: SeriesKeysLoader;
   logger: Logger;
+  /**
+   * Least milliseconds between two reloads of a full view from the database
+   * (METRIC_SERIES_RELOAD); RELOAD_INTERVAL_MS by default.
+   */
+  reloadIntervalMs?: number;
+  /**
+   * Milliseconds after which an unused view is dropped (METRIC_SERIES_IDLE); IDLE_VIEW_MS by
+   * default.
+   */
+  idleViewMs?: number;
   /** Millisecond clock, for the reload interval, idle views and the log's rate. */
   nowMs?: () => number;
 }
 
-/** The least time between two reloads of a full view, and between two warnings of one instrument. */
+/** The default least time between two reloads of a full view. */
 export const RELOAD_INTERVAL_MS = 60_000;
-/** A view unused this long is dropped. */
+/** By default, a view unused this long is dropped. */
 export const IDLE_VIEW_MS = 3_600_000;
+/** The least time between two warnings of one instrument, and between two of a failing read. */
+const WARN_INTERVAL_MS = 60_000;
 
 /** Characters of a refused point's attributes (JSON) its reason quotes. */
 const ATTRIBUTES_QUOTED = 200;
@@ -89,6 +102,8 @@ interface View {
 
 export class MetricSeriesLimit {
   readonly limit: number;
+  readonly #reloadIntervalMs: number;
+  readonly #idleViewMs: number;
   readonly #load: SeriesKeysLoader;
   readonly #logger: Logger;
   readonly #now: () => number;
@@ -104,7 +119,18 @@ export class MetricSeriesLimit {
         `Cannot limit series as 'limit' must be a positive integer: current value is ${options.limit}`,
       );
     }
+    for (const name of ["reloadIntervalMs", "idleViewMs"] as const) {
+      const value = options[name];
+      if (value !== undefined && (!Number.isSafeInteger(value) || value < 1)) {
+        throw new RangeError(
+          `Cannot limit series as '${name}' must be a positive integer of milliseconds: ` +
+            `current value is ${value}`,
+        );
+      }
+    }
     this.limit = options.limit;
+    this.#reloadIntervalMs = options.reloadIntervalMs ?? RELOAD_INTERVAL_MS;
+    this.#idleViewMs = options.idleViewMs ?? IDLE_VIEW_MS;
     this.#load = options.loadSeriesKeys;
     this.#logger = options.logger;
     this.#now = options.nowMs ?? Date.now;
@@ -158,7 +184,7 @@ export class MetricSeriesLimit {
           this.#hold(instrument, point.seriesKey);
           taken.push([instrument, point.seriesKey]);
           decided[i] = true;
-        } else if (!reloaded.has(instrument) && now - view.loadedAtMs >= RELOAD_INTERVAL_MS) {
+        } else if (!reloaded.has(instrument) && now - view.loadedAtMs >= this.#reloadIntervalMs) {
           // Full, and last read a while ago: retention may have freed room since.
           reloaded.add(instrument);
           view.loading = this.#reload(instrument, view);
@@ -213,7 +239,7 @@ export class MetricSeriesLimit {
     const view = this.#views.get(instrument);
     if (view === undefined) return;
     view.refusedSinceWarning += count;
-    if (now - view.warnedAtMs < RELOAD_INTERVAL_MS) return;
+    if (now - view.warnedAtMs < WARN_INTERVAL_MS) return;
     const row = points.find((p) => p.instrumentKey === instrument)!.instrument;
     this.#logger.warn(
       "metric points of new series refused: the instrument has the most series " +
@@ -231,7 +257,7 @@ export class MetricSeriesLimit {
   }
 
   #loadFailed(error: unknown, now: number): void {
-    if (now - this.#failWarnedAtMs < RELOAD_INTERVAL_MS) return;
+    if (now - this.#failWarnedAtMs < WARN_INTERVAL_MS) return;
     this.#failWarnedAtMs = now;
     this.#logger.warn(
       "the series of a metric instrument cannot be read: its points are taken without the " +
@@ -295,12 +321,12 @@ export class MetricSeriesLimit {
     }
   }
 
-  /** Drops the views unused for IDLE_VIEW_MS (checked at most once a minute). */
+  /** Drops the views unused for `idleViewMs` (checked at most once a minute, or per `idleViewMs`). */
   #sweep(now: number): void {
-    if (now - this.#sweptAtMs < RELOAD_INTERVAL_MS) return;
+    if (now - this.#sweptAtMs < Math.min(WARN_INTERVAL_MS, this.#idleViewMs)) return;
     this.#sweptAtMs = now;
     for (const [instrument, view] of this.#views) {
-      if (view.loading === undefined && now - view.usedAtMs >= IDLE_VIEW_MS) {
+      if (view.loading === undefined && now - view.usedAtMs >= this.#idleViewMs) {
         this.#views.delete(instrument);
       }
     }

@@ -45,12 +45,16 @@ class FakeSeries {
   };
 }
 
-function setup(limit: number) {
+function setup(
+  limit: number,
+  intervals: { reloadIntervalMs?: number; idleViewMs?: number } = {},
+) {
   const db = new FakeSeries();
   const lines: string[] = [];
   let now = 1_000_000;
   const seriesLimit = new MetricSeriesLimit({
     limit,
+    ...intervals,
     loadSeriesKeys: db.load,
     logger: createLogger("debug", (_level, line) => lines.push(line)),
     nowMs: () => now,
@@ -150,6 +154,28 @@ Deno.test("MetricSeriesLimit drops views unused for an hour and reads them again
   const back = await seriesLimit.admit(series(0, 3));
   assert.deepEqual(back.refused.map((r) => r.index), [2], "the limit holds after the reload");
   assert.equal(db.loads, 3);
+});
+
+Deno.test("MetricSeriesLimit reloads and drops views at the intervals it is given", async () => {
+  const { db, seriesLimit, advance } = setup(1, { reloadIntervalMs: 5_000, idleViewMs: 120_000 });
+  db.commit(series(0, 1));
+  assert.equal((await seriesLimit.admit(series(1, 2))).refused.length, 1, "full");
+  db.stored.get("cpu")!.clear();
+  advance(4_999);
+  assert.equal((await seriesLimit.admit(series(1, 2))).refused.length, 1, "not reloaded yet");
+  advance(1);
+  assert.equal((await seriesLimit.admit(series(1, 2))).refused.length, 0, "reloaded: room seen");
+  assert.equal(db.loads, 2);
+  advance(120_000);
+  (await seriesLimit.admit(series(0, 1, "mem"))).release();
+  assert.deepEqual(seriesLimit.size(), { instruments: 1, keys: 1 }, "cpu's idle view dropped");
+  assert.throws(
+    () => setup(1, { idleViewMs: 0 }),
+    new RangeError(
+      "Cannot limit series as 'idleViewMs' must be a positive integer of milliseconds: " +
+        "current value is 0",
+    ),
+  );
 });
 
 Deno.test("MetricSeriesLimit refuses a limit that is not a positive integer", () => {

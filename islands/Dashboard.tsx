@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { Center, Grid, Loader, SimpleGrid, Stack, Text } from "@mantine/core";
+import { Anchor, Center, Grid, Loader, SimpleGrid, Stack, Text } from "@mantine/core";
 import { Figure } from "../components/page/Figure.tsx";
 import { IslandProvider } from "../components/IslandProvider.tsx";
 import { EmptyState } from "../components/EmptyState.tsx";
@@ -17,7 +17,7 @@ import { useAutoRefresh } from "../components/hooks/auto_refresh.ts";
 import { RefreshedHeader } from "../components/page/RefreshedHeader.tsx";
 import { LatencyHeatmap, TrafficChart } from "../components/dashboard/DashboardCharts.tsx";
 import { ErrorOrigins, Panel, TopFailing } from "../components/dashboard/FailurePanels.tsx";
-import { getJson } from "../utils/api.ts";
+import { apiUrl, getJson } from "../utils/api.ts";
 import { DEFAULT_RANGE, windowParams, windowWords } from "../utils/time_window.ts";
 import {
   type DashboardData,
@@ -85,6 +85,21 @@ export default function Dashboard(
           subtitle={
             <>
               {filters.service || "All services"} · {windowWords(filters)}
+              {filters.service && (
+                <>
+                  {" · "}
+                  <Anchor
+                    href={apiUrl("/instruments", {
+                      service: filters.service,
+                      ...windowParams(filters),
+                    })}
+                    inherit
+                    data-service-metrics={filters.service}
+                  >
+                    its metrics
+                  </Anchor>
+                </>
+              )}
               {figures && !filters.service
                 ? ` · ${figures.active_services} active service${
                   figures.active_services === 1 ? "" : "s"

@@ -1,20 +1,24 @@
 /**
  * The Metrics page: the instruments of a time window grouped by service (name, type, unit,
  * description), filtered by service and by name, and the selected instrument's chart
- * (components/metrics/InstrumentChart.tsx) with its aggregation and group-by pickers and its
- * exemplars. Everything lives in the URL (`?instrument=<key>&agg=…&group_by=…`, the window as on
- * the other pages); the data refreshes itself every 15 s (pausable). The server renders the first
- * data (routes/pages/metrics.tsx).
+ * (components/metrics/InstrumentChart.tsx) with its aggregation and group-by pickers, its
+ * attribute filters (picked from its series' attributes, shown as removable chips, applied to the
+ * chart and the exemplars) and its exemplars. Everything lives in the URL
+ * (`?instrument=<key>&agg=…&group_by=…&attr=key=value…`, the window as on the other pages); the
+ * data refreshes itself every 15 s (pausable). The server renders the first data
+ * (routes/pages/metrics.tsx).
  *
  * @module
  */
 import {
   Alert,
   Badge,
+  Button,
   Card,
   Code,
   Grid,
   Group,
+  Pill,
   Select,
   Stack,
   Table,
@@ -22,20 +26,25 @@ import {
   TextInput,
   Title,
 } from "@mantine/core";
+import { useCallback } from "preact/hooks";
 import { IslandProvider } from "../components/IslandProvider.tsx";
-import { useUrlState } from "../components/hooks/url_state.ts";
+import { useUrlSignal } from "../components/hooks/url_state.ts";
 import { useAutoRefresh } from "../components/hooks/auto_refresh.ts";
 import { RefreshedHeader } from "../components/page/RefreshedHeader.tsx";
 import { InstrumentChart } from "../components/metrics/InstrumentChart.tsx";
 import {
+  attrFilterChoices,
+  loadMetricsData,
+  MAX_ATTR_FILTERS,
+  METRICS_URL,
   type MetricsData,
   type MetricsFilters,
-  metricsQueries,
   type SelectedInstrument,
+  withAttrFilter,
 } from "../components/metrics/metrics_data.ts";
 import { ApiError, getJson } from "../utils/api.ts";
 import { boundsDiffer } from "../utils/metric_chart.ts";
-import { DEFAULT_RANGE, windowWords } from "../utils/time_window.ts";
+import { windowWords } from "../utils/time_window.ts";
 import type {
   WireExemplars,
   WireInstrument,
@@ -52,36 +61,20 @@ export interface MetricsProps extends Record<string, unknown> {
   refreshMs?: number;
 }
 
-const DEFAULTS: MetricsFilters = {
-  service: "",
-  q: "",
-  instrument: "",
-  agg: "",
-  group_by: "",
-  range: DEFAULT_RANGE,
-  start: "",
-  end: "",
-};
-
-async function loadMetrics(filters: MetricsFilters, signal: AbortSignal): Promise<MetricsData> {
-  const queries = metricsQueries(filters);
-  const key = filters.instrument;
-  let selectedError: string | undefined;
-  const [list, selected] = await Promise.all([
-    getJson<WireInstrumentList>("/api/instruments", queries.list, { signal }),
-    key === "" ? null : Promise.all([
-      getJson<WireInstrumentDetail>(`/api/instruments/${key}`, queries.window, { signal }),
-      getJson<WireInstrumentChart>(`/api/instruments/${key}/chart`, queries.chart, { signal }),
-      getJson<WireExemplars>(`/api/instruments/${key}/exemplars`, queries.window, { signal }),
-    ]).then(([detail, chart, exemplars]): SelectedInstrument => ({ detail, chart, exemplars }))
-      .catch((error) => {
-        // The API's refusal of this instrument (400, 404) is shown beside the list; others fail.
-        if (!(error instanceof ApiError) || error.status >= 500) throw error;
-        selectedError = error.message;
-        return null;
-      }),
-  ]);
-  return selectedError === undefined ? { list, selected } : { list, selected, selectedError };
+function loadMetrics(filters: MetricsFilters, signal: AbortSignal): Promise<MetricsData> {
+  const get = <T,>(path: string, query: URLSearchParams) =>
+    getJson<T>(`${path}?${query}`, {}, { signal });
+  return loadMetricsData(filters, {
+    list: (query) => get<WireInstrumentList>("/api/instruments", query),
+    detail: (key, query) =>
+      get<WireInstrumentDetail>(`/api/instruments/${encodeURIComponent(key)}`, query),
+    chart: (key, query) =>
+      get<WireInstrumentChart>(`/api/instruments/${encodeURIComponent(key)}/chart`, query),
+    exemplars: (key, query) =>
+      get<WireExemplars>(`/api/instruments/${encodeURIComponent(key)}/exemplars`, query),
+    // The API's refusal of this instrument or query (400, 404) is shown on the page; others fail.
+    refusal: (error) => error instanceof ApiError && error.status < 500 ? error.message : undefined,
+  });
 }
 
 const TYPE_WORDS: Record<WireInstrument["type"], string> = {
@@ -158,6 +151,72 @@ function InstrumentTable(
   );
 }
 
+/**
+ * The attribute filters: a picker of the instrument's `key=value` pairs (a key already filtered is
+ * replaced) and the filters as removable chips.
+ */
+function AttrFilters(
+  { detail, attr, onChange }: {
+    detail: WireInstrumentDetail;
+    attr: string[];
+    onChange(attr: string[]): void;
+  },
+) {
+  const full = attr.length >= MAX_ATTR_FILTERS;
+  return (
+    <>
+      <Select
+        // A new one after each change, so that the picked choice's text does not stay in it.
+        key={attr.join("\u0000")}
+        label="Filter"
+        aria-label="Attribute filter"
+        placeholder={full ? `At most ${MAX_ATTR_FILTERS} filters` : "key=value"}
+        data={attrFilterChoices(detail.attributes, attr)}
+        value={null}
+        searchable
+        limit={200}
+        nothingFoundMessage="No such attribute value"
+        disabled={full}
+        onChange={(value: string | null) => {
+          if (value) onChange(withAttrFilter(attr, value));
+        }}
+        w={260}
+        data-attr-picker
+      />
+      {attr.length > 0 && (
+        <Group gap={6} w="100%" data-chips>
+          {attr.map((filter) => (
+            <Pill
+              key={filter}
+              withRemoveButton
+              data-attr-chip={filter}
+              onRemove={() => onChange(attr.filter((f) => f !== filter))}
+              // Mantine hides the remove button from the keyboard and screen readers: not here.
+              removeButtonProps={{
+                "aria-label": `Remove filter ${filter}`,
+                "aria-hidden": false,
+                tabIndex: 0,
+              }}
+            >
+              <span className="argus-mono">{filter}</span>
+            </Pill>
+          ))}
+          {attr.length > 1 && (
+            <Button
+              variant="subtle"
+              size="compact-sm"
+              onClick={() => onChange([])}
+              data-clear-attr
+            >
+              Clear filters
+            </Button>
+          )}
+        </Group>
+      )}
+    </>
+  );
+}
+
 function SelectedPanel(
   { selected, filters, onFilters }: {
     selected: SelectedInstrument;
@@ -165,10 +224,15 @@ function SelectedPanel(
     onFilters(patch: Partial<MetricsFilters>): void;
   },
 ) {
-  const { detail, chart, exemplars } = selected;
+  const { detail, chart, exemplars, chartError } = selected;
   const instrument = detail.instrument;
   return (
-    <Card withBorder padding="md" data-selected-instrument={instrument.name}>
+    <Card
+      withBorder
+      padding="md"
+      data-selected-instrument={instrument.name}
+      data-series-count={chart?.series}
+    >
       <Stack gap="sm">
         <div>
           <Title order={3} size="h4">{instrument.name}</Title>
@@ -176,22 +240,28 @@ function SelectedPanel(
             {instrument.service_name} · {typeWords(instrument)}
             {instrument.unit ? ` · ${instrument.unit}` : ""}
             {instrument.temporality !== "none" ? ` · ${instrument.temporality}` : ""}
-            {` · ${chart.series} series · step ${chart.step_seconds}s`}
+            {chart === null
+              ? ""
+              : ` · ${chart.series} series${
+                filters.attr.length > 0 ? " matching" : ""
+              } · step ${chart.step_seconds}s`}
           </Text>
           {instrument.description && <Text size="sm">{instrument.description}</Text>}
         </div>
         <Group gap="sm" align="end">
-          <Select
-            label="Aggregation"
-            aria-label="Aggregation"
-            data={chart.aggs}
-            value={chart.agg}
-            allowDeselect={false}
-            onChange={(value: string | null) =>
-              onFilters({ agg: value === chart.aggs[0] ? "" : value ?? "" })}
-            w={140}
-            data-agg-picker
-          />
+          {chart !== null && (
+            <Select
+              label="Aggregation"
+              aria-label="Aggregation"
+              data={chart.aggs}
+              value={chart.agg}
+              allowDeselect={false}
+              onChange={(value: string | null) =>
+                onFilters({ agg: value === chart.aggs[0] ? "" : value ?? "" })}
+              w={140}
+              data-agg-picker
+            />
+          )}
           <Select
             label="Group by"
             aria-label="Group by"
@@ -203,17 +273,56 @@ function SelectedPanel(
             w={200}
             data-group-by-picker
           />
+          {(detail.attributes.length > 0 || filters.attr.length > 0) && (
+            <AttrFilters
+              detail={detail}
+              attr={filters.attr}
+              onChange={(attr) => onFilters({ attr })}
+            />
+          )}
         </Group>
-        {boundsDiffer(chart) && (
-          <Alert color="yellow" variant="light" data-bounds-differ>
-            Some steps have no percentiles: the series' histogram bucket bounds differ, so their
-            buckets cannot be merged. Group by an attribute to see each series' own.
-          </Alert>
-        )}
-        <InstrumentChart chart={chart} exemplars={exemplars.exemplars} />
-        {exemplars.exemplars.some((e) => e.trace_id !== null) && (
-          <Text size="xs" c="dimmed">Diamonds are exemplars: click one to open its trace.</Text>
-        )}
+        {chart === null || exemplars === null
+          ? (
+            <Alert
+              color="red"
+              variant="light"
+              title="Cannot chart this instrument"
+              data-chart-error
+            >
+              <Stack gap="xs" align="flex-start">
+                <Text size="sm">{chartError}</Text>
+                {filters.agg !== "" && (
+                  <Button
+                    variant="light"
+                    size="compact-sm"
+                    onClick={() => onFilters({ agg: "" })}
+                  >
+                    Use the default aggregation
+                  </Button>
+                )}
+              </Stack>
+            </Alert>
+          )
+          : (
+            <>
+              {boundsDiffer(chart) && (
+                <Alert color="yellow" variant="light" data-bounds-differ>
+                  Some steps have no percentiles: the series' histogram bucket bounds differ, so
+                  their buckets cannot be merged. Group by an attribute to see each series' own.
+                </Alert>
+              )}
+              <InstrumentChart
+                chart={chart}
+                exemplars={exemplars.exemplars}
+                filtered={filters.attr.length > 0}
+              />
+              {exemplars.exemplars.some((e) => e.trace_id !== null) && (
+                <Text size="xs" c="dimmed">
+                  Diamonds are exemplars: click one to open its trace.
+                </Text>
+              )}
+            </>
+          )}
       </Stack>
     </Card>
   );
@@ -244,13 +353,20 @@ OTEL_METRICS_EXPORTER=otlp`}
 export default function Metrics(
   { initial, initialError, filters: initialFilters, loadedAt, refreshMs = 15_000 }: MetricsProps,
 ) {
-  const [filters, setFilters] = useUrlState(DEFAULTS, initialFilters);
+  const [state, setState] = useUrlSignal(initialFilters, METRICS_URL);
+  const filters = state.value;
+  const setFilters = useCallback(
+    (patch: Partial<MetricsFilters>, replace = false) =>
+      setState((current) => ({ ...current, ...patch }), replace),
+    [setState],
+  );
   const refresh = useAutoRefresh<MetricsData>({
     load: (signal) => loadMetrics(filters, signal),
     key: [
       filters.instrument,
       filters.agg,
       filters.group_by,
+      filters.attr.join("\u0001"),
       filters.range,
       filters.start,
       filters.end,
@@ -307,7 +423,8 @@ export default function Metrics(
                 <InstrumentTable
                   instruments={shown}
                   selected={filters.instrument}
-                  onSelect={(key) => setFilters({ instrument: key, agg: "", group_by: "" })}
+                  onSelect={(key) =>
+                    setFilters({ instrument: key, agg: "", group_by: "", attr: [] })}
                 />
                 {data?.list.limited && (
                   <Text size="xs" c="dimmed">

@@ -126,6 +126,13 @@ export interface IngestLimits {
    * (ingest/metric_series_limit.ts).
    */
   maxSeriesPerInstrument: number;
+  /**
+   * Least milliseconds between two re-reads of a full instrument's stored series, so that room
+   * freed by retention is seen (METRIC_SERIES_RELOAD).
+   */
+  seriesReloadIntervalMs: number;
+  /** Milliseconds after which an idle instrument's series are dropped from memory (METRIC_SERIES_IDLE). */
+  seriesIdleMs: number;
 }
 
 export interface AzureOpenAiConfig {
@@ -268,6 +275,15 @@ export interface Config {
   };
   /** Age in milliseconds after which data is deleted, or null when retention is off. */
   retentionMs: number | null;
+  /** The metric rollup job (store/metric_rollups.ts). */
+  metricRollups: {
+    /** Milliseconds from the end of a run to the next. */
+    everyMs: number;
+    /** Milliseconds after a bucket's end before it is rolled up (at least a minute). */
+    lagMs: number;
+    /** Points read per run. */
+    budgetPoints: number;
+  };
   /** Azure OpenAI settings and limits when `AI_ENABLED` is true, else null. */
   ai: AiConfig | null;
 }
@@ -426,7 +442,32 @@ export const VARIABLES: readonly VariableDoc[] = [
     default: "2000",
     description: "Most series per metric instrument; points of new series past it are refused",
   },
+  {
+    name: "METRIC_SERIES_RELOAD",
+    default: "1m",
+    description: "Least time between two re-reads of a full instrument's stored series",
+  },
+  {
+    name: "METRIC_SERIES_IDLE",
+    default: "1h",
+    description: "Time after which an idle instrument's series keys are dropped from memory",
+  },
   { name: "RETENTION", default: "7d", description: "Age at which data is deleted, or off" },
+  {
+    name: "METRIC_ROLLUP_EVERY",
+    default: "30s",
+    description: "Time between runs of the metric rollup job",
+  },
+  {
+    name: "METRIC_ROLLUP_LAG",
+    default: "2m",
+    description: "Age of a minute's metric points before they are rolled up (at least 1m)",
+  },
+  {
+    name: "METRIC_ROLLUP_BUDGET",
+    default: "500000",
+    description: "Most metric points one rollup run reads (the rest waits for the next run)",
+  },
   {
     name: "QUERY_MAX_WINDOW",
     default: "31d",
@@ -1017,8 +1058,15 @@ export function parseConfig(env: Env): ConfigResult {
     maxLinks: r.integer("MAX_LINKS", 128, 0, 10_000),
     maxValueDepth: r.integer("MAX_VALUE_DEPTH", 16, 1, 64),
     maxSeriesPerInstrument: r.integer("MAX_SERIES_PER_INSTRUMENT", 2_000, 1, 100_000),
+    seriesReloadIntervalMs: r.duration("METRIC_SERIES_RELOAD", "1m", 1_000, DAY_MS),
+    seriesIdleMs: r.duration("METRIC_SERIES_IDLE", "1h", 60_000, 30 * DAY_MS),
   };
   const retentionMs = readRetention(r);
+  const metricRollups = {
+    everyMs: r.duration("METRIC_ROLLUP_EVERY", "30s", 1_000, DAY_MS),
+    lagMs: r.duration("METRIC_ROLLUP_LAG", "2m", 60_000, DAY_MS),
+    budgetPoints: r.integer("METRIC_ROLLUP_BUDGET", 500_000, 1_000, 100_000_000),
+  };
   const queryMaxWindowMs = r.duration("QUERY_MAX_WINDOW", "31d", 60_000, 3660 * DAY_MS);
   const traceMaxSpans = r.integer("TRACE_MAX_SPANS", 10_000, 100, 1_000_000);
   const tracePageInlineSpans = r.integer("TRACE_PAGE_INLINE_SPANS", 5_000, 0, 1_000_000);
@@ -1093,6 +1141,7 @@ export function parseConfig(env: Env): ConfigResult {
       edges,
       live,
       retentionMs,
+      metricRollups,
       ai,
     },
   };

@@ -15,9 +15,16 @@
  * steps giving about 240 steps, never shorter than the series' export interval and preferably a
  * whole number of them: each increase goes whole to the step of the point that closes it (no
  * extrapolation, utils/metric_sums.ts), so a 15 s step over a 10 s exporter would alternate one
- * and two increases and draw a saw. The points are read raw, whole window (a 24 h chart of a 10 s
- * exporter reads 8,640 points a series); METRIC_MAX_SERIES bounds the series one query reads and
- * METRIC_MAX_POINTS the points one chart reads (counted first, which costs little).
+ * and two increases and draw a saw. The export interval is the median gap between a few series'
+ * recent points (a few index seeks). Steps are aligned to whole multiples of the step since the
+ * epoch (the first may start before `from`).
+ *
+ * The points: a step of whole minutes reads the rollups of the coarsest level it is a whole
+ * number of (60 s, 600 s, 3600 s: store/metric_rollups.ts), which chart exactly as the raw points
+ * do, so a 24 h chart of a 10 s exporter reads about 2 points per 10-minute bucket instead of
+ * 60; the recent part not rolled up yet, and buckets with late points, are read raw. Other steps
+ * read raw points: METRIC_MAX_POINTS bounds them (counted first, which costs little).
+ * METRIC_MAX_SERIES bounds the series one query reads.
  *
  * @module
  */
@@ -26,6 +33,8 @@ import {
   exponentialHistogramPoints,
   histogramPoints,
   type InstrumentReads,
+  METRIC_ROLLUP_LEVELS,
+  type MetricRollupLevel,
   type MetricWindow,
   numberPoints,
   seriesAttributeValues,
@@ -35,6 +44,7 @@ import {
   type StoredMetricSeries,
   summaryPoints,
   type TimeWindow,
+  TooManyPointsError,
 } from "../store/mod.ts";
 import {
   counterSteps,
@@ -364,20 +374,6 @@ export function chartShape(instrument: StoredMetricInstrument): WireChartShape {
   }
 }
 
-/** The median time between consecutive points of a series, in ns (null: fewer than 2 points). */
-export function medianIntervalNs(series: readonly SeriesPoints[]): bigint | null {
-  const gaps: bigint[] = [];
-  for (const { points } of series) {
-    for (let i = 1; i < points.length && gaps.length < 10_000; i++) {
-      const gap = points[i]!.timeUnixNano - points[i - 1]!.timeUnixNano;
-      if (gap > 0n) gaps.push(gap);
-    }
-  }
-  if (gaps.length === 0) return null;
-  gaps.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  return gaps[Math.floor(gaps.length / 2)]!;
-}
-
 /**
  * The default step, in seconds: the first round step giving at most TARGET_STEPS steps (and at
  * most `maxSteps`), no shorter than the export interval, and a whole number of intervals where
@@ -435,6 +431,24 @@ function chooseStepNs(
     maxSteps,
   );
   return BigInt(seconds) * NS_PER_SECOND;
+}
+
+/**
+ * The window the chart's steps cover: its start moved back to a whole multiple of the step since
+ * the Unix epoch, so that steps fall at the same instants whatever the window (an auto-refreshed
+ * chart does not shift its points) and a step of whole minutes is whole rollup buckets.
+ */
+export function alignedWindow(window: MetricWindow, stepNs: bigint): MetricWindow {
+  return { fromNs: window.fromNs - window.fromNs % stepNs, toNs: window.toNs };
+}
+
+/**
+ * The rollup level a chart of this step reads (store/metric_rollups.ts): the coarsest level the
+ * step is a whole number of, or null (raw points) for a step that is not whole minutes.
+ */
+export function rollupLevel(stepNs: bigint): MetricRollupLevel | null {
+  const levels = [...METRIC_ROLLUP_LEVELS].sort((a, b) => b - a);
+  return levels.find((level) => stepNs % (BigInt(level) * NS_PER_SECOND) === 0n) ?? null;
 }
 
 /** Points of a series with its baseline first (the cumulative math's predecessor). */
@@ -590,22 +604,38 @@ export async function instrumentChart(
     );
   }
   const maxSteps = deps.metricMaxSteps ?? DEFAULT_METRIC_MAX_STEPS;
-  const window = metricWindow(query.window);
+  const asked = metricWindow(query.window);
   // A given step is checked before any point is read.
-  if (query.step !== undefined) chooseStepNs(window, query.step, null, maxSteps);
-  const matching = await matchingSeries(instrument, window, query.attributes, deps);
+  if (query.step !== undefined) chooseStepNs(asked, query.step, null, maxSteps);
+  const matching = await matchingSeries(instrument, asked, query.attributes, deps);
   const seriesKeys = matching.map((m) => m.series.seriesKey);
+  const intervalNs = await deps.store.instruments.exportIntervalNs(seriesKeys, asked);
+  const stepNs = chooseStepNs(asked, query.step, intervalNs, maxSteps);
+  const window = alignedWindow(asked, stepNs);
+  const level = rollupLevel(stepNs);
   const maxPoints = deps.metricMaxPoints ?? DEFAULT_METRIC_MAX_POINTS;
-  const count = await deps.store.instruments.pointCount(seriesKeys, window);
-  if (count > maxPoints) {
-    throw new BadRequestError(
+  const tooMany = (count: number) =>
+    new BadRequestError(
       `Cannot read ${count} points of ${instrument.name} as at most ${maxPoints} are read per ` +
-        `chart (METRIC_MAX_POINTS): shorten the window or narrow it with 'attr' filters`,
+        `chart (METRIC_MAX_POINTS): shorten the window, ` +
+        (level === null
+          ? `choose a 'step' of a whole number of minutes (read from rollups) `
+          : `wait for the rollups of older points to be built (METRIC_ROLLUP_EVERY) `) +
+        `or narrow it with 'attr' filters`,
     );
+  let points: SeriesPoints[];
+  if (level === null) {
+    const count = await deps.store.instruments.pointCount(seriesKeys, window);
+    if (count > maxPoints) throw tooMany(count);
+    points = await deps.store.instruments.points(seriesKeys, window);
+  } else {
+    try {
+      points = await deps.store.instruments.chartPoints(seriesKeys, window, level, maxPoints);
+    } catch (error) {
+      if (error instanceof TooManyPointsError) throw tooMany(error.points);
+      throw error;
+    }
   }
-  const points = await deps.store.instruments.points(seriesKeys, window);
-  const intervalNs = medianIntervalNs(points);
-  const stepNs = chooseStepNs(window, query.step, intervalNs, maxSteps);
   const stepWindow: StepWindow = {
     fromUnixNano: window.fromNs,
     toUnixNano: window.toNs,
@@ -628,7 +658,8 @@ export async function instrumentChart(
     a === b ? 0 : a === null ? 1 : b === null ? -1 : a < b ? -1 : 1;
   const wireGroups = [...groups.keys()].sort(order).map((value): WireChartGroup => {
     const members = groups.get(value)!;
-    const computed = groupValues(shape, instrument, members, stepWindow, length, maxSteps);
+    // The aligned window may have one step more than the one asked for.
+    const computed = groupValues(shape, instrument, members, stepWindow, length, maxSteps + 1);
     return {
       attributes: query.groupBy === undefined ? {} : { [query.groupBy]: value },
       series: members.length,

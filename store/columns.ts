@@ -221,7 +221,36 @@ export interface MetricExemplarsTable {
   dropped_attributes_count: Int32;
 }
 
+/**
+ * A series' points rolled up per bucket of `level_seconds` (migration
+ * 2026_12_12_metric_rollups.ts; store/metric_rollups.ts): a point's columns plus its aggregate.
+ */
+export interface MetricRollupPointsTable extends MetricPointsTable {
+  /** 60, 600 or 3600. */
+  level_seconds: Int32;
+  /** The aggregate of a gauge-shaped rolled point (all null when it has none). */
+  agg_count: Int64 | null;
+  agg_sum: number | null;
+  agg_min: number | null;
+  agg_max: number | null;
+}
+
+/** A series' 60 s bucket (its start, Unix ns) that got a point after its rollups were built. */
+export interface MetricRollupMarksTable {
+  series_key: string;
+  bucket_unix_nano: Int64;
+}
+
+/** Per level: every bucket ending at or before `done_until_unix_nano` is built. */
+export interface MetricRollupStateTable {
+  level_seconds: Int32;
+  done_until_unix_nano: Int64;
+}
+
 export interface Database {
+  metric_rollup_points: MetricRollupPointsTable;
+  metric_rollup_marks: MetricRollupMarksTable;
+  metric_rollup_state: MetricRollupStateTable;
   metric_instruments: MetricInstrumentsTable;
   metric_series: MetricSeriesTable;
   metric_points: MetricPointsTable;
@@ -277,6 +306,8 @@ export const TABLE_KEYS = {
   metric_series: ["series_key"],
   metric_points: ["series_key", "time_unix_nano", "start_time_unix_nano"],
   metric_exemplars: ["series_key", "point_time_unix_nano", "point_start_unix_nano", "ordinal"],
+  metric_rollup_marks: ["series_key", "bucket_unix_nano"],
+  metric_rollup_state: ["level_seconds"],
 } as const satisfies {
   [T in InsertTable]: readonly (keyof Database[T] & string)[];
 };
@@ -291,7 +322,9 @@ export type InsertTable =
   | "metric_instruments"
   | "metric_series"
   | "metric_points"
-  | "metric_exemplars";
+  | "metric_exemplars"
+  | "metric_rollup_marks"
+  | "metric_rollup_state";
 
 /**
  * Widths (in UTF-16 code units, the strictest of the four databases' measures) of the bounded

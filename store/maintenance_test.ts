@@ -307,6 +307,8 @@ Deno.test("SQL Server purges with DELETE TOP (n) chunks until one deletes nothin
     // instruments last seen a whole minute before the cutoff.
     'delete top (1000) from "metric_points" where "time_unix_nano" < @1',
     'delete top (1000) from "metric_exemplars" where "point_time_unix_nano" < @1',
+    'delete top (1000) from "metric_rollup_points" where "time_unix_nano" < @1',
+    'delete top (1000) from "metric_rollup_marks" where "bucket_unix_nano" < @1',
     'delete top (1000) from "metric_series" where "last_seen_unix_nano" < @1',
     'delete top (1000) from "metric_instruments" where "last_seen_unix_nano" < @1',
   ]);

@@ -10,9 +10,7 @@ import { openDatabase } from "./dialects/mod.ts";
 import { metricPoints } from "./metric_reads.ts";
 import { freshDatabase, selectedDrivers } from "../tests/databases.ts";
 import { buildBatch } from "../tests/builders.ts";
-import { decodeMetricsRequest } from "../ingest/otlp/metrics_decode.ts";
-import { DEFAULT_DECODE_LIMITS } from "../ingest/otlp/types.ts";
-import { metricsProtobuf, sdkMetrics } from "../ingest/otlp/testdata/metrics_payloads.ts";
+import { decodedSdkMetrics, storeBatch } from "../tests/metric_requests.ts";
 
 const ALL = { fromNs: 1n, toNs: 1n << 62n };
 
@@ -23,19 +21,8 @@ for (const driver of selectedDrivers()) {
     const open = openDatabase(database.config, database.dataDir, () => {});
     try {
       await store.migrate();
-      const decoded = decodeMetricsRequest(
-        "protobuf",
-        metricsProtobuf(await sdkMetrics("cumulative", 2)),
-        DEFAULT_DECODE_LIMITS,
-        0n,
-      );
-      const traces = buildBatch(3, 2);
-      const batch = {
-        resources: [...traces.resources, ...decoded.resources],
-        spans: traces.spans,
-        logs: traces.logs,
-        metrics: decoded.points,
-      };
+      const decoded = await decodedSdkMetrics("cumulative", 2);
+      const batch = storeBatch([decoded], buildBatch(3, 2));
       const first = await store.write(batch);
       assert.equal(first.spans.inserted, 3);
       assert.equal(first.logs.inserted, 2);

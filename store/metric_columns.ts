@@ -25,6 +25,7 @@ import type {
   MetricExemplarsTable,
   MetricInstrumentsTable,
   MetricPointsTable,
+  MetricRollupPointsTable,
   MetricSeriesTable,
 } from "./columns.ts";
 import type {
@@ -83,6 +84,11 @@ export interface StoredMetricPoint {
   timeUnixNano: bigint;
   flags: number;
   value: MetricPointValue;
+  /**
+   * Rollups only (metric_rollup_points.ts): the count, sum, min and max of the gauge values a
+   * synthetic point stands for.
+   */
+  aggregate?: { count: number; sum: number; min: number; max: number };
 }
 
 /** An exemplar as read back, with the point it belongs to. */
@@ -226,6 +232,45 @@ export function metricPointToDb(row: MetricPointRow, int64Param: Int64Param): Me
   };
 }
 
+/**
+ * A rolled-up point (metric_rollups.ts) as a `metric_rollup_points` row of level `levelSeconds`.
+ * Aggregate figures that are not finite (MySQL and SQL Server store none) are written as null
+ * and read back as NaN.
+ */
+export function metricRollupPointToDb(
+  point: StoredMetricPoint,
+  levelSeconds: number,
+  int64Param: Int64Param,
+): MetricRollupPointsTable {
+  const a = point.aggregate;
+  const finite = (n: number) => (Number.isFinite(n) ? n : null);
+  return {
+    series_key: point.seriesKey,
+    level_seconds: levelSeconds,
+    time_unix_nano: int64Param(point.timeUnixNano),
+    start_time_unix_nano: int64Param(point.startTimeUnixNano),
+    flags: point.flags,
+    ...valueToDb(point.value, int64Param),
+    agg_count: a === undefined ? null : int64Param(BigInt(a.count)),
+    agg_sum: a === undefined ? null : finite(a.sum),
+    agg_min: a === undefined ? null : finite(a.min),
+    agg_max: a === undefined ? null : finite(a.max),
+  };
+}
+
+export function metricRollupPointFromDb(row: MetricRollupPointsTable): StoredMetricPoint {
+  const point = metricPointFromDb(row);
+  if (row.agg_count === null) return point;
+  const figure = (n: number | null) => (n === null ? NaN : Number(n));
+  point.aggregate = {
+    count: Number(row.agg_count),
+    sum: figure(row.agg_sum),
+    min: figure(row.agg_min),
+    max: figure(row.agg_max),
+  };
+  return point;
+}
+
 interface DistributionData {
   bounds: number[];
   counts: number[];
@@ -353,4 +398,7 @@ export const METRIC_TABLES = [
   "metric_series",
   "metric_points",
   "metric_exemplars",
+  "metric_rollup_points",
+  "metric_rollup_marks",
+  "metric_rollup_state",
 ] as const satisfies readonly (keyof Database)[];

@@ -17,23 +17,19 @@ import type { Kysely } from "kysely";
 import { encodeAnyValueJson, parseAttributesJson } from "../lib/any_value_json.ts";
 import type { Database } from "./columns.ts";
 import type { DialectCapabilities } from "./dialects/mod.ts";
+import { ROLLUP_LEVELS, type RollupLevel } from "./metric_rollups.ts";
 import {
   LAST_SEEN_SLACK_NS,
   metricExemplarFromDb,
   metricInstrumentFromDb,
   metricPointFromDb,
+  metricRollupPointFromDb,
   metricSeriesFromDb,
   type StoredMetricExemplar,
   type StoredMetricInstrument,
   type StoredMetricPoint,
   type StoredMetricSeries,
 } from "./metric_columns.ts";
-import type {
-  ExponentialHistogramPoint,
-  HistogramPoint,
-  NumberPoint,
-  SummaryPoint,
-} from "../utils/metric_points.ts";
 
 type Db = Kysely<Database>;
 
@@ -210,12 +206,30 @@ export async function metricPoints(
 ): Promise<SeriesPoints[]> {
   checkWindow(window);
   const keys = [...new Set(seriesKeys)];
-  const result = new Map<string, SeriesPoints>(
+  if (keys.length === 0) return [];
+  const result = emptySeries(keys);
+  await readRawPoints(db, caps, keys, window.fromNs, window.toNs, result);
+  await readBaselines(db, caps, keys, window.fromNs, result);
+  return keys.map((key) => result.get(key)!);
+}
+
+function emptySeries(keys: readonly string[]): Map<string, SeriesPoints> {
+  return new Map(
     keys.map((seriesKey) => [seriesKey, { seriesKey, baseline: undefined, points: [] }]),
   );
-  if (keys.length === 0) return [];
-  const from = caps.int64(window.fromNs) as bigint;
-  const to = caps.int64(window.toNs) as bigint;
+}
+
+/** Appends the raw points of `[fromNs, toNs)` to each series' `points`, by time then start. */
+async function readRawPoints(
+  db: Db,
+  caps: DialectCapabilities,
+  keys: readonly string[],
+  fromNs: bigint,
+  toNs: bigint,
+  result: Map<string, SeriesPoints>,
+): Promise<void> {
+  const from = caps.int64(fromNs) as bigint;
+  const to = caps.int64(toNs) as bigint;
   const perStatement = Math.max(1, caps.maxParameters - 8);
   for (let i = 0; i < keys.length; i += perStatement) {
     const rows = await db.selectFrom("metric_points").selectAll()
@@ -226,6 +240,17 @@ export async function metricPoints(
       .execute();
     for (const row of rows) result.get(row.series_key)!.points.push(metricPointFromDb(row));
   }
+}
+
+/** Sets each series' baseline: its last raw point before `fromNs` (one small read a series). */
+async function readBaselines(
+  db: Db,
+  caps: DialectCapabilities,
+  keys: readonly string[],
+  fromNs: bigint,
+  result: Map<string, SeriesPoints>,
+): Promise<void> {
+  const from = caps.int64(fromNs) as bigint;
   for (const key of keys) {
     const [row] = await caps.paginate(
       db.selectFrom("metric_points").selectAll()
@@ -236,7 +261,159 @@ export async function metricPoints(
     ).execute();
     if (row !== undefined) result.get(key)!.baseline = metricPointFromDb(row);
   }
+}
+
+/** A chart read refused before it is made: more raw points than its bound. */
+export class TooManyPointsError extends RangeError {
+  constructor(readonly points: number, readonly max: number) {
+    super(`Cannot read ${points} metric points as at most ${max} are read per chart`);
+  }
+}
+
+const int64Of = (value: bigint | string | number) =>
+  typeof value === "bigint" ? value : BigInt(value);
+
+/**
+ * Like `metricPoints`, but the buckets of `levelSeconds` that are built (before the level's
+ * done_until: metric_rollups.ts) and hold no late-point mark come from `metric_rollup_points`:
+ * rolled range `[from, min(floor(to / L) · L, done_until))`, less the level-buckets with a mark
+ * (read raw, whole), raw points after it, the baseline raw as `metricPoints` reads it. The marks
+ * are read before the rollups: a mark absent then was deleted by a rebuild that committed first,
+ * so the rollups read after hold its point (or its point is newer than this read).
+ */
+export async function metricChartPoints(
+  db: Db,
+  caps: DialectCapabilities,
+  seriesKeys: readonly string[],
+  window: MetricWindow,
+  levelSeconds: RollupLevel,
+  maxRawPoints = Number.POSITIVE_INFINITY,
+): Promise<SeriesPoints[]> {
+  checkWindow(window);
+  if (!(ROLLUP_LEVELS as readonly number[]).includes(levelSeconds)) {
+    throw new RangeError(
+      `Cannot read chart points as the level must be 60, 600 or 3600 s: current value is ` +
+        `${levelSeconds}`,
+    );
+  }
+  const step = BigInt(levelSeconds) * 1_000_000_000n;
+  if (window.fromNs % step !== 0n) {
+    throw new RangeError(
+      `Cannot read chart points as the window's start must be a multiple of ${levelSeconds} s: ` +
+        `current value is ${window.fromNs}`,
+    );
+  }
+  const keys = [...new Set(seriesKeys)];
+  if (keys.length === 0) return [];
+  const state = await db.selectFrom("metric_rollup_state").select("done_until_unix_nano")
+    .where("level_seconds", "=", levelSeconds).executeTakeFirst();
+  const done = state === undefined ? window.fromNs : int64Of(state.done_until_unix_nano);
+  const wholeEnd = window.toNs - (((window.toNs % step) + step) % step);
+  const rolledEnd = wholeEnd < done ? wholeEnd : done;
+  // The part not rolled up yet (all of it before the job's first run) is read raw: bounded.
+  const rawFrom = rolledEnd > window.fromNs ? rolledEnd : window.fromNs;
+  if (Number.isFinite(maxRawPoints) && rawFrom < window.toNs) {
+    const raw = await metricPointCount(db, caps, keys, { fromNs: rawFrom, toNs: window.toNs });
+    if (raw > maxRawPoints) throw new TooManyPointsError(raw, maxRawPoints);
+  }
+  if (rolledEnd <= window.fromNs) return metricPoints(db, caps, keys, window);
+  const from = caps.int64(window.fromNs) as bigint;
+  const end = caps.int64(rolledEnd) as bigint;
+  const perStatement = Math.max(1, caps.maxParameters - 8);
+  // Marked level-buckets, per series (marks are 60 s buckets).
+  const marked = new Map<string, Set<bigint>>();
+  for (let i = 0; i < keys.length; i += perStatement) {
+    const rows = await db.selectFrom("metric_rollup_marks").selectAll()
+      .where("series_key", "in", keys.slice(i, i + perStatement))
+      .where("bucket_unix_nano", ">=", from)
+      .where("bucket_unix_nano", "<", end)
+      .execute();
+    for (const row of rows) {
+      const bucket = int64Of(row.bucket_unix_nano);
+      const levelBucket = bucket - (((bucket % step) + step) % step);
+      let set = marked.get(row.series_key);
+      if (set === undefined) marked.set(row.series_key, set = new Set());
+      set.add(levelBucket);
+    }
+  }
+  const result = emptySeries(keys);
+  for (let i = 0; i < keys.length; i += perStatement) {
+    const rows = await db.selectFrom("metric_rollup_points").selectAll()
+      .where("series_key", "in", keys.slice(i, i + perStatement))
+      .where("level_seconds", "=", levelSeconds)
+      .where("time_unix_nano", ">=", from)
+      .where("time_unix_nano", "<", end)
+      .orderBy("series_key").orderBy("time_unix_nano").orderBy("start_time_unix_nano")
+      .execute();
+    for (const row of rows) {
+      const point = metricRollupPointFromDb(row);
+      const buckets = marked.get(row.series_key);
+      if (buckets !== undefined) {
+        const t = point.timeUnixNano;
+        if (buckets.has(t - (((t % step) + step) % step))) continue;
+      }
+      result.get(row.series_key)!.points.push(point);
+    }
+  }
+  // The marked buckets raw, then the raw points after the rolled range.
+  for (const [key, buckets] of marked) {
+    const one = new Map([[key, result.get(key)!]]);
+    for (const bucket of [...buckets].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))) {
+      await readRawPoints(db, caps, [key], bucket, bucket + step, one);
+    }
+  }
+  if (rolledEnd < window.toNs) {
+    await readRawPoints(db, caps, keys, rolledEnd, window.toNs, result);
+  }
+  for (const key of marked.keys()) result.get(key)!.points.sort(byTimeThenStart);
+  await readBaselines(db, caps, keys, window.fromNs, result);
   return keys.map((key) => result.get(key)!);
+}
+
+function byTimeThenStart(a: StoredMetricPoint, b: StoredMetricPoint): number {
+  return a.timeUnixNano < b.timeUnixNano
+    ? -1
+    : a.timeUnixNano > b.timeUnixNano
+    ? 1
+    : a.startTimeUnixNano < b.startTimeUnixNano
+    ? -1
+    : a.startTimeUnixNano > b.startTimeUnixNano
+    ? 1
+    : 0;
+}
+
+/** Points per series read by `metricExportIntervalNs`: ten gaps. */
+const INTERVAL_SAMPLE = 11;
+/** Series sampled by `metricExportIntervalNs`. */
+const INTERVAL_SERIES = 5;
+
+/**
+ * The median gap between the latest points (up to 11) in the window of up to 5 of the series:
+ * one index seek each. Null when they have fewer than two distinct times.
+ */
+export async function metricExportIntervalNs(
+  db: Db,
+  caps: DialectCapabilities,
+  seriesKeys: readonly string[],
+  window: MetricWindow,
+): Promise<bigint | null> {
+  checkWindow(window);
+  const gaps: bigint[] = [];
+  for (const key of [...new Set(seriesKeys)].slice(0, INTERVAL_SERIES)) {
+    const rows = await caps.paginate(
+      db.selectFrom("metric_points").select("time_unix_nano")
+        .where("series_key", "=", key)
+        .where("time_unix_nano", ">=", caps.int64(window.fromNs) as bigint)
+        .where("time_unix_nano", "<", caps.int64(window.toNs) as bigint)
+        .orderBy("time_unix_nano", "desc").orderBy("start_time_unix_nano", "desc"),
+      { limit: INTERVAL_SAMPLE, offset: 0 },
+    ).execute();
+    const times = [...new Set(rows.map((r) => int64Of(r.time_unix_nano)))];
+    for (let i = 1; i < times.length; i++) gaps.push(times[i - 1]! - times[i]!);
+  }
+  if (gaps.length === 0) return null;
+  gaps.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  return gaps[Math.floor(gaps.length / 2)]!;
 }
 
 /**
@@ -301,99 +478,14 @@ export async function metricExemplars(
   return out.sort(order).slice(0, limit);
 }
 
-// ---------------------------------------------------------------------------------------------
-// For the metric math (utils/metric_math.ts): stored points as its input types. Times stay
-// bigint ns; int64 values become numbers (exact up to 2^53); a point with no recorded value keeps
-// its flags and zero values, which the math skips.
-
-function mismatch(expected: string, point: StoredMetricPoint): RangeError {
-  return new RangeError(
-    `Cannot use a metric point as a ${expected} point as its value must be of that kind: ` +
-      `current value is a ${point.value.kind} point at ${point.timeUnixNano} ns`,
-  );
-}
-
-/** Gauge and Sum points as `NumberPoint`s (a gap's value is NaN). */
-export function numberPoints(points: readonly StoredMetricPoint[]): NumberPoint[] {
-  return points.map((point) => {
-    const { value } = point;
-    const base = times(point);
-    if (value.kind === "none") return { ...base, value: NaN };
-    if (value.kind === "int") return { ...base, value: Number(value.value) };
-    if (value.kind === "double") return { ...base, value: value.value };
-    throw mismatch("number", point);
-  });
-}
-
-/** Histogram points as `HistogramPoint`s. */
-export function histogramPoints(points: readonly StoredMetricPoint[]): HistogramPoint[] {
-  return points.map((point) => {
-    const { value } = point;
-    const base = times(point);
-    if (value.kind === "none") return { ...base, count: 0, explicitBounds: [], bucketCounts: [] };
-    if (value.kind !== "histogram") throw mismatch("histogram", point);
-    return {
-      ...base,
-      count: value.count,
-      ...optional(value),
-      explicitBounds: value.explicitBounds,
-      bucketCounts: value.bucketCounts,
-    };
-  });
-}
-
-/** ExponentialHistogram points as `ExponentialHistogramPoint`s. */
-export function exponentialHistogramPoints(
-  points: readonly StoredMetricPoint[],
-): ExponentialHistogramPoint[] {
-  return points.map((point) => {
-    const { value } = point;
-    const base = times(point);
-    if (value.kind === "none") {
-      const empty = { offset: 0, bucketCounts: [] };
-      return { ...base, count: 0, scale: 0, zeroCount: 0, positive: empty, negative: empty };
-    }
-    if (value.kind !== "exponential_histogram") throw mismatch("exponential histogram", point);
-    return {
-      ...base,
-      count: value.count,
-      ...optional(value),
-      scale: value.scale,
-      zeroCount: value.zeroCount,
-      zeroThreshold: value.zeroThreshold,
-      positive: { offset: value.positiveOffset, bucketCounts: value.positiveBucketCounts },
-      negative: { offset: value.negativeOffset, bucketCounts: value.negativeBucketCounts },
-    };
-  });
-}
-
-/** Summary points as `SummaryPoint`s. */
-export function summaryPoints(points: readonly StoredMetricPoint[]): SummaryPoint[] {
-  return points.map((point) => {
-    const { value } = point;
-    const base = times(point);
-    if (value.kind === "none") return { ...base, count: 0, sum: 0, quantileValues: [] };
-    if (value.kind !== "summary") throw mismatch("summary", point);
-    return { ...base, count: value.count, sum: value.sum, quantileValues: value.quantiles };
-  });
-}
-
-function times(point: StoredMetricPoint) {
-  return {
-    startTimeUnixNano: point.startTimeUnixNano,
-    timeUnixNano: point.timeUnixNano,
-    flags: point.flags,
-  };
-}
-
-/** sum, min and max where present (the math's optional fields). */
-function optional(value: { sum: number | null; min: number | null; max: number | null }) {
-  return {
-    ...(value.sum === null ? {} : { sum: value.sum }),
-    ...(value.min === null ? {} : { min: value.min }),
-    ...(value.max === null ? {} : { max: value.max }),
-  };
-}
+// Stored points as the metric math's input types: one place, metric_math_points.ts (the rollups
+// use them too).
+export {
+  exponentialHistogramPoints,
+  histogramPoints,
+  numberPoints,
+  summaryPoints,
+} from "./metric_math_points.ts";
 
 // ---------------------------------------------------------------------------------------------
 // The reads as the Store serves them (store/mod.ts), on the connection API reads go through (the
@@ -409,6 +501,21 @@ export interface InstrumentReads {
   instrument(key: string): Promise<StoredMetricInstrument | undefined>;
   series(instrumentKey: string, filter: SeriesFilter): Promise<StoredMetricSeries[]>;
   points(seriesKeys: readonly string[], window: MetricWindow): Promise<SeriesPoints[]>;
+  /**
+   * Like points(), but buckets of `levelSeconds` that are built and unmarked come from the
+   * rollups; the rest raw, refused with a TooManyPointsError past `maxRawPoints` (counted first).
+   */
+  chartPoints(
+    seriesKeys: readonly string[],
+    window: MetricWindow,
+    levelSeconds: RollupLevel,
+    maxRawPoints?: number,
+  ): Promise<SeriesPoints[]>;
+  /**
+   * The median gap between recent points of up to 5 of the series (null: too few points): a few
+   * index seeks.
+   */
+  exportIntervalNs(seriesKeys: readonly string[], window: MetricWindow): Promise<bigint | null>;
   pointCount(seriesKeys: readonly string[], window: MetricWindow): Promise<number>;
   exemplars(
     seriesKeys: readonly string[],
@@ -440,6 +547,17 @@ export class MetricReads implements InstrumentReads {
   }
   points(seriesKeys: readonly string[], window: MetricWindow) {
     return metricPoints(this.#db, this.#caps, seriesKeys, window);
+  }
+  chartPoints(
+    seriesKeys: readonly string[],
+    window: MetricWindow,
+    levelSeconds: RollupLevel,
+    maxRawPoints?: number,
+  ) {
+    return metricChartPoints(this.#db, this.#caps, seriesKeys, window, levelSeconds, maxRawPoints);
+  }
+  exportIntervalNs(seriesKeys: readonly string[], window: MetricWindow) {
+    return metricExportIntervalNs(this.#db, this.#caps, seriesKeys, window);
   }
   pointCount(seriesKeys: readonly string[], window: MetricWindow) {
     return metricPointCount(this.#db, this.#caps, seriesKeys, window);

@@ -1,6 +1,7 @@
 /**
- * Retention of metrics (maintenance.ts calls it in a purge of "all"): points and exemplars before
- * the cutoff by their time (each table has an index on it), then the series and instruments last
+ * Retention of metrics (maintenance.ts calls it in a purge of "all"): points, exemplars, rollup
+ * points and late-point marks before the cutoff by their time (each table has an index on it),
+ * then the series and instruments last
  * seen before it, in bounded chunks like the other signals.
  *
  * A series or instrument goes only when its last seen time (rounded down to the minute:
@@ -17,7 +18,21 @@ import { LAST_SEEN_SLACK_NS } from "./metric_columns.ts";
 import type { DialectCapabilities } from "./dialects/mod.ts";
 
 type Db = Kysely<Database>;
-type MetricTable = "metric_points" | "metric_exemplars" | "metric_series" | "metric_instruments";
+type MetricTable =
+  | "metric_points"
+  | "metric_exemplars"
+  | "metric_series"
+  | "metric_instruments"
+  | "metric_rollup_points"
+  | "metric_rollup_marks";
+
+/** The WITHOUT ROWID tables on SQLite, deleted by their key. */
+const KEYS_OF: Partial<Record<MetricTable, readonly string[]>> = {
+  metric_points: TABLE_KEYS.metric_points,
+  metric_exemplars: TABLE_KEYS.metric_exemplars,
+  metric_rollup_points: ["series_key", "level_seconds", "time_unix_nano", "start_time_unix_nano"],
+  metric_rollup_marks: TABLE_KEYS.metric_rollup_marks,
+};
 
 /** What a purge of metrics deleted. */
 export interface MetricPurgeCounts {
@@ -25,6 +40,9 @@ export interface MetricPurgeCounts {
   exemplars: number;
   series: number;
   instruments: number;
+  /** Rollup points (every level) and late-point marks (metric_rollups.ts). */
+  rollupPoints: number;
+  rollupMarks: number;
 }
 
 /**
@@ -39,8 +57,9 @@ function deleteChunk(
   below: unknown,
   rows: number,
 ): RawBuilder<unknown> {
-  if (caps.driver === "sqlite" && (table === "metric_points" || table === "metric_exemplars")) {
-    const key = sql.join(TABLE_KEYS[table].map((c) => sql.ref(c)));
+  const keyColumns = KEYS_OF[table];
+  if (caps.driver === "sqlite" && keyColumns !== undefined) {
+    const key = sql.join(keyColumns.map((c) => sql.ref(c)));
     return sql`delete from ${sql.table(table)} where (${key}) in (select ${key} from ${
       sql.table(table)
     } where ${sql.ref(column)} < ${below} limit ${sql.lit(rows)})`;
@@ -74,9 +93,13 @@ export async function purgeMetrics(
   };
   const points = await deleteBefore("metric_points", "time_unix_nano", cutoffNs);
   const exemplars = await deleteBefore("metric_exemplars", "point_time_unix_nano", cutoffNs);
+  // Rollups by their points' times, marks by their bucket's start: the cutoff is a whole hour
+  // (maintenance.ts purgeCutoffNs), so every bucket of every level before it goes whole.
+  const rollupPoints = await deleteBefore("metric_rollup_points", "time_unix_nano", cutoffNs);
+  const rollupMarks = await deleteBefore("metric_rollup_marks", "bucket_unix_nano", cutoffNs);
   // Last seen at L means no point at or after L + a minute.
   const seenBelow = cutoffNs - LAST_SEEN_SLACK_NS + 1n;
   const series = await deleteBefore("metric_series", "last_seen_unix_nano", seenBelow);
   const instruments = await deleteBefore("metric_instruments", "last_seen_unix_nano", seenBelow);
-  return { points, exemplars, series, instruments };
+  return { points, exemplars, series, instruments, rollupPoints, rollupMarks };
 }

@@ -8,10 +8,13 @@ import assert from "node:assert/strict";
 import type { Kysely } from "kysely";
 import { SQLSERVER } from "./dialects/mod.ts";
 import { metricsSchema } from "./migrations/2026_12_11_metrics.ts";
+import { metricRollupsSchema } from "./migrations/2026_12_12_metric_rollups.ts";
+import { purgeMetrics } from "./metric_retention.ts";
 import { writeMetricRows } from "./metric_writes.ts";
 import {
   listMetricInstruments,
   listMetricSeries,
+  metricChartPoints,
   metricExemplars,
   metricPoints,
 } from "./metric_reads.ts";
@@ -129,4 +132,76 @@ Deno.test("SQL Server reads metrics with OFFSET … FETCH: lists, a window, its 
     "2000",
     String(1_000n - 60_000_000_000n),
   ]);
+});
+
+Deno.test("SQL Server metric rollup tables and late-point marks: DDL, MERGE of marks, rollup purge", async () => {
+  const { db, queries } = recordingSqlServer();
+  await metricRollupsSchema("sqlserver").up(db as Kysely<unknown>);
+  const ddl = queries.map((q) => flat(q.sql));
+  const points = ddl.find((s) => s.startsWith('create table "metric_rollup_points"'))!;
+  assert.match(points, /"level_seconds" int not null/);
+  assert.match(points, /"agg_count" bigint, "agg_sum" float, "agg_min" float, "agg_max" float/);
+  assert.match(
+    points,
+    /constraint "metric_rollup_points_pk" primary key \("series_key", "level_seconds", "time_unix_nano", "start_time_unix_nano"\)\)$/,
+  );
+  assert.ok(ddl.includes(
+    'create table "metric_rollup_marks" ("series_key" nvarchar(32) not null, "bucket_unix_nano" bigint not null, constraint "metric_rollup_marks_pk" primary key ("series_key", "bucket_unix_nano"))',
+  ));
+  assert.ok(ddl.includes(
+    'create table "metric_rollup_state" ("level_seconds" int not null primary key, "done_until_unix_nano" bigint not null)',
+  ));
+  assert.deepEqual(ddl.filter((s) => s.startsWith("create index")), [
+    'create index "metric_rollup_points_time" on "metric_rollup_points" ("time_unix_nano")',
+    'create index "metric_rollup_marks_bucket" on "metric_rollup_marks" ("bucket_unix_nano")',
+  ]);
+  assert.doesNotMatch(ddl.join("\n"), /without rowid|engine=|if not exists|\btext\b/);
+
+  // A point of T1 (long past): its minute is marked in the commit, after the points.
+  queries.length = 0;
+  const decoded = decodeMetricsRequest(
+    "protobuf",
+    encodeMetrics(oneScope([{
+      name: "queue.size",
+      gauge: { dataPoints: [{ timeUnixNano: T1, asInt: "3" }] },
+    }])),
+    DEFAULT_DECODE_LIMITS,
+    0n,
+  );
+  await db.transaction().execute((trx) => writeMetricRows(trx, SQLSERVER, decoded));
+  const merges = queries.filter((q) => q.sql.startsWith("merge into"));
+  const mark = merges.at(-1)!;
+  assert.match(
+    flat(mark.sql),
+    /^merge into "metric_rollup_marks" with \(holdlock\) as t using \(values \(@1, @2\)\) .*when not matched then insert/,
+  );
+  assert.deepEqual(mark.parameters, [
+    decoded.points[0]!.seriesKey,
+    String(BigInt(T1) - BigInt(T1) % 60_000_000_000n),
+  ]);
+
+  // Chart reads: the level's state, then (nothing rolled) the raw read; the purge's deletes.
+  queries.length = 0;
+  await metricChartPoints(
+    db,
+    SQLSERVER,
+    ["a".repeat(32)],
+    { fromNs: 0n, toNs: 7_200n * 10n ** 9n },
+    600,
+  );
+  await purgeMetrics(db, SQLSERVER, 3_600n * 10n ** 9n, 1000);
+  const sql = queries.map((q) => flat(q.sql));
+  assert.equal(
+    sql[0],
+    'select "done_until_unix_nano" from "metric_rollup_state" where "level_seconds" = @1',
+  );
+  assert.ok(
+    sql.includes(
+      'delete top (1000) from "metric_rollup_points" where "time_unix_nano" < @1',
+    ),
+    sql.join("\n"),
+  );
+  assert.ok(sql.includes(
+    'delete top (1000) from "metric_rollup_marks" where "bucket_unix_nano" < @1',
+  ));
 });

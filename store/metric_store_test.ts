@@ -24,26 +24,37 @@ import {
 } from "./metric_reads.ts";
 import type { MetricPointRow } from "./metric_types.ts";
 import { freshDatabase, selectedDrivers, type TestableDriver } from "../tests/databases.ts";
-import { decodeMetricsRequest } from "../ingest/otlp/metrics_decode.ts";
 import type { MetricsDecoded } from "../ingest/otlp/metrics_types.ts";
-import { DEFAULT_DECODE_LIMITS } from "../ingest/otlp/types.ts";
 import {
-  bytes,
+  decodeMetrics,
+  doublePoint,
   encodeMetrics,
+  exemplar,
+  exponentialHistogramMetric,
+  gaugeMetric,
+  handExponentialPoint,
+  handHistogramPoint,
+  handSummaryPoint,
+  histogramMetric,
+  histogramPoint,
+  INT64_MAX,
+  INT64_MIN,
+  intPoint,
   METRICS_SERVICE,
   metricsProtobuf,
+  noValuePoint,
   oneScope,
   sdkMetrics,
-  stringAttr,
+  stringAttrs,
+  summaryMetric,
   T0,
   T1,
   T2,
-} from "../ingest/otlp/testdata/metrics_payloads.ts";
+  untracedExemplar,
+} from "../tests/metric_requests.ts";
 import { counterSteps, histogramSteps } from "../utils/metric_math.ts";
 
 const ALL = { fromNs: 1n, toNs: 1n << 62n };
-const TRACE = "5b8efff798038103d269b633813fc60c";
-const SPAN = "eee19b7ec3c1b174";
 const HOUR_NS = 3_600_000_000_000n;
 
 interface Context {
@@ -69,7 +80,7 @@ async function withDatabase(driver: TestableDriver, fn: (context: Context) => Pr
 }
 
 function decode(request: Uint8Array): MetricsDecoded {
-  const decoded = decodeMetricsRequest("protobuf", request, DEFAULT_DECODE_LIMITS, 0n);
+  const decoded = decodeMetrics(request);
   assert.deepEqual(decoded.rejected, []);
   return decoded;
 }
@@ -80,96 +91,35 @@ function write({ db, caps }: Context, rows: MetricRows) {
 
 /** What the SDK never sends: exemplars, summaries, NaN, int64 extremes, gaps, odd histograms. */
 function handRequest(): Uint8Array {
-  const exemplar = (value: Record<string, unknown>) => ({
-    filteredAttributes: [stringAttr("user.id", "u-1")],
-    timeUnixNano: T1,
-    traceId: bytes(TRACE),
-    spanId: bytes(SPAN),
-    ...value,
-  });
+  const probe = (name: string) => stringAttrs({ probe: name });
   return encodeMetrics(oneScope([
-    {
-      name: "temperature",
-      unit: "Cel",
-      gauge: {
-        dataPoints: [
-          { timeUnixNano: T1, asDouble: NaN, attributes: [stringAttr("probe", "nan")] },
-          { timeUnixNano: T1, asDouble: -Infinity, attributes: [stringAttr("probe", "cold")] },
-          { timeUnixNano: T1, asDouble: 0.1 + 0.2, attributes: [stringAttr("probe", "fine")] },
-          {
-            timeUnixNano: T1,
-            asInt: "-9223372036854775808",
-            attributes: [stringAttr("probe", "min")],
-            exemplars: [
-              exemplar({ asInt: "9223372036854775807" }),
-              exemplar({ asDouble: NaN, traceId: new Uint8Array(16), spanId: new Uint8Array(8) }),
-            ],
-          },
-          {
-            timeUnixNano: T1,
-            asInt: "9223372036854775807",
-            attributes: [stringAttr("probe", "max")],
-          },
-          { timeUnixNano: T2, flags: 1, attributes: [stringAttr("probe", "min")] },
+    gaugeMetric("temperature", [
+      doublePoint(T1, NaN, { attributes: probe("nan") }),
+      doublePoint(T1, -Infinity, { attributes: probe("cold") }),
+      doublePoint(T1, 0.1 + 0.2, { attributes: probe("fine") }),
+      intPoint(T1, INT64_MIN, {
+        attributes: probe("min"),
+        exemplars: [exemplar({ asInt: INT64_MAX }), untracedExemplar({ asDouble: NaN })],
+      }),
+      intPoint(T1, INT64_MAX, { attributes: probe("max") }),
+      noValuePoint(T2, { attributes: probe("min") }),
+    ], { unit: "Cel" }),
+    histogramMetric("latency", [
+      handHistogramPoint({ min: 0.5, max: 7 }),
+      histogramPoint(T1, { start: T0, count: 4, attributes: stringAttrs({ bucketless: "yes" }) }),
+    ], { temporality: "delta" }),
+    exponentialHistogramMetric("sizes", [handExponentialPoint({ min: -40, max: 12 })], {
+      temporality: "cumulative",
+    }),
+    summaryMetric("rpc.duration", [
+      handSummaryPoint({
+        quantileValues: [
+          { quantile: 0, value: 0.1 },
+          { quantile: 0.5, value: 0.25 },
+          { quantile: 1, value: NaN },
         ],
-      },
-    },
-    {
-      name: "latency",
-      histogram: {
-        aggregationTemporality: 1,
-        dataPoints: [{
-          startTimeUnixNano: T0,
-          timeUnixNano: T1,
-          count: 6,
-          sum: 12.5,
-          min: 0.5,
-          max: 7,
-          explicitBounds: [1, 5],
-          bucketCounts: [2, 3, 1],
-          exemplars: [exemplar({ asDouble: 7 })],
-        }, {
-          startTimeUnixNano: T0,
-          timeUnixNano: T1,
-          count: 4,
-          attributes: [stringAttr("bucketless", "yes")],
-        }],
-      },
-    },
-    {
-      name: "sizes",
-      exponentialHistogram: {
-        aggregationTemporality: 2,
-        dataPoints: [{
-          startTimeUnixNano: T0,
-          timeUnixNano: T1,
-          count: 9,
-          sum: -3.5,
-          scale: -3,
-          zeroCount: 2,
-          zeroThreshold: 0.001,
-          positive: { offset: -2, bucketCounts: [1, 0, 3] },
-          negative: { offset: 1, bucketCounts: [2, 1] },
-          min: -40,
-          max: 12,
-        }],
-      },
-    },
-    {
-      name: "rpc.duration",
-      summary: {
-        dataPoints: [{
-          startTimeUnixNano: T0,
-          timeUnixNano: T1,
-          count: 3,
-          sum: 0.75,
-          quantileValues: [{ quantile: 0, value: 0.1 }, { quantile: 0.5, value: 0.25 }, {
-            quantile: 1,
-            value: NaN,
-          }],
-        }],
-      },
-    },
+      }),
+    ]),
   ]));
 }
 
@@ -218,16 +168,14 @@ function expected(decoded: MetricsDecoded) {
 
 /** A gauge point of series `probe` at `timeNs`, as a protobuf request. */
 function gauge(points: { probe: string; timeNs: bigint; value: number }[]): Uint8Array {
-  return encodeMetrics(oneScope([{
-    name: "queue.size",
-    gauge: {
-      dataPoints: points.map((p) => ({
-        timeUnixNano: String(p.timeNs),
-        asInt: p.value,
-        attributes: [stringAttr("probe", p.probe)],
-      })),
-    },
-  }]));
+  return encodeMetrics(oneScope([
+    gaugeMetric(
+      "queue.size",
+      points.map((p) =>
+        intPoint(p.timeNs, p.value, { attributes: stringAttrs({ probe: p.probe }) })
+      ),
+    ),
+  ]));
 }
 
 for (const driver of selectedDrivers()) {

@@ -100,3 +100,64 @@ export function metricTableRows(
     seriesSeen,
   };
 }
+
+// ---------------------------------------------------------------------------------------------
+// Late-point marks (metric_rollups.ts): a point committed into a 60 s bucket whose rollups may
+// have been built marks that (series, bucket), in the point's transaction.
+
+/** The rollups' finest bucket, in nanoseconds. */
+export const MARK_BUCKET_NS = 60_000_000_000n;
+
+/**
+ * A point whose 60 s bucket ended this long before its commit (now taken inside the commit's
+ * transaction) is marked late: half of the smallest METRIC_ROLLUP_LAG (1 min), so at most half of
+ * any lag. The job builds a bucket only when it ended LAG ago or more, so a point left unmarked
+ * was committed by a transaction that took its time within LAG/2 (or less) of the bucket's end;
+ * it is missed only if that transaction then stays open past the job's read, at least
+ * LAG - 30 s later (see metric_rollups.ts on races). Marking more than needed is harmless: a mark
+ * only sends its bucket's reads to the raw points until the job rebuilds it.
+ */
+export const LATE_AFTER_NS = 30_000_000_000n;
+
+/**
+ * Points with a time before this are late at `nowNs`: their bucket end
+ * (floor(t / 60 s) · 60 s + 60 s) is at or before `nowNs - LATE_AFTER_NS`. One comparison a point.
+ */
+export function lateBeforeNs(nowNs: bigint): bigint {
+  const edge = nowNs - LATE_AFTER_NS;
+  return edge - (((edge % MARK_BUCKET_NS) + MARK_BUCKET_NS) % MARK_BUCKET_NS);
+}
+
+/** A (series, 60 s bucket start) mark, in insert order (sorted by series, then bucket). */
+export interface LateMark {
+  seriesKey: string;
+  bucketNs: bigint;
+}
+
+/**
+ * The marks of the late points among `count` points (read by index through `seriesAt` and
+ * `timeAt`, so that both writers use their own rows), at `nowNs`: distinct, sorted by series and
+ * bucket (the order in which two writers then take their locks). Recent points cost one
+ * comparison each and nothing is allocated when none is late.
+ */
+export function lateMarks(
+  count: number,
+  seriesAt: (i: number) => string,
+  timeAt: (i: number) => bigint,
+  nowNs: bigint,
+): LateMark[] {
+  const before = lateBeforeNs(nowNs);
+  let marks: Map<string, LateMark> | undefined;
+  for (let i = 0; i < count; i++) {
+    const time = timeAt(i);
+    if (time >= before) continue;
+    const bucketNs = time - (((time % MARK_BUCKET_NS) + MARK_BUCKET_NS) % MARK_BUCKET_NS);
+    const seriesKey = seriesAt(i);
+    marks ??= new Map();
+    marks.set(`${seriesKey} ${bucketNs}`, { seriesKey, bucketNs });
+  }
+  if (marks === undefined) return [];
+  return [...marks.values()].sort((a, b) =>
+    byKey(a.seriesKey, b.seriesKey) || byTime(a.bucketNs, b.bucketNs)
+  );
+}

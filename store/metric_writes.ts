@@ -25,7 +25,7 @@ import type { Database } from "./columns.ts";
 import { TABLE_KEYS } from "./columns.ts";
 import type { DialectCapabilities } from "./dialects/mod.ts";
 import { chunks } from "./batch_writer.ts";
-import { metricTableRows, type SeenMinutes } from "./metric_table_rows.ts";
+import { lateMarks, metricTableRows, type SeenMinutes } from "./metric_table_rows.ts";
 import type { MetricPointRow } from "./metric_types.ts";
 
 /** What a batch of metrics writes: its points as decoded, each with its instrument. */
@@ -77,6 +77,7 @@ export async function writeMetricRows(
   for (const chunk of chunks(table.points, caps)) {
     inserted += await caps.insertIfAbsent(trx, "metric_points", TABLE_KEYS.metric_points, chunk);
   }
+  if (inserted > 0) await insertLateMarks(trx, caps, rows.points);
   let exemplars = 0;
   for (const chunk of chunks(table.exemplars, caps)) {
     exemplars += await caps.insertIfAbsent(
@@ -92,6 +93,34 @@ export async function writeMetricRows(
     points: { inserted, duplicates: rows.points.length - inserted },
     exemplars,
   };
+}
+
+/**
+ * Marks the 60 s buckets of late points (metric_table_rows.ts `lateMarks`), with now taken here,
+ * inside the commit's transaction, after its points were inserted: the rollup job (metric_rollups.ts)
+ * then rebuilds them, and chart reads take them raw until it has. Called only when the commit
+ * inserted a point: a replay of stored points marks nothing.
+ */
+async function insertLateMarks(
+  trx: Db,
+  caps: DialectCapabilities,
+  points: readonly MetricPointRow[],
+): Promise<void> {
+  const nowNs = BigInt(Date.now()) * 1_000_000n;
+  const marks = lateMarks(
+    points.length,
+    (i) => points[i]!.seriesKey,
+    (i) => points[i]!.timeUnixNano,
+    nowNs,
+  );
+  if (marks.length === 0) return;
+  const rows = marks.map((m) => ({
+    series_key: m.seriesKey,
+    bucket_unix_nano: caps.int64(m.bucketNs),
+  }));
+  for (const chunk of chunks(rows, caps)) {
+    await caps.insertIfAbsent(trx, "metric_rollup_marks", TABLE_KEYS.metric_rollup_marks, chunk);
+  }
 }
 
 /**

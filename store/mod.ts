@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { MetricRollupJob, type MetricRollupOptions } from "./metric_rollups.ts";
 import { Kysely, Migrator, sql } from "kysely";
 import { dirname } from "node:path";
 import type { DatabaseConfig, DbDriver } from "../lib/config.ts";
@@ -97,6 +98,11 @@ export type {
   ServiceRequests,
 } from "./rollup_queries.ts";
 export { windowMinutes } from "./rollup_queries.ts";
+export { TooManyPointsError } from "./metric_reads.ts";
+export {
+  ROLLUP_LEVELS as METRIC_ROLLUP_LEVELS,
+  type RollupLevel as MetricRollupLevel,
+} from "./metric_rollups.ts";
 export { LATENCY_BUCKET_BOUNDS_MS, LATENCY_BUCKET_COUNT, quantileMs } from "./rollups.ts";
 export type { EdgeResolverLimits } from "./edge_resolver.ts";
 export type {
@@ -187,6 +193,8 @@ export interface Store {
   errorOrigins(window: TimeWindow, limit: number): Promise<ErrorOrigins>;
   /** Purging old data and compacting the database (maintenance.ts). */
   readonly maintenance: StoreMaintenance;
+  /** The metric rollup job (metric_rollups.ts): started by the caller, stopped by `close()`. */
+  readonly metricRollups: MetricRollupJob;
   /** Child spans waiting in memory for their parent, to count a call between services. */
   waitingChildSpans(): number;
   /** Round trip to the database; throws when it cannot be reached. */
@@ -217,6 +225,8 @@ export interface StoreOptions {
    * statement at the deadline and answer `QueryDeadlineError`.
    */
   queryTimeoutMs?: number;
+  /** The metric rollup job's settings (METRIC_ROLLUP_*) and logger. */
+  metricRollups?: MetricRollupOptions;
   /**
    * SQLite files: reader threads instead of `config.readWorkers` (DB_READ_WORKERS); 0 reads on the
    * main thread's connection, as before there were readers (for benchmarks that compare).
@@ -284,6 +294,7 @@ class KyselyStore implements Store {
   readonly rollups: RollupReads;
   readonly instruments: InstrumentReads;
   readonly maintenance: StoreMaintenance;
+  readonly metricRollups: MetricRollupJob;
   readonly #sweep: ReturnType<typeof setInterval>;
   readonly #onBackgroundError: (error: unknown) => void;
   readonly #capabilities: DialectCapabilities;
@@ -312,6 +323,8 @@ class KyselyStore implements Store {
     this.maintenance = new Maintenance(open.db, open.capabilities, open.sqlite, {
       chunkRows: open.sqlite ? 2_000 : 10_000,
     });
+    // On the store's own connection: its transactions write (SQLite: beside the writer thread).
+    this.metricRollups = new MetricRollupJob(open.db, open.capabilities, options.metricRollups);
     const committer = this.#committer = chooseCommitter(open, config, options);
     this.#writer = new BatchWriter(
       committer,
@@ -448,6 +461,7 @@ class KyselyStore implements Store {
 
   async close(): Promise<void> {
     clearInterval(this.#sweep);
+    await this.metricRollups.stop();
     // Children still waiting for their parent are resolved now, while the database is open.
     await this.#writer.resolveWaitingEdges(true).catch(this.#onBackgroundError);
     await this.#committer.close?.();

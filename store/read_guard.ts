@@ -61,6 +61,8 @@ export function guardReads(store: Store, { readiness, timeRead }: ReadGuardOptio
     instrument: (...a) => read(() => store.instruments.instrument(...a)),
     series: (...a) => read(() => store.instruments.series(...a)),
     points: (...a) => read(() => store.instruments.points(...a)),
+    chartPoints: (...a) => read(() => store.instruments.chartPoints(...a)),
+    exportIntervalNs: (...a) => read(() => store.instruments.exportIntervalNs(...a)),
     pointCount: (...a) => read(() => store.instruments.pointCount(...a)),
     exemplars: (...a) => read(() => store.instruments.exemplars(...a)),
   };
@@ -85,6 +87,7 @@ export function guardReads(store: Store, { readiness, timeRead }: ReadGuardOptio
     // Not reads: maintenance has its own bounds (admin.ts), the health check pings to learn
     // whether the database is there, and the rest is ingest's and the process's.
     maintenance: store.maintenance,
+    metricRollups: store.metricRollups,
     ping: () => store.ping(),
     migrate: () => store.migrate(),
     write: (...a) => store.write(...a),

@@ -23,7 +23,7 @@ import type { IndexPlan, Posting } from "./attribute_postings.ts";
 import { joinSpanNames } from "./span_names.ts";
 import type { LogRow, SpanRow } from "./types.ts";
 import type { MetricPointRow } from "./metric_types.ts";
-import { metricTableRows, type SeenMinutes } from "./metric_table_rows.ts";
+import { lateMarks, metricTableRows } from "./metric_table_rows.ts";
 
 /** What one commit writes (`DbRows` of batch_writer.ts, which imports this module's types). */
 interface DbRows {
@@ -64,19 +64,15 @@ export type InsertStatements = Record<keyof InsertTables, InsertStatement> & {
 };
 
 /**
- * The metric tables' inserts (skipped when stored, as metric_writes.ts writes them) and the
- * updates that move a stored instrument's or series' seen times, each bound to (minute, key,
- * minute) and changing a row only when its time moves (see metric_writes.ts).
+ * The metric tables' statements: points and exemplars skipped when stored (as metric_writes.ts
+ * writes them); instruments and series upserted, inserted if absent or else their seen times
+ * moved, a row changing only when one of its times moves (see metric_writes.ts).
  */
 export interface MetricStatements {
   instruments: InsertStatement;
   series: InsertStatement;
   points: InsertStatement;
   exemplars: InsertStatement;
-  instrumentFirstSeen: string;
-  instrumentLastSeen: string;
-  seriesFirstSeen: string;
-  seriesLastSeen: string;
 }
 
 /** The statements that keep the trace summaries (trace_summaries.ts) on the writer thread. */
@@ -115,17 +111,15 @@ export type FlatRows = Record<keyof InsertTables, SqlValue[]> & {
   metrics: FlatMetricRows;
 };
 
-/** Metric rows as flat values (null for a point's empty value columns). */
+/**
+ * Metric rows as flat values (null for a point's empty value columns). The instruments' and
+ * series' seen times are the batch's earliest and latest minute of each.
+ */
 export interface FlatMetricRows {
   instruments: MetricValue[];
   series: MetricValue[];
   points: MetricValue[];
   exemplars: MetricValue[];
-  /** (minute, key, minute) per stored row whose time may move, for the four updates. */
-  instrumentFirstSeen: MetricValue[];
-  instrumentLastSeen: MetricValue[];
-  seriesFirstSeen: MetricValue[];
-  seriesLastSeen: MetricValue[];
 }
 
 type MetricValue = SqlValue | null;
@@ -136,35 +130,14 @@ function flattenMetrics(
   int64: Int64Param,
 ): FlatMetricRows {
   if (points === undefined || points.length === 0) {
-    return {
-      instruments: [],
-      series: [],
-      points: [],
-      exemplars: [],
-      instrumentFirstSeen: [],
-      instrumentLastSeen: [],
-      seriesFirstSeen: [],
-      seriesLastSeen: [],
-    };
+    return { instruments: [], series: [], points: [], exemplars: [] };
   }
   const rows = metricTableRows(points, int64);
-  const seen = (map: ReadonlyMap<string, SeenMinutes>, pick: "first" | "last") => {
-    const out: MetricValue[] = [];
-    for (const [key, minutes] of map) {
-      const minute = int64(minutes[pick]);
-      out.push(minute, key, minute);
-    }
-    return out;
-  };
   return {
     instruments: flatten(rows.instruments, statements.instruments.columns),
     series: flatten(rows.series, statements.series.columns),
     points: flatten(rows.points, statements.points.columns),
     exemplars: flatten(rows.exemplars, statements.exemplars.columns),
-    instrumentFirstSeen: seen(rows.instrumentSeen, "first"),
-    instrumentLastSeen: seen(rows.instrumentSeen, "last"),
-    seriesFirstSeen: seen(rows.seriesSeen, "first"),
-    seriesLastSeen: seen(rows.seriesSeen, "last"),
   };
 }
 
@@ -321,8 +294,9 @@ export function commitPrepared(
 }
 
 /**
- * Writes a commit's metric rows (in its transaction): instruments and series if absent, their
- * seen times moved, points and exemplars if absent. Answers the points inserted.
+ * Writes a commit's metric rows (in its transaction): instruments and series upserted (inserted
+ * if absent, else their seen times moved), points and exemplars if absent. Answers the points
+ * inserted.
  */
 function commitMetrics(
   sqlite: NodeSqliteDatabase,
@@ -333,22 +307,38 @@ function commitMetrics(
   if (rows.points.length === 0) return 0;
   runAll(rows.instruments, statements.instruments);
   runAll(rows.series, statements.series);
-  for (
-    const [sql, values] of [
-      [statements.instrumentFirstSeen, rows.instrumentFirstSeen],
-      [statements.instrumentLastSeen, rows.instrumentLastSeen],
-      [statements.seriesFirstSeen, rows.seriesFirstSeen],
-      [statements.seriesLastSeen, rows.seriesLastSeen],
-    ] as const
-  ) {
-    const update = sqlite.statement(sql);
-    for (let i = 0; i < values.length; i += 3) {
-      update.run(values[i]!, values[i + 1]!, values[i + 2]!);
-    }
-  }
   const inserted = runAll(rows.points, statements.points);
+  if (inserted > 0) insertLateMarks(sqlite, statements.points.columns, rows.points);
   runAll(rows.exemplars, statements.exemplars);
   return inserted;
+}
+
+/** The writer thread's insert of a late-point mark (metric_table_rows.ts `lateMarks`). */
+const INSERT_MARK = `insert into "metric_rollup_marks" ("series_key", "bucket_unix_nano") ` +
+  `values (?, ?) on conflict do nothing`;
+
+/**
+ * Marks the 60 s buckets of the commit's late points, with now taken here, inside the
+ * `begin immediate` transaction after its points were inserted (as metric_writes.ts does). Only
+ * when the commit inserted a point: a replay of stored points marks nothing.
+ */
+function insertLateMarks(
+  sqlite: NodeSqliteDatabase,
+  columns: readonly string[],
+  points: readonly MetricValue[],
+): void {
+  const width = columns.length;
+  const seriesAt = columns.indexOf("series_key");
+  const timeAt = columns.indexOf("time_unix_nano");
+  const marks = lateMarks(
+    points.length / width,
+    (i) => points[i * width + seriesAt] as string,
+    (i) => BigInt(points[i * width + timeAt] as bigint),
+    BigInt(Date.now()) * 1_000_000n,
+  );
+  if (marks.length === 0) return;
+  const insert = sqlite.statement(INSERT_MARK);
+  for (const mark of marks) insert.run(mark.seriesKey, mark.bucketNs);
 }
 
 const SPAN_WIDTH = SPAN_COLUMNS.length;

@@ -59,6 +59,7 @@ for (const driver of selectedDrivers()) {
         "2026-12-09_trace_outline_index",
         "2026-12-10_trace_span_names",
         "2026-12-11_metrics",
+        "2026-12-12_metric_rollups",
       ]);
       assert.deepEqual((await first.migrate()).applied, []);
       const batch = buildBatch(3, 3);
@@ -110,6 +111,7 @@ for (const driver of selectedDrivers()) {
         "2026-12-09_trace_outline_index",
         "2026-12-10_trace_span_names",
         "2026-12-11_metrics",
+        "2026-12-12_metric_rollups",
       ]);
     } finally {
       await database.drop();

@@ -16,7 +16,8 @@
  * Metrics: after the run, Argus's SQLite file holds the services' own instruments (`orders.placed`,
  * `payment.amount`, `payment.active_charges`, `inventory.stock_level`) and the HTTP server
  * durations (Deno's own in the `deno` mode, the SDK mode's by hand), whose last cumulative points
- * count exactly the orders the run answered.
+ * count exactly the orders the run answered. In the `grpc` run, the Metrics page charts them in
+ * headless Chromium too (`checkMetricsPage`), before Argus stops.
  */
 import assert from "node:assert/strict";
 import { type ArgusProcess, startArgus } from "./argus_process.ts";
@@ -27,6 +28,7 @@ import {
   type SimulationSummary,
 } from "../chaos/mod.ts";
 import { runSimulation } from "./chaos_process.ts";
+import { runScenario } from "./browser.ts";
 import { databaseConfig } from "./databases.ts";
 import { openDatabase } from "../store/dialects/mod.ts";
 import { listMetricInstruments, listMetricSeries, metricPoints } from "../store/metric_reads.ts";
@@ -350,6 +352,40 @@ async function checkMetricCharts(argus: ArgusProcess) {
   }
 }
 
+/**
+ * The Metrics page in headless Chromium on the run's metrics (tests/browser/scenarios/
+ * metrics_chaos.mjs), over an absolute window around the run (its metrics then have steps of
+ * 1 s): every instrument of each service charted in its shape, orders.placed grouped by the
+ * outcomes the run answered, attribute filters narrowing charts, the Dashboard's and the Service
+ * Map's links to a service's metrics; no console error, no failed request, no axe violation.
+ */
+async function checkMetricsPage(
+  argus: ArgusProcess,
+  summary: SimulationSummary,
+  runStart: number,
+  runEnd: number,
+) {
+  const outcomes = ["confirmed"];
+  if ((summary.failures["inventory-service: Database Lock"] ?? 0) > 0) {
+    outcomes.push("inventory_failed");
+  }
+  if ((summary.failures["payment-service: Gateway Timeout"] ?? 0) > 0) {
+    outcomes.push("payment_failed");
+  }
+  const { answer, problems } = await runScenario<{ violations: string[] }>(
+    "metrics_chaos",
+    argus.baseUrl,
+    {
+      start: runStart - 1_000,
+      end: runEnd + 1_000,
+      outcomes,
+      screenshot: "docs/screenshots/metrics-chaos.png",
+    },
+  );
+  assert.deepEqual(problems, []);
+  assert.deepEqual(answer.violations, []);
+}
+
 const ALL_TIME = { fromNs: 1n, toNs: 1n << 62n };
 
 /** The last point (by time) of each series of `instrument`, keyed by the series' attributes. */
@@ -524,6 +560,7 @@ for (const protocol of ["http", "grpc"] as const) {
     let stopped = false;
     try {
       argus = await startArgus({ FLUSH_INTERVAL: "20ms" }, cwd);
+      const runStart = Date.now();
       const run = await runSimulation([
         "--requests",
         String(ORDERS),
@@ -551,6 +588,7 @@ for (const protocol of ["http", "grpc"] as const) {
         "0",
         "--json",
       ], { cwd });
+      const runEnd = Date.now();
       assert.equal(run.code, 0, run.stderr);
       const summary = JSON.parse(run.stdout) as SimulationSummary;
 
@@ -574,6 +612,7 @@ for (const protocol of ["http", "grpc"] as const) {
 
       await checkArgus(argus, summary, protocol);
       await checkMetricCharts(argus);
+      if (protocol === "grpc") await checkMetricsPage(argus, summary, runStart, runEnd);
       assert.doesNotMatch(argus.log(), / ERROR /);
       // Nothing of the run is left in its working folder.
       assert.deepEqual([...Deno.readDirSync(cwd)].map((e) => e.name).sort(), ["data"]);

@@ -7,68 +7,61 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { openDatabase } from "../store/dialects/mod.ts";
-import { decodeMetricsRequest } from "../ingest/otlp/metrics_decode.ts";
-import { DEFAULT_DECODE_LIMITS } from "../ingest/otlp/types.ts";
-import { encodeMetrics, oneScope, stringAttr } from "../ingest/otlp/testdata/metrics_payloads.ts";
 import { type ArgusProcess, startArgus } from "./argus_process.ts";
 import { databaseConfig } from "./databases.ts";
 import { OwnPostgres, ownPostgresAvailable, waitUntil, withArgusLog } from "./fault_harness.ts";
+import {
+  afterT0,
+  decodeMetrics,
+  doublePoint,
+  encodeMetrics,
+  gaugeMetric,
+  histogramMetric,
+  histogramPoint,
+  intPoint,
+  oneScope,
+  postMetrics,
+  stringAttrs,
+  sumMetric,
+  T0,
+} from "./metric_requests.ts";
 
 /** A request of 8 points (gauge, cumulative sum, histogram with an exemplar) at round `i`. */
 function metricsRequest(i: number): Uint8Array {
-  const start = 1_795_687_200_000_000_000n;
-  const time = String(start + BigInt(i + 1) * 10_000_000_000n);
-  const attrs = (host: string) => [stringAttr("host", host)];
+  const time = afterT0(10 * (i + 1));
+  const attributes = (host: string) => stringAttrs({ host });
   return encodeMetrics(oneScope([
-    {
-      name: "cpu.load",
-      gauge: {
-        dataPoints: ["a", "b", "c"].map((h) => ({
-          timeUnixNano: time,
-          asDouble: i + 0.5,
-          attributes: attrs(h),
-        })),
-      },
-    },
-    {
-      name: "requests",
-      sum: {
-        aggregationTemporality: 2,
-        isMonotonic: true,
-        dataPoints: ["a", "b", "c"].map((h) => ({
-          startTimeUnixNano: String(start),
-          timeUnixNano: time,
-          asInt: String(10 * i),
-          attributes: attrs(h),
-        })),
-      },
-    },
-    {
-      name: "latency",
-      unit: "ms",
-      histogram: {
-        aggregationTemporality: 1,
-        dataPoints: ["a", "b"].map((h) => ({
-          startTimeUnixNano: String(start),
-          timeUnixNano: time,
+    gaugeMetric(
+      "cpu.load",
+      ["a", "b", "c"].map((h) => doublePoint(time, i + 0.5, { attributes: attributes(h) })),
+    ),
+    sumMetric(
+      "requests",
+      ["a", "b", "c"].map((h) =>
+        intPoint(time, String(10 * i), { start: T0, attributes: attributes(h) })
+      ),
+      { temporality: "cumulative", monotonic: true },
+    ),
+    histogramMetric(
+      "latency",
+      ["a", "b"].map((h) =>
+        histogramPoint(time, {
+          start: T0,
           count: 3,
           sum: 7.5,
           explicitBounds: [1, 5],
           bucketCounts: [1, 1, 1],
-          attributes: attrs(h),
+          attributes: attributes(h),
           exemplars: [{ timeUnixNano: time, asDouble: 4.5, filteredAttributes: [] }],
-        })),
-      },
-    },
+        })
+      ),
+      { unit: "ms", temporality: "delta" },
+    ),
   ], "metrics-outage"));
 }
 
 async function post(argus: ArgusProcess, body: Uint8Array): Promise<number> {
-  const response = await fetch(`${argus.otlpHttpUrl}/v1/metrics`, {
-    method: "POST",
-    headers: { "content-type": "application/x-protobuf" },
-    body: body as Uint8Array<ArrayBuffer>,
-  });
+  const response = await postMetrics(argus.otlpHttpUrl, body, "protobuf");
   await response.body?.cancel();
   return response.status;
 }
@@ -124,9 +117,7 @@ Deno.test({
         "nothing was quarantined",
       );
 
-      const expected = requests.flatMap((body) =>
-        decodeMetricsRequest("protobuf", body, DEFAULT_DECODE_LIMITS, 0n).points
-      );
+      const expected = requests.flatMap((body) => decodeMetrics(body).points);
       assert.equal(expected.length, 6 * 8);
       const open = openDatabase(databaseConfig("postgres", dsn), cwd, () => {});
       try {

@@ -8,16 +8,18 @@
 import assert from "node:assert/strict";
 import { openDatabase } from "../store/dialects/mod.ts";
 import { listMetricSeries, metricPoints } from "../store/metric_reads.ts";
-import { decodeMetricsRequest } from "../ingest/otlp/metrics_decode.ts";
-import { DEFAULT_DECODE_LIMITS } from "../ingest/otlp/types.ts";
 import {
-  encodeMetrics,
+  afterT0,
+  decodeMetrics,
+  doublePoint,
+  gaugeMetric,
   oneScope,
-  stringAttr,
+  postMetrics,
+  stringAttrs,
   T1,
   T2,
   toOtlpJson,
-} from "../ingest/otlp/testdata/metrics_payloads.ts";
+} from "./metric_requests.ts";
 import { type ArgusProcess, startArgus } from "./argus_process.ts";
 import { databaseConfig } from "./databases.ts";
 import { parsePrometheusText, sampleValue } from "../lib/prometheus_text_test_helper.ts";
@@ -27,28 +29,18 @@ const ENV = { FLUSH_INTERVAL: "20ms", MAX_SERIES_PER_INSTRUMENT: String(LIMIT) }
 
 /** A gauge with one point per queue name, at `time`. */
 function gauge(name: string, queues: string[], time: string) {
-  return {
+  return gaugeMetric(
     name,
-    unit: "{item}",
-    gauge: {
-      dataPoints: queues.map((queue, i) => ({
-        timeUnixNano: time,
-        asDouble: i + 0.5,
-        attributes: [stringAttr("queue", queue)],
-      })),
-    },
-  };
+    queues.map((queue, i) => doublePoint(time, i + 0.5, { attributes: stringAttrs({ queue }) })),
+    { unit: "{item}" },
+  );
 }
 
 const queues = (from: number, to: number) =>
   Array.from({ length: to - from }, (_, i) => `q${from + i}`);
 
 async function send(argus: ArgusProcess, request: unknown) {
-  const response = await fetch(`${argus.otlpHttpUrl}/v1/metrics`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: toOtlpJson(request) as Uint8Array<ArrayBuffer>,
-  });
+  const response = await postMetrics(argus.otlpHttpUrl, toOtlpJson(request), "json");
   assert.equal(response.status, 200);
   const answer = await response.json();
   return {
@@ -66,13 +58,7 @@ async function refusedOnMetrics(argus: ArgusProcess): Promise<number> {
 }
 
 function instrumentKey(request: unknown, name: string): string {
-  const decoded = decodeMetricsRequest(
-    "protobuf",
-    encodeMetrics(request),
-    DEFAULT_DECODE_LIMITS,
-    0n,
-  );
-  return decoded.points.find((p) => p.instrument.name === name)!.instrumentKey;
+  return decodeMetrics(request).points.find((p) => p.instrument.name === name)!.instrumentKey;
 }
 
 Deno.test("MAX_SERIES_PER_INSTRUMENT: points of new series past it are refused, counted and logged; existing series and other instruments are stored, also after a restart", async () => {
@@ -122,7 +108,7 @@ Deno.test("MAX_SERIES_PER_INSTRUMENT: points of new series past it are refused, 
     // After a restart the view is read from the database: the limit still holds.
     assert.equal(await argus.stop(), 0);
     argus = await startArgus(ENV, cwd);
-    const T3 = String(BigInt(T2) + 10_000_000_000n);
+    const T3 = afterT0(30);
     const third = await send(
       argus,
       oneScope([gauge("queue.depth", ["q1", "q7"], T3), gauge("queue.age", ["q4"], T3)]),

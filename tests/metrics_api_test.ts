@@ -10,15 +10,27 @@ import assert from "node:assert/strict";
 import { createStore, type Store } from "../store/mod.ts";
 import { freshDatabase, selectedDrivers } from "./databases.ts";
 import { getJson, testApp } from "./app.ts";
-import { decodeMetricsRequest } from "../ingest/otlp/metrics_decode.ts";
-import { DEFAULT_DECODE_LIMITS } from "../ingest/otlp/types.ts";
 import {
-  bytes,
-  encodeMetrics,
+  afterT0 as at,
+  decodeMetrics,
+  doublePoint,
+  exemplar,
+  exponentialHistogramMetric,
+  exponentialPoint,
+  gaugeMetric,
+  histogramMetric,
+  histogramPoint,
+  intPoint,
   oneScope,
-  stringAttr,
+  SPAN_ID,
+  storeBatch,
+  stringAttrs,
+  summaryMetric,
+  summaryPoint,
+  sumMetric,
   T0,
-} from "../ingest/otlp/testdata/metrics_payloads.ts";
+  TRACE_ID,
+} from "./metric_requests.ts";
 import type {
   WireExemplars,
   WireInstrumentChart,
@@ -26,135 +38,88 @@ import type {
   WireInstrumentList,
 } from "../utils/wire.ts";
 
-const TRACE = "5b8efff798038103d269b633813fc60c";
-const SPAN = "eee19b7ec3c1b174";
 const T0_MS = Number(BigInt(T0) / 1_000_000n);
-/** Unix nanoseconds `seconds` after T0, as OTLP's decimal string. */
-const at = (seconds: number) => (BigInt(T0) + BigInt(seconds) * 1_000_000_000n).toString();
 /** The test window: two minutes from T0. */
 const WINDOW = `start=${T0_MS}&end=${T0_MS + 120_000}`;
 const EVERY_10S = Array.from({ length: 13 }, (_, i) => i * 10 - 10); // -10, 0, …, 110
 
-function request(): Uint8Array {
-  const method = (value: string) => [stringAttr("http.request.method", value)];
-  const get = EVERY_10S.map((t) => ({
+function request() {
+  const method = (value: string) => stringAttrs({ "http.request.method": value });
+  const get = EVERY_10S.map((t) =>
     // A restart at 45 s: a new start time and a drop (40 s: 150, 50 s: 5).
-    startTimeUnixNano: t < 45 ? at(-20) : at(45),
-    timeUnixNano: at(t),
-    asInt: t < 45 ? 110 + t : 5 + (t - 50),
-    attributes: method("GET"),
-  }));
-  const post = EVERY_10S.map((t) => ({
-    startTimeUnixNano: at(-20),
-    timeUnixNano: at(t),
-    asDouble: 2 + (t / 10) * 2,
-    attributes: method("POST"),
-  }));
-  const histogram = (route: string, bounds: number[], counts: number[], exemplars = false) => ({
-    startTimeUnixNano: at(0),
-    timeUnixNano: at(5),
-    count: counts.reduce((a, b) => a + b, 0),
-    sum: 100,
-    explicitBounds: bounds,
-    bucketCounts: counts,
-    attributes: [stringAttr("route", route)],
-    exemplars: exemplars
-      ? [{
-        timeUnixNano: at(4),
-        asDouble: 3,
-        traceId: bytes(TRACE),
-        spanId: bytes(SPAN),
-        filteredAttributes: [stringAttr("user.id", "u-1")],
-      }]
-      : [],
-  });
-  return encodeMetrics(oneScope([
-    {
-      name: "http.requests",
+    intPoint(at(t), t < 45 ? 110 + t : 5 + (t - 50), {
+      start: t < 45 ? at(-20) : at(45),
+      attributes: method("GET"),
+    })
+  );
+  const post = EVERY_10S.map((t) =>
+    doublePoint(at(t), 2 + (t / 10) * 2, { start: at(-20), attributes: method("POST") })
+  );
+  const histogram = (route: string, bounds: number[], counts: number[], exemplars = false) =>
+    histogramPoint(at(5), {
+      start: at(0),
+      count: counts.reduce((a, b) => a + b, 0),
+      sum: 100,
+      explicitBounds: bounds,
+      bucketCounts: counts,
+      attributes: stringAttrs({ route }),
+      exemplars: exemplars ? [exemplar({ timeUnixNano: at(4), asDouble: 3 })] : [],
+    });
+  return oneScope([
+    sumMetric("http.requests", [...get, ...post], {
       unit: "{request}",
-      sum: { aggregationTemporality: 2, isMonotonic: true, dataPoints: [...get, ...post] },
-    },
-    {
-      name: "temperature",
-      unit: "Cel",
-      description: "probe temperature",
-      gauge: {
-        dataPoints: [[0, 10], [10, 20], [20, 60], [30, 5]].map(([t, v]) => ({
-          timeUnixNano: at(t!),
-          asDouble: v,
-        })),
-      },
-    },
-    {
-      name: "latency",
-      unit: "s",
-      histogram: {
-        aggregationTemporality: 1,
-        dataPoints: [
-          histogram("a", [1, 5, 10], [0, 10, 0, 0], true),
-          histogram("b", [1, 5, 10], [0, 0, 30, 0]),
-        ],
-      },
-    },
-    {
-      name: "sizes",
-      histogram: {
-        aggregationTemporality: 1,
-        dataPoints: [histogram("a", [1, 5, 10], [0, 10, 0, 0]), histogram("b", [2, 4], [0, 3, 0])],
-      },
-    },
-    {
-      name: "jobs",
-      sum: {
-        aggregationTemporality: 1,
-        isMonotonic: true,
-        dataPoints: [[0, 5, 3], [10, 15, 4], [30, 35, 10]].map(([start, t, v]) => ({
-          startTimeUnixNano: at(start!),
-          timeUnixNano: at(t!),
-          asInt: v,
-        })),
-      },
-    },
-    {
-      name: "payload",
-      exponentialHistogram: {
-        aggregationTemporality: 1,
-        dataPoints: [{
-          startTimeUnixNano: at(0),
-          timeUnixNano: at(5),
-          count: 4,
-          sum: 12,
-          scale: 0,
-          zeroCount: 0,
-          positive: { offset: 0, bucketCounts: [0, 4] },
-          negative: { offset: 0, bucketCounts: [] },
-        }],
-      },
-    },
-    {
-      name: "rpc.duration",
-      summary: {
-        dataPoints: [[-10, 10, 5], [10, 20, 15]].map(([t, count, sum]) => ({
-          startTimeUnixNano: at(-20),
-          timeUnixNano: at(t!),
-          count,
-          sum,
+      temporality: "cumulative",
+      monotonic: true,
+    }),
+    gaugeMetric(
+      "temperature",
+      [[0, 10], [10, 20], [20, 60], [30, 5]].map(([t, v]) => doublePoint(at(t!), v!)),
+      { unit: "Cel", description: "probe temperature" },
+    ),
+    histogramMetric("latency", [
+      histogram("a", [1, 5, 10], [0, 10, 0, 0], true),
+      histogram("b", [1, 5, 10], [0, 0, 30, 0]),
+    ], { unit: "s", temporality: "delta" }),
+    histogramMetric("sizes", [
+      histogram("a", [1, 5, 10], [0, 10, 0, 0]),
+      histogram("b", [2, 4], [0, 3, 0]),
+    ], { temporality: "delta" }),
+    sumMetric(
+      "jobs",
+      [[0, 5, 3], [10, 15, 4], [30, 35, 10]].map(([start, t, v]) =>
+        intPoint(at(t!), v!, { start: at(start!) })
+      ),
+      { temporality: "delta", monotonic: true },
+    ),
+    exponentialHistogramMetric("payload", [
+      exponentialPoint(at(5), {
+        start: at(0),
+        count: 4,
+        sum: 12,
+        scale: 0,
+        zeroCount: 0,
+        positive: { offset: 0, bucketCounts: [0, 4] },
+        negative: { offset: 0, bucketCounts: [] },
+      }),
+    ], { temporality: "delta" }),
+    summaryMetric(
+      "rpc.duration",
+      [[-10, 10, 5], [10, 20, 15]].map(([t, count, sum]) =>
+        summaryPoint(at(t!), {
+          start: at(-20),
+          count: count!,
+          sum: sum!,
           quantileValues: [{ quantile: 0.5, value: 0.3 }, { quantile: 0.99, value: 0.9 }],
-        })),
-      },
-    },
-  ], "metrics-api-service"));
+        })
+      ),
+    ),
+  ], "metrics-api-service");
 }
 
 async function stored(store: Store): Promise<void> {
-  const decoded = decodeMetricsRequest("protobuf", request(), DEFAULT_DECODE_LIMITS, 0n);
+  const decoded = decodeMetrics(request());
   assert.deepEqual(decoded.rejected, []);
-  const result = await store.write({
-    resources: decoded.resources,
-    spans: [],
-    logs: [],
-    metrics: decoded.points,
-  });
+  const result = await store.write(storeBatch([decoded]));
   assert.equal(result.metrics?.inserted, decoded.points.length);
 }
 
@@ -352,8 +317,8 @@ for (const driver of selectedDrivers()) {
         assert.equal(body.exemplars.length, 1);
         const [exemplar] = body.exemplars;
         assert.equal(exemplar!.value, 3);
-        assert.equal(exemplar!.trace_id, TRACE);
-        assert.equal(exemplar!.span_id, SPAN);
+        assert.equal(exemplar!.trace_id, TRACE_ID);
+        assert.equal(exemplar!.span_id, SPAN_ID);
         assert.deepEqual(exemplar!.attributes, { "user.id": "u-1" });
         assert.deepEqual(exemplar!.series_attributes, { route: "a" });
         assert.equal(exemplar!.time, new Date(T0_MS + 4000).toISOString().replace("Z", "000000Z"));

@@ -23,21 +23,34 @@ import {
   metricPoints,
 } from "../store/metric_reads.ts";
 import type { MetricPointRow } from "../store/metric_types.ts";
-import { decodeMetricsRequest } from "../ingest/otlp/metrics_decode.ts";
-import { DEFAULT_DECODE_LIMITS } from "../ingest/otlp/types.ts";
 import {
-  bytes,
-  encodeMetrics,
+  decodeMetrics,
+  doublePoint,
+  encodeAs,
+  exemplar,
+  exponentialHistogramMetric,
+  gaugeMetric,
+  handExponentialPoint,
+  handHistogramPoint,
+  handSummaryPoint,
+  histogramMetric,
+  histogramPoint,
+  INT64_MAX,
+  INT64_MIN,
+  intPoint,
   METRICS_SERVICE,
   metricsProtobuf,
+  noValuePoint,
   oneScope,
+  postMetrics,
   sdkMetrics,
-  stringAttr,
+  stringAttrs,
+  summaryMetric,
+  sumMetric,
   T0,
   T1,
   T2,
-  toOtlpJson,
-} from "../ingest/otlp/testdata/metrics_payloads.ts";
+} from "./metric_requests.ts";
 import { type ArgusProcess, startArgus } from "./argus_process.ts";
 import { databaseConfig } from "./databases.ts";
 import { parsePrometheusText, sampleValue } from "../lib/prometheus_text_test_helper.ts";
@@ -171,9 +184,8 @@ for (const transport of TRANSPORTS) {
       // one key, stored once, as the first export wrote it.
       const expected = [
         ...new Map(
-          [cumulative, delta].flatMap((rm) =>
-            decodeMetricsRequest("protobuf", metricsProtobuf(rm), DEFAULT_DECODE_LIMITS, 0n).points
-          ).reverse().map((p) => [p.pointKey, p]),
+          [cumulative, delta].flatMap((rm) => decodeMetrics(metricsProtobuf(rm)).points).reverse()
+            .map((p) => [p.pointKey, p]),
         ).values(),
       ].reverse();
       const types = new Set(
@@ -206,97 +218,34 @@ for (const transport of TRANSPORTS) {
 
 /** What the SDK never sends, plus two bad points among good ones. */
 function handRequest(): unknown {
-  const exemplar = (value: Record<string, unknown>) => ({
-    filteredAttributes: [stringAttr("user.id", "u-1")],
-    timeUnixNano: T1,
-    traceId: bytes("5b8efff798038103d269b633813fc60c"),
-    spanId: bytes("eee19b7ec3c1b174"),
-    ...value,
-  });
+  const probe = (name: string) => stringAttrs({ probe: name });
   return oneScope([
-    {
-      name: "temperature",
-      unit: "Cel",
-      gauge: {
-        dataPoints: [
-          { timeUnixNano: T1, asDouble: NaN, attributes: [stringAttr("probe", "nan")] },
-          { timeUnixNano: T1, asDouble: -Infinity, attributes: [stringAttr("probe", "cold")] },
-          {
-            timeUnixNano: T1,
-            asInt: "-9223372036854775808",
-            attributes: [stringAttr("probe", "min")],
-            exemplars: [exemplar({ asInt: "9223372036854775807" }), exemplar({ asDouble: 2.5 })],
-          },
-          { timeUnixNano: T2, flags: 1, attributes: [stringAttr("probe", "min")] },
-        ],
-      },
-    },
-    {
-      name: "requests",
-      sum: {
-        aggregationTemporality: 2,
-        isMonotonic: true,
-        dataPoints: [
-          { startTimeUnixNano: T0, timeUnixNano: T1, asDouble: 3 },
-          // Bad: a sum must be finite.
-          { startTimeUnixNano: T0, timeUnixNano: T2, asDouble: NaN },
-        ],
-      },
-    },
-    {
-      name: "latency",
-      histogram: {
-        aggregationTemporality: 1,
-        dataPoints: [
-          {
-            startTimeUnixNano: T0,
-            timeUnixNano: T1,
-            count: 6,
-            sum: 12.5,
-            explicitBounds: [1, 5],
-            bucketCounts: [2, 3, 1],
-            exemplars: [exemplar({ asDouble: 7 })],
-          },
-          // Bad: bounds must increase.
-          {
-            startTimeUnixNano: T0,
-            timeUnixNano: T2,
-            count: 2,
-            explicitBounds: [5, 1],
-            bucketCounts: [1, 1, 0],
-          },
-        ],
-      },
-    },
-    {
-      name: "sizes",
-      exponentialHistogram: {
-        aggregationTemporality: 2,
-        dataPoints: [{
-          startTimeUnixNano: T0,
-          timeUnixNano: T1,
-          count: 9,
-          sum: -3.5,
-          scale: -3,
-          zeroCount: 2,
-          zeroThreshold: 0.001,
-          positive: { offset: -2, bucketCounts: [1, 0, 3] },
-          negative: { offset: 1, bucketCounts: [2, 1] },
-        }],
-      },
-    },
-    {
-      name: "rpc.duration",
-      summary: {
-        dataPoints: [{
-          startTimeUnixNano: T0,
-          timeUnixNano: T1,
-          count: 3,
-          sum: 0.75,
-          quantileValues: [{ quantile: 0.5, value: 0.25 }, { quantile: 1, value: NaN }],
-        }],
-      },
-    },
+    gaugeMetric("temperature", [
+      doublePoint(T1, NaN, { attributes: probe("nan") }),
+      doublePoint(T1, -Infinity, { attributes: probe("cold") }),
+      intPoint(T1, INT64_MIN, {
+        attributes: probe("min"),
+        exemplars: [exemplar({ asInt: INT64_MAX }), exemplar({ asDouble: 2.5 })],
+      }),
+      noValuePoint(T2, { attributes: probe("min") }),
+    ], { unit: "Cel" }),
+    sumMetric("requests", [
+      doublePoint(T1, 3, { start: T0 }),
+      // Bad: a sum must be finite.
+      doublePoint(T2, NaN, { start: T0 }),
+    ], { temporality: "cumulative", monotonic: true }),
+    histogramMetric("latency", [
+      handHistogramPoint(),
+      // Bad: bounds must increase.
+      histogramPoint(T2, {
+        start: T0,
+        count: 2,
+        explicitBounds: [5, 1],
+        bucketCounts: [1, 1, 0],
+      }),
+    ], { temporality: "delta" }),
+    exponentialHistogramMetric("sizes", [handExponentialPoint()], { temporality: "cumulative" }),
+    summaryMetric("rpc.duration", [handSummaryPoint()]),
   ]);
 }
 
@@ -304,21 +253,11 @@ for (const format of ["protobuf", "json"] as const) {
   Deno.test(`OTLP/HTTP ${format}: bad metric points are refused one by one with reasons, their neighbours stored once`, async () => {
     await withArgus(async (argus, open) => {
       const request = handRequest();
-      const body = format === "json" ? toOtlpJson(request) : encodeMetrics(request);
-      const contentType = format === "json" ? "application/json" : "application/x-protobuf";
-      const decoded = decodeMetricsRequest(
-        "protobuf",
-        encodeMetrics(request),
-        DEFAULT_DECODE_LIMITS,
-        0n,
-      );
+      const body = encodeAs(request, format);
+      const decoded = decodeMetrics(request);
       assert.equal(decoded.rejected.length, 2);
       for (let attempt = 0; attempt < 2; attempt++) {
-        const response = await fetch(`${argus.otlpHttpUrl}/v1/metrics`, {
-          method: "POST",
-          headers: { "content-type": contentType },
-          body: body as Uint8Array<ArrayBuffer>,
-        });
+        const response = await postMetrics(argus.otlpHttpUrl, body, format);
         assert.equal(response.status, 200);
         if (format === "json") {
           const answer = await response.json();

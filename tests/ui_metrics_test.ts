@@ -1,10 +1,12 @@
 /**
  * The Metrics page (issue 16, item 6) in headless Chromium, against Argus with metrics of every
- * chart kind sent as hand-built OTLP/JSON: a cumulative counter over two outcomes, a gauge of
- * another service, and a delta histogram carrying an exemplar of a trace that was sent too
+ * chart kind sent as hand-built OTLP/JSON: a cumulative counter over two outcomes (an exemplar on
+ * one), a gauge of another service, a delta histogram carrying an exemplar of a trace that was
+ * sent too, a delta exponential histogram and a cumulative summary with its quantiles
  * (tests/browser/scenarios/metrics.mjs). Its empty state first; then the list, the search and
- * service filters, each chart, group-by, the exemplar opening its trace, and the Service page's
- * link. Saves docs/screenshots/metrics.png.
+ * service filters, each chart, group-by, attribute filters (chips, the URL, a reload), a refused
+ * chart query, the exemplar opening its trace, and the links of the Service page, the Dashboard
+ * (a failed request of the service) and the Service Map. Saves docs/screenshots/metrics.png.
  */
 import assert from "node:assert/strict";
 import { startArgus } from "./argus_process.ts";
@@ -26,7 +28,7 @@ function metricsRequest(service: string, metrics: unknown[]) {
   };
 }
 
-Deno.test("the Metrics page lists instruments by service and charts each kind, grouped, with an exemplar opening its trace", async () => {
+Deno.test("the Metrics page lists instruments by service and charts each kind, grouped and filtered, with an exemplar opening its trace", async () => {
   const cwd = await Deno.makeTempDir({ prefix: "argus-ui-metrics-" });
   const argus = await startArgus({ FLUSH_INTERVAL: "10ms" }, cwd);
   try {
@@ -36,6 +38,7 @@ Deno.test("the Metrics page lists instruments by service and charts each kind, g
     const rand = random(16);
     const traceId = hex(rand, 32);
     const spanId = hex(rand, 16);
+    const failedTraceId = hex(rand, 32);
     const now = BigInt(Date.now()) * MS;
     const first = now - BigInt(POINTS) * STEP_MS * MS;
     const at = (i: number) => (first + BigInt(i) * STEP_MS * MS).toString();
@@ -51,6 +54,15 @@ Deno.test("the Metrics page lists instruments by service and charts each kind, g
         startTimeUnixNano: at(6),
         endTimeUnixNano: (BigInt(at(6)) + 30n * MS).toString(),
         status: { code: 0 },
+      }, {
+        // A failed request of checkout: the Dashboard lists the service, linking to its metrics.
+        traceId: failedTraceId,
+        spanId: hex(rand, 16),
+        name: "POST /pay",
+        kind: 2,
+        startTimeUnixNano: at(8),
+        endTimeUnixNano: (BigInt(at(8)) + 40n * MS).toString(),
+        status: { code: 2, message: "declined" },
       }], "checkout"),
     );
     assert.equal(sent.status, 200);
@@ -67,6 +79,10 @@ Deno.test("the Metrics page lists instruments by service and charts each kind, g
             startTimeUnixNano: first.toString(),
             timeUnixNano: at(i),
             asInt: String((o + 1) * 3 * i),
+            // One exemplar, on the failed outcome: an `attr` filter on `ok` leaves it out.
+            exemplars: outcome === "failed" && i === 6
+              ? [{ timeUnixNano: at(6), asInt: "1", traceId, spanId }]
+              : [],
           }))
         ),
       },
@@ -108,6 +124,37 @@ Deno.test("the Metrics page lists instruments by service and charts each kind, g
         ),
       },
     };
+    // An exponential histogram (scale 0: buckets (2, 4], (4, 8], (8, 16]), delta.
+    const exponential = {
+      name: "payment.latency",
+      unit: "ms",
+      exponentialHistogram: {
+        aggregationTemporality: 1,
+        dataPoints: times.map((i) => ({
+          startTimeUnixNano: i === 0 ? first.toString() : at(i - 1),
+          timeUnixNano: at(i),
+          count: "6",
+          sum: 40,
+          scale: 0,
+          zeroCount: "0",
+          positive: { offset: 1, bucketCounts: ["1", "2", "3"] },
+        })),
+      },
+    };
+    // A summary (cumulative count and sum) with the producer's p50 and p99.
+    const summary = {
+      name: "checkout.latency",
+      unit: "s",
+      summary: {
+        dataPoints: times.map((i) => ({
+          startTimeUnixNano: first.toString(),
+          timeUnixNano: at(i),
+          count: String(5 * i),
+          sum: 2 * 5 * i,
+          quantileValues: [{ quantile: 0.5, value: 1.5 }, { quantile: 0.99, value: 3 }],
+        })),
+      },
+    };
     const gauge = {
       name: "stock.level",
       description: "Items in stock",
@@ -122,7 +169,7 @@ Deno.test("the Metrics page lists instruments by service and charts each kind, g
     };
     for (
       const request of [
-        metricsRequest("checkout", [counter, histogram, unmerged]),
+        metricsRequest("checkout", [counter, histogram, unmerged, exponential, summary]),
         metricsRequest("inventory", [gauge]),
       ]
     ) {
@@ -130,12 +177,17 @@ Deno.test("the Metrics page lists instruments by service and charts each kind, g
       assert.equal(answer.status, 200, JSON.stringify(answer.body));
       assert.equal(answer.body.partialSuccess, undefined, JSON.stringify(answer.body));
     }
-    // Committed before the browser looks.
-    for (let tries = 0; tries < 100; tries++) {
+    // Committed before the browser looks: the instruments, and the failed request.
+    const committed = async () => {
       const list = await (await fetch(`${argus.baseUrl}/api/instruments?range=15m`)).json();
-      if (list.instruments.length === 4) break;
+      const dashboard = await (await fetch(`${argus.baseUrl}/api/metrics/dashboard?range=15m`))
+        .json();
+      return list.instruments.length === 6 && dashboard.top_failing_services.length === 1;
+    };
+    for (let tries = 0; tries < 100 && !(await committed()); tries++) {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
+    assert.ok(await committed(), "the metrics and traces sent are committed");
     const { answer, problems } = await runScenario<{ trace: string; violations: string[] }>(
       "metrics",
       argus.baseUrl,

@@ -1,9 +1,9 @@
 /**
  * The Metrics page's chart (components/metrics/InstrumentChart.tsx) as an ECharts option, from
  * `GET /api/instruments/{key}/chart` and its exemplars: one line per group of the chosen
- * aggregation, or for histograms on a percentile the p50, p90 and p99 lines of each group; the
- * exemplars with a trace as scatter points (their `trace_id` in each point, for the click).
- * Pure, so it is tested without a browser.
+ * aggregation, or for histograms on a percentile the p50, p90 and p99 lines of each group, for
+ * summaries on `avg` the producer's quantiles too; the exemplars with a trace as scatter points
+ * (their `trace_id` in each point, for the click). Pure, so it is tested without a browser.
  *
  * @module
  */
@@ -27,23 +27,43 @@ export interface MetricLine {
   points: [number, number | null][];
 }
 
-/** The lines to draw: the chosen `agg` per group, or every percentile of a histogram's group. */
+/** A summary quantile's name: 0.5 is "p50", 0.999 "p99.9". */
+export function quantileName(quantile: number): string {
+  return `p${Number((quantile * 100).toFixed(4))}`;
+}
+
+/**
+ * The lines to draw: the chosen `agg` per group, or every percentile of a histogram's group; a
+ * summary's `avg` with the producer's own quantiles beside it (a group of one series has them:
+ * they are observations' values, as the mean is, so they share its axis).
+ */
 export function metricLines(chart: WireInstrumentChart): MetricLine[] {
   const times = chart.times.map((t) => Date.parse(t));
   const aggs = PERCENTILES.includes(chart.agg)
     ? PERCENTILES.filter((p) => p in (chart.groups[0]?.stats ?? {}))
     : [chart.agg];
+  const withQuantiles = chart.shape === "summary" && chart.agg === "avg";
+  const named = chart.groups.length > 1;
+  // Lines are named by what they draw when a group draws several (so all of them are).
+  const several = aggs.length > 1 ||
+    (withQuantiles && chart.groups.some((g) => (g.quantiles ?? []).length > 0));
   const lines: MetricLine[] = [];
   for (const group of chart.groups) {
     const label = groupLabel(group, chart.instrument.name);
+    const quantiles = withQuantiles ? group.quantiles ?? [] : [];
+    const nameOf = (what: string) =>
+      !several
+        ? label
+        : named || Object.keys(group.attributes).length > 0
+        ? `${what} · ${label}`
+        : what;
     for (const agg of aggs) {
       const values = agg === chart.agg ? group.values : group.stats[agg] ?? [];
+      lines.push({ name: nameOf(agg), points: times.map((time, i) => [time, values[i] ?? null]) });
+    }
+    for (const { quantile, values } of quantiles) {
       lines.push({
-        name: aggs.length > 1
-          ? (chart.groups.length > 1 || Object.keys(group.attributes).length > 0
-            ? `${agg} · ${label}`
-            : agg)
-          : label,
+        name: nameOf(quantileName(quantile)),
         points: times.map((time, i) => [time, values[i] ?? null]),
       });
     }

@@ -7,6 +7,7 @@ import {
   groupLabel,
   metricChartOption,
   metricLines,
+  quantileName,
 } from "./metric_chart.ts";
 
 const INSTRUMENT: WireInstrument = {
@@ -80,6 +81,42 @@ Deno.test("metricLines() names grouped percentiles by percentile and group", () 
     "p90 · route=/pay",
     "p99 · route=/pay",
   ]);
+});
+
+Deno.test("metricLines() draws a summary's avg with the producer's quantiles of a one-series group", () => {
+  const summary = (agg: string, groups: WireInstrumentChart["groups"]): WireInstrumentChart => ({
+    ...chart(agg, groups),
+    instrument: { ...INSTRUMENT, type: "summary", temporality: "none" },
+    shape: "summary",
+    aggs: ["avg", "count", "sum", "rate"],
+  });
+  const quantiles = [
+    { quantile: 0.5, values: [0.3, null] },
+    { quantile: 0.999, values: [0.9, 1.1] },
+  ];
+  const group = { attributes: {}, series: 1, values: [0.4, null], stats: {}, quantiles };
+  const lines = metricLines(summary("avg", [group]));
+  assert.deepEqual(lines.map((l) => l.name), ["avg", "p50", "p99.9"]);
+  assert.deepEqual(lines.map((l) => l.points.map((p) => p[1])), [
+    [0.4, null],
+    [0.3, null],
+    [0.9, 1.1],
+  ]);
+  // Grouped: named by group too; a merged group (quantiles null) draws its avg alone.
+  assert.deepEqual(
+    metricLines(summary("avg", [
+      { ...group, attributes: { route: "/pay" } },
+      { ...group, attributes: { route: "/ship" }, series: 2, quantiles: null },
+    ])).map((l) => l.name),
+    ["avg · route=/pay", "p50 · route=/pay", "p99.9 · route=/pay", "avg · route=/ship"],
+  );
+  // Another aggregation (a count, not an observation's value): no quantiles.
+  assert.deepEqual(
+    metricLines(summary("count", [{ ...group, values: [10, 0] }])).map((l) => l.name),
+    ["payment.amount"],
+  );
+  assert.equal(quantileName(0.9), "p90");
+  assert.equal(quantileName(1), "p100");
 });
 
 Deno.test("boundsDiffer() says when a step has no percentiles because bounds differ", () => {

@@ -25,7 +25,7 @@
  *
  * @module
  */
-import { cumulativeContributions } from "./metric_cumulative.ts";
+import { cumulativeContributions, type CumulativeRules } from "./metric_cumulative.ts";
 import {
   assertTimeOrder,
   type ExponentialBuckets,
@@ -152,6 +152,21 @@ export function mergeExponentialBuckets(
 }
 
 /**
+ * How `exponentialHistogramSteps` walks cumulative points (metric_cumulative.ts): usable when the
+ * counts are finite, comparable when the zero threshold is the same, a reset when the count, the
+ * zero count or a bucket drops. Exported for the rollups (store/metric_rollup_points.ts), which
+ * must read points exactly as the chart does; delta points are usable by the same test.
+ */
+export const EXPONENTIAL_HISTOGRAM_RULES: CumulativeRules<
+  ExponentialHistogramPoint,
+  ExponentialHistogramStep
+> = {
+  usable: usableExponential,
+  comparable: (previous, point) => (previous.zeroThreshold ?? 0) === (point.zeroThreshold ?? 0),
+  difference: exponentialDifference,
+};
+
+/**
  * One series' exponential histogram per step (`null`: no recorded point). For cumulative points
  * pass the last point before `from` too, or the first one in the window is only a baseline.
  */
@@ -168,22 +183,23 @@ export function exponentialHistogramSteps(
     for (const point of points) {
       const step = stepIndexOf(window, point.timeUnixNano);
       if (step < 0 || !hasRecordedValue(point) || !usableExponential(point)) continue;
-      steps[step] = accumulate(steps[step] ?? null, pointAsStep(point));
+      steps[step] = accumulate(steps[step] ?? null, exponentialHistogramPointStep(point));
     }
     return steps;
   }
-  const contributions = cumulativeContributions(points, window, {
-    usable: usableExponential,
-    comparable: (previous, point) => (previous.zeroThreshold ?? 0) === (point.zeroThreshold ?? 0),
-    difference: exponentialDifference,
-  });
+  const contributions = cumulativeContributions(points, window, EXPONENTIAL_HISTOGRAM_RULES);
   for (const contribution of contributions) {
     const { step, point } = contribution;
     const observed = contribution.kind === "difference"
       ? contribution.difference
       : contribution.kind === "from_zero"
-      ? pointAsStep(point)
-      : { ...pointAsStep(point), count: 0, sum: 0, buckets: emptyBuckets(point.scale) };
+      ? exponentialHistogramPointStep(point)
+      : {
+        ...exponentialHistogramPointStep(point),
+        count: 0,
+        sum: 0,
+        buckets: emptyBuckets(point.scale),
+      };
     steps[step] = accumulate(steps[step] ?? null, observed);
   }
   return steps;
@@ -317,7 +333,10 @@ function emptyBuckets(scale: number): ExponentialStepBuckets {
   return { scale, zeroThreshold: 0, zeroCount: 0, positive: new Map(), negative: new Map() };
 }
 
-function pointAsStep(point: ExponentialHistogramPoint): ExponentialHistogramStep {
+/** What a delta point observed, or all a cumulative point counted since its run's start. */
+export function exponentialHistogramPointStep(
+  point: ExponentialHistogramPoint,
+): ExponentialHistogramStep {
   return {
     count: point.count,
     sum: finiteOrNull(point.sum),

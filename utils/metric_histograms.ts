@@ -20,7 +20,7 @@
  *
  * @module
  */
-import { cumulativeContributions } from "./metric_cumulative.ts";
+import { cumulativeContributions, type CumulativeRules } from "./metric_cumulative.ts";
 import {
   assertTimeOrder,
   finiteOrNull,
@@ -71,6 +71,18 @@ export interface HistogramStats {
 }
 
 /**
+ * How `histogramSteps` walks cumulative points (metric_cumulative.ts): usable when the counts are
+ * finite, comparable when the bounds are the same, a reset when the count or a bucket drops.
+ * Exported for the rollups (store/metric_rollup_points.ts), which must read points exactly as the
+ * chart does; delta points are usable by the same test.
+ */
+export const HISTOGRAM_RULES: CumulativeRules<HistogramPoint, HistogramStep> = {
+  usable: usableHistogram,
+  comparable: (previous, point) => sameBounds(previous.explicitBounds, point.explicitBounds),
+  difference: histogramDifference,
+};
+
+/**
  * One series' histogram per step (`null`: no recorded point). For cumulative points pass the
  * last point before `from` too, or the first one in the window is only a baseline.
  */
@@ -87,22 +99,18 @@ export function histogramSteps(
     for (const point of points) {
       const step = stepIndexOf(window, point.timeUnixNano);
       if (step < 0 || !hasRecordedValue(point) || !usableHistogram(point)) continue;
-      steps[step] = addHistogramSteps(steps[step] ?? null, pointAsStep(point));
+      steps[step] = addHistogramSteps(steps[step] ?? null, histogramPointStep(point));
     }
     return steps;
   }
-  const contributions = cumulativeContributions(points, window, {
-    usable: usableHistogram,
-    comparable: (previous, point) => sameBounds(previous.explicitBounds, point.explicitBounds),
-    difference: histogramDifference,
-  });
+  const contributions = cumulativeContributions(points, window, HISTOGRAM_RULES);
   for (const contribution of contributions) {
     const { step, point } = contribution;
     const observed = contribution.kind === "difference"
       ? contribution.difference
       : contribution.kind === "from_zero"
-      ? pointAsStep(point)
-      : { ...pointAsStep(point), count: 0, sum: 0, buckets: zeroBuckets(point) };
+      ? histogramPointStep(point)
+      : { ...histogramPointStep(point), count: 0, sum: 0, buckets: zeroBuckets(point) };
     steps[step] = addHistogramSteps(steps[step] ?? null, observed);
   }
   return steps;
@@ -206,7 +214,7 @@ function zeroBuckets(point: HistogramPoint): ExplicitBuckets {
 }
 
 /** What a delta point observed, or all a cumulative point counted since its run's start. */
-function pointAsStep(point: HistogramPoint): HistogramStep {
+export function histogramPointStep(point: HistogramPoint): HistogramStep {
   return {
     count: point.count,
     sum: finiteOrNull(point.sum),

@@ -34,6 +34,21 @@ export interface PointTimes {
 /** A Gauge or Sum point (`NumberDataPoint`): `as_int` and `as_double` both arrive as a number. */
 export interface NumberPoint extends PointTimes {
   value: number;
+  /**
+   * Rolled-up gauge points only (store/metric_rollup_points.ts): the point stands for `count`
+   * recorded points of its bucket, `value` being the last of them. `gaugeSteps` weighs it as those
+   * points; the other functions read `value` alone.
+   */
+  aggregate?: GaugeAggregate;
+}
+
+/** The values a rolled-up gauge point stands for: how many, their sum, least and greatest. */
+export interface GaugeAggregate {
+  /** A positive integer. */
+  count: number;
+  sum: number;
+  min: number;
+  max: number;
 }
 
 /**

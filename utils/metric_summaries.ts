@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { cumulativeContributions } from "./metric_cumulative.ts";
+import { cumulativeContributions, type CumulativeRules } from "./metric_cumulative.ts";
 import { assertTimeOrder, type SummaryPoint, type SummaryQuantile } from "./metric_points.ts";
 import { DEFAULT_MAX_STEPS, emptySteps, stepCount, type StepWindow } from "./metric_steps.ts";
 
@@ -27,6 +27,19 @@ export interface SummaryStep {
 }
 
 /**
+ * How `summarySteps` walks a summary's points (metric_cumulative.ts): usable when count and sum
+ * are finite, a reset when the count drops; a difference is `[count, sum]`. Exported for the
+ * rollups (store/metric_rollup_points.ts), which must read points exactly as the chart does.
+ */
+export const SUMMARY_RULES: CumulativeRules<SummaryPoint, readonly [number, number]> = {
+  usable: (point) => Number.isFinite(point.count) && Number.isFinite(point.sum),
+  difference: (previous, point) =>
+    point.count >= previous.count
+      ? [point.count - previous.count, point.sum - previous.sum] as const
+      : null,
+};
+
+/**
  * One summary series per step (`null`: no recorded point). Pass the last point before `from`
  * too, or the first one in the window is only a baseline for count and sum.
  */
@@ -37,13 +50,7 @@ export function summarySteps(
 ): (SummaryStep | null)[] {
   const steps = emptySteps<SummaryStep>(stepCount(window, maxSteps));
   assertTimeOrder(points);
-  const contributions = cumulativeContributions(points, window, {
-    usable: (point) => Number.isFinite(point.count) && Number.isFinite(point.sum),
-    difference: (previous, point) =>
-      point.count >= previous.count
-        ? [point.count - previous.count, point.sum - previous.sum] as const
-        : null,
-  });
+  const contributions = cumulativeContributions(points, window, SUMMARY_RULES);
   for (const contribution of contributions) {
     const { step, point } = contribution;
     const [count, sum] = contribution.kind === "difference"

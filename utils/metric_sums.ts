@@ -16,9 +16,10 @@
  *
  * @module
  */
-import { cumulativeContributions } from "./metric_cumulative.ts";
+import { cumulativeContributions, type CumulativeRules } from "./metric_cumulative.ts";
 import {
   assertTimeOrder,
+  type GaugeAggregate,
   hasRecordedValue,
   type NumberPoint,
   type Temporality,
@@ -80,6 +81,17 @@ function usableNumber(point: NumberPoint): boolean {
 }
 
 /**
+ * How `counterSteps` walks a counter's points (metric_cumulative.ts): a finite value is usable,
+ * a drop is a reset. Exported for the rollups (store/metric_rollup_points.ts), which must read
+ * points exactly as the chart does.
+ */
+export const COUNTER_RULES: CumulativeRules<NumberPoint, number> = {
+  usable: (point) => Number.isFinite(point.value),
+  difference: (previous, point) =>
+    point.value >= previous.value ? point.value - previous.value : null,
+};
+
+/**
  * A cumulative monotonic Sum's increase and rate per step. Pass the last point before `from`
  * too, or the first step's first point can only serve as the baseline of the next.
  */
@@ -90,11 +102,7 @@ export function counterSteps(
 ): (CounterStep | null)[] {
   const steps = emptySteps<CounterStep>(stepCount(window, maxSteps));
   assertTimeOrder(points);
-  const contributions = cumulativeContributions(points, window, {
-    usable: (point) => Number.isFinite(point.value),
-    difference: (previous, point) =>
-      point.value >= previous.value ? point.value - previous.value : null,
-  });
+  const contributions = cumulativeContributions(points, window, COUNTER_RULES);
   for (const contribution of contributions) {
     const { step, point } = contribution;
     const increase = contribution.kind === "difference"
@@ -125,7 +133,11 @@ export function deltaSumSteps(
   return steps;
 }
 
-/** A gauge's (or an up-down counter's) last, mean, least and greatest value per step. */
+/**
+ * A gauge's (or an up-down counter's) last, mean, least and greatest value per step. A point with
+ * an `aggregate` (a rollup) weighs as the `count` points it stands for, with their sum, least and
+ * greatest value; its `value` is the last of them.
+ */
 export function gaugeSteps(
   points: readonly NumberPoint[],
   window: StepWindow,
@@ -139,20 +151,31 @@ export function gaugeSteps(
     const step = stepIndexOf(window, point.timeUnixNano);
     if (step < 0 || !usableNumber(point)) continue;
     const value = point.value;
+    const { count, sum, min, max } = point.aggregate === undefined
+      ? { count: 1, sum: value, min: value, max: value }
+      : checkedAggregate(point.aggregate, point.timeUnixNano);
     const current = steps[step] ?? null;
-    totals[step]! += value;
-    steps[step] = current === null
-      ? { last: value, avg: value, min: value, max: value, points: 1 }
-      : {
-        last: value,
-        avg: 0,
-        min: Math.min(current.min, value),
-        max: Math.max(current.max, value),
-        points: current.points + 1,
-      };
+    totals[step]! += sum;
+    steps[step] = current === null ? { last: value, avg: 0, min, max, points: count } : {
+      last: value,
+      avg: 0,
+      min: Math.min(current.min, min),
+      max: Math.max(current.max, max),
+      points: current.points + count,
+    };
   }
   steps.forEach((step, index) => {
     if (step !== null) step.avg = totals[index]! / step.points;
   });
   return steps;
+}
+
+/** The aggregate, unless its count is not a positive integer (a `RangeError` naming it). */
+function checkedAggregate(aggregate: GaugeAggregate, timeUnixNano: bigint): GaugeAggregate {
+  if (!Number.isSafeInteger(aggregate.count) || aggregate.count < 1) {
+    throw new RangeError(
+      `Cannot compute gauge steps as a rolled-up point's aggregate count must be a positive integer: current value is ${aggregate.count} at ${timeUnixNano} ns`,
+    );
+  }
+  return aggregate;
 }

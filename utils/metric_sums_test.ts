@@ -129,6 +129,37 @@ Deno.test("gaugeSteps() gives last, avg, min and max per step, a step without po
   ]);
 });
 
+Deno.test("gaugeSteps() weighs a rolled-up point as the points its aggregate stands for", () => {
+  const points: NumberPoint[] = [
+    // A rollup of 4 values (10, 30, 20, 12) whose last was 12.
+    { ...point(0, 5, 12), aggregate: { count: 4, sum: 72, min: 10, max: 30 } },
+    point(0, 15, 8), // step 0: last 8, avg (72 + 8) / 5 = 16, min 8, max 30, 5 points
+    { ...point(0, 45, -5), aggregate: { count: 1, sum: -5, min: -5, max: -5 } },
+    // A rolled point is skipped like any other whose value is not a number, aggregate and all.
+    { ...point(0, 50, NaN), aggregate: { count: 3, sum: 3, min: 1, max: 1 } },
+  ];
+  assert.deepEqual(gaugeSteps(points, W), [
+    { last: 8, avg: 16, min: 8, max: 30, points: 5 },
+    null,
+    { last: -5, avg: -5, min: -5, max: -5, points: 1 },
+  ]);
+  // The up-down counter's gauge reads it too (sumSteps of a cumulative non-monotonic Sum).
+  assert.deepEqual(
+    sumSteps(points.slice(0, 2), W, { temporality: "cumulative", monotonic: false }).steps[0],
+    { last: 8, avg: 16, min: 8, max: 30, points: 5 },
+  );
+  assert.throws(
+    () => gaugeSteps([{ ...point(0, 5, 1), aggregate: { count: 0, sum: 0, min: 1, max: 1 } }], W),
+    {
+      name: "RangeError",
+      message:
+        `Cannot compute gauge steps as a rolled-up point's aggregate count must be a positive integer: current value is 0 at ${
+          at(5)
+        } ns`,
+    },
+  );
+});
+
 Deno.test("points exactly on step edges belong to the later step; 'to' is outside", () => {
   const points = [point(0, 0, 1), point(0, 20, 2), point(0, 40, 3), point(0, 60, 4)];
   assert.deepEqual(gaugeSteps(points, W).map((step) => step?.last), [1, 2, 3]);

@@ -1,8 +1,8 @@
 /**
  * The Dashboard's failure panels (islands/Dashboard.tsx): "Where errors start" (per service, the
  * failed traces whose deepest failure is in it) and "Failing requests by service" (errors passed
- * on included), each service linking to its failed traces and its operations over the window;
- * and the titled card every Dashboard panel sits in.
+ * on included), each service linking to its failed traces, its operations and its metrics over
+ * the window; and the titled card every Dashboard panel sits in.
  *
  * @module
  */
@@ -158,6 +158,18 @@ export function TopFailing(
                 data-service-operations={s.service_name}
               >
                 operations
+              </Anchor>
+              <Anchor
+                href={apiUrl("/instruments", {
+                  service: s.service_name,
+                  ...windowParams(window),
+                })}
+                size="xs"
+                ml={6}
+                aria-label={`Metrics of ${s.service_name}`}
+                data-service-metrics={s.service_name}
+              >
+                metrics
               </Anchor>
             </Table.Td>
             <Table.Td ta="right" style={{ whiteSpace: "nowrap" }}>

@@ -17,7 +17,12 @@ import {
 import type { WireExemplar, WireInstrumentChart } from "../../utils/wire.ts";
 
 export function InstrumentChart(
-  { chart, exemplars }: { chart: WireInstrumentChart; exemplars: readonly WireExemplar[] },
+  { chart, exemplars, filtered = false }: {
+    chart: WireInstrumentChart;
+    exemplars: readonly WireExemplar[];
+    /** Attribute filters narrow the chart: an empty one says no series matched them. */
+    filtered?: boolean;
+  },
 ) {
   const option = useMemo(() => metricChartOption(chart, exemplars), [chart, exemplars]);
   const names = useMemo(() => metricLines(chart).map((line) => line.name), [chart]);
@@ -55,11 +60,16 @@ export function InstrumentChart(
         "data-series-names": JSON.stringify(names),
         "data-exemplars": String(points.length),
         "data-agg": chart.agg,
+        "data-series-count": String(chart.series),
       }}
       label={`${chart.instrument.name} (${chart.agg}) over time${
         points.length > 0 ? "; click an exemplar to open its trace" : ""
       }`}
-      note={empty ? "No points of this instrument in this window" : undefined}
+      note={!empty
+        ? undefined
+        : filtered && chart.series === 0
+        ? "No series of this instrument match these filters in this window"
+        : "No points of this instrument in this window"}
     />
   );
 }

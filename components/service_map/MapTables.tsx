@@ -1,7 +1,7 @@
 /**
  * The Service Map as tables (islands/ServiceMap.tsx), for the keyboard and screen readers: its
- * services and its calls, with their figures, each linking to its traces, logs and operations over
- * the map's window.
+ * services and its calls, with their figures, each linking to its traces, logs, operations and
+ * metrics over the map's window.
  *
  * @module
  */
@@ -17,6 +17,9 @@ export const tracesOf = (service: string, window: WindowFilter, status?: string)
   apiUrl("/traces", { service, status, ...windowParams(window) });
 export const logsOf = (service: string, window: WindowFilter) =>
   apiUrl("/logs", { service, ...windowParams(window) });
+/** A service's metrics (the Metrics page filtered to it), over the map's window. */
+export const metricsOf = (service: string, window: WindowFilter) =>
+  apiUrl("/instruments", { service, ...windowParams(window) });
 
 /** An error rate with its colour on the map. */
 function Rate({ rate }: { rate: number }) {
@@ -99,6 +102,15 @@ export function ServicesTable({ nodes, window }: { nodes: MapNode[]; window: Win
                   data-service-operations={n.id}
                 >
                   Operations
+                </Anchor>
+                <Text span size="sm" c="dimmed" mx={6}>·</Text>
+                <Anchor
+                  href={metricsOf(n.id, window)}
+                  size="sm"
+                  aria-label={`Metrics of ${n.name}`}
+                  data-service-metrics={n.id}
+                >
+                  Metrics
                 </Anchor>
               </Table.Td>
             </Table.Tr>

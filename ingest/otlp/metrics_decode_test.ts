@@ -673,6 +673,44 @@ Deno.test("decodeMetricsRequest() refuses the points under a bad resource, scope
   assert.deepEqual(lone.points.map((p) => p.instrument.name), ["y"]);
 });
 
+Deno.test("decodeMetricsRequest() reads the same attribute bytes alike in every point of a request: shared, split, bad", () => {
+  // The protobuf reader reads a run of attribute bytes once per request (metrics_protobuf.ts
+  // attributeRun): each point must still get what it sent.
+  const kv = (key: string, value: string | Uint8Array) =>
+    len(7, [len(1, key), len(2, [len(1, value)])]);
+  const [a, b, bad] = [kv("a", "1"), kv("b", "2"), kv("c", new Uint8Array([0x61, 0xff]))];
+  const gauge = (name: string, ...fields: Uint8Array[]) =>
+    len(2, [len(1, name), len(5, [len(1, [fixed64(3, BigInt(T1)), ...fields])])]);
+  const metrics = [
+    gauge("x", a, double(4, 1)),
+    gauge("y", a, double(4, 2), b), // a's run, then b apart
+    gauge("z", a, b, double(4, 3)),
+    gauge("w", b, double(4, 4), a),
+    gauge("v", bad, a, double(4, 5)),
+    gauge("u", bad, a, double(4, 6)),
+    gauge("t", a, double(4, 7)),
+  ];
+  const request = (...ms: Uint8Array[]) => message(len(1, [len(2, ms)]));
+  const decoded = decode("protobuf", request(...metrics));
+  assert.deepEqual(
+    decoded.rejected,
+    [4, 5].map((m) => ({
+      reason: `resourceMetrics[0].scopeMetrics[0].metrics[${m}].gauge.dataPoints[0]: ` +
+        "attributes must be valid UTF-8",
+    })),
+  );
+  assert.deepEqual(decoded.points.map((p) => [p.instrument.name, p.attributes]), [
+    ["x", '{"a":"1"}'],
+    ["y", '{"a":"1","b":"2"}'],
+    ["z", '{"a":"1","b":"2"}'],
+    ["w", '{"a":"1","b":"2"}'],
+    ["t", '{"a":"1"}'],
+  ]);
+  // Each point alone in a request: the same rows.
+  const alone = [0, 1, 2, 3, 6].flatMap((m) => decode("protobuf", request(metrics[m]!)).points);
+  assert.deepEqual(decoded.points, alone);
+});
+
 // ---------------------------------------------------------------------------------------------
 // Keys.
 

@@ -54,6 +54,11 @@ class Reader {
   pos = 0;
   /** Why the resource, scope, metric, point or exemplar being read is refused; "; "-joined. */
   problem: string | undefined = undefined;
+  /** Points' attributes read in this request, by their wire bytes (see `attributeRun`). */
+  readonly attributeRuns = new Map<
+    string,
+    { attributes: KeyValue[]; problem: string | undefined }
+  >();
   constructor(readonly buf: Uint8Array, readonly limits: DecodeLimits) {
     this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   }
@@ -653,15 +658,100 @@ const POINT_FIELDS: Record<MetricType, [string, number, number, number]> = {
   summary: ["SummaryDataPoint", 7, 0, 8],
 };
 
+/** Longest run of attribute fields `attributeRun` keeps by its bytes; longer ones are read each time. */
+const MAX_RUN_BYTES = 4096;
+
+/**
+ * Where the run of fields that all have the tag `tag`, from `from` on, ends (at the next other
+ * tag or at `end`); -1 when a tag or a length in it is malformed, or the run is longer than
+ * MAX_RUN_BYTES: the fields are then read one by one, which throws the error they deserve.
+ */
+function runEnd(buf: Uint8Array, from: number, end: number, tag: number): number {
+  let pos = from;
+  while (pos < end) {
+    const fieldStart = pos;
+    let value = 0;
+    for (let shift = 0;; shift += 7) {
+      if (pos >= end || shift > 28) return -1;
+      const b = buf[pos++]!;
+      value += (b & 0x7f) * 2 ** shift;
+      if (b < 0x80) break;
+    }
+    if (value !== tag) return fieldStart;
+    let length = 0;
+    for (let shift = 0;; shift += 7) {
+      if (pos >= end || shift > 28) return -1;
+      const b = buf[pos++]!;
+      length += (b & 0x7f) * 2 ** shift;
+      if (b < 0x80) break;
+    }
+    if (length > end - pos) return -1;
+    pos += length;
+    if (pos - from > MAX_RUN_BYTES) return -1;
+  }
+  return pos;
+}
+
+/**
+ * A point's attributes when they are one run of fields (as SDKs write them), from the field whose
+ * tag starts at `at` (read already): the same bytes were read before in this request (the
+ * instruments of one export share attribute sets) → the same list and problems, without reading
+ * them again; else read as usual and remembered. Sets `attributesKey` to the run's bytes, for
+ * metrics_rows.ts. False, with nothing read, when the run cannot be delimited. On
+ * bench/_metrics_request.ts (each attribute set in 50 points) reading a point went from 2.2 to
+ * about 1 µs, and its rows from 12.7 to about 4 (most of that the fingerprints, metrics_rows.ts).
+ */
+function attributeRun(
+  r: Reader,
+  at: number,
+  tag: number,
+  end: number,
+  message: string,
+  p: PointIn,
+): boolean {
+  const until = runEnd(r.buf, at, end, tag);
+  if (until < 0) return false;
+  const key = String.fromCharCode.apply(null, r.buf.subarray(at, until) as unknown as number[]);
+  const known = r.attributeRuns.get(key);
+  if (known !== undefined) {
+    p.attributes = known.attributes;
+    r.problem = known.problem;
+    r.pos = until;
+  } else {
+    for (let t = tag;; t = readTag(r, end)) {
+      attribute(r, t, end, message, "attributes", p.attributes, Infinity);
+      if (r.pos >= until) break;
+    }
+    r.attributeRuns.set(key, { attributes: p.attributes, problem: r.problem });
+  }
+  p.attributesKey = key;
+  return true;
+}
+
 function point(r: Reader, end: number, type: MetricType): PointIn {
-  const p = emptyPoint();
+  const p = emptyPoint(type);
   const [message, attributesField, exemplarsField, flagsField] = POINT_FIELDS[type];
   r.problem = undefined;
   const exemplarProblems: string[] = [];
   while (r.pos < end) {
+    const at = r.pos;
     const tag = readTag(r, end);
     const number = tag >>> 3;
     if (number === attributesField) {
+      // The first attribute field of the point, with no problem noted yet (attributes are the
+      // first fields of a point that note any; exemplars keep theirs apart): its run may be one
+      // read before.
+      if (
+        p.attributes.length === 0 && r.problem === undefined && (tag & 7) === LEN &&
+        attributeRun(r, at, tag, end, message, p)
+      ) {
+        continue;
+      }
+      if (p.attributesKey !== undefined) {
+        // A second run: the list may be shared with other points, and no longer has one key.
+        p.attributes = [...p.attributes];
+        p.attributesKey = undefined;
+      }
       attribute(r, tag, end, message, "attributes", p.attributes, Infinity);
       continue;
     }

@@ -18,6 +18,7 @@ import { attributeIndexSchema } from "./2026_12_08_attribute_index.ts";
 import { traceOutlineIndexSchema } from "./2026_12_09_trace_outline_index.ts";
 import { traceSpanNamesSchema } from "./2026_12_10_trace_span_names.ts";
 import { metricsSchema } from "./2026_12_11_metrics.ts";
+import { metricRollupsSchema } from "./2026_12_12_metric_rollups.ts";
 
 export function migrationsFor(driver: DbDriver): Record<string, Migration> {
   return {
@@ -32,6 +33,7 @@ export function migrationsFor(driver: DbDriver): Record<string, Migration> {
     "2026-12-09_trace_outline_index": traceOutlineIndexSchema(driver),
     "2026-12-10_trace_span_names": traceSpanNamesSchema(driver),
     "2026-12-11_metrics": metricsSchema(driver),
+    "2026-12-12_metric_rollups": metricRollupsSchema(driver),
   };
 }
 

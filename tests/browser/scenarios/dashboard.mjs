@@ -205,7 +205,7 @@ export async function run({ openPage, visit, baseUrl, options }) {
   await settled(page);
   const failed = figures.top_failing_services[0].service_name;
   const drill = page.locator(
-    `[data-top-failing] tr[data-service="${failed}"] a:not([data-service-operations])`,
+    `[data-top-failing] tr[data-service="${failed}"] a:not([data-service-operations], [data-service-metrics])`,
   );
   assert.equal(
     await drill.getAttribute("href"),
@@ -217,6 +217,13 @@ export async function run({ openPage, visit, baseUrl, options }) {
       "href",
     ),
     `/services/${encodeURIComponent(failed)}?range=1h`,
+  );
+  assert.equal(
+    await page.getAttribute(
+      `[data-top-failing] tr[data-service="${failed}"] a[data-service-metrics]`,
+      "href",
+    ),
+    `/instruments?service=${encodeURIComponent(failed)}&range=1h`,
   );
   await drill.click();
   await page.waitForURL((url) =>

@@ -63,7 +63,7 @@ export async function run({ openPage, visit, baseUrl, options }) {
     assert.ok(points[e.source].x < points[e.target].x, `${e.source} left of ${e.target}`);
   }
 
-  // The tables: every service with links to its traces, logs and operations, every call.
+  // The tables: every service with links to its traces, logs, operations and metrics, every call.
   const services = await page.$$eval("[data-services-table] tbody tr", (rows) =>
     rows.map((row) => [
       row.dataset.service,
@@ -77,6 +77,7 @@ export async function run({ openPage, visit, baseUrl, options }) {
         `/traces?service=${encodeURIComponent(n.id)}`,
         `/logs?service=${encodeURIComponent(n.id)}`,
         `/services/${encodeURIComponent(n.id)}`,
+        `/instruments?service=${encodeURIComponent(n.id)}`,
       ],
     ]),
   );
@@ -111,7 +112,7 @@ export async function run({ openPage, visit, baseUrl, options }) {
   await reloaded;
   await page.waitForSelector("[data-service-map][data-loading='false']");
   assert.equal(await page.getAttribute("[data-time-range]", "data-time-range"), "15m");
-  // Its links keep the range: a service's traces and logs are those of the same 15 minutes.
+  // Its links keep the range: a service's traces, logs and metrics are those of the same 15 minutes.
   const first = encodeURIComponent(map.nodes[0].id);
   assert.deepEqual(
     await page.$$eval(
@@ -122,6 +123,7 @@ export async function run({ openPage, visit, baseUrl, options }) {
       `/traces?service=${first}&range=15m`,
       `/logs?service=${first}&range=15m`,
       `/services/${first}?range=15m`,
+      `/instruments?service=${first}&range=15m`,
     ],
   );
   const restored = page.waitForResponse((r) =>
