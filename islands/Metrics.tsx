@@ -35,7 +35,6 @@ import { InstrumentChart } from "../components/metrics/InstrumentChart.tsx";
 import {
   attrFilterChoices,
   loadMetricsData,
-  MAX_ATTR_FILTERS,
   METRICS_URL,
   type MetricsData,
   type MetricsFilters,
@@ -45,12 +44,13 @@ import {
 import { ApiError, getJson } from "../utils/api.ts";
 import { boundsDiffer } from "../utils/metric_chart.ts";
 import { windowWords } from "../utils/time_window.ts";
-import type {
-  WireExemplars,
-  WireInstrument,
-  WireInstrumentChart,
-  WireInstrumentDetail,
-  WireInstrumentList,
+import {
+  MAX_ATTRIBUTE_FILTERS,
+  type WireExemplars,
+  type WireInstrument,
+  type WireInstrumentChart,
+  type WireInstrumentDetail,
+  type WireInstrumentList,
 } from "../utils/wire.ts";
 
 export interface MetricsProps extends Record<string, unknown> {
@@ -162,7 +162,7 @@ function AttrFilters(
     onChange(attr: string[]): void;
   },
 ) {
-  const full = attr.length >= MAX_ATTR_FILTERS;
+  const full = attr.length >= MAX_ATTRIBUTE_FILTERS;
   return (
     <>
       <Select
@@ -170,7 +170,7 @@ function AttrFilters(
         key={attr.join("\u0000")}
         label="Filter"
         aria-label="Attribute filter"
-        placeholder={full ? `At most ${MAX_ATTR_FILTERS} filters` : "key=value"}
+        placeholder={full ? `At most ${MAX_ATTRIBUTE_FILTERS} filters` : "key=value"}
         data={attrFilterChoices(detail.attributes, attr)}
         value={null}
         searchable

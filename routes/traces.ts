@@ -26,6 +26,7 @@ import {
 } from "./query_params.ts";
 import { formatTimeNs, wireSpan } from "./wire.ts";
 import {
+  MAX_ATTRIBUTE_FILTERS,
   type WireSpan,
   type WireTracePage,
   type WireTraceSearch,
@@ -43,8 +44,6 @@ export interface TracesDeps {
 }
 
 export const TRACE_SORT_FIELDS = ["start_time", "duration", "span_count"] as const;
-/** Most `attr` filters one request may carry. */
-export const MAX_ATTRIBUTE_FILTERS = 10;
 /** `min_duration_ms` or `max_duration_ms`: milliseconds, as nanoseconds. */
 function parseDurationNs(params: URLSearchParams, name: string): bigint | undefined {
   const text = params.get(name);

@@ -12,7 +12,8 @@
  *    3600 s buckets from the finer rollups, each only where its level's `done_until` covers it.
  * 2. Advance each level over `[done_until, floor((now - LAG) / L) · L)` (600 s: up to the 60 s
  *    level's done_until, 3600 s: up to the 600 s one's), one bucket per transaction: move
- *    done_until, delete the bucket's rollup rows, read its points SERIES_PER_READ series at a
+ *    done_until, delete the bucket's rollup rows (and at 60 s its marks, which this read settles:
+ *    a backfill marks every point, and is built once), read its points SERIES_PER_READ series at a
  *    time (memory holds those series' points, whatever the number of series), insert their
  *    rollups. On SQLite the transaction holds the write lock: a minute of points at a high rate
  *    (a million and more) delays point commits for its read, which the queue absorbs.
@@ -335,13 +336,29 @@ export class MetricRollupJob {
 
   /**
    * Runs until every level is built up to now - LAG and no mark is left (for the benchmark and
-   * tests); throws what a run threw.
+   * tests), answering the totals of its runs; throws what a run threw.
    */
   async catchUp(): Promise<RollupRunResult> {
     await this.#running?.catch(() => {});
+    const started = performance.now();
+    const built: Record<RollupLevel, number> = { 60: 0, 600: 0, 3600: 0 };
+    let marks = 0;
+    let pointsRead = 0;
     for (;;) {
       const result = await this.#run();
-      if (result.caughtUp) return result;
+      for (const level of ROLLUP_LEVELS) built[level] += result.built[level];
+      marks += result.marks;
+      pointsRead += result.pointsRead;
+      // What all the runs did together, and where the last one left each level.
+      if (result.caughtUp) {
+        return {
+          ...result,
+          built,
+          marks,
+          pointsRead,
+          durationMs: Math.round(performance.now() - started),
+        };
+      }
     }
   }
 
@@ -527,6 +544,14 @@ export class MetricRollupJob {
           `Cannot advance the ${level} s metric rollups as their done_until must be ${doneNs}: ` +
             `another writer moved it`,
         );
+      }
+      if (to > from && level === 60) {
+        // The chunk's points are read whole below: their marks (points written late, or before
+        // their minute was first built, as a backfill's) are settled by it, not rebuilt again.
+        await trx.deleteFrom("metric_rollup_marks")
+          .where("bucket_unix_nano", ">=", caps.int64(from) as bigint)
+          .where("bucket_unix_nano", "<", caps.int64(to) as bigint)
+          .execute();
       }
       if (to > from) result = await rebuild(trx, caps, level, from, to);
     });

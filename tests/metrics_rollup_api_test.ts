@@ -220,8 +220,11 @@ for (const driver of selectedDrivers()) {
           caught.doneUntilNs[level] >= BigInt(T0) + BigInt(HOURS * 3600) * 1_000_000_000n,
           `level ${level} s is built past the window`,
         );
-        assert.ok(caught.built[level] > 0, `level ${level} s has buckets`);
+        // 14 series (7 instruments, 2 each), every bucket of the 3 hours holding points.
+        assert.equal(caught.built[level], 14 * (HOURS * 3600 / level), `level ${level} s buckets`);
       }
+      // The 60 s level read every raw point once; the coarser ones the finer rollups.
+      assert.ok(caught.pointsRead > 14 * TIMES.length, `points read: ${caught.pointsRead}`);
       assertSameCharts(await charts(app, paths), raw, "from rollups");
       // Rolled up, the same chart reads no raw point: within the bound.
       assert.equal((await bounded(new Request(`http://argus.test${requests}`))).status, 200);

@@ -14,6 +14,8 @@ export type Json = null | boolean | number | string | Json[] | { [key: string]: 
 export const SPAN_KINDS = ["unspecified", "internal", "server", "client", "producer", "consumer"];
 /** OTLP status codes by number, as the API names them. */
 export const STATUS_CODES = ["unset", "ok", "error"];
+/** Most `attr` filters one request may carry (traces, logs, metric charts; the pages say so). */
+export const MAX_ATTRIBUTE_FILTERS = 10;
 
 /**
  * OTLP severities by name: the lowest SeverityNumber of each range (TRACE 1–4, DEBUG 5–8, INFO

@@ -69,9 +69,6 @@ export const METRICS_URL: UrlCodec<MetricsFilters> = {
   },
 };
 
-/** The most `attr` filters a chart query takes (the API's limit, routes/traces.ts). */
-export const MAX_ATTR_FILTERS = 10;
-
 /** An `attr` filter's key: the text before its first `=`. */
 export function attrKey(filter: string): string {
   const at = filter.indexOf("=");
