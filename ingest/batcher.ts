@@ -264,17 +264,27 @@ export class Batcher {
   #startWrite(): void {
     clearTimeout(this.#timer);
     this.#timer = undefined;
-    this.#writing = this.#writeNext().finally(() => {
-      this.#writing = undefined;
-      if (this.#closed) return;
-      // Group commit: what arrived during a write is written at once, without waiting for the
-      // interval, so a busy writer never idles and a batch grows with the load.
-      if (this.#queue.length > 0) this.#startWrite();
+    let handedOver = false;
+    const writing: Promise<void> = this.#writeNext(() => {
+      // The batch is committed or dead-lettered, its requests not answered yet. Group commit: what
+      // arrived during the write is written at once, without waiting for the interval, so a busy
+      // writer never idles and a batch grows with the load. The next write starts before the
+      // answers go out, so that the store (the SQLite writer thread) commits it while this thread
+      // answers and decodes the requests that follow.
+      handedOver = true;
+      if (this.#writing === writing) this.#writing = undefined;
+      if (!this.#closed && this.#queue.length > 0) this.#startWrite();
+    }).finally(() => {
+      if (!handedOver && this.#writing === writing) this.#writing = undefined;
     });
+    this.#writing = writing;
   }
 
-  /** Takes whole requests up to `batchRows` rows (at least one request) and writes them. */
-  async #writeNext(): Promise<void> {
+  /**
+   * Takes whole requests up to `batchRows` rows (at least one request) and writes them; calls
+   * `written` once the batch is committed, dead-lettered or failed, before answering its requests.
+   */
+  async #writeNext(written: () => void): Promise<void> {
     const taken: Pending[] = [];
     let rows = 0;
     while (this.#queue.length > 0) {
@@ -286,8 +296,18 @@ export class Batcher {
     if (taken.length === 0) return;
     const merged = mergeBatches(taken.map((p) => p.batch));
     const started = this.#now();
+    let released = false;
+    const release = () => {
+      released = true;
+      for (const pending of taken) {
+        this.#queuedRows -= pending.rows;
+        this.#queuedBytes -= pending.bytes;
+      }
+      written();
+    };
     try {
       const outcome = await this.#persist(merged.batch);
+      release();
       const report: FlushReport = {
         requests: taken.length,
         spans: merged.batch.spans.length,
@@ -308,6 +328,7 @@ export class Batcher {
       });
       this.#feedLogs(merged.batch.logs, merged.batch.resources, outcome.result);
     } catch (error) {
+      if (!released) release();
       const report: FlushReport = {
         requests: taken.length,
         spans: merged.batch.spans.length,
@@ -320,11 +341,6 @@ export class Batcher {
       this.#options.onFlush?.(report);
       this.#observe((observer) => observer.batchFlushed?.(report));
       for (const pending of taken) pending.done.reject(error);
-    } finally {
-      for (const pending of taken) {
-        this.#queuedRows -= pending.rows;
-        this.#queuedBytes -= pending.bytes;
-      }
     }
   }
 

@@ -259,3 +259,48 @@ Deno.test("Batcher hands accepted log records to the live feed once they are dur
     await batcher.drain();
   });
 });
+
+Deno.test("Batcher starts the next batch's write before it answers the requests of the last", async () => {
+  await withSqlite(async (store) => {
+    const events: string[] = [];
+    const recording: Pick<Store, "write"> = {
+      write: async (batch, options) => {
+        events.push(`write ${batch.spans.length}`);
+        const result = await store.write(batch, options);
+        events.push(`committed ${batch.spans.length}`);
+        return result;
+      },
+    };
+    const batcher = new Batcher(options(recording, { flushIntervalMs: 0 }));
+    const sizes = [100, 200, 300];
+    const requests = sizes.map((n, seed) =>
+      batcher.submit(buildBatch(n, 0, seed + 1)).then(() => events.push(`answered ${n}`))
+    );
+    await Promise.all(requests);
+    // The first request is written alone (the writer was idle); the two that queued meanwhile
+    // form the next batch, whose write starts before the first request gets its answer, so the
+    // store works while this thread answers.
+    assert.deepEqual(events, [
+      "write 100",
+      "committed 100",
+      "write 500",
+      "answered 100",
+      "committed 500",
+      "answered 200",
+      "answered 300",
+    ]);
+    assert.equal(await store.countSpans(ALL), 600);
+    await batcher.drain();
+  });
+});
+
+Deno.test("Batcher.drain() waits for a write started while the last one answered", async () => {
+  await withSqlite(async (store) => {
+    const batcher = new Batcher(options(store, { flushIntervalMs: 0 }));
+    const requests = [1, 2, 3].map((seed) => batcher.submit(buildBatch(50, 0, seed)));
+    await batcher.drain();
+    assert.equal(await store.countSpans(ALL), 150);
+    await Promise.all(requests);
+    await assert.rejects(batcher.submit(buildBatch(1, 0, 9)), ShuttingDownError);
+  });
+});

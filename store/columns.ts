@@ -191,6 +191,8 @@ export interface MetricSeriesTable {
 }
 
 export interface MetricPointsTable {
+  /** The series' instrument: the key's first column (migration 2026_12_13). */
+  instrument_key: string;
   series_key: string;
   time_unix_nano: Int64;
   start_time_unix_nano: Int64;
@@ -225,7 +227,7 @@ export interface MetricExemplarsTable {
  * A series' points rolled up per bucket of `level_seconds` (migration
  * 2026_12_12_metric_rollups.ts; store/metric_rollups.ts): a point's columns plus its aggregate.
  */
-export interface MetricRollupPointsTable extends MetricPointsTable {
+export interface MetricRollupPointsTable extends Omit<MetricPointsTable, "instrument_key"> {
   /** 60, 600 or 3600. */
   level_seconds: Int32;
   /** The aggregate of a gauge-shaped rolled point (all null when it has none). */
@@ -304,7 +306,7 @@ export const TABLE_KEYS = {
   log_attributes: ["bucket", "h", "log_id"],
   metric_instruments: ["key"],
   metric_series: ["series_key"],
-  metric_points: ["series_key", "time_unix_nano", "start_time_unix_nano"],
+  metric_points: ["instrument_key", "time_unix_nano", "series_key", "start_time_unix_nano"],
   metric_exemplars: ["series_key", "point_time_unix_nano", "point_start_unix_nano", "ordinal"],
   metric_rollup_marks: ["series_key", "bucket_unix_nano"],
   metric_rollup_state: ["level_seconds"],

@@ -224,12 +224,30 @@ function minMax(value: { min: number | null; max: number | null }) {
 
 export function metricPointToDb(row: MetricPointRow, int64Param: Int64Param): MetricPointsTable {
   return {
+    instrument_key: row.instrumentKey,
     series_key: row.seriesKey,
     time_unix_nano: int64Param(row.timeUnixNano),
     start_time_unix_nano: int64Param(row.startTimeUnixNano),
     flags: row.flags,
     ...valueToDb(row.value, int64Param),
   };
+}
+
+/** Orders stored points as their key does: by series, then time, then start. */
+export function byPointKey(a: StoredMetricPoint, b: StoredMetricPoint): number {
+  return a.seriesKey < b.seriesKey
+    ? -1
+    : a.seriesKey > b.seriesKey
+    ? 1
+    : a.timeUnixNano < b.timeUnixNano
+    ? -1
+    : a.timeUnixNano > b.timeUnixNano
+    ? 1
+    : a.startTimeUnixNano < b.startTimeUnixNano
+    ? -1
+    : a.startTimeUnixNano > b.startTimeUnixNano
+    ? 1
+    : 0;
 }
 
 /**
@@ -347,7 +365,9 @@ function valueFromDb(row: ValueColumns): MetricPointValue {
   }
 }
 
-export function metricPointFromDb(row: MetricPointsTable): StoredMetricPoint {
+export function metricPointFromDb(
+  row: Omit<MetricPointsTable, "instrument_key">,
+): StoredMetricPoint {
   return {
     seriesKey: row.series_key,
     startTimeUnixNano: int64(row.start_time_unix_nano),

@@ -18,7 +18,9 @@ import { encodeAnyValueJson, parseAttributesJson } from "../lib/any_value_json.t
 import type { Database } from "./columns.ts";
 import type { DialectCapabilities } from "./dialects/mod.ts";
 import { ROLLUP_LEVELS, type RollupLevel } from "./metric_rollups.ts";
+import { pointKeysPerStatement, pointsOf } from "./metric_points_of.ts";
 import {
+  byPointKey,
   LAST_SEEN_SLACK_NS,
   metricExemplarFromDb,
   metricInstrumentFromDb,
@@ -194,9 +196,9 @@ export interface SeriesPoints {
 }
 
 /**
- * The points of each series in `[fromNs, toNs)` (one key range each: the table is keyed by
- * series, time and start), with each series' baseline: one query for the windows and one small
- * one per series for its baseline. Series without points come back with none.
+ * The points of each series in `[fromNs, toNs)` (one time range of each of their instruments:
+ * see `pointsOf`), with each series' baseline: one query for the windows and one small one per
+ * series for its baseline. Series without points come back with none.
  */
 export async function metricPoints(
   db: Db,
@@ -230,13 +232,14 @@ async function readRawPoints(
 ): Promise<void> {
   const from = caps.int64(fromNs) as bigint;
   const to = caps.int64(toNs) as bigint;
-  const perStatement = Math.max(1, caps.maxParameters - 8);
+  const perStatement = pointKeysPerStatement(caps);
   for (let i = 0; i < keys.length; i += perStatement) {
-    const rows = await db.selectFrom("metric_points").selectAll()
-      .where("series_key", "in", keys.slice(i, i + perStatement))
+    const rows = await pointsOf(db, keys.slice(i, i + perStatement)).selectAll()
       .where("time_unix_nano", ">=", from)
       .where("time_unix_nano", "<", to)
-      .orderBy("series_key").orderBy("time_unix_nano").orderBy("start_time_unix_nano")
+      // The key's order: each series' rows come by time then start, and nothing is sorted.
+      .orderBy("instrument_key").orderBy("time_unix_nano").orderBy("series_key")
+      .orderBy("start_time_unix_nano")
       .execute();
     for (const row of rows) result.get(row.series_key)!.points.push(metricPointFromDb(row));
   }
@@ -251,12 +254,27 @@ async function readBaselines(
   result: Map<string, SeriesPoints>,
 ): Promise<void> {
   const from = caps.int64(fromNs) as bigint;
+  // A series' first seen minute bounds its read backwards (none of its points is older; the
+  // instrument's rows in between are passed over), and a series first seen at or after `fromNs`
+  // has no baseline to read.
+  const firstSeen = new Map<string, bigint>();
+  const perStatement = Math.max(1, caps.maxParameters - 8);
+  for (let i = 0; i < keys.length; i += perStatement) {
+    const rows = await db.selectFrom("metric_series")
+      .select(["series_key", "first_seen_unix_nano"])
+      .where("series_key", "in", keys.slice(i, i + perStatement)).execute();
+    for (const row of rows) firstSeen.set(row.series_key, int64Of(row.first_seen_unix_nano));
+  }
   for (const key of keys) {
+    const first = firstSeen.get(key);
+    if (first === undefined || first >= fromNs) continue;
     const [row] = await caps.paginate(
-      db.selectFrom("metric_points").selectAll()
-        .where("series_key", "=", key)
+      pointsOf(db, [key]).selectAll()
+        .where("time_unix_nano", ">=", caps.int64(first) as bigint)
         .where("time_unix_nano", "<", from)
-        .orderBy("time_unix_nano", "desc").orderBy("start_time_unix_nano", "desc"),
+        // The key's order backwards (instrument and series are fixed): read newest first.
+        .orderBy("instrument_key", "desc").orderBy("time_unix_nano", "desc")
+        .orderBy("series_key", "desc").orderBy("start_time_unix_nano", "desc"),
       { limit: 1, offset: 0 },
     ).execute();
     if (row !== undefined) result.get(key)!.baseline = metricPointFromDb(row);
@@ -365,21 +383,9 @@ export async function metricChartPoints(
   if (rolledEnd < window.toNs) {
     await readRawPoints(db, caps, keys, rolledEnd, window.toNs, result);
   }
-  for (const key of marked.keys()) result.get(key)!.points.sort(byTimeThenStart);
+  for (const key of marked.keys()) result.get(key)!.points.sort(byPointKey);
   await readBaselines(db, caps, keys, window.fromNs, result);
   return keys.map((key) => result.get(key)!);
-}
-
-function byTimeThenStart(a: StoredMetricPoint, b: StoredMetricPoint): number {
-  return a.timeUnixNano < b.timeUnixNano
-    ? -1
-    : a.timeUnixNano > b.timeUnixNano
-    ? 1
-    : a.startTimeUnixNano < b.startTimeUnixNano
-    ? -1
-    : a.startTimeUnixNano > b.startTimeUnixNano
-    ? 1
-    : 0;
 }
 
 /** Points per series read by `metricExportIntervalNs`: ten gaps. */
@@ -401,11 +407,11 @@ export async function metricExportIntervalNs(
   const gaps: bigint[] = [];
   for (const key of [...new Set(seriesKeys)].slice(0, INTERVAL_SERIES)) {
     const rows = await caps.paginate(
-      db.selectFrom("metric_points").select("time_unix_nano")
-        .where("series_key", "=", key)
+      pointsOf(db, [key]).select("time_unix_nano")
         .where("time_unix_nano", ">=", caps.int64(window.fromNs) as bigint)
         .where("time_unix_nano", "<", caps.int64(window.toNs) as bigint)
-        .orderBy("time_unix_nano", "desc").orderBy("start_time_unix_nano", "desc"),
+        .orderBy("instrument_key", "desc").orderBy("time_unix_nano", "desc")
+        .orderBy("series_key", "desc").orderBy("start_time_unix_nano", "desc"),
       { limit: INTERVAL_SAMPLE, offset: 0 },
     ).execute();
     const times = [...new Set(rows.map((r) => int64Of(r.time_unix_nano)))];
@@ -417,7 +423,7 @@ export async function metricExportIntervalNs(
 }
 
 /**
- * How many points the series have in `[fromNs, toNs)`: a count over the points' key ranges, far
+ * How many points the series have in `[fromNs, toNs)`: a count over their instruments' key ranges, far
  * cheaper than reading them (which costs about a microsecond a row or more), so that a chart can
  * refuse a read too large before making it.
  */
@@ -430,11 +436,10 @@ export async function metricPointCount(
   checkWindow(window);
   const keys = [...new Set(seriesKeys)];
   let total = 0;
-  const perStatement = Math.max(1, caps.maxParameters - 8);
+  const perStatement = pointKeysPerStatement(caps);
   for (let i = 0; i < keys.length; i += perStatement) {
-    const row = await db.selectFrom("metric_points")
+    const row = await pointsOf(db, keys.slice(i, i + perStatement))
       .select((eb) => eb.fn.countAll<number | bigint | string>().as("points"))
-      .where("series_key", "in", keys.slice(i, i + perStatement))
       .where("time_unix_nano", ">=", caps.int64(window.fromNs) as bigint)
       .where("time_unix_nano", "<", caps.int64(window.toNs) as bigint)
       .executeTakeFirst();

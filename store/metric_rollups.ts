@@ -38,15 +38,11 @@
  * @module
  */
 import type { Kysely } from "kysely";
-import {
-  type Database,
-  type MetricPointsTable,
-  type MetricRollupPointsTable,
-  TABLE_KEYS,
-} from "./columns.ts";
+import { type Database, type MetricRollupPointsTable, TABLE_KEYS } from "./columns.ts";
 import type { DialectCapabilities } from "./dialects/mod.ts";
 import { chunks } from "./batch_writer.ts";
 import {
+  byPointKey,
   LAST_SEEN_SLACK_NS,
   metricPointFromDb,
   metricRollupPointFromDb,
@@ -54,6 +50,7 @@ import {
   type StoredMetricPoint,
 } from "./metric_columns.ts";
 import { rollUpBucket, type RollupStream } from "./metric_rollup_points.ts";
+import { pointKeysPerStatement, pointsOf } from "./metric_points_of.ts";
 import type { MetricType, Temporality } from "./metric_types.ts";
 import type { Logger } from "../lib/logger.ts";
 
@@ -174,20 +171,17 @@ async function sourcePoints(
   const from = caps.int64(fromNs) as bigint;
   const to = caps.int64(toNs) as bigint;
   if (level === 60) {
-    const query = trx.selectFrom("metric_points as p")
-      .innerJoin("metric_series as s", "s.series_key", "p.series_key")
-      .innerJoin("metric_instruments as i", "i.key", "s.instrument_key")
-      .selectAll("p")
-      .select(["i.type", "i.temporality", "i.monotonic"])
-      .where("p.time_unix_nano", ">=", from)
-      .where("p.time_unix_nano", "<", to);
-    const rows = await query.where("p.series_key", "in", seriesKeys)
-      .orderBy("p.series_key").orderBy("p.time_unix_nano")
-      .orderBy("p.start_time_unix_nano").execute();
+    // By the points' key (instrument, time, series, start: metric_reads.ts `pointsOf`), each
+    // instrument's stream read once; sorted by series here, which the database would do the same.
+    const rows = await pointsOf(trx, seriesKeys).selectAll()
+      .where("time_unix_nano", ">=", from)
+      .where("time_unix_nano", "<", to)
+      .execute();
+    const streams = await instrumentStreams(trx, rows.map((r) => r.instrument_key));
     return rows.map((row) => ({
-      point: metricPointFromDb(row as MetricPointsTable),
-      stream: streamOf(row),
-    }));
+      point: metricPointFromDb(row),
+      stream: streams.get(row.instrument_key)!,
+    })).sort((a, b) => byPointKey(a.point, b.point));
   }
   const below = level === 600 ? 60 : 600;
   const query = trx.selectFrom("metric_rollup_points as p")
@@ -205,6 +199,21 @@ async function sourcePoints(
     point: metricRollupPointFromDb(row as MetricRollupPointsTable),
     stream: streamOf(row),
   }));
+}
+
+/** The rollup streams of the instruments `keys` (their type, temporality and monotonic). */
+async function instrumentStreams(
+  trx: Db,
+  keys: readonly string[],
+): Promise<Map<string, RollupStream>> {
+  const unique = [...new Set(keys)];
+  const streams = new Map<string, RollupStream>();
+  if (unique.length === 0) return streams;
+  const rows = await trx.selectFrom("metric_instruments")
+    .select(["key", "type", "temporality", "monotonic"])
+    .where("key", "in", unique).execute();
+  for (const row of rows) streams.set(row.key, streamOf(row));
+  return streams;
 }
 
 /**
@@ -231,7 +240,7 @@ async function rebuild(
   const keys = seriesKey !== undefined ? [seriesKey] : await seriesSeenSince(trx, caps, fromNs);
   let built = 0;
   let read = 0;
-  const perRead = Math.min(SERIES_PER_READ, Math.max(1, caps.maxParameters - 8));
+  const perRead = Math.min(SERIES_PER_READ, pointKeysPerStatement(caps));
   for (let i = 0; i < keys.length; i += perRead) {
     const source = await sourcePoints(trx, caps, level, fromNs, toNs, keys.slice(i, i + perRead));
     const buckets = rollUp(source, level);
@@ -256,9 +265,11 @@ async function seriesSeenSince(
   caps: DialectCapabilities,
   fromNs: bigint,
 ): Promise<string[]> {
+  // By instrument, so that a read of SERIES_PER_READ series names few instruments, whose
+  // points it then reads (see `sourcePoints`).
   const rows = await trx.selectFrom("metric_series").select("series_key")
     .where("last_seen_unix_nano", ">=", caps.int64(fromNs - LAST_SEEN_SLACK_NS) as bigint)
-    .orderBy("series_key").execute();
+    .orderBy("instrument_key").orderBy("series_key").execute();
   return rows.map((r) => r.series_key);
 }
 

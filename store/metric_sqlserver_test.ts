@@ -83,11 +83,11 @@ Deno.test("SQL Server writes metrics with MERGE … WITH (HOLDLOCK) under 2000 p
   const merges = statements.filter((q) => q.sql.startsWith("merge into"));
   for (const merge of merges) assert.ok(merge.parameters.length <= 2000);
   const pointMerges = merges.filter((q) => q.sql.startsWith('merge into "metric_points"'));
-  // 10 columns: 200 rows per statement.
-  assert.equal(pointMerges.length, 3);
+  // 11 columns: 181 rows per statement.
+  assert.equal(pointMerges.length, 4);
   assert.match(
     pointMerges[0]!.sql,
-    /^merge into "metric_points" with \(holdlock\) as t using \(values \(@1, @2.* on t\."series_key" = s\."series_key" and t\."time_unix_nano" = s\."time_unix_nano" and t\."start_time_unix_nano" = s\."start_time_unix_nano" when not matched then insert/,
+    /^merge into "metric_points" with \(holdlock\) as t using \(values \(@1, @2.* on t\."instrument_key" = s\."instrument_key" and t\."time_unix_nano" = s\."time_unix_nano" and t\."series_key" = s\."series_key" and t\."start_time_unix_nano" = s\."start_time_unix_nano" when not matched then insert/,
   );
   // int64 values bound as decimal strings (tedious would round a number past 2^53).
   assert.ok(pointMerges[0]!.parameters.includes("9223372036854775807"));
@@ -106,7 +106,14 @@ Deno.test("SQL Server writes metrics with MERGE … WITH (HOLDLOCK) under 2000 p
 });
 
 Deno.test("SQL Server reads metrics with OFFSET … FETCH: lists, a window, its baseline, exemplars", async () => {
-  const { db, queries } = recordingSqlServer();
+  // Both series first seen before the window: each has a baseline to read.
+  const { db, queries } = recordingSqlServer(
+    undefined,
+    (sql) =>
+      sql.includes('"first_seen_unix_nano" from "metric_series"')
+        ? ["a", "b"].map((c) => ({ series_key: c.repeat(32), first_seen_unix_nano: "0" }))
+        : [],
+  );
   const window = { fromNs: 1_000n, toNs: 2_000n };
   await listMetricInstruments(db, SQLSERVER, {
     serviceName: "checkout",
@@ -121,9 +128,11 @@ Deno.test("SQL Server reads metrics with OFFSET … FETCH: lists, a window, its 
   assert.deepEqual(sql, [
     'select * from "metric_instruments" where "service_name" = @1 and "name" like @2 escape \'!\' and "first_seen_unix_nano" < @3 and "last_seen_unix_nano" > @4 order by "service_name", "name", "key" offset @5 rows fetch next @6 rows only',
     'select * from "metric_series" where "instrument_key" = @1 and "first_seen_unix_nano" < @2 and "last_seen_unix_nano" > @3 order by "series_key" offset @4 rows fetch next @5 rows only',
-    'select * from "metric_points" where "series_key" in (@1, @2) and "time_unix_nano" >= @3 and "time_unix_nano" < @4 order by "series_key", "time_unix_nano", "start_time_unix_nano"',
-    'select * from "metric_points" where "series_key" = @1 and "time_unix_nano" < @2 order by "time_unix_nano" desc, "start_time_unix_nano" desc offset @3 rows fetch next @4 rows only',
-    'select * from "metric_points" where "series_key" = @1 and "time_unix_nano" < @2 order by "time_unix_nano" desc, "start_time_unix_nano" desc offset @3 rows fetch next @4 rows only',
+    // Points by their key: the series' instruments, then each one's time range (metric_points_of.ts).
+    'select * from "metric_points" where "instrument_key" in (select "instrument_key" from "metric_series" where "series_key" in (@1, @2)) and "series_key" in (@3, @4) and "time_unix_nano" >= @5 and "time_unix_nano" < @6 order by "instrument_key", "time_unix_nano", "series_key", "start_time_unix_nano"',
+    'select "series_key", "first_seen_unix_nano" from "metric_series" where "series_key" in (@1, @2)',
+    'select * from "metric_points" where "instrument_key" = (select "instrument_key" from "metric_series" where "series_key" = @1) and "series_key" = @2 and "time_unix_nano" >= @3 and "time_unix_nano" < @4 order by "instrument_key" desc, "time_unix_nano" desc, "series_key" desc, "start_time_unix_nano" desc offset @5 rows fetch next @6 rows only',
+    'select * from "metric_points" where "instrument_key" = (select "instrument_key" from "metric_series" where "series_key" = @1) and "series_key" = @2 and "time_unix_nano" >= @3 and "time_unix_nano" < @4 order by "instrument_key" desc, "time_unix_nano" desc, "series_key" desc, "start_time_unix_nano" desc offset @5 rows fetch next @6 rows only',
     'select * from "metric_exemplars" where "series_key" in (@1) and "point_time_unix_nano" >= @2 and "point_time_unix_nano" < @3 order by "point_time_unix_nano", "series_key", "point_start_unix_nano", "ordinal" offset @4 rows fetch next @5 rows only',
   ]);
   // LIKE's own characters escaped; a window's edge a minute early for seen times (rounded).

@@ -290,6 +290,38 @@ for (const driver of selectedDrivers()) {
     });
   });
 
+  Deno.test(`[${driver}] a baseline is found past the instrument's other series, and after a late point`, async () => {
+    await withDatabase(driver, async (context) => {
+      const { db, caps } = context;
+      const t = BigInt(T1);
+      const s = 10_000_000_000n;
+      // Points are keyed by instrument, time, series: between the window's start and a's last
+      // point before it lie 30 points of 3 other series of its instrument.
+      await write(context, decode(gauge([{ probe: "a", timeNs: t - 100n * s, value: 7 }])));
+      for (let i = 1n; i <= 10n; i++) {
+        await write(
+          context,
+          decode(gauge(["b", "c", "d"].map((probe) => ({ probe, timeNs: t - i * s, value: 1 })))),
+        );
+      }
+      // Series e is first seen inside the window: no baseline (and none is read).
+      const late = decode(gauge([{ probe: "e", timeNs: t + s, value: 8 }]));
+      await write(context, late);
+      const a = decode(gauge([{ probe: "a", timeNs: t + s, value: 9 }])).points[0]!.seriesKey;
+      const e = late.points[0]!.seriesKey;
+      const window = { fromNs: t, toNs: t + 2n * s };
+      const [before, eBefore] = await metricPoints(db, caps, [a, e], window);
+      assert.equal(before!.baseline?.timeUnixNano, t - 100n * s);
+      assert.deepEqual(before!.baseline?.value, { kind: "int", value: 7n });
+      assert.equal(eBefore!.baseline, undefined);
+      // A late point of e, older than its first seen minute, moves that back: now its baseline.
+      await write(context, decode(gauge([{ probe: "e", timeNs: t - 50n * s, value: 5 }])));
+      const [, eAfter] = await metricPoints(db, caps, [a, e], window);
+      assert.equal(eAfter!.baseline?.timeUnixNano, t - 50n * s);
+      assert.deepEqual(eAfter!.points.map((p) => p.value), [{ kind: "int", value: 8n }]);
+    });
+  });
+
   Deno.test(`[${driver}] stored points feed the metric math`, async () => {
     await withDatabase(driver, async (context) => {
       const decoded = decode(metricsProtobuf(await sdkMetrics("cumulative")));

@@ -30,7 +30,7 @@ export interface SeenMinutes {
 export interface MetricTableRows {
   instruments: MetricInstrumentsTable[];
   series: MetricSeriesTable[];
-  /** One per point key (the first of the batch), sorted by series, time and start. */
+  /** One per point key (the first of the batch), sorted by instrument, time, series and start. */
   points: MetricPointsTable[];
   exemplars: MetricExemplarsTable[];
   /** Seen times to move on stored rows: instrument key (series key) → minutes. */
@@ -50,6 +50,14 @@ function widen(map: Map<string, SeenMinutes>, key: string, minute: bigint): void
   }
 }
 
+/** The points with exemplars, by series, time and start. */
+function exemplarOrder(points: readonly MetricPointRow[]): MetricPointRow[] {
+  return points.filter((p) => p.exemplars.length > 0).sort((a, b) =>
+    byKey(a.seriesKey, b.seriesKey) || byTime(a.timeUnixNano, b.timeUnixNano) ||
+    byTime(a.startTimeUnixNano, b.startTimeUnixNano)
+  );
+}
+
 /** The rows of `points` (with their instruments), as metric_writes.ts writes them. */
 export function metricTableRows(
   points: readonly MetricPointRow[],
@@ -57,9 +65,11 @@ export function metricTableRows(
 ): MetricTableRows {
   const unique = new Map<string, MetricPointRow>();
   for (const point of points) if (!unique.has(point.pointKey)) unique.set(point.pointKey, point);
+  // In the points' key order (instrument, time, series, start): a commit's inserts walk each
+  // instrument's newest pages once, and concurrent writers take row locks in one order.
   const sorted = [...unique.values()].sort((a, b) =>
-    byKey(a.seriesKey, b.seriesKey) || byTime(a.timeUnixNano, b.timeUnixNano) ||
-    byTime(a.startTimeUnixNano, b.startTimeUnixNano)
+    byKey(a.instrumentKey, b.instrumentKey) || byTime(a.timeUnixNano, b.timeUnixNano) ||
+    byKey(a.seriesKey, b.seriesKey) || byTime(a.startTimeUnixNano, b.startTimeUnixNano)
   );
   const instrumentSeen = new Map<string, SeenMinutes>();
   const seriesSeen = new Map<string, SeenMinutes>();
@@ -95,7 +105,8 @@ export function metricTableRows(
     instruments,
     series,
     points: sorted.map((p) => metricPointToDb(p, int64)),
-    exemplars: sorted.flatMap((p) => metricExemplarsToDb(p, int64)),
+    // In the exemplars' key order (series, point time, start, ordinal), as the points are in theirs.
+    exemplars: exemplarOrder(sorted).flatMap((p) => metricExemplarsToDb(p, int64)),
     instrumentSeen,
     seriesSeen,
   };

@@ -351,6 +351,7 @@ const METRIC_COLUMNS = {
     "last_seen_unix_nano",
   ],
   points: [
+    "instrument_key",
     "series_key",
     "time_unix_nano",
     "start_time_unix_nano",

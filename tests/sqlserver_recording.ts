@@ -27,9 +27,13 @@ export type AffectedRows = (sql: string) => number | undefined;
 export const MERGE_INSERTS_ALL: AffectedRows = (sql) =>
   sql.startsWith("merge into") ? (sql.match(/\(@\d+/g) ?? []).length : undefined;
 
-/** `db` records into `queries`; `affected` says what each statement answers. */
+/** The rows to answer a statement with (none by default). */
+export type ResultRows = (sql: string) => unknown[];
+
+/** `db` records into `queries`; `affected` and `rows` say what each statement answers. */
 export function recordingSqlServer(
   affected: AffectedRows = MERGE_INSERTS_ALL,
+  rows: ResultRows = () => [],
 ): { db: Kysely<Database>; queries: CompiledQuery[] } {
   const queries: CompiledQuery[] = [];
   const connection: DatabaseConnection = {
@@ -37,7 +41,7 @@ export function recordingSqlServer(
       queries.push(query);
       const n = affected(query.sql);
       return Promise.resolve({
-        rows: [],
+        rows: rows(query.sql) as R[],
         ...(n === undefined ? {} : { numAffectedRows: BigInt(n) }),
       });
     },

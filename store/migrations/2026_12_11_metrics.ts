@@ -24,7 +24,7 @@ import { type Kysely, type Migration, sql } from "kysely";
 
 type Driver = "sqlite" | "postgres" | "mysql" | "sqlserver";
 
-const TYPES: Record<
+export const TYPES: Record<
   Driver,
   { text(width: number): string; int32: string; int64: string; double: string; longText: string }
 > = {

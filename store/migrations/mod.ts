@@ -19,6 +19,7 @@ import { traceOutlineIndexSchema } from "./2026_12_09_trace_outline_index.ts";
 import { traceSpanNamesSchema } from "./2026_12_10_trace_span_names.ts";
 import { metricsSchema } from "./2026_12_11_metrics.ts";
 import { metricRollupsSchema } from "./2026_12_12_metric_rollups.ts";
+import { metricPointsByInstrumentSchema } from "./2026_12_13_metric_points_by_instrument.ts";
 
 export function migrationsFor(driver: DbDriver): Record<string, Migration> {
   return {
@@ -34,6 +35,7 @@ export function migrationsFor(driver: DbDriver): Record<string, Migration> {
     "2026-12-10_trace_span_names": traceSpanNamesSchema(driver),
     "2026-12-11_metrics": metricsSchema(driver),
     "2026-12-12_metric_rollups": metricRollupsSchema(driver),
+    "2026-12-13_metric_points_by_instrument": metricPointsByInstrumentSchema(driver),
   };
 }
 
