@@ -39,8 +39,9 @@ import {
   serveHttp,
 } from "./lib/http_listener.ts";
 import { ArgusMetrics } from "./lib/metrics.ts";
-import { LiveHub } from "./live/mod.ts";
+import { ClusterFeed, LiveHub } from "./live/mod.ts";
 import { RetentionWorker } from "./lib/retention.ts";
+import { startReplicas } from "./store/replicas.ts";
 import { loadAssets } from "./routes/_assets.ts";
 import { wireLog } from "./routes/wire.ts";
 import { exposureWarning, hostPolicy } from "./lib/security.ts";
@@ -58,6 +59,8 @@ async function main(): Promise<number> {
   const config = parsed.config;
   const logger = createLogger(config.logLevel);
   const startedAt = Date.now();
+  // This process among the replicas that share its database: a new id at each start.
+  const replicaId = crypto.randomUUID();
   const { security } = config;
   // Logged once listening (the last lines an operator sees) and shown on every page.
   const exposed = exposureWarning(config.host, security);
@@ -209,6 +212,25 @@ async function main(): Promise<number> {
     abortConnection,
   });
   stops.add("live stream", () => hub.close());
+  // PostgreSQL: the hub also gets the logs the other replicas commit (live/cluster_feed.ts).
+  const clusterFeed = config.db.driver === "postgres" && config.live.clusterMaxIds > 0
+    ? new ClusterFeed({
+      replicaId,
+      dsn: config.db.dsn,
+      maxIds: config.live.clusterMaxIds,
+      read: (ids, window) => store.logsByIds(ids, window),
+      publish: (logs) => hub.publish(logs, wireLog),
+      wanted: () => hub.clientCount() > 0,
+      logger: logger.with({ module: "live" }),
+    })
+    : undefined;
+  if (clusterFeed !== undefined) {
+    // Not awaited: a database that is away is retried in the background, as the store's is.
+    void clusterFeed.start();
+    // Stopped after the ingest queue's drain (stops run last added first): its last batches are
+    // announced too.
+    stops.add("live stream across replicas", () => clusterFeed.stop());
+  }
   const ingestionRate = new RateMeter();
   const batcher = new Batcher({
     store,
@@ -224,7 +246,10 @@ async function main(): Promise<number> {
       if (flush.outcome !== "failed") ingestionRate.mark(flush.spans + flush.logs);
     },
     observer: metrics,
-    onLogsAccepted: (logs, resources) => {
+    onLogsAccepted: (logs, resources, committed) => {
+      // Only committed logs are announced to the other replicas: a dead-lettered batch is not
+      // readable until the DLQ replays it.
+      if (committed) clusterFeed?.committed(logs);
       if (hub.clientCount() === 0) return;
       const byId = new Map(resources.map((r) => [r.id, r]));
       hub.publish(logs, (log) => wireLog({ ...log, resource: byId.get(log.resourceId)! }));
@@ -253,6 +278,25 @@ async function main(): Promise<number> {
     dlqSize: () => dlq.size(),
     dlqBytes: () => dlq.bytes(),
   });
+  // The heartbeat row and the `maintenance` lease, which gates retention and the rollup job to one
+  // replica of those on a server database (store/replicas.ts); SQLite's one process holds it.
+  const replicas = startReplicas(config.db, {
+    self: {
+      id: replicaId,
+      name: config.replicas.name ?? (Deno.env.get("HOSTNAME")?.trim() || "argus"),
+      pid: Deno.pid,
+      version: VERSION,
+      startedAtMs: startedAt,
+    },
+    figures: () => ({ queueRows: batcher.depth().rows, dlqFiles: dlq.size() }),
+    heartbeatMs: config.replicas.heartbeatMs,
+    leaseTtlMs: config.replicas.leaseTtlMs,
+    ready: () => database.ready,
+    dataDir: config.dataDir,
+    onBackgroundError: (error) => logger.warn("database connection error", { error }),
+    logger: logger.with({ module: "replicas" }),
+  });
+  stops.add("replica heartbeat and lease", () => replicas.stop());
 
   try {
     // One connection cap for both HTTP ports, under the open-file limit (raised first).
@@ -326,6 +370,7 @@ async function main(): Promise<number> {
           }`;
       },
       logger,
+      replicas,
       queryMaxWindowMs: config.queryMaxWindowMs,
       traceMaxSpans: config.traceMaxSpans,
       tracePageInlineSpans: config.tracePageInlineSpans,
@@ -364,6 +409,7 @@ async function main(): Promise<number> {
     server = listen("HTTP_PORT", config.host, config.httpPort, app, connections, logger);
     logger.info(`Argus ${VERSION} is listening`, {
       url: `http://${config.host}:${server.addr.port}/`,
+      replica: replicaId,
     });
     if (exposed !== undefined) logger.warn(`SECURITY: ${exposed}`);
     if (config.appEnv === "production" && security.adminToken === null) {
@@ -378,11 +424,13 @@ async function main(): Promise<number> {
         retentionMs: config.retentionMs,
         purge: (request) => store.maintenance.purge(request),
         logger: logger.with({ module: "retention" }),
+        // One replica purges: the one holding the lease (store/replicas.ts).
+        shouldRun: () => replicas.holdsMaintenance(),
       });
       retention.start();
       stops.add("retention", () => retention.stop());
     }
-    store.metricRollups.start();
+    store.metricRollups.start({ shouldRun: () => replicas.holdsMaintenance() });
     stops.add("metric rollups", () => store.metricRollups.stop());
   } catch (error) {
     logger.error("Argus cannot start: a receiver cannot listen", { error });

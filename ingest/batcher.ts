@@ -47,10 +47,15 @@ export interface BatcherOptions {
   /** False while the database is not usable yet (not migrated): batches go to the DLQ. */
   databaseReady?: () => boolean;
   /**
-   * Called with the log records of each batch once it is durable (the live feed), and the
-   * batch's resources, which the records reference by `resourceId`.
+   * Called with the log records of each batch once it is durable (the live feed), the batch's
+   * resources, which the records reference by `resourceId`, and whether it was committed to the
+   * database (else it was dead-lettered, to be stored when the DLQ replays it).
    */
-  onLogsAccepted?: (logs: readonly LogRow[], resources: readonly ResourceRow[]) => void;
+  onLogsAccepted?: (
+    logs: readonly LogRow[],
+    resources: readonly ResourceRow[],
+    committed: boolean,
+  ) => void;
   /** Called after each flush, for self-metrics. */
   onFlush?: (flush: FlushReport) => void;
   /** Self-monitoring hooks (e.g. the Prometheus metrics); none by default. */
@@ -476,7 +481,7 @@ export class Batcher {
     const refused = new Set(result?.logs.rejected.map((r) => r.index));
     const accepted = refused.size === 0 ? logs : logs.filter((_, i) => !refused.has(i));
     try {
-      hook(accepted, resources);
+      hook(accepted, resources, result !== undefined);
     } catch (error) {
       this.#options.logger.warn("the live feed hook failed", { error });
     }

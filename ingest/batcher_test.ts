@@ -246,16 +246,33 @@ Deno.test("Batcher hands accepted log records to the live feed once they are dur
   await withSqlite(async (store) => {
     const fed: LogRow[] = [];
     const resources = new Set<string>();
-    const batcher = new Batcher(options(store, {
-      onLogsAccepted: (logs, batchResources) => {
+    const committed: boolean[] = [];
+    let down = false;
+    const store2: Pick<Store, "write"> = {
+      write: (batch, options) =>
+        down ? Promise.reject(new Error("connection refused")) : store.write(batch, options),
+    };
+    const dlq = new MemoryDlq();
+    const batcher = new Batcher(options(store2, {
+      dlq,
+      onLogsAccepted: (logs, batchResources, wasCommitted) => {
         fed.push(...logs);
         for (const r of batchResources) resources.add(r.id);
+        committed.push(wasCommitted);
       },
     }));
     const batch = buildBatch(0, 7);
     await batcher.submit(batch);
     assert.deepEqual(fed.map((l) => l.id), batch.logs.map((l) => l.id));
     for (const log of fed) assert.ok(resources.has(log.resourceId));
+    // A dead-lettered batch is durable too, and said not to be committed (the replicas' live
+    // feed announces only what the database holds).
+    down = true;
+    const second = buildBatch(0, 3, 2);
+    assert.equal((await batcher.submit(second)).deadLettered, true);
+    assert.equal(dlq.files.length, 1);
+    assert.deepEqual(fed.slice(7).map((l) => l.id), second.logs.map((l) => l.id));
+    assert.deepEqual(committed, [true, false]);
     await batcher.drain();
   });
 });

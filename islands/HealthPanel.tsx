@@ -1,14 +1,16 @@
 /**
  * Argus's own health, refreshed live from `/api/health`: ingestion rate, DLQ size, WebSocket
- * clients, database latency p99, queue depth.
+ * clients, database latency p99, queue depth; and the replicas sharing the database that are
+ * alive, each with its queue and DLQ, and which one runs the periodic work.
  *
  * @module
  */
-import { Badge, Group, SimpleGrid, Text } from "@mantine/core";
+import { Badge, Group, SimpleGrid, Table, Text, Title } from "@mantine/core";
 import { useEffect, useState } from "preact/hooks";
 import { Figure } from "../components/page/Figure.tsx";
 import { IslandProvider } from "../components/IslandProvider.tsx";
 import { errorMessage } from "../utils/errors.ts";
+import type { WireReplica } from "../utils/wire.ts";
 
 export interface HealthFigures {
   status: string;
@@ -21,6 +23,9 @@ export interface HealthFigures {
   uptime_s: number;
   version: string;
   db_error?: string;
+  /** This process's replica id. */
+  replica?: string | null;
+  replicas?: WireReplica[];
 }
 
 export interface HealthPanelProps extends Record<string, unknown> {
@@ -99,6 +104,57 @@ export default function HealthPanel({ initial, refreshMs = 5000 }: HealthPanelPr
           hint="rows waiting"
         />
       </SimpleGrid>
+      {health?.replicas && health.replicas.length > 0 && (
+        <Replicas replicas={health.replicas} self={health.replica ?? null} />
+      )}
     </IslandProvider>
+  );
+}
+
+/** The alive replicas; times as the server sent them (UTC), to the second. */
+function Replicas({ replicas, self }: { replicas: WireReplica[]; self: string | null }) {
+  const time = (iso: string) => iso.slice(0, 19).replace("T", " ");
+  return (
+    <>
+      <Title order={4} mt="md" mb="xs">Replicas ({replicas.length} alive)</Title>
+      <Table verticalSpacing={4} horizontalSpacing="xs" data-testid="replicas">
+        <Table.Thead>
+          <Table.Tr>
+            <Table.Th>Name</Table.Th>
+            <Table.Th>Replica</Table.Th>
+            <Table.Th>PID</Table.Th>
+            <Table.Th>Version</Table.Th>
+            <Table.Th>Started (UTC)</Table.Th>
+            <Table.Th>Last heartbeat (UTC)</Table.Th>
+            <Table.Th>Queue rows</Table.Th>
+            <Table.Th>DLQ files</Table.Th>
+            <Table.Th>Maintenance</Table.Th>
+          </Table.Tr>
+        </Table.Thead>
+        <Table.Tbody>
+          {replicas.map((r) => (
+            <Table.Tr key={r.id} data-replica={r.id}>
+              <Table.Td>
+                {r.id === self ? `${r.name} (this one)` : r.name}
+              </Table.Td>
+              <Table.Td>
+                <Text span size="xs" ff="monospace">{r.id.slice(0, 8)}</Text>
+              </Table.Td>
+              <Table.Td>{r.pid}</Table.Td>
+              <Table.Td>{r.version}</Table.Td>
+              <Table.Td>{time(r.started_time)}</Table.Td>
+              <Table.Td>{time(r.heartbeat_time)}</Table.Td>
+              <Table.Td>{r.queue_rows}</Table.Td>
+              <Table.Td>{r.dlq_files}</Table.Td>
+              <Table.Td>
+                {r.holds_maintenance
+                  ? <Badge size="sm" variant="light">retention, rollups</Badge>
+                  : "–"}
+              </Table.Td>
+            </Table.Tr>
+          ))}
+        </Table.Tbody>
+      </Table>
+    </>
   );
 }

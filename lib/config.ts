@@ -272,9 +272,23 @@ export interface Config {
     stallTimeoutMs: number;
     /** Milliseconds a disconnected client has to close before its connection is released. */
     closeTimeoutMs: number;
+    /**
+     * PostgreSQL: log ids of other replicas that may wait to be read for the hub, and of this
+     * one to be announced (live/cluster_feed.ts); 0 turns the feed across replicas off.
+     */
+    clusterMaxIds: number;
   };
   /** Age in milliseconds after which data is deleted, or null when retention is off. */
   retentionMs: number | null;
+  /** This process among the replicas sharing its database (store/replicas.ts). */
+  replicas: {
+    /** REPLICA_NAME, or null when unset (main.ts then uses $HOSTNAME, else "argus"). */
+    name: string | null;
+    /** Milliseconds between two heartbeats; a replica silent for 3 is not alive. */
+    heartbeatMs: number;
+    /** Milliseconds a grant of the maintenance lease lasts; renewed every third of it. */
+    leaseTtlMs: number;
+  };
   /** The metric rollup job (store/metric_rollups.ts). */
   metricRollups: {
     /** Milliseconds from the end of a run to the next. */
@@ -469,6 +483,21 @@ export const VARIABLES: readonly VariableDoc[] = [
     description: "Most metric points one rollup run reads (the rest waits for the next run)",
   },
   {
+    name: "REPLICA_NAME",
+    default: "",
+    description: "Name shown for this replica (unset: $HOSTNAME, else argus)",
+  },
+  {
+    name: "REPLICA_HEARTBEAT",
+    default: "10s",
+    description: "Time between heartbeats of this replica; one silent for 3 is not alive",
+  },
+  {
+    name: "LEASE_TTL",
+    default: "30s",
+    description: "How long the maintenance lease (retention, rollups) outlives a dead holder",
+  },
+  {
     name: "QUERY_MAX_WINDOW",
     default: "31d",
     description: "Longest window an API query may ask for",
@@ -605,6 +634,13 @@ export const VARIABLES: readonly VariableDoc[] = [
     name: "LIVE_CLOSE_TIMEOUT",
     default: "5s",
     description: "Time a dropped /ws client has to close before it is cut off",
+  },
+  {
+    name: "LIVE_CLUSTER_MAX_IDS",
+    default: "10000",
+    description:
+      "PostgreSQL: ids of logs other replicas committed that may wait to be read for /ws (more " +
+      "are dropped); 0 turns the live stream across replicas off",
   },
   { name: "AI_ENABLED", default: "false", description: "Enable AI log insight (true or false)" },
   { name: "AZURE_OPENAI_ENDPOINT", default: "", description: "https://NAME.openai.azure.com" },
@@ -946,6 +982,23 @@ function readRetention(r: Reader): number | null {
   return ms;
 }
 
+/** Longest REPLICA_NAME, as `argus_replicas.name` stores it. */
+const MAX_REPLICA_NAME = 256;
+
+function readReplicaName(r: Reader): string | null {
+  const name = r.raw("REPLICA_NAME");
+  if (name === undefined) return null;
+  if (name.length > MAX_REPLICA_NAME || /[\p{Cc}]/u.test(name)) {
+    r.fail(
+      "REPLICA_NAME",
+      `1 to ${MAX_REPLICA_NAME} characters without control characters, such as argus-1`,
+      name,
+    );
+    return null;
+  }
+  return name;
+}
+
 function checkDistinctPorts(r: Reader, ports: Record<string, number>): void {
   const seen = new Map<number, string>();
   for (const [name, port] of Object.entries(ports)) {
@@ -1067,6 +1120,11 @@ export function parseConfig(env: Env): ConfigResult {
     lagMs: r.duration("METRIC_ROLLUP_LAG", "2m", 60_000, DAY_MS),
     budgetPoints: r.integer("METRIC_ROLLUP_BUDGET", 500_000, 1_000, 100_000_000),
   };
+  const replicas = {
+    name: readReplicaName(r),
+    heartbeatMs: r.duration("REPLICA_HEARTBEAT", "10s", 1_000, 600_000),
+    leaseTtlMs: r.duration("LEASE_TTL", "30s", 3_000, 3_600_000),
+  };
   const queryMaxWindowMs = r.duration("QUERY_MAX_WINDOW", "31d", 60_000, 3660 * DAY_MS);
   const traceMaxSpans = r.integer("TRACE_MAX_SPANS", 10_000, 100, 1_000_000);
   const tracePageInlineSpans = r.integer("TRACE_PAGE_INLINE_SPANS", 5_000, 0, 1_000_000);
@@ -1085,6 +1143,7 @@ export function parseConfig(env: Env): ConfigResult {
     maxQueuedPerClient: r.integer("LIVE_MAX_QUEUED", 10_000, 100, 10_000_000),
     stallTimeoutMs: r.duration("LIVE_STALL_TIMEOUT", "30s", 100, 3_600_000),
     closeTimeoutMs: r.duration("LIVE_CLOSE_TIMEOUT", "5s", 100, 600_000),
+    clusterMaxIds: r.integer("LIVE_CLUSTER_MAX_IDS", 10_000, 0, 10_000_000),
   };
   const ai = readAi(r);
 
@@ -1141,6 +1200,7 @@ export function parseConfig(env: Env): ConfigResult {
       edges,
       live,
       retentionMs,
+      replicas,
       metricRollups,
       ai,
     },

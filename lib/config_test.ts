@@ -115,9 +115,11 @@ const DEFAULTS: Config = {
     maxQueuedPerClient: 10_000,
     stallTimeoutMs: 30_000,
     closeTimeoutMs: 5_000,
+    clusterMaxIds: 10_000,
   },
   retentionMs: 604_800_000,
   metricRollups: { everyMs: 30_000, lagMs: 120_000, budgetPoints: 500_000 },
+  replicas: { name: null, heartbeatMs: 10_000, leaseTtlMs: 30_000 },
   ai: null,
 };
 
@@ -266,6 +268,12 @@ const VALID_CASES: ValidCase[] = [
     env: { LIVE_CLOSE_TIMEOUT: "500ms" },
     pick: (c) => c.live.closeTimeoutMs,
     expected: 500,
+  },
+  {
+    variable: "LIVE_CLUSTER_MAX_IDS",
+    env: { LIVE_CLUSTER_MAX_IDS: "0" },
+    pick: (c) => c.live.clusterMaxIds,
+    expected: 0,
   },
   {
     variable: "EDGE_MEMORY_SPANS",
@@ -640,6 +648,24 @@ const VALID_CASES: ValidCase[] = [
     expected: 20_000,
   },
   {
+    variable: "REPLICA_NAME",
+    env: { REPLICA_NAME: " argus-eu-1 " },
+    pick: (c) => c.replicas.name,
+    expected: "argus-eu-1",
+  },
+  {
+    variable: "REPLICA_HEARTBEAT",
+    env: { REPLICA_HEARTBEAT: "2s" },
+    pick: (c) => c.replicas.heartbeatMs,
+    expected: 2_000,
+  },
+  {
+    variable: "LEASE_TTL",
+    env: { LEASE_TTL: "1m" },
+    pick: (c) => c.replicas.leaseTtlMs,
+    expected: 60_000,
+  },
+  {
     variable: "TRACE_COUNT_LIMIT",
     env: { TRACE_COUNT_LIMIT: "500" },
     pick: (c) => c.db.traceCountLimit,
@@ -939,6 +965,7 @@ const INVALID_CASES: InvalidCase[] = [
   invalid("EDGE_MEMORY_SPANS", "10", "an integer from 1000 to 100000000"),
   invalid("LIVE_MAX_BUFFERED_BYTES", "1KiB", `${SIZES}, from 65536 to 1073741824 bytes`),
   invalid("LIVE_MAX_QUEUED", "5", "an integer from 100 to 10000000"),
+  invalid("LIVE_CLUSTER_MAX_IDS", "-1", "an integer from 0 to 10000000"),
   invalid("LIVE_STALL_TIMEOUT", "10ms", `${DURATIONS}, from 100ms to 1h`),
   invalid("LIVE_CLOSE_TIMEOUT", "1h", `${DURATIONS}, from 100ms to 10m`),
   invalid("DLQ_MAX_BYTES", "1KiB", `${SIZES}, from 1048576 to 1099511627776 bytes`),
@@ -1064,6 +1091,18 @@ const INVALID_CASES: InvalidCase[] = [
   invalid("RETENTION", "30s", `off or ${DURATIONS}, at least 1m`),
   invalid("RETENTION", "forever", `off or ${DURATIONS}, at least 1m`),
   invalid("RETENTION", "7", `off or ${DURATIONS}, at least 1m`),
+  invalid(
+    "REPLICA_NAME",
+    "argus\u0007",
+    "1 to 256 characters without control characters, such as argus-1",
+  ),
+  invalid(
+    "REPLICA_NAME",
+    "a".repeat(257),
+    "1 to 256 characters without control characters, such as argus-1",
+  ),
+  invalid("REPLICA_HEARTBEAT", "500ms", `${DURATIONS}, from 1s to 10m`),
+  invalid("LEASE_TTL", "1s", `${DURATIONS}, from 3s to 1h`),
   invalid("AI_ENABLED", "maybe", "true or false (also 1/0, yes/no, on/off)"),
   invalid("AI_ENABLED", "enabled", "true or false (also 1/0, yes/no, on/off)"),
   invalid(

@@ -3,7 +3,10 @@
  * shortly after start and then every interval. Passes never overlap: the next one is scheduled
  * when the previous one ends. Timers are unref'd, so the worker never keeps the process alive.
  *
- * It knows the store only as a purge function (lib/ imports nothing of store/).
+ * It knows the store only as a purge function (lib/ imports nothing of store/). With `shouldRun`
+ * (several replicas on one database: the `maintenance` lease, store/replicas.ts) a scheduled pass
+ * runs only while the gate is open; while it is closed the gate is checked again every
+ * `firstPassDelayMs`, so a replica that takes the lease over runs a pass soon after.
  *
  * @module
  */
@@ -26,6 +29,8 @@ export interface RetentionOptions {
   intervalMs?: number;
   /** Milliseconds from `start()` to the first pass (default 10 s, out of start-up's way). */
   firstPassDelayMs?: number;
+  /** Checked before each scheduled pass: false skips it (another replica does the work). */
+  shouldRun?: () => boolean;
   now?: () => number;
 }
 
@@ -44,7 +49,7 @@ const MS_PER_MINUTE = 60_000;
 const MS_PER_HOUR = 3_600_000;
 
 export class RetentionWorker {
-  readonly #options: Required<Omit<RetentionOptions, "now">> & { now: () => number };
+  readonly #options: Required<RetentionOptions>;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #running: Promise<RetentionPassResult | undefined> | undefined;
   #abort = new AbortController();
@@ -60,6 +65,7 @@ export class RetentionWorker {
     this.#options = {
       intervalMs: DEFAULT_RETENTION_INTERVAL_MS,
       firstPassDelayMs: DEFAULT_FIRST_PASS_DELAY_MS,
+      shouldRun: () => true,
       now: Date.now,
       ...options,
     };
@@ -100,6 +106,11 @@ export class RetentionWorker {
   #schedule(delayMs: number): void {
     const timer = setTimeout(() => {
       this.#timer = undefined;
+      if (!this.#options.shouldRun()) {
+        // At least 100 ms apart: a first-pass delay of 0 must not spin.
+        if (!this.#stopped) this.#schedule(Math.max(this.#options.firstPassDelayMs, 100));
+        return;
+      }
       void this.runOnce().then(() => {
         if (!this.#stopped && this.#timer === undefined) this.#schedule(this.#options.intervalMs);
       });

@@ -1,13 +1,17 @@
 /**
  * `GET /api/health`: the seed's self-monitoring shape plus the contract's extra fields. The
  * database is pinged on every call. WebSocket clients and the DB latency p99 come from optional
- * deps (the live hub, `ArgusMetrics`); without them they read 0 and null.
+ * deps (the live hub, `ArgusMetrics`); without them they read 0 and null. `replicas` lists the
+ * Argus processes sharing the database that are alive, as of this replica's last heartbeat
+ * (store/replicas.ts): no database read of its own.
  *
  * @module
  */
 import type { Store } from "../store/mod.ts";
+import type { ReplicaStatus } from "../store/replicas.ts";
 import { VERSION } from "../lib/version.ts";
 import { errorMessage } from "../utils/errors.ts";
+import type { WireReplica } from "../utils/wire.ts";
 
 /** Live figures of the ingest pipeline. */
 export interface IngestFigures {
@@ -47,6 +51,8 @@ export interface HealthDeps {
    * or undefined while it can.
    */
   ingestFailure?: () => string | undefined;
+  /** This process among the replicas sharing its database; absent: `replica` null, none listed. */
+  replicas?: { readonly id: string; list(): ReplicaStatus[] };
   now?: () => number;
 }
 
@@ -64,6 +70,10 @@ export interface Health {
   queue_depth: number;
   uptime_s: number;
   version: string;
+  /** This process's replica id (a UUID, new at each start). */
+  replica: string | null;
+  /** The alive replicas, this one first. */
+  replicas: WireReplica[];
 }
 
 export async function health(deps: HealthDeps): Promise<Health> {
@@ -97,6 +107,22 @@ export async function health(deps: HealthDeps): Promise<Health> {
     queue_depth: deps.ingest.queueDepth(),
     uptime_s: Math.floor((now() - deps.startedAt) / 1000),
     version: VERSION,
+    replica: deps.replicas?.id ?? null,
+    replicas: (deps.replicas?.list() ?? []).map(wireReplica),
+  };
+}
+
+function wireReplica(replica: ReplicaStatus): WireReplica {
+  return {
+    id: replica.id,
+    name: replica.name,
+    pid: replica.pid,
+    version: replica.version,
+    started_time: new Date(replica.startedAtMs).toISOString(),
+    heartbeat_time: new Date(replica.heartbeatAtMs).toISOString(),
+    queue_rows: replica.queueRows,
+    dlq_files: replica.dlqFiles,
+    holds_maintenance: replica.holdsMaintenance,
   };
 }
 

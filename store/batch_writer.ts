@@ -99,7 +99,7 @@ export class KyselyCommitter implements RowCommitter {
         // Before the spans: a replica writing spans of the same traces waits here (see
         // trace_summaries.ts), so that the recompute below sees what it committed.
         const traceIds = traceIdsOf(rows.spans);
-        await claimSummaries(trx, caps, traceIds);
+        await (caps.claimSummaries?.(trx, traceIds) ?? claimSummaries(trx, caps, traceIds));
         for (const chunk of chunks(rows.resources, caps)) {
           await caps.insertIfAbsent(trx, "resources", TABLE_KEYS.resources, chunk);
         }
@@ -173,11 +173,14 @@ function indexRows<T>(
 /** Splits rows so that each statement stays under the dialect's parameter and byte limits. */
 export function* chunks<T extends object>(
   rows: readonly T[],
-  caps: Pick<DialectCapabilities, "maxParameters" | "maxStatementBytes">,
+  caps: Pick<DialectCapabilities, "maxParameters" | "maxStatementBytes" | "columnarWrites">,
 ): Generator<T[]> {
   if (rows.length === 0) return;
   const perRow = Object.keys(rows[0]!).length;
-  const maxRows = Math.max(1, Math.floor(caps.maxParameters / perRow));
+  // Columnar writes bind one parameter per column, whatever the number of rows.
+  const maxRows = caps.columnarWrites === true
+    ? Infinity
+    : Math.max(1, Math.floor(caps.maxParameters / perRow));
   let chunk: T[] = [];
   let bytes = 0;
   for (const row of rows) {

@@ -40,6 +40,9 @@ import type { LogFilter, LogKey, LogPageQuery, StoredLog, TimeWindow } from "./t
 
 type Db = Kysely<Database>;
 
+/** Most ids of one `logsByIds` (SQL Server takes at most 2100 parameters per statement). */
+export const MAX_LOGS_BY_IDS = 1000;
+
 /** What the log list's reads may need beyond their database (QueryOptions). */
 export interface LogQueryOptions {
   /**
@@ -153,6 +156,35 @@ export class LogQueries {
       .where("logs.id", "=", id)
       .executeTakeFirst();
     return row === undefined ? undefined : logFromDb(row);
+  }
+
+  /**
+   * The records of `ids` (at most `MAX_LOGS_BY_IDS`), in no particular order; ids not stored are
+   * left out. `window` (Unix ns, inclusive), when given, bounds their times, so that a database
+   * partitioned by time reads only the partitions it covers (the live feed of other replicas).
+   */
+  async logsByIds(
+    ids: readonly string[],
+    window?: { fromNs: bigint; toNs: bigint },
+  ): Promise<StoredLog[]> {
+    if (ids.length > MAX_LOGS_BY_IDS) {
+      throw new RangeError(
+        `Cannot read logs by id as at most ${MAX_LOGS_BY_IDS} ids may be read at once: current ` +
+          `value is ${ids.length}`,
+      );
+    }
+    if (ids.length === 0) return [];
+    let query = this.db.selectFrom("logs")
+      .innerJoin("resources", "resources.id", "logs.resource_id")
+      .selectAll("logs")
+      .select(RESOURCE_COLUMNS)
+      .where("logs.id", "in", [...new Set(ids)]);
+    if (window !== undefined) {
+      query = query
+        .where("logs.time_unix_nano", ">=", this.caps.int64(window.fromNs))
+        .where("logs.time_unix_nano", "<=", this.caps.int64(window.toNs));
+    }
+    return (await query.execute()).map(logFromDb);
   }
 
   /** How many records match, exactly. */

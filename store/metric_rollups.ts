@@ -32,8 +32,10 @@
  *   DB_STATEMENT_TIMEOUT (10 s) per statement makes unlikely, not impossible. A mark inserted by
  *   a commit concurrent with the marks pass either waits for the pass's delete of it (then
  *   survives it) or is deleted by it before the pass's read (which then sees its point).
- * - One job per database: two Argus instances on one database would each rebuild (the result is
- *   the same; done_until moves only from the value read, so a chunk is not skipped).
+ * - One job per database: main.ts starts it gated by the `maintenance` lease (store/replicas.ts),
+ *   so among replicas on one database only the lease's holder runs it. Two jobs at once (a run
+ *   under way when its replica loses the lease) each rebuild: the result is the same, and
+ *   done_until moves only from the value read, so a chunk is not skipped.
  *
  * @module
  */
@@ -286,6 +288,7 @@ export class MetricRollupJob {
   #running: Promise<RollupRunResult | undefined> | undefined;
   #stopped = false;
   #started = false;
+  #shouldRun: () => boolean = () => true;
 
   constructor(db: Db, caps: DialectCapabilities, options: MetricRollupOptions = {}) {
     const everyMs = options.everyMs ?? DEFAULT_ROLLUP_EVERY_MS;
@@ -316,10 +319,14 @@ export class MetricRollupJob {
     this.#now = options.now ?? Date.now;
   }
 
-  /** Schedules runs: the first after one interval, each next one an interval after a run ends. */
-  start(): void {
+  /**
+   * Schedules runs: the first after one interval, each next one an interval after a run ends.
+   * `shouldRun` is checked before each: false skips that run (another replica holds the lease).
+   */
+  start(options: { shouldRun?: () => boolean } = {}): void {
     if (this.#stopped || this.#started) return;
     this.#started = true;
+    if (options.shouldRun) this.#shouldRun = options.shouldRun;
     this.#schedule(this.#everyMs);
   }
 
@@ -376,6 +383,10 @@ export class MetricRollupJob {
   #schedule(delayMs: number): void {
     const timer = setTimeout(() => {
       this.#timer = undefined;
+      if (!this.#shouldRun()) {
+        if (!this.#stopped) this.#schedule(this.#everyMs);
+        return;
+      }
       void this.runOnce().then(() => {
         if (!this.#stopped && this.#timer === undefined) this.#schedule(this.#everyMs);
       });

@@ -182,6 +182,14 @@ export interface Store {
   logTotal(filter: LogFilter | PlannedLogFilter): Promise<LogTotal>;
   /** One log record by its id, or undefined when it is not stored. */
   logById(id: string): Promise<StoredLog | undefined>;
+  /**
+   * The log records of `ids` (at most 1000), with their resources, in no particular order; ids
+   * not stored are left out. `window` (Unix ns, inclusive) bounds their times when known.
+   */
+  logsByIds(
+    ids: readonly string[],
+    window?: { fromNs: bigint; toNs: bigint },
+  ): Promise<StoredLog[]>;
   /** Dashboard figures from the rollups written at ingest (rollups.ts). */
   readonly rollups: RollupReads;
   /** Stored metrics: instruments, series, points and exemplars (metric_reads.ts). */
@@ -450,6 +458,9 @@ class KyselyStore implements Store {
   }
   logById(id: string) {
     return this.#queries.logById(id);
+  }
+  logsByIds(ids: readonly string[], window?: { fromNs: bigint; toNs: bigint }) {
+    return this.#queries.logsByIds(ids, window);
   }
   errorOrigins(window: TimeWindow, limit: number) {
     return this.#queries.errorOrigins(window, limit);

@@ -170,6 +170,14 @@ export class Queries {
     return this.#logs.logById(id);
   }
 
+  /** Log records by id, at most 1000 (`LogQueries.logsByIds`). */
+  logsByIds(
+    ids: readonly string[],
+    window?: { fromNs: bigint; toNs: bigint },
+  ): Promise<StoredLog[]> {
+    return this.#logs.logsByIds(ids, window);
+  }
+
   /** How many records match, exactly. */
   countLogs(filter: LogFilter | PlannedLogFilter): Promise<number> {
     return this.#logs.countLogs(filter);

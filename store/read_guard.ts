@@ -81,6 +81,7 @@ export function guardReads(store: Store, { readiness, timeRead }: ReadGuardOptio
     countLogs: (...a) => read(() => store.countLogs(...a)),
     logTotal: (...a) => read(() => store.logTotal(...a)),
     logById: (...a) => read(() => store.logById(...a)),
+    logsByIds: (...a) => read(() => store.logsByIds(...a)),
     errorOrigins: (...a) => read(() => store.errorOrigins(...a)),
     rollups,
     instruments,

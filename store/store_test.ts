@@ -60,6 +60,8 @@ for (const driver of selectedDrivers()) {
         "2026-12-10_trace_span_names",
         "2026-12-11_metrics",
         "2026-12-12_metric_rollups",
+        "2026-12-13_metric_points_by_instrument",
+        "2026-12-14_replicas",
       ]);
       assert.deepEqual((await first.migrate()).applied, []);
       const batch = buildBatch(3, 3);
@@ -112,6 +114,8 @@ for (const driver of selectedDrivers()) {
         "2026-12-10_trace_span_names",
         "2026-12-11_metrics",
         "2026-12-12_metric_rollups",
+        "2026-12-13_metric_points_by_instrument",
+        "2026-12-14_replicas",
       ]);
     } finally {
       await database.drop();

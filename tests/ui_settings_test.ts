@@ -28,6 +28,15 @@ Deno.test("the Settings page shows Argus's health, and purges old data only afte
     assert.equal(answer.afterCancel.total_spans, 17);
     assert.equal(answer.afterCancel.total_logs, 11);
     assert.match(answer.result, /^Deleted 8 logs and 12 spans older than /);
+    // The replicas alive: on SQLite this one alone, which runs retention and the rollups.
+    const health = await (await fetch(`${argus.baseUrl}/api/health`)).json();
+    assert.equal(health.replicas.length, 1);
+    assert.equal(health.replicas[0].id, health.replica);
+    assert.equal(health.replicas[0].holds_maintenance, true);
+    const page = await (await fetch(`${argus.baseUrl}/settings`)).text();
+    assert.match(page, /data-testid="replicas"/);
+    assert.match(page, new RegExp(`data-replica="${health.replica}"`));
+    assert.match(page, /\(this one\)/);
     const stats = await (await fetch(`${argus.baseUrl}/api/stats?range=24h`)).json();
     assert.equal(stats.total_spans, 5);
     assert.equal(stats.total_logs, 3);

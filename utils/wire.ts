@@ -474,3 +474,19 @@ export interface WireExemplars {
   /** More exemplars were in the window than `limit`. */
   limited: boolean;
 }
+
+/** One alive replica as `/api/health` lists it (routes/health.ts, islands/HealthPanel.tsx). */
+export interface WireReplica {
+  id: string;
+  name: string;
+  pid: number;
+  version: string;
+  /** RFC 3339, by the replica's clock. */
+  started_time: string;
+  /** RFC 3339, by the database's clock. */
+  heartbeat_time: string;
+  queue_rows: number;
+  dlq_files: number;
+  /** Whether it runs the periodic work (retention, metric rollups) now. */
+  holds_maintenance: boolean;
+}

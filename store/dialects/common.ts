@@ -36,6 +36,12 @@ export interface DialectCapabilities {
   /** Most parameter bytes one statement should carry (MySQL's packet limit is 16 MiB). */
   readonly maxStatementBytes: number;
   /**
+   * True when `insertIfAbsent` and `upsertAdd` bind one parameter per column (an array of its
+   * values: PostgreSQL's `unnest`), so that `maxParameters` does not bound the rows of one
+   * statement and only `maxStatementBytes` does.
+   */
+  readonly columnarWrites?: boolean;
+  /**
    * True when one insert statement must not hold a key twice (SQL Server's MERGE inserts both and
    * fails); elsewhere the second is skipped as a conflict.
    */
@@ -69,6 +75,11 @@ export interface DialectCapabilities {
     columns: readonly string[],
     select: RawBuilder<unknown>,
   ): RawBuilder<unknown>;
+  /**
+   * Claims the trace summaries of `traceIds` (sorted, distinct) as trace_summaries.ts
+   * `claimSummaries` does, where the database has a faster way (PostgreSQL: postgres_bulk.ts).
+   */
+  claimSummaries?(db: Executor, traceIds: readonly string[]): Promise<void>;
   /** True where the text column contains `needle` exactly (case and all). */
   contains(column: string, needle: string): RawBuilder<SqlBool>;
   /** True where the text column contains `text`, ignoring case; `%` and `_` are literal. */

@@ -20,6 +20,7 @@ import { traceSpanNamesSchema } from "./2026_12_10_trace_span_names.ts";
 import { metricsSchema } from "./2026_12_11_metrics.ts";
 import { metricRollupsSchema } from "./2026_12_12_metric_rollups.ts";
 import { metricPointsByInstrumentSchema } from "./2026_12_13_metric_points_by_instrument.ts";
+import { replicasSchema } from "./2026_12_14_replicas.ts";
 
 export function migrationsFor(driver: DbDriver): Record<string, Migration> {
   return {
@@ -36,6 +37,7 @@ export function migrationsFor(driver: DbDriver): Record<string, Migration> {
     "2026-12-11_metrics": metricsSchema(driver),
     "2026-12-12_metric_rollups": metricRollupsSchema(driver),
     "2026-12-13_metric_points_by_instrument": metricPointsByInstrumentSchema(driver),
+    "2026-12-14_replicas": replicasSchema(driver),
   };
 }
 

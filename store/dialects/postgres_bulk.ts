@@ -1,0 +1,392 @@
+/**
+ * PostgreSQL's bulk writes: insert-if-absent and the additive rollup upsert as one statement per
+ * table with ONE PARAMETER PER COLUMN, each an array of that column's values:
+ *
+ * ```sql
+ * insert into "spans" ("trace_id", …, "flags")
+ *   select * from unnest($1::text[], …, $23::int8[])
+ *   on conflict ("trace_id", "span_id") do nothing
+ * ```
+ *
+ * rather than a multi-row `VALUES ($1, …), (…)` with one parameter per value (23,000 for 1,000
+ * spans), which PostgreSQL parses, binds and plans value by value. The statement's text depends
+ * only on the table and its columns, so it is built once per shape and cached.
+ *
+ * Semantics are those of the multi-row form (common.ts `ON_CONFLICT_WRITES`): rows whose key is
+ * stored are skipped and not counted (the count is the INSERT's row count); a key repeated within
+ * the statement is skipped as a conflict; `upsertAdd` adds each sum to the stored one. Rows are
+ * inserted in the order given, so keys are locked in the callers' (sorted) order: `unnest` in FROM
+ * yields its elements in array order and a plain `INSERT … SELECT` from it neither sorts nor
+ * joins. NULL (and undefined) is NULL, NaN and ±Infinity reach float8 columns as such (pg writes
+ * them into the array literal as `"NaN"`, `"Infinity"`), int64 columns take what
+ * `DialectCapabilities.int64` gives (decimal strings), text of any length and content is quoted
+ * and escaped by pg's array literal encoding. A value the database refuses fails the statement
+ * with the same SQLSTATE as before (22001 too long, 23514 a CHECK, …), so db_errors.ts classifies
+ * it alike and the batch writer's row-by-row retry names the row.
+ *
+ * Column types: a table in this module (`PG_COLUMN_TYPES`), not read from information_schema at
+ * run time. The types are the migrations' (frozen: a database at a given schema version has these
+ * types), so reading them would cost a round trip and a per-store cache with nothing to learn;
+ * TypeScript makes the table list every column of `Database` (columns.ts), and
+ * postgres_bulk_test.ts compares it with information_schema of a freshly migrated database, so a
+ * migration that changes a type fails a test rather than a write. Only the array's element type
+ * matters: varchar(n) columns take `text[]`, and the assignment cast to varchar(n) still refuses an
+ * over-long value (22001) as the direct insert did.
+ *
+ * @module
+ */
+import { CompiledQuery, type Kysely } from "kysely";
+import type { Database, InsertTable } from "../columns.ts";
+import { ROLLUP_TABLES, type RollupTable } from "../rollups.ts";
+import { SUMMARY_COLUMNS } from "../trace_summaries.ts";
+
+/** The element type of the array a column's values are sent as. */
+export type PgArrayType = "text" | "int4" | "int8" | "float8";
+
+/** The tables written in bulk: insert-if-absent tables and rollup tables. */
+export type BulkTable = InsertTable | RollupTable;
+
+type ColumnTypes<T extends BulkTable> = { readonly [C in keyof Database[T] & string]: PgArrayType };
+
+const T = "text", I4 = "int4", I8 = "int8", F8 = "float8";
+
+const SPAN_ROLLUP: ColumnTypes<"span_rollups"> = {
+  minute: I8,
+  service_name: T,
+  operation: T,
+  entry: I4,
+  spans: I8,
+  errors: I8,
+  roots: I8,
+  root_errors: I8,
+  duration_sum_ns: I8,
+};
+const LATENCY_ROLLUP: ColumnTypes<"latency_rollups"> = {
+  minute: I8,
+  service_name: T,
+  bucket: I4,
+  spans: I8,
+};
+const OPERATION_LATENCY_ROLLUP: ColumnTypes<"operation_latency_rollups"> = {
+  minute: I8,
+  service_name: T,
+  operation: T,
+  bucket: I4,
+  spans: I8,
+};
+const LOG_ROLLUP: ColumnTypes<"log_rollups"> = {
+  minute: I8,
+  service_name: T,
+  severity_number: I4,
+  logs: I8,
+};
+const EDGE_ROLLUP: ColumnTypes<"edge_rollups"> = {
+  minute: I8,
+  caller: T,
+  callee: T,
+  calls: I8,
+  errors: I8,
+  duration_sum_ns: I8,
+};
+
+/**
+ * The array element type of every column of the tables written in bulk (see the module comment
+ * for why a table rather than information_schema).
+ */
+export const PG_COLUMN_TYPES: { readonly [Tb in BulkTable]: ColumnTypes<Tb> } = {
+  resources: {
+    id: T,
+    service_name: T,
+    attributes: T,
+    dropped_attributes_count: I4,
+    schema_url: T,
+  },
+  spans: {
+    trace_id: T,
+    span_id: T,
+    parent_span_id: T,
+    trace_state: T,
+    name: T,
+    kind: I4,
+    start_time_unix_nano: I8,
+    end_time_unix_nano: I8,
+    duration_ns: I8,
+    status_code: I4,
+    status_message: T,
+    service_name: T,
+    resource_id: T,
+    scope_name: T,
+    scope_version: T,
+    scope_attributes: T,
+    attributes: T,
+    events: T,
+    links: T,
+    dropped_attributes_count: I4,
+    dropped_events_count: I4,
+    dropped_links_count: I4,
+    flags: I8,
+  },
+  logs: {
+    id: T,
+    time_unix_nano: I8,
+    observed_time_unix_nano: I8,
+    severity_number: I4,
+    severity_text: T,
+    body: T,
+    body_type: T,
+    event_name: T,
+    trace_id: T,
+    span_id: T,
+    flags: I8,
+    service_name: T,
+    resource_id: T,
+    scope_name: T,
+    scope_version: T,
+    scope_attributes: T,
+    attributes: T,
+    dropped_attributes_count: I4,
+  },
+  span_attributes: { bucket: I4, h: I8, trace_id: T },
+  log_attributes: { bucket: I4, h: I8, log_id: T },
+  metric_instruments: {
+    key: T,
+    resource_id: T,
+    service_name: T,
+    scope_name: T,
+    scope_version: T,
+    scope_attributes: T,
+    name: T,
+    description: T,
+    unit: T,
+    type: T,
+    temporality: T,
+    monotonic: I4,
+    first_seen_unix_nano: I8,
+    last_seen_unix_nano: I8,
+  },
+  metric_series: {
+    series_key: T,
+    instrument_key: T,
+    attributes: T,
+    dropped_attributes_count: I4,
+    first_seen_unix_nano: I8,
+    last_seen_unix_nano: I8,
+  },
+  metric_points: {
+    instrument_key: T,
+    series_key: T,
+    time_unix_nano: I8,
+    start_time_unix_nano: I8,
+    flags: I4,
+    kind: I4,
+    int_value: I8,
+    double_value: F8,
+    count_value: I8,
+    sum_value: F8,
+    data: T,
+  },
+  metric_exemplars: {
+    series_key: T,
+    point_time_unix_nano: I8,
+    point_start_unix_nano: I8,
+    ordinal: I4,
+    time_unix_nano: I8,
+    value_kind: I4,
+    value: T,
+    trace_id: T,
+    span_id: T,
+    filtered_attributes: T,
+    dropped_attributes_count: I4,
+  },
+  metric_rollup_marks: { series_key: T, bucket_unix_nano: I8 },
+  metric_rollup_state: { level_seconds: I4, done_until_unix_nano: I8 },
+  span_rollups: SPAN_ROLLUP,
+  span_rollups_hourly: SPAN_ROLLUP,
+  latency_rollups: LATENCY_ROLLUP,
+  latency_rollups_hourly: LATENCY_ROLLUP,
+  operation_latency_rollups: OPERATION_LATENCY_ROLLUP,
+  operation_latency_rollups_hourly: OPERATION_LATENCY_ROLLUP,
+  log_rollups: LOG_ROLLUP,
+  log_rollups_hourly: LOG_ROLLUP,
+  edge_rollups: EDGE_ROLLUP,
+  edge_rollups_hourly: EDGE_ROLLUP,
+};
+
+/** What to do with a row whose key is stored: skip it, or add the given columns to it. */
+export type OnConflict = { kind: "nothing" } | { kind: "add"; sums: readonly string[] };
+
+/** A quoted identifier (Argus's names never hold a quote; doubled anyway, as SQL escapes it). */
+function quote(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+/**
+ * The statement inserting the rows of `columns` (one array parameter each, in order) into
+ * `table`, and what happens on a conflict on `key`.
+ */
+export function bulkInsertSql(
+  table: BulkTable,
+  columns: readonly string[],
+  key: readonly string[],
+  onConflict: OnConflict,
+): string {
+  const types = PG_COLUMN_TYPES[table] as Readonly<Record<string, PgArrayType>>;
+  const arrays = columns.map((column, i) => {
+    const type = types[column];
+    if (type === undefined) {
+      throw new TypeError(
+        `Cannot write column "${column}" of table "${table}" in bulk as its PostgreSQL type is ` +
+          `not known: known columns are ${Object.keys(types).join(", ")}`,
+      );
+    }
+    return `$${i + 1}::${type}[]`;
+  });
+  const action = onConflict.kind === "nothing"
+    ? "do nothing"
+    : `do update set ${
+      onConflict.sums.map((c) => `${quote(c)} = ${quote(table)}.${quote(c)} + excluded.${quote(c)}`)
+        .join(", ")
+    }`;
+  return `insert into ${quote(table)} (${columns.map(quote).join(", ")}) ` +
+    `select * from unnest(${arrays.join(", ")}) ` +
+    `on conflict (${key.map(quote).join(", ")}) ${action}`;
+}
+
+/** Statements built, by table, columns and conflict action. */
+const statements = new Map<string, string>();
+
+function cachedSql(
+  table: BulkTable,
+  columns: readonly string[],
+  key: readonly string[],
+  onConflict: OnConflict,
+): string {
+  const id = `${table}\u0000${columns.join(",")}\u0000${key.join(",")}\u0000${
+    onConflict.kind === "add" ? onConflict.sums.join(",") : ""
+  }`;
+  let text = statements.get(id);
+  if (text === undefined) {
+    text = bulkInsertSql(table, columns, key, onConflict);
+    statements.set(id, text);
+  }
+  return text;
+}
+
+/**
+ * The columns of `rows` (those some row has a defined value for, in first-seen order: a column
+ * no row sets is left to its default, as Kysely's `values()` does) and one array of values per
+ * column, undefined written as NULL.
+ */
+export function columnArrays(
+  rows: readonly object[],
+): { columns: string[]; arrays: unknown[][] } {
+  const columns: string[] = [];
+  const seen = new Set<string>();
+  for (const row of rows) {
+    for (const [column, value] of Object.entries(row)) {
+      if (value !== undefined && !seen.has(column)) {
+        seen.add(column);
+        columns.push(column);
+      }
+    }
+  }
+  const arrays = columns.map((column) =>
+    rows.map((row) => (row as Record<string, unknown>)[column] ?? null)
+  );
+  return { columns, arrays };
+}
+
+/** Runs the bulk statement for `rows` and answers the rows it inserted (or updated). */
+async function bulkWrite(
+  db: Kysely<Database>,
+  table: BulkTable,
+  key: readonly string[],
+  rows: readonly object[],
+  onConflict: OnConflict,
+): Promise<number> {
+  if (rows.length === 0) return 0;
+  const { columns, arrays } = columnArrays(rows);
+  const result = await db.executeQuery(
+    CompiledQuery.raw(cachedSql(table, columns, key, onConflict), arrays),
+  );
+  return Number(result.numAffectedRows ?? 0n);
+}
+
+/**
+ * Inserts rows, skipping those whose key is stored (or repeated among them), and answers how
+ * many were inserted: `DialectCapabilities.insertIfAbsent` for PostgreSQL.
+ */
+export function bulkInsertIfAbsent<Tb extends InsertTable>(
+  db: Kysely<Database>,
+  table: Tb,
+  key: readonly (keyof Database[Tb] & string)[],
+  rows: readonly Database[Tb][],
+): Promise<number> {
+  return bulkWrite(db, table, key, rows as readonly object[], { kind: "nothing" });
+}
+
+/**
+ * Adds rows to a rollup table (a stored key gets the row's sums added, a new key is inserted):
+ * `DialectCapabilities.upsertAdd` for PostgreSQL. Rows must not repeat a key.
+ */
+export async function bulkUpsertAdd<Tb extends RollupTable>(
+  db: Kysely<Database>,
+  table: Tb,
+  rows: readonly Database[Tb][],
+): Promise<void> {
+  const { key, sums } = ROLLUP_TABLES[table];
+  await bulkWrite(db, table, key, rows as readonly object[], { kind: "add", sums });
+}
+
+/**
+ * What a claimed summary holds until the recompute of the same transaction replaces it: the
+ * values of trace_summaries.ts `claimStatement`, column by column (`span_names` is not claimed).
+ */
+const CLAIM_VALUES: Readonly<Record<string, string>> = {
+  start_time_unix_nano: "0",
+  end_time_unix_nano: "0",
+  duration_ns: "0",
+  span_count: "0",
+  error_count: "0",
+  failed: "0",
+  root_service: "''",
+  root_name: "''",
+};
+
+/** The claim of trace_summaries.ts `claimStatement`, the trace ids bound as one `text[]`. */
+export function claimSql(): string {
+  const columns = SUMMARY_COLUMNS.filter((c) => c !== "span_names" && c !== "trace_id");
+  const values = columns.map((c) => {
+    const value = CLAIM_VALUES[c];
+    if (value === undefined) {
+      throw new TypeError(
+        `Cannot claim trace summaries in bulk as the value of column "${c}" is not known: ` +
+          `known columns are ${Object.keys(CLAIM_VALUES).join(", ")}`,
+      );
+    }
+    return value;
+  });
+  return `insert into "trace_summaries" ("trace_id", ${columns.map(quote).join(", ")}) ` +
+    `select c.trace_id, ${values.join(", ")} from unnest($1::text[]) as c(trace_id) ` +
+    `on conflict ("trace_id") do update set ${
+      columns.map((c) => `${quote(c)} = excluded.${quote(c)}`).join(", ")
+    }`;
+}
+
+let claimText: string | undefined;
+
+/**
+ * Claims the summary rows of `traceIds` (sorted, distinct) as trace_summaries.ts
+ * `claimSummaries` does, in one statement whatever their number: its form, a `UNION ALL` of one
+ * `SELECT` per trace, took PostgreSQL 0.4–2.4 s to *plan* for 1,000 traces (executing it, 40 ms),
+ * which held span ingest to ~400 spans/s (docs/benchmarks.md, "PostgreSQL bulk ingest").
+ * `unnest` yields the ids in order, so rows are locked in trace-id order as before.
+ */
+export async function bulkClaimSummaries(
+  db: Kysely<Database>,
+  traceIds: readonly string[],
+): Promise<void> {
+  if (traceIds.length === 0) return;
+  claimText ??= claimSql();
+  await db.executeQuery(CompiledQuery.raw(claimText, [traceIds]));
+}
