@@ -292,7 +292,7 @@ async function assertOldLayout(db: AnyDb, driver: TestableDriver): Promise<void>
 for (const driver of selectedDrivers()) {
   Deno.test(`[${driver}] 2026-12-13 re-keys every point of a known series by its instrument`, async () => {
     await withOldLayout(driver, async (db, migrator, int64) => {
-      const { error, results } = await migrator.migrateToLatest();
+      const { error, results } = await migrator.migrateTo(THIS_MIGRATION);
       assert.equal(error, undefined);
       assert.ok(results?.some((r) => r.migrationName === THIS_MIGRATION));
       // The point of SERIES_GONE is not copied: no read could find it.
@@ -317,7 +317,7 @@ for (const driver of selectedDrivers()) {
       // Down: the old layout and key, every point kept; then up again (constraint names free).
       assert.equal((await migrator.migrateDown()).error, undefined);
       await assertOldLayout(db, driver);
-      assert.equal((await migrator.migrateToLatest()).error, undefined);
+      assert.equal((await migrator.migrateTo(THIS_MIGRATION)).error, undefined);
       await assertNewLayout(db, driver);
     });
   });
@@ -330,19 +330,19 @@ if (selectedDrivers().includes("mysql")) {
       await sql`create table metric_points_by_instrument (instrument_key varchar(32) not null)`
         .execute(db);
       await sql`insert into metric_points_by_instrument values (${INSTRUMENT_1})`.execute(db);
-      assert.equal((await migrator.migrateToLatest()).error, undefined);
+      assert.equal((await migrator.migrateTo(THIS_MIGRATION)).error, undefined);
       await assertNewLayout(db, "mysql");
     });
   });
 
   Deno.test("[mysql] 2026-12-13 resumes a run stopped after dropping the old table", async () => {
     await withOldLayout("mysql", async (db, migrator) => {
-      assert.equal((await migrator.migrateToLatest()).error, undefined);
+      assert.equal((await migrator.migrateTo(THIS_MIGRATION)).error, undefined);
       // As the run left it before the rename: the copy complete, metric_points gone, unrecorded.
       await sql`drop index metric_points_time on metric_points`.execute(db);
       await sql`rename table metric_points to metric_points_by_instrument`.execute(db);
       await db.deleteFrom(MIGRATION_TABLE).where("name", "=", THIS_MIGRATION).execute();
-      assert.equal((await migrator.migrateToLatest()).error, undefined);
+      assert.equal((await migrator.migrateTo(THIS_MIGRATION)).error, undefined);
       await assertNewLayout(db, "mysql");
     });
   });
