@@ -99,7 +99,7 @@ export class KyselyCommitter implements RowCommitter {
         // Before the spans: a replica writing spans of the same traces waits here (see
         // trace_summaries.ts), so that the recompute below sees what it committed.
         const traceIds = traceIdsOf(rows.spans);
-        await (caps.claimSummaries?.(trx, traceIds) ?? claimSummaries(trx, caps, traceIds));
+        await claimSummaries(trx, caps, traceIds);
         for (const chunk of chunks(rows.resources, caps)) {
           await caps.insertIfAbsent(trx, "resources", TABLE_KEYS.resources, chunk);
         }

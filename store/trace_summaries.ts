@@ -25,6 +25,12 @@
  * turns, and the last one recomputes from everything the others committed. SQLite has one writer,
  * which needs no claim.
  *
+ * PostgreSQL runs the claim and the recompute as statements of its own (postgres_bulk.ts, through
+ * the optional `claimSummaries` and `refreshSummaries` of its DialectCapabilities): the trace ids
+ * bound as one `text[]` rather than one parameter each, the spans read once, and the services
+ * upserted, with the rows of `refreshStatements` (its test compares them). The two functions
+ * below are the one place that chooses.
+ *
  * The root is the earliest span without a parent (ties by span id); while none is stored, the
  * earliest span stands in, as the trace list always showed. `failed` is 1 when a span has status
  * ERROR (error_count > 0), kept as a column so that indexes can lead with it. `span_names` holds
@@ -135,7 +141,11 @@ const SPAN_NAMES_SQL: Record<DbDriver, SpanNamesSql> = {
  * which is then NULL, rather than aggregated and cut: MySQL's GROUP_CONCAT would cut the text
  * silently at group_concat_max_len, and SQL Server's STRING_AGG fails past 8,000 bytes.
  */
-function spanNamesSelect(driver: DbDriver, ids: TraceIdsCondition): RawBuilder<unknown> {
+function spanNamesSelect(
+  driver: DbDriver,
+  ids: TraceIdsCondition,
+  spans: RawBuilder<unknown>,
+): RawBuilder<unknown> {
   const names = SPAN_NAMES_SQL[driver];
   const traceId = ref("trace_id");
   const name = ref("name");
@@ -153,14 +163,21 @@ function spanNamesSelect(driver: DbDriver, ids: TraceIdsCondition): RawBuilder<u
       from (
         select distinct ${traceId} as trace_id, ${names.distinct(name)} as name,
           ${names.length(name)} as name_length
-        from ${sql.table("spans")} where ${ids(traceId)}
+        from ${spans} where ${ids(traceId)}
       ) d
     ) w
     group by w.trace_id`;
 }
 
-/** The summaries of the traces `ids` selects, computed from their stored spans. */
-export function summarySelect(driver: DbDriver, ids: TraceIdsCondition): RawBuilder<unknown> {
+/**
+ * The summaries of the traces `ids` selects, computed from their stored spans (or from `spans`, a
+ * relation with the spans' columns: PostgreSQL's recompute reads the spans once).
+ */
+export function summarySelect(
+  driver: DbDriver,
+  ids: TraceIdsCondition,
+  spans: RawBuilder<unknown> = sql.table("spans"),
+): RawBuilder<unknown> {
   const traceId = ref("trace_id");
   const start = ref("start_time_unix_nano");
   return sql`select g.trace_id as trace_id, g.start_ns as start_time_unix_nano,
@@ -172,16 +189,16 @@ export function summarySelect(driver: DbDriver, ids: TraceIdsCondition): RawBuil
       select ${traceId} as trace_id, min(${start}) as start_ns,
         max(${ref("end_time_unix_nano")}) as end_ns, count(*) as span_count,
         sum(case when ${ref("status_code")} = 2 then 1 else 0 end) as error_count
-      from ${sql.table("spans")} where ${ids(traceId)} group by ${traceId}
+      from ${spans} where ${ids(traceId)} group by ${traceId}
     ) g
     inner join (
       select ${traceId} as trace_id, ${ref("service_name")} as service_name, ${ref("name")} as name,
         row_number() over (partition by ${traceId} order by case when ${
     ref("parent_span_id")
   } = '' then 0 else 1 end, ${start}, ${ref("span_id")}) as n
-      from ${sql.table("spans")} where ${ids(traceId)}
+      from ${spans} where ${ids(traceId)}
     ) f on f.trace_id = g.trace_id
-    inner join (${spanNamesSelect(driver, ids)}) n on n.trace_id = g.trace_id
+    inner join (${spanNamesSelect(driver, ids, spans)}) n on n.trace_id = g.trace_id
     where f.n = 1`;
 }
 
@@ -298,18 +315,25 @@ export async function claimSummaries(
   traceIds: readonly string[],
 ): Promise<void> {
   if (caps.driver === "sqlite") return;
+  if (caps.claimSummaries !== undefined) return await caps.claimSummaries(trx, traceIds);
   for (const ids of slices(traceIds, idsPerStatement(caps))) {
     await claimStatement(caps, ids).execute(trx);
   }
 }
 
-/** Recomputes the summaries of `traceIds` from their stored spans, inside `trx`. */
+/**
+ * Recomputes the summaries of `traceIds` from their stored spans, inside `trx`; with
+ * `removeEmpty`, deletes those of traces without a stored span (the purge).
+ */
 export async function refreshSummaries(
   trx: Db,
   caps: DialectCapabilities,
   traceIds: readonly string[],
   removeEmpty = false,
 ): Promise<void> {
+  if (caps.refreshSummaries !== undefined) {
+    return await caps.refreshSummaries(trx, traceIds, removeEmpty);
+  }
   for (const ids of slices(traceIds, idsPerStatement(caps))) {
     const condition = traceIdsIn(ids);
     for (const statement of refreshStatements(caps, condition)) await statement.execute(trx);

@@ -80,6 +80,12 @@ export interface DialectCapabilities {
    * `claimSummaries` does, where the database has a faster way (PostgreSQL: postgres_bulk.ts).
    */
   claimSummaries?(db: Executor, traceIds: readonly string[]): Promise<void>;
+  /**
+   * Recomputes the trace summaries of `traceIds` (and with `removeEmpty` deletes those without a
+   * stored span) as trace_summaries.ts `refreshSummaries` does, leaving the same rows, where the
+   * database has a faster way (PostgreSQL: postgres_bulk.ts).
+   */
+  refreshSummaries?(db: Executor, traceIds: readonly string[], removeEmpty: boolean): Promise<void>;
   /** True where the text column contains `needle` exactly (case and all). */
   contains(column: string, needle: string): RawBuilder<SqlBool>;
   /** True where the text column contains `text`, ignoring case; `%` and `_` are literal. */

@@ -21,7 +21,12 @@ import {
   networkFailure,
   ON_CONFLICT_WRITES,
 } from "./common.ts";
-import { bulkClaimSummaries, bulkInsertIfAbsent, bulkUpsertAdd } from "./postgres_bulk.ts";
+import {
+  bulkClaimSummaries,
+  bulkInsertIfAbsent,
+  bulkRefreshSummaries,
+  bulkUpsertAdd,
+} from "./postgres_bulk.ts";
 
 export function postgresDialect(
   dsn: string,
@@ -102,13 +107,14 @@ function classifyPostgres(error: unknown): DbErrorClass {
 
 export const POSTGRES: DialectCapabilities = {
   ...ON_CONFLICT_WRITES,
-  // One statement per table with one array parameter per column, and the summary claim from one
-  // array (postgres_bulk.ts): logs 6.9k → 21.9k rows/s, spans 0.3k → 10.0k through Store.write()
-  // (docs/benchmarks.md, "PostgreSQL bulk ingest (issue 17)").
+  // One statement per table with one array parameter per column, and the summary claim and
+  // recompute from one array each (postgres_bulk.ts): logs 6.9k → 21.9k rows/s, spans 0.3k →
+  // 10.0k through Store.write() (docs/benchmarks.md, "PostgreSQL bulk ingest (issue 17)").
   insertIfAbsent: bulkInsertIfAbsent,
   upsertAdd: bulkUpsertAdd,
   columnarWrites: true,
   claimSummaries: bulkClaimSummaries,
+  refreshSummaries: bulkRefreshSummaries,
   contains: (column, needle) => sql<SqlBool>`strpos(${sql.ref(column)}, ${needle}) > 0`,
   containsIgnoringCase: (column, text) =>
     sql<SqlBool>`${sql.ref(column)} ilike ${likePattern(text)} escape '!'`,

@@ -20,11 +20,23 @@ import {
   claimSql,
   columnArrays,
   PG_COLUMN_TYPES,
+  refreshSql,
+  removeEmptySql,
 } from "./postgres_bulk.ts";
+import type { DialectCapabilities } from "./common.ts";
 import { chunks } from "../batch_writer.ts";
-import { claimStatement } from "../trace_summaries.ts";
+import { claimStatement, refreshSummaries } from "../trace_summaries.ts";
 import { freshDatabase, selectedDrivers } from "../../tests/databases.ts";
-import { BASE_TIME_NS, buildLog, buildResource, buildSpan, random } from "../../tests/builders.ts";
+import {
+  BASE_TIME_NS,
+  buildBatch,
+  buildCallChain,
+  buildLog,
+  buildResource,
+  buildSpan,
+  random,
+  SERVICES,
+} from "../../tests/builders.ts";
 
 const INT64_MAX = (1n << 63n) - 1n;
 
@@ -408,5 +420,175 @@ Deno.test({
         sql`select span_count from trace_summaries`,
       );
       assert.equal(summary?.span_count, "1");
+    }),
+});
+
+Deno.test("refreshSql() binds the trace ids as its one parameter and reads the spans once", () => {
+  const text = refreshSql();
+  assert.equal(text.match(/\$\d+/g)?.join(), "$1,$1");
+  assert.equal(text.match(/from "spans"/g)?.length, 1);
+  assert.deepEqual(removeEmptySql().map((s) => s.match(/\$\d+/g)?.join()), ["$1", "$1"]);
+});
+
+/** What `fn` answers inside a transaction, which is then rolled back. */
+async function rolledBack<T>(db: Kysely<Database>, fn: (trx: Kysely<Database>) => Promise<T>) {
+  let out: T | undefined;
+  await db.transaction().execute(async (trx) => {
+    out = await fn(trx);
+    throw new RangeError("roll back");
+  }).catch((error: unknown) => {
+    if (!(error instanceof RangeError)) throw error;
+  });
+  return out as T;
+}
+
+Deno.test({
+  name:
+    "[postgres] bulkRefreshSummaries() leaves the rows refreshStatements leaves, batch by batch",
+  ignore: !onPostgres,
+  fn: () =>
+    withPostgres(async ({ store, db }) => {
+      type Span = ReturnType<typeof buildSpan>;
+      const resources = Object.fromEntries(SERVICES.map((s) => [s, buildResource(s)])) as Record<
+        typeof SERVICES[number],
+        ReturnType<typeof buildResource>
+      >;
+      const odd = buildResource("café-сервис-服务");
+      const rand = random(17);
+      // Six call chains (5 spans, 3 services), two of them failing.
+      const chains = Array.from(
+        { length: 6 },
+        (_, i) => buildCallChain(resources, i * 1_000, rand, i % 3 === 2),
+      );
+      const chain = (i: number) => chains[i]!;
+      // A trace of 40 distinct names of 40 bytes (and some that sort apart by byte only): its
+      // span_names passes the 1,000-byte cap in its second batch, and becomes NULL.
+      const namesTrace = "a".repeat(32);
+      const named = (names: string[], offset: number) =>
+        names.map((name, i) =>
+          buildSpan(resources["order-service"], {
+            traceId: namesTrace,
+            name,
+            parentSpanId: i + offset === 0 ? "" : "b".repeat(16),
+            startTimeUnixNano: BASE_TIME_NS + BigInt(i + offset),
+            statusCode: i % 5 === 4 ? 2 : 0,
+          }, rand)
+        );
+      const firstNames = named(["b", "B", "a ", "a", "é", "e\u0301"], 0);
+      const laterNames = named(
+        Array.from({ length: 40 }, (_, i) => `operation ${String(i).padStart(2, "0")} `.repeat(3)),
+        6,
+      );
+      // 2,500 one-span traces, more than the other form's 1,000 ids per statement.
+      const singles = buildBatch(2_500, 0, 3).spans;
+      // Chain 3 gains a span of another service, starting before its root, that fails.
+      const [root3] = chain(3);
+      const early: Span = buildSpan(odd, {
+        traceId: root3!.traceId,
+        parentSpanId: root3!.spanId,
+        name: "early retry",
+        startTimeUnixNano: root3!.startTimeUnixNano - 1_000_000n,
+        endTimeUnixNano: root3!.startTimeUnixNano,
+        statusCode: 2,
+      }, rand);
+      const batches: Span[][] = [
+        // The children of chains 0–2, their roots (the parents) arriving late.
+        [...chains.slice(0, 3).flatMap((c) => c.slice(1)), ...firstNames, ...singles.slice(0, 900)],
+        [...chains.slice(0, 3).map((c) => c[0]!), ...chains.slice(3).flat(), ...singles.slice(900)],
+        [early, ...laterNames, chain(0)[1]!],
+      ];
+      const unknown = "0".repeat(32);
+
+      const snapshot = async (trx: Kysely<Database>) => ({
+        summaries: await rows<Record<string, unknown>>(
+          trx,
+          sql`select * from trace_summaries order by trace_id`,
+        ),
+        services: await rows<Record<string, unknown>>(
+          trx,
+          sql`select * from trace_services order by trace_id, service_name`,
+        ),
+      });
+      // The other form: trace_summaries.ts `refreshStatements`, 1,000 ids per statement.
+      const OLD = { ...POSTGRES, refreshSummaries: undefined };
+      /** The tables after `caps` recomputes `ids`, claimed (zeroed) and with wrong services first. */
+      const recomputed = (caps: DialectCapabilities, ids: string[], removeEmpty = false) =>
+        rolledBack(db, async (trx) => {
+          await bulkClaimSummaries(trx, ids);
+          await sql`update trace_services set failed = 1 - failed, start_time_unix_nano = 0
+            where trace_id = ${root3!.traceId}`.execute(trx);
+          // A service without spans, of a trace with spans and of one without (`unknown`).
+          await sql`insert into trace_services values (${ids[0]}, 'ghost', 1, 1),
+            (${chain(0)[0]!.traceId}, 'ghost', 1, 1)`.execute(trx);
+          await refreshSummaries(trx, caps, ids, removeEmpty);
+          return await snapshot(trx);
+        });
+
+      const written = new Set<string>();
+      for (const [i, batch] of batches.entries()) {
+        const result = await store.write({
+          resources: [...Object.values(resources), odd],
+          spans: batch,
+          logs: [],
+        });
+        assert.equal(result.spans.inserted + result.spans.duplicates, batch.length);
+        for (const span of batch) written.add(span.traceId);
+        const ids = [...written, unknown].sort();
+        const committed = await snapshot(db);
+        const viaStatements = await recomputed(OLD, ids);
+        const viaArray = await recomputed(POSTGRES, ids);
+        assert.equal(viaStatements.summaries.length, written.size + 1, `batch ${i}`);
+        assert.deepEqual(viaArray, viaStatements, `batch ${i}: both forms`);
+        // What Store.write() committed (through the array form) is the other form's answer, but
+        // for the claimed row of the trace without spans.
+        assert.deepEqual(
+          committed,
+          {
+            summaries: viaStatements.summaries.filter((s) => s.trace_id !== unknown),
+            services: viaStatements.services,
+          },
+          `batch ${i}: committed`,
+        );
+      }
+      // The cases happened: a late root, a trace gaining an earlier failing span and a service,
+      // span_names past its cap.
+      const summary = async (traceId: string) =>
+        (await rows<Record<string, string | number | null>>(
+          db,
+          sql`select root_name, failed, start_time_unix_nano::text as start,
+            span_names is null as no_names,
+            (select count(*)::int from trace_services s where s.trace_id = t.trace_id) as services
+            from trace_summaries t where trace_id = ${traceId}`,
+        ))[0];
+      assert.equal((await summary(chain(0)[0]!.traceId))?.root_name, "POST /orders");
+      assert.deepEqual(await summary(root3!.traceId), {
+        root_name: "POST /orders",
+        failed: 1,
+        start: early.startTimeUnixNano.toString(),
+        no_names: false,
+        services: 4,
+      });
+      assert.equal((await summary(namesTrace))?.no_names, true);
+
+      // A purge: chain 4 wholly, chain 5's inventory-service span and chain 1's root.
+      const purged = [
+        ...chain(4),
+        chain(5)[4]!,
+        chain(1)[0]!,
+      ];
+      await sql`delete from spans where (trace_id, span_id) in (${
+        sql.join(purged.map((s) => sql`(${s.traceId}, ${s.spanId})`))
+      })`.execute(db);
+      const ids = [...written, unknown].sort();
+      const viaStatements = await recomputed(OLD, ids, true);
+      assert.deepEqual(await recomputed(POSTGRES, ids, true), viaStatements);
+      const left = new Set(viaStatements.summaries.map((s) => s.trace_id));
+      assert.ok(!left.has(chain(4)[0]!.traceId) && !left.has(unknown));
+      assert.equal(left.size, written.size - 1);
+      assert.deepEqual(
+        viaStatements.services.filter((s) => s.trace_id === chain(5)[0]!.traceId)
+          .map((s) => s.service_name),
+        ["order-service", "payment-service"],
+      );
     }),
 });
