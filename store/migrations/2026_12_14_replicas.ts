@@ -10,15 +10,9 @@
  * Frozen in time: the types are repeated here.
  */
 import { type Kysely, type Migration, sql } from "kysely";
+import { TYPES } from "./2026_12_11_metrics.ts";
 
 type Driver = "sqlite" | "postgres" | "mysql" | "sqlserver";
-
-const TYPES: Record<Driver, { text(width: number): string; int32: string; int64: string }> = {
-  sqlite: { text: () => "text", int32: "integer", int64: "integer" },
-  postgres: { text: (n) => `varchar(${n})`, int32: "integer", int64: "bigint" },
-  mysql: { text: (n) => `varchar(${n})`, int32: "int", int64: "bigint" },
-  sqlserver: { text: (n) => `nvarchar(${n})`, int32: "int", int64: "bigint" },
-};
 
 export function replicasSchema(driver: Driver): Migration {
   const t = TYPES[driver];
