@@ -59,6 +59,11 @@ export interface DatabaseConfig {
   pingTimeoutMs: number;
   /** Milliseconds between attempts to reach (and migrate) a database that was not there at start. */
   retryIntervalMs: number;
+  /**
+   * PostgreSQL: longest statement of a migration or of the time partitions' upkeep (creating,
+   * counting and dropping one), in milliseconds; they run on a connection of their own.
+   */
+  maintenanceTimeoutMs: number;
   /** SQLite files: reader threads, each with a read-only connection (store/sqlite_read_pool.ts). */
   readWorkers: number;
   /**
@@ -98,6 +103,15 @@ export interface DatabaseConfig {
   attributeIndexTracked: number;
   /** Most ids an `attr` search reads from the attribute index; more: it scans the window. */
   attributeIndexCandidates: number;
+  /** PostgreSQL's time partitions of spans, logs and their attribute index (store/partitions.ts). */
+  partitions: {
+    /** Milliseconds one partition covers: a whole number of hours (a day by default). */
+    intervalMs: number;
+    /** Partitions kept made ahead of the current one. */
+    ahead: number;
+    /** Longest wait, in milliseconds, for the lock that creating or dropping a partition takes. */
+    lockTimeoutMs: number;
+  };
 }
 
 /**
@@ -398,6 +412,27 @@ export const VARIABLES: readonly VariableDoc[] = [
     name: "DB_PING_TIMEOUT",
     default: "2s",
     description: "Time the health check's database ping may take",
+  },
+  {
+    name: "DB_MAINTENANCE_TIMEOUT",
+    default: "1h",
+    description:
+      "PostgreSQL: longest statement of a migration or partition upkeep (own connection)",
+  },
+  {
+    name: "PARTITION_INTERVAL",
+    default: "1d",
+    description: "PostgreSQL: time one partition of spans and logs covers (whole hours)",
+  },
+  {
+    name: "PARTITIONS_AHEAD",
+    default: "3",
+    description: "PostgreSQL: partitions of spans and logs made ahead of the current one",
+  },
+  {
+    name: "PARTITION_LOCK_TIMEOUT",
+    default: "2s",
+    description: "PostgreSQL: longest wait for the lock to create or drop a partition (retried)",
   },
   {
     name: "DB_RETRY_INTERVAL",
@@ -1069,6 +1104,7 @@ export function parseConfig(env: Env): ConfigResult {
   const writeTimeoutMs = r.duration("DB_WRITE_TIMEOUT", "5s", 100, 3_600_000);
   const pingTimeoutMs = r.duration("DB_PING_TIMEOUT", "2s", 100, 600_000);
   const retryIntervalMs = r.duration("DB_RETRY_INTERVAL", "5s", 100, 3_600_000);
+  const maintenanceTimeoutMs = r.duration("DB_MAINTENANCE_TIMEOUT", "1h", 1_000, DAY_MS);
   const readWorkers = r.integer("DB_READ_WORKERS", 2, 1, 64);
   const traceCountLimit = r.integer("TRACE_COUNT_LIMIT", 10_000, 1, 100_000_000);
   const logSearchLimit = r.integer("LOG_SEARCH_LIMIT", 10_000, 1, 100_000_000);
@@ -1085,6 +1121,18 @@ export function parseConfig(env: Env): ConfigResult {
   };
   const attributeIndexPostings = r.integer("ATTRIBUTE_INDEX_POSTINGS", 32, 1, 1_000_000);
   const attributeIndexTracked = r.integer("ATTRIBUTE_INDEX_TRACKED", 100_000, 0, 100_000_000);
+  const partitions = {
+    intervalMs: r.duration("PARTITION_INTERVAL", "1d", 3_600_000, 31 * DAY_MS),
+    ahead: r.integer("PARTITIONS_AHEAD", 3, 1, 366),
+    lockTimeoutMs: r.duration("PARTITION_LOCK_TIMEOUT", "2s", 100, 600_000),
+  };
+  if (partitions.intervalMs % 3_600_000 !== 0) {
+    r.fail(
+      "PARTITION_INTERVAL",
+      "a whole number of hours, from 1h to 31d",
+      r.raw("PARTITION_INTERVAL")!,
+    );
+  }
   const attributeIndexCandidates = r.integer("ATTRIBUTE_INDEX_CANDIDATES", 10_000, 1, 1_000_000);
   const shutdownTimeoutMs = r.duration("SHUTDOWN_TIMEOUT", "20s", 1_000, 3_600_000);
   // The ceiling keeps one value, JSON-escaped, inside MySQL's MEDIUMTEXT and default packet size.
@@ -1170,6 +1218,7 @@ export function parseConfig(env: Env): ConfigResult {
         writeTimeoutMs,
         pingTimeoutMs,
         retryIntervalMs,
+        maintenanceTimeoutMs,
         readWorkers,
         traceCountLimit,
         traceCountScan,
@@ -1180,6 +1229,7 @@ export function parseConfig(env: Env): ConfigResult {
         attributeIndexPostings,
         attributeIndexTracked,
         attributeIndexCandidates,
+        partitions,
       },
       shutdownTimeoutMs,
       batch: { size: batchSize, flushIntervalMs },

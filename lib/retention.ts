@@ -18,7 +18,9 @@ export type RetentionPurge = (request: {
   olderThanNs: bigint;
   signal: "all";
   abort?: AbortSignal;
-}) => Promise<{ deletedLogs: number; deletedSpans: number }>;
+  /** Round the cutoff down to a partition boundary where the tables are partitioned by time. */
+  partitionAligned: true;
+}) => Promise<{ deletedLogs: number; deletedSpans: number; cutoffNs?: bigint }>;
 
 export interface RetentionOptions {
   /** Age in milliseconds after which items are deleted (`Config.retentionMs`). */
@@ -123,19 +125,26 @@ export class RetentionWorker {
     const { retentionMs, purge, logger, now } = this.#options;
     // Rounded down to a whole hour, as the store does it (store/maintenance.ts purgeCutoffNs).
     const cutoffMs = Math.floor((now() - retentionMs) / MS_PER_HOUR) * MS_PER_HOUR;
-    const cutoffNs = BigInt(cutoffMs) * 1_000_000n;
     const started = performance.now();
     try {
       const deleted = await purge({
-        olderThanNs: cutoffNs,
+        olderThanNs: BigInt(cutoffMs) * 1_000_000n,
         signal: "all",
         abort: this.#abort.signal,
+        partitionAligned: true,
       });
-      const result = { ...deleted, cutoffNs, durationMs: Math.round(performance.now() - started) };
+      // The store's cutoff: PostgreSQL's partitioned tables round it down to a partition's start.
+      const cutoffNs = deleted.cutoffNs ?? BigInt(cutoffMs) * 1_000_000n;
+      const result = {
+        deletedSpans: deleted.deletedSpans,
+        deletedLogs: deleted.deletedLogs,
+        cutoffNs,
+        durationMs: Math.round(performance.now() - started),
+      };
       const fields = {
         deleted_spans: result.deletedSpans,
         deleted_logs: result.deletedLogs,
-        cutoff: new Date(cutoffMs).toISOString(),
+        cutoff: new Date(Number(cutoffNs / 1_000_000n)).toISOString(),
         retention: formatDurationMs(retentionMs),
         duration_ms: result.durationMs,
       };

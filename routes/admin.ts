@@ -73,6 +73,9 @@ export async function purge(params: URLSearchParams, deps: AdminDeps) {
     deleted_spans: result.deletedSpans,
     older_than: olderThan.text,
     cutoff_time: formatTimeNs(cutoffNs),
+    ...(result.droppedPartitions === undefined
+      ? {}
+      : { dropped_partitions: result.droppedPartitions }),
   };
 }
 

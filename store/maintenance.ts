@@ -32,6 +32,7 @@ import { claimSummaries, idsPerStatement, refreshSummaries } from "./trace_summa
 import { indexPurgeStarts } from "./attribute_index.ts";
 import { METRIC_TABLES } from "./metric_columns.ts";
 import { purgeMetrics } from "./metric_retention.ts";
+import type { PartitionedTable, Partitions } from "./partitions.ts";
 
 /** Which items a purge deletes: the API's `signal` parameter ("all" includes metrics). */
 export type PurgeSignal = "logs" | "traces" | "all";
@@ -42,6 +43,13 @@ export interface PurgeRequest {
   signal: PurgeSignal;
   /** Stops the purge between two chunks (it then rejects with the signal's reason). */
   abort?: AbortSignal;
+  /**
+   * Where spans and logs are partitioned by time (PostgreSQL, partitions.ts): round the cutoff
+   * down to a partition boundary, so that the purge drops whole partitions and deletes no row in
+   * them. The retention worker sets it (keeping up to one interval more); an explicit purge cuts
+   * where it is asked to.
+   */
+  partitionAligned?: boolean;
 }
 
 export interface PurgeResult {
@@ -49,6 +57,13 @@ export interface PurgeResult {
   deletedSpans: number;
   /** Metric data points deleted; set by a purge of "all" (metric_retention.ts). */
   deletedMetricPoints?: number;
+  /**
+   * The cutoff used (Unix ns), when the request was `partitionAligned`: rounded down to an hour,
+   * then to a partition's start where the tables are partitioned.
+   */
+  cutoffNs?: bigint;
+  /** Time partitions dropped whole (PostgreSQL), by name. */
+  droppedPartitions?: string[];
 }
 
 export interface VacuumResult {
@@ -74,6 +89,8 @@ export interface StoreMaintenance {
 export interface MaintenanceOptions {
   /** Most rows one delete statement removes (default 10,000). */
   chunkRows?: number;
+  /** PostgreSQL's time partitions, dropped whole before rows are deleted one chunk at a time. */
+  partitions?: Partitions;
 }
 
 export const DEFAULT_CHUNK_ROWS = 10_000;
@@ -162,6 +179,7 @@ export class Maintenance implements StoreMaintenance {
   readonly #dialect: MaintenanceDialect;
   readonly #chunkRows: number;
   readonly #sqlite: NodeSqliteDatabase | undefined;
+  readonly #partitions: Partitions | undefined;
 
   /** `sqlite`: SQLite's raw handle (`OpenDatabase.sqlite`), for incremental vacuuming. */
   constructor(
@@ -181,27 +199,47 @@ export class Maintenance implements StoreMaintenance {
     this.#dialect = capabilities.maintenance;
     this.#chunkRows = chunkRows;
     this.#sqlite = sqlite;
+    this.#partitions = options.partitions;
   }
 
   async purge(request: PurgeRequest): Promise<PurgeResult> {
     const { signal, abort } = request;
     // A whole hour: rollup minutes and hours wholly before it go with their rows.
-    const cutoffNs = purgeCutoffNs(request.olderThanNs);
+    const hourly = purgeCutoffNs(request.olderThanNs);
+    const cutoffNs = request.partitionAligned && this.#partitions
+      ? this.#partitions.alignDown(hourly)
+      : hourly;
     const minute = minuteOf(cutoffNs);
     const cutoff = this.#capabilities.int64(cutoffNs);
-    const result: PurgeResult = { deletedLogs: 0, deletedSpans: 0 };
+    const result: PurgeResult = {
+      deletedLogs: 0,
+      deletedSpans: 0,
+      ...(request.partitionAligned ? { cutoffNs } : {}),
+    };
+    const dropped: string[] = [];
+    /** Drops `table`'s partitions wholly before `below` (its unit); answers their rows. */
+    const drop = async (table: PartitionedTable, below: bigint) => {
+      if (this.#partitions === undefined) return 0;
+      const done = await this.#partitions.dropBefore(table, below, abort);
+      dropped.push(...done.dropped);
+      return done.rows;
+    };
     if (signal === "traces" || signal === "all") {
-      result.deletedSpans = await this.#deleteBefore("spans", cutoff, abort);
+      result.deletedSpans = await drop("spans", cutoffNs);
+      result.deletedSpans += await this.#deleteBefore("spans", cutoff, abort);
       // The index rows after their rows (a search meanwhile finds candidates that are gone, not
       // rows that are missing), once searches scan the spans their buckets held.
       const bucket = await indexPurgeStarts(this.#db, this.#capabilities, "spans", cutoffNs);
+      await drop("span_attributes", BigInt(bucket));
       await this.#deleteBefore("span_attributes", bucket, abort);
       await this.#refreshCutTraces(cutoff, abort);
       for (const t of ROLLUPS_OF.traces) await this.#deleteBefore(t, minute, abort);
     }
     if (signal === "logs" || signal === "all") {
-      result.deletedLogs = await this.#deleteBefore("logs", cutoff, abort);
+      result.deletedLogs = await drop("logs", cutoffNs);
+      result.deletedLogs += await this.#deleteBefore("logs", cutoff, abort);
       const bucket = await indexPurgeStarts(this.#db, this.#capabilities, "logs", cutoffNs);
+      await drop("log_attributes", BigInt(bucket));
       await this.#deleteBefore("log_attributes", bucket, abort);
       for (const t of ROLLUPS_OF.logs) await this.#deleteBefore(t, minute, abort);
     }
@@ -215,6 +253,7 @@ export class Maintenance implements StoreMaintenance {
       );
       result.deletedMetricPoints = metrics.points;
     }
+    if (dropped.length > 0) result.droppedPartitions = dropped;
     return result;
   }
 

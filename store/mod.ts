@@ -6,7 +6,7 @@
  * @module
  */
 import { MetricRollupJob, type MetricRollupOptions } from "./metric_rollups.ts";
-import { Kysely, Migrator, sql } from "kysely";
+import { Kysely, sql } from "kysely";
 import { dirname } from "node:path";
 import type { DatabaseConfig, DbDriver } from "../lib/config.ts";
 import { BatchWriter, KyselyCommitter, type RowCommitter } from "./batch_writer.ts";
@@ -22,11 +22,7 @@ import {
   openDatabase,
   sqlitePath,
 } from "./dialects/mod.ts";
-import {
-  MIGRATION_LOCK_TABLE,
-  MIGRATION_TABLE,
-  StaticMigrationProvider,
-} from "./migrations/mod.ts";
+import { argusMigrator } from "./migrations/mod.ts";
 import { type LogTotal, PlannedLogFilter, Queries, type TracePage } from "./queries.ts";
 import { type LogTextIndex, logTextIndex } from "./log_search.ts";
 import { AttributeIndexer, reconcileIndexKeys } from "./attribute_index.ts";
@@ -57,6 +53,7 @@ import { readerDatabase, SqliteReadPool } from "./sqlite_read_pool.ts";
 export { QueryDeadlineError, withQueryDeadline } from "./query_deadline.ts";
 import type { EdgeResolverLimits } from "./edge_resolver.ts";
 import { Maintenance, type StoreMaintenance } from "./maintenance.ts";
+import { Partitions } from "./partitions.ts";
 import { type SpanSearchCandidate, type TraceOutline, TraceReads } from "./trace_reads.ts";
 export type { SpanSearchCandidate, TraceOutline } from "./trace_reads.ts";
 export type { LogTotal, PlannedLogFilter, TracePage } from "./queries.ts";
@@ -307,6 +304,11 @@ class KyselyStore implements Store {
   readonly #onBackgroundError: (error: unknown) => void;
   readonly #capabilities: DialectCapabilities;
   readonly #attributeIndexKeys: DatabaseConfig["attributeIndexKeys"];
+  /** PostgreSQL: the time partitions, kept made ahead (partitions.ts). */
+  readonly #partitions?: Partitions;
+  /** PostgreSQL: the connection of migrations and partition upkeep (DB_MAINTENANCE_TIMEOUT). */
+  readonly #maintenanceDb?: Kysely<Database>;
+  #partitionTimer?: ReturnType<typeof setInterval>;
 
   constructor(open: OpenDatabase, config: DatabaseConfig, options: StoreOptions) {
     this.driver = open.capabilities.driver;
@@ -327,9 +329,28 @@ class KyselyStore implements Store {
     this.#traceReads = new TraceReads(reads.db, open.capabilities);
     this.rollups = new RollupQueries(reads.db);
     this.instruments = new MetricReads(reads.db, open.capabilities);
+    if (open.capabilities.driver === "postgres") {
+      // Migrations and the partitions' upkeep scan or build whole tables: on a connection whose
+      // statements may run DB_MAINTENANCE_TIMEOUT rather than DB_STATEMENT_TIMEOUT.
+      this.#maintenanceDb = openDatabase(
+        {
+          ...config,
+          pool: {
+            ...config.pool,
+            maxOpen: 2,
+            maxIdle: 0,
+            statementTimeoutMs: config.maintenanceTimeoutMs,
+          },
+        },
+        options.dataDir,
+        options.onBackgroundError ?? (() => {}),
+      ).db;
+      this.#partitions = new Partitions(this.#maintenanceDb, config.partitions);
+    }
     // SQLite deletes on the main thread: smaller chunks keep each pause short (~30 ms).
     this.maintenance = new Maintenance(open.db, open.capabilities, open.sqlite, {
       chunkRows: open.sqlite ? 2_000 : 10_000,
+      partitions: this.#partitions,
     });
     // On the store's own connection: its transactions write (SQLite: beside the writer thread).
     this.metricRollups = new MetricRollupJob(open.db, open.capabilities, options.metricRollups);
@@ -360,12 +381,7 @@ class KyselyStore implements Store {
   }
 
   async migrate(): Promise<MigrationReport> {
-    const migrator = new Migrator({
-      db: this.#db,
-      provider: new StaticMigrationProvider(this.driver),
-      migrationTableName: MIGRATION_TABLE,
-      migrationLockTableName: MIGRATION_LOCK_TABLE,
-    });
+    const migrator = argusMigrator(this.#maintenanceDb ?? this.#db, this.driver);
     const { error, results } = await migrator.migrateToLatest();
     const failed = results?.find((r) => r.status === "Error");
     if (error !== undefined) {
@@ -378,10 +394,28 @@ class KyselyStore implements Store {
     }
     // The attribute index's keys setting may have changed since the last start.
     await reconcileIndexKeys(this.#db, this.#capabilities, this.#attributeIndexKeys);
+    await this.#keepPartitionsAhead();
     return {
       applied: (results ?? []).filter((r) => r.status === "Success").map((r) => r.migrationName),
       logTextIndex: await logTextIndex(this.#db, this.#capabilities) ?? "none",
     };
+  }
+
+  /**
+   * PostgreSQL: makes the partitions of now and ahead, then again every quarter of an interval
+   * (at most hourly), in every replica (partitions.ts serialises them).
+   */
+  async #keepPartitionsAhead(): Promise<void> {
+    const partitions = this.#partitions;
+    if (partitions === undefined) return;
+    const now = () => BigInt(Date.now()) * 1_000_000n;
+    await partitions.ensureAhead(now());
+    if (this.#partitionTimer !== undefined) return;
+    const everyMs = Math.min(Number(partitions.intervalNs / 4_000_000n), 3_600_000);
+    this.#partitionTimer = setInterval(() => {
+      partitions.ensureAhead(now()).catch(this.#onBackgroundError);
+    }, everyMs);
+    Deno.unrefTimer(this.#partitionTimer as unknown as number);
   }
 
   write(batch: Batch, options?: { prescreened?: boolean }): Promise<WriteResult> {
@@ -472,11 +506,13 @@ class KyselyStore implements Store {
 
   async close(): Promise<void> {
     clearInterval(this.#sweep);
+    clearInterval(this.#partitionTimer);
     await this.metricRollups.stop();
     // Children still waiting for their parent are resolved now, while the database is open.
     await this.#writer.resolveWaitingEdges(true).catch(this.#onBackgroundError);
     await this.#committer.close?.();
     await this.#readers?.destroy();
+    await this.#maintenanceDb?.destroy();
     await this.#db.destroy();
   }
 }

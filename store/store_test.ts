@@ -62,6 +62,7 @@ for (const driver of selectedDrivers()) {
         "2026-12-12_metric_rollups",
         "2026-12-13_metric_points_by_instrument",
         "2026-12-14_replicas",
+        "2026-12-15_time_partitions",
       ]);
       assert.deepEqual((await first.migrate()).applied, []);
       const batch = buildBatch(3, 3);
@@ -116,6 +117,7 @@ for (const driver of selectedDrivers()) {
         "2026-12-12_metric_rollups",
         "2026-12-13_metric_points_by_instrument",
         "2026-12-14_replicas",
+        "2026-12-15_time_partitions",
       ]);
     } finally {
       await database.drop();

@@ -129,9 +129,13 @@ export const POSTGRES: DialectCapabilities = {
     // never updates spans or logs; a rollup row updated meanwhile has moved (new ctid) and is
     // left for the next chunk, which is why a purge loops until a chunk deletes nothing.
     deleteChunk: (t, column, below, rows) =>
-      sql`delete from ${sql.table(t)} where ctid = any(array(select ctid from ${
-        sql.table(t)
-      } where ${sql.ref(column)} < ${below} limit ${sql.lit(rows)}))`,
+      // The condition again outside: on a table partitioned by time (partitions.ts) a ctid is
+      // one partition's, and the same ctid in another partition must not match unless that row
+      // is to go too.
+      sql`delete from ${sql.table(t)} where ${sql.ref(column)} < ${below}
+        and ctid = any(array(select ctid from ${sql.table(t)} where ${
+        sql.ref(column)
+      } < ${below} limit ${sql.lit(rows)}))`,
     async vacuum(db) {
       // Plain VACUUM (not FULL): it takes no lock that stops inserts, and makes the space of
       // deleted rows reusable, returning only empty pages at a table's end to the file system.
@@ -143,7 +147,12 @@ export const POSTGRES: DialectCapabilities = {
         db,
         sql`select ${
           sql.join(
-            ARGUS_TABLES.map((t) => sql`coalesce(pg_total_relation_size(to_regclass(${t})), 0)`),
+            // A partitioned table has no storage of its own: its tree's tables (itself alone
+            // when it is not partitioned) hold it.
+            ARGUS_TABLES.map((t) =>
+              sql`coalesce((select sum(pg_total_relation_size(relid))
+                from pg_partition_tree(to_regclass(${t}))), 0)`
+            ),
             sql` + `,
           )
         } as bytes`,

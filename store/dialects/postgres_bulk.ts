@@ -266,10 +266,35 @@ export function bulkInsertSql(
       onConflict.sums.map((c) => `${quote(c)} = ${quote(table)}.${quote(c)} + excluded.${quote(c)}`)
         .join(", ")
     }`;
+  const time = TIME_PARTITIONED[table as InsertTable];
+  if (time === undefined || key.includes(time.column)) {
+    return `insert into ${quote(table)} (${columns.map(quote).join(", ")}) ` +
+      `select * from unnest(${arrays.join(", ")}) ` +
+      `on conflict (${key.map(quote).join(", ")}) ${action}`;
+  }
+  // Partitioned by time: the conflict target is the table's key, which holds the time column.
+  const unique = time.keyAlone
+    ? ` where not exists (select 1 from ${quote(table)} s where ${
+      key.map((c) => `s.${quote(c)} = u.${quote(c)}`).join(" and ")
+    })`
+    : "";
   return `insert into ${quote(table)} (${columns.map(quote).join(", ")}) ` +
-    `select * from unnest(${arrays.join(", ")}) ` +
-    `on conflict (${key.map(quote).join(", ")}) ${action}`;
+    `select * from unnest(${arrays.join(", ")}) as u(${columns.map(quote).join(", ")})` +
+    `${unique} on conflict (${[...key, time.column].map(quote).join(", ")}) ${action}`;
 }
+
+/**
+ * The tables migration 2026_12_15 partitioned by time (partitions.ts), whose primary key is the
+ * writers' key plus the time column. `keyAlone`: the writers' key must stay unique across
+ * partitions, which the table's key no longer ensures, so a row whose key is stored under
+ * another time is skipped as stored (spans: a span's ids name it, whatever its start). Logs need
+ * no such check: a record's id hashes its time. The check is exact also between replicas, as the
+ * writers of a trace's spans wait for each other on its summary row first (trace_summaries.ts).
+ */
+const TIME_PARTITIONED: Partial<Record<InsertTable, { column: string; keyAlone: boolean }>> = {
+  spans: { column: "start_time_unix_nano", keyAlone: true },
+  logs: { column: "time_unix_nano", keyAlone: false },
+};
 
 /** Statements built, by table, columns and conflict action. */
 const statements = new Map<string, string>();

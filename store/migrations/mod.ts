@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { Migration, MigrationProvider } from "kysely";
+import { type Kysely, type Migration, type MigrationProvider, Migrator } from "kysely";
 import type { DbDriver } from "../../lib/config.ts";
 import { initialSchema } from "./2026_11_26_initial_schema.ts";
 import { rollupsSchema } from "./2026_11_26_rollups.ts";
@@ -21,6 +21,7 @@ import { metricsSchema } from "./2026_12_11_metrics.ts";
 import { metricRollupsSchema } from "./2026_12_12_metric_rollups.ts";
 import { metricPointsByInstrumentSchema } from "./2026_12_13_metric_points_by_instrument.ts";
 import { replicasSchema } from "./2026_12_14_replicas.ts";
+import { timePartitionsSchema } from "./2026_12_15_time_partitions.ts";
 
 export function migrationsFor(driver: DbDriver): Record<string, Migration> {
   return {
@@ -38,6 +39,7 @@ export function migrationsFor(driver: DbDriver): Record<string, Migration> {
     "2026-12-12_metric_rollups": metricRollupsSchema(driver),
     "2026-12-13_metric_points_by_instrument": metricPointsByInstrumentSchema(driver),
     "2026-12-14_replicas": replicasSchema(driver),
+    "2026-12-15_time_partitions": timePartitionsSchema(driver),
   };
 }
 
@@ -51,3 +53,14 @@ export class StaticMigrationProvider implements MigrationProvider {
 /** Kysely's bookkeeping tables, named so they cannot clash with another application's. */
 export const MIGRATION_TABLE = "argus_migration";
 export const MIGRATION_LOCK_TABLE = "argus_migration_lock";
+
+/** A Migrator of Argus's migrations on `db` (the store's `migrate()`, and tests and benchmarks that stop at an earlier one). */
+// deno-lint-ignore no-explicit-any -- any schema: the migrations create it
+export function argusMigrator(db: Kysely<any>, driver: DbDriver): Migrator {
+  return new Migrator({
+    db,
+    provider: new StaticMigrationProvider(driver),
+    migrationTableName: MIGRATION_TABLE,
+    migrationLockTableName: MIGRATION_LOCK_TABLE,
+  });
+}
