@@ -3,7 +3,9 @@
  * this suite creates on the machine's server: partitions made ahead at start and by later calls,
  * also by two replicas at once; rows in the default partition moved into a partition made for
  * them; a purge dropping whole partitions and deleting only the rest; reads across a partition
- * boundary exact, and a window's read pruned to its partitions; a database from before the change
+ * boundary exact, and a window's read pruned to its partitions; two replicas writing at once a
+ * record sent without a time (stored with its arrival, so under two times) and a span under two
+ * starts store each once; a database from before the change
  * migrated with its rows (a span from a clock ahead moved out of the legacy partition), retries
  * still stored once, and its legacy partition dropped whole once past. Bounds and ranges without
  * a database.
@@ -234,6 +236,51 @@ if (selectedDrivers().includes("postgres")) {
       assert.ok(aligned.droppedPartitions?.includes(partitionName("spans", today - 7n * DAY_NS)));
       assert.ok(((await store.maintenance.sizeBytes()) ?? 0) > 0, "the partitions' sizes count");
     });
+  });
+
+  Deno.test("postgres: a record sent with no time (stored with its arrival) and a span retried under another start are stored once when two replicas take them at once", async () => {
+    const database = await freshDatabase("postgres");
+    const stores = [
+      await createStore(database.config, { dataDir: database.dataDir }),
+      await createStore(database.config, { dataDir: database.dataDir }),
+    ];
+    try {
+      await stores[0]!.migrate();
+      await stores[1]!.migrate();
+      const resource = buildResource("timeless-service");
+      const rand = random(11);
+      const now = BigInt(Date.now()) * 1_000_000n;
+      // Ids as the readers make them for a record without times; each copy has its own arrival.
+      // Fresh records each round: both writers find them absent at once.
+      for (let round = 0; round < 10; round++) {
+        const sent = Array.from(
+          { length: 500 },
+          () => buildLog(resource, { timeUnixNano: 0n, observedTimeUnixNano: 0n }, rand),
+        );
+        const arrived = (at: bigint) => sent.map((log) => ({ ...log, timeUnixNano: at }));
+        await Promise.all([
+          stores[0]!.write({ resources: [resource], spans: [], logs: arrived(now) }),
+          stores[1]!.write({ resources: [resource], spans: [], logs: arrived(now + 1_000n) }),
+        ]);
+      }
+      assert.equal(await stores[0]!.countLogs(ALL_TIME), 5_000);
+      // Spans: the same ids under two starts (a client's clock moved between retries).
+      for (let round = 0; round < 10; round++) {
+        const sent = Array.from(
+          { length: 200 },
+          () => buildSpan(resource, { startTimeUnixNano: now, endTimeUnixNano: now + 10n }, rand),
+        );
+        const moved = sent.map((span) => ({ ...span, startTimeUnixNano: now + 1_000n }));
+        await Promise.all([
+          stores[0]!.write({ resources: [resource], spans: sent, logs: [] }),
+          stores[1]!.write({ resources: [resource], spans: moved, logs: [] }),
+        ]);
+      }
+      assert.equal(await stores[0]!.countSpans(ALL_TIME), 2_000);
+    } finally {
+      for (const store of stores) await store.close();
+      await database.drop();
+    }
   });
 
   Deno.test("postgres: a database from before the change migrates with its rows, and its old table is dropped whole once past", async () => {

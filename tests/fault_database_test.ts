@@ -253,10 +253,11 @@ const FAULTS: Fault[] = [
       await server.sql(`create tablespace small location '${dir}'`);
     },
     async inject(server) {
-      // Moved once the schema exists (Argus migrated it at start), then the disk is filled.
+      // Moved once the schema exists (Argus migrated it at start), then the disk is filled: every
+      // table and index, so also each time partition of spans and logs (store/partitions.ts).
       await server.sql(
-        "alter table spans set tablespace small; alter table logs set tablespace small; " +
-          "alter index spans_pk set tablespace small; alter index logs_pkey set tablespace small",
+        "alter table all in tablespace pg_default set tablespace small; " +
+          "alter index all in tablespace pg_default set tablespace small",
         "argus",
       );
       return await fillDisk(`${server.dir}/small`);

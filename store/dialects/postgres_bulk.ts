@@ -273,11 +273,10 @@ export function bulkInsertSql(
       `on conflict (${key.map(quote).join(", ")}) ${action}`;
   }
   // Partitioned by time: the conflict target is the table's key, which holds the time column.
-  const unique = time.keyAlone
-    ? ` where not exists (select 1 from ${quote(table)} s where ${
+  const unique = ` where ${time.sure === undefined ? "" : `${time.sure} or `}not exists (` +
+    `select 1 from ${quote(table)} s where ${
       key.map((c) => `s.${quote(c)} = u.${quote(c)}`).join(" and ")
-    })`
-    : "";
+    })`;
   return `insert into ${quote(table)} (${columns.map(quote).join(", ")}) ` +
     `select * from unnest(${arrays.join(", ")}) as u(${columns.map(quote).join(", ")})` +
     `${unique} on conflict (${[...key, time.column].map(quote).join(", ")}) ${action}`;
@@ -285,15 +284,18 @@ export function bulkInsertSql(
 
 /**
  * The tables migration 2026_12_15 partitioned by time (partitions.ts), whose primary key is the
- * writers' key plus the time column. `keyAlone`: the writers' key must stay unique across
- * partitions, which the table's key no longer ensures, so a row whose key is stored under
- * another time is skipped as stored (spans: a span's ids name it, whatever its start). Logs need
- * no such check: a record's id hashes its time. The check is exact also between replicas, as the
- * writers of a trace's spans wait for each other on its summary row first (trace_summaries.ts).
+ * writers' key plus the time column. The writers' key must stay unique across partitions, which
+ * the table's key no longer ensures, so a row whose key is stored under another time is skipped
+ * as stored: a span's ids name it whatever its start; a log record's id hashes the time it was
+ * sent, but one sent with no time at all (nor an observed time) is stored with its arrival time,
+ * which differs at each retry. `sure`: rows whose time their key decides, which need no look-up
+ * (a record with an observed time). The check is exact also between replicas: writers of a
+ * trace's spans wait for each other on its summary row first (trace_summaries.ts), and writers
+ * of records without an observed time on one advisory lock (`bulkInsertIfAbsent`).
  */
-const TIME_PARTITIONED: Partial<Record<InsertTable, { column: string; keyAlone: boolean }>> = {
-  spans: { column: "start_time_unix_nano", keyAlone: true },
-  logs: { column: "time_unix_nano", keyAlone: false },
+const TIME_PARTITIONED: Partial<Record<InsertTable, { column: string; sure?: string }>> = {
+  spans: { column: "start_time_unix_nano" },
+  logs: { column: "time_unix_nano", sure: `u."observed_time_unix_nano" <> 0` },
 };
 
 /** Statements built, by table, columns and conflict action. */
@@ -360,13 +362,25 @@ async function bulkWrite(
  * Inserts rows, skipping those whose key is stored (or repeated among them), and answers how
  * many were inserted: `DialectCapabilities.insertIfAbsent` for PostgreSQL.
  */
-export function bulkInsertIfAbsent<Tb extends InsertTable>(
+export async function bulkInsertIfAbsent<Tb extends InsertTable>(
   db: Kysely<Database>,
   table: Tb,
   key: readonly (keyof Database[Tb] & string)[],
   rows: readonly Database[Tb][],
 ): Promise<number> {
+  if (table === "logs" && (rows as readonly Database["logs"][]).some(arrivalStamped)) {
+    // Records whose stored time may be their arrival (see TIME_PARTITIONED): writers of such
+    // records take turns, so that each one's look-up sees what the others committed.
+    await db.executeQuery(CompiledQuery.raw(`select pg_advisory_xact_lock(${ARRIVAL_LOCK})`));
+  }
   return bulkWrite(db, table, key, rows as readonly object[], { kind: "nothing" });
+}
+
+/** The advisory lock of writers of records without an observed time ("argus_arrival"). */
+const ARRIVAL_LOCK = "7214853369042";
+
+function arrivalStamped(row: Database["logs"]): boolean {
+  return BigInt(row.observed_time_unix_nano as string | number | bigint) === 0n;
 }
 
 /**

@@ -6,9 +6,9 @@
  * their tables as they are (see ARCHITECTURE.md for MySQL's reasons).
  *
  * A primary key of a partitioned table must hold the partition column: spans are keyed
- * (trace_id, span_id, start_time_unix_nano) and logs (id, time_unix_nano). A log's id hashes its
- * time, so the key says the same as before; a span's ids no longer decide alone, so the bulk
- * insert skips a span whose ids are stored under another start (dialects/postgres_bulk.ts).
+ * (trace_id, span_id, start_time_unix_nano) and logs (id, time_unix_nano). The writers' keys no
+ * longer decide alone, so the bulk insert skips a row whose key is stored under another time
+ * (dialects/postgres_bulk.ts).
  *
  * What happens to each table, in one transaction holding its ACCESS EXCLUSIVE lock:
  * 1. its definition is read: the primary key's columns and every other index's `CREATE INDEX`;
