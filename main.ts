@@ -277,6 +277,7 @@ async function main(): Promise<number> {
     queueDepth: () => batcher.depth(),
     dlqSize: () => dlq.size(),
     dlqBytes: () => dlq.bytes(),
+    liveCluster: () => clusterFeed?.stats(),
   });
   // The heartbeat row and the `maintenance` lease, which gates retention and the rollup job to one
   // replica of those on a server database (store/replicas.ts); SQLite's one process holds it.

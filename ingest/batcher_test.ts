@@ -62,9 +62,11 @@ Deno.test("Batcher flushes at BATCH_SIZE rows, then writes what waits as soon as
     const requests = [1, 2, 3].map((seed) => batcher.submit(buildBatch(400, 0, seed)));
     // 1200 rows queued: the first batch takes whole requests up to 1000 rows (two of them), and
     // the third request is written right after it (group commit), not after the 60 s interval.
+    // Half the interval: long enough for the first write to start SQLite's writer thread (type
+    // checked at its first start: several seconds on a loaded machine, which a 5 s bound failed).
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise((_, reject) => {
-      timer = setTimeout(() => reject(new Error("waited for the 60 s interval")), 5_000);
+      timer = setTimeout(() => reject(new Error("waited for the 60 s interval")), 30_000);
     });
     try {
       await Promise.race([Promise.all(requests), timeout]);

@@ -80,6 +80,20 @@ export interface MetricSources {
   dlqSize: () => number;
   /** Bytes of those files (`DeadLetterQueue.bytes()`). */
   dlqBytes: () => number;
+  /** The live stream across replicas (`ClusterFeed.stats()`, PostgreSQL), when it runs. */
+  liveCluster: () => LiveClusterFigures | undefined;
+}
+
+/** What the metrics read of live/cluster_feed.ts's `ClusterFeedStats` (counts since start). */
+export interface LiveClusterFigures {
+  connected: boolean;
+  sentIds: number;
+  unsentIds: number;
+  sentNotifications: number;
+  receivedNotifications: number;
+  skippedNotifications: number;
+  droppedIds: number;
+  publishedRecords: number;
 }
 
 /** The part of the batcher's `FlushReport` the metrics read. */
@@ -431,6 +445,51 @@ export class ArgusMetrics {
       name: "argus_live_dropped_clients_total",
       help: "Live log stream clients disconnected by Argus (too slow to keep up, or failing).",
       registers,
+    });
+    // The live stream across replicas: its own counts, read at scrape time.
+    const cluster = () => {
+      const figures = sources().liveCluster;
+      return figures === undefined ? undefined : figures();
+    };
+    new Gauge({
+      name: "argus_live_cluster_connected",
+      help: "1 while the live stream across replicas (PostgreSQL LISTEN/NOTIFY) is connected, " +
+        "0 while it reconnects or does not run (LIVE_CLUSTER_MAX_IDS=0, another database).",
+      registers,
+      collect() {
+        this.set(cluster()?.connected ? 1 : 0);
+      },
+    });
+    new Counter({
+      name: "argus_live_cluster_ids_total",
+      help: "Log ids of the live stream across replicas, by outcome: sent (this replica's " +
+        "commits announced), unsent (dropped before being announced), published (other " +
+        "replicas' records read and streamed here), dropped (other replicas' ids past " +
+        "LIVE_CLUSTER_MAX_IDS or whose read failed).",
+      labelNames: ["outcome"],
+      registers,
+      collect() {
+        const figures = cluster();
+        this.reset();
+        this.inc({ outcome: "sent" }, figures?.sentIds ?? 0);
+        this.inc({ outcome: "unsent" }, figures?.unsentIds ?? 0);
+        this.inc({ outcome: "published" }, figures?.publishedRecords ?? 0);
+        this.inc({ outcome: "dropped" }, figures?.droppedIds ?? 0);
+      },
+    });
+    new Counter({
+      name: "argus_live_cluster_notifications_total",
+      help: "Notifications of the live stream across replicas, by direction: sent, received " +
+        "(from other replicas, read), skipped (received while this replica had no /ws client).",
+      labelNames: ["direction"],
+      registers,
+      collect() {
+        const figures = cluster();
+        this.reset();
+        this.inc({ direction: "sent" }, figures?.sentNotifications ?? 0);
+        this.inc({ direction: "received" }, figures?.receivedNotifications ?? 0);
+        this.inc({ direction: "skipped" }, figures?.skippedNotifications ?? 0);
+      },
     });
     new Gauge({
       name: "argus_build_info",

@@ -595,3 +595,38 @@ Deno.test("ArgusMetrics is an observer of the batcher, the DLQ, the ingest servi
   ];
   assert.equal(observers.length, 4);
 });
+
+Deno.test("the live stream across replicas is exposed from its counts, and reads 0 where it does not run", async () => {
+  let figures = {
+    connected: true,
+    sentIds: 1_200,
+    unsentIds: 3,
+    sentNotifications: 7,
+    receivedNotifications: 5,
+    skippedNotifications: 2,
+    droppedIds: 4,
+    publishedRecords: 900,
+  };
+  const metrics = bare({ sources: { liveCluster: () => figures } });
+  let families = await scrape(metrics);
+  assert.equal(families.get("argus_live_cluster_ids_total")?.type, "counter");
+  assert.equal(sampleValue(families, "argus_live_cluster_connected"), 1);
+  const ids = (outcome: string) =>
+    sampleValue(families, "argus_live_cluster_ids_total", { outcome });
+  assert.deepEqual(
+    ["sent", "unsent", "published", "dropped"].map(ids),
+    [1_200, 3, 900, 4],
+  );
+  const notifications = (direction: string) =>
+    sampleValue(families, "argus_live_cluster_notifications_total", { direction });
+  assert.deepEqual(["sent", "received", "skipped"].map(notifications), [7, 5, 2]);
+  // A later scrape reads the counts then, not their sum with the earlier ones.
+  figures = { ...figures, connected: false, sentIds: 1_500 };
+  families = await scrape(metrics);
+  assert.equal(ids("sent"), 1_500);
+  assert.equal(sampleValue(families, "argus_live_cluster_connected"), 0);
+
+  const none = await scrape(bare());
+  assert.equal(sampleValue(none, "argus_live_cluster_connected"), 0);
+  assert.equal(sampleValue(none, "argus_live_cluster_ids_total", { outcome: "published" }), 0);
+});

@@ -2,6 +2,7 @@
  * The live stream across replicas: two Argus processes on one PostgreSQL database (one the test
  * creates), a WebSocket client on the first, logs sent over OTLP/HTTP to the second.
  */
+import { parsePrometheusText, sampleValue } from "../lib/prometheus_text_test_helper.ts";
 import assert from "node:assert/strict";
 import { type ArgusProcess, startArgus } from "./argus_process.ts";
 import { freshDatabase } from "./databases.ts";
@@ -73,6 +74,17 @@ Deno.test("GET /ws on one replica streams the logs another replica received, eac
       .json();
     const byId = new Map(listed.items.map((item: { id: string }) => [item.id, item]));
     for (const record of streamed) assert.deepEqual(record, byId.get(record.id as string));
+    // Each replica's /metrics counts its side: replica 2 announced its 347 ids, replica 1
+    // published the 340 of the service its client watches (its feed reads what a client wants).
+    const scrape = async (replica: ArgusProcess) =>
+      parsePrometheusText(await (await fetch(`${replica.baseUrl}/metrics`)).text());
+    const [metricsOne, metricsTwo] = [await scrape(one), await scrape(two)];
+    const ids = (families: typeof metricsOne, outcome: string) =>
+      sampleValue(families, "argus_live_cluster_ids_total", { outcome });
+    assert.equal(ids(metricsTwo, "sent"), 347);
+    assert.equal(sampleValue(metricsOne, "argus_live_cluster_connected"), 1);
+    assert.ok(ids(metricsOne, "published")! >= 340, String(ids(metricsOne, "published")));
+    assert.equal(ids(metricsOne, "dropped"), 0);
   } finally {
     socket?.close();
     for (const replica of replicas) assert.equal(await replica.stop(), 0);
