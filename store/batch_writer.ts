@@ -99,7 +99,7 @@ export class KyselyCommitter implements RowCommitter {
         // Before the spans: a replica writing spans of the same traces waits here (see
         // trace_summaries.ts), so that the recompute below sees what it committed.
         const traceIds = traceIdsOf(rows.spans);
-        await claimSummaries(trx, caps, traceIds);
+        const recompute = await claimSummaries(trx, caps, traceIds, rows.spans);
         for (const chunk of chunks(rows.resources, caps)) {
           await caps.insertIfAbsent(trx, "resources", TABLE_KEYS.resources, chunk);
         }
@@ -137,7 +137,7 @@ export class KyselyCommitter implements RowCommitter {
         for (const chunk of chunks(index.logs, caps)) {
           await caps.insertIfAbsent(trx, "log_attributes", TABLE_KEYS.log_attributes, chunk);
         }
-        await refreshSummaries(trx, caps, traceIds);
+        await refreshSummaries(trx, caps, recompute);
         for (const table of ROLLUP_TABLE_NAMES) {
           const rows = rollups[table] as DbRollups["span_rollups"];
           for (const chunk of chunks(rows, caps)) {

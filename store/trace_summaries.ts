@@ -14,8 +14,10 @@
  * summary are written in one transaction, and the migration filled the summaries of older
  * spans), so its rows are computed from the commit's spans in memory, with the same rules, and
  * inserted; only traces that had a summary are recomputed here. SQLite's one writer makes "had a
- * summary" a fact of the transaction; the other databases, whose replicas may write one trace at
- * once, recompute every trace.
+ * summary" a fact of the transaction. PostgreSQL learns it from the claim: its claim inserts the
+ * summaries computed the same way in memory and claims the rows that were there
+ * (`bulkClaimSummaries`), so only those are recomputed. MySQL and SQL Server recompute every
+ * trace.
  *
  * Replicas (several Argus on one PostgreSQL, MySQL or SQL Server): a recompute reads only the
  * spans committed before it (or its own), so two writers storing spans of one trace at once
@@ -42,6 +44,7 @@
 import { type Kysely, type RawBuilder, sql, type SqlBool } from "kysely";
 import type { DbDriver } from "../lib/config.ts";
 import type { Database } from "./columns.ts";
+import type { SpanRow } from "./types.ts";
 import type { DialectCapabilities } from "./dialects/mod.ts";
 import { SPAN_NAME_SEPARATOR, SPAN_NAMES_MAX_LENGTH } from "./span_names.ts";
 
@@ -308,17 +311,26 @@ function* slices<T>(items: readonly T[], size: number): Generator<T[]> {
   for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size);
 }
 
-/** Claims the summaries of `traceIds` (sorted) inside the transaction `trx` (not on SQLite). */
+/**
+ * Claims the summaries of `traceIds` (sorted) inside the transaction `trx` (not on SQLite), and
+ * answers those `refreshSummaries` must recompute: all of them, or, on PostgreSQL given the
+ * `spans` about to be inserted, those that had a summary (the others' are written from `spans`
+ * by the claim itself: postgres_bulk.ts `bulkClaimSummaries`).
+ */
 export async function claimSummaries(
   trx: Db,
   caps: DialectCapabilities,
   traceIds: readonly string[],
-): Promise<void> {
-  if (caps.driver === "sqlite") return;
-  if (caps.claimSummaries !== undefined) return await caps.claimSummaries(trx, traceIds);
+  spans?: readonly SpanRow[],
+): Promise<readonly string[]> {
+  if (caps.driver === "sqlite") return traceIds;
+  if (caps.claimSummaries !== undefined) {
+    return await caps.claimSummaries(trx, traceIds, spans) ?? traceIds;
+  }
   for (const ids of slices(traceIds, idsPerStatement(caps))) {
     await claimStatement(caps, ids).execute(trx);
   }
+  return traceIds;
 }
 
 /**

@@ -20,7 +20,7 @@ import type { DbErrorClass } from "../db_errors.ts";
 import type { PurgeTable } from "../maintenance.ts";
 import type { NodeSqliteDatabase } from "../node_sqlite.ts";
 import { ROLLUP_TABLES, type RollupTable } from "../rollups.ts";
-import type { Page } from "../types.ts";
+import type { Page, SpanRow } from "../types.ts";
 import { errorMessage } from "../../utils/errors.ts";
 
 type Table = InsertTable;
@@ -78,8 +78,14 @@ export interface DialectCapabilities {
   /**
    * Claims the trace summaries of `traceIds` (sorted, distinct) as trace_summaries.ts
    * `claimSummaries` does, where the database has a faster way (PostgreSQL: postgres_bulk.ts).
+   * Given the spans about to be inserted, it may write the summaries of traces that had none from
+   * them at once: it then answers the traces left to recompute.
    */
-  claimSummaries?(db: Executor, traceIds: readonly string[]): Promise<void>;
+  claimSummaries?(
+    db: Executor,
+    traceIds: readonly string[],
+    spans?: readonly SpanRow[],
+  ): Promise<readonly string[] | void>;
   /**
    * Recomputes the trace summaries of `traceIds` (and with `removeEmpty` deletes those without a
    * stored span) as trace_summaries.ts `refreshSummaries` does, leaving the same rows, where the

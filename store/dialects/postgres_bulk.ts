@@ -48,7 +48,9 @@ import {
   sql,
   type SqlBool,
 } from "kysely";
-import type { Database, InsertTable } from "../columns.ts";
+import { type Database, type InsertTable, pushSpanValues, type SqlValue } from "../columns.ts";
+import { summarizeNewTraces } from "../sqlite_commit.ts";
+import type { SpanRow } from "../types.ts";
 import { ROLLUP_TABLES, type RollupTable } from "../rollups.ts";
 import {
   removeEmptyStatements,
@@ -443,10 +445,76 @@ let claimText: string | undefined;
 export async function bulkClaimSummaries(
   db: Kysely<Database>,
   traceIds: readonly string[],
-): Promise<void> {
+  spans?: readonly SpanRow[],
+): Promise<readonly string[] | void> {
   if (traceIds.length === 0) return;
-  claimText ??= claimSql();
-  await db.executeQuery(CompiledQuery.raw(claimText, [traceIds]));
+  if (spans === undefined) {
+    claimText ??= claimSql();
+    await db.executeQuery(CompiledQuery.raw(claimText, [traceIds]));
+    return;
+  }
+  // Every trace's summary as if `spans` were all it has: right for the traces without a summary
+  // row, as they have no span stored (a trace's spans and its summary commit together, and the
+  // migration summarized older spans). The statement inserts those, claims the others (the same
+  // values as `claimSql`) and says which is which.
+  const flat: SqlValue[] = [];
+  for (const span of spans) pushSpanValues(flat, span, (v) => v);
+  const fresh = summarizeNewTraces(flat, new Set());
+  const summaries = fresh.summaries.sort((a, b) => (a.trace_id < b.trace_id ? -1 : 1));
+  const arrays = SUMMARY_COLUMNS.map((c) => summaries.map((row) => textOf(row[c])));
+  claimWithSummariesText ??= claimWithSummariesSql();
+  const { rows } = await db.executeQuery<{ trace_id: string; inserted: boolean }>(
+    CompiledQuery.raw(claimWithSummariesText, arrays),
+  );
+  const inserted = new Set(rows.filter((r) => r.inserted).map((r) => r.trace_id));
+  const services = fresh.services.filter((s) => inserted.has(s.trace_id));
+  if (services.length > 0) {
+    const arrays = SERVICE_COLUMNS.map((c) => services.map((row) => textOf(row[c])));
+    await db.executeQuery(CompiledQuery.raw(NEW_SERVICES_SQL, arrays));
+  }
+  return traceIds.filter((id) => !inserted.has(id));
+}
+
+/** A value as pg binds it in an array: int64 as decimal text, NULL as null. */
+function textOf(value: unknown): unknown {
+  return typeof value === "bigint" ? value.toString() : value ?? null;
+}
+
+let claimWithSummariesText: string | undefined;
+
+/** Inserts the services of new traces (SERVICE_COLUMNS, one array each); none is stored yet. */
+const NEW_SERVICES_SQL =
+  `insert into "trace_services" (${SERVICE_COLUMNS.map(quote).join(", ")}) ` +
+  `select * from unnest($1::text[], $2::text[], $3::int8[], $4::int4[]) ` +
+  `on conflict ("trace_id", "service_name") do nothing`;
+
+/** The types of trace_summaries' columns as arrays (SUMMARY_COLUMNS order). */
+const SUMMARY_TYPES: Readonly<Record<(typeof SUMMARY_COLUMNS)[number], PgArrayType>> = {
+  trace_id: T,
+  start_time_unix_nano: I8,
+  end_time_unix_nano: I8,
+  duration_ns: I8,
+  span_count: I8,
+  error_count: I8,
+  failed: I4,
+  root_service: T,
+  root_name: T,
+  span_names: T,
+};
+
+/**
+ * Inserts the summaries given column by column (SUMMARY_COLUMNS order, one array each); a trace
+ * that has a summary row is claimed instead (its row set to the values of `claimSql`, locked);
+ * returns each trace id and whether it was inserted (`xmax = 0`: no earlier row version).
+ */
+export function claimWithSummariesSql(): string {
+  const claimed = SUMMARY_COLUMNS.filter((c) => c !== "span_names" && c !== "trace_id");
+  return `insert into "trace_summaries" (${SUMMARY_COLUMNS.map(quote).join(", ")}) ` +
+    `select * from unnest(${
+      SUMMARY_COLUMNS.map((c, i) => `$${i + 1}::${SUMMARY_TYPES[c]}[]`).join(", ")
+    }) on conflict ("trace_id") do update set ${
+      claimed.map((c) => `${quote(c)} = ${CLAIM_VALUES[c]}`).join(", ")
+    } returning "trace_id", (xmax = 0) as "inserted"`;
 }
 
 /**
