@@ -10,26 +10,10 @@ import { useEffect, useState } from "preact/hooks";
 import { Figure } from "../components/page/Figure.tsx";
 import { IslandProvider } from "../components/IslandProvider.tsx";
 import { errorMessage } from "../utils/errors.ts";
-import type { WireReplica } from "../utils/wire.ts";
-
-export interface HealthFigures {
-  status: string;
-  ingestion_rate: number;
-  dlq_size: number;
-  active_connections: number;
-  db_latency_p99_ms: number | null;
-  db_driver: string;
-  queue_depth: number;
-  uptime_s: number;
-  version: string;
-  db_error?: string;
-  /** This process's replica id. */
-  replica?: string | null;
-  replicas?: WireReplica[];
-}
+import type { WireHealth, WireReplica } from "../utils/wire.ts";
 
 export interface HealthPanelProps extends Record<string, unknown> {
-  initial: HealthFigures | null;
+  initial: WireHealth | null;
   /** Milliseconds between refreshes. */
   refreshMs?: number;
 }

@@ -11,7 +11,7 @@ import type { Store } from "../store/mod.ts";
 import type { ReplicaStatus } from "../store/replicas.ts";
 import { VERSION } from "../lib/version.ts";
 import { errorMessage } from "../utils/errors.ts";
-import type { WireReplica } from "../utils/wire.ts";
+import type { WireHealth, WireReplica } from "../utils/wire.ts";
 
 /** Live figures of the ingest pipeline. */
 export interface IngestFigures {
@@ -56,25 +56,8 @@ export interface HealthDeps {
   now?: () => number;
 }
 
-export interface Health {
-  status: "ok" | "degraded";
-  ingestion_rate: number;
-  dlq_size: number;
-  active_connections: number;
-  db_latency_p99_ms: number | null;
-  db_driver: string;
-  db_ping_ms: number | null;
-  db_error?: string;
-  /** Set while exports are refused because nothing can be made durable (e.g. a full disk). */
-  ingest_error?: string;
-  queue_depth: number;
-  uptime_s: number;
-  version: string;
-  /** This process's replica id (a UUID, new at each start). */
-  replica: string | null;
-  /** The alive replicas, this one first. */
-  replicas: WireReplica[];
-}
+/** The answer's shape, shared with the browser (utils/wire.ts). */
+export type Health = WireHealth;
 
 export async function health(deps: HealthDeps): Promise<Health> {
   const now = deps.now ?? Date.now;

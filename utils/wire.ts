@@ -490,3 +490,24 @@ export interface WireReplica {
   /** Whether it runs the periodic work (retention, metric rollups) now. */
   holds_maintenance: boolean;
 }
+
+/** `GET /api/health` (routes/health.ts builds it, islands/HealthPanel.tsx shows it). */
+export interface WireHealth {
+  status: "ok" | "degraded";
+  ingestion_rate: number;
+  dlq_size: number;
+  active_connections: number;
+  db_latency_p99_ms: number | null;
+  db_driver: string;
+  db_ping_ms: number | null;
+  db_error?: string;
+  /** Set while exports are refused because nothing can be made durable (e.g. a full disk). */
+  ingest_error?: string;
+  queue_depth: number;
+  uptime_s: number;
+  version: string;
+  /** This process's replica id (a UUID, new at each start). */
+  replica: string | null;
+  /** The alive replicas, this one first. */
+  replicas: WireReplica[];
+}
