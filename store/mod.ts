@@ -403,19 +403,21 @@ class KyselyStore implements Store {
 
   /**
    * PostgreSQL: makes the partitions of now and ahead, then again every quarter of an interval
-   * (at most hourly), in every replica (partitions.ts serialises them).
+   * (at most hourly), in every replica (partitions.ts serialises them). A failure (a lock not had
+   * within PARTITION_LOCK_TIMEOUT, say) is reported, not thrown: the start goes on, rows meanwhile
+   * go to the default partition, and the next run makes the partitions and moves them there.
    */
   async #keepPartitionsAhead(): Promise<void> {
     const partitions = this.#partitions;
     if (partitions === undefined) return;
-    const now = () => BigInt(Date.now()) * 1_000_000n;
-    await partitions.ensureAhead(now());
-    if (this.#partitionTimer !== undefined) return;
-    const everyMs = Math.min(Number(partitions.intervalNs / 4_000_000n), 3_600_000);
-    this.#partitionTimer = setInterval(() => {
-      partitions.ensureAhead(now()).catch(this.#onBackgroundError);
-    }, everyMs);
-    Deno.unrefTimer(this.#partitionTimer as unknown as number);
+    const ensure = () =>
+      partitions.ensureAhead(BigInt(Date.now()) * 1_000_000n).catch(this.#onBackgroundError);
+    if (this.#partitionTimer === undefined) {
+      const everyMs = Math.min(Number(partitions.intervalNs / 4_000_000n), 3_600_000);
+      this.#partitionTimer = setInterval(ensure, everyMs);
+      Deno.unrefTimer(this.#partitionTimer as unknown as number);
+    }
+    await ensure();
   }
 
   write(batch: Batch, options?: { prescreened?: boolean }): Promise<WriteResult> {
