@@ -117,7 +117,6 @@ try {
     );
     return n / p.seconds;
   };
-  console.log("dropped:", drop.result.droppedPartitions?.join(", "));
   const dropRate = line("purge by dropping daily partitions", drop);
   const rowRate = line("purge by deleting rows (legacy partition)", rows);
   console.log(`rows/s, drop / delete: ${(dropRate / rowRate).toFixed(1)}×`);
