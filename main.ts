@@ -240,6 +240,7 @@ async function main(): Promise<number> {
     flushIntervalMs: config.batch.flushIntervalMs,
     maxQueueRows: config.queue.maxRows,
     maxQueueBytes: config.queue.maxBytes,
+    writesInFlight: store.writesInFlight,
     writeTimeoutMs: config.db.writeTimeoutMs,
     databaseReady: () => database.ready,
     onFlush: (flush) => {

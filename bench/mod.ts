@@ -4,7 +4,9 @@
  * each available database, beside a raw `node:sqlite` prepared-statement baseline measured in the
  * same run, so that a figure reads as a share of what SQLite itself does on the same machine.
  * On SQLite also metric data points (the ingest benchmark's request, bench/_metrics_request.ts),
- * raw and through the store.
+ * raw and through the store. On PostgreSQL and MySQL the store commits one batch at a time, then
+ * up to `DB_WRITES_IN_FLIGHT`'s default at once (written as the batcher writes at full load), each
+ * with the cores of the machine that were busy during it (the servers share them with Argus).
  *
  * Environment (all optional):
  * - `ARGUS_BENCH_DATABASES`: comma-separated list of sqlite, postgres, mysql (default: all three).
@@ -319,14 +321,41 @@ async function writeAll(
   expected: Expected,
 ): Promise<number> {
   let counted = 0;
+  let next = 0;
   const elapsed = await seconds(async () => {
-    for (const batch of batches) {
-      interrupted.signal.throwIfAborted();
-      counted += (await store.write(batch))[signal][expected];
-    }
+    // As the batcher at full load: as many writes waiting as the store commits at once.
+    const lanes = Array.from({ length: store.writesInFlight }, async () => {
+      while (next < batches.length) {
+        interrupted.signal.throwIfAborted();
+        const written = await store.write(batches[next++]!);
+        counted += written[signal][expected];
+      }
+    });
+    await Promise.all(lanes);
   });
   checkCount(path, signal, expected, rowsIn(batches, signal), counted);
   return elapsed;
+}
+
+/** Cores of the machine busy (all processes) from now to the call of the answer. */
+function machineBusy(): () => number {
+  // node:os's counters (/proc/stat, which Deno reads only with --allow-all).
+  const read = () => {
+    let total = 0;
+    let idle = 0;
+    for (const cpu of cpus()) {
+      const t = cpu.times;
+      total += t.user + t.nice + t.sys + t.idle + t.irq;
+      idle += t.idle;
+    }
+    return { total, idle };
+  };
+  const start = read();
+  return () => {
+    const end = read();
+    const total = end.total - start.total;
+    return total === 0 ? 0 : navigator.hardwareConcurrency * (1 - (end.idle - start.idle) / total);
+  };
 }
 
 async function benchStore(
@@ -344,12 +373,19 @@ async function benchStore(
     for (const signal of SIGNALS) {
       await writeAll(store, path, work.warmup[signal], signal, "inserted");
       const batches = work.timed[signal];
+      const busy = machineBusy();
+      const elapsed = await writeAll(store, path, batches, signal, "inserted");
+      // What the 2 cores had left: the server databases share them with Argus.
+      console.error(
+        `${database}, ${path}, ${signal}: cores of the machine busy ${busy().toFixed(2)} ` +
+          `of ${navigator.hardwareConcurrency}`,
+      );
       results.push(report({
         database,
         path,
         signal,
         rows: rowsIn(batches, signal),
-        seconds: await writeAll(store, path, batches, signal, "inserted"),
+        seconds: elapsed,
       }));
     }
     if (duplicates) {
@@ -532,11 +568,21 @@ async function createMysqlDatabase(adminUrl: string): Promise<ServerDatabase> {
   }
 }
 
+/** Batches committing at once in the in-flight measurement: DB_WRITES_IN_FLIGHT's default. */
+const WRITES_IN_FLIGHT = 3;
+
+/** The server path's name with `inFlight` batches committing at once. */
+function serverPath(inFlight: number): string {
+  return inFlight === 1 ? STORE_KYSELY : `${STORE_KYSELY}, ${inFlight} in flight`;
+}
+
 async function benchServer(
   driver: ServerDriver,
   adminUrl: string,
   work: Workload,
+  inFlight: number,
 ): Promise<Result[]> {
+  const path = serverPath(inFlight);
   let database: ServerDatabase;
   try {
     database = driver === "postgres"
@@ -545,14 +591,14 @@ async function benchServer(
   } catch (error) {
     const note = `skipped: ${redactDsn(adminUrl)}: ${message(error) || String(error)}`;
     console.error(`${driver}: ${note}`);
-    return [{ database: driver, path: STORE_KYSELY, note }];
+    return [{ database: driver, path, note }];
   }
   console.error(`${driver}: ${database.version}, database ${redactDsn(database.dsn)}`);
   try {
     return await benchStore(
       driver,
-      STORE_KYSELY,
-      databaseConfig(driver, database.dsn),
+      path,
+      { ...databaseConfig(driver, database.dsn), writesInFlight: inFlight },
       { dataDir: "." },
       work,
       false,
@@ -561,7 +607,7 @@ async function benchServer(
     if (interrupted.signal.aborted) throw error;
     console.error(`${driver}: failed:`, error);
     Deno.exitCode = 1;
-    return [{ database: driver, path: STORE_KYSELY, note: `failed: ${message(error)}` }];
+    return [{ database: driver, path, note: `failed: ${message(error)}` }];
   } finally {
     await database.drop();
   }
@@ -612,7 +658,8 @@ async function main(): Promise<void> {
   console.log(
     `rows: ${count(SQLITE_ROWS)} spans and ${count(SQLITE_ROWS)} logs per SQLite measurement, ` +
       `${count(SERVER_ROWS)} per server measurement, in batches of ${count(BATCH_ROWS)} ` +
-      `(one transaction each), after ${WARMUP_BATCHES} untimed warm-up batches; ` +
+      `(one transaction each; on the servers one at a time, then ${WRITES_IN_FLIGHT} in flight ` +
+      `as DB_WRITES_IN_FLIGHT's default), after ${WARMUP_BATCHES} untimed warm-up batches; ` +
       `${ROUNDS} rounds, each measurement on a fresh database`,
   );
 
@@ -682,10 +729,12 @@ async function main(): Promise<void> {
   }
   for (const driver of ["postgres", "mysql"] as const) {
     if (!options.databases.includes(driver)) continue;
-    steps.push({
-      name: driver,
-      run: () => benchServer(driver, options.adminUrls[driver], servers),
-    });
+    for (const inFlight of [1, WRITES_IN_FLIGHT]) {
+      steps.push({
+        name: `${driver}, ${serverPath(inFlight)}`,
+        run: () => benchServer(driver, options.adminUrls[driver], servers, inFlight),
+      });
+    }
   }
 
   const results: Result[] = [];

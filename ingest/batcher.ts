@@ -1,11 +1,13 @@
 /**
- * The batcher: one bounded queue between the receivers and the store, one writer.
+ * The batcher: one bounded queue between the receivers and the store, and its writes.
  *
- * Receivers `submit()` a request's valid rows and wait. The writer takes whole requests from the
+ * Receivers `submit()` a request's valid rows and wait. A write takes whole requests from the
  * queue, up to `BATCH_SIZE` rows, commits them in one transaction, and answers every request of
- * the batch. When the writer is idle, a request waits for others to join it until `BATCH_SIZE`
- * rows are queued or `FLUSH_INTERVAL` has passed; while it is busy, requests accumulate and are
- * written as soon as it is free (group commit), so batches grow with the load. When
+ * the batch. Up to `writesInFlight` writes run at once (the store's own limit: 1 on SQLite, whose
+ * writer is single; `DB_WRITES_IN_FLIGHT` on a server database). When a write may start, a request
+ * waits for others to join it until `BATCH_SIZE` rows are queued or `FLUSH_INTERVAL` has passed;
+ * while every write is busy, requests accumulate and are written as soon as one is free (group
+ * commit), so batches grow with the load. When
  * the store cannot take a batch (the database is unreachable or refuses writes, the write misses
  * `DB_WRITE_TIMEOUT`, the schema is not migrated yet, or any other error of the store) the batch
  * goes to the dead-letter queue, fsync'd, and the requests are answered as accepted; when the DLQ
@@ -39,6 +41,8 @@ export interface BatcherOptions {
   /** Bounds of the queue (`QUEUE_MAX_ROWS`, `QUEUE_MAX_BYTES`). */
   maxQueueRows: number;
   maxQueueBytes: number;
+  /** Most batches written at once (the store's `writesInFlight`); 1 when undefined. */
+  writesInFlight?: number;
   /**
    * Longest wait for `store.write` of one batch, in ms (`DB_WRITE_TIMEOUT`), after which the batch
    * goes to the DLQ; none when undefined.
@@ -169,9 +173,14 @@ export class Batcher {
   readonly #options: BatcherOptions;
   readonly #now: () => number;
   #queue: Pending[] = [];
+  /** Rows of the requests in `#queue`, not yet taken by a write. */
+  #waitingRows = 0;
   #queuedRows = 0;
   #queuedBytes = 0;
-  #writing: Promise<void> | undefined;
+  /** Writes whose batch is not yet committed or dead-lettered (each counts until handed over). */
+  #active = 0;
+  /** Every write not yet ended (answers included), for `drain`. */
+  readonly #writes = new Set<Promise<void>>();
   #timer: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
   #databaseDownUntil = 0;
@@ -232,6 +241,7 @@ export class Batcher {
     if (full !== undefined) return Promise.reject(full);
     const done = Promise.withResolvers<SubmitResult>();
     this.#queue.push({ batch, rows, bytes, enqueuedAt: this.#now(), done });
+    this.#waitingRows += rows;
     this.#queuedRows += rows;
     this.#queuedBytes += bytes;
     this.#schedule();
@@ -242,17 +252,22 @@ export class Batcher {
   async drain(): Promise<void> {
     this.#closed = true;
     clearTimeout(this.#timer);
-    while (this.#queue.length > 0 || this.#writing) {
-      if (!this.#writing) this.#startWrite();
-      await this.#writing;
+    while (this.#queue.length > 0 || this.#writes.size > 0) {
+      while (this.#queue.length > 0 && this.#active < this.#maxWrites) this.#startWrite();
+      await Promise.race(this.#writes);
     }
   }
 
+  get #maxWrites(): number {
+    return this.#options.writesInFlight ?? 1;
+  }
+
   #schedule(): void {
-    if (this.#writing) return; // the writer looks at the queue again when it finishes
-    // Without a flush interval (the default) the writer starts at once: an idle Argus answers one
+    // Every write busy: a write looks at the queue again when it hands over.
+    if (this.#active >= this.#maxWrites) return;
+    // Without a flush interval (the default) a write starts at once: an idle Argus answers one
     // exporter in milliseconds, and what arrives during a write forms the next batch.
-    if (this.#queuedRows >= this.#options.batchRows || this.#options.flushIntervalMs <= 0) {
+    if (this.#waitingRows >= this.#options.batchRows || this.#options.flushIntervalMs <= 0) {
       this.#startWrite();
       return;
     }
@@ -261,7 +276,7 @@ export class Batcher {
       const delay = Math.max(0, this.#options.flushIntervalMs - waited);
       this.#timer = setTimeout(() => {
         this.#timer = undefined;
-        if (!this.#writing && this.#queue.length > 0) this.#startWrite();
+        if (this.#active < this.#maxWrites && this.#queue.length > 0) this.#startWrite();
       }, delay);
     }
   }
@@ -269,6 +284,7 @@ export class Batcher {
   #startWrite(): void {
     clearTimeout(this.#timer);
     this.#timer = undefined;
+    this.#active++;
     let handedOver = false;
     const writing: Promise<void> = this.#writeNext(() => {
       // The batch is committed or dead-lettered, its requests not answered yet. Group commit: what
@@ -277,12 +293,13 @@ export class Batcher {
       // answers go out, so that the store (the SQLite writer thread) commits it while this thread
       // answers and decodes the requests that follow.
       handedOver = true;
-      if (this.#writing === writing) this.#writing = undefined;
+      this.#active--;
       if (!this.#closed && this.#queue.length > 0) this.#startWrite();
     }).finally(() => {
-      if (!handedOver && this.#writing === writing) this.#writing = undefined;
+      if (!handedOver) this.#active--;
+      this.#writes.delete(writing);
     });
-    this.#writing = writing;
+    this.#writes.add(writing);
   }
 
   /**
@@ -298,6 +315,7 @@ export class Batcher {
       taken.push(this.#queue.shift()!);
       rows += next.rows;
     }
+    this.#waitingRows -= rows;
     if (taken.length === 0) return;
     const merged = mergeBatches(taken.map((p) => p.batch));
     const started = this.#now();
@@ -409,7 +427,7 @@ export class Batcher {
   /**
    * `store.write`, given up after `writeTimeoutMs`: the batch then goes to the DLQ while the write
    * may still commit (its rows are then skipped as duplicates when the DLQ is replayed). Until it
-   * settles, later batches skip the store, since the store writes one batch at a time.
+   * settles, later batches skip the store: the database is not keeping up.
    */
   async #writeWithDeadline(batch: Batch): Promise<WriteResult> {
     const { store, writeTimeoutMs } = this.#options;

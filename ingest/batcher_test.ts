@@ -323,3 +323,47 @@ Deno.test("Batcher.drain() waits for a write started while the last one answered
     await assert.rejects(batcher.submit(buildBatch(1, 0, 9)), ShuttingDownError);
   });
 });
+
+Deno.test("Batcher keeps up to writesInFlight batches in flight, and drain() waits for them all", async () => {
+  let running = 0;
+  let mostAtOnce = 0;
+  const ends: (() => void)[] = [];
+  const written: number[] = [];
+  const store: Pick<Store, "write"> = {
+    write(batch: Batch) {
+      running++;
+      mostAtOnce = Math.max(mostAtOnce, running);
+      return new Promise((resolve) => {
+        ends.push(() => {
+          running--;
+          written.push(batch.spans.length);
+          const none = { inserted: batch.spans.length, duplicates: 0, rejected: [] };
+          resolve({ spans: none, logs: { inserted: 0, duplicates: 0, rejected: [] } });
+        });
+      });
+    },
+  };
+  const batcher = new Batcher(options(store, { flushIntervalMs: 0, writesInFlight: 2 }));
+  const answers = [1, 2, 3, 4].map((seed) => batcher.submit(buildBatch(seed, 0, seed)));
+  const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
+  await tick();
+  // Two writes took a request each; the other two wait, queued.
+  assert.equal(running, 2);
+  assert.equal(batcher.depth().requests, 2);
+  ends.shift()!();
+  await tick();
+  // The freed place takes every request that waited: one batch of two (group commit).
+  assert.equal(running, 2);
+  assert.equal(batcher.depth().requests, 0);
+  const drained = batcher.drain();
+  let drainedYet = false;
+  void drained.then(() => drainedYet = true);
+  ends.shift()!();
+  await tick();
+  assert.equal(drainedYet, false);
+  ends.shift()!();
+  await drained;
+  await Promise.all(answers);
+  assert.equal(mostAtOnce, 2);
+  assert.deepEqual(written.sort(), [1, 2, 7].sort());
+});

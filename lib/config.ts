@@ -55,6 +55,11 @@ export interface DatabaseConfig {
   maxFieldBytes: number;
   /** Milliseconds one batch write may take before the batch goes to the dead-letter queue. */
   writeTimeoutMs: number;
+  /**
+   * Server databases: most batches committing at once, each on its own connection, when they
+   * share no trace (store/write_schedule.ts). SQLite's single writer always takes one.
+   */
+  writesInFlight: number;
   /** Milliseconds the health check's ping may take before the database counts as unavailable. */
   pingTimeoutMs: number;
   /** Milliseconds between attempts to reach (and migrate) a database that was not there at start. */
@@ -407,6 +412,12 @@ export const VARIABLES: readonly VariableDoc[] = [
     name: "DB_WRITE_TIMEOUT",
     default: "5s",
     description: "Time one batch write may take before the batch goes to the DLQ",
+  },
+  {
+    name: "DB_WRITES_IN_FLIGHT",
+    default: "3",
+    description:
+      "Server databases: most batches committing at once, each on a connection (SQLite: 1)",
   },
   {
     name: "DB_PING_TIMEOUT",
@@ -1102,6 +1113,15 @@ export function parseConfig(env: Env): ConfigResult {
     statementTimeoutMs: r.duration("DB_STATEMENT_TIMEOUT", "10s", 100, 3_600_000),
   };
   const writeTimeoutMs = r.duration("DB_WRITE_TIMEOUT", "5s", 100, 3_600_000);
+  // Each batch in flight holds a connection of the pool while it commits.
+  const writesInFlight = r.integer("DB_WRITES_IN_FLIGHT", Math.min(3, maxOpen), 1, 64);
+  if (writesInFlight > maxOpen) {
+    r.fail(
+      "DB_WRITES_IN_FLIGHT",
+      `at most DB_MAX_OPEN_CONNS (${maxOpen}), of which each batch in flight holds one`,
+      r.raw("DB_WRITES_IN_FLIGHT")!,
+    );
+  }
   const pingTimeoutMs = r.duration("DB_PING_TIMEOUT", "2s", 100, 600_000);
   const retryIntervalMs = r.duration("DB_RETRY_INTERVAL", "5s", 100, 3_600_000);
   const maintenanceTimeoutMs = r.duration("DB_MAINTENANCE_TIMEOUT", "1h", 1_000, DAY_MS);
@@ -1216,6 +1236,7 @@ export function parseConfig(env: Env): ConfigResult {
         pool,
         maxFieldBytes,
         writeTimeoutMs,
+        writesInFlight,
         pingTimeoutMs,
         retryIntervalMs,
         maintenanceTimeoutMs,

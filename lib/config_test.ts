@@ -71,6 +71,7 @@ const DEFAULTS: Config = {
     },
     maxFieldBytes: 1_048_576,
     writeTimeoutMs: 5_000,
+    writesInFlight: 3,
     pingTimeoutMs: 2_000,
     retryIntervalMs: 5_000,
     maintenanceTimeoutMs: 3_600_000,
@@ -570,6 +571,12 @@ const VALID_CASES: ValidCase[] = [
     env: { DB_WRITE_TIMEOUT: "750ms" },
     pick: (c) => c.db.writeTimeoutMs,
     expected: 750,
+  },
+  {
+    variable: "DB_WRITES_IN_FLIGHT",
+    env: { DB_WRITES_IN_FLIGHT: "8" },
+    pick: (c) => c.db.writesInFlight,
+    expected: 8,
   },
   {
     variable: "DB_PING_TIMEOUT",
@@ -1078,6 +1085,7 @@ const INVALID_CASES: InvalidCase[] = [
   invalid("DB_CONNECT_TIMEOUT", "5 seconds", `${DURATIONS}, from 100ms to 10m`),
   invalid("DB_STATEMENT_TIMEOUT", "99ms", `${DURATIONS}, from 100ms to 1h`),
   invalid("DB_WRITE_TIMEOUT", "2h", `${DURATIONS}, from 100ms to 1h`),
+  invalid("DB_WRITES_IN_FLIGHT", "0", "an integer from 1 to 64"),
   invalid("DB_PING_TIMEOUT", "0s", `${DURATIONS}, from 100ms to 10m`),
   invalid("DB_RETRY_INTERVAL", "soon", `${DURATIONS}, from 100ms to 1h`),
   invalid("DB_MAINTENANCE_TIMEOUT", "500ms", `${DURATIONS}, from 1s to 1d`),
@@ -1279,6 +1287,16 @@ Deno.test("parseConfig() refuses more idle than open database connections", () =
   const pool = parseOk({ DB_MAX_OPEN_CONNS: "10", DB_MAX_IDLE_CONNS: "10" }).db.pool;
   assert.equal(pool.maxOpen, 10);
   assert.equal(pool.maxIdle, 10);
+});
+
+Deno.test("parseConfig() keeps batches in flight within the connection pool", () => {
+  assert.deepEqual(parseErrors({ DB_MAX_OPEN_CONNS: "4", DB_WRITES_IN_FLIGHT: "5" }), [
+    "DB_WRITES_IN_FLIGHT must be at most DB_MAX_OPEN_CONNS (4), of which each batch in flight " +
+    'holds one: current value is "5"',
+  ]);
+  // The default shrinks with a smaller pool rather than refusing it.
+  assert.equal(parseOk({ DB_MAX_OPEN_CONNS: "2", DB_MAX_IDLE_CONNS: "2" }).db.writesInFlight, 2);
+  assert.equal(parseOk({ DB_WRITES_IN_FLIGHT: "1" }).db.writesInFlight, 1);
 });
 
 Deno.test("parseConfig() refuses a queue smaller than one batch", () => {

@@ -26,6 +26,7 @@ import type { CommitCounts } from "./sqlite_commit.ts";
 import type { Batch, LogRow, Rejection, SignalWriteResult, SpanRow, WriteResult } from "./types.ts";
 import type { MetricPointRow } from "./metric_types.ts";
 import { writeMetricRows } from "./metric_writes.ts";
+import { WriteSchedule } from "./write_schedule.ts";
 import { errorMessage } from "../utils/errors.ts";
 
 const ROLLUP_TABLE_NAMES = Object.keys(ROLLUP_TABLES) as RollupTable[];
@@ -35,6 +36,13 @@ const ROLLUP_TABLE_NAMES = Object.keys(ROLLUP_TABLES) as RollupTable[];
  * stored already (another writer stored them between the look-up and the commit).
  */
 const EXACT_ATTEMPTS = 3;
+
+/**
+ * Runs of one commit after the database rolled it back to settle a conflict with another writer's
+ * (a deadlock between two batches in flight, or two replicas): it is run again at once, after a
+ * short random pause that keeps the two from meeting again.
+ */
+const CONFLICT_ATTEMPTS = 5;
 
 export { StoreUnavailableError } from "./db_errors.ts";
 
@@ -308,11 +316,13 @@ function screenMetrics(batch: Batch, screened: ScreenedBatch): {
 
 /**
  * Validates, deduplicates and commits batches with their rollups; isolates rows the database
- * refuses. Its operations run one at a time, in call order (the edge resolver relies on it).
+ * refuses. Up to `writesInFlight` batches commit at once when they share no trace, and batches of
+ * one trace in call order (write_schedule.ts says why that is enough for the edge resolver and the
+ * trace summaries); with 1, one at a time in call order.
  */
 export class BatchWriter {
   readonly #edges: EdgeResolver;
-  #tail: Promise<unknown> = Promise.resolve();
+  readonly #schedule: WriteSchedule;
 
   constructor(
     private readonly committer: RowCommitter,
@@ -322,8 +332,15 @@ export class BatchWriter {
     edgeLimits: Partial<EdgeResolverLimits> = {},
     /** False only in benchmarks (see `StoreOptions.rollups`). */
     private readonly rollups = true,
+    writesInFlight = 1,
   ) {
     this.#edges = new EdgeResolver(edgeLimits);
+    this.#schedule = new WriteSchedule(writesInFlight);
+  }
+
+  /** Most batches committing at once. */
+  get writesInFlight(): number {
+    return this.#schedule.limit;
   }
 
   /** Child spans waiting for their parent (see edge_resolver.ts). */
@@ -333,7 +350,9 @@ export class BatchWriter {
 
   /** See `Store.write`; `prescreened` skips validation the caller already did (ingest). */
   write(batch: Batch, prescreened = false): Promise<WriteResult> {
-    return this.#serially(() => this.#write(batch, prescreened));
+    const traces = new Set<string>();
+    for (const span of batch.spans) traces.add(span.traceId);
+    return this.#schedule.run(traces, () => this.#write(batch, prescreened));
   }
 
   /**
@@ -341,7 +360,8 @@ export class BatchWriter {
    * close) against the database, and commits the edges found; answers how many.
    */
   resolveWaitingEdges(all = false): Promise<number> {
-    return this.#serially(async () => {
+    // Alone: it reads what every commit before it stored, and no plan may be made meanwhile.
+    return this.#schedule.run("exclusive", async () => {
       const children = this.#edges.takeExpired(all);
       if (children.length === 0) return 0;
       try {
@@ -351,7 +371,7 @@ export class BatchWriter {
         const edges = EdgeResolver.edgesFromParents(children, parents);
         if (edges.length > 0) {
           const rollups = rollupsToDb(rollUp([], [], edges), this.capabilities.int64);
-          await this.committer.commit(NO_ROWS, rollups, true);
+          await this.#commitSettlingConflicts(NO_ROWS, rollups, true);
         }
         return edges.length;
       } catch (error) {
@@ -361,10 +381,20 @@ export class BatchWriter {
     });
   }
 
-  #serially<T>(operation: () => Promise<T>): Promise<T> {
-    const run = this.#tail.then(operation, operation);
-    this.#tail = run.catch(() => {});
-    return run;
+  /** `committer.commit`, run again when the database rolled it back as a conflict's loser. */
+  async #commitSettlingConflicts(
+    rows: DbRows,
+    rollups: DbRollups,
+    force: boolean,
+  ): Promise<CommitCounts> {
+    for (let attempt = 1;; attempt++) {
+      try {
+        return await this.committer.commit(rows, rollups, force);
+      } catch (error) {
+        if (attempt >= CONFLICT_ATTEMPTS || !this.capabilities.lostConflict(error)) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 20 * attempt));
+      }
+    }
   }
 
   async #write(batch: Batch, prescreened: boolean): Promise<WriteResult> {
@@ -482,7 +512,7 @@ export class BatchWriter {
         this.rollups ? rollUp(spans, logs, plan.edges) : rollUp([], [], []),
         this.capabilities.int64,
       );
-      const counts = await this.committer.commit(
+      const counts = await this.#commitSettlingConflicts(
         metrics.length === 0 ? { resources, spans, logs } : { resources, spans, logs, metrics },
         rollups,
         attempt >= EXACT_ATTEMPTS,

@@ -7,8 +7,8 @@ import {
   type StoredKeys,
   StoreUnavailableError,
 } from "./batch_writer.ts";
-import { SQLITE } from "./dialects/mod.ts";
-import { buildBatch } from "../tests/builders.ts";
+import { POSTGRES, SQLITE } from "./dialects/mod.ts";
+import { buildBatch, buildCallChain, buildResource, random, SERVICES } from "../tests/builders.ts";
 
 /** A committer that refuses any commit containing a span whose name is "poison". */
 class PoisonAwareCommitter implements RowCommitter {
@@ -186,4 +186,85 @@ Deno.test("chunks() keeps every statement under the parameter and byte limits", 
     1,
   );
   assert.deepEqual([...chunks([], SQLITE)], []);
+});
+
+/** A committer whose commits end when the test says, recording how many ran at once. */
+class HeldCommitter implements RowCommitter {
+  running = 0;
+  mostAtOnce = 0;
+  readonly #waiting: (() => void)[] = [];
+  commit(rows: DbRows) {
+    this.running++;
+    this.mostAtOnce = Math.max(this.mostAtOnce, this.running);
+    return new Promise<{ spans: number; logs: number; complete: boolean }>((resolve) => {
+      this.#waiting.push(() => {
+        this.running--;
+        resolve({ spans: rows.spans.length, logs: rows.logs.length, complete: true });
+      });
+    });
+  }
+  /** Ends the commits running now, once they have all started. */
+  async release(): Promise<void> {
+    for (let i = 0; i < 10; i++) await new Promise((resolve) => setTimeout(resolve, 0));
+    for (const end of this.#waiting.splice(0)) end();
+  }
+}
+
+Deno.test("BatchWriter commits batches of distinct traces at once, up to writesInFlight", async () => {
+  const committer = new HeldCommitter();
+  const writer = new BatchWriter(committer, nothingStored, POSTGRES, limits, {}, true, 3);
+  assert.equal(writer.writesInFlight, 3);
+  // buildBatch gives each span a trace of its own: four batches, no trace in common.
+  const writes = [1, 2, 3, 4].map((seed) => writer.write(buildBatch(5, 1, seed)));
+  await committer.release();
+  await committer.release();
+  const results = await Promise.all(writes);
+  assert.equal(committer.mostAtOnce, 3);
+  assert.deepEqual(results.map((r) => r.spans.inserted), [5, 5, 5, 5]);
+});
+
+Deno.test("BatchWriter commits batches of one trace one after another, in call order", async () => {
+  const committer = new HeldCommitter();
+  const writer = new BatchWriter(committer, nothingStored, POSTGRES, limits, {}, true, 3);
+  const byService = Object.fromEntries(SERVICES.map((s) => [s, buildResource(s)])) as Record<
+    typeof SERVICES[number],
+    ReturnType<typeof buildResource>
+  >;
+  const chain = buildCallChain(byService, 0, random(3));
+  const resources = Object.values(byService);
+  const order: string[] = [];
+  const writes = chain.map((span) =>
+    writer.write({ resources, spans: [span], logs: [] }).then(() => order.push(span.spanId))
+  );
+  for (let i = 0; i < chain.length; i++) await committer.release();
+  await Promise.all(writes);
+  assert.equal(committer.mostAtOnce, 1);
+  assert.deepEqual(order, chain.map((s) => s.spanId));
+});
+
+Deno.test("BatchWriter runs a commit again when the database made it a deadlock's victim", async () => {
+  const deadlock = () => Object.assign(new Error("deadlock detected"), { code: "40P01" });
+  let failures = 1;
+  const committer = {
+    commits: 0,
+    commit(rows: DbRows) {
+      this.commits++;
+      if (failures-- > 0) return Promise.reject(deadlock());
+      return Promise.resolve({ spans: rows.spans.length, logs: rows.logs.length, complete: true });
+    },
+  };
+  const writer = new BatchWriter(committer, nothingStored, POSTGRES, limits, {}, true, 3);
+  const result = await writer.write(buildBatch(4, 2));
+  assert.equal(result.spans.inserted, 4);
+  assert.equal(committer.commits, 2);
+
+  // Lost every time: given up after a few runs, and kept (not rejected) as the database's fault.
+  failures = Infinity;
+  committer.commits = 0;
+  await assert.rejects(writer.write(buildBatch(4, 2, 9)), (error: unknown) => {
+    assert.ok(error instanceof StoreUnavailableError);
+    assert.equal(error.kind, "refused");
+    return true;
+  });
+  assert.equal(committer.commits, 5);
 });

@@ -133,6 +133,11 @@ export interface Store {
    * valid items, so validation is not repeated (ingest's hot path).
    */
   write(batch: Batch, options?: { prescreened?: boolean }): Promise<WriteResult>;
+  /**
+   * Most writes committing at once (1 on SQLite, `DB_WRITES_IN_FLIGHT` otherwise): more calls
+   * of `write` wait their turn, and writes of one trace commit in call order.
+   */
+  readonly writesInFlight: number;
   traceSpans(traceId: string, limit?: number): Promise<StoredSpan[]>;
   /** A trace's spans in start order with only what the waterfall draws (trace_reads.ts). */
   traceStructure(traceId: string): Promise<TraceOutline>;
@@ -367,6 +372,8 @@ class KyselyStore implements Store {
       },
       options.edges,
       options.rollups ?? true,
+      // SQLite has one writer; a server database commits batches of distinct traces at once.
+      open.sqlite ? 1 : config.writesInFlight,
     );
     this.#onBackgroundError = options.onBackgroundError ?? (() => {});
     this.#sweep = setInterval(() => {
@@ -374,6 +381,11 @@ class KyselyStore implements Store {
       this.#writer.resolveWaitingEdges().catch(this.#onBackgroundError);
     }, EDGE_SWEEP_MS);
     Deno.unrefTimer(this.#sweep as unknown as number);
+  }
+
+  /** Most batches `write` commits at once (1 on SQLite): the batcher keeps that many in flight. */
+  get writesInFlight(): number {
+    return this.#writer.writesInFlight;
   }
 
   waitingChildSpans(): number {

@@ -92,6 +92,7 @@ export function guardReads(store: Store, { readiness, timeRead }: ReadGuardOptio
     ping: () => store.ping(),
     migrate: () => store.migrate(),
     write: (...a) => store.write(...a),
+    writesInFlight: store.writesInFlight,
     waitingChildSpans: () => store.waitingChildSpans(),
     close: () => store.close(),
   };

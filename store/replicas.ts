@@ -158,6 +158,11 @@ export interface LeaseOptions {
 export class Lease {
   readonly #db: Db;
   readonly #now: RawBuilder<number>;
+  /**
+   * MySQL counts the rows an UPDATE changed, not those it matched (Argus's pool turns FOUND_ROWS
+   * off, dialects/mysql.ts): a renewal in the same millisecond as the last one changes nothing.
+   */
+  readonly #countsChangedRows: boolean;
   readonly #name: string;
   readonly #holder: string;
   readonly #ttlMs: number;
@@ -174,6 +179,7 @@ export class Lease {
   constructor(db: Kysely<Database>, driver: DbDriver, options: LeaseOptions) {
     this.#db = db.withTables<ReplicaTables>();
     this.#now = dbNowMs(driver);
+    this.#countsChangedRows = driver === "mysql";
     this.#name = options.name;
     this.#holder = options.holder;
     this.#ttlMs = positiveMs("ttlMs", options.ttlMs ?? DEFAULT_LEASE_TTL_MS, 30);
@@ -283,7 +289,13 @@ export class Lease {
         ])
       )
       .executeTakeFirst();
-    return Number(result.numUpdatedRows) > 0;
+    if (Number(result.numUpdatedRows) > 0) return true;
+    if (!this.#countsChangedRows) return false;
+    // Matched and unchanged only when this replica holds it (the update's other case, an expired
+    // holder, always changes the holder).
+    const row = await this.#db.selectFrom("argus_leases").select("holder")
+      .where("name", "=", this.#name).executeTakeFirst();
+    return row?.holder === this.#holder;
   }
 
   async #exists(): Promise<boolean> {

@@ -61,8 +61,8 @@ for (const driver of selectedDrivers()) {
       const [holder, other] = first[0] ? [a, b] : [b, a];
       assert.equal(holder.held(), true);
       assert.equal(other.held(), false);
-      // Renewals keep it where it is.
-      for (let i = 0; i < 3; i++) {
+      // Renewals keep it where it is, also two in one millisecond (MySQL then changes no row).
+      for (let i = 0; i < 20; i++) {
         assert.equal(await holder.tryAcquire(), true);
         assert.equal(await other.tryAcquire(), false);
       }

@@ -106,6 +106,11 @@ export interface DialectCapabilities {
    * `classifyDbError` answers for Argus's own `StoreUnavailableError` before asking this).
    */
   classifyError(error: unknown): DbErrorClass;
+  /**
+   * True when the database rolled the transaction back to settle a conflict with another one (a
+   * deadlock's victim, a serialization failure): the same transaction may be run again at once.
+   */
+  lostConflict(error: unknown): boolean;
   /** The purge and vacuum statements (see maintenance.ts). */
   readonly maintenance: MaintenanceDialect;
 }

@@ -124,6 +124,8 @@ export const POSTGRES: DialectCapabilities = {
   maxStatementBytes: 64 * 1_048_576,
   paginate: limitOffset,
   classifyError: classifyPostgres,
+  // 40P01 deadlock detected, 40001 serialization failure.
+  lostConflict: (error) => ["40P01", "40001"].includes(errorCode(error)),
   maintenance: {
     // A TID scan: the inner select walks the time index, the delete fetches rows by ctid. Argus
     // never updates spans or logs; a rollup row updated meanwhile has moved (new ctid) and is

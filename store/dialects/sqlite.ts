@@ -149,6 +149,8 @@ export const SQLITE: DialectCapabilities = {
   maxStatementBytes: 64 * 1_048_576,
   paginate: limitOffset,
   classifyError: classifySqlite,
+  // One writer: no transaction of Argus's is ever another's victim.
+  lostConflict: () => false,
   maintenance: {
     // DELETE … LIMIT exists only in SQLite builds with SQLITE_ENABLE_UPDATE_DELETE_LIMIT; every
     // Argus table has a rowid, which the time index covers, but the attribute index's, WITHOUT

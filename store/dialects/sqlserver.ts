@@ -161,6 +161,8 @@ export const SQLSERVER: DialectCapabilities = {
     return query.offset(page.offset).fetch(page.limit);
   },
   classifyError: classifySqlServer,
+  // 1205: chosen as a deadlock's victim.
+  lostConflict: (error) => (error as { number?: unknown } | null)?.number === 1205,
   maintenance: {
     deleteChunk: (t, column, below, rows) =>
       sql`delete top (${sql.lit(rows)}) from ${sql.table(t)} where ${sql.ref(column)} < ${below}`,
