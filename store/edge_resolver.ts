@@ -18,8 +18,9 @@
  * `maxPendingChildren` waiting children (beyond it the oldest wait ends early). What a crash loses
  * is the waiting children (edges only; rows are never lost); a graceful close resolves them.
  *
- * Not safe for concurrent use: the store serialises its calls (see batch_writer.ts), and a plan
- * is applied only after the commit it was made for succeeded.
+ * Not safe for concurrent use on one trace: the store plans and applies the batches of a trace one
+ * after another (write_schedule.ts; batches of other traces may commit meanwhile, and touch other
+ * keys), and a plan is applied only after the commit it was made for succeeded.
  *
  * @module
  */
