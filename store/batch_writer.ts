@@ -103,14 +103,18 @@ export class KyselyCommitter implements RowCommitter {
       logs: indexRows(plan.logs, caps.int64, (bucket, h, log_id) => ({ bucket, h, log_id })),
     };
     try {
-      const counts = await this.db.transaction().execute(async (trx) => {
+      // Committed before the batch when a skipped key stays locked (`skipLocksKey`): a resource
+      // row with no span or log yet is harmless, and the batch's rows always find theirs.
+      if (caps.skipLocksKey === true) await this.#insertResources(this.db, rows.resources);
+      const transaction = caps.writeIsolation === undefined
+        ? this.db.transaction()
+        : this.db.transaction().setIsolationLevel(caps.writeIsolation);
+      const counts = await transaction.execute(async (trx) => {
         // Before the spans: a replica writing spans of the same traces waits here (see
         // trace_summaries.ts), so that the recompute below sees what it committed.
         const traceIds = traceIdsOf(rows.spans);
         const recompute = await claimSummaries(trx, caps, traceIds, rows.spans);
-        for (const chunk of chunks(rows.resources, caps)) {
-          await caps.insertIfAbsent(trx, "resources", TABLE_KEYS.resources, chunk);
-        }
+        if (caps.skipLocksKey !== true) await this.#insertResources(trx, rows.resources);
         let spans = 0;
         const spanRows = rows.spans.map((span) => spanToDb(span, caps.int64));
         for (const chunk of chunks(spanRows, caps)) {
@@ -160,6 +164,14 @@ export class KyselyCommitter implements RowCommitter {
     } catch (error) {
       if (error instanceof Incomplete) return error.counts;
       throw error;
+    }
+  }
+
+  async #insertResources(db: Kysely<Database>, resources: readonly ResourcesTable[]) {
+    // In id order: two writers of the same new resources take their keys in the same order.
+    const sorted = [...resources].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    for (const chunk of chunks(sorted, this.capabilities)) {
+      await this.capabilities.insertIfAbsent(db, "resources", TABLE_KEYS.resources, chunk);
     }
   }
 }

@@ -47,6 +47,22 @@ export interface DialectCapabilities {
    */
   readonly repeatedKeysFail: boolean;
   /**
+   * True when `insertIfAbsent` locks a stored key it skips until the transaction ends (MySQL's
+   * no-op `ON DUPLICATE KEY UPDATE`, SQL Server's `MERGE … HOLDLOCK`; PostgreSQL's
+   * `ON CONFLICT DO NOTHING` does not): the rows every batch repeats, its resources, are then
+   * written by a statement committed on its own, so that batches in flight and replicas do not
+   * queue behind each other's lock on them.
+   */
+  readonly skipLocksKey?: boolean;
+  /**
+   * The isolation level of a batch's transaction when not the database's default. MySQL's
+   * REPEATABLE READ locks the rows and gaps an `INSERT … SELECT` reads (the summaries' recompute
+   * reads the spans of its traces), so that batches in flight and replicas inserting spans into
+   * those gaps deadlock; READ COMMITTED reads them as PostgreSQL does, without locks, each
+   * statement seeing what was committed before it.
+   */
+  readonly writeIsolation?: "read committed";
+  /**
    * Inserts rows, skipping those whose key is already stored, and returns how many were
    * inserted. Rows must not repeat a key among themselves.
    */

@@ -225,6 +225,8 @@ export const MYSQL: DialectCapabilities = {
   paginate: limitOffset,
   classifyError: classifyMysql,
   // ER_LOCK_DEADLOCK: InnoDB rolled the whole transaction back.
+  skipLocksKey: true,
+  writeIsolation: "read committed",
   lostConflict: (error) => (error as { errno?: unknown } | null)?.errno === 1213,
   maintenance: {
     // ORDER BY the indexed column keeps the chunk on the index and the statement deterministic

@@ -162,6 +162,7 @@ export const SQLSERVER: DialectCapabilities = {
   },
   classifyError: classifySqlServer,
   // 1205: chosen as a deadlock's victim.
+  skipLocksKey: true,
   lostConflict: (error) => (error as { number?: unknown } | null)?.number === 1205,
   maintenance: {
     deleteChunk: (t, column, below, rows) =>
