@@ -381,6 +381,7 @@ async function main(): Promise<number> {
       metricMaxSeries: config.metricMaxSeries,
       metricMaxPoints: config.metricMaxPoints,
       queryTimeoutMs: config.queryTimeoutMs,
+      mcpMaxOutputBytes: config.mcpMaxOutputBytes,
       configSummary: () =>
         describeConfig(config, {
           httpPort: server?.addr.port ?? config.httpPort,

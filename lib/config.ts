@@ -250,6 +250,8 @@ export interface Config {
    * larger trace is read through its structure and span by span.
    */
   traceMaxSpans: number;
+  /** Most bytes of JSON one tool of the MCP server (`/mcp`) answers; more is cut and flagged. */
+  mcpMaxOutputBytes: number;
   /**
    * Most spans whose structure a trace page carries in its HTML (the island's props); a larger
    * trace's page shows the server's rendering of its first rows while the browser fetches the
@@ -552,6 +554,11 @@ export const VARIABLES: readonly VariableDoc[] = [
     name: "QUERY_TIMEOUT",
     default: "10s",
     description: "Time after which an API query gets 503 (SQLite stops it)",
+  },
+  {
+    name: "MCP_MAX_OUTPUT_BYTES",
+    default: "64KiB",
+    description: "Most bytes one MCP tool answers at /mcp (more is cut, marked truncated)",
   },
   {
     name: "TRACE_MAX_SPANS",
@@ -1195,6 +1202,7 @@ export function parseConfig(env: Env): ConfigResult {
   };
   const queryMaxWindowMs = r.duration("QUERY_MAX_WINDOW", "31d", 60_000, 3660 * DAY_MS);
   const traceMaxSpans = r.integer("TRACE_MAX_SPANS", 10_000, 100, 1_000_000);
+  const mcpMaxOutputBytes = r.bytes("MCP_MAX_OUTPUT_BYTES", "64KiB", 1_024, 16 * 1_048_576);
   const tracePageInlineSpans = r.integer("TRACE_PAGE_INLINE_SPANS", 5_000, 0, 1_000_000);
   const traceSnapshots = r.integer("TRACE_SNAPSHOTS", 2, 0, 64);
   const traceSnapshotLifetimeMs = r.duration("TRACE_SNAPSHOT_LIFETIME", "10s", 100, 600_000);
@@ -1261,6 +1269,7 @@ export function parseConfig(env: Env): ConfigResult {
       ingest,
       queryMaxWindowMs,
       traceMaxSpans,
+      mcpMaxOutputBytes,
       tracePageInlineSpans,
       traceSnapshots,
       traceSnapshotLifetimeMs,

@@ -105,6 +105,7 @@ const DEFAULTS: Config = {
   },
   queryMaxWindowMs: 2_678_400_000,
   traceMaxSpans: 10_000,
+  mcpMaxOutputBytes: 65_536,
   tracePageInlineSpans: 5_000,
   traceSnapshots: 2,
   traceSnapshotLifetimeMs: 10_000,
@@ -603,6 +604,12 @@ const VALID_CASES: ValidCase[] = [
     expected: 4,
   },
   {
+    variable: "MCP_MAX_OUTPUT_BYTES",
+    env: { MCP_MAX_OUTPUT_BYTES: "16KiB" },
+    pick: (c) => c.mcpMaxOutputBytes,
+    expected: 16_384,
+  },
+  {
     variable: "TRACE_MAX_SPANS",
     env: { TRACE_MAX_SPANS: "50000" },
     pick: (c) => c.traceMaxSpans,
@@ -1095,6 +1102,7 @@ const INVALID_CASES: InvalidCase[] = [
   invalid("TRACE_COUNT_SCAN", "0", "an integer from 1 to 100000000"),
   invalid("TRACE_COUNT_CHECKS", "-5", "an integer from 1 to 100000000"),
   invalid("LOG_COUNT_SCAN", "1e5", "an integer from 1 to 100000000"),
+  invalid("MCP_MAX_OUTPUT_BYTES", "512", `${SIZES}, from 1024 to 16777216 bytes`),
   invalid("TRACE_MAX_SPANS", "99", "an integer from 100 to 1000000"),
   invalid("TRACE_PAGE_INLINE_SPANS", "-1", "an integer from 0 to 1000000"),
   invalid("TRACE_SNAPSHOTS", "65", "an integer from 0 to 64"),

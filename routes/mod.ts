@@ -104,6 +104,8 @@ export interface AppDeps extends HealthDeps {
   security?: SecurityOptions;
   /** AI log insight (`GET /api/logs/{id}/insight`); absent when AI_ENABLED is false. */
   insight?: InsightService;
+  /** MCP_MAX_OUTPUT_BYTES: the most bytes one MCP tool answers (routes/mcp.ts). */
+  mcpMaxOutputBytes?: number;
   now?: () => number;
 }
 
@@ -155,6 +157,26 @@ function honoPath(path: string): string {
   return path.replace(/\{([a-z_]+)\}/g, ":$1");
 }
 
+/**
+ * `/mcp`, the MCP server (routes/mcp.ts): POST for its messages; GET and DELETE are 405. Loaded
+ * at its first request: the SDK, zod and ajv take ~360 ms to import, which no start should wait.
+ */
+function mcpRoutes(deps: AppDeps): Route[] {
+  const toolDeps = { ...deps, now: deps.now ?? Date.now };
+  let mcp: Promise<typeof import("./mcp.ts")> | undefined;
+  return [{
+    method: "POST",
+    path: "/mcp",
+    query: {},
+    timed: true,
+    handle: async (c) => {
+      mcp ??= import("./mcp.ts");
+      const { handleMcp } = await mcp;
+      return handleMcp(c.req.raw, toolDeps, { maxOutputBytes: deps.mcpMaxOutputBytes });
+    },
+  }];
+}
+
 /** The API's routes (docs/api.md documents each; a test keeps the two in step). */
 export function apiRoutes(deps: AppDeps): Route[] {
   const now = deps.now ?? Date.now;
@@ -201,6 +223,7 @@ export function apiRoutes(deps: AppDeps): Route[] {
           ? deps.live.upgrade(c.req.raw, parseQuery(LIVE_QUERY, new URL(c.req.url).searchParams))
           : json({ error: "The live stream is not served by this process" }, 404),
     },
+    ...mcpRoutes(deps),
     get("/api/stats", STATS_QUERY, (params) => stats(params, d)),
     get("/api/traces", TRACE_LIST_QUERY, (params) => listTraces(params, d)),
     get(

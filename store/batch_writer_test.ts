@@ -8,7 +8,7 @@ import {
   StoreUnavailableError,
 } from "./batch_writer.ts";
 import { POSTGRES, SQLITE } from "./dialects/mod.ts";
-import { buildBatch, buildCallChain, buildResource, random, SERVICES } from "../tests/builders.ts";
+import { buildBatch, buildCallChain, buildServiceResources, random } from "../tests/builders.ts";
 
 /** A committer that refuses any commit containing a span whose name is "poison". */
 class PoisonAwareCommitter implements RowCommitter {
@@ -226,10 +226,7 @@ Deno.test("BatchWriter commits batches of distinct traces at once, up to writesI
 Deno.test("BatchWriter commits batches of one trace one after another, in call order", async () => {
   const committer = new HeldCommitter();
   const writer = new BatchWriter(committer, nothingStored, POSTGRES, limits, {}, true, 3);
-  const byService = Object.fromEntries(SERVICES.map((s) => [s, buildResource(s)])) as Record<
-    typeof SERVICES[number],
-    ReturnType<typeof buildResource>
-  >;
+  const byService = buildServiceResources();
   const chain = buildCallChain(byService, 0, random(3));
   const resources = Object.values(byService);
   const order: string[] = [];

@@ -27,6 +27,14 @@ export function hex(rand: () => number, chars: number): string {
 
 export const SERVICES = ["order-service", "payment-service", "inventory-service"] as const;
 
+/** One resource for each of SERVICES, by service name (what `buildCallChain` takes). */
+export function buildServiceResources(): Record<typeof SERVICES[number], ResourceRow> {
+  return Object.fromEntries(SERVICES.map((s) => [s, buildResource(s)])) as Record<
+    typeof SERVICES[number],
+    ResourceRow
+  >;
+}
+
 export function buildResource(
   serviceName: string,
   overrides: Partial<Omit<ResourceRow, "id">> = {},
@@ -219,10 +227,7 @@ export function oldAndRecent(): {
   spans: { old: SpanRow[]; recent: SpanRow[] };
   logs: { old: LogRow[]; recent: LogRow[] };
 } {
-  const resources = Object.fromEntries(SERVICES.map((s) => [s, buildResource(s)])) as Record<
-    typeof SERVICES[number],
-    ResourceRow
-  >;
+  const resources = buildServiceResources();
   const spanRand = random(11);
   const oldChains = Array.from(
     { length: 12 },

@@ -19,17 +19,13 @@ import {
   buildBatch,
   buildCallChain,
   buildLog,
-  buildResource,
+  buildServiceResources,
   buildSpan,
   random,
-  SERVICES,
 } from "./builders.ts";
 import { freshDatabase, selectedDrivers, type TestDatabase } from "./databases.ts";
 
-const BY_SERVICE = Object.fromEntries(SERVICES.map((s) => [s, buildResource(s)])) as Record<
-  typeof SERVICES[number],
-  ReturnType<typeof buildResource>
->;
+const BY_SERVICE = buildServiceResources();
 const RESOURCES = Object.values(BY_SERVICE);
 
 /** 48 batches: call chains spread over three batches each, single spans, logs, and repeats. */

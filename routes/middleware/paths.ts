@@ -12,11 +12,12 @@ export function isPublicPath(pathname: string): boolean {
 }
 
 /**
- * Paths of machines (JSON, the WebSocket, Prometheus): refused with 401 rather than a redirect to
+ * Paths of machines (JSON, the WebSocket, Prometheus, MCP): refused with 401 rather than a redirect to
  * the login page, and answered in JSON when they fail. Every other path is a page's.
  */
 export function isApiPath(pathname: string): boolean {
-  return pathname.startsWith("/api/") || pathname === "/ws" || pathname === "/metrics";
+  return pathname.startsWith("/api/") || pathname === "/ws" || pathname === "/metrics" ||
+    pathname === "/mcp";
 }
 
 /** The live log stream: its 101 answer is final, no middleware may touch it. */
