@@ -16,6 +16,7 @@ import { z } from "zod";
 import { listTraces, readTraceStructure, traceSpan } from "./traces.ts";
 import { listLogs, logContext } from "./logs.ts";
 import { serviceMap } from "./dashboards.ts";
+import { instrumentChart, type InstrumentsDeps, listInstruments } from "./instruments.ts";
 import type { Store } from "../store/mod.ts";
 import type { WireLog, WireTraceStructure } from "../utils/wire.ts";
 
@@ -32,10 +33,15 @@ export interface McpToolDeps {
     | "logById"
     | "errorOrigins"
     | "rollups"
+    | "instruments"
   >;
   /** QUERY_MAX_WINDOW: the longest window a tool may read. */
   queryMaxWindowMs: number;
   now: () => number;
+  /** METRIC_MAX_STEPS, METRIC_MAX_SERIES, METRIC_MAX_POINTS, as the metric charts take them. */
+  metricMaxSteps?: InstrumentsDeps["metricMaxSteps"];
+  metricMaxSeries?: InstrumentsDeps["metricMaxSeries"];
+  metricMaxPoints?: InstrumentsDeps["metricMaxPoints"];
 }
 
 /** MCP_MAX_OUTPUT_BYTES by default: ~16k tokens, a fair share of an agent's context. */
@@ -450,6 +456,81 @@ export const TOOLS: ToolDefinition[] = [
       );
     },
   },
+  {
+    name: "list_instruments",
+    title: "Metric instruments",
+    description:
+      "The metric instruments (counters, gauges, histograms…) that sent points in the window, " +
+      "with their service, name, unit, type, description and number of series. Filter by " +
+      "service or by text in the name; read one's values with metric_series and its `key`.",
+    inputSchema: {
+      ...window,
+      service,
+      q: z.string().optional().describe("Text the instrument's name contains (any case)"),
+      limit: listLimit(),
+    },
+    async run(args, deps, maxBytes) {
+      const list = await listInstruments(params({ limit: DEFAULT_LIST, ...args }), deps);
+      const instruments = list.instruments.map((i) => ({
+        key: i.key,
+        service: i.service_name,
+        name: i.name,
+        unit: i.unit,
+        type: i.type,
+        description: i.description,
+        series: i.series_count,
+      }));
+      return fit(
+        { instruments, limited: list.limited },
+        "instruments",
+        maxBytes,
+        "name a service or filter the name with `q`",
+      );
+    },
+  },
+  {
+    name: "metric_series",
+    title: "An instrument's values over time",
+    description:
+      "One instrument's values in the window, cut into steps: for a counter its rate per " +
+      "second, for a gauge its average, for a histogram a percentile (p50, p90, p99…), as " +
+      "Argus's metric charts compute them; `agg` picks another, `group_by` splits the series by " +
+      "an attribute, `attr` keeps the series with key=value. Null is a step without data.",
+    inputSchema: {
+      key: z.string().describe("The instrument's key, as list_instruments answers it"),
+      ...window,
+      agg: z.string().optional().describe(
+        "What to compute per step (the answer's `aggs` lists those this instrument takes)",
+      ),
+      group_by: z.string().optional().describe("An attribute key to split the series by"),
+      attr: z.array(z.string()).optional().describe("Series filters, each key=value"),
+      step: z.string().optional().describe("Step length, e.g. 1m, 5m, 1h (default: ~240 steps)"),
+    },
+    async run(args, deps, maxBytes) {
+      const { key, ...rest } = args;
+      const chart = await instrumentChart(String(key ?? ""), params(rest), deps);
+      return fit(
+        {
+          instrument: {
+            key: chart.instrument.key,
+            service: chart.instrument.service_name,
+            name: chart.instrument.name,
+            unit: chart.instrument.unit,
+            type: chart.instrument.type,
+          },
+          agg: chart.agg,
+          aggs: chart.aggs,
+          step_seconds: chart.step_seconds,
+          series: chart.series,
+          times: chart.times,
+          groups: chart.groups.map((g) => ({ attributes: g.attributes, values: g.values })),
+        },
+        "groups",
+        maxBytes,
+        "give a shorter range, a longer step, or filter the series with `attr`",
+      );
+    },
+  },
 ];
 
 export const INSTRUCTIONS =
@@ -458,6 +539,7 @@ export const INSTRUCTIONS =
   "calls whom) first; then search_traces with the failing service or status=error; then " +
   "get_trace for one trace's topology, critical path and failed spans, and get_spans for the " +
   "attributes and exception events of the spans that matter; search_logs and log_context for " +
-  "what the services wrote around it (a trace_id links both). Windows: `range` back from now " +
+  "what the services wrote around it (a trace_id links both); list_instruments and " +
+  "metric_series for the metrics the services export. Windows: `range` back from now " +
   "(15m, 1h, 24h…) or `start`/`end`. Answers are bounded: `truncated: true` says to narrow the " +
   "query as its `hint` says.";

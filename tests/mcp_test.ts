@@ -1,8 +1,9 @@
 /**
  * `/mcp` through the MCP SDK's own client over Streamable HTTP, against Argus's app served on a
- * port: the tool list, each tool's answer checked against the API endpoint it mirrors, the byte
- * bound on an 80,000-span trace, bad arguments answered with a message naming them, and the edge's
- * token and Origin checks.
+ * port (seeded data) and against a running Argus process fed by the chaos simulation: the tool
+ * list, each tool's answer checked against the API endpoint it mirrors, the byte bound on an
+ * 80,000-span trace, bad arguments answered with a message naming them, and the edge's token and
+ * Origin checks.
  *
  * @module
  */
@@ -23,6 +24,19 @@ import {
   random,
 } from "./builders.ts";
 import { databaseConfig } from "./databases.ts";
+import { startArgus } from "./argus_process.ts";
+import { runSimulation } from "./chaos_process.ts";
+import {
+  afterT0,
+  decodeMetrics,
+  doublePoint,
+  gaugeMetric,
+  intPoint,
+  oneScope,
+  storeBatch,
+  stringAttrs,
+  sumMetric,
+} from "./metric_requests.ts";
 import { getJson, testApp } from "./app.ts";
 import type { AppDeps } from "../routes/mod.ts";
 import { criticalPath, depthFirst } from "../routes/mcp_tools.ts";
@@ -97,6 +111,28 @@ async function seeded(): Promise<{ store: Store; dir: string; chains: SpanRow[][
     )
   );
   await store.write({ resources: RESOURCES, spans: chains.flat(), logs });
+  // A counter of two series (methods) and a gauge, every 10 s for two minutes from the base time.
+  const every10s = Array.from({ length: 12 }, (_, i) => i * 10);
+  await store.write(storeBatch([
+    decodeMetrics(oneScope(
+      [
+        sumMetric(
+          "http.requests",
+          ["GET", "POST"].flatMap((method, m) =>
+            every10s.map((t) =>
+              intPoint(afterT0(t), (m + 1) * t, {
+                start: afterT0(-10),
+                attributes: stringAttrs({ "http.request.method": method }),
+              })
+            )
+          ),
+          { unit: "{request}", temporality: "cumulative", monotonic: true },
+        ),
+        gaugeMetric("queue.depth", every10s.map((t) => doublePoint(afterT0(t), t / 10))),
+      ],
+      "order-service",
+    )),
+  ]));
   // One trace of 80,000 spans: a root and 79,999 children, in batches.
   const huge = hex(rand, 32);
   const rootId = hex(rand, 16);
@@ -135,6 +171,8 @@ Deno.test("MCP: the SDK's client lists Argus's tools and each answers what the A
       "get_spans",
       "search_logs",
       "log_context",
+      "list_instruments",
+      "metric_series",
     ]);
     for (const tool of tools) {
       assert.ok((tool.description ?? "").length > 80, tool.name);
@@ -251,6 +289,43 @@ Deno.test("MCP: the SDK's client lists Argus's tools and each answers what the A
     assert.equal(context.anchor.id, logs.logs[0].id);
     assert.ok(context.around.length > 0);
 
+    // list_instruments and metric_series: the instrument list and its chart.
+    const apiInstruments = await getJson<{ instruments: { key: string }[] }>(
+      served.app,
+      "/api/instruments?range=1h&limit=20",
+    );
+    const instruments = await call(client, "list_instruments", {});
+    assert.deepEqual(
+      instruments.instruments.map((i: { key: string }) => i.key),
+      apiInstruments.instruments.map((i) => i.key),
+    );
+    const counter = instruments.instruments.find((i: { name: string }) =>
+      i.name === "http.requests"
+    );
+    assert.equal(counter.series, 2);
+    const series = await call(client, "metric_series", {
+      key: counter.key,
+      group_by: "http.request.method",
+      step: "30s",
+    });
+    const chart = await getJson<
+      { times: string[]; groups: { attributes: unknown; values: (number | null)[] }[] }
+    >(
+      served.app,
+      `/api/instruments/${counter.key}/chart?range=1h&group_by=http.request.method&step=30s`,
+    );
+    assert.equal(series.agg, "rate");
+    assert.deepEqual(series.times, chart.times);
+    assert.deepEqual(
+      series.groups,
+      chart.groups.map((g) => ({ attributes: g.attributes, values: g.values })),
+    );
+    // GET rises 1 a second, POST 2 (a step wholly inside the points; the first holds less).
+    const rates = series.groups.map((g: { values: (number | null)[] }) =>
+      Math.max(...g.values.filter((v) => v !== null))
+    );
+    assert.deepEqual(rates, [1, 2]);
+
     // The huge trace: cut to the bound, the critical path and the errors kept, told to narrow.
     const result = await client.callTool({ name: "get_trace", arguments: { trace_id: huge } });
     const text = (result.content as { text: string }[])[0]!.text;
@@ -288,6 +363,10 @@ Deno.test("MCP: a bad argument is answered with what the parameter accepts", asy
     assert.match(
       await callFailing(client, "get_trace", { trace_id: "0".repeat(32) }),
       /No trace 0{32} is stored/,
+    );
+    assert.match(
+      await callFailing(client, "metric_series", { key: "0".repeat(32), step: "1 minute" }),
+      /'step'/,
     );
     // Refused by the tool's schema before it runs: the SDK names the argument.
     assert.match(await callFailing(client, "search_logs", { limit: 5000 }), /limit/);
@@ -357,6 +436,82 @@ Deno.test("MCP: /mcp needs API_TOKEN and refuses another origin's page", async (
     await served.close();
     await store.close();
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("MCP: against a running Argus with the chaos simulation's data, the tools agree with the API", async () => {
+  const cwd = await Deno.makeTempDir({ prefix: "argus-mcp-chaos-" });
+  const argus = await startArgus({ FLUSH_INTERVAL: "20ms" }, cwd);
+  let client: Client | undefined;
+  try {
+    const run = await runSimulation([
+      ...["--requests", "60", "--interval", "0", "--concurrency", "4", "--seed", "20261207"],
+      ...["--latency-scale", "0.01", "--protocol", "http", "--argus-url", argus.baseUrl],
+      ...["--otlp-endpoint", argus.otlpHttpUrl, "--metric-interval", "500"],
+      ...["--order-port", "0", "--payment-port", "0", "--inventory-port", "0", "--json"],
+    ], { cwd });
+    assert.equal(run.code, 0, run.stderr);
+    const summary = JSON.parse(run.stdout) as { failed: number };
+    const api = async <T>(path: string): Promise<T> => {
+      const response = await fetch(`${argus.baseUrl}${path}`);
+      assert.equal(response.status, 200, path);
+      return await response.json() as T;
+    };
+    client = await connect(argus.baseUrl);
+
+    const map = await api<{ nodes: { name: string; requests: number; errors: number }[] }>(
+      "/api/metrics/service-map?range=1h",
+    );
+    const { services } = await call(client, "list_services", {});
+    assert.deepEqual(
+      services.map((s: { name: string; requests: number; errors: number }) =>
+        `${s.name} ${s.requests} ${s.errors}`
+      ).sort(),
+      map.nodes.map((n) => `${n.name} ${n.requests} ${n.errors}`).sort(),
+    );
+    assert.deepEqual(
+      services.map((s: { name: string }) => s.name).sort(),
+      ["inventory-service", "order-service", "payment-service"],
+    );
+
+    const failed = await call(client, "search_traces", { status: "error", limit: 100 });
+    const apiFailed = await api<{ total: number; items: { trace_id: string }[] }>(
+      "/api/traces?range=1h&status=error&limit=100",
+    );
+    assert.equal(failed.total, apiFailed.total);
+    assert.ok(failed.total >= summary.failed && summary.failed > 0, JSON.stringify(summary));
+    assert.deepEqual(
+      failed.traces.map((t: { trace_id: string }) => t.trace_id),
+      apiFailed.items.map((t) => t.trace_id),
+    );
+
+    // One failed order: its spans, its failed spans, and a critical path as long as the trace.
+    const trace = await call(client, "get_trace", { trace_id: failed.traces[0].trace_id });
+    const structure = await api<{ span_id: string[] }>(
+      `/api/traces/${failed.traces[0].trace_id}/structure`,
+    );
+    assert.equal(trace.spans.length, structure.span_id.length);
+    assert.ok(trace.error_spans.length > 0);
+    const onPath = trace.critical_path.reduce(
+      (sum: number, c: { self_ms: number }) => sum + c.self_ms,
+      0,
+    );
+    assert.ok(Math.abs(onPath - trace.duration_ms) < 0.1 * trace.spans.length + 0.5, `${onPath}`);
+
+    const errors = await call(client, "search_logs", { severity: "error", limit: 100 });
+    const apiErrors = await api<{ total: number; items: { id: string }[] }>(
+      "/api/logs?range=1h&severity=error&limit=100",
+    );
+    assert.equal(errors.total, apiErrors.total);
+    assert.deepEqual(
+      errors.logs.map((l: { id: string }) => l.id),
+      apiErrors.items.map((l) => l.id),
+    );
+    assert.ok(errors.total > 0);
+  } finally {
+    await client?.close();
+    await argus.stop();
+    await Deno.remove(cwd, { recursive: true });
   }
 });
 
