@@ -161,8 +161,25 @@ export interface AzureOpenAiConfig {
   apiVersion: string;
 }
 
-/** AI log insight: the Azure OpenAI resource and the limits of each explanation. */
-export interface AiConfig extends AzureOpenAiConfig {
+/** The providers AI insight can ask (`AI_PROVIDER`). */
+export const AI_PROVIDERS = ["azure", "openai"] as const;
+export type AiProvider = typeof AI_PROVIDERS[number];
+
+/** An OpenAI-style chat-completions API: OpenAI itself, or Ollama, vLLM, LM Studio… */
+export interface OpenAiCompatibleConfig {
+  /** `AI_BASE_URL`, up to the `/chat/completions` path (`https://api.openai.com/v1`). */
+  baseUrl: string;
+  /** `AI_MODEL`: the model named in each request. */
+  model: string;
+}
+
+/**
+ * AI log insight: the provider (`azure`: the Azure OpenAI resource; `openai`: an OpenAI-style API
+ * at `baseUrl`, its key `apiKey` optional, a local model needing none) and the limits of each
+ * explanation. The fields of the other provider are empty.
+ */
+export interface AiConfig extends AzureOpenAiConfig, OpenAiCompatibleConfig {
+  provider: AiProvider;
   /** Milliseconds one explanation may take, database reads and the provider's answer together. */
   timeoutMs: number;
   /** Largest prompt (system and user messages), in UTF-8 bytes; context is trimmed to fit. */
@@ -696,6 +713,18 @@ export const VARIABLES: readonly VariableDoc[] = [
       "are dropped); 0 turns the live stream across replicas off",
   },
   { name: "AI_ENABLED", default: "false", description: "Enable AI log insight (true or false)" },
+  {
+    name: "AI_PROVIDER",
+    default: "azure",
+    description: "azure (AZURE_OPENAI_*) or openai (AI_BASE_URL, AI_MODEL, AI_API_KEY)",
+  },
+  {
+    name: "AI_BASE_URL",
+    default: "https://api.openai.com/v1",
+    description: "openai: the OpenAI-style API (OpenAI, Ollama, vLLM, LM Studio…)",
+  },
+  { name: "AI_MODEL", default: "", description: "openai: the model to ask" },
+  { name: "AI_API_KEY", default: "", description: "openai: the API key (none: local)" },
   { name: "AZURE_OPENAI_ENDPOINT", default: "", description: "https://NAME.openai.azure.com" },
   {
     name: "AZURE_OPENAI_API_KEY",
@@ -990,10 +1019,22 @@ function isHttpUrl(text: string): boolean {
 
 function readAi(r: Reader): AiConfig | null {
   const enabled = r.boolean("AI_ENABLED", false);
+  const provider = r.oneOf("AI_PROVIDER", AI_PROVIDERS, "azure");
   const endpoint = r.raw("AZURE_OPENAI_ENDPOINT") ?? "";
-  const apiKey = r.raw("AZURE_OPENAI_API_KEY") ?? "";
+  const azureKey = r.raw("AZURE_OPENAI_API_KEY") ?? "";
   const deployment = r.raw("AZURE_OPENAI_DEPLOYMENT") ?? "";
   const apiVersion = r.raw("AZURE_OPENAI_API_VERSION") ?? "2024-10-21";
+  const baseUrl = r.raw("AI_BASE_URL") ?? "https://api.openai.com/v1";
+  const model = r.raw("AI_MODEL") ?? "";
+  const openAiKey = r.raw("AI_API_KEY") ?? "";
+  if (!isHttpUrl(baseUrl)) {
+    r.fail(
+      "AI_BASE_URL",
+      "an http(s) URL up to /chat/completions, such as https://api.openai.com/v1 or " +
+        "http://127.0.0.1:11434/v1",
+      baseUrl,
+    );
+  }
   const limits = {
     timeoutMs: r.duration("AI_TIMEOUT", "30s", 100, 600_000),
     // The floor leaves room for the instructions and the record itself.
@@ -1011,17 +1052,43 @@ function readAi(r: Reader): AiConfig | null {
   if (!/^\d{4}-\d{2}-\d{2}(-preview)?$/.test(apiVersion)) {
     r.fail("AZURE_OPENAI_API_VERSION", "a date-shaped version such as 2024-10-21", apiVersion);
   }
-  if (!enabled) return null;
-  for (
-    const [name, value] of [
+  // A provider not understood is reported alone: which settings it needs is not known.
+  if (!enabled || r.invalid.has("AI_PROVIDER")) return null;
+  const required: [string, string][] = provider === "azure"
+    ? [
       ["AZURE_OPENAI_ENDPOINT", endpoint],
-      ["AZURE_OPENAI_API_KEY", apiKey],
+      ["AZURE_OPENAI_API_KEY", azureKey],
       ["AZURE_OPENAI_DEPLOYMENT", deployment],
-    ] as const
-  ) {
-    if (value === "") r.errors.push(`${name} is required when AI_ENABLED is true: it is not set`);
+    ]
+    // The key is optional: a local model (Ollama, vLLM, LM Studio) takes none.
+    : [["AI_MODEL", model]];
+  for (const [name, value] of required) {
+    if (value === "") {
+      const when = provider === "azure" ? "" : ` and AI_PROVIDER is ${provider}`;
+      r.errors.push(`${name} is required when AI_ENABLED is true${when}: it is not set`);
+    }
   }
-  return { endpoint, apiKey, deployment, apiVersion, ...limits };
+  return provider === "azure"
+    ? {
+      provider,
+      endpoint,
+      apiKey: azureKey,
+      deployment,
+      apiVersion,
+      baseUrl: "",
+      model: "",
+      ...limits,
+    }
+    : {
+      provider,
+      endpoint: "",
+      apiKey: openAiKey,
+      deployment: "",
+      apiVersion,
+      baseUrl,
+      model,
+      ...limits,
+    };
 }
 
 function readRetention(r: Reader): number | null {

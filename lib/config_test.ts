@@ -34,6 +34,9 @@ const AI_ON = {
   AZURE_OPENAI_DEPLOYMENT: "gpt-4o-mini",
 };
 
+/** AI on with a local OpenAI-compatible model. */
+const AI_OPENAI = { AI_ENABLED: "true", AI_PROVIDER: "openai", AI_MODEL: "llama3.2" };
+
 const DEFAULTS: Config = {
   appEnv: "development",
   logLevel: "info",
@@ -916,6 +919,26 @@ const VALID_CASES: ValidCase[] = [
     pick: (c) => c.ai?.apiVersion,
     expected: "2024-10-21",
   },
+  { variable: "AI_PROVIDER", env: AI_ON, pick: (c) => c.ai?.provider, expected: "azure" },
+  {
+    variable: "AI_PROVIDER",
+    env: { AI_ENABLED: "true", AI_PROVIDER: "OpenAI", AI_MODEL: "gpt-4o-mini" },
+    pick: (c) => c.ai?.provider,
+    expected: "openai",
+  },
+  {
+    variable: "AI_BASE_URL",
+    env: { ...AI_OPENAI, AI_BASE_URL: "http://127.0.0.1:11434/v1" },
+    pick: (c) => c.ai?.baseUrl,
+    expected: "http://127.0.0.1:11434/v1",
+  },
+  { variable: "AI_MODEL", env: AI_OPENAI, pick: (c) => c.ai?.model, expected: "llama3.2" },
+  {
+    variable: "AI_API_KEY",
+    env: { ...AI_OPENAI, AI_API_KEY: "sk-test" },
+    pick: (c) => c.ai?.apiKey,
+    expected: "sk-test",
+  },
   { variable: "AI_TIMEOUT", env: AI_ON, pick: (c) => c.ai?.timeoutMs, expected: 30_000 },
   {
     variable: "AI_TIMEOUT",
@@ -1162,6 +1185,18 @@ const INVALID_CASES: InvalidCase[] = [
     "https://",
     "an http(s) URL such as https://NAME.openai.azure.com",
   ),
+  invalid("AI_PROVIDER", "ollama", "one of azure, openai"),
+  invalid(
+    "AI_BASE_URL",
+    "localhost:11434",
+    "an http(s) URL up to /chat/completions, such as https://api.openai.com/v1 or " +
+      "http://127.0.0.1:11434/v1",
+  ),
+  {
+    variable: "AI_MODEL",
+    env: { ...AI_OPENAI, AI_MODEL: "" },
+    error: "AI_MODEL is required when AI_ENABLED is true and AI_PROVIDER is openai: it is not set",
+  },
   invalid("AZURE_OPENAI_API_VERSION", "latest", "a date-shaped version such as 2024-10-21"),
   invalid("AZURE_OPENAI_API_VERSION", "2024-10", "a date-shaped version such as 2024-10-21"),
   {
@@ -1187,7 +1222,14 @@ const INVALID_CASES: InvalidCase[] = [
 ];
 
 /** Free-form values: any text is a valid folder, any list of keys a valid list. */
-const NEVER_INVALID = ["DATA_DIR", "DLQ_DIR", "ATTRIBUTE_INDEX_KEYS", "ATTRIBUTE_INDEX_SKIP"];
+const NEVER_INVALID = [
+  "DATA_DIR",
+  "DLQ_DIR",
+  "ATTRIBUTE_INDEX_KEYS",
+  "ATTRIBUTE_INDEX_SKIP",
+  // Optional even when used: a local model takes no key.
+  "AI_API_KEY",
+];
 
 Deno.test("parseConfig() names the variable, what is allowed and the value for a bad value", () => {
   for (const { variable, env, error } of INVALID_CASES) {
@@ -1448,6 +1490,32 @@ Deno.test("parseConfig() puts DLQ_DIR under DATA_DIR unless it is set", () => {
   assert.equal(parseOk({ DATA_DIR: "/var/lib/argus", DLQ_DIR: "" }).dlqDir, "/var/lib/argus/dlq");
 });
 
+Deno.test("parseConfig() reads an OpenAI-style provider: AI_MODEL required, the key optional", () => {
+  const openai = { AI_ENABLED: "true", AI_PROVIDER: "openai", AI_MODEL: "llama3.2" };
+  const local = parseOk({ ...openai, AI_BASE_URL: "http://127.0.0.1:11434/v1" }).ai!;
+  assert.equal(local.provider, "openai");
+  assert.equal(local.baseUrl, "http://127.0.0.1:11434/v1");
+  assert.equal(local.model, "llama3.2");
+  assert.equal(local.apiKey, "");
+  const cloud = parseOk({ ...openai, AI_API_KEY: "sk-1" }).ai!;
+  assert.equal(cloud.baseUrl, "https://api.openai.com/v1");
+  assert.equal(cloud.apiKey, "sk-1");
+  // The Azure settings are not asked for, nor used.
+  assert.equal(cloud.endpoint, "");
+  assert.deepEqual(parseErrors({ ...openai, AI_MODEL: "" }), [
+    "AI_MODEL is required when AI_ENABLED is true and AI_PROVIDER is openai: it is not set",
+  ]);
+  assert.deepEqual(parseErrors({ ...openai, AI_PROVIDER: "ollama" }), [
+    'AI_PROVIDER must be one of azure, openai: current value is "ollama"',
+  ]);
+  assert.deepEqual(parseErrors({ ...openai, AI_BASE_URL: "localhost:11434" }), [
+    "AI_BASE_URL must be an http(s) URL up to /chat/completions, such as " +
+    'https://api.openai.com/v1 or http://127.0.0.1:11434/v1: current value is "localhost:11434"',
+  ]);
+  // Azure stays the default provider.
+  assert.equal(parseOk(AI_ON).ai!.provider, "azure");
+});
+
 Deno.test("parseConfig() requires the three AZURE_OPENAI_* values when AI_ENABLED is true", () => {
   assert.deepEqual(parseErrors({ AI_ENABLED: "true" }), [
     "AZURE_OPENAI_ENDPOINT is required when AI_ENABLED is true: it is not set",
@@ -1458,6 +1526,9 @@ Deno.test("parseConfig() requires the three AZURE_OPENAI_* values when AI_ENABLE
     "AZURE_OPENAI_ENDPOINT is required when AI_ENABLED is true: it is not set",
   ]);
   assert.deepEqual(parseOk(AI_ON).ai, {
+    provider: "azure",
+    baseUrl: "",
+    model: "",
     endpoint: "https://argus.openai.azure.com",
     apiKey: "key-123",
     deployment: "gpt-4o-mini",

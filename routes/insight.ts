@@ -3,7 +3,7 @@
  * check next) from Azure OpenAI, off unless `AI_ENABLED` is true.
  *
  * `InsightService` reads the record, its service's records ±1 minute around it and its trace's
- * spans, builds the prompt (insight_prompt.ts), and asks the provider (lib/azure_openai.ts).
+ * spans, builds the prompt (insight_prompt.ts), and asks the provider (lib/chat_completions.ts).
  * Answers are kept per log id in a bounded LRU; concurrent requests for one id share one provider
  * call. `AI_TIMEOUT` bounds the whole of it (reads and provider), so the route is not `timed`
  * by QUERY_TIMEOUT, which is shorter by default and would cut the provider short.
@@ -11,7 +11,11 @@
  * @module
  */
 import { DEFAULT_TRACE_MAX_SPANS } from "./traces.ts";
-import { AiProviderError, AzureOpenAiClient, type ChatRequest } from "../lib/azure_openai.ts";
+import {
+  AiProviderError,
+  ChatCompletionsClient,
+  type ChatRequest,
+} from "../lib/chat_completions.ts";
 import type { AiConfig } from "../lib/config.ts";
 import type { Logger } from "../lib/logger.ts";
 import { formatDurationMs } from "../lib/units.ts";
@@ -168,20 +172,31 @@ function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
   });
 }
 
-/** The service for `config.ai` (AI_ENABLED and AZURE_OPENAI_*), or undefined when AI is off. */
+/** The service for `config.ai` (AI_ENABLED, AI_PROVIDER and its settings), or undefined when off. */
 export function insightService(
   config: AiConfig | null,
   deps: Pick<InsightServiceOptions, "store" | "logger" | "traceMaxSpans">,
 ): InsightService | undefined {
   if (config === null) return undefined;
-  deps.logger.info("AI insight is on", {
-    endpoint: new URL(config.endpoint).origin,
-    deployment: config.deployment,
-    api_version: config.apiVersion,
-  });
+  deps.logger.info(
+    "AI insight is on",
+    config.provider === "azure"
+      ? {
+        provider: config.provider,
+        endpoint: new URL(config.endpoint).origin,
+        deployment: config.deployment,
+        api_version: config.apiVersion,
+      }
+      : {
+        provider: config.provider,
+        base_url: config.baseUrl,
+        model: config.model,
+        key: config.apiKey === "" ? "none" : "set",
+      },
+  );
   return new InsightService({
     ...deps,
-    client: new AzureOpenAiClient(config),
+    client: new ChatCompletionsClient(config),
     limits: {
       timeoutMs: config.timeoutMs,
       promptMaxBytes: config.promptMaxBytes,
@@ -200,7 +215,8 @@ export async function logInsight(
     throw new InsightError(
       503,
       "AI insight is off: set AI_ENABLED=true with AZURE_OPENAI_ENDPOINT, AZURE_OPENAI_API_KEY " +
-        "and AZURE_OPENAI_DEPLOYMENT to turn it on",
+        "and AZURE_OPENAI_DEPLOYMENT, or with AI_PROVIDER=openai and AI_MODEL (AI_BASE_URL and " +
+        "AI_API_KEY for a provider other than OpenAI or a local one) to turn it on",
     );
   }
   return await deps.insight.explain(parseHexId("id", idText, 32));

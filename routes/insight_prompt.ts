@@ -11,7 +11,7 @@
  * @module
  */
 import { parseEvents } from "../store/events_links.ts";
-import type { ChatMessage } from "../lib/azure_openai.ts";
+import type { ChatMessage } from "../lib/chat_completions.ts";
 import type { StoredSpan } from "../store/mod.ts";
 import { plainAttributes } from "./wire.ts";
 import { SPAN_KINDS, STATUS_CODES, type WireLog } from "../utils/wire.ts";
@@ -77,6 +77,34 @@ function compactJson(value: unknown): string {
   return JSON.stringify(value) ?? "";
 }
 
+/**
+ * Attribute keys whose values are secrets by their name: passwords, tokens, keys, credentials,
+ * cookies, authorization headers (`http.request.header.authorization`), sessions, signatures.
+ * Matched on the key's words, so `db.password` and `X-Api-Key` are, `keyboard.layout` is not.
+ */
+const SECRET_KEY =
+  /(^|[._\-\s])(pass(word|wd|phrase)?|pwd|secret|token|api[._-]?key|apikey|access[._-]?key|private[._-]?key|authorization|auth|credentials?|cookie|set[._-]cookie|session([._-]?id)?|signature|bearer|jwt)([._\-\s]|$)/i;
+
+/** The text that stands for a secret's value in a prompt. */
+export const REDACTED = "[redacted]";
+
+/**
+ * `attributes` with the value of every key that looks secret (SECRET_KEY, at any depth of a map)
+ * replaced by REDACTED: a prompt goes to a provider outside, and an SDK may record a header or a
+ * connection string as an attribute.
+ */
+export function withoutSecrets(attributes: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(attributes)) {
+    out[key] = SECRET_KEY.test(key)
+      ? REDACTED
+      : value !== null && typeof value === "object" && !Array.isArray(value)
+      ? withoutSecrets(value as Record<string, unknown>)
+      : value;
+  }
+  return out;
+}
+
 function bodyText(body: unknown): string {
   if (body === null) return "(no body)";
   return typeof body === "string" ? body : compactJson(body);
@@ -92,7 +120,7 @@ function offsetText(ns: string, anchorNs: string): string {
 function contextLine(log: WireLog, anchor: WireLog): string {
   const attributes = Object.keys(log.attributes).length === 0
     ? ""
-    : ` ${clipBytes(compactJson(log.attributes), MAX_LINE_ATTRIBUTES_BYTES)}`;
+    : ` ${clipBytes(compactJson(withoutSecrets(log.attributes)), MAX_LINE_ATTRIBUTES_BYTES)}`;
   const trace = log.trace_id === ""
     ? ""
     : log.trace_id === anchor.trace_id
@@ -117,7 +145,7 @@ function spanLine(span: StoredSpan, traceStartNs: bigint, mark: boolean): string
     : status === "ok"
     ? " status=ok"
     : "";
-  const attributes = plainAttributes(span.attributes);
+  const attributes = withoutSecrets(plainAttributes(span.attributes));
   const attributesText = Object.keys(attributes).length === 0
     ? ""
     : ` ${clipBytes(compactJson(attributes), MAX_LINE_ATTRIBUTES_BYTES)}`;
@@ -200,10 +228,14 @@ function recordSection(log: WireLog, budget: number): string {
   if (log.event_name) lines.push(`event name: ${log.event_name}`);
   if (log.trace_id) lines.push(`trace_id: ${log.trace_id}`, `span_id: ${log.span_id || "(none)"}`);
   lines.push(`body: ${clipBytes(bodyText(log.body), Math.floor(budget * 0.45))}`);
-  lines.push(`attributes: ${clipBytes(compactJson(log.attributes), Math.floor(budget * 0.25))}`);
+  lines.push(
+    `attributes: ${
+      clipBytes(compactJson(withoutSecrets(log.attributes)), Math.floor(budget * 0.25))
+    }`,
+  );
   lines.push(
     `resource attributes: ${
-      clipBytes(compactJson(log.resource_attributes), Math.floor(budget * 0.15))
+      clipBytes(compactJson(withoutSecrets(log.resource_attributes)), Math.floor(budget * 0.15))
     }`,
   );
   if (log.scope.name) {

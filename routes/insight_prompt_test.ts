@@ -1,7 +1,14 @@
 import assert from "node:assert/strict";
 import type { StoredLog, StoredSpan } from "../store/mod.ts";
 import { BASE_TIME_NS, buildLog, buildResource, buildSpan, random } from "../tests/builders.ts";
-import { buildInsightPrompt, clipBytes, SYSTEM_PROMPT, utf8Bytes } from "./insight_prompt.ts";
+import {
+  buildInsightPrompt,
+  clipBytes,
+  REDACTED,
+  SYSTEM_PROMPT,
+  utf8Bytes,
+  withoutSecrets,
+} from "./insight_prompt.ts";
 import { wireLog } from "./wire.ts";
 
 const resource = buildResource("checkout");
@@ -98,4 +105,83 @@ Deno.test("buildInsightPrompt() keeps the record's span and its ancestors before
   // Shown in start order, whatever order they were chosen in.
   assert.ok(user.indexOf('"chain 0"') < user.indexOf('"the failing one"'));
   assert.ok(user.indexOf('"the failing one"') < user.indexOf('"chain 1"'));
+});
+
+Deno.test("withoutSecrets() hides the values of keys that name a secret, at any depth", () => {
+  assert.deepEqual(
+    withoutSecrets({
+      "db.password": "hunter2",
+      "http.request.header.authorization": ["Bearer abc"],
+      "X-Api-Key": "k1",
+      apikey: "k2",
+      "oauth.client_secret": "s",
+      "user_token": "t",
+      "session.id": "sid",
+      "aws.access_key_id": "AKIA",
+      "http.request.header.cookie": "a=b",
+      nested: { "private-key": "pem", ok: 1 },
+      // Not secrets: other words that contain a secret's letters.
+      "keyboard.layout": "fr",
+      "gen_ai.usage.output_tokens": 42,
+      author: "ada",
+      "http.route": "/login",
+    }),
+    {
+      "db.password": REDACTED,
+      "http.request.header.authorization": REDACTED,
+      "X-Api-Key": REDACTED,
+      apikey: REDACTED,
+      "oauth.client_secret": REDACTED,
+      "user_token": REDACTED,
+      "session.id": REDACTED,
+      "aws.access_key_id": REDACTED,
+      "http.request.header.cookie": REDACTED,
+      nested: { "private-key": REDACTED, ok: 1 },
+      "keyboard.layout": "fr",
+      "gen_ai.usage.output_tokens": 42,
+      author: "ada",
+      "http.route": "/login",
+    },
+  );
+});
+
+Deno.test("buildInsightPrompt() sends no value of a secret-looking attribute to the provider", () => {
+  const rand = random(9);
+  const secrets = {
+    "db.password": "hunter2-password-value",
+    "http.request.header.authorization": "Bearer sk-live-123456",
+  };
+  const at = BASE_TIME_NS + 60_000_000_000n;
+  const anchor = buildLog(resource, {
+    timeUnixNano: at,
+    attributes: JSON.stringify({ ...secrets, "order.id": "o-1" }),
+  }, rand);
+  const neighbour = buildLog(resource, {
+    timeUnixNano: at - 1_000_000_000n,
+    attributes: JSON.stringify(secrets),
+  }, rand);
+  const span = {
+    ...buildSpan(resource, {
+      traceId: anchor.traceId,
+      spanId: anchor.spanId,
+      attributes: JSON.stringify({ ...secrets, "http.route": "/pay" }),
+    }, rand),
+    resource: buildResource("checkout", {
+      attributes: JSON.stringify({ "service.name": "checkout", "deployment.api_key": "k-999" }),
+    }),
+  };
+  const withResource = { ...stored(anchor), resource: span.resource };
+  const prompt = buildInsightPrompt({
+    log: wireLog(withResource),
+    before: [wireLog(stored(neighbour))],
+    after: [],
+    spans: [span],
+    contextWindow: "1 minute",
+  }, 16_384);
+  const text = prompt.messages.map((m) => m.content).join("\n");
+  for (const value of [...Object.values(secrets), "sk-live-123456", "k-999"]) {
+    assert.ok(!text.includes(value), `${value} reached the prompt`);
+  }
+  assert.ok(text.includes(REDACTED));
+  assert.ok(text.includes("o-1") && text.includes("/pay"), "other attributes are kept");
 });

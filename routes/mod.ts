@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { AsyncLocalStorage } from "node:async_hooks";
 import type { PageTime } from "../components/Layout.tsx";
 import { zoneFromCookies } from "../utils/time_zone.ts";
 import type { Logger } from "../lib/logger.ts";
@@ -158,6 +159,14 @@ function honoPath(path: string): string {
 }
 
 /**
+ * The async context of no request, taken when this module loads: the MCP server's modules are
+ * loaded in it (below), as they keep the context they were first evaluated in for work they do
+ * later, and a request's would hand its QUERY_TIMEOUT deadline to every later request (seen: a
+ * second app's tool read stopped at once by the first one's passed deadline).
+ */
+const OUTSIDE_REQUESTS = AsyncLocalStorage.snapshot();
+
+/**
  * `/mcp`, the MCP server (routes/mcp.ts): POST for its messages; GET and DELETE are 405. Loaded
  * at its first request: the SDK, zod and ajv take ~360 ms to import, which no start should wait.
  */
@@ -170,7 +179,7 @@ function mcpRoutes(deps: AppDeps): Route[] {
     query: {},
     timed: true,
     handle: async (c) => {
-      mcp ??= import("./mcp.ts");
+      mcp ??= OUTSIDE_REQUESTS(() => import("./mcp.ts"));
       const { handleMcp } = await mcp;
       return handleMcp(c.req.raw, toolDeps, { maxOutputBytes: deps.mcpMaxOutputBytes });
     },

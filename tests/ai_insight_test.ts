@@ -1,6 +1,7 @@
 /**
- * `GET /api/logs/{id}/insight` against a fake Azure OpenAI resource on 127.0.0.1
- * (tests/fixtures/fake_azure_openai.ts): what is sent (path, api-key, messages), what is answered,
+ * `GET /api/logs/{id}/insight` against a fake Azure OpenAI resource on 127.0.0.1, and the same
+ * fake as an OpenAI-style API with and without a key (a local model)
+ * (tests/fixtures/fake_azure_openai.ts): what is sent (path, key, model, messages), what is answered,
  * the cache, and every failure the provider can cause. The last test runs a real Argus process
  * with data ingested over OTLP. No test reaches the internet.
  */
@@ -14,6 +15,7 @@ import { BASE_TIME_NS, buildLog, buildResource, buildSpan } from "./builders.ts"
 import { databaseConfig } from "./databases.ts";
 import {
   type FakeAzureOpenAi,
+  type FakeOptions,
   type RecordedRequest,
   startFakeAzureOpenAi,
 } from "./fixtures/fake_azure_openai.ts";
@@ -130,13 +132,15 @@ interface Harness {
 
 /** An app over an in-memory SQLite store holding the records above, AI on against the fake. */
 async function withInsight(
-  env: Record<string, string>,
+  env: Record<string, string> | ((fake: FakeAzureOpenAi) => Record<string, string>),
   test: (h: Harness) => Promise<void>,
+  fakeOptions: Partial<FakeOptions> = {},
 ): Promise<void> {
   const fake = startFakeAzureOpenAi({
     apiKey: API_KEY,
     deployment: DEPLOYMENT,
     apiVersion: API_VERSION,
+    ...fakeOptions,
   });
   const dataDir = await Deno.makeTempDir({ prefix: "argus-ai-" });
   const store = await createStore(databaseConfig("sqlite", ":memory:"), { dataDir });
@@ -148,7 +152,10 @@ async function withInsight(
       logs: [ANCHOR, BEFORE, AFTER, FAR, OTHER_SERVICE, NO_TRACE],
     });
     assert.equal(written.logs.inserted, 6);
-    const config = aiConfig({ AZURE_OPENAI_ENDPOINT: fake.url, ...env });
+    const config = aiConfig({
+      AZURE_OPENAI_ENDPOINT: fake.url,
+      ...(typeof env === "function" ? env(fake) : env),
+    });
     const logs: string[] = [];
     const logger = createLogger("debug", (_level, line) => logs.push(line));
     const app = testApp(store, {
@@ -198,7 +205,8 @@ Deno.test("GET /api/logs/{id}/insight answers 503 naming AI_ENABLED while AI is 
     assert.equal(
       error,
       "AI insight is off: set AI_ENABLED=true with AZURE_OPENAI_ENDPOINT, AZURE_OPENAI_API_KEY " +
-        "and AZURE_OPENAI_DEPLOYMENT to turn it on",
+        "and AZURE_OPENAI_DEPLOYMENT, or with AI_PROVIDER=openai and AI_MODEL (AI_BASE_URL and " +
+        "AI_API_KEY for a provider other than OpenAI or a local one) to turn it on",
     );
   }
 });
@@ -386,6 +394,70 @@ Deno.test("GET /api/logs/{id}/insight names the setting to fix when the provider
   });
 });
 
+/** AI_PROVIDER=openai against the fake's OpenAI-style API, with `key` (or none: a local model). */
+const openAi = (key: string) => (fake: FakeAzureOpenAi): Record<string, string> => ({
+  AI_PROVIDER: "openai",
+  AI_BASE_URL: `${fake.url}/v1/`,
+  AI_MODEL: DEPLOYMENT,
+  ...(key === "" ? {} : { AI_API_KEY: key }),
+});
+
+Deno.test("GET /api/logs/{id}/insight asks an OpenAI-style API: the model in the body, the key as Bearer", async () => {
+  await withInsight(openAi(API_KEY), async ({ fake, get, logs }) => {
+    const answer = await get(insightPath(ANCHOR.id));
+    assert.equal(answer.status, 200, JSON.stringify(answer.body));
+    assert.match(String(answer.body.insight), /^Likely cause \(answer 1\)/);
+    assert.equal(answer.body.model, "gpt-4o-mini-2024-07-18");
+    const [request] = fake.requests;
+    assert.equal(request!.path, "/v1/chat/completions");
+    assert.deepEqual(request!.query, {});
+    assert.equal(request!.headers["authorization"], `Bearer ${API_KEY}`);
+    assert.equal(request!.headers["api-key"], undefined);
+    const body = request!.body as Record<string, unknown>;
+    assert.deepEqual(Object.keys(body).sort(), ["max_tokens", "messages", "model", "temperature"]);
+    assert.equal(body.model, DEPLOYMENT);
+    assert.ok(messagesOf(request!)[1]!.content.includes("Gateway Timeout after 3 retries"));
+    const on = logs.find((line) => line.includes("AI insight is on"))!;
+    assert.match(
+      on,
+      /provider=openai base_url=http:\/\/127\.0\.0\.1:\d+\/v1\/ model=argus-gpt key=set/,
+    );
+    assert.ok(!logs.join("\n").includes(API_KEY));
+  }, { style: "openai" });
+});
+
+Deno.test("GET /api/logs/{id}/insight asks a local OpenAI-compatible model without any key", async () => {
+  await withInsight(openAi(""), async ({ fake, get }) => {
+    const answer = await get(insightPath(ANCHOR.id));
+    assert.equal(answer.status, 200, JSON.stringify(answer.body));
+    assert.equal(fake.requests[0]!.headers["authorization"], undefined);
+  }, { style: "openai", apiKey: "" });
+});
+
+Deno.test("GET /api/logs/{id}/insight names AI_API_KEY, AI_MODEL and AI_BASE_URL when an OpenAI-style API refuses", async () => {
+  await withInsight(openAi("wrong-key"), async ({ get }) => {
+    const answer = await get(insightPath(ANCHOR.id));
+    assert.equal(answer.status, 502);
+    assert.match(
+      String(answer.body.error),
+      /^The AI provider refused the credentials \(HTTP 401\): check AI_API_KEY and AI_BASE_URL: Incorrect API key provided\.$/,
+    );
+    assert.ok(!String(answer.body.error).includes("wrong-key"));
+  }, { style: "openai" });
+  await withInsight(
+    (fake) => ({ ...openAi(API_KEY)(fake), AI_MODEL: "llama-nope" }),
+    async ({ get }) => {
+      const answer = await get(insightPath(ANCHOR.id));
+      assert.equal(answer.status, 502);
+      assert.match(
+        String(answer.body.error),
+        /^The AI provider at AI_BASE_URL has no model "llama-nope" or no \/chat\/completions \(HTTP 404\): check AI_MODEL and AI_BASE_URL: The model `llama-nope` does not exist\.$/,
+      );
+    },
+    { style: "openai" },
+  );
+});
+
 Deno.test("GET /api/logs/{id}/insight answers 504 after AI_TIMEOUT, which QUERY_TIMEOUT does not cut short", async () => {
   await withInsight({ AI_TIMEOUT: "300ms" }, async ({ fake, get }) => {
     fake.behave({ kind: "hang" });
@@ -524,7 +596,7 @@ Deno.test("Argus explains a log ingested over OTLP through the fake Azure OpenAI
     assert.equal(fake.calls(), 1);
     assert.match(
       argus.log(),
-      /AI insight is on module=ai endpoint=http:\/\/127\.0\.0\.1:\d+ deployment=argus-gpt /,
+      /AI insight is on module=ai provider=azure endpoint=http:\/\/127\.0\.0\.1:\d+ deployment=argus-gpt /,
     );
     assert.ok(!argus.log().includes(API_KEY));
   } finally {

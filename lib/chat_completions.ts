@@ -1,13 +1,19 @@
 /**
- * A chat-completions client for Azure OpenAI's REST API: one `POST
- * {endpoint}/openai/deployments/{deployment}/chat/completions?api-version={version}` with the
- * `api-key` header. Plain `fetch` rather than the `openai` package or LangChain.js: Argus needs
- * this one call, and owning it keeps the timeout (one deadline, no hidden retries), the mapping of
- * every failure to a sentence an operator can act on, and the key (never in a message) in view.
+ * A chat-completions client for AI insight's two kinds of provider (`AI_PROVIDER`):
+ * - `azure`: Azure OpenAI's REST API, `POST {endpoint}/openai/deployments/{deployment}/chat/
+ *   completions?api-version={version}` with the `api-key` header;
+ * - `openai`: an OpenAI-style API, `POST {AI_BASE_URL}/chat/completions` with `model` in the body
+ *   and `Authorization: Bearer {AI_API_KEY}` when a key is set: OpenAI itself, and the local
+ *   servers that speak its API (Ollama, vLLM, LM Studio), which need no key.
+ *
+ * Plain `fetch` rather than the `openai` package: Argus needs this one call, and owning it keeps
+ * the timeout (one deadline, no hidden retries), the mapping of every failure to a sentence naming
+ * the setting to check, and the key (never in a message) in view; the package would add its
+ * retries and its own errors to translate, for one request shape both providers share.
  *
  * @module
  */
-import type { AzureOpenAiConfig } from "./config.ts";
+import type { AiConfig } from "./config.ts";
 import { errorMessage } from "../utils/errors.ts";
 
 export interface ChatMessage {
@@ -45,14 +51,54 @@ export class AiProviderError extends Error {
 /** Longest piece of a provider's error message repeated in ours. */
 const MAX_REASON_CHARS = 300;
 
-export class AzureOpenAiClient {
-  readonly #config: AzureOpenAiConfig;
+/** Where and how one provider is asked, and the settings its failures name. */
+interface Target {
+  url: string;
+  headers: Record<string, string>;
+  /** Body fields besides the messages and limits (`model` for an OpenAI-style API). */
+  body: Record<string, unknown>;
+  /** The model as configured, answered when the provider does not name one. */
+  model: string;
+  /** What to check when the credentials are refused. */
+  credentials: string;
+  /** What to say when the provider has no such model or deployment (HTTP 404). */
+  notFound: string;
+}
+
+function targetOf(config: AiConfig): Target {
+  if (config.provider === "azure") {
+    return {
+      url: chatCompletionsUrl(config),
+      headers: { "api-key": config.apiKey },
+      body: {},
+      model: config.deployment,
+      credentials: "AZURE_OPENAI_API_KEY and AZURE_OPENAI_ENDPOINT",
+      notFound: `The AI provider has no deployment "${config.deployment}" at this endpoint and ` +
+        "API version (HTTP 404): check AZURE_OPENAI_DEPLOYMENT, AZURE_OPENAI_ENDPOINT and " +
+        "AZURE_OPENAI_API_VERSION",
+    };
+  }
+  return {
+    url: `${config.baseUrl.replace(/\/+$/, "")}/chat/completions`,
+    headers: config.apiKey === "" ? {} : { authorization: `Bearer ${config.apiKey}` },
+    body: { model: config.model },
+    model: config.model,
+    credentials: "AI_API_KEY and AI_BASE_URL",
+    notFound: `The AI provider at AI_BASE_URL has no model "${config.model}" or no ` +
+      "/chat/completions (HTTP 404): check AI_MODEL and AI_BASE_URL",
+  };
+}
+
+export class ChatCompletionsClient {
+  readonly #config: AiConfig;
+  readonly #target: Target;
   readonly #url: string;
   readonly #fetch: typeof fetch;
 
-  constructor(config: AzureOpenAiConfig, options: { fetch?: typeof fetch } = {}) {
+  constructor(config: AiConfig, options: { fetch?: typeof fetch } = {}) {
     this.#config = config;
-    this.#url = chatCompletionsUrl(config);
+    this.#target = targetOf(config);
+    this.#url = this.#target.url;
     this.#fetch = options.fetch ?? fetch;
   }
 
@@ -63,8 +109,9 @@ export class AzureOpenAiClient {
     try {
       response = await this.#fetch(this.#url, {
         method: "POST",
-        headers: { "content-type": "application/json", "api-key": this.#config.apiKey },
+        headers: { "content-type": "application/json", ...this.#target.headers },
         body: JSON.stringify({
+          ...this.#target.body,
           messages: request.messages,
           temperature: request.temperature,
           max_tokens: request.maxTokens,
@@ -93,11 +140,9 @@ export class AzureOpenAiClient {
     let message: string;
     if (status === 401 || status === 403) {
       message = `The AI provider refused the credentials (HTTP ${status}): check ` +
-        `AZURE_OPENAI_API_KEY and AZURE_OPENAI_ENDPOINT${reason}`;
+        `${this.#target.credentials}${reason}`;
     } else if (status === 404) {
-      message = `The AI provider has no deployment "${this.#config.deployment}" at this endpoint ` +
-        `and API version (HTTP 404): check AZURE_OPENAI_DEPLOYMENT, AZURE_OPENAI_ENDPOINT and ` +
-        `AZURE_OPENAI_API_VERSION${reason}`;
+      message = `${this.#target.notFound}${reason}`;
     } else if (status === 429) {
       const after = response.headers.get("retry-after");
       message = `The AI provider is limiting requests (HTTP 429)${
@@ -140,7 +185,7 @@ export class AzureOpenAiClient {
     const model = (body as { model?: unknown }).model;
     return {
       content: content.trim(),
-      model: typeof model === "string" && model !== "" ? model : this.#config.deployment,
+      model: typeof model === "string" && model !== "" ? model : this.#target.model,
     };
   }
 
@@ -151,8 +196,8 @@ export class AzureOpenAiClient {
   }
 }
 
-/** The chat-completions URL of a deployment; a trailing `/` of the endpoint is ignored. */
-export function chatCompletionsUrl(config: AzureOpenAiConfig): string {
+/** The chat-completions URL of an Azure deployment; a trailing `/` of the endpoint is ignored. */
+export function chatCompletionsUrl(config: AiConfig): string {
   const base = config.endpoint.replace(/\/+$/, "");
   return `${base}/openai/deployments/${encodeURIComponent(config.deployment)}/chat/completions` +
     `?api-version=${encodeURIComponent(config.apiVersion)}`;
