@@ -135,13 +135,24 @@ async function drawn(page, { agg, series, names }) {
     return chart.groups.flatMap((g) => g.values).filter((v) => v !== null).length;
   });
   if (values === 0) return 0;
-  // A line, or at least a point's symbol.
-  const painted = await page.waitForFunction(
-    plotPixels,
-    { selector: CHART, least: values > 1 ? 40 : 10 },
-    { timeout: 15_000 },
-  );
-  return await painted.jsonValue();
+  // A line, or at least a point's symbol: a lone symbol paints about 10 saturated pixels (seen:
+  // exactly 10, which "more than 10" missed), so more than 5 stands for it.
+  const least = values > 1 ? 40 : 5;
+  try {
+    const painted = await page.waitForFunction(
+      plotPixels,
+      { selector: CHART, least },
+      { timeout: 15_000 },
+    );
+    return await painted.jsonValue();
+  } catch (error) {
+    // Which chart, with how many values, and how much of it was painted.
+    const seen = await page.evaluate(plotPixels, { selector: CHART, least: -1 });
+    throw new Error(
+      `${page.url()}: ${values} values, ${seen} pixels painted of the ${least} waited for: ` +
+        error.message,
+    );
+  }
 }
 
 const seriesCount = (page) => page.getAttribute("[data-chart='instrument']", "data-series-count");
