@@ -6,13 +6,19 @@
  *   and `Authorization: Bearer {AI_API_KEY}` when a key is set: OpenAI itself, and the local
  *   servers that speak its API (Ollama, vLLM, LM Studio), which need no key.
  *
+ * Every request asks for a streamed answer (`stream: true`): the provider's server-sent events,
+ * read with `eventsource-parser`, hand each piece of the answer to `onDelta` as it is generated;
+ * a provider that answers one JSON completion instead is read as one piece.
+ *
  * Plain `fetch` rather than the `openai` package: Argus needs this one call, and owning it keeps
  * the timeout (one deadline, no hidden retries), the mapping of every failure to a sentence naming
  * the setting to check, and the key (never in a message) in view; the package would add its
- * retries and its own errors to translate, for one request shape both providers share.
+ * retries and its own errors to translate, for one request shape both providers share, and its
+ * import costs start-up (docs/benchmarks.md, "The openai package").
  *
  * @module
  */
+import { createParser, type EventSourceMessage } from "eventsource-parser";
 import type { AiConfig } from "./config.ts";
 import { errorMessage } from "../utils/errors.ts";
 
@@ -27,6 +33,11 @@ export interface ChatRequest {
   maxTokens: number;
   /** Ends the call (a deadline): the promise rejects with an `AiProviderError` of kind "timeout". */
   signal?: AbortSignal;
+  /**
+   * Each piece of the answer as the provider generates it, in order (leading white space left
+   * out); together they are the answer's content, give or take its trailing white space.
+   */
+  onDelta?: (text: string) => void;
 }
 
 export interface ChatAnswer {
@@ -105,21 +116,33 @@ export class ChatCompletionsClient {
   async chat(request: ChatRequest): Promise<ChatAnswer> {
     const { signal } = request;
     let response: Response;
-    let text: string;
     try {
       response = await this.#fetch(this.#url, {
         method: "POST",
-        headers: { "content-type": "application/json", ...this.#target.headers },
+        headers: {
+          "content-type": "application/json",
+          accept: "text/event-stream, application/json",
+          ...this.#target.headers,
+        },
         body: JSON.stringify({
           ...this.#target.body,
           messages: request.messages,
           temperature: request.temperature,
           max_tokens: request.maxTokens,
+          stream: true,
         }),
         signal,
       });
-      text = await response.text();
+      if (response.ok && isEventStream(response) && response.body !== null) {
+        return await this.#readStream(response.body, request);
+      }
+      const text = await response.text();
+      if (!response.ok) throw this.#statusError(response, text);
+      const answer = this.#answer(text);
+      request.onDelta?.(answer.content);
+      return answer;
     } catch (error) {
+      if (error instanceof AiProviderError) throw error;
       if (signal?.aborted) throw timeoutError(signal);
       throw new AiProviderError(
         "provider",
@@ -129,8 +152,97 @@ export class ChatCompletionsClient {
         { cause: error },
       );
     }
-    if (!response.ok) throw this.#statusError(response, text);
-    return this.#answer(text);
+  }
+
+  /**
+   * A streamed completion: `data:` events of `chat.completion.chunk`s, each with a piece of the
+   * answer in `choices[0].delta.content`, ended by `data: [DONE]`. Azure sends a first chunk
+   * without choices (its prompt filter's results), which is passed over.
+   */
+  async #readStream(body: ReadableStream<Uint8Array>, request: ChatRequest): Promise<ChatAnswer> {
+    const { signal, onDelta } = request;
+    let content = "";
+    let model: string | undefined;
+    let finish: string | undefined;
+    let ended = false;
+    let failure: AiProviderError | undefined;
+    const onEvent = (event: EventSourceMessage) => {
+      if (event.data === "[DONE]") {
+        ended = true;
+        return;
+      }
+      let chunk: StreamChunk;
+      try {
+        chunk = JSON.parse(event.data) as StreamChunk;
+      } catch {
+        failure ??= new AiProviderError(
+          "provider",
+          `The AI provider's stream has an event that is not JSON: it starts with ${
+            JSON.stringify(this.#redact(event.data.slice(0, 80)))
+          }`,
+        );
+        return;
+      }
+      if (chunk?.error !== undefined && chunk.error !== null) {
+        const said = this.#redact(providerMessage(JSON.stringify({ error: chunk.error })));
+        failure ??= new AiProviderError(
+          "provider",
+          `The AI provider failed while answering${said === "" ? "" : `: ${said}`}`,
+        );
+        return;
+      }
+      if (typeof chunk?.model === "string" && chunk.model !== "") model = chunk.model;
+      const choice = chunk?.choices?.[0];
+      const delta = choice?.delta?.content;
+      if (typeof delta === "string" && delta !== "") {
+        const piece = content.trim() === "" ? delta.trimStart() : delta;
+        content += delta;
+        if (piece !== "") onDelta?.(piece);
+      }
+      if (typeof choice?.finish_reason === "string") finish = choice.finish_reason;
+    };
+    const parser = createParser({ onEvent });
+    const reader = body.getReader();
+    const decoder = new TextDecoder();
+    try {
+      while (!ended && failure === undefined) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        parser.feed(decoder.decode(value, { stream: true }));
+      }
+    } catch (error) {
+      if (signal?.aborted) throw timeoutError(signal);
+      throw new AiProviderError(
+        "provider",
+        `The AI provider's answer broke off after ${content.length} characters: ${
+          this.#redact(errorMessage(error))
+        }`,
+        { cause: error },
+      );
+    } finally {
+      reader.cancel().catch(() => {});
+    }
+    if (failure !== undefined) throw failure;
+    if (finish === "content_filter") {
+      throw new AiProviderError(
+        "provider",
+        "The AI provider withheld its answer (finish_reason content_filter)",
+      );
+    }
+    if (!ended && finish === undefined) {
+      throw new AiProviderError(
+        "provider",
+        `The AI provider's answer broke off after ${content.length} characters: its stream ` +
+          "ended without a finish_reason or [DONE]",
+      );
+    }
+    if (content.trim() === "") {
+      throw new AiProviderError(
+        "provider",
+        "The AI provider's answer is empty: its stream held no choices[0].delta.content",
+      );
+    }
+    return { content: content.trim(), model: model ?? this.#target.model };
   }
 
   #statusError(response: Response, text: string): AiProviderError {
@@ -194,6 +306,20 @@ export class ChatCompletionsClient {
     const key = this.#config.apiKey;
     return key === "" ? text : text.replaceAll(key, "***");
   }
+}
+
+/** One event of a streamed completion, as far as it is read. */
+interface StreamChunk {
+  model?: unknown;
+  choices?: { delta?: { content?: unknown }; finish_reason?: unknown }[];
+  /** Some servers (vLLM, Ollama) report a failure inside the stream. */
+  error?: unknown;
+}
+
+function isEventStream(response: Response): boolean {
+  return (response.headers.get("content-type") ?? "").toLowerCase().startsWith(
+    "text/event-stream",
+  );
 }
 
 /** The chat-completions URL of an Azure deployment; a trailing `/` of the endpoint is ignored. */

@@ -712,7 +712,11 @@ export const VARIABLES: readonly VariableDoc[] = [
       "PostgreSQL: ids of logs other replicas committed that may wait to be read for /ws (more " +
       "are dropped); 0 turns the live stream across replicas off",
   },
-  { name: "AI_ENABLED", default: "false", description: "Enable AI log insight (true or false)" },
+  {
+    name: "AI_ENABLED",
+    default: "false",
+    description: "Enable AI insight of records and traces (true or false)",
+  },
   {
     name: "AI_PROVIDER",
     default: "azure",
@@ -737,14 +741,22 @@ export const VARIABLES: readonly VariableDoc[] = [
     default: "2024-10-21",
     description: "Azure OpenAI API version",
   },
-  { name: "AI_TIMEOUT", default: "30s", description: "Time allowed for one AI explanation" },
+  {
+    name: "AI_TIMEOUT",
+    default: "30s",
+    description: "Longest wait for progress of an AI explanation",
+  },
   {
     name: "AI_PROMPT_MAX_BYTES",
     default: "16KiB",
     description: "Largest prompt sent to the model; context is trimmed to fit",
   },
   { name: "AI_MAX_TOKENS", default: "800", description: "Most tokens the model may answer" },
-  { name: "AI_CACHE_ENTRIES", default: "1000", description: "Explanations cached per log id" },
+  {
+    name: "AI_CACHE_ENTRIES",
+    default: "1000",
+    description: "Explanations cached per record or trace",
+  },
 ];
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; errors: string[] };

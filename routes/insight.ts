@@ -1,19 +1,24 @@
 /**
- * `GET /api/logs/{id}/insight`: an AI explanation of one log record (what likely happened, what to
- * check next) from Azure OpenAI, off unless `AI_ENABLED` is true.
+ * AI insight, off unless `AI_ENABLED` is true: `GET /api/logs/{id}/insight` explains one log
+ * record, `GET /api/traces/{trace_id}/insight` one trace (what likely happened, what to check
+ * next), answered whole as JSON or, to `Accept: text/event-stream`, streamed as it is generated
+ * (routes/insight_stream.ts).
  *
- * `InsightService` reads the record, its service's records ±1 minute around it and its trace's
- * spans, builds the prompt (insight_prompt.ts), and asks the provider (lib/chat_completions.ts).
- * Answers are kept per log id in a bounded LRU; concurrent requests for one id share one provider
- * call. `AI_TIMEOUT` bounds the whole of it (reads and provider), so the route is not `timed`
- * by QUERY_TIMEOUT, which is shorter by default and would cut the provider short.
+ * `InsightService` reads what the prompt needs (a record: its service's records ±1 minute around
+ * it and its trace's spans; a trace: its outline, failed spans, critical path and logs), builds
+ * the prompt (insight_prompt.ts, trace_insight_prompt.ts) and asks the provider
+ * (lib/chat_completions.ts). Answers are kept per subject in a bounded LRU; requests for a subject
+ * being explained join its one provider call, each given the text so far and then every piece.
+ * `AI_TIMEOUT` bounds each wait for progress (the reads and the first piece, then each next
+ * piece), so the routes are not `timed` by QUERY_TIMEOUT, which would cut a slow model short.
  *
  * @module
  */
-import { DEFAULT_TRACE_MAX_SPANS } from "./traces.ts";
+import { DEFAULT_TRACE_MAX_SPANS, readTraceStructure } from "./traces.ts";
 import {
   AiProviderError,
   ChatCompletionsClient,
+  type ChatMessage,
   type ChatRequest,
 } from "../lib/chat_completions.ts";
 import type { AiConfig } from "../lib/config.ts";
@@ -22,12 +27,29 @@ import { formatDurationMs } from "../lib/units.ts";
 import type { Store } from "../store/mod.ts";
 import { logContext } from "./logs.ts";
 import { buildInsightPrompt } from "./insight_prompt.ts";
+import { buildTraceInsightPrompt, TRACE_LOGS_LIMIT } from "./trace_insight_prompt.ts";
+import { criticalPath } from "./mcp_tools.ts";
 import { parseHexId } from "./query_params.ts";
 import { HttpError } from "./http_error.ts";
-import type { WireLogInsight } from "../utils/wire.ts";
+import { wireLog } from "./wire.ts";
+import type { WireLogInsight, WireTraceInsight } from "../utils/wire.ts";
+/** An explanation, whatever it explains. */
+export interface InsightAnswer {
+  /** The model's explanation, plain text. */
+  insight: string;
+  /** The model that answered, as the provider names it. */
+  model: string;
+}
 
-/** The answer of `GET /api/logs/{id}/insight` (utils/wire.ts). */
-export type LogInsight = WireLogInsight;
+/**
+ * One request's view of an explanation: `answer` settles when it is complete; `onDelta` (given
+ * to `explainLog`/`explainTrace`) had the text so far at once, then each piece. `stop` ends the
+ * view (a client gone): the explanation goes on for the others and the cache.
+ */
+export interface InsightWatch {
+  answer: Promise<InsightAnswer>;
+  stop(): void;
+}
 
 /**
  * No explanation could be given: 503 when AI is off, 502 when the provider failed or refused,
@@ -44,19 +66,26 @@ export class InsightError extends HttpError {
 const TEMPERATURE = 0.2;
 /** Records on each side of the log that are read as its context (as `/api/logs/context`). */
 const CONTEXT_WINDOW = "1m";
+/** The most failed spans of a trace read whole (attributes, events) for its prompt. */
+export const TRACE_DETAILED_SPANS = 20;
+/** Logs of a trace are read from this long before its start to this long after its end. */
+const TRACE_LOGS_MARGIN_NS = 60_000_000_000n;
 
 export interface InsightLimits {
-  /** Milliseconds one explanation may take: database reads and the provider's answer. */
+  /**
+   * Milliseconds an explanation may go without progress: the database reads and the provider's
+   * first piece of answer, then each next piece.
+   */
   timeoutMs: number;
   /** Bytes of prompt (system and user messages), at most. */
   promptMaxBytes: number;
   maxTokens: number;
-  /** Answers kept, by log id; 0 keeps none. */
+  /** Answers kept, by subject; 0 keeps none. */
   cacheEntries: number;
 }
 
 export interface InsightServiceOptions {
-  store: Pick<Store, "logById" | "logs" | "traceSpans">;
+  store: Pick<Store, "logById" | "logs" | "traceSpans" | "traceStructure" | "traceSpan">;
   client: { chat(request: ChatRequest): Promise<{ content: string; model: string }> };
   limits: InsightLimits;
   logger: Logger;
@@ -67,97 +96,236 @@ export interface InsightServiceOptions {
   traceMaxSpans?: number;
 }
 
+/** A prompt, and what is logged about it. */
+interface Prepared {
+  messages: ChatMessage[];
+  facts: Record<string, unknown>;
+}
+
+/** An explanation being generated: its text so far, and who is watching it. */
+interface Generation {
+  text: string;
+  readonly listeners: Set<(text: string) => void>;
+  answer: Promise<InsightAnswer>;
+}
+
+/** Why an explanation stopped waiting: its phase, as the 504's message says it. */
+type Phase = "reads" | "first" | "next";
+
+const PHASES: Record<Phase, string> = {
+  reads: "reading what it explains from the database",
+  first: "waiting for the AI provider's answer",
+  next: "waiting for the rest of the AI provider's answer",
+};
+
 export class InsightService {
   readonly #options: InsightServiceOptions;
   /** Map order is use order: the first key is the least recently used. */
-  readonly #cache = new Map<string, LogInsight>();
-  readonly #inFlight = new Map<string, Promise<LogInsight>>();
+  readonly #cache = new Map<string, InsightAnswer>();
+  readonly #inFlight = new Map<string, Generation>();
 
   constructor(options: InsightServiceOptions) {
     this.#options = options;
   }
 
   /** The explanation of the log `id` (32 lower-case hex characters). */
-  explain(id: string): Promise<LogInsight> {
-    const cached = this.#cache.get(id);
-    if (cached !== undefined) {
-      this.#cache.delete(id);
-      this.#cache.set(id, cached);
-      return Promise.resolve(cached);
-    }
-    let pending = this.#inFlight.get(id);
-    if (pending === undefined) {
-      pending = this.#compute(id).finally(() => this.#inFlight.delete(id));
-      this.#inFlight.set(id, pending);
-    }
-    return pending;
+  explainLog(id: string, onDelta?: (text: string) => void): InsightWatch {
+    return this.#watch(
+      `log:${id}`,
+      { log_id: id },
+      (signal) => this.#logPrompt(id, signal),
+      onDelta,
+    );
   }
 
-  async #compute(id: string): Promise<LogInsight> {
-    const { store, client, limits, logger } = this.#options;
+  /** The explanation of the trace `id` (32 lower-case hex characters). */
+  explainTrace(id: string, onDelta?: (text: string) => void): InsightWatch {
+    return this.#watch(
+      `trace:${id}`,
+      { trace_id: id },
+      (signal) => this.#tracePrompt(id, signal),
+      onDelta,
+    );
+  }
+
+  #watch(
+    key: string,
+    subject: Record<string, string>,
+    prepare: (signal: AbortSignal) => Promise<Prepared>,
+    onDelta?: (text: string) => void,
+  ): InsightWatch {
+    const cached = this.#cache.get(key);
+    if (cached !== undefined) {
+      this.#cache.delete(key);
+      this.#cache.set(key, cached);
+      onDelta?.(cached.insight);
+      return { answer: Promise.resolve(cached), stop() {} };
+    }
+    let generation = this.#inFlight.get(key);
+    if (generation === undefined) {
+      const started: Generation = {
+        text: "",
+        listeners: new Set(),
+        answer: Promise.resolve() as never,
+      };
+      started.answer = this.#generate(key, subject, prepare, started)
+        .finally(() => this.#inFlight.delete(key));
+      // Every watcher may stop before the end: the failure must not go unhandled then.
+      started.answer.catch(() => {});
+      this.#inFlight.set(key, started);
+      generation = started;
+    }
+    if (onDelta !== undefined) {
+      if (generation.text !== "") onDelta(generation.text);
+      generation.listeners.add(onDelta);
+    }
+    const watched = generation;
+    return { answer: watched.answer, stop: () => onDelta && watched.listeners.delete(onDelta) };
+  }
+
+  async #generate(
+    key: string,
+    subject: Record<string, string>,
+    prepare: (signal: AbortSignal) => Promise<Prepared>,
+    generation: Generation,
+  ): Promise<InsightAnswer> {
+    const { client, limits, logger } = this.#options;
     const started = performance.now();
     const deadline = new AbortController();
-    let phase = "reading the record and its context from the database";
-    const timer = setTimeout(() =>
-      deadline.abort(
-        new AiProviderError(
-          "timeout",
-          `No explanation within AI_TIMEOUT (${
-            formatDurationMs(limits.timeoutMs)
-          }) while ${phase}: retry later, or raise AI_TIMEOUT`,
-        ),
-      ), limits.timeoutMs);
+    let phase: Phase = "reads";
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const arm = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() =>
+        deadline.abort(
+          new AiProviderError(
+            "timeout",
+            `No progress within AI_TIMEOUT (${formatDurationMs(limits.timeoutMs)}) while ${
+              PHASES[phase]
+            }: retry later, or raise AI_TIMEOUT`,
+          ),
+        ), limits.timeoutMs);
+    };
+    arm();
     try {
-      const context = await untilAborted(
-        logContext(new URLSearchParams({ id, window: CONTEXT_WINDOW }), { store }),
-        deadline.signal,
-      );
-      const spans = context.anchor.trace_id === "" ? [] : await untilAborted(
-        store.traceSpans(
-          context.anchor.trace_id,
-          this.#options.traceMaxSpans ?? DEFAULT_TRACE_MAX_SPANS,
-        ),
-        deadline.signal,
-      );
-      const prompt = buildInsightPrompt({
-        log: context.anchor,
-        before: context.before,
-        after: context.after,
-        spans,
-        contextWindow: "1 minute",
-      }, limits.promptMaxBytes);
-      phase = "waiting for the AI provider's answer";
+      const prepared = await untilAborted(prepare(deadline.signal), deadline.signal);
+      phase = "first";
+      arm();
       const answer = await client.chat({
-        messages: prompt.messages,
+        messages: prepared.messages,
         temperature: TEMPERATURE,
         maxTokens: limits.maxTokens,
         signal: deadline.signal,
+        onDelta: (text) => {
+          phase = "next";
+          arm();
+          generation.text += text;
+          for (const listener of generation.listeners) listener(text);
+        },
       });
-      const insight: LogInsight = { log_id: id, insight: answer.content, model: answer.model };
-      this.#remember(insight);
+      const insight: InsightAnswer = { insight: answer.content, model: answer.model };
+      this.#remember(key, insight);
       logger.debug("AI insight answered", {
-        log_id: id,
+        ...subject,
         model: answer.model,
-        prompt_bytes: prompt.bytes,
-        context: `${prompt.contextShown}/${prompt.contextTotal}`,
-        spans: `${prompt.spansShown}/${prompt.spansTotal}`,
+        ...prepared.facts,
         ms: Math.round(performance.now() - started),
       });
       return insight;
     } catch (error) {
       if (!(error instanceof AiProviderError)) throw error;
-      logger.warn("AI insight failed", { log_id: id, reason: error.message });
+      logger.warn("AI insight failed", { ...subject, reason: error.message });
       throw new InsightError(error.kind === "timeout" ? 504 : 502, error.message, { cause: error });
     } finally {
       clearTimeout(timer);
     }
   }
 
-  #remember(insight: LogInsight): void {
+  /** A log record's prompt: the record, its service's records ±1 minute, its trace's spans. */
+  async #logPrompt(id: string, signal: AbortSignal): Promise<Prepared> {
+    const { store, limits } = this.#options;
+    const context = await untilAborted(
+      logContext(new URLSearchParams({ id, window: CONTEXT_WINDOW }), { store }),
+      signal,
+    );
+    const spans = context.anchor.trace_id === "" ? [] : await untilAborted(
+      store.traceSpans(
+        context.anchor.trace_id,
+        this.#options.traceMaxSpans ?? DEFAULT_TRACE_MAX_SPANS,
+      ),
+      signal,
+    );
+    const prompt = buildInsightPrompt({
+      log: context.anchor,
+      before: context.before,
+      after: context.after,
+      spans,
+      contextWindow: "1 minute",
+    }, limits.promptMaxBytes);
+    return {
+      messages: prompt.messages,
+      facts: {
+        prompt_bytes: prompt.bytes,
+        context: `${prompt.contextShown}/${prompt.contextTotal}`,
+        spans: `${prompt.spansShown}/${prompt.spansTotal}`,
+      },
+    };
+  }
+
+  /**
+   * A trace's prompt, read without holding a huge trace whole: its structure (no attributes), the
+   * first TRACE_DETAILED_SPANS failed spans whole, and its logs (the first TRACE_LOGS_LIMIT from a
+   * minute before it to a minute after it).
+   */
+  async #tracePrompt(id: string, signal: AbortSignal): Promise<Prepared> {
+    const { store, limits } = this.#options;
+    const structure = await untilAborted(readTraceStructure(id, store), signal);
+    const failed: number[] = [];
+    for (let i = 0; i < structure.span_id.length; i++) {
+      if (structure.status[i] === 2) failed.push(i);
+    }
+    failed.sort((a, b) => structure.start_ns[a]! - structure.start_ns[b]!);
+    const detailed = await untilAborted(
+      Promise.all(
+        failed.slice(0, TRACE_DETAILED_SPANS).map((i) =>
+          store.traceSpan(id, structure.span_id[i]!)
+        ),
+      ),
+      signal,
+    );
+    const startNs = BigInt(structure.start_unix_nano);
+    const logs = await untilAborted(
+      store.logs({
+        startNs: startNs - TRACE_LOGS_MARGIN_NS,
+        endNs: startNs + BigInt(structure.duration_ns) + TRACE_LOGS_MARGIN_NS,
+        traceId: id,
+      }, { limit: TRACE_LOGS_LIMIT + 1, offset: 0, order: "asc" }),
+      signal,
+    );
+    const prompt = buildTraceInsightPrompt({
+      structure,
+      failed,
+      details: detailed.filter((span) => span !== undefined),
+      criticalPath: criticalPath(structure),
+      logs: logs.slice(0, TRACE_LOGS_LIMIT).map(wireLog),
+      moreLogs: logs.length > TRACE_LOGS_LIMIT,
+    }, limits.promptMaxBytes);
+    return {
+      messages: prompt.messages,
+      facts: {
+        prompt_bytes: prompt.bytes,
+        failed: `${prompt.failedShown}/${prompt.failedTotal}`,
+        critical_path: `${prompt.pathShown}/${prompt.pathTotal}`,
+        logs: `${prompt.logsShown}/${prompt.logsTotal}`,
+      },
+    };
+  }
+
+  #remember(key: string, insight: InsightAnswer): void {
     const max = this.#options.limits.cacheEntries;
     if (max === 0) return;
-    this.#cache.delete(insight.log_id);
-    this.#cache.set(insight.log_id, insight);
+    this.#cache.delete(key);
+    this.#cache.set(key, insight);
     while (this.#cache.size > max) this.#cache.delete(this.#cache.keys().next().value!);
   }
 }
@@ -206,18 +374,39 @@ export function insightService(
   });
 }
 
-/** `GET /api/logs/{id}/insight`. */
-export async function logInsight(
-  idText: string,
-  deps: { insight?: Pick<InsightService, "explain"> },
-): Promise<LogInsight> {
-  if (deps.insight === undefined) {
-    throw new InsightError(
-      503,
-      "AI insight is off: set AI_ENABLED=true with AZURE_OPENAI_ENDPOINT, AZURE_OPENAI_API_KEY " +
-        "and AZURE_OPENAI_DEPLOYMENT, or with AI_PROVIDER=openai and AI_MODEL (AI_BASE_URL and " +
-        "AI_API_KEY for a provider other than OpenAI or a local one) to turn it on",
-    );
-  }
-  return await deps.insight.explain(parseHexId("id", idText, 32));
+/** The 503 of both routes while AI_ENABLED is false. */
+function aiOff(): InsightError {
+  return new InsightError(
+    503,
+    "AI insight is off: set AI_ENABLED=true with AZURE_OPENAI_ENDPOINT, AZURE_OPENAI_API_KEY " +
+      "and AZURE_OPENAI_DEPLOYMENT, or with AI_PROVIDER=openai and AI_MODEL (AI_BASE_URL and " +
+      "AI_API_KEY for a provider other than OpenAI or a local one) to turn it on",
+  );
+}
+
+type InsightDeps = { insight?: Pick<InsightService, "explainLog" | "explainTrace"> };
+
+/**
+ * `GET /api/logs/{id}/insight`: the watch of the record's explanation, and its answer's wire form
+ * (`WireLogInsight`).
+ */
+export function logInsight(idText: string, deps: InsightDeps) {
+  if (deps.insight === undefined) throw aiOff();
+  const id = parseHexId("id", idText, 32);
+  const insight = deps.insight;
+  return {
+    watch: (onDelta?: (text: string) => void) => insight.explainLog(id, onDelta),
+    wire: (answer: InsightAnswer): WireLogInsight => ({ log_id: id, ...answer }),
+  };
+}
+
+/** `GET /api/traces/{trace_id}/insight`, as `logInsight` (`WireTraceInsight`). */
+export function traceInsight(idText: string, deps: InsightDeps) {
+  if (deps.insight === undefined) throw aiOff();
+  const id = parseHexId("trace_id", idText, 32);
+  const insight = deps.insight;
+  return {
+    watch: (onDelta?: (text: string) => void) => insight.explainTrace(id, onDelta),
+    wire: (answer: InsightAnswer): WireTraceInsight => ({ trace_id: id, ...answer }),
+  };
 }

@@ -40,21 +40,24 @@ export interface Prompt {
   spansTotal: number;
 }
 
-export const SYSTEM_PROMPT =
-  "You are a site reliability engineer helping an operator of Argus, an OpenTelemetry backend, " +
-  "read one log record. From the record, its service's records around it and the spans of its " +
-  "trace, explain briefly what most likely happened and why, then list what to check next " +
+/** How every explanation is to be given: what to list, what not to invent, its form. */
+export const ANSWER_RULES = "then list what to check next " +
   "(services, operations, attributes, dependencies, configuration). Say which facts you rely on " +
   "and when the data does not settle the question; do not invent values. Answer in plain text: " +
   "short paragraphs and lines starting with '- ', no Markdown headings or tables, at most about " +
   "250 words.";
 
+export const SYSTEM_PROMPT =
+  "You are a site reliability engineer helping an operator of Argus, an OpenTelemetry backend, " +
+  "read one log record. From the record, its service's records around it and the spans of its " +
+  `trace, explain briefly what most likely happened and why, ${ANSWER_RULES}`;
+
 /** Longest line of context or of the trace, in bytes: one huge record must not crowd out others. */
-const MAX_LINE_BYTES = 600;
+export const MAX_LINE_BYTES = 600;
 /** Longest attribute list on a context or span line, in bytes. */
-const MAX_LINE_ATTRIBUTES_BYTES = 240;
+export const MAX_LINE_ATTRIBUTES_BYTES = 240;
 /** Bytes kept back for the section headings and the counts of what was left out. */
-const SECTION_OVERHEAD_BYTES = 400;
+export const SECTION_OVERHEAD_BYTES = 400;
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -73,7 +76,7 @@ export function clipBytes(text: string, maxBytes: number): string {
   return cut + marker;
 }
 
-function compactJson(value: unknown): string {
+export function compactJson(value: unknown): string {
   return JSON.stringify(value) ?? "";
 }
 
@@ -105,7 +108,7 @@ export function withoutSecrets(attributes: Record<string, unknown>): Record<stri
   return out;
 }
 
-function bodyText(body: unknown): string {
+export function bodyText(body: unknown): string {
   if (body === null) return "(no body)";
   return typeof body === "string" ? body : compactJson(body);
 }
@@ -134,7 +137,7 @@ function contextLine(log: WireLog, anchor: WireLog): string {
   return clipBytes(line, MAX_LINE_BYTES);
 }
 
-function spanLine(span: StoredSpan, traceStartNs: bigint, mark: boolean): string {
+export function spanLine(span: StoredSpan, traceStartNs: bigint, mark: boolean): string {
   const offsetMs = Number(span.startTimeUnixNano - traceStartNs) / 1e6;
   const durationNs = span.endTimeUnixNano > span.startTimeUnixNano
     ? span.endTimeUnixNano - span.startTimeUnixNano
@@ -202,7 +205,7 @@ function byRelevance(spans: StoredSpan[], spanId: string): StoredSpan[] {
  * Takes lines in order while they fit in `budget` bytes (each costs its bytes plus a newline);
  * stops at the first that does not, so a huge trace costs only the lines that are shown.
  */
-function take<T>(
+export function take<T>(
   items: T[],
   format: (item: T) => string,
   budget: number,
@@ -244,6 +247,20 @@ function recordSection(log: WireLog, budget: number): string {
     );
   }
   return clipBytes(lines.join("\n"), budget);
+}
+
+/** The system and user messages, the user's cut so that both together are within `maxBytes`. */
+export function chatMessages(
+  system: string,
+  user: string,
+  maxBytes: number,
+): { messages: ChatMessage[]; bytes: number } {
+  const systemBytes = utf8Bytes(system);
+  const clipped = clipBytes(user, Math.max(0, maxBytes - systemBytes));
+  return {
+    messages: [{ role: "system", content: system }, { role: "user", content: clipped }],
+    bytes: systemBytes + utf8Bytes(clipped),
+  };
 }
 
 /** The system and user messages for `input`, their contents together within `maxBytes`. */
@@ -313,15 +330,9 @@ export function buildInsightPrompt(input: PromptInput, maxBytes: number): Prompt
     for (const span of inTimeOrder) parts.push(shownSpans.lines.get(span)!);
   }
 
-  const systemBytes = utf8Bytes(SYSTEM_PROMPT);
-  // The estimate above keeps it within budget; this guarantees it whatever the headings cost.
-  const user = clipBytes(parts.join("\n"), Math.max(0, maxBytes - systemBytes));
   return {
-    messages: [
-      { role: "system", content: SYSTEM_PROMPT },
-      { role: "user", content: user },
-    ],
-    bytes: systemBytes + utf8Bytes(user),
+    // The estimate above keeps it within budget; this guarantees it whatever the headings cost.
+    ...chatMessages(SYSTEM_PROMPT, parts.join("\n"), maxBytes),
     contextShown: shownContext.lines.size,
     contextTotal: context.length,
     spansShown: shownSpans.lines.size,

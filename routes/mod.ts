@@ -12,7 +12,8 @@ import type { Logger } from "../lib/logger.ts";
 import { type ArgusMetrics, metricsResponse } from "../lib/metrics.ts";
 import { health, type HealthDeps } from "./health.ts";
 import { listLogs, LIVE_QUERY, LOG_CONTEXT_QUERY, LOG_LIST_QUERY, logContext } from "./logs.ts";
-import { type InsightService, logInsight } from "./insight.ts";
+import { type InsightService, logInsight, traceInsight } from "./insight.ts";
+import { insightResponse } from "./insight_stream.ts";
 import { latest, type MetadataDeps, services, SERVICES_QUERY } from "./metadata.ts";
 import { stats, STATS_QUERY } from "./stats.ts";
 import { parseQuery, parseTraceLookup, type QuerySchema } from "./query_params.ts";
@@ -103,7 +104,10 @@ export interface AppDeps extends HealthDeps {
   queryTimeoutMs?: number;
   /** Tokens, Host and Origin rules, CORS (routes/middleware/); without them, only the Origin check. */
   security?: SecurityOptions;
-  /** AI log insight (`GET /api/logs/{id}/insight`); absent when AI_ENABLED is false. */
+  /**
+   * AI insight (`GET /api/logs/{id}/insight`, `GET /api/traces/{trace_id}/insight`); absent when
+   * AI_ENABLED is false.
+   */
   insight?: InsightService;
   /** MCP_MAX_OUTPUT_BYTES: the most bytes one MCP tool answers (routes/mcp.ts). */
   mcpMaxOutputBytes?: number;
@@ -255,9 +259,25 @@ export function apiRoutes(deps: AppDeps): Route[] {
       TRACE_SEARCH_QUERY,
       (params, s) => searchTrace(s.trace_id!, params, deps.store),
     ),
+    {
+      // AI_TIMEOUT bounds it (routes/insight.ts), not QUERY_TIMEOUT.
+      method: "GET",
+      path: "/api/traces/{trace_id}/insight",
+      query: {},
+      timed: false,
+      handle: (c) =>
+        insightResponse(c.req.raw, traceInsight(c.req.param("trace_id") ?? "", deps), deps.logger),
+    },
     get("/api/logs", LOG_LIST_QUERY, (params) => listLogs(params, d)),
     get("/api/logs/context", LOG_CONTEXT_QUERY, (params) => logContext(params, d)),
-    { ...get("/api/logs/{id}/insight", {}, (_p, s) => logInsight(s.id ?? "", deps)), timed: false },
+    {
+      method: "GET",
+      path: "/api/logs/{id}/insight",
+      query: {},
+      timed: false,
+      handle: (c) =>
+        insightResponse(c.req.raw, logInsight(c.req.param("id") ?? "", deps), deps.logger),
+    },
     get("/api/metrics/traffic", SERIES_QUERY, (params) => traffic(params, d)),
     get("/api/metrics/latency_heatmap", SERIES_QUERY, (params) => latencyHeatmap(params, d)),
     get("/api/metrics/dashboard", DASHBOARD_QUERY, (params) => dashboard(params, d)),

@@ -3,197 +3,32 @@
  * fake as an OpenAI-style API with and without a key (a local model)
  * (tests/fixtures/fake_azure_openai.ts): what is sent (path, key, model, messages), what is answered,
  * the cache, and every failure the provider can cause. The last test runs a real Argus process
- * with data ingested over OTLP. No test reaches the internet.
+ * with data ingested over OTLP. No test reaches the internet. Streaming and trace insight:
+ * tests/ai_insight_stream_test.ts.
  */
 import assert from "node:assert/strict";
-import { type Config, parseConfig } from "../lib/config.ts";
-import { createLogger } from "../lib/logger.ts";
 import { testApp } from "./app.ts";
-import { insightService } from "../routes/insight.ts";
-import { createStore, type Store } from "../store/mod.ts";
+import type { Store } from "../store/mod.ts";
 import { BASE_TIME_NS, buildLog, buildResource, buildSpan } from "./builders.ts";
-import { databaseConfig } from "./databases.ts";
-import {
-  type FakeAzureOpenAi,
-  type FakeOptions,
-  type RecordedRequest,
-  startFakeAzureOpenAi,
-} from "./fixtures/fake_azure_openai.ts";
+import { type FakeAzureOpenAi, startFakeAzureOpenAi } from "./fixtures/fake_azure_openai.ts";
 import { startArgus } from "./argus_process.ts";
 import {
-  jsonSpans,
-  logsRequest,
-  postJson,
-  stringAttribute,
-  traceRequest,
-} from "./otlp_payloads.ts";
-
-const API_KEY = "test-key-5f3a9c0e1d";
-const DEPLOYMENT = "argus-gpt";
-const API_VERSION = "2024-10-21";
-
-const TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736";
-const ROOT_SPAN = "00f067aa0ba902b7";
-const CLIENT_SPAN = "b7ad6b7169203331";
-const PAYMENT_SPAN = "e457b5a2e4d86bd1";
-const OTHER_TRACE_SPANS = 3;
-
-/** The record explained in most tests, and what should reach the prompt with it. */
-const checkout = buildResource("checkout");
-const payment = buildResource("payment-service");
-const ANCHOR = buildLog(checkout, {
-  timeUnixNano: BASE_TIME_NS + 30_000_000_000n,
-  severityNumber: 17,
-  severityText: "ERROR",
-  body: "payment call failed: Gateway Timeout after 3 retries",
-  traceId: TRACE_ID,
-  spanId: CLIENT_SPAN,
-  attributes: JSON.stringify({ "order.id": "o-4242", "http.response.status_code": 504 }),
-});
-const BEFORE = buildLog(checkout, {
-  timeUnixNano: BASE_TIME_NS + 20_000_000_000n,
-  severityNumber: 13,
-  severityText: "WARN",
-  body: "retrying payment call (attempt 3)",
-  traceId: TRACE_ID,
-  spanId: CLIENT_SPAN,
-});
-const AFTER = buildLog(checkout, {
-  timeUnixNano: BASE_TIME_NS + 45_000_000_000n,
-  severityNumber: 9,
-  severityText: "INFO",
-  body: "order o-4242 marked failed",
-  traceId: "",
-  spanId: "",
-});
-/** Outside the minute around the anchor, and of another service: neither is context. */
-const FAR = buildLog(checkout, {
-  timeUnixNano: BASE_TIME_NS + 150_000_000_000n,
-  body: "unrelated nightly report",
-});
-const OTHER_SERVICE = buildLog(payment, {
-  timeUnixNano: BASE_TIME_NS + 31_000_000_000n,
-  body: "payment-service own record",
-});
-const NO_TRACE = buildLog(checkout, {
-  timeUnixNano: BASE_TIME_NS + 200_000_000_000n,
-  body: "cache warmed",
-  traceId: "",
-  spanId: "",
-});
-
-const SPANS = [
-  buildSpan(checkout, {
-    traceId: TRACE_ID,
-    spanId: ROOT_SPAN,
-    name: "POST /checkout",
-    kind: 2,
-    startTimeUnixNano: BASE_TIME_NS + 29_000_000_000n,
-    endTimeUnixNano: BASE_TIME_NS + 31_000_000_000n,
-    statusCode: 2,
-  }),
-  buildSpan(checkout, {
-    traceId: TRACE_ID,
-    spanId: CLIENT_SPAN,
-    parentSpanId: ROOT_SPAN,
-    name: "POST payment-service/pay",
-    kind: 3,
-    startTimeUnixNano: BASE_TIME_NS + 29_100_000_000n,
-    endTimeUnixNano: BASE_TIME_NS + 30_900_000_000n,
-    statusCode: 2,
-    statusMessage: "Gateway Timeout",
-  }),
-  buildSpan(payment, {
-    traceId: TRACE_ID,
-    spanId: PAYMENT_SPAN,
-    parentSpanId: CLIENT_SPAN,
-    name: "POST /pay",
-    kind: 2,
-    startTimeUnixNano: BASE_TIME_NS + 29_200_000_000n,
-    endTimeUnixNano: BASE_TIME_NS + 30_800_000_000n,
-    statusCode: 2,
-    statusMessage: "upstream bank timed out",
-    events: JSON.stringify([{
-      timeUnixNano: (BASE_TIME_NS + 30_700_000_000n).toString(),
-      name: "exception",
-      attributes: { "exception.type": "TimeoutError", "exception.message": "bank did not answer" },
-      droppedAttributesCount: 0,
-    }]),
-  }),
-];
-
-interface Harness {
-  store: Store;
-  fake: FakeAzureOpenAi;
-  get(path: string): Promise<{ status: number; body: Record<string, unknown> }>;
-  /** Every line the app logged. */
-  logs: string[];
-}
-
-/** An app over an in-memory SQLite store holding the records above, AI on against the fake. */
-async function withInsight(
-  env: Record<string, string> | ((fake: FakeAzureOpenAi) => Record<string, string>),
-  test: (h: Harness) => Promise<void>,
-  fakeOptions: Partial<FakeOptions> = {},
-): Promise<void> {
-  const fake = startFakeAzureOpenAi({
-    apiKey: API_KEY,
-    deployment: DEPLOYMENT,
-    apiVersion: API_VERSION,
-    ...fakeOptions,
-  });
-  const dataDir = await Deno.makeTempDir({ prefix: "argus-ai-" });
-  const store = await createStore(databaseConfig("sqlite", ":memory:"), { dataDir });
-  try {
-    await store.migrate();
-    const written = await store.write({
-      resources: [checkout, payment],
-      spans: SPANS,
-      logs: [ANCHOR, BEFORE, AFTER, FAR, OTHER_SERVICE, NO_TRACE],
-    });
-    assert.equal(written.logs.inserted, 6);
-    const config = aiConfig({
-      AZURE_OPENAI_ENDPOINT: fake.url,
-      ...(typeof env === "function" ? env(fake) : env),
-    });
-    const logs: string[] = [];
-    const logger = createLogger("debug", (_level, line) => logs.push(line));
-    const app = testApp(store, {
-      logger,
-      queryTimeoutMs: config.queryTimeoutMs,
-      insight: insightService(config.ai, { store, logger }),
-    });
-    const get = async (path: string) => {
-      const response = await app(new Request(`http://argus${path}`));
-      assert.equal(response.headers.get("content-type"), "application/json; charset=utf-8");
-      return { status: response.status, body: await response.json() };
-    };
-    await test({ store, fake, get, logs });
-  } finally {
-    await store.close();
-    await fake.close();
-    await Deno.remove(dataDir, { recursive: true });
-  }
-}
-
-function aiConfig(env: Record<string, string>): Config {
-  const parsed = parseConfig({
-    AI_ENABLED: "true",
-    AZURE_OPENAI_API_KEY: API_KEY,
-    AZURE_OPENAI_DEPLOYMENT: DEPLOYMENT,
-    AZURE_OPENAI_API_VERSION: API_VERSION,
-    ...env,
-  });
-  if (!parsed.ok) throw new Error(parsed.errors.join("; "));
-  return parsed.config;
-}
-
-function messagesOf(request: RecordedRequest): { role: string; content: string }[] {
-  return (request.body as { messages: { role: string; content: string }[] }).messages;
-}
-
-const insightPath = (id: string) => `/api/logs/${id}/insight`;
-const bytes = (text: string) => new TextEncoder().encode(text).length;
+  AFTER,
+  ANCHOR,
+  API_KEY,
+  API_VERSION,
+  BEFORE,
+  bytes,
+  DEPLOYMENT,
+  insightPath,
+  messagesOf,
+  NO_TRACE,
+  openAi,
+  OTHER_TRACE_SPANS,
+  sendInventoryFailure,
+  TRACE_ID,
+  withInsight,
+} from "./ai_insight_harness.ts";
 
 Deno.test("GET /api/logs/{id}/insight answers 503 naming AI_ENABLED while AI is off", async () => {
   const app = testApp({} as Store);
@@ -230,7 +65,8 @@ Deno.test("GET /api/logs/{id}/insight sends the record, its context and its trac
     assert.equal(request!.headers["authorization"], undefined);
     assert.equal(request!.headers["content-type"], "application/json");
     const body = request!.body as Record<string, unknown>;
-    assert.deepEqual(Object.keys(body).sort(), ["max_tokens", "messages", "temperature"]);
+    assert.deepEqual(Object.keys(body).sort(), ["max_tokens", "messages", "stream", "temperature"]);
+    assert.equal(body.stream, true);
     assert.equal(body.max_tokens, 800);
     assert.equal(typeof body.temperature, "number");
 
@@ -395,12 +231,6 @@ Deno.test("GET /api/logs/{id}/insight names the setting to fix when the provider
 });
 
 /** AI_PROVIDER=openai against the fake's OpenAI-style API, with `key` (or none: a local model). */
-const openAi = (key: string) => (fake: FakeAzureOpenAi): Record<string, string> => ({
-  AI_PROVIDER: "openai",
-  AI_BASE_URL: `${fake.url}/v1/`,
-  AI_MODEL: DEPLOYMENT,
-  ...(key === "" ? {} : { AI_API_KEY: key }),
-});
 
 Deno.test("GET /api/logs/{id}/insight asks an OpenAI-style API: the model in the body, the key as Bearer", async () => {
   await withInsight(openAi(API_KEY), async ({ fake, get, logs }) => {
@@ -414,7 +244,13 @@ Deno.test("GET /api/logs/{id}/insight asks an OpenAI-style API: the model in the
     assert.equal(request!.headers["authorization"], `Bearer ${API_KEY}`);
     assert.equal(request!.headers["api-key"], undefined);
     const body = request!.body as Record<string, unknown>;
-    assert.deepEqual(Object.keys(body).sort(), ["max_tokens", "messages", "model", "temperature"]);
+    assert.deepEqual(Object.keys(body).sort(), [
+      "max_tokens",
+      "messages",
+      "model",
+      "stream",
+      "temperature",
+    ]);
     assert.equal(body.model, DEPLOYMENT);
     assert.ok(messagesOf(request!)[1]!.content.includes("Gateway Timeout after 3 retries"));
     const on = logs.find((line) => line.includes("AI insight is on"))!;
@@ -467,7 +303,7 @@ Deno.test("GET /api/logs/{id}/insight answers 504 after AI_TIMEOUT, which QUERY_
     assert.equal(answer.status, 504);
     assert.equal(
       answer.body.error,
-      "No explanation within AI_TIMEOUT (300ms) while waiting for the AI provider's answer: " +
+      "No progress within AI_TIMEOUT (300ms) while waiting for the AI provider's answer: " +
         "retry later, or raise AI_TIMEOUT",
     );
     assert.ok(elapsed >= 290 && elapsed < 3_000, `${elapsed} ms`);
@@ -551,29 +387,7 @@ Deno.test("Argus explains a log ingested over OTLP through the fake Azure OpenAI
     AI_TIMEOUT: "5s",
   }, cwd);
   try {
-    const now = BigInt(Date.now()) * 1_000_000n;
-    const spans = jsonSpans(1 + OTHER_TRACE_SPANS, 11, now);
-    const [root] = spans;
-    root!.status = { code: 2, message: "Database Lock" };
-    for (const span of spans.slice(1)) span.traceId = root!.traceId;
-    assert.equal(
-      (await postJson(argus.otlpHttpUrl, "traces", traceRequest(spans, "inventory"))).status,
-      200,
-    );
-    const sent = await postJson(
-      argus.otlpHttpUrl,
-      "logs",
-      logsRequest([{
-        timeUnixNano: now.toString(),
-        severityNumber: 17,
-        severityText: "ERROR",
-        body: { stringValue: "reservation failed: Database Lock" },
-        traceId: root!.traceId,
-        spanId: root!.spanId,
-        attributes: [stringAttribute("sku", "A-17")],
-      }], "inventory"),
-    );
-    assert.equal(sent.status, 200);
+    await sendInventoryFailure(argus.otlpHttpUrl, 1 + OTHER_TRACE_SPANS);
 
     const list = await (await fetch(`${argus.baseUrl}/api/logs?service=inventory`)).json();
     assert.equal(list.items.length, 1);

@@ -300,6 +300,25 @@ export interface WireLogInsight {
   model: string;
 }
 
+/** `GET /api/traces/{trace_id}/insight`. */
+export interface WireTraceInsight {
+  trace_id: string;
+  /** The model's explanation, plain text. */
+  insight: string;
+  /** The model that answered, as the provider names it. */
+  model: string;
+}
+
+/**
+ * The server-sent events of an insight asked for with `Accept: text/event-stream`: `delta`s, the
+ * explanation's pieces in order, then `done` (the whole answer, as the JSON route's) or `error`
+ * (the status the JSON route would have answered, and why).
+ */
+export type WireInsightEvent =
+  | { event: "delta"; data: { text: string } }
+  | { event: "done"; data: WireLogInsight | WireTraceInsight }
+  | { event: "error"; data: { status: number; error: string } };
+
 /**
  * An operation (span name) of `GET /api/metrics/operations`: every span of that name in the
  * service, entry or not; `error_rate` a fraction; durations in milliseconds, percentiles read

@@ -13,8 +13,8 @@ import { type LogItem, traceHref, valueText } from "../../utils/log_query.ts";
 import { formatInstant } from "../../utils/format.ts";
 
 /** Loaded when a row is first opened with AI on: it stays out of the page's initial JavaScript. */
-const LogInsightButton = lazy(() =>
-  import("./LogInsight.tsx").then((module) => ({ default: module.LogInsightButton }))
+const InsightButton = lazy(() =>
+  import("../InsightButton.tsx").then((module) => ({ default: module.InsightButton }))
 );
 
 function Section({ title, children }: { title: string; children: ComponentChildren }) {
@@ -103,7 +103,10 @@ export function LogDetails(
         </Button>
         {aiEnabled && (
           <Suspense fallback={null}>
-            <LogInsightButton logId={item.id} />
+            <InsightButton
+              path={`/api/logs/${encodeURIComponent(item.id)}/insight`}
+              subject="record"
+            />
           </Suspense>
         )}
         {href && (

@@ -3,17 +3,21 @@
  * error badge, the trace id, links to the trace's logs and back to the list, and a row of figures
  * (start, duration, spans, errors, depth, services). Nothing in it changes once the page is
  * served, so the server renders it outside the TraceView island, from `traceSummary()`
- * (utils/waterfall.ts), and no JavaScript is shipped for it.
+ * (utils/waterfall.ts), and no JavaScript is shipped for it but that of `actions` (the
+ * TraceInsight island when AI is on).
  *
  * @module
  */
 import { Badge, Button, Card, Group, SimpleGrid, Stack, Text, Title } from "@mantine/core";
+import type { ComponentChildren } from "preact";
 import { Figure } from "../page/Figure.tsx";
 import { formatCount, formatDateTime, formatDuration, formatZone } from "../../utils/format.ts";
 import type { TraceSummary } from "../../utils/waterfall.ts";
 import { logsHref } from "./SpanPanel.tsx";
 
-export function TraceHeader({ summary }: { summary: TraceSummary }) {
+export function TraceHeader(
+  { summary, actions }: { summary: TraceSummary; actions?: ComponentChildren },
+) {
   const { traceId, errors } = summary;
   return (
     <Card withBorder padding="md" data-trace-header={traceId}>
@@ -44,6 +48,7 @@ export function TraceHeader({ summary }: { summary: TraceSummary }) {
             </Text>
           </Stack>
           <Group gap="xs" wrap="nowrap">
+            {actions}
             <Button
               component="a"
               href={logsHref(traceId, summary.times)}

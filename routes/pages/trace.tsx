@@ -28,6 +28,7 @@ import { Island } from "../../components/Island.tsx";
 import TraceView from "../../islands/TraceView.tsx";
 import type { SpanDetail } from "../../components/trace/SpanPanel.tsx";
 import { TraceHeader } from "../../components/trace/TraceHeader.tsx";
+import TraceInsight from "../../islands/TraceInsight.tsx";
 import { CompareForm } from "../../components/trace/CompareForm.tsx";
 import { WATERFALL_CSS } from "../../components/trace/trace_styles.ts";
 import { traceSummary, waterfallModel } from "../../utils/waterfall.ts";
@@ -138,7 +139,16 @@ export const tracePage: PageDef = {
           <TraceTop traceId={compact.trace_id} />
           {/* The page's stylesheet (the header's and the island's): sent once, not in JavaScript. */}
           <style dangerouslySetInnerHTML={{ __html: WATERFALL_CSS }} />
-          <TraceHeader summary={traceSummary(compact, model?.tree)} />
+          <TraceHeader
+            summary={traceSummary(compact, model?.tree)}
+            actions={deps.insight && (
+              <Island
+                name="TraceInsight"
+                component={TraceInsight}
+                props={{ traceId: compact.trace_id }}
+              />
+            )}
+          />
           {!inline && (
             // Fetched while the JavaScript loads; the island's fetch of the same URL takes it.
             <link
