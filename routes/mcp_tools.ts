@@ -97,12 +97,8 @@ export function fit(
   maxBytes: number,
   hint: string,
 ): Record<string, unknown> {
-  const bytes = (v: unknown) => new TextEncoder().encode(JSON.stringify(v)).length;
-  if (bytes(value) <= maxBytes) return value;
+  if (jsonBytes(value) <= maxBytes) return value;
   const items = value[key] as unknown[];
-  // Binary search on how many items fit, the note included.
-  let low = 0;
-  let high = items.length;
   const cut = (n: number) => ({
     ...value,
     [key]: items.slice(0, n),
@@ -110,12 +106,24 @@ export function fit(
     shown: n,
     hint: `Answer cut to ${maxBytes} bytes (MCP_MAX_OUTPUT_BYTES): ${hint}`,
   });
-  while (low < high) {
-    const mid = Math.ceil((low + high) / 2);
-    if (bytes(cut(mid)) <= maxBytes) low = mid;
-    else high = mid - 1;
+  // The answer without items, its count at its widest; then each item costs its JSON and a comma
+  // (an array's JSON is its items' joined by ","), so each is serialized once, and only those that
+  // fit and the first that does not.
+  let used = jsonBytes({ ...cut(0), shown: items.length });
+  let shown = 0;
+  for (const item of items) {
+    const cost = jsonBytes(item) + (shown > 0 ? 1 : 0);
+    if (used + cost > maxBytes) break;
+    used += cost;
+    shown++;
   }
-  return cut(low);
+  return cut(shown);
+}
+
+const encoder = new TextEncoder();
+
+function jsonBytes(value: unknown): number {
+  return encoder.encode(JSON.stringify(value)).length;
 }
 
 /** A log record as an agent reads it: what it says, where from, and its trace. */
@@ -265,12 +273,24 @@ export function traceAnswer(s: WireTraceStructure, maxBytes: number): Record<str
     "the spans list is cut; read chosen spans with get_spans",
   );
   if (bounded.truncated !== true || (bounded.shown as number) > 0) return bounded;
-  return fit(
+  const fewer = fit(
     { ...head, critical_path: critical.slice(0, 10), error_spans: errors.slice(0, 10), spans },
     "spans",
     maxBytes,
     "the spans list is cut; read chosen spans with get_spans",
   );
+  if (jsonBytes(fewer) <= maxBytes) return fewer;
+  // Even the outline does not fit (many services, a tiny MCP_MAX_OUTPUT_BYTES): its counts alone.
+  return {
+    trace_id: s.trace_id,
+    duration_ms: head.duration_ms,
+    span_count: head.span_count,
+    error_count: head.error_count,
+    truncated: true,
+    shown: 0,
+    hint: `Answer cut to ${maxBytes} bytes (MCP_MAX_OUTPUT_BYTES): even the trace's outline does ` +
+      "not fit; raise MCP_MAX_OUTPUT_BYTES, or read chosen spans with get_spans",
+  };
 }
 
 /** Most sections of a critical path, and failed spans, a trace's answer lists. */
