@@ -372,6 +372,8 @@ function traceSpans(data: Dataset, trace: number, rand: () => number): SpanRow[]
       droppedEventsCount: 0,
       droppedLinksCount: 0,
       flags: 1,
+      scopeSchemaUrl: "",
+      scopeDroppedAttributesCount: 0,
     };
     spans.push(row);
     return row;
@@ -475,6 +477,7 @@ function logFor(span: SpanRow, rand: () => number): LogRow {
   const tookMs = Number(span.endTimeUnixNano - span.startTimeUnixNano) / 1e6;
   const fields: Omit<LogRow, "id"> = {
     timeUnixNano: time,
+    timeUnset: false,
     observedTimeUnixNano: time + 2_000n,
     severityNumber: severityNumber as number,
     severityText: severityText as string,
@@ -498,6 +501,8 @@ function logFor(span: SpanRow, rand: () => number): LogRow {
       "thread.name": "main",
     }),
     droppedAttributesCount: 0,
+    scopeSchemaUrl: "",
+    scopeDroppedAttributesCount: 0,
   };
   return { id: logId(fields), ...fields };
 }

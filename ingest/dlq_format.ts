@@ -21,7 +21,8 @@
  * Version 2 (issue 11 to 16) is version 3 without metric lines and without `metrics` in the
  * end line; it is still read. Version 2 readers refuse version 3 files by their version.
  *
- * A row line holds exactly the fields of `ResourceRow`, `SpanRow` or `LogRow`; int64 nanosecond
+ * A row line holds exactly the fields of `ResourceRow`, `SpanRow` or `LogRow`, except that the
+ * fields added in issue 19 (`ADDED_FIELDS`) may be missing, as in files written before them; int64 nanosecond
  * times are decimal strings (a JSON number loses precision past 2^53). A span or log line may also
  * carry `"rejected":"<reason>"`: quarantine files of refused items say why on the item's own line,
  * and the reader ignores it, so such a file dropped back into the queue is replayed like any other.
@@ -85,6 +86,7 @@ const RESOURCE_FIELDS: Fields<ResourceRow> = {
   attributes: "text",
   droppedAttributesCount: "number",
   schemaUrl: "text",
+  entityRefs: "text",
 };
 
 const SPAN_FIELDS: Fields<SpanRow> = {
@@ -110,6 +112,8 @@ const SPAN_FIELDS: Fields<SpanRow> = {
   droppedEventsCount: "number",
   droppedLinksCount: "number",
   flags: "number",
+  scopeSchemaUrl: "text",
+  scopeDroppedAttributesCount: "number",
 };
 
 const LOG_FIELDS: Fields<LogRow> = {
@@ -131,6 +135,20 @@ const LOG_FIELDS: Fields<LogRow> = {
   scopeAttributes: "text",
   attributes: "text",
   droppedAttributesCount: "number",
+  scopeSchemaUrl: "text",
+  scopeDroppedAttributesCount: "number",
+  timeUnset: "boolean",
+};
+
+/**
+ * Fields added to the rows after files of an earlier version were written (issue 19), with the
+ * value a row of such a file has: the only fields a line may leave out.
+ */
+const ADDED_FIELDS: Readonly<Record<string, unknown>> = {
+  entityRefs: "",
+  scopeSchemaUrl: "",
+  scopeDroppedAttributesCount: 0,
+  timeUnset: false,
 };
 
 const INSTRUMENT_FIELDS: Fields<MetricInstrumentRow> = {
@@ -232,7 +250,13 @@ function decodeRow<Row>(value: unknown, fields: Fields<Row>, where: string): Row
   }
   const row: Record<string, unknown> = {};
   for (const [key, kind] of Object.entries(fields) as [string, string][]) {
-    if (!Object.hasOwn(value, key)) throw new InvalidDlqFileError(`${where}.${key} is missing`);
+    if (!Object.hasOwn(value, key)) {
+      if (Object.hasOwn(ADDED_FIELDS, key)) {
+        row[key] = ADDED_FIELDS[key];
+        continue;
+      }
+      throw new InvalidDlqFileError(`${where}.${key} is missing`);
+    }
     const field = value[key];
     if (kind === "time") {
       if (typeof field !== "string" || !DECIMAL.test(field) || BigInt(field) > INT64_MAX) {

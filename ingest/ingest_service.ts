@@ -35,7 +35,10 @@ export interface ExportOutcome {
   accepted: number;
   /** Items refused; the client must not retry them. */
   rejected: number;
-  /** Why items were refused (the first few reasons), "" when none were. */
+  /**
+   * Why items were refused, "" when none were: the first few reasons, in the request's order,
+   * each naming its span or log record by its index in the request (see `describeRejections`).
+   */
   message: string;
 }
 
@@ -98,14 +101,56 @@ const NOUNS: Record<ExportSignal, string> = {
   metrics: "data point",
 };
 
-function describeRejections(signal: ExportSignal, reasons: readonly string[]): string {
-  if (reasons.length === 0) return "";
+/** An item refused, and why. */
+interface Refusal {
+  /**
+   * The span's or log record's index in the request: its place among all the request's items,
+   * from 0, in the request's order. Data points have none here (their reasons name their path).
+   */
+  index?: number;
+  reason: string;
+}
+
+/**
+ * The partial-success message: the count, then the first REASONS_QUOTED reasons, each after the
+ * item it refuses ("span 3: span name must …"), then how many more there are.
+ */
+function describeRejections(signal: ExportSignal, refusals: readonly Refusal[]): string {
+  if (refusals.length === 0) return "";
   const noun = NOUNS[signal];
-  const quoted = reasons.slice(0, REASONS_QUOTED).join("; ");
-  const more = reasons.length > REASONS_QUOTED
-    ? `; and ${reasons.length - REASONS_QUOTED} more`
+  const quoted = refusals.slice(0, REASONS_QUOTED)
+    .map((r) => r.index === undefined ? r.reason : `${noun} ${r.index}: ${r.reason}`)
+    .join("; ");
+  const more = refusals.length > REASONS_QUOTED
+    ? `; and ${refusals.length - REASONS_QUOTED} more`
     : "";
-  return `${reasons.length} ${noun}${reasons.length === 1 ? "" : "s"} rejected: ${quoted}${more}`;
+  return `${refusals.length} ${noun}${refusals.length === 1 ? "" : "s"} rejected: ${quoted}${more}`;
+}
+
+/**
+ * The refusals of a request of spans or log records, each with its index in the request, in the
+ * request's order. Decoding's carry their index (ascending); screening's index the decoded batch,
+ * whose rows are the request's other items in order; the database's index the screened batch,
+ * whose rows are the decoded batch's rows `kept`.
+ */
+function inRequestOrder(
+  decoded: readonly Refusal[],
+  screened: readonly Rejection[],
+  database: readonly Rejection[],
+  kept: readonly number[],
+): Refusal[] {
+  const later = [
+    ...screened.map((r) => ({ index: r.index, reason: r.reason })),
+    ...database.map((r) => ({ index: kept[r.index]!, reason: r.reason })),
+  ].sort((a, b) => a.index - b.index);
+  // Row j of the decoded batch is item j + s of the request, s the items decoding refused before.
+  let skipped = 0;
+  for (const r of later) {
+    while (skipped < decoded.length && decoded[skipped]!.index! <= r.index + skipped) skipped++;
+    r.index += skipped;
+  }
+  if (decoded.length === 0) return later;
+  return [...decoded, ...later].sort((a, b) => a.index! - b.index!);
 }
 
 export class IngestService {
@@ -129,7 +174,7 @@ export class IngestService {
     const { decodeLimits, validation, batcher } = this.#options;
     this.counters.requests[signal]++;
     const nowNs = this.#options.nowNs?.() ?? BigInt(Date.now()) * 1_000_000n;
-    let decoded: { batch: Batch; items: number; rejected: { reason: string }[] };
+    let decoded: { batch: Batch; items: number; rejected: Refusal[] };
     try {
       if (signal === "metrics") {
         const metrics = decodeMetricsRequest(format, body, decodeLimits, nowNs);
@@ -143,10 +188,14 @@ export class IngestService {
       this.counters.undecodable++;
       throw error;
     }
-    const screened: { batch: Batch; rejected: Partial<Record<ItemKind, Rejection[]>> } =
-      signal === "metrics"
-        ? screenMetricPoints(decoded.batch, validation)
-        : screenBatch(decoded.batch, validation);
+    const screened: {
+      batch: Batch;
+      rejected: Partial<Record<ItemKind, Rejection[]>>;
+      spanIndexes?: number[];
+      logIndexes?: number[];
+    } = signal === "metrics"
+      ? screenMetricPoints(decoded.batch, validation)
+      : screenBatch(decoded.batch, validation);
     const reasons = decoded.rejected.map((r) => r.reason);
     const refused = screened.rejected[ITEMS[signal]] ?? [];
     for (const r of refused) reasons.push(r.reason);
@@ -182,10 +231,15 @@ export class IngestService {
     const accepted = decoded.items - rejected;
     this.counters.accepted[signal] += accepted;
     this.counters.rejected[signal] += rejected;
-    if (rejected > 0) {
-      this.#options.logger.debug("items rejected", { signal, rejected, first: reasons[0] });
-    }
-    return { accepted, rejected, message: describeRejections(signal, reasons) };
+    if (rejected === 0) return { accepted, rejected, message: "" };
+    const refusals = signal === "metrics" ? reasons.map((reason) => ({ reason })) : inRequestOrder(
+      decoded.rejected,
+      refused,
+      refusedByDatabase,
+      (signal === "traces" ? screened.spanIndexes : screened.logIndexes) ?? [],
+    );
+    this.#options.logger.debug("items rejected", { signal, rejected, first: refusals[0] });
+    return { accepted, rejected, message: describeRejections(signal, refusals) };
   }
 
   #observeRejected(signal: ExportSignal, stage: RejectionStage, reasons: string[]): void {

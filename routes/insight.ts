@@ -307,7 +307,7 @@ export class InsightService {
       failed,
       details: detailed.filter((span) => span !== undefined),
       criticalPath: criticalPath(structure),
-      logs: logs.slice(0, TRACE_LOGS_LIMIT).map(wireLog),
+      logs: logs.slice(0, TRACE_LOGS_LIMIT).map((log) => wireLog(log)),
       moreLogs: logs.length > TRACE_LOGS_LIMIT,
     }, limits.promptMaxBytes);
     return {

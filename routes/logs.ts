@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { SEVERITY_MINIMUMS, type WireLogPage } from "../utils/wire.ts";
+import { SEVERITY_MINIMUMS, type ValueForm, type WireLogPage } from "../utils/wire.ts";
 import { parseLogCursor } from "../utils/log_cursor.ts";
 import { parseTextQuery, type TextQuery } from "../utils/text_query.ts";
 import { type LogKey, type Store, withThePage } from "../store/mod.ts";
@@ -113,7 +113,12 @@ export const LOG_LIST_QUERY = {
   attributes: parameter("attr", parseAttributeFilters),
 };
 
-export async function listLogs(params: URLSearchParams, deps: LogsDeps): Promise<WireLogPage> {
+/** `GET /api/logs`; bodies and attribute maps in form `values` (plain by default). */
+export async function listLogs<F extends ValueForm = "plain">(
+  params: URLSearchParams,
+  deps: LogsDeps,
+  values?: F,
+): Promise<WireLogPage<F>> {
   const { window, page, cursors, sort, service, ...filters } = parseQuery(LOG_LIST_QUERY, params, {
     nowMs: deps.now(),
     maxWindowMs: deps.queryMaxWindowMs,
@@ -148,7 +153,7 @@ export async function listLogs(params: URLSearchParams, deps: LogsDeps): Promise
     fromCursor: (cursors.before ?? cursors.after) !== undefined,
   });
   return {
-    items: items.map(wireLog),
+    items: items.map((log) => wireLog(log, values)),
     total,
     total_capped: totalCapped,
     limit: page.limit,
@@ -196,7 +201,12 @@ export const LOG_CONTEXT_QUERY = {
   windowMs: parameter("window", parseContextWindow),
 };
 
-export async function logContext(params: URLSearchParams, deps: ContextDeps) {
+/** `GET /api/logs/context`; bodies and attribute maps in form `values` (plain by default). */
+export async function logContext<F extends ValueForm = "plain">(
+  params: URLSearchParams,
+  deps: ContextDeps,
+  values?: F,
+) {
   const { id, windowMs } = parseQuery(LOG_CONTEXT_QUERY, params);
   const anchor = await deps.store.logById(id);
   if (anchor === undefined) throw new NotFoundError(`No log record ${id} is stored`);
@@ -217,8 +227,8 @@ export async function logContext(params: URLSearchParams, deps: ContextDeps) {
   ]);
   const others = (logs: typeof before) => logs.filter((l) => l.id !== id).slice(0, CONTEXT_LIMIT);
   return {
-    anchor: wireLog(anchor),
-    before: others(before).reverse().map(wireLog),
-    after: others(after).map(wireLog),
+    anchor: wireLog(anchor, values),
+    before: others(before).reverse().map((log) => wireLog(log, values)),
+    after: others(after).map((log) => wireLog(log, values)),
   };
 }

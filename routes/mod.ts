@@ -16,7 +16,7 @@ import { type InsightService, logInsight, traceInsight } from "./insight.ts";
 import { insightResponse } from "./insight_stream.ts";
 import { latest, type MetadataDeps, services, SERVICES_QUERY } from "./metadata.ts";
 import { stats, STATS_QUERY } from "./stats.ts";
-import { parseQuery, parseTraceLookup, type QuerySchema } from "./query_params.ts";
+import { parseQuery, parseTraceLookup, type QuerySchema, VALUES } from "./query_params.ts";
 import type { LiveHub } from "../live/mod.ts";
 import { HttpError, NotFoundError } from "./http_error.ts";
 import {
@@ -239,10 +239,12 @@ export function apiRoutes(deps: AppDeps): Route[] {
     ...mcpRoutes(deps),
     get("/api/stats", STATS_QUERY, (params) => stats(params, d)),
     get("/api/traces", TRACE_LIST_QUERY, (params) => listTraces(params, d)),
+    // `values` is parsed here and handed on: the functions' other callers (pages, MCP, AI) get plain.
     get(
       "/api/traces/{trace_id}",
-      {},
-      (_p, segments) => traceById(segments.trace_id!, deps.store, deps.traceMaxSpans),
+      { values: VALUES },
+      (params, segments) =>
+        traceById(segments.trace_id!, deps.store, deps.traceMaxSpans, VALUES.parse(params)),
     ),
     get(
       "/api/traces/{trace_id}/structure",
@@ -251,8 +253,8 @@ export function apiRoutes(deps: AppDeps): Route[] {
     ),
     get(
       "/api/traces/{trace_id}/spans/{span_id}",
-      {},
-      (_p, s) => traceSpan(s.trace_id!, s.span_id!, deps.store),
+      { values: VALUES },
+      (params, s) => traceSpan(s.trace_id!, s.span_id!, deps.store, VALUES.parse(params)),
     ),
     get(
       "/api/traces/{trace_id}/search",
@@ -268,8 +270,16 @@ export function apiRoutes(deps: AppDeps): Route[] {
       handle: (c) =>
         insightResponse(c.req.raw, traceInsight(c.req.param("trace_id") ?? "", deps), deps.logger),
     },
-    get("/api/logs", LOG_LIST_QUERY, (params) => listLogs(params, d)),
-    get("/api/logs/context", LOG_CONTEXT_QUERY, (params) => logContext(params, d)),
+    get(
+      "/api/logs",
+      { ...LOG_LIST_QUERY, values: VALUES },
+      (params) => listLogs(params, d, VALUES.parse(params)),
+    ),
+    get(
+      "/api/logs/context",
+      { ...LOG_CONTEXT_QUERY, values: VALUES },
+      (params) => logContext(params, d, VALUES.parse(params)),
+    ),
     {
       method: "GET",
       path: "/api/logs/{id}/insight",

@@ -10,6 +10,7 @@ import type { Page, TimeWindow } from "../store/mod.ts";
 import { formatDurationMs } from "../lib/units.ts";
 import { BadRequestError } from "./http_error.ts";
 import { DEFAULT_RANGE, RANGE_FORMS, rangeMs } from "../utils/time_window.ts";
+import type { ValueForm } from "../utils/wire.ts";
 
 export const DEFAULT_LIMIT = 50;
 export const MAX_LIMIT = 1000;
@@ -300,3 +301,18 @@ export function optionalHexId(name: string, chars: 16 | 32): QueryParameter<stri
 export function hexId(name: string, chars: 16 | 32): QueryParameter<string> {
   return parameter(name, (params) => parseHexId(name, params.get(name) ?? "", chars));
 }
+
+/** `values`: `plain` (default) or `typed`, how attribute maps and log bodies are written. */
+export function parseValueForm(params: URLSearchParams): ValueForm {
+  const values = params.get("values") ?? "plain";
+  if (values !== "plain" && values !== "typed") {
+    fail("values", "plain or typed", values.slice(0, 80));
+  }
+  return values;
+}
+
+/**
+ * `values` (see `parseValueForm`), read by the endpoints that answer attributes or log bodies: their
+ * route parses it and hands it to the endpoint's function, whose other callers get plain values.
+ */
+export const VALUES: QueryParameter<ValueForm> = parameter("values", parseValueForm);

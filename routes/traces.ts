@@ -27,7 +27,9 @@ import {
 import { formatTimeNs, wireSpan } from "./wire.ts";
 import {
   MAX_ATTRIBUTE_FILTERS,
+  type ValueForm,
   type WireSpan,
+  type WireTrace,
   type WireTracePage,
   type WireTraceSearch,
   type WireTraceStructure,
@@ -145,13 +147,15 @@ export const DEFAULT_TRACE_MAX_SPANS = 10_000;
 /**
  * `GET /api/traces/{trace_id}`: every span with every field, up to `maxSpans` (TRACE_MAX_SPANS);
  * a larger trace is refused with the way to read it (its structure, then span by span), since
- * holding it whole would take more memory than Argus's ceiling allows.
+ * holding it whole would take more memory than Argus's ceiling allows. Attribute maps in form
+ * `values` (the route's `values`; plain for every other caller).
  */
-export async function traceById(
+export async function traceById<F extends ValueForm = "plain">(
   traceId: string,
   store: Pick<Store, "traceSpans">,
   maxSpans: number = DEFAULT_TRACE_MAX_SPANS,
-) {
+  values?: F,
+): Promise<WireTrace<F>> {
   const id = parseHexId("trace_id", traceId, 32);
   const spans = await store.traceSpans(id, maxSpans + 1);
   if (spans.length === 0) throw new NotFoundError(`No trace ${id} is stored`);
@@ -162,7 +166,7 @@ export async function traceById(
         "the spans you need",
     );
   }
-  return { trace_id: id, spans: spans.map(wireSpan) };
+  return { trace_id: id, spans: spans.map((span) => wireSpan(span, values)) };
 }
 
 /** A trace's structure (see `WireTraceStructure`), read without attributes, events or links. */
@@ -198,17 +202,21 @@ export async function traceStructure(
   return kept ?? await readTraceStructure(id, store);
 }
 
-/** One span of a trace with all its fields, as in `GET /api/traces/{trace_id}`. */
-export async function traceSpan(
+/**
+ * One span of a trace with all its fields, as in `GET /api/traces/{trace_id}`; attribute maps in
+ * form `values` (plain by default).
+ */
+export async function traceSpan<F extends ValueForm = "plain">(
   traceId: string,
   spanId: string,
   store: Pick<Store, "traceSpan">,
-): Promise<WireSpan> {
+  values?: F,
+): Promise<WireSpan<F>> {
   const trace = parseHexId("trace_id", traceId, 32);
   const span = parseHexId("span_id", spanId, 16);
   const stored = await store.traceSpan(trace, span);
   if (stored === undefined) throw new NotFoundError(`No span ${span} of trace ${trace} is stored`);
-  return wireSpan(stored);
+  return wireSpan(stored, values);
 }
 
 export const DEFAULT_TRACE_SEARCH_LIMIT = 1000;

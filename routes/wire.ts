@@ -3,14 +3,33 @@
  * utils/wire.ts), converted from the store's domain rows in this one place. Times become RFC 3339 strings with nanosecond digits
  * plus `*_unix_nano` decimal strings; durations `duration_ms` floats; attribute-like JSON text
  * (lib/any_value_json.ts) plain JSON values: ints as numbers when exact in a double, else decimal
- * strings; bytes as base64 strings; maps as objects.
+ * strings; bytes as base64 strings; maps as objects. With `values=typed`, attribute maps and log
+ * bodies are OTLP/JSON's KeyValue lists and AnyValues instead, which keep every type (docs/api.md,
+ * "Value encodings").
  *
  * @module
  */
 import { parseEvents, parseLinks } from "../store/events_links.ts";
-import { type AnyValue, parseAnyValueJson, parseAttributesJson } from "../lib/any_value_json.ts";
-import type { StoredLog, StoredSpan } from "../store/mod.ts";
-import { type Json, SPAN_KINDS, STATUS_CODES, type WireLog, type WireSpan } from "../utils/wire.ts";
+import {
+  type AnyValue,
+  type KeyValue,
+  parseAnyValueJson,
+  parseAttributesJson,
+} from "../lib/any_value_json.ts";
+import type { ResourceRow, StoredLog, StoredSpan } from "../store/mod.ts";
+import {
+  type Json,
+  SPAN_KINDS,
+  STATUS_CODES,
+  type TypedKeyValue,
+  type TypedValue,
+  type ValueForm,
+  type WireAttributes,
+  type WireLog,
+  type WireResource,
+  type WireSpan,
+  type WireValue,
+} from "../utils/wire.ts";
 
 const MAX_EXACT = BigInt(Number.MAX_SAFE_INTEGER);
 
@@ -54,6 +73,69 @@ export function plainAnyValue(text: string): Json {
   return plainValue(parseAnyValueJson(text));
 }
 
+/** An AnyValue in the typed form: OTLP/JSON's AnyValue (see `TypedValue`). */
+export function typedValue(value: AnyValue): TypedValue {
+  switch (value.type) {
+    case "empty":
+      return {};
+    case "string":
+      return { stringValue: value.value };
+    case "bool":
+      return { boolValue: value.value };
+    case "int":
+      return { intValue: value.value.toString() };
+    case "double":
+      return { doubleValue: typedDouble(value.value) };
+    case "bytes":
+      return { bytesValue: base64(value.value) };
+    case "array":
+      return { arrayValue: { values: value.value.map(typedValue) } };
+    case "kvlist":
+      return { kvlistValue: { values: typedEntries(value.value) } };
+  }
+}
+
+/** A double as proto3 JSON writes it: a number, but NaN, ±Infinity and -0 as strings. */
+function typedDouble(value: number): number | "NaN" | "Infinity" | "-Infinity" | "-0" {
+  if (value !== value) return "NaN";
+  if (value === Infinity) return "Infinity";
+  if (value === -Infinity) return "-Infinity";
+  return Object.is(value, -0) ? "-0" : value;
+}
+
+function typedEntries(entries: readonly KeyValue[]): TypedKeyValue[] {
+  return entries.map((kv) => ({ key: kv.key, value: typedValue(kv.value) }));
+}
+
+/** An attribute list's JSON text as OTLP/JSON's KeyValue list, in stored order. */
+export function typedAttributes(text: string): TypedKeyValue[] {
+  return typedEntries(parseAttributesJson(text));
+}
+
+/** A body or any other stored AnyValue JSON text in the typed form. */
+export function typedAnyValue(text: string): TypedValue {
+  return typedValue(parseAnyValueJson(text));
+}
+
+/** The encoder of attribute maps' JSON text in form `F` (undefined: plain). */
+function attributesIn<F extends ValueForm>(
+  values: F | undefined,
+): (text: string) => WireAttributes<F> {
+  return (values === "typed" ? typedAttributes : plainAttributes) as (
+    text: string,
+  ) => WireAttributes<F>;
+}
+
+/** A log's body in form `F` (undefined: plain): plain, a string verbatim and none as null. */
+function wireBody<F extends ValueForm>(log: StoredLog, values: F | undefined): WireValue<F> {
+  const body: AnyValue = log.bodyType === "string"
+    ? { type: "string", value: log.body }
+    : log.bodyType === "empty"
+    ? { type: "empty" }
+    : parseAnyValueJson(log.body);
+  return (values === "typed" ? typedValue(body) : plainValue(body)) as WireValue<F>;
+}
+
 /** Unix nanoseconds as RFC 3339 with all nine fraction digits, in UTC. */
 export function formatTimeNs(ns: bigint): string {
   const ms = ns / 1_000_000n;
@@ -67,8 +149,9 @@ function durationMs(startNs: bigint, endNs: bigint): number {
   return Number(ns) / 1_000_000;
 }
 
-/** A span of `GET /api/traces/{trace_id}`. */
-export function wireSpan(span: StoredSpan): WireSpan {
+/** A span of `GET /api/traces/{trace_id}`, its attribute maps in form `values` (default plain). */
+export function wireSpan<F extends ValueForm = "plain">(span: StoredSpan, values?: F): WireSpan<F> {
+  const attributes = attributesIn(values);
   // Events and links hold attribute objects in the lossless encoding: re-read each as text.
   const events = parseEvents(span.events);
   const links = parseLinks(span.links);
@@ -88,14 +171,15 @@ export function wireSpan(span: StoredSpan): WireSpan {
     duration_ms: durationMs(span.startTimeUnixNano, span.endTimeUnixNano),
     status_code: STATUS_CODES[span.statusCode] ?? "unset",
     status_message: span.statusMessage,
-    attributes: plainAttributes(span.attributes),
+    attributes: attributes(span.attributes),
     dropped_attributes_count: span.droppedAttributesCount,
-    resource_attributes: plainAttributes(span.resource.attributes),
+    resource_attributes: attributes(span.resource.attributes),
+    resource: wireResource(span.resource),
     events: events.map((event, i) => ({
       name: event.name,
       time: formatTimeNs(BigInt(event.timeUnixNano)),
       time_unix_nano: event.timeUnixNano,
-      attributes: plainAttributes(rawEvents[i] ?? "{}"),
+      attributes: attributes(rawEvents[i] ?? "{}"),
       dropped_attributes_count: event.droppedAttributesCount,
     })),
     dropped_events_count: span.droppedEventsCount,
@@ -103,7 +187,7 @@ export function wireSpan(span: StoredSpan): WireSpan {
       trace_id: link.traceId,
       span_id: link.spanId,
       trace_state: link.traceState,
-      attributes: plainAttributes(rawLinks[i] ?? "{}"),
+      attributes: attributes(rawLinks[i] ?? "{}"),
       dropped_attributes_count: link.droppedAttributesCount,
       flags: link.flags,
     })),
@@ -112,7 +196,9 @@ export function wireSpan(span: StoredSpan): WireSpan {
     scope: {
       name: span.scopeName,
       version: span.scopeVersion,
-      attributes: plainAttributes(span.scopeAttributes),
+      attributes: attributes(span.scopeAttributes),
+      dropped_attributes_count: span.scopeDroppedAttributesCount,
+      schema_url: span.scopeSchemaUrl,
     },
   };
 }
@@ -154,34 +240,46 @@ function objectEnd(text: string, start: number): number {
   return text.length;
 }
 
-/** A log record of `GET /api/logs` (and of the live stream, later). */
-export function wireLog(log: StoredLog): WireLog {
+/** A resource's fields beside its attributes; its stored entity refs read back. */
+function wireResource(resource: ResourceRow): WireResource {
+  return {
+    schema_url: resource.schemaUrl,
+    dropped_attributes_count: resource.droppedAttributesCount,
+    entity_refs: resource.entityRefs === "" ? [] : JSON.parse(resource.entityRefs),
+  };
+}
+
+/**
+ * A log record of `GET /api/logs` (and of the live stream), its body and attribute maps in form
+ * `values` (default plain).
+ */
+export function wireLog<F extends ValueForm = "plain">(log: StoredLog, values?: F): WireLog<F> {
+  const attributes = attributesIn(values);
   return {
     id: log.id,
     timestamp: formatTimeNs(log.timeUnixNano),
     observed_timestamp: formatTimeNs(log.observedTimeUnixNano),
     time_unix_nano: log.timeUnixNano.toString(),
     observed_time_unix_nano: log.observedTimeUnixNano.toString(),
+    time_unset: log.timeUnset,
     severity_text: log.severityText,
     severity_number: log.severityNumber,
-    // A string body verbatim; any other kind as plain JSON; none as null.
-    body: log.bodyType === "string"
-      ? log.body
-      : log.bodyType === "empty"
-      ? null
-      : plainAnyValue(log.body),
+    body: wireBody(log, values),
     event_name: log.eventName,
     service_name: log.serviceName,
     trace_id: log.traceId,
     span_id: log.spanId,
     flags: log.flags,
-    attributes: plainAttributes(log.attributes),
+    attributes: attributes(log.attributes),
     dropped_attributes_count: log.droppedAttributesCount,
-    resource_attributes: plainAttributes(log.resource.attributes),
+    resource_attributes: attributes(log.resource.attributes),
+    resource: wireResource(log.resource),
     scope: {
       name: log.scopeName,
       version: log.scopeVersion,
-      attributes: plainAttributes(log.scopeAttributes),
+      attributes: attributes(log.scopeAttributes),
+      dropped_attributes_count: log.scopeDroppedAttributesCount,
+      schema_url: log.scopeSchemaUrl,
     },
   };
 }

@@ -18,6 +18,8 @@ export interface ResourcesTable {
   attributes: string;
   dropped_attributes_count: Int32;
   schema_url: string;
+  /** JSON text, "" when none (migration 2026_12_16_otlp_fidelity). */
+  entity_refs: string;
 }
 
 export interface SpansTable {
@@ -44,6 +46,8 @@ export interface SpansTable {
   dropped_events_count: Int32;
   dropped_links_count: Int32;
   flags: Int64;
+  scope_schema_url: string;
+  scope_dropped_attributes_count: Int32;
 }
 
 export interface LogsTable {
@@ -65,6 +69,10 @@ export interface LogsTable {
   scope_attributes: string;
   attributes: string;
   dropped_attributes_count: Int32;
+  scope_schema_url: string;
+  scope_dropped_attributes_count: Int32;
+  /** 1 when the SDK sent no time: `time_unix_nano` is then the observed or arrival time. */
+  time_unset: Int32;
 }
 
 /** Rollup tables (see rollups.ts); `minute` is the Unix minute, floor(ns / 60e9). */
@@ -354,6 +362,7 @@ export function resourceToDb(row: ResourceRow): ResourcesTable {
     attributes: row.attributes,
     dropped_attributes_count: row.droppedAttributesCount,
     schema_url: row.schemaUrl,
+    entity_refs: row.entityRefs,
   };
 }
 
@@ -382,6 +391,8 @@ export function spanToDb(row: SpanRow, int64: Int64Param): SpansTable {
     dropped_events_count: row.droppedEventsCount,
     dropped_links_count: row.droppedLinksCount,
     flags: int64(BigInt(row.flags)),
+    scope_schema_url: row.scopeSchemaUrl,
+    scope_dropped_attributes_count: row.scopeDroppedAttributesCount,
   };
 }
 
@@ -413,6 +424,8 @@ export const SPAN_COLUMNS: readonly (keyof SpansTable)[] = [
   "dropped_events_count",
   "dropped_links_count",
   "flags",
+  "scope_schema_url",
+  "scope_dropped_attributes_count",
 ];
 
 /**
@@ -446,6 +459,8 @@ export function pushSpanValues(out: SqlValue[], row: SpanRow, int64: Int64Param)
     row.droppedEventsCount,
     row.droppedLinksCount,
     int64(BigInt(row.flags)),
+    row.scopeSchemaUrl,
+    row.scopeDroppedAttributesCount,
   );
 }
 
@@ -475,6 +490,9 @@ export function logToDb(row: LogRow, int64: Int64Param): LogsTable {
     scope_attributes: row.scopeAttributes,
     attributes: row.attributes,
     dropped_attributes_count: row.droppedAttributesCount,
+    scope_schema_url: row.scopeSchemaUrl,
+    scope_dropped_attributes_count: row.scopeDroppedAttributesCount,
+    time_unset: row.timeUnset ? 1 : 0,
   };
 }
 
@@ -498,6 +516,9 @@ export const LOG_COLUMNS: readonly (keyof LogsTable)[] = [
   "scope_attributes",
   "attributes",
   "dropped_attributes_count",
+  "scope_schema_url",
+  "scope_dropped_attributes_count",
+  "time_unset",
 ];
 
 /** `logToDb(row)`'s values, in LOG_COLUMNS order, appended to `out` (see `pushSpanValues`). */
@@ -521,6 +542,9 @@ export function pushLogValues(out: SqlValue[], row: LogRow, int64: Int64Param): 
     row.scopeAttributes,
     row.attributes,
     row.droppedAttributesCount,
+    row.scopeSchemaUrl,
+    row.scopeDroppedAttributesCount,
+    row.timeUnset ? 1 : 0,
   );
 }
 
@@ -538,6 +562,7 @@ export interface ResourceJoinColumns {
   r_attributes: string;
   r_dropped_attributes_count: Int32;
   r_schema_url: string;
+  r_entity_refs: string;
 }
 
 function resourceFromJoin(id: string, row: ResourceJoinColumns): ResourceRow {
@@ -547,6 +572,7 @@ function resourceFromJoin(id: string, row: ResourceJoinColumns): ResourceRow {
     attributes: row.r_attributes,
     droppedAttributesCount: int32(row.r_dropped_attributes_count),
     schemaUrl: row.r_schema_url,
+    entityRefs: row.r_entity_refs,
   };
 }
 
@@ -574,6 +600,8 @@ export function spanFromDb(row: SpansTable & ResourceJoinColumns): StoredSpan {
     droppedEventsCount: int32(row.dropped_events_count),
     droppedLinksCount: int32(row.dropped_links_count),
     flags: int32(row.flags),
+    scopeSchemaUrl: row.scope_schema_url,
+    scopeDroppedAttributesCount: int32(row.scope_dropped_attributes_count),
     resource: resourceFromJoin(row.resource_id, row),
   };
 }
@@ -582,6 +610,7 @@ export function logFromDb(row: LogsTable & ResourceJoinColumns): StoredLog {
   return {
     id: row.id,
     timeUnixNano: int64(row.time_unix_nano),
+    timeUnset: int32(row.time_unset) === 1,
     observedTimeUnixNano: int64(row.observed_time_unix_nano),
     severityNumber: int32(row.severity_number),
     severityText: row.severity_text,
@@ -598,6 +627,8 @@ export function logFromDb(row: LogsTable & ResourceJoinColumns): StoredLog {
     scopeAttributes: row.scope_attributes,
     attributes: row.attributes,
     droppedAttributesCount: int32(row.dropped_attributes_count),
+    scopeSchemaUrl: row.scope_schema_url,
+    scopeDroppedAttributesCount: int32(row.scope_dropped_attributes_count),
     resource: resourceFromJoin(row.resource_id, row),
   };
 }

@@ -150,12 +150,16 @@ function hex128(a: number, b: number, c: number, d: number): string {
 
 /** Id of a resource from everything that identifies it. */
 export function resourceId(resource: Omit<ResourceRow, "id">): string {
-  return digest128([
+  const parts = [
     resource.serviceName,
     resource.attributes,
     String(resource.droppedAttributesCount),
     resource.schemaUrl,
-  ]);
+  ];
+  // Only when present, so that a resource without entity refs keeps the id it had before they
+  // were stored (issue 19): a retry across the upgrade finds its rows.
+  if (resource.entityRefs !== "") parts.push(resource.entityRefs);
+  return digest128(parts);
 }
 
 /**

@@ -22,8 +22,10 @@ Deno.test("logId() changes with every field of the record", () => {
   const log = buildLog(buildResource("svc"), {}, rand);
   const { id, ...fields } = log;
   assert.equal(logId(fields), id);
-  // serviceName is part of the resource, which resourceId identifies.
-  for (const [key, value] of Object.entries(fields).filter(([k]) => k !== "serviceName")) {
+  // serviceName is part of the resource, which resourceId identifies; the scope's schema URL and
+  // dropped count and `timeUnset` (the time sent is, as 0) are not part of a record's identity.
+  const outside = ["serviceName", "scopeSchemaUrl", "scopeDroppedAttributesCount", "timeUnset"];
+  for (const [key, value] of Object.entries(fields).filter(([k]) => !outside.includes(k))) {
     const changed = typeof value === "bigint"
       ? value + 1n
       : typeof value === "number"
@@ -83,8 +85,16 @@ Deno.test("fastHash128() and log ids are frozen: stored ids must never change", 
     serviceName: "svc",
     attributes: '{"http.request.method":"POST","n":200}',
     droppedAttributesCount: 0,
+    scopeSchemaUrl: "",
+    scopeDroppedAttributesCount: 0,
+    timeUnset: false,
   };
   assert.equal(logId(log), "e2d52aade2323407e18029a5af2e886d");
+  // The scope's schema URL and dropped count (kept since issue 19) are not part of the identity.
+  assert.equal(
+    logId({ ...log, scopeSchemaUrl: "https://opentelemetry.io/schemas/1.37.0" }),
+    "e2d52aade2323407e18029a5af2e886d",
+  );
   assert.equal(
     logId({ ...log, observedTimeUnixNano: log.timeUnixNano }),
     "28cc5ae97b3a8a8e6aa7bbc0f8d43478",
@@ -101,6 +111,19 @@ Deno.test("fastHash128() and log ids are frozen: stored ids must never change", 
       attributes: '{"service.name":"svc"}',
       droppedAttributesCount: 0,
       schemaUrl: "",
+      entityRefs: "",
+    }),
+    "85078f25b6027ce0f27020a36b2101f4",
+  );
+  // Entity refs, when there are some, make another resource.
+  assert.notEqual(
+    resourceId({
+      serviceName: "svc",
+      attributes: '{"service.name":"svc"}',
+      droppedAttributesCount: 0,
+      schemaUrl: "",
+      entityRefs:
+        '[{"type":"service","id_keys":["service.name"],"description_keys":[],"schema_url":""}]',
     }),
     "85078f25b6027ce0f27020a36b2101f4",
   );

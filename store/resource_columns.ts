@@ -9,4 +9,5 @@ export const RESOURCE_COLUMNS = [
   "resources.attributes as r_attributes",
   "resources.dropped_attributes_count as r_dropped_attributes_count",
   "resources.schema_url as r_schema_url",
+  "resources.entity_refs as r_entity_refs",
 ] as const;

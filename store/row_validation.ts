@@ -116,6 +116,18 @@ function checkScope(
   checkText(problems, "scope attributes", row.scopeAttributes, { bytes: limits.maxFieldBytes });
 }
 
+/** The scope's fields kept beside a span's or record's (not a metric instrument's). */
+function checkScopeExtra(problems: Problems, row: SpanRow | LogRow, limits: ValidationLimits) {
+  checkText(problems, "scope schema URL", row.scopeSchemaUrl, { bytes: limits.maxFieldBytes });
+  checkInt(
+    problems,
+    "scope dropped attributes count",
+    row.scopeDroppedAttributesCount,
+    0,
+    2 ** 31 - 1,
+  );
+}
+
 function verdict(problems: Problems): string | undefined {
   return problems.length === 0 ? undefined : problems.join("; ");
 }
@@ -126,6 +138,7 @@ export function resourceProblem(row: ResourceRow, limits: ValidationLimits): str
   checkText(problems, "service.name", row.serviceName, { width: COLUMN_WIDTHS.serviceName });
   checkText(problems, "resource attributes", row.attributes, { bytes: limits.maxFieldBytes });
   checkText(problems, "resource schema URL", row.schemaUrl, { bytes: limits.maxFieldBytes });
+  checkText(problems, "resource entity refs", row.entityRefs, { bytes: limits.maxFieldBytes });
   checkInt(
     problems,
     "resource dropped attributes count",
@@ -169,6 +182,7 @@ export function spanProblem(row: SpanRow, limits: ValidationLimits): string | un
   checkText(problems, "links", row.links, bytes);
   checkText(problems, "service.name", row.serviceName, { width: COLUMN_WIDTHS.serviceName });
   checkScope(problems, row, limits);
+  checkScopeExtra(problems, row, limits);
   checkInt(problems, "kind", row.kind, 0, 5);
   checkInt(problems, "status code", row.statusCode, 0, 2);
   checkInt(problems, "flags", row.flags, 0, 2 ** 32 - 1);
@@ -198,6 +212,7 @@ export function logProblem(row: LogRow, limits: ValidationLimits): string | unde
   checkText(problems, "attributes", row.attributes, bytes);
   checkText(problems, "service.name", row.serviceName, { width: COLUMN_WIDTHS.serviceName });
   checkScope(problems, row, limits);
+  checkScopeExtra(problems, row, limits);
   checkInt(problems, "severity number", row.severityNumber, 0, 24);
   checkInt(problems, "flags", row.flags, 0, 2 ** 32 - 1);
   checkInt(problems, "dropped attributes count", row.droppedAttributesCount, 0, 2 ** 31 - 1);

@@ -391,6 +391,7 @@ const RESOURCE_COLUMNS = Object.keys(
     attributes: "",
     droppedAttributesCount: 0,
     schemaUrl: "",
+    entityRefs: "",
   }),
 );
 

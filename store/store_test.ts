@@ -63,6 +63,7 @@ for (const driver of selectedDrivers()) {
         "2026-12-13_metric_points_by_instrument",
         "2026-12-14_replicas",
         "2026-12-15_time_partitions",
+        "2026-12-16_otlp_fidelity",
       ]);
       assert.deepEqual((await first.migrate()).applied, []);
       const batch = buildBatch(3, 3);
@@ -118,6 +119,7 @@ for (const driver of selectedDrivers()) {
         "2026-12-13_metric_points_by_instrument",
         "2026-12-14_replicas",
         "2026-12-15_time_partitions",
+        "2026-12-16_otlp_fidelity",
       ]);
     } finally {
       await database.drop();

@@ -21,6 +21,11 @@ export interface ResourceRow {
   attributes: string;
   droppedAttributesCount: number;
   schemaUrl: string;
+  /**
+   * OTLP's `Resource.entity_refs` as JSON text, `[{"type", "id_keys", "description_keys",
+   * "schema_url"}, …]` in the order sent; "" when there are none.
+   */
+  entityRefs: string;
 }
 
 /** Fields of the instrumentation scope, repeated on each row (small, and rarely shared). */
@@ -31,7 +36,18 @@ export interface ScopeFields {
   scopeAttributes: string;
 }
 
-export interface SpanRow extends ScopeFields {
+/**
+ * The scope's fields that are not part of a record's identity (store/ids.ts `logId`): kept and
+ * returned, but two records that differ only in them are the same record.
+ */
+export interface ScopeExtraFields {
+  /** `ScopeSpans.schema_url` / `ScopeLogs.schema_url`. */
+  scopeSchemaUrl: string;
+  /** `InstrumentationScope.dropped_attributes_count`. */
+  scopeDroppedAttributesCount: number;
+}
+
+export interface SpanRow extends ScopeFields, ScopeExtraFields {
   /** 32 lower-case hex characters. */
   traceId: string;
   /** 16 lower-case hex characters. */
@@ -77,11 +93,16 @@ export const BODY_TYPES = [
 ] as const;
 export type BodyType = typeof BODY_TYPES[number];
 
-export interface LogRow extends ScopeFields {
+export interface LogRow extends ScopeFields, ScopeExtraFields {
   /** Deterministic id from `logId()`, so a retried or replayed record is stored once. */
   id: string;
-  /** The record's time; ingest uses the observed time when the SDK left it unset. */
+  /**
+   * The time the record is listed and paged at: its time, or when the SDK left that unset
+   * (`timeUnset`), its observed time, or when it sent neither, its arrival.
+   */
   timeUnixNano: bigint;
+  /** The SDK sent no time (`time_unix_nano` 0): the API answers 0 as its time. */
+  timeUnset: boolean;
   observedTimeUnixNano: bigint;
   /** OTLP SeverityNumber, 0 (unspecified) to 24 (fatal4). */
   severityNumber: number;

@@ -52,6 +52,7 @@ export function buildResource(
     }),
     droppedAttributesCount: 0,
     schemaUrl: "https://opentelemetry.io/schemas/1.26.0",
+    entityRefs: "",
     ...overrides,
   };
   return { id: resourceId(fields), ...fields };
@@ -103,6 +104,8 @@ export function buildSpan(
     droppedEventsCount: 0,
     droppedLinksCount: 0,
     flags: 1,
+    scopeSchemaUrl: "",
+    scopeDroppedAttributesCount: 0,
     ...overrides,
   };
 }
@@ -115,6 +118,7 @@ export function buildLog(
   const time = BASE_TIME_NS + BigInt(Math.floor(rand() * 60_000_000_000));
   const fields: Omit<LogRow, "id"> = {
     timeUnixNano: time,
+    timeUnset: false,
     observedTimeUnixNano: time + 1_000n,
     severityNumber: 9,
     severityText: "INFO",
@@ -135,6 +139,8 @@ export function buildLog(
       "order.total": Math.round(rand() * 10000) / 100,
     }),
     droppedAttributesCount: 0,
+    scopeSchemaUrl: "",
+    scopeDroppedAttributesCount: 0,
     ...overrides,
   };
   return { id: logId(fields), ...fields };

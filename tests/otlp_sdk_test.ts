@@ -5,14 +5,7 @@
  * one).
  */
 import assert from "node:assert/strict";
-import {
-  context,
-  type HrTime,
-  SpanKind,
-  SpanStatusCode,
-  trace,
-  TraceFlags,
-} from "@opentelemetry/api";
+import { context, SpanKind, SpanStatusCode, trace, TraceFlags } from "@opentelemetry/api";
 import { SeverityNumber } from "@opentelemetry/api-logs";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import {
@@ -29,79 +22,22 @@ import {
   type ReadableLogRecord,
   SimpleLogRecordProcessor,
 } from "@opentelemetry/sdk-logs";
-import { OTLPTraceExporter as GrpcTraceExporter } from "@opentelemetry/exporter-trace-otlp-grpc";
-import { OTLPTraceExporter as ProtoTraceExporter } from "@opentelemetry/exporter-trace-otlp-proto";
-import { OTLPTraceExporter as JsonTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
-import { OTLPLogExporter as GrpcLogExporter } from "@opentelemetry/exporter-logs-otlp-grpc";
-import { OTLPLogExporter as ProtoLogExporter } from "@opentelemetry/exporter-logs-otlp-proto";
-import { OTLPLogExporter as JsonLogExporter } from "@opentelemetry/exporter-logs-otlp-http";
-import { type AnyValue, parseAnyValueJson, parseAttributesJson } from "../lib/any_value_json.ts";
+import { parseAnyValueJson, parseAttributesJson } from "../lib/any_value_json.ts";
+import {
+  expectedAnyValue,
+  expectedAttributes,
+  ns,
+  SDK_TRANSPORTS,
+  spanFlags,
+} from "./otlp_expected.ts";
 import { createStore, type Store } from "../store/mod.ts";
-import { type ArgusProcess, startArgus } from "./argus_process.ts";
+import { startArgus } from "./argus_process.ts";
 import { databaseConfig } from "./databases.ts";
 
 const ALL = { startNs: 0n, endNs: (1n << 63n) - 1n };
 const PAGE = { limit: 1000, offset: 0 };
 
-interface Transport {
-  name: string;
-  traceExporter(argus: ArgusProcess): SpanExporter;
-  logExporter(argus: ArgusProcess): LogRecordExporter;
-}
-
-const TRANSPORTS: Transport[] = [
-  {
-    name: "OTLP/gRPC",
-    traceExporter: (a) => new GrpcTraceExporter({ url: `http://${a.grpcAddress}` }),
-    logExporter: (a) => new GrpcLogExporter({ url: `http://${a.grpcAddress}` }),
-  },
-  {
-    name: "OTLP/HTTP protobuf",
-    traceExporter: (a) => new ProtoTraceExporter({ url: `${a.otlpHttpUrl}/v1/traces` }),
-    logExporter: (a) => new ProtoLogExporter({ url: `${a.otlpHttpUrl}/v1/logs` }),
-  },
-  {
-    name: "OTLP/HTTP JSON",
-    traceExporter: (a) => new JsonTraceExporter({ url: `${a.otlpHttpUrl}/v1/traces` }),
-    logExporter: (a) => new JsonLogExporter({ url: `${a.otlpHttpUrl}/v1/logs` }),
-  },
-];
-
-/** What the OTLP transformer of the JS SDK makes of a JS attribute value. */
-function expectedAnyValue(value: unknown): AnyValue {
-  if (value === null || value === undefined) return { type: "empty" };
-  if (typeof value === "string") return { type: "string", value };
-  if (typeof value === "boolean") return { type: "bool", value };
-  if (typeof value === "number") {
-    return Number.isInteger(value)
-      ? { type: "int", value: BigInt(value) }
-      : { type: "double", value };
-  }
-  if (value instanceof Uint8Array) return { type: "bytes", value };
-  if (Array.isArray(value)) return { type: "array", value: value.map(expectedAnyValue) };
-  return {
-    type: "kvlist",
-    value: Object.entries(value as Record<string, unknown>).map(([key, v]) => ({
-      key,
-      value: expectedAnyValue(v),
-    })),
-  };
-}
-
-function expectedAttributes(attributes: Record<string, unknown>) {
-  return Object.entries(attributes).map(([key, value]) => ({
-    key,
-    value: expectedAnyValue(value),
-  }));
-}
-
-function ns(time: HrTime): bigint {
-  return BigInt(time[0]) * 1_000_000_000n + BigInt(time[1]);
-}
-
-function spanFlags(traceFlags: number, isRemote: boolean | undefined): number {
-  return (traceFlags & 0xff) | 0x100 | (isRemote ? 0x200 : 0);
-}
+const TRANSPORTS = SDK_TRANSPORTS;
 
 /** Records spans and logs of every kind the SDK can produce. */
 function produceTelemetry(traceExporter: SpanExporter, logExporter: LogRecordExporter) {

@@ -14,6 +14,7 @@ export function wireLog(fields: Partial<WireLog> = {}): WireLog {
     observed_timestamp: "2026-11-26T10:00:00.000000000Z",
     time_unix_nano: "1795687200000000000",
     observed_time_unix_nano: "1795687200000000000",
+    time_unset: false,
     severity_text: "INFO",
     severity_number: 9,
     body: "GET /cart answered 200",
@@ -25,7 +26,8 @@ export function wireLog(fields: Partial<WireLog> = {}): WireLog {
     attributes: {},
     dropped_attributes_count: 0,
     resource_attributes: {},
-    scope: { name: "", version: "", attributes: {} },
+    resource: { schema_url: "", dropped_attributes_count: 0, entity_refs: [] },
+    scope: { name: "", version: "", attributes: {}, dropped_attributes_count: 0, schema_url: "" },
     ...fields,
   };
 }

@@ -10,6 +10,44 @@
 /** A JSON value: attribute values and bodies as the API serves them (routes/wire.ts). */
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
+/**
+ * How the API writes attribute values and log bodies (its `values` parameter; docs/api.md, "Value
+ * encodings"): `plain` JSON values (the default; some types read alike), or `typed`, OTLP/JSON's
+ * AnyValue and KeyValue shapes, which keep every type.
+ */
+export type ValueForm = "plain" | "typed";
+
+/**
+ * An attribute value or body in the typed form: OTLP/JSON's AnyValue, one key naming its type, `{}`
+ * when empty. An int is a decimal string; a double a JSON number, but NaN, ±Infinity and -0 are
+ * the strings "NaN", "Infinity", "-Infinity" and "-0"; bytes are standard base64.
+ */
+export type TypedValue =
+  | Record<string, never>
+  | { stringValue: string }
+  | { boolValue: boolean }
+  | { intValue: string }
+  | { doubleValue: number | "NaN" | "Infinity" | "-Infinity" | "-0" }
+  | { bytesValue: string }
+  | { arrayValue: { values: TypedValue[] } }
+  | { kvlistValue: { values: TypedKeyValue[] } };
+
+/** An entry of a typed attribute map or kvlist: OTLP/JSON's KeyValue. */
+export interface TypedKeyValue {
+  key: string;
+  value: TypedValue;
+}
+
+/**
+ * An attribute map in form `F`: plain, an object of key → JSON value; typed, a list of KeyValues
+ * in stored order.
+ */
+export type WireAttributes<F extends ValueForm = "plain"> = F extends "typed" ? TypedKeyValue[]
+  : Record<string, Json>;
+
+/** An attribute value or log body in form `F`. */
+export type WireValue<F extends ValueForm = "plain"> = F extends "typed" ? TypedValue : Json;
+
 /** OTLP span kinds by number, as the API names them. */
 export const SPAN_KINDS = ["unspecified", "internal", "server", "client", "producer", "consumer"];
 /** OTLP status codes by number, as the API names them. */
@@ -32,33 +70,55 @@ export const SEVERITY_MINIMUMS: Readonly<Record<string, number>> = {
 };
 
 /** An instrumentation scope. */
-export interface WireScope {
+export interface WireScope<F extends ValueForm = "plain"> {
   name: string;
   version: string;
-  attributes: Record<string, Json>;
+  attributes: WireAttributes<F>;
+  /** `InstrumentationScope.dropped_attributes_count` (plus any over Argus's attribute limit). */
+  dropped_attributes_count: number;
+  /** `ScopeSpans.schema_url` / `ScopeLogs.schema_url`; "" when none was sent. */
+  schema_url: string;
+}
+
+/** One of `Resource.entity_refs`, as sent. */
+export interface WireEntityRef {
+  type: string;
+  id_keys: string[];
+  description_keys: string[];
+  schema_url: string;
+}
+
+/** The resource's fields beside its attributes (`resource_attributes`). */
+export interface WireResource {
+  /** `ResourceSpans.schema_url` / `ResourceLogs.schema_url`; "" when none was sent. */
+  schema_url: string;
+  /** `Resource.dropped_attributes_count` (plus any over Argus's attribute limit). */
+  dropped_attributes_count: number;
+  /** `Resource.entity_refs` in the order sent; empty when none. */
+  entity_refs: WireEntityRef[];
 }
 
 /** An event of a span. */
-export interface WireEvent {
+export interface WireEvent<F extends ValueForm = "plain"> {
   name: string;
   time: string;
   time_unix_nano: string;
-  attributes: Record<string, Json>;
+  attributes: WireAttributes<F>;
   dropped_attributes_count: number;
 }
 
 /** A link of a span to another span. */
-export interface WireLink {
+export interface WireLink<F extends ValueForm = "plain"> {
   trace_id: string;
   span_id: string;
   trace_state: string;
-  attributes: Record<string, Json>;
+  attributes: WireAttributes<F>;
   dropped_attributes_count: number;
   flags: number;
 }
 
-/** A span of `GET /api/traces/{trace_id}`. */
-export interface WireSpan {
+/** A span of `GET /api/traces/{trace_id}`, its attribute maps in form `F`. */
+export interface WireSpan<F extends ValueForm = "plain"> {
   span_id: string;
   parent_span_id: string;
   trace_state: string;
@@ -72,21 +132,22 @@ export interface WireSpan {
   duration_ms: number;
   status_code: string;
   status_message: string;
-  attributes: Record<string, Json>;
+  attributes: WireAttributes<F>;
   dropped_attributes_count: number;
-  resource_attributes: Record<string, Json>;
-  events: WireEvent[];
+  resource_attributes: WireAttributes<F>;
+  resource: WireResource;
+  events: WireEvent<F>[];
   dropped_events_count: number;
-  links: WireLink[];
+  links: WireLink<F>[];
   dropped_links_count: number;
   flags: number;
-  scope: WireScope;
+  scope: WireScope<F>;
 }
 
 /** `GET /api/traces/{trace_id}`. */
-export interface WireTrace {
+export interface WireTrace<F extends ValueForm = "plain"> {
   trace_id: string;
-  spans: WireSpan[];
+  spans: WireSpan<F>[];
 }
 
 /** An item of `GET /api/traces`. */
@@ -176,26 +237,38 @@ export interface WireTracePage extends WirePage<WireTraceSummary> {
   total_capped: boolean;
 }
 
-/** A log record of `GET /api/logs`, `/api/logs/context` and the live stream. */
-export interface WireLog {
+/**
+ * A log record of `GET /api/logs`, `/api/logs/context` and the live stream, its body and attribute
+ * maps in form `F`.
+ */
+export interface WireLog<F extends ValueForm = "plain"> {
   id: string;
   timestamp: string;
   observed_timestamp: string;
   time_unix_nano: string;
   observed_time_unix_nano: string;
+  /**
+   * The SDK sent no time (`time_unix_nano` 0): `timestamp` and `time_unix_nano` then hold the time
+   * the record is listed at, its observed time (or, without one, when Argus received it).
+   */
+  time_unset: boolean;
   severity_text: string;
   severity_number: number;
-  /** A string body verbatim; any other kind as plain JSON; none as null. */
-  body: Json;
+  /**
+   * Plain: a string body verbatim, any other kind as plain JSON, none as null. Typed: an AnyValue
+   * (`{}` for none).
+   */
+  body: WireValue<F>;
   event_name: string;
   service_name: string;
   trace_id: string;
   span_id: string;
   flags: number;
-  attributes: Record<string, Json>;
+  attributes: WireAttributes<F>;
   dropped_attributes_count: number;
-  resource_attributes: Record<string, Json>;
-  scope: WireScope;
+  resource_attributes: WireAttributes<F>;
+  resource: WireResource;
+  scope: WireScope<F>;
 }
 
 /**
@@ -204,7 +277,7 @@ export interface WireLog {
  * to the server's LOG_SEARCH_LIMIT, among the newest LOG_COUNT_SCAN records when it scans:
  * `total_capped` true means at least `total` match.
  */
-export interface WireLogPage extends WirePage<WireLog> {
+export interface WireLogPage<F extends ValueForm = "plain"> extends WirePage<WireLog<F>> {
   more: boolean;
   total_capped: boolean;
 }

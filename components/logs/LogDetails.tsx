@@ -70,8 +70,11 @@ export function LogDetails(
     : JSON.stringify(item.body, null, 2);
   const record: Record<string, unknown> = {
     id: item.id,
-    time: formatInstant(item.timestamp),
-    timestamp: item.timestamp,
+    // An SDK that sent no time: the record is listed at its observed time (or its arrival).
+    time: item.time_unset
+      ? `${formatInstant(item.timestamp)} (not sent: observed)`
+      : formatInstant(item.timestamp),
+    timestamp: item.time_unset ? "– (not sent)" : item.timestamp,
     observed_timestamp: item.observed_time_unix_nano === "0" ? "–" : item.observed_timestamp,
     severity: `${
       item.severity_text || severityName(item.severity_number)
@@ -89,9 +92,22 @@ export function LogDetails(
     name: item.scope.name || "–",
     version: item.scope.version || "–",
   };
+  if (item.scope.schema_url) scope.schema_url = item.scope.schema_url;
+  if (item.scope.dropped_attributes_count > 0) {
+    scope.dropped_attributes_count = item.scope.dropped_attributes_count;
+  }
   for (const [key, value] of Object.entries(item.scope.attributes)) {
     scope[`attribute ${key}`] = value;
   }
+  // The resource's fields beside its attributes, when it has them.
+  const resource: Record<string, unknown> = { ...item.resource_attributes };
+  if (item.resource.schema_url) resource["(schema_url)"] = item.resource.schema_url;
+  if (item.resource.dropped_attributes_count > 0) {
+    resource["(dropped_attributes_count)"] = item.resource.dropped_attributes_count;
+  }
+  item.resource.entity_refs.forEach((ref, i) => {
+    resource[`(entity ${i + 1})`] = `${ref.type}: ${ref.id_keys.join(", ")}`;
+  });
   return (
     <Stack gap="sm" data-log-details>
       <pre class="argus-log-fullbody">
@@ -129,7 +145,7 @@ export function LogDetails(
           <Pairs values={item.attributes} label="Attributes" />
         </Section>
         <Section title="Resource attributes">
-          <Pairs values={item.resource_attributes} label="Resource attributes" />
+          <Pairs values={resource} label="Resource attributes" />
         </Section>
         <Section title="Record">
           <Pairs values={record} label="Record" ordered />

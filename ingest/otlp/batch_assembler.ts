@@ -11,9 +11,23 @@ import type { Batch, LogRow, SpanRow } from "../../store/types.ts";
 /** OTel's service.name when the resource has none (or one that is not a string). */
 export const UNKNOWN_SERVICE = "unknown_service";
 
+/** One of OTLP's `Resource.entity_refs`, as stored (snake_case, as the API answers it). */
+export interface EntityRef {
+  type: string;
+  id_keys: string[];
+  description_keys: string[];
+  schema_url: string;
+}
+
+/** The stored text of a resource's entity refs: their JSON in the order sent, "" for none. */
+export function entityRefsText(refs: readonly EntityRef[]): string {
+  return refs.length === 0 ? "" : JSON.stringify(refs);
+}
+
 export class BatchAssembler {
   readonly batch: Batch = { resources: [], spans: [], logs: [] };
-  readonly rejected: { reason: string }[] = [];
+  /** Items refused, by their index in the request, in its order. */
+  readonly rejected: { index: number; reason: string }[] = [];
   items = 0;
   readonly #resourceIds = new Set<string>();
   /** Items of the resource being decoded, and why each is refused (undefined: not refused). */
@@ -45,6 +59,8 @@ export class BatchAssembler {
     name: string,
     version: string,
     attributes: string,
+    schemaUrl: string,
+    droppedAttributesCount: number,
     problem: string | undefined,
   ): void {
     const pending = this.#pending;
@@ -53,6 +69,8 @@ export class BatchAssembler {
       row.scopeName = name;
       row.scopeVersion = version;
       row.scopeAttributes = attributes;
+      row.scopeSchemaUrl = schemaUrl;
+      row.scopeDroppedAttributesCount = droppedAttributesCount;
       if (problem !== undefined) this.#reasons[i] = problem;
     }
   }
@@ -63,6 +81,7 @@ export class BatchAssembler {
     attributes: string,
     droppedAttributesCount: number,
     schemaUrl: string,
+    entityRefs: string,
     problem: string | undefined,
   ): void {
     const pending = this.#pending;
@@ -70,7 +89,7 @@ export class BatchAssembler {
     if (pending.length === 0) return;
     let id = "";
     if (problem === undefined) {
-      const fields = { serviceName, attributes, droppedAttributesCount, schemaUrl };
+      const fields = { serviceName, attributes, droppedAttributesCount, schemaUrl, entityRefs };
       id = resourceId(fields);
       let used = false;
       for (let i = 0; i < pending.length; i++) {
@@ -87,7 +106,8 @@ export class BatchAssembler {
     for (let i = 0; i < pending.length; i++) {
       const reason = problem ?? reasons[i];
       if (reason !== undefined) {
-        this.rejected.push({ reason });
+        // The pending items are the last ones added: the first of them is item items - length.
+        this.rejected.push({ index: this.items - pending.length + i, reason });
         continue;
       }
       const row = pending[i]!;

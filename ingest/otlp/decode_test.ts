@@ -44,10 +44,21 @@ const INVALID_UTF8 = new Uint8Array([0x61, 0xc3, 0x28]);
 
 Deno.test("decodeRequest() maps a span's fields onto a row", () => {
   const body = traces(
-    len(1, resource(kv("service.name", str("checkout")), kv("host", str("h1")))),
+    len(
+      1,
+      message(
+        len(1, kv("service.name", str("checkout"))),
+        len(1, kv("host", str("h1"))),
+        // entity_refs: schema_url, type, id_keys, description_keys
+        len(3, message(len(2, "service"), len(3, "service.name"), len(4, "host"))),
+        len(3, message(len(1, "https://s/1"), len(2, "host"), len(3, "host"), len(3, "k2"))),
+      ),
+    ),
     len(3, "https://opentelemetry.io/schemas/1.26.0"),
     scopeSpans(
-      len(1, scope("lib", "1.2")),
+      // The scope with its dropped_attributes_count; the ScopeSpans' schema_url.
+      len(1, message(len(1, "lib"), len(2, "1.2"), varint(4, 7))),
+      len(3, "https://opentelemetry.io/schemas/1.37.0"),
       len(
         2,
         span(
@@ -78,6 +89,10 @@ Deno.test("decodeRequest() maps a span's fields onto a row", () => {
     attributes: '{"service.name":"checkout","host":"h1"}',
     droppedAttributesCount: 0,
     schemaUrl: "https://opentelemetry.io/schemas/1.26.0",
+    entityRefs: JSON.stringify([
+      { type: "service", id_keys: ["service.name"], description_keys: ["host"], schema_url: "" },
+      { type: "host", id_keys: ["host", "k2"], description_keys: [], schema_url: "https://s/1" },
+    ]),
   });
   assert.deepEqual(decoded.batch.spans[0], {
     traceId: "0102030405060708090a0b0c0d0e0f10",
@@ -103,6 +118,8 @@ Deno.test("decodeRequest() maps a span's fields onto a row", () => {
     droppedEventsCount: 2,
     droppedLinksCount: 3,
     flags: 0x101,
+    scopeSchemaUrl: "https://opentelemetry.io/schemas/1.37.0",
+    scopeDroppedAttributesCount: 7,
   });
   assert.equal(spanProblem(decoded.batch.spans[0]!, { maxFieldBytes: 1 << 20 }), undefined);
   assert.equal(resourceProblem(resourceRow!, { maxFieldBytes: 1 << 20 }), undefined);
@@ -248,19 +265,20 @@ Deno.test("decodeRequest() rejects every item under a resource or scope with inv
   );
   assert.equal(badResource.items, 3);
   assert.equal(badResource.batch.spans.length, 1);
-  assert.deepEqual(badResource.rejected.map((r) => r.reason), [
-    "resourceSpans[0].resource: resource attributes must be valid UTF-8",
-    "resourceSpans[0].resource: resource attributes must be valid UTF-8",
+  assert.deepEqual(badResource.rejected.map((r) => [r.index, r.reason]), [
+    [0, "resourceSpans[0].resource: resource attributes must be valid UTF-8"],
+    [1, "resourceSpans[0].resource: resource attributes must be valid UTF-8"],
   ]);
   assert.equal(badResource.batch.resources.length, 1);
 
   const badScope = decode(
     "traces",
-    traces(scopeSpans(len(1, scope(INVALID_UTF8)), len(2, span())), scopeSpans(len(2, span()))),
+    traces(scopeSpans(len(2, span())), scopeSpans(len(1, scope(INVALID_UTF8)), len(2, span()))),
   );
   assert.equal(badScope.batch.spans.length, 1);
   assert.deepEqual(badScope.rejected, [{
-    reason: "resourceSpans[0].scopeSpans[0].scope: scope name must be valid UTF-8",
+    index: 1,
+    reason: "resourceSpans[0].scopeSpans[1].scope: scope name must be valid UTF-8",
   }]);
 });
 
@@ -307,6 +325,7 @@ Deno.test("decodeRequest() maps log records, their bodies and times", () => {
   assert.deepEqual({ ...full, id: undefined, resourceId: undefined }, {
     id: undefined,
     timeUnixNano: 10n,
+    timeUnset: false,
     observedTimeUnixNano: 20n,
     severityNumber: 17,
     severityText: "ERROR",
@@ -323,14 +342,20 @@ Deno.test("decodeRequest() maps log records, their bodies and times", () => {
     scopeAttributes: "{}",
     attributes: '{"k":1.5}',
     droppedAttributesCount: 2,
+    scopeSchemaUrl: "",
+    scopeDroppedAttributesCount: 0,
   });
   assert.match(full!.id, /^[0-9a-f]{32}$/);
   assert.equal(logProblem(full!, { maxFieldBytes: 1 << 20 }), undefined);
   assert.deepEqual([intBody!.timeUnixNano, intBody!.body, intBody!.bodyType], [20n, "-3", "int"]);
+  // Without a time: listed at the observed time, else the arrival, and kept as unset.
+  assert.equal(intBody!.timeUnset, true);
   assert.deepEqual([empty!.timeUnixNano, empty!.body, empty!.bodyType], [NOW, "", "empty"]);
+  assert.equal(empty!.timeUnset, true);
   assert.equal(empty!.observedTimeUnixNano, 0n);
   assert.deepEqual([zeroIds!.traceId, zeroIds!.spanId], ["", ""]);
   assert.deepEqual(decoded.rejected, [{
+    index: 4,
     reason: "resourceLogs[0].scopeLogs[0].logRecords[4]: trace_id must be 16 bytes or empty: got 4",
   }]);
 });

@@ -18,11 +18,11 @@ import { encodeReference, referenceDecode } from "./testdata/reference.ts";
 
 const NOW = 1_795_700_000_000_000_000n;
 
-/** Rejected reasons reduced to their path, which is all the reference knows. */
+/** Rejected reasons reduced to their index and path, which is all the reference knows. */
 export function paths(decoded: Decoded): Decoded {
   return {
     ...decoded,
-    rejected: decoded.rejected.map((r) => ({ reason: r.reason.split(": ")[0]! })),
+    rejected: decoded.rejected.map((r) => ({ index: r.index, reason: r.reason.split(": ")[0]! })),
   };
 }
 

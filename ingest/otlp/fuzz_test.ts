@@ -49,7 +49,7 @@ const ROOT: Record<Signal, string> = {
 function paths(decoded: Decoded): Decoded {
   return {
     ...decoded,
-    rejected: decoded.rejected.map((r) => ({ reason: r.reason.split(": ")[0]! })),
+    rejected: decoded.rejected.map((r) => ({ index: r.index, reason: r.reason.split(": ")[0]! })),
   };
 }
 

@@ -23,7 +23,12 @@ import {
   type KeyValue,
 } from "../../lib/any_value_json.ts";
 import type { BodyType, LogRow, SpanRow } from "../../store/types.ts";
-import { BatchAssembler, UNKNOWN_SERVICE } from "./batch_assembler.ts";
+import {
+  BatchAssembler,
+  type EntityRef,
+  entityRefsText,
+  UNKNOWN_SERVICE,
+} from "./batch_assembler.ts";
 import { type Decoded, type DecodeLimits, OtlpDecodeError } from "./types.ts";
 import { errorMessage } from "../../utils/errors.ts";
 
@@ -395,6 +400,11 @@ function request(c: Ctx, root: unknown, signal: "traces" | "logs"): void {
       `${rWhere}.schemaUrl`,
       "schema_url",
     );
+    const entityRefs = entityRefsOf(
+      c,
+      get(resource, "entityRefs", "entity_refs"),
+      `${rWhere}.resource.entityRefs`,
+    );
     const resourceProblem = c.problem;
 
     const scopes = array(get(rs, names.scopes[0], names.scopes[1]), `${rWhere}.${names.scopes[0]}`);
@@ -410,13 +420,22 @@ function request(c: Ctx, root: unknown, signal: "traces" | "logs"): void {
         `${sWhere}.scope.version`,
         "scope version",
       );
-      const scopeAttributes = encodeAttributesJson(
-        attributes(
-          c,
-          get(scope, "attributes", "attributes"),
-          `${sWhere}.scope.attributes`,
-          "scope attributes",
-        ).list,
+      const scopeAttrs = attributes(
+        c,
+        get(scope, "attributes", "attributes"),
+        `${sWhere}.scope.attributes`,
+        "scope attributes",
+      );
+      const scopeAttributes = encodeAttributesJson(scopeAttrs.list);
+      const scopeDropped = uint32(
+        get(scope, "droppedAttributesCount", "dropped_attributes_count"),
+        `${sWhere}.scope.droppedAttributesCount`,
+      ) + scopeAttrs.dropped;
+      const scopeSchemaUrl = string(
+        c,
+        get(ss, "schemaUrl", "schema_url"),
+        `${sWhere}.schemaUrl`,
+        "schema_url",
       );
       const scopeProblem = c.problem;
       const from = c.out.mark;
@@ -434,6 +453,8 @@ function request(c: Ctx, root: unknown, signal: "traces" | "logs"): void {
         scopeName,
         scopeVersion,
         scopeAttributes,
+        scopeSchemaUrl,
+        scopeDropped,
         scopeProblem === undefined ? undefined : `${sWhere}.scope: ${scopeProblem}`,
       );
     }
@@ -442,9 +463,31 @@ function request(c: Ctx, root: unknown, signal: "traces" | "logs"): void {
       encodeAttributesJson(attrs.list),
       droppedAttributes,
       schemaUrl,
+      entityRefs,
       resourceProblem === undefined ? undefined : `${rWhere}.resource: ${resourceProblem}`,
     );
   }
+}
+
+/** A resource's `entityRefs` ({schemaUrl, type, idKeys, descriptionKeys}) as stored. */
+function entityRefsOf(c: Ctx, value: unknown, where: string): string {
+  const refs: EntityRef[] = [];
+  const list = array(value, where);
+  for (let i = 0; i < list.length; i++) {
+    const at = `${where}[${i}]`;
+    const ref = object(list[i], at) ?? {};
+    const keys = (name: string, snake: string) => {
+      const items = array(get(ref, name, snake), `${at}.${name}`);
+      return items.map((item, k) => string(c, item, `${at}.${name}[${k}]`, "entity_refs"));
+    };
+    refs.push({
+      type: string(c, get(ref, "type", "type"), `${at}.type`, "entity_refs"),
+      id_keys: keys("idKeys", "id_keys"),
+      description_keys: keys("descriptionKeys", "description_keys"),
+      schema_url: string(c, get(ref, "schemaUrl", "schema_url"), `${at}.schemaUrl`, "entity_refs"),
+    });
+  }
+  return entityRefsText(refs);
 }
 
 function span(c: Ctx, value: unknown, where: string): SpanRow {
@@ -549,6 +592,8 @@ function span(c: Ctx, value: unknown, where: string): SpanRow {
     scopeName: "",
     scopeVersion: "",
     scopeAttributes: "",
+    scopeSchemaUrl: "",
+    scopeDroppedAttributesCount: 0,
     attributes: encodeAttributesJson(attrs.list),
     events: "[" + eventsJson + "]",
     links: "[" + linksJson + "]",
@@ -615,6 +660,7 @@ function logRecord(c: Ctx, value: unknown, where: string): LogRow {
     id: "",
     // The time sent (see RequestLogIds); the assembler puts the arrival time in a missing one.
     timeUnixNano: time !== 0n ? time : observed,
+    timeUnset: time === 0n,
     observedTimeUnixNano: observed,
     severityNumber: enumValue(
       get(l, "severityNumber", "severity_number"),
@@ -638,6 +684,8 @@ function logRecord(c: Ctx, value: unknown, where: string): LogRow {
     scopeName: "",
     scopeVersion: "",
     scopeAttributes: "",
+    scopeSchemaUrl: "",
+    scopeDroppedAttributesCount: 0,
     attributes: encodeAttributesJson(attrs.list),
     droppedAttributesCount: uint32(
       get(l, "droppedAttributesCount", "dropped_attributes_count"),

@@ -52,7 +52,7 @@ function toOtlpJson(signal: Signal, body: Uint8Array): unknown {
 function byPath(decoded: Decoded): Decoded {
   return {
     ...decoded,
-    rejected: decoded.rejected.map((r) => ({ reason: r.reason.split(": ")[0]! })),
+    rejected: decoded.rejected.map((r) => ({ index: r.index, reason: r.reason.split(": ")[0]! })),
   };
 }
 

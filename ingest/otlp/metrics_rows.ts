@@ -463,6 +463,8 @@ export function metricsRows(request: MetricsRequestIn, limits: DecodeLimits): Me
       attributes: encodeAttributesJson(rm.attributes),
       droppedAttributesCount: rm.droppedAttributesCount,
       schemaUrl: rm.schemaUrl,
+      // Metrics' resources do not keep entity refs yet (issue 19 covers spans and logs).
+      entityRefs: "",
     };
     const resource: ResourceRow = { id: resourceId(fields), ...fields };
     const resourceReason = rm.problem === undefined

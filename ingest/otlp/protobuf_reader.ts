@@ -31,7 +31,7 @@ import { Hash128, logId, RequestLogIds, resourceId } from "../../store/ids.ts";
 import { EVENT_JSON, LINK_JSON } from "../../store/events_links.ts";
 import { BODY_TYPES } from "../../store/types.ts";
 import type { Batch, BodyType, LogRow, ResourceRow, SpanRow } from "../../store/types.ts";
-import { UNKNOWN_SERVICE } from "./batch_assembler.ts";
+import { type EntityRef, entityRefsText, UNKNOWN_SERVICE } from "./batch_assembler.ts";
 import {
   decodeOut,
   putAscii,
@@ -191,6 +191,8 @@ class ProtoReader {
   // The resource and scope being decoded: they merge when repeated, so they live here.
   resourceDropped = 0;
   resourceProblem: string | undefined = undefined;
+  /** The resource's `entity_refs` so far (repeated: each appends). */
+  entityRefs: EntityRef[] = [];
   /** Where the last `service.name` attribute's string is (-1: none, or not a string). */
   servicePos = -1;
   serviceLen = 0;
@@ -198,6 +200,9 @@ class ProtoReader {
   scopeNameLen = 0;
   scopeVersionPos = 0;
   scopeVersionLen = 0;
+  scopeDropped = 0;
+  scopeSchemaPos = 0;
+  scopeSchemaLen = 0;
   scopeProblem: string | undefined = undefined;
   // Status of the span being decoded (merges when repeated).
   statusCode = 0;
@@ -208,6 +213,8 @@ class ProtoReader {
   // as [start, end) indexes into `text`.
   readonly resources: number[] = [];
   readonly resourceProblems: (string | undefined)[] = [];
+  /** Each resource's entity refs as stored (`entityRefsText`), by resource index. */
+  readonly resourceEntityRefs: string[] = [];
   readonly scopes: number[] = [];
   readonly scopeProblems: (string | undefined)[] = [];
   readonly items: number[] = [];
@@ -872,6 +879,13 @@ function resource(r: ProtoReader, end: number): void {
         if ((tag & 7) !== VARINT) wrongWireType(r, tag, "Resource", VARINT);
         r.resourceDropped = varint32(r, end);
         break;
+      case 3: {
+        if ((tag & 7) !== LEN) wrongWireType(r, tag, "Resource", LEN);
+        const sub = lengthEnd(r, end);
+        entityRef(r, sub);
+        r.pos = sub;
+        break;
+      }
       default:
         skipField(r, tag, end, "Resource");
     }
@@ -881,6 +895,38 @@ function resource(r: ProtoReader, end: number): void {
       ? r.problem
       : r.resourceProblem + "; " + r.problem;
   }
+}
+
+const STRICT_UTF8 = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * One `EntityRef` of a resource (schema_url 1, type 2, id_keys 3, description_keys 4), appended
+ * to `r.entityRefs`. A rare field: its strings are decoded on their own, not into the batch text.
+ */
+function entityRef(r: ProtoReader, end: number): void {
+  const ref: EntityRef = { type: "", id_keys: [], description_keys: [], schema_url: "" };
+  while (r.pos < end) {
+    const tag = readTag(r, end);
+    const field = tag >>> 3;
+    if (field < 1 || field > 4) {
+      skipField(r, tag, end, "EntityRef");
+      continue;
+    }
+    if ((tag & 7) !== LEN) wrongWireType(r, tag, "EntityRef", LEN);
+    const sub = lengthEnd(r, end);
+    let text = "";
+    try {
+      text = STRICT_UTF8.decode(r.buf.subarray(r.pos, sub));
+    } catch {
+      addProblem(r, "resource entity_refs must be valid UTF-8");
+    }
+    r.pos = sub;
+    if (field === 1) ref.schema_url = text;
+    else if (field === 2) ref.type = text;
+    else if (field === 3) ref.id_keys.push(text);
+    else ref.description_keys.push(text);
+  }
+  r.entityRefs.push(ref);
 }
 
 function scope(r: ProtoReader, end: number): void {
@@ -914,9 +960,9 @@ function scope(r: ProtoReader, end: number): void {
           false,
         );
         break;
-      case 4: // dropped_attributes_count: the store keeps no column for it
+      case 4:
         if ((tag & 7) !== VARINT) wrongWireType(r, tag, "InstrumentationScope", VARINT);
-        varint64(r, end);
+        r.scopeDropped = varint32(r, end);
         break;
       default:
         skipField(r, tag, end, "InstrumentationScope");
@@ -935,7 +981,7 @@ const ITEM_FIELDS = ["spans", "logRecords"];
 
 // Layout of the tables in ProtoReader (numbers per entry).
 const RESOURCE_STRIDE = 7; // service [s, e) or [-1, -1], attributes [s, e), schema [s, e), dropped
-const SCOPE_STRIDE = 7; // resource, name [s, e), version [s, e), attributes [s, e)
+const SCOPE_STRIDE = 10; // resource, name, version, attributes, schema [s, e), dropped
 const SPAN_STRIDE = 25; // scope, 9 strings [s, e), kind, status, flags, 3 dropped counts
 const LOG_STRIDE = 17; // scope, 6 strings [s, e), severity, flags, dropped, body type
 
@@ -946,6 +992,7 @@ function resourceItems(r: ProtoReader, end: number, ri: number, logs: 0 | 1): vo
   r.resourceEntries.begin(r.resourceAttrs);
   r.resourceDropped = 0;
   r.resourceProblem = undefined;
+  r.entityRefs = [];
   r.servicePos = -1;
   let schemaPos = 0;
   let schemaLen = 0;
@@ -986,6 +1033,7 @@ function resourceItems(r: ProtoReader, end: number, ri: number, logs: 0 | 1): vo
   outRef(r, refs, r.resourceAttrs);
   textRef(r, refs, schemaPos, schemaLen, "schema_url");
   refs.push(dropped(r.resourceDropped, r.resourceEntries));
+  r.resourceEntityRefs.push(entityRefsText(r.entityRefs));
   const problem = r.problem;
   r.resourceProblems.push(
     problem === undefined ? undefined : `${RESOURCE_FIELDS[logs]}[${ri}].resource: ${problem}`,
@@ -1008,6 +1056,9 @@ function scopeItems(
     r.scopeNameLen =
     r.scopeVersionPos =
     r.scopeVersionLen =
+    r.scopeSchemaPos =
+    r.scopeSchemaLen =
+    r.scopeDropped =
       0;
   r.scopeProblem = undefined;
   const scopeIndex = r.scopeProblems.length;
@@ -1037,9 +1088,12 @@ function scopeItems(
         ii++;
         break;
       }
-      case 3: { // schema_url of the scope: the store keeps no column for it
+      case 3: {
         if ((tag & 7) !== LEN) wrongWireType(r, tag, message, LEN);
-        r.pos = lengthEnd(r, end);
+        const sub = lengthEnd(r, end);
+        r.scopeSchemaPos = r.pos;
+        r.scopeSchemaLen = sub - r.pos;
+        r.pos = sub;
         break;
       }
       default:
@@ -1053,6 +1107,8 @@ function scopeItems(
   textRef(r, refs, r.scopeVersionPos, r.scopeVersionLen, "scope version");
   finishObject(r, r.scopeAttrs, r.scopeEntries, false);
   outRef(r, refs, r.scopeAttrs);
+  textRef(r, refs, r.scopeSchemaPos, r.scopeSchemaLen, "schema_url");
+  refs.push(dropped(r.scopeDropped, r.scopeEntries));
   const problem = r.problem;
   r.scopeProblems.push(
     problem === undefined
@@ -1545,7 +1601,7 @@ function buildBatch(r: ProtoReader, logs: 0 | 1, nowNs: bigint): Decoded {
   const bytes = r.text.buf;
   const text = decodeOut(r.text);
   const batch: Batch = { resources: [], spans: [], logs: [] };
-  const rejected: { reason: string }[] = [];
+  const rejected: { index: number; reason: string }[] = [];
   const res = r.resources;
   const scopes = r.scopes;
   const refs = r.items;
@@ -1559,6 +1615,8 @@ function buildBatch(r: ProtoReader, logs: 0 | 1, nowNs: bigint): Decoded {
   let scopeName = "";
   let scopeVersion = "";
   let scopeAttributes = "";
+  let scopeSchemaUrl = "";
+  let scopeDroppedAttributesCount = 0;
   let resourceRow: ResourceRow | undefined;
   for (let k = 0; k < itemCount; k++) {
     const at = k * stride;
@@ -1566,7 +1624,7 @@ function buildBatch(r: ProtoReader, logs: 0 | 1, nowNs: bigint): Decoded {
     const ri = scopes[s * SCOPE_STRIDE]!;
     const reason = r.resourceProblems[ri] ?? r.scopeProblems[s] ?? r.itemProblems[k];
     if (reason !== undefined) {
-      rejected.push({ reason });
+      rejected.push({ index: k, reason });
       continue;
     }
     if (s !== lastScope) {
@@ -1575,6 +1633,8 @@ function buildBatch(r: ProtoReader, logs: 0 | 1, nowNs: bigint): Decoded {
       scopeName = text.slice(scopes[sa + 1], scopes[sa + 2]);
       scopeVersion = text.slice(scopes[sa + 3], scopes[sa + 4]);
       scopeAttributes = text.slice(scopes[sa + 5], scopes[sa + 6]);
+      scopeSchemaUrl = text.slice(scopes[sa + 7], scopes[sa + 8]);
+      scopeDroppedAttributesCount = scopes[sa + 9]!;
       resourceRow = resourceRows[ri];
       if (resourceRow === undefined) {
         const ra = ri * RESOURCE_STRIDE;
@@ -1583,6 +1643,7 @@ function buildBatch(r: ProtoReader, logs: 0 | 1, nowNs: bigint): Decoded {
           attributes: text.slice(res[ra + 2], res[ra + 3]),
           droppedAttributesCount: res[ra + 6]!,
           schemaUrl: text.slice(res[ra + 4], res[ra + 5]),
+          entityRefs: r.resourceEntityRefs[ri]!,
         };
         resourceRow = { id: resourceId(fields), ...fields };
         resourceRows[ri] = resourceRow;
@@ -1624,6 +1685,8 @@ function buildBatch(r: ProtoReader, logs: 0 | 1, nowNs: bigint): Decoded {
         droppedEventsCount: refs[at + 23]!,
         droppedLinksCount: refs[at + 24]!,
         flags: refs[at + 21]!,
+        scopeSchemaUrl,
+        scopeDroppedAttributesCount,
       };
       batch.spans.push(row);
     } else {
@@ -1633,6 +1696,7 @@ function buildBatch(r: ProtoReader, logs: 0 | 1, nowNs: bigint): Decoded {
         id: "",
         // The time sent (see RequestLogIds); the arrival time replaces a missing one below.
         timeUnixNano: time !== 0n ? time : observed,
+        timeUnset: time === 0n,
         observedTimeUnixNano: observed,
         severityNumber: refs[at + 13]!,
         severityText: text.slice(refs[at + 1], refs[at + 2]),
@@ -1649,6 +1713,8 @@ function buildBatch(r: ProtoReader, logs: 0 | 1, nowNs: bigint): Decoded {
         scopeAttributes,
         attributes: text.slice(refs[at + 11], refs[at + 12]),
         droppedAttributesCount: refs[at + 15]!,
+        scopeSchemaUrl,
+        scopeDroppedAttributesCount,
       };
       row.id = logIds.nextOf(
         ascii ? asciiLogId(bytes, refs, at, row.timeUnixNano, observed, row.bodyType) : logId(row),

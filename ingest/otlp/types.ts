@@ -32,8 +32,11 @@ export interface Decoded {
   batch: Batch;
   /** Spans or log records present in the request (accepted + rejected here). */
   items: number;
-  /** Items refused while decoding, each with a reason naming the field. */
-  rejected: { reason: string }[];
+  /**
+   * Items refused while decoding, in the request's order, each with a reason naming the field and
+   * its index in the request (its place among all the request's spans or log records, from 0).
+   */
+  rejected: { index: number; reason: string }[];
 }
 
 /** The body is not a decodable OTLP request; the message says what is wrong and where. */

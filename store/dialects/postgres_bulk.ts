@@ -121,6 +121,7 @@ export const PG_COLUMN_TYPES: { readonly [Tb in BulkTable]: ColumnTypes<Tb> } = 
     attributes: T,
     dropped_attributes_count: I4,
     schema_url: T,
+    entity_refs: T,
   },
   spans: {
     trace_id: T,
@@ -146,6 +147,8 @@ export const PG_COLUMN_TYPES: { readonly [Tb in BulkTable]: ColumnTypes<Tb> } = 
     dropped_events_count: I4,
     dropped_links_count: I4,
     flags: I8,
+    scope_schema_url: T,
+    scope_dropped_attributes_count: I4,
   },
   logs: {
     id: T,
@@ -166,6 +169,9 @@ export const PG_COLUMN_TYPES: { readonly [Tb in BulkTable]: ColumnTypes<Tb> } = 
     scope_attributes: T,
     attributes: T,
     dropped_attributes_count: I4,
+    scope_schema_url: T,
+    scope_dropped_attributes_count: I4,
+    time_unset: I4,
   },
   span_attributes: { bucket: I4, h: I8, trace_id: T },
   log_attributes: { bucket: I4, h: I8, log_id: T },

@@ -22,6 +22,7 @@ import { metricRollupsSchema } from "./2026_12_12_metric_rollups.ts";
 import { metricPointsByInstrumentSchema } from "./2026_12_13_metric_points_by_instrument.ts";
 import { replicasSchema } from "./2026_12_14_replicas.ts";
 import { timePartitionsSchema } from "./2026_12_15_time_partitions.ts";
+import { otlpFidelitySchema } from "./2026_12_16_otlp_fidelity.ts";
 
 export function migrationsFor(driver: DbDriver): Record<string, Migration> {
   return {
@@ -40,6 +41,7 @@ export function migrationsFor(driver: DbDriver): Record<string, Migration> {
     "2026-12-13_metric_points_by_instrument": metricPointsByInstrumentSchema(driver),
     "2026-12-14_replicas": replicasSchema(driver),
     "2026-12-15_time_partitions": timePartitionsSchema(driver),
+    "2026-12-16_otlp_fidelity": otlpFidelitySchema(driver),
   };
 }
 

@@ -18,6 +18,7 @@ import {
   type KeyValue,
 } from "../../../lib/any_value_json.ts";
 import { fastHash128, logId, resourceId } from "../../../store/ids.ts";
+import { entityRefsText } from "../batch_assembler.ts";
 import type { Batch, BodyType, LogRow, ResourceRow, SpanRow } from "../../../store/types.ts";
 import type { Decoded, DecodeLimits, Signal } from "../types.ts";
 
@@ -146,7 +147,10 @@ function idOf(
   return hex(bytes);
 }
 
-/** Decodes with the reference and maps to rows; rejected reasons are only the item's path. */
+/**
+ * Decodes with the reference and maps to rows; rejected reasons are only the item's path (with
+ * its index in the request).
+ */
 export function referenceDecode(
   signal: Signal,
   body: Uint8Array,
@@ -159,7 +163,7 @@ export function referenceDecode(
   const bytes = new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
   const request = (logs ? LogsRequest : TraceRequest).decode(bytes);
   const batch: Batch = { resources: [], spans: [], logs: [] };
-  const rejected: { reason: string }[] = [];
+  const rejected: { index: number; reason: string }[] = [];
   let items = 0;
   const seen = new Set<string>();
   const occurrences = new Map<string, number>();
@@ -180,6 +184,16 @@ export function referenceDecode(
       attributes: encodeAttributesJson(rAttrs.kept),
       droppedAttributesCount: (resource.droppedAttributesCount ?? 0) + rAttrs.extra,
       schemaUrl: str(rs.schemaUrl, rIssues),
+      entityRefs: entityRefsText(
+        ((resource.entityRefs ?? []) as Message[]).map((ref) => ({
+          type: str(ref.type, rIssues),
+          id_keys: ((ref.idKeys ?? []) as unknown[]).map((key) => str(key, rIssues)),
+          description_keys: ((ref.descriptionKeys ?? []) as unknown[]).map((key) =>
+            str(key, rIssues)
+          ),
+          schema_url: str(ref.schemaUrl, rIssues),
+        })),
+      ),
     };
     const id = resourceId(fields);
     let used = false;
@@ -188,10 +202,13 @@ export function referenceDecode(
       const sField = `${rField}[${ri}].${logs ? "scopeLogs" : "scopeSpans"}[${si}]`;
       const sIssues: Issues = { bad: false };
       const scope = ss.scope ?? {};
-      const scopeFields = {
+      const scopeAttrs = attributes(scope.attributes, limits, sIssues);
+      const scopeFields: ScopeFields = {
         scopeName: str(scope.name, sIssues),
         scopeVersion: str(scope.version, sIssues),
-        scopeAttributes: encodeAttributesJson(attributes(scope.attributes, limits, sIssues).kept),
+        scopeAttributes: encodeAttributesJson(scopeAttrs.kept),
+        scopeSchemaUrl: str(ss.schemaUrl, sIssues),
+        scopeDroppedAttributesCount: (scope.droppedAttributesCount ?? 0) + scopeAttrs.extra,
       };
       const list: Message[] = (logs ? ss.logRecords : ss.spans) ?? [];
       list.forEach((item, ii) => {
@@ -200,10 +217,11 @@ export function referenceDecode(
         const row = logs
           ? logRow(item, limits, issues, scopeFields, id, serviceName)
           : spanRow(item, limits, issues, scopeFields, id, serviceName);
-        if (rIssues.bad) rejected.push({ reason: `${rField}[${ri}].resource` });
-        else if (sIssues.bad) rejected.push({ reason: `${sField}.scope` });
+        const index = items - 1;
+        if (rIssues.bad) rejected.push({ index, reason: `${rField}[${ri}].resource` });
+        else if (sIssues.bad) rejected.push({ index, reason: `${sField}.scope` });
         else if (issues.bad) {
-          rejected.push({ reason: `${sField}.${logs ? "logRecords" : "spans"}[${ii}]` });
+          rejected.push({ index, reason: `${sField}.${logs ? "logRecords" : "spans"}[${ii}]` });
         } else {
           used = true;
           if (logs) batch.logs.push(withOccurrence(row as LogRow, occurrences, nowNs));
@@ -242,7 +260,13 @@ function withOccurrence(row: LogRow, occurrences: Map<string, number>, nowNs: bi
   };
 }
 
-type ScopeFields = { scopeName: string; scopeVersion: string; scopeAttributes: string };
+type ScopeFields = {
+  scopeName: string;
+  scopeVersion: string;
+  scopeAttributes: string;
+  scopeSchemaUrl: string;
+  scopeDroppedAttributesCount: number;
+};
 
 function spanRow(
   span: Message,
@@ -312,6 +336,7 @@ function logRow(
   const attrs = attributes(log.attributes, limits, issues);
   const row: Omit<LogRow, "id"> = {
     timeUnixNano: time !== 0n ? time : observed,
+    timeUnset: time === 0n,
     observedTimeUnixNano: observed,
     severityNumber: log.severityNumber ?? 0,
     severityText: str(log.severityText, issues),
