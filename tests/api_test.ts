@@ -54,7 +54,18 @@ Deno.test("GET /api/traces/{trace_id} returns every span with the API's fields; 
       retries: "9007199254740993",
     });
     assert.equal(second.resource_attributes["service.name"], "checkout");
-    assert.deepEqual(second.scope, { name: "argus-tests", version: "1", attributes: {} });
+    assert.deepEqual(second.scope, {
+      name: "argus-tests",
+      version: "1",
+      attributes: {},
+      dropped_attributes_count: 0,
+      schema_url: "",
+    });
+    assert.deepEqual(second.resource, {
+      schema_url: "",
+      dropped_attributes_count: 0,
+      entity_refs: [],
+    });
 
     const missing = await fetch(`${argus.baseUrl}/api/traces/${"f".repeat(32)}`);
     assert.equal(missing.status, 404);

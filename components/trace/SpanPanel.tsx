@@ -303,7 +303,22 @@ export function SpanPanel(
             })}
           </Section>
           <Section title="Resource" count={Object.keys(detail.resource_attributes).length}>
-            <KeyValues values={detail.resource_attributes} />
+            <KeyValues
+              values={detail.resource_attributes}
+              dropped={detail.resource.dropped_attributes_count}
+            />
+            {(detail.resource.schema_url || detail.resource.entity_refs.length > 0) && (
+              <dl className="argus-wf-kv" style={{ margin: 0 }}>
+                {detail.resource.schema_url && [
+                  <dt key="s">schema url</dt>,
+                  <dd key="sv">{detail.resource.schema_url}</dd>,
+                ]}
+                {detail.resource.entity_refs.flatMap((ref, i) => [
+                  <dt key={`e${i}`}>{`entity ${ref.type}`}</dt>,
+                  <dd key={`ev${i}`}>{ref.id_keys.join(", ")}</dd>,
+                ])}
+              </dl>
+            )}
           </Section>
           <Section title="Span">
             <dl className="argus-wf-kv" style={{ margin: 0 }}>
@@ -331,9 +346,16 @@ export function SpanPanel(
               <dd>{detail.scope.name || "—"}</dd>
               <dt>version</dt>
               <dd>{detail.scope.version || "—"}</dd>
+              {detail.scope.schema_url && [
+                <dt key="s">schema url</dt>,
+                <dd key="sv">{detail.scope.schema_url}</dd>,
+              ]}
             </dl>
             {Object.keys(detail.scope.attributes).length > 0 && (
-              <KeyValues values={detail.scope.attributes} />
+              <KeyValues
+                values={detail.scope.attributes}
+                dropped={detail.scope.dropped_attributes_count}
+              />
             )}
           </Section>
         </>
