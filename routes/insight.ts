@@ -103,10 +103,13 @@ interface Prepared {
 }
 
 /** An explanation being generated: its text so far, and who is watching it. */
-interface Generation {
+interface Progress {
   text: string;
   readonly listeners: Set<(text: string) => void>;
-  answer: Promise<InsightAnswer>;
+}
+
+interface Generation extends Progress {
+  readonly answer: Promise<InsightAnswer>;
 }
 
 /** Why an explanation stopped waiting: its phase, as the 504's message says it. */
@@ -163,17 +166,13 @@ export class InsightService {
     }
     let generation = this.#inFlight.get(key);
     if (generation === undefined) {
-      const started: Generation = {
-        text: "",
-        listeners: new Set(),
-        answer: Promise.resolve() as never,
-      };
-      started.answer = this.#generate(key, subject, prepare, started)
+      const progress: Progress = { text: "", listeners: new Set() };
+      const answer = this.#generate(key, subject, prepare, progress)
         .finally(() => this.#inFlight.delete(key));
       // Every watcher may stop before the end: the failure must not go unhandled then.
-      started.answer.catch(() => {});
-      this.#inFlight.set(key, started);
-      generation = started;
+      answer.catch(() => {});
+      generation = Object.assign(progress, { answer });
+      this.#inFlight.set(key, generation);
     }
     if (onDelta !== undefined) {
       if (generation.text !== "") onDelta(generation.text);
@@ -187,7 +186,7 @@ export class InsightService {
     key: string,
     subject: Record<string, string>,
     prepare: (signal: AbortSignal) => Promise<Prepared>,
-    generation: Generation,
+    generation: Progress,
   ): Promise<InsightAnswer> {
     const { client, limits, logger } = this.#options;
     const started = performance.now();
