@@ -38,6 +38,7 @@ import {
 import { compactColumns } from "../utils/waterfall.ts";
 import { candidateText, spanMatches } from "./trace_search.ts";
 import type { TraceSnapshots } from "./trace_snapshots.ts";
+import { unescapeText } from "../store/text_escape.ts";
 
 export interface TracesDeps {
   store: Pick<Store, "traces">;
@@ -88,15 +89,15 @@ function wireTraceSummary(trace: TraceSummary): WireTraceSummary {
     : 0n;
   return {
     trace_id: trace.traceId,
-    root_service: trace.rootService,
-    root_name: trace.rootName,
+    root_service: unescapeText(trace.rootService),
+    root_name: unescapeText(trace.rootName),
     start_time: formatTimeNs(trace.startTimeUnixNano),
     start_time_unix_nano: trace.startTimeUnixNano.toString(),
     duration_ms: Number(ns) / 1e6,
     span_count: trace.spanCount,
     error_count: trace.errorCount,
-    services: trace.services,
-    error_services: trace.errorServices,
+    services: trace.services.map(unescapeText),
+    error_services: trace.errorServices.map(unescapeText),
   };
 }
 
@@ -177,7 +178,11 @@ export async function readTraceStructure(
   const id = parseHexId("trace_id", traceId, 32);
   const spans = await store.traceStructure(id);
   if (spans.spanId.length === 0) throw new NotFoundError(`No trace ${id} is stored`);
-  return compactColumns(id, spans);
+  const trace = compactColumns(id, spans);
+  // Names and services are stored escaped (store/text_escape.ts): answered as sent.
+  trace.services = trace.services.map(unescapeText);
+  trace.names = trace.names.map(unescapeText);
+  return trace;
 }
 
 /** The query of `GET /api/traces/{trace_id}/structure`. */

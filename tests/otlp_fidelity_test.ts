@@ -3,7 +3,8 @@
  * SDK over its three exporters (gRPC, HTTP/protobuf, HTTP/JSON), and raw requests (OTLP/JSON, and
  * the same request as protobuf) carrying what no SDK sets (entity refs, scope and resource dropped
  * counts, doubles that look like ints, -0.0, NaN, ±Infinity, int64 extremes, bytes, an empty
- * value, a record without a time). Each field is read back through `GET /api/traces/{trace_id}`
+ * value, a record without a time, NUL characters and the escape character U+E000 in plain text
+ * fields). Each field is read back through `GET /api/traces/{trace_id}`
  * and `GET /api/logs` in both value forms, plain and typed, and compared with what was sent, as
  * docs/api.md ("Every OTLP field", "Value encodings") says it is answered (tests/otlp_expected.ts).
  */
@@ -325,9 +326,12 @@ function rawResource(service: string) {
   };
 }
 
+/** Text with a NUL, which PostgreSQL cannot hold, and U+E000, Argus's escape for it. */
+const NUL = (text: string) => `${text} \u0000 nul \uE000 escape`;
+
 const RAW_SCOPE = {
   scope: {
-    name: "raw-scope",
+    name: NUL("raw-scope"),
     version: "0.1",
     attributes: [{ key: "scope.kind", value: { stringValue: "raw" } }],
     droppedAttributesCount: 5,
@@ -347,7 +351,7 @@ function rawTraces(service: string, traceId: string) {
         spans: [{
           traceId,
           spanId: "1111111111111111",
-          name: "raw span",
+          name: NUL("raw span"),
           kind: 2,
           startTimeUnixNano: String(BASE_NS),
           endTimeUnixNano: String(BASE_NS + 1_000_000n),
@@ -356,7 +360,7 @@ function rawTraces(service: string, traceId: string) {
           events: [{ timeUnixNano: String(BASE_NS + 10n), name: "ev", attributes: RAW_ATTRIBUTES }],
           droppedEventsCount: 2,
           droppedLinksCount: 4,
-          status: { code: 2, message: "failed" },
+          status: { code: 2, message: NUL("failed") },
         }],
       }],
     }],
@@ -374,7 +378,9 @@ function rawLogs(service: string) {
           {
             observedTimeUnixNano: String(BASE_NS + 5n),
             severityNumber: 9,
-            body: { stringValue: "no time" },
+            severityText: NUL("INFO"),
+            eventName: NUL("event"),
+            body: { stringValue: NUL("no time") },
           },
           ...VALUES.map(([key, value], i) => ({
             timeUnixNano: String(BASE_NS + BigInt(i + 10)),
@@ -435,7 +441,7 @@ function expectedRawResource(form: Form, service: string) {
       entity_refs: ENTITY_REFS.map((ref) => ({ schema_url: "", ...ref })),
     },
     scope: {
-      name: "raw-scope",
+      name: NUL("raw-scope"),
       version: "0.1",
       attributes: attributesIn(form, [{
         key: "scope.kind",
@@ -470,6 +476,7 @@ async function checkRaw(argus: ArgusProcess, encoding: "json" | "protobuf") {
       resource_attributes: span.resource_attributes,
       resource: span.resource,
       scope: span.scope,
+      name: span.name,
       status: [span.status_code, span.status_message],
     }, {
       attributes: attributesIn(form, RAW_LIST),
@@ -478,7 +485,8 @@ async function checkRaw(argus: ArgusProcess, encoding: "json" | "protobuf") {
       dropped_links_count: 4,
       event_attributes: attributesIn(form, RAW_LIST),
       ...expected,
-      status: ["error", "failed"],
+      name: NUL("raw span"),
+      status: ["error", NUL("failed")],
     }, `${encoding} ${form} span`);
 
     const logs = await logsOf(argus, service, VALUES.length + 1, form);
@@ -488,6 +496,14 @@ async function checkRaw(argus: ArgusProcess, encoding: "json" | "protobuf") {
     assert.deepEqual(
       [unset.time_unix_nano, unset.observed_time_unix_nano],
       [String(BASE_NS + 5n), String(BASE_NS + 5n)],
+    );
+    assert.deepEqual(
+      [unset.body, unset.severity_text, unset.event_name],
+      [
+        form === "plain" ? NUL("no time") : { stringValue: NUL("no time") },
+        NUL("INFO"),
+        NUL("event"),
+      ],
     );
     for (const [key, , value] of VALUES) {
       const which = form === "plain"

@@ -6,6 +6,7 @@
  * @module
  */
 import { RequestLogIds, resourceId } from "../../store/ids.ts";
+import { escapeText } from "../../store/text_escape.ts";
 import type { Batch, LogRow, SpanRow } from "../../store/types.ts";
 
 /** OTel's service.name when the resource has none (or one that is not a string). */
@@ -100,7 +101,12 @@ export class BatchAssembler {
       }
       if (used && !this.#resourceIds.has(id)) {
         this.#resourceIds.add(id);
-        this.batch.resources.push({ id, ...fields });
+        this.batch.resources.push({
+          id,
+          ...fields,
+          serviceName: escapeText(serviceName),
+          schemaUrl: escapeText(schemaUrl),
+        });
       }
     }
     for (let i = 0; i < pending.length; i++) {
@@ -112,15 +118,26 @@ export class BatchAssembler {
       }
       const row = pending[i]!;
       row.resourceId = id;
-      row.serviceName = serviceName;
+      // Texts are stored escaped (store/text_escape.ts), once a log's id is computed from them.
+      row.serviceName = escapeText(serviceName);
       if (this.signal === "traces") {
-        this.batch.spans.push(row as SpanRow);
+        const span = row as SpanRow;
+        span.traceState = escapeText(span.traceState);
+        span.name = escapeText(span.name);
+        span.statusMessage = escapeText(span.statusMessage);
+        this.batch.spans.push(span);
       } else {
         const log = row as LogRow;
         log.id = this.#logIds.next(log);
         if (log.timeUnixNano === 0n) log.timeUnixNano = this.nowNs;
+        log.severityText = escapeText(log.severityText);
+        if (log.bodyType === "string") log.body = escapeText(log.body);
+        log.eventName = escapeText(log.eventName);
         this.batch.logs.push(log);
       }
+      row.scopeName = escapeText(row.scopeName);
+      row.scopeVersion = escapeText(row.scopeVersion);
+      row.scopeSchemaUrl = escapeText(row.scopeSchemaUrl);
     }
     pending.length = 0;
     reasons.length = 0;

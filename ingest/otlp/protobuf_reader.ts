@@ -28,6 +28,7 @@
  */
 import { jsonBytes, jsonDouble } from "../../lib/any_value_json.ts";
 import { Hash128, logId, RequestLogIds, resourceId } from "../../store/ids.ts";
+import { escapeText } from "../../store/text_escape.ts";
 import { EVENT_JSON, LINK_JSON } from "../../store/events_links.ts";
 import { BODY_TYPES } from "../../store/types.ts";
 import type { Batch, BodyType, LogRow, ResourceRow, SpanRow } from "../../store/types.ts";
@@ -1617,6 +1618,9 @@ function buildBatch(r: ProtoReader, logs: 0 | 1, nowNs: bigint): Decoded {
   let scopeAttributes = "";
   let scopeSchemaUrl = "";
   let scopeDroppedAttributesCount = 0;
+  // The scope's texts as stored (store/text_escape.ts); a log's id is computed from them as sent.
+  let storedScopeName = "";
+  let storedScopeVersion = "";
   let resourceRow: ResourceRow | undefined;
   for (let k = 0; k < itemCount; k++) {
     const at = k * stride;
@@ -1633,8 +1637,10 @@ function buildBatch(r: ProtoReader, logs: 0 | 1, nowNs: bigint): Decoded {
       scopeName = text.slice(scopes[sa + 1], scopes[sa + 2]);
       scopeVersion = text.slice(scopes[sa + 3], scopes[sa + 4]);
       scopeAttributes = text.slice(scopes[sa + 5], scopes[sa + 6]);
-      scopeSchemaUrl = text.slice(scopes[sa + 7], scopes[sa + 8]);
+      scopeSchemaUrl = escapeText(text.slice(scopes[sa + 7], scopes[sa + 8]));
       scopeDroppedAttributesCount = scopes[sa + 9]!;
+      storedScopeName = escapeText(scopeName);
+      storedScopeVersion = escapeText(scopeVersion);
       resourceRow = resourceRows[ri];
       if (resourceRow === undefined) {
         const ra = ri * RESOURCE_STRIDE;
@@ -1645,7 +1651,12 @@ function buildBatch(r: ProtoReader, logs: 0 | 1, nowNs: bigint): Decoded {
           schemaUrl: text.slice(res[ra + 4], res[ra + 5]),
           entityRefs: r.resourceEntityRefs[ri]!,
         };
-        resourceRow = { id: resourceId(fields), ...fields };
+        resourceRow = {
+          id: resourceId(fields),
+          ...fields,
+          serviceName: escapeText(fields.serviceName),
+          schemaUrl: escapeText(fields.schemaUrl),
+        };
         resourceRows[ri] = resourceRow;
         if (!resourceIds.has(resourceRow.id)) {
           resourceIds.add(resourceRow.id);
@@ -1666,17 +1677,17 @@ function buildBatch(r: ProtoReader, logs: 0 | 1, nowNs: bigint): Decoded {
         traceId: text.slice(refs[at + 1], refs[at + 2]),
         spanId: text.slice(refs[at + 3], refs[at + 4]),
         parentSpanId: text.slice(refs[at + 5], refs[at + 6]),
-        traceState: text.slice(refs[at + 7], refs[at + 8]),
-        name: text.slice(refs[at + 9], refs[at + 10]),
+        traceState: escapeText(text.slice(refs[at + 7], refs[at + 8])),
+        name: escapeText(text.slice(refs[at + 9], refs[at + 10])),
         kind: refs[at + 19]!,
         startTimeUnixNano: times[k * 2]!,
         endTimeUnixNano: times[k * 2 + 1]!,
         statusCode: refs[at + 20]!,
-        statusMessage: text.slice(refs[at + 11], refs[at + 12]),
+        statusMessage: escapeText(text.slice(refs[at + 11], refs[at + 12])),
         resourceId: resource.id,
         serviceName: resource.serviceName,
-        scopeName,
-        scopeVersion,
+        scopeName: storedScopeName,
+        scopeVersion: storedScopeVersion,
         scopeAttributes,
         attributes: text.slice(refs[at + 13], refs[at + 14]),
         events: text.slice(refs[at + 15], refs[at + 16]),
@@ -1720,6 +1731,12 @@ function buildBatch(r: ProtoReader, logs: 0 | 1, nowNs: bigint): Decoded {
         ascii ? asciiLogId(bytes, refs, at, row.timeUnixNano, observed, row.bodyType) : logId(row),
       );
       if (row.timeUnixNano === 0n) row.timeUnixNano = nowNs;
+      // Stored escaped, once the id is computed from the text as sent.
+      row.severityText = escapeText(row.severityText);
+      if (row.bodyType === "string") row.body = escapeText(row.body);
+      row.eventName = escapeText(row.eventName);
+      row.scopeName = storedScopeName;
+      row.scopeVersion = storedScopeVersion;
       batch.logs.push(row);
     }
   }

@@ -19,6 +19,7 @@ import {
 } from "../../../lib/any_value_json.ts";
 import { fastHash128, logId, resourceId } from "../../../store/ids.ts";
 import { entityRefsText } from "../batch_assembler.ts";
+import { escapeText } from "../../../store/text_escape.ts";
 import type { Batch, BodyType, LogRow, ResourceRow, SpanRow } from "../../../store/types.ts";
 import type { Decoded, DecodeLimits, Signal } from "../types.ts";
 
@@ -225,13 +226,30 @@ export function referenceDecode(
         } else {
           used = true;
           if (logs) batch.logs.push(withOccurrence(row as LogRow, occurrences, nowNs));
-          else batch.spans.push(row as SpanRow);
+          else {
+            const span = row as SpanRow;
+            batch.spans.push({
+              ...span,
+              traceState: escapeText(span.traceState),
+              name: escapeText(span.name),
+              statusMessage: escapeText(span.statusMessage),
+              serviceName: escapeText(span.serviceName),
+              scopeName: escapeText(span.scopeName),
+              scopeVersion: escapeText(span.scopeVersion),
+              scopeSchemaUrl: escapeText(span.scopeSchemaUrl),
+            });
+          }
         }
       });
     });
     if (used && !seen.has(id)) {
       seen.add(id);
-      batch.resources.push({ id, ...fields });
+      batch.resources.push({
+        id,
+        ...fields,
+        serviceName: escapeText(fields.serviceName),
+        schemaUrl: escapeText(fields.schemaUrl),
+      });
     }
   });
   // The request binding of store/ids.ts `bindLogIdsToRequest`, written out again: the time as
@@ -241,7 +259,18 @@ export function referenceDecode(
     const timeless = log.observedTimeUnixNano === 0n && log.timeUnixNano === nowNs;
     const ms = timeless ? 0n : log.timeUnixNano / 1_000_000n;
     const prefix = (ms % (1n << 48n)).toString(16).padStart(12, "0");
-    return { ...log, id: prefix + fastHash128([log.id, digest]).slice(12) };
+    // Texts stored escaped (store/text_escape.ts), after the ids.
+    return {
+      ...log,
+      id: prefix + fastHash128([log.id, digest]).slice(12),
+      severityText: escapeText(log.severityText),
+      body: log.bodyType === "string" ? escapeText(log.body) : log.body,
+      eventName: escapeText(log.eventName),
+      serviceName: escapeText(log.serviceName),
+      scopeName: escapeText(log.scopeName),
+      scopeVersion: escapeText(log.scopeVersion),
+      scopeSchemaUrl: escapeText(log.scopeSchemaUrl),
+    };
   });
   return { batch, items, rejected };
 }
