@@ -17,7 +17,7 @@ import {
   parseAttributesJson,
 } from "../lib/any_value_json.ts";
 import type { ResourceRow, StoredLog, StoredSpan } from "../store/mod.ts";
-import { unescapeText as text } from "../store/text_escape.ts";
+import { unescapeText as asSent } from "../store/text_escape.ts";
 import {
   type Json,
   SPAN_KINDS,
@@ -130,7 +130,7 @@ function attributesIn<F extends ValueForm>(
 /** A log's body in form `F` (undefined: plain): plain, a string verbatim and none as null. */
 function wireBody<F extends ValueForm>(log: StoredLog, values: F | undefined): WireValue<F> {
   const body: AnyValue = log.bodyType === "string"
-    ? { type: "string", value: text(log.body) }
+    ? { type: "string", value: asSent(log.body) }
     : log.bodyType === "empty"
     ? { type: "empty" }
     : parseAnyValueJson(log.body);
@@ -162,9 +162,9 @@ export function wireSpan<F extends ValueForm = "plain">(span: StoredSpan, values
     span_id: span.spanId,
     parent_span_id: span.parentSpanId,
     // Plain text fields are stored escaped (store/text_escape.ts): answered as sent.
-    trace_state: text(span.traceState),
-    service_name: text(span.serviceName),
-    name: text(span.name),
+    trace_state: asSent(span.traceState),
+    service_name: asSent(span.serviceName),
+    name: asSent(span.name),
     kind: SPAN_KINDS[span.kind] ?? "unspecified",
     start_time: formatTimeNs(span.startTimeUnixNano),
     end_time: formatTimeNs(span.endTimeUnixNano),
@@ -172,7 +172,7 @@ export function wireSpan<F extends ValueForm = "plain">(span: StoredSpan, values
     end_time_unix_nano: span.endTimeUnixNano.toString(),
     duration_ms: durationMs(span.startTimeUnixNano, span.endTimeUnixNano),
     status_code: STATUS_CODES[span.statusCode] ?? "unset",
-    status_message: text(span.statusMessage),
+    status_message: asSent(span.statusMessage),
     attributes: attributes(span.attributes),
     dropped_attributes_count: span.droppedAttributesCount,
     resource_attributes: attributes(span.resource.attributes),
@@ -196,11 +196,11 @@ export function wireSpan<F extends ValueForm = "plain">(span: StoredSpan, values
     dropped_links_count: span.droppedLinksCount,
     flags: span.flags,
     scope: {
-      name: text(span.scopeName),
-      version: text(span.scopeVersion),
+      name: asSent(span.scopeName),
+      version: asSent(span.scopeVersion),
       attributes: attributes(span.scopeAttributes),
       dropped_attributes_count: span.scopeDroppedAttributesCount,
-      schema_url: text(span.scopeSchemaUrl),
+      schema_url: asSent(span.scopeSchemaUrl),
     },
   };
 }
@@ -245,7 +245,7 @@ function objectEnd(text: string, start: number): number {
 /** A resource's fields beside its attributes; its stored entity refs read back. */
 function wireResource(resource: ResourceRow): WireResource {
   return {
-    schema_url: text(resource.schemaUrl),
+    schema_url: asSent(resource.schemaUrl),
     dropped_attributes_count: resource.droppedAttributesCount,
     entity_refs: resource.entityRefs === "" ? [] : JSON.parse(resource.entityRefs),
   };
@@ -264,11 +264,11 @@ export function wireLog<F extends ValueForm = "plain">(log: StoredLog, values?: 
     time_unix_nano: log.timeUnixNano.toString(),
     observed_time_unix_nano: log.observedTimeUnixNano.toString(),
     time_unset: log.timeUnset,
-    severity_text: text(log.severityText),
+    severity_text: asSent(log.severityText),
     severity_number: log.severityNumber,
     body: wireBody(log, values),
-    event_name: text(log.eventName),
-    service_name: text(log.serviceName),
+    event_name: asSent(log.eventName),
+    service_name: asSent(log.serviceName),
     trace_id: log.traceId,
     span_id: log.spanId,
     flags: log.flags,
@@ -277,11 +277,11 @@ export function wireLog<F extends ValueForm = "plain">(log: StoredLog, values?: 
     resource_attributes: attributes(log.resource.attributes),
     resource: wireResource(log.resource),
     scope: {
-      name: text(log.scopeName),
-      version: text(log.scopeVersion),
+      name: asSent(log.scopeName),
+      version: asSent(log.scopeVersion),
       attributes: attributes(log.scopeAttributes),
       dropped_attributes_count: log.scopeDroppedAttributesCount,
-      schema_url: text(log.scopeSchemaUrl),
+      schema_url: asSent(log.scopeSchemaUrl),
     },
   };
 }
