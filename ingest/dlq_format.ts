@@ -22,8 +22,8 @@
  * end line; it is still read. Version 2 readers refuse version 3 files by their version.
  *
  * A row line holds exactly the fields of `ResourceRow`, `SpanRow` or `LogRow`, except that the
- * fields added in issue 19 (`ADDED_FIELDS`) may be missing, as in files written before them; int64 nanosecond
- * times are decimal strings (a JSON number loses precision past 2^53). A span or log line may also
+ * fields added in issue 19 (`ADDED_FIELDS`) may be missing, as in files written before them; int64
+ * nanosecond times are decimal strings (a JSON number loses precision past 2^53). A span or log line may also
  * carry `"rejected":"<reason>"`: quarantine files of refused items say why on the item's own line,
  * and the reader ignores it, so such a file dropped back into the queue is replayed like any other.
  * Lines, rather than one document, let a file be read as a stream and stored in chunks: a reader

@@ -12,12 +12,11 @@
  * @module
  */
 const ESCAPE = "\uE000";
-const NEEDS_ESCAPE = /[\u0000\uE000]/;
 const ESCAPED = /\uE000([0\uE000])/g;
 
 /** `text` as stored: NUL and U+E000 escaped. */
 export function escapeText(text: string): string {
-  if (!NEEDS_ESCAPE.test(text)) return text;
+  if (!text.includes("\u0000") && !text.includes(ESCAPE)) return text;
   return text.replaceAll(ESCAPE, ESCAPE + ESCAPE).replaceAll("\u0000", ESCAPE + "0");
 }
 
