@@ -374,6 +374,7 @@ function traceSpans(data: Dataset, trace: number, rand: () => number): SpanRow[]
       flags: 1,
       scopeSchemaUrl: "",
       scopeDroppedAttributesCount: 0,
+      longText: "",
     };
     spans.push(row);
     return row;
@@ -503,6 +504,7 @@ function logFor(span: SpanRow, rand: () => number): LogRow {
     droppedAttributesCount: 0,
     scopeSchemaUrl: "",
     scopeDroppedAttributesCount: 0,
+    longText: "",
   };
   return { id: logId(fields), ...fields };
 }

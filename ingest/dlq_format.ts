@@ -87,6 +87,7 @@ const RESOURCE_FIELDS: Fields<ResourceRow> = {
   droppedAttributesCount: "number",
   schemaUrl: "text",
   entityRefs: "text",
+  longText: "text",
 };
 
 const SPAN_FIELDS: Fields<SpanRow> = {
@@ -114,6 +115,7 @@ const SPAN_FIELDS: Fields<SpanRow> = {
   flags: "number",
   scopeSchemaUrl: "text",
   scopeDroppedAttributesCount: "number",
+  longText: "text",
 };
 
 const LOG_FIELDS: Fields<LogRow> = {
@@ -138,6 +140,7 @@ const LOG_FIELDS: Fields<LogRow> = {
   scopeSchemaUrl: "text",
   scopeDroppedAttributesCount: "number",
   timeUnset: "boolean",
+  longText: "text",
 };
 
 /**
@@ -149,6 +152,7 @@ const ADDED_FIELDS: Readonly<Record<string, unknown>> = {
   scopeSchemaUrl: "",
   scopeDroppedAttributesCount: 0,
   timeUnset: false,
+  longText: "",
 };
 
 const INSTRUMENT_FIELDS: Fields<MetricInstrumentRow> = {

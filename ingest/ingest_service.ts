@@ -13,10 +13,11 @@
 import type { Logger } from "../lib/logger.ts";
 import {
   type Batch,
+  fitInstrument,
   metricPointProblem,
   type Rejection,
-  resourceProblem,
   screenBatch,
+  screenResource,
   type ValidationLimits,
 } from "../store/mod.ts";
 import type { Batcher } from "./batcher.ts";
@@ -264,7 +265,7 @@ function screenMetricPoints(
   const points = batch.metrics ?? [];
   const problems = new Map<string, string>();
   const resources = batch.resources.filter((resource) => {
-    const problem = resourceProblem(resource, limits);
+    const problem = screenResource(resource, limits);
     if (problem !== undefined) problems.set(resource.id, problem);
     return problem === undefined;
   });
@@ -274,7 +275,10 @@ function screenMetricPoints(
     const problem = resource === undefined
       ? metricPointProblem(point, limits)
       : `its resource cannot be stored: ${resource}`;
-    if (problem === undefined) return true;
+    if (problem === undefined) {
+      fitInstrument(point);
+      return true;
+    }
     rejected.push({ index, reason: problem });
     return false;
   });

@@ -50,7 +50,7 @@ function request(kind: "spans" | "logs", items: unknown[]) {
 
 Deno.test("the message names each refused span by its index in the request, in its order", async () => {
   const spans = jsonSpans(7, 1);
-  spans[1]!.name = "n".repeat(1025); // wider than its column: refused by screening
+  spans[1]!.name = "n".repeat(5000); // over MAX_FIELD_BYTES: refused by screening
   spans[3]!.traceId = "abc"; // refused while decoding
   spans[5]!.name = "refused by the database";
   const outcome = await service((batch) => ({
@@ -64,7 +64,7 @@ Deno.test("the message names each refused span by its index in the request, in i
   assert.equal(
     outcome.message,
     "3 spans rejected: " +
-      "span 1: span name must be at most 1024 characters: it has 1025; " +
+      "span 1: span name must be at most 4096 bytes: it has 5000; " +
       "span 3: resourceSpans[0].scopeSpans[1].spans[0]: trace_id must be 32 hex characters: " +
       'got "abc"; ' +
       "span 5: the database refused it",
@@ -74,14 +74,14 @@ Deno.test("the message names each refused span by its index in the request, in i
 Deno.test("the message names each refused log record by its index in the request", async () => {
   const logs = jsonLogs(7, 2);
   logs[6]!.traceId = "1234"; // refused while decoding
-  logs[2]!.severityText = "x".repeat(200); // wider than its column: refused by screening
+  logs[2]!.severityText = "x".repeat(5000); // over MAX_FIELD_BYTES: refused by screening
   const outcome = await service(none).export("logs", "json", request("logs", logs));
   assert.equal(outcome.accepted, 5);
   assert.equal(outcome.rejected, 2);
   assert.equal(
     outcome.message,
     "2 log records rejected: " +
-      "log record 2: severity text must be at most 128 characters: it has 200; " +
+      "log record 2: severity text must be at most 4096 bytes: it has 5000; " +
       "log record 6: resourceLogs[1].scopeLogs[0].logRecords[1]: trace_id must be 32 hex " +
       'characters or empty: got "1234"',
   );

@@ -17,6 +17,7 @@ import {
   parseAttributesJson,
 } from "../lib/any_value_json.ts";
 import type { ResourceRow, StoredLog, StoredSpan } from "../store/mod.ts";
+import { wholeText } from "../store/long_text.ts";
 import { unescapeText as asSent } from "../store/text_escape.ts";
 import {
   type Json,
@@ -158,13 +159,15 @@ export function wireSpan<F extends ValueForm = "plain">(span: StoredSpan, values
   const links = parseLinks(span.links);
   const rawEvents = splitAttributes(span.events);
   const rawLinks = splitAttributes(span.links);
+  // Text longer than its column is kept whole beside it (store/long_text.ts).
+  const whole = wholeText(span);
   return {
     span_id: span.spanId,
     parent_span_id: span.parentSpanId,
     // Plain text fields are stored escaped (store/text_escape.ts): answered as sent.
     trace_state: asSent(span.traceState),
-    service_name: asSent(span.serviceName),
-    name: asSent(span.name),
+    service_name: asSent(whole("serviceName")),
+    name: asSent(whole("name")),
     kind: SPAN_KINDS[span.kind] ?? "unspecified",
     start_time: formatTimeNs(span.startTimeUnixNano),
     end_time: formatTimeNs(span.endTimeUnixNano),
@@ -196,8 +199,8 @@ export function wireSpan<F extends ValueForm = "plain">(span: StoredSpan, values
     dropped_links_count: span.droppedLinksCount,
     flags: span.flags,
     scope: {
-      name: asSent(span.scopeName),
-      version: asSent(span.scopeVersion),
+      name: asSent(whole("scopeName")),
+      version: asSent(whole("scopeVersion")),
       attributes: attributes(span.scopeAttributes),
       dropped_attributes_count: span.scopeDroppedAttributesCount,
       schema_url: asSent(span.scopeSchemaUrl),
@@ -257,6 +260,7 @@ function wireResource(resource: ResourceRow): WireResource {
  */
 export function wireLog<F extends ValueForm = "plain">(log: StoredLog, values?: F): WireLog<F> {
   const attributes = attributesIn(values);
+  const whole = wholeText(log);
   return {
     id: log.id,
     timestamp: formatTimeNs(log.timeUnixNano),
@@ -264,11 +268,11 @@ export function wireLog<F extends ValueForm = "plain">(log: StoredLog, values?: 
     time_unix_nano: log.timeUnixNano.toString(),
     observed_time_unix_nano: log.observedTimeUnixNano.toString(),
     time_unset: log.timeUnset,
-    severity_text: asSent(log.severityText),
+    severity_text: asSent(whole("severityText")),
     severity_number: log.severityNumber,
     body: wireBody(log, values),
-    event_name: asSent(log.eventName),
-    service_name: asSent(log.serviceName),
+    event_name: asSent(whole("eventName")),
+    service_name: asSent(whole("serviceName")),
     trace_id: log.traceId,
     span_id: log.spanId,
     flags: log.flags,
@@ -277,8 +281,8 @@ export function wireLog<F extends ValueForm = "plain">(log: StoredLog, values?: 
     resource_attributes: attributes(log.resource.attributes),
     resource: wireResource(log.resource),
     scope: {
-      name: asSent(log.scopeName),
-      version: asSent(log.scopeVersion),
+      name: asSent(whole("scopeName")),
+      version: asSent(whole("scopeVersion")),
       attributes: attributes(log.scopeAttributes),
       dropped_attributes_count: log.scopeDroppedAttributesCount,
       schema_url: asSent(log.scopeSchemaUrl),

@@ -20,6 +20,8 @@ export interface ResourcesTable {
   schema_url: string;
   /** JSON text, "" when none (migration 2026_12_16_otlp_fidelity). */
   entity_refs: string;
+  /** JSON text, "" when none (store/long_text.ts; migration 2026_12_17_long_text). */
+  long_text: string;
 }
 
 export interface SpansTable {
@@ -48,6 +50,8 @@ export interface SpansTable {
   flags: Int64;
   scope_schema_url: string;
   scope_dropped_attributes_count: Int32;
+  /** JSON text, "" when none (store/long_text.ts; migration 2026_12_17_long_text). */
+  long_text: string;
 }
 
 export interface LogsTable {
@@ -73,6 +77,8 @@ export interface LogsTable {
   scope_dropped_attributes_count: Int32;
   /** 1 when the SDK sent no time: `time_unix_nano` is then the observed or arrival time. */
   time_unset: Int32;
+  /** JSON text, "" when none (store/long_text.ts; migration 2026_12_17_long_text). */
+  long_text: string;
 }
 
 /** Rollup tables (see rollups.ts); `minute` is the Unix minute, floor(ns / 60e9). */
@@ -363,6 +369,7 @@ export function resourceToDb(row: ResourceRow): ResourcesTable {
     dropped_attributes_count: row.droppedAttributesCount,
     schema_url: row.schemaUrl,
     entity_refs: row.entityRefs,
+    long_text: row.longText,
   };
 }
 
@@ -393,6 +400,7 @@ export function spanToDb(row: SpanRow, int64: Int64Param): SpansTable {
     flags: int64(BigInt(row.flags)),
     scope_schema_url: row.scopeSchemaUrl,
     scope_dropped_attributes_count: row.scopeDroppedAttributesCount,
+    long_text: row.longText,
   };
 }
 
@@ -426,6 +434,7 @@ export const SPAN_COLUMNS: readonly (keyof SpansTable)[] = [
   "flags",
   "scope_schema_url",
   "scope_dropped_attributes_count",
+  "long_text",
 ];
 
 /**
@@ -461,6 +470,7 @@ export function pushSpanValues(out: SqlValue[], row: SpanRow, int64: Int64Param)
     int64(BigInt(row.flags)),
     row.scopeSchemaUrl,
     row.scopeDroppedAttributesCount,
+    row.longText,
   );
 }
 
@@ -493,6 +503,7 @@ export function logToDb(row: LogRow, int64: Int64Param): LogsTable {
     scope_schema_url: row.scopeSchemaUrl,
     scope_dropped_attributes_count: row.scopeDroppedAttributesCount,
     time_unset: row.timeUnset ? 1 : 0,
+    long_text: row.longText,
   };
 }
 
@@ -519,6 +530,7 @@ export const LOG_COLUMNS: readonly (keyof LogsTable)[] = [
   "scope_schema_url",
   "scope_dropped_attributes_count",
   "time_unset",
+  "long_text",
 ];
 
 /** `logToDb(row)`'s values, in LOG_COLUMNS order, appended to `out` (see `pushSpanValues`). */
@@ -545,6 +557,7 @@ export function pushLogValues(out: SqlValue[], row: LogRow, int64: Int64Param): 
     row.scopeSchemaUrl,
     row.scopeDroppedAttributesCount,
     row.timeUnset ? 1 : 0,
+    row.longText,
   );
 }
 
@@ -563,6 +576,7 @@ export interface ResourceJoinColumns {
   r_dropped_attributes_count: Int32;
   r_schema_url: string;
   r_entity_refs: string;
+  r_long_text: string;
 }
 
 function resourceFromJoin(id: string, row: ResourceJoinColumns): ResourceRow {
@@ -573,6 +587,7 @@ function resourceFromJoin(id: string, row: ResourceJoinColumns): ResourceRow {
     droppedAttributesCount: int32(row.r_dropped_attributes_count),
     schemaUrl: row.r_schema_url,
     entityRefs: row.r_entity_refs,
+    longText: row.r_long_text,
   };
 }
 
@@ -602,6 +617,7 @@ export function spanFromDb(row: SpansTable & ResourceJoinColumns): StoredSpan {
     flags: int32(row.flags),
     scopeSchemaUrl: row.scope_schema_url,
     scopeDroppedAttributesCount: int32(row.scope_dropped_attributes_count),
+    longText: row.long_text,
     resource: resourceFromJoin(row.resource_id, row),
   };
 }
@@ -629,6 +645,7 @@ export function logFromDb(row: LogsTable & ResourceJoinColumns): StoredLog {
     droppedAttributesCount: int32(row.dropped_attributes_count),
     scopeSchemaUrl: row.scope_schema_url,
     scopeDroppedAttributesCount: int32(row.scope_dropped_attributes_count),
+    longText: row.long_text,
     resource: resourceFromJoin(row.resource_id, row),
   };
 }

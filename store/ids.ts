@@ -149,7 +149,7 @@ function hex128(a: number, b: number, c: number, d: number): string {
 }
 
 /** Id of a resource from everything that identifies it. */
-export function resourceId(resource: Omit<ResourceRow, "id">): string {
+export function resourceId(resource: Omit<ResourceRow, "id" | "longText">): string {
   const parts = [
     resource.serviceName,
     resource.attributes,
@@ -167,7 +167,7 @@ export function resourceId(resource: Omit<ResourceRow, "id">): string {
  * `timeUnixNano` must be the time the client sent (the observed time when it sent only that, 0
  * when it sent neither), never an arrival time: see `RequestLogIds`.
  */
-export function logId(log: Omit<LogRow, "id">): string {
+export function logId(log: Omit<LogRow, "id" | "longText">): string {
   const hash = SHARED.reset()
     .text(log.resourceId)
     .text(log.scopeName)

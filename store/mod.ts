@@ -80,10 +80,11 @@ export { classifyDbError, type DbErrorClass } from "./db_errors.ts";
 export { logId, resourceId } from "./ids.ts";
 export { COLUMN_WIDTHS } from "./columns.ts";
 export {
+  fitInstrument,
   metricPointProblem,
-  resourceProblem,
   screenBatch,
   type ScreenedBatch,
+  screenResource,
   type ValidationLimits,
 } from "./row_validation.ts";
 export type {

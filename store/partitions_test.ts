@@ -314,13 +314,15 @@ if (selectedDrivers().includes("postgres")) {
         }, rand)
       );
       const int64 = open.capabilities.int64;
-      // The rows as that schema had them: without the columns of 2026-12-16_otlp_fidelity.
+      // The rows as that schema had them: without the columns of 2026-12-16_otlp_fidelity and
+      // 2026-12-17_long_text.
       const before = <T extends object>(row: T) => {
         const {
           scope_schema_url: _url,
           scope_dropped_attributes_count: _dropped,
           time_unset: _unset,
           entity_refs: _refs,
+          long_text: _long,
           ...rest
         } = row as Record<string, unknown>;
         return rest;
@@ -334,6 +336,7 @@ if (selectedDrivers().includes("postgres")) {
       assert.deepEqual((await store.migrate()).applied, [
         "2026-12-15_time_partitions",
         "2026-12-16_otlp_fidelity",
+        "2026-12-17_long_text",
       ]);
       const midnight = todayNs() + DAY_NS;
       for (const table of ["spans", "logs"] as const) {

@@ -10,4 +10,5 @@ export const RESOURCE_COLUMNS = [
   "resources.dropped_attributes_count as r_dropped_attributes_count",
   "resources.schema_url as r_schema_url",
   "resources.entity_refs as r_entity_refs",
+  "resources.long_text as r_long_text",
 ] as const;

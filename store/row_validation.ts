@@ -3,12 +3,14 @@
  * and its neighbours are stored. The checks cover what at least one of the four databases would
  * reject or silently alter: NUL characters (PostgreSQL refuses them in text; SQLite truncates the
  * string at the NUL), lone surrogates (not encodable as UTF-8), text wider than its column, and
- * integers outside their column's range.
+ * integers outside their column's range. Of a span, a log record and a resource, text wider than
+ * its column is kept instead: cut to the column, whole beside it (long_text.ts).
  *
  * @module
  */
 import { Buffer } from "node:buffer";
 import { COLUMN_WIDTHS } from "./columns.ts";
+import { fitColumns, LOG_WIDTHS, prefixOf, RESOURCE_WIDTHS, SPAN_WIDTHS } from "./long_text.ts";
 import {
   type Batch,
   BODY_TYPES,
@@ -106,14 +108,30 @@ function checkTime(problems: Problems, field: string, value: bigint): void {
   }
 }
 
+/**
+ * The scope's texts. A span's or record's name and version longer than their columns are kept
+ * whole beside them (long_text.ts), a metric instrument's are refused.
+ */
 function checkScope(
   problems: Problems,
   row: Pick<SpanRow, "scopeName" | "scopeVersion" | "scopeAttributes">,
   limits: ValidationLimits,
+  fitted: boolean,
 ) {
-  checkText(problems, "scope name", row.scopeName, { width: COLUMN_WIDTHS.scopeName });
-  checkText(problems, "scope version", row.scopeVersion, { width: COLUMN_WIDTHS.scopeVersion });
-  checkText(problems, "scope attributes", row.scopeAttributes, { bytes: limits.maxFieldBytes });
+  const bytes = { bytes: limits.maxFieldBytes };
+  checkText(
+    problems,
+    "scope name",
+    row.scopeName,
+    fitted ? bytes : { width: COLUMN_WIDTHS.scopeName },
+  );
+  checkText(
+    problems,
+    "scope version",
+    row.scopeVersion,
+    fitted ? bytes : { width: COLUMN_WIDTHS.scopeVersion },
+  );
+  checkText(problems, "scope attributes", row.scopeAttributes, bytes);
 }
 
 /** The scope's fields kept beside a span's or record's (not a metric instrument's). */
@@ -135,7 +153,7 @@ function verdict(problems: Problems): string | undefined {
 /** Returns why a resource cannot be stored, or undefined when it can. */
 export function resourceProblem(row: ResourceRow, limits: ValidationLimits): string | undefined {
   const problems: Problems = [];
-  checkText(problems, "service.name", row.serviceName, { width: COLUMN_WIDTHS.serviceName });
+  checkText(problems, "service.name", row.serviceName, { bytes: limits.maxFieldBytes });
   checkText(problems, "resource attributes", row.attributes, { bytes: limits.maxFieldBytes });
   checkText(problems, "resource schema URL", row.schemaUrl, { bytes: limits.maxFieldBytes });
   checkText(problems, "resource entity refs", row.entityRefs, { bytes: limits.maxFieldBytes });
@@ -150,6 +168,23 @@ export function resourceProblem(row: ResourceRow, limits: ValidationLimits): str
 }
 
 /**
+ * Returns why a resource cannot be stored, or undefined when it can and its service name is fitted
+ * into its column (long_text.ts).
+ */
+export function screenResource(row: ResourceRow, limits: ValidationLimits): string | undefined {
+  return resourceProblem(row, limits) ?? fitColumns(row, RESOURCE_WIDTHS, limits.maxFieldBytes);
+}
+
+/**
+ * Fits a stored metric point's instrument into its columns: its copy of the service name is cut to
+ * the column (the resource keeps it whole), grouping as a span's does.
+ */
+export function fitInstrument(row: MetricPointRow): void {
+  const instrument = row.instrument;
+  instrument.serviceName = prefixOf(instrument.serviceName, COLUMN_WIDTHS.serviceName);
+}
+
+/**
  * Returns why a metric point cannot be stored, or undefined when it can: the texts its decoder
  * (ingest/otlp/metrics_rows.ts, which checks its values, times and name) leaves to the store's
  * limits.
@@ -159,7 +194,7 @@ export function metricPointProblem(
   limits: ValidationLimits,
 ): string | undefined {
   const problems: Problems = [];
-  checkScope(problems, row.instrument, limits);
+  checkScope(problems, row.instrument, limits, false);
   checkText(problems, "metric description", row.instrument.description, {
     bytes: limits.maxFieldBytes,
   });
@@ -174,14 +209,14 @@ export function spanProblem(row: SpanRow, limits: ValidationLimits): string | un
   checkHex(problems, "trace_id", row.traceId, 32, false);
   checkHex(problems, "span_id", row.spanId, 16, false);
   checkHex(problems, "parent_span_id", row.parentSpanId, 16, true);
-  checkText(problems, "span name", row.name, { width: COLUMN_WIDTHS.name });
+  checkText(problems, "span name", row.name, bytes);
   checkText(problems, "trace state", row.traceState, bytes);
   checkText(problems, "status message", row.statusMessage, bytes);
   checkText(problems, "attributes", row.attributes, bytes);
   checkText(problems, "events", row.events, bytes);
   checkText(problems, "links", row.links, bytes);
-  checkText(problems, "service.name", row.serviceName, { width: COLUMN_WIDTHS.serviceName });
-  checkScope(problems, row, limits);
+  checkText(problems, "service.name", row.serviceName, bytes);
+  checkScope(problems, row, limits, true);
   checkScopeExtra(problems, row, limits);
   checkInt(problems, "kind", row.kind, 0, 5);
   checkInt(problems, "status code", row.statusCode, 0, 2);
@@ -207,11 +242,11 @@ export function logProblem(row: LogRow, limits: ValidationLimits): string | unde
       `body type must be one of ${BODY_TYPES.join(", ")}: current value is ${row.bodyType}`,
     );
   }
-  checkText(problems, "severity text", row.severityText, { width: COLUMN_WIDTHS.severityText });
-  checkText(problems, "event name", row.eventName, { width: COLUMN_WIDTHS.eventName });
+  checkText(problems, "severity text", row.severityText, bytes);
+  checkText(problems, "event name", row.eventName, bytes);
   checkText(problems, "attributes", row.attributes, bytes);
-  checkText(problems, "service.name", row.serviceName, { width: COLUMN_WIDTHS.serviceName });
-  checkScope(problems, row, limits);
+  checkText(problems, "service.name", row.serviceName, bytes);
+  checkScope(problems, row, limits, true);
   checkScopeExtra(problems, row, limits);
   checkInt(problems, "severity number", row.severityNumber, 0, 24);
   checkInt(problems, "flags", row.flags, 0, 2 ** 32 - 1);
@@ -235,13 +270,14 @@ export interface ScreenedBatch {
 /**
  * Validates every item of a batch. An item is refused for its own problems or for its resource's
  * (invalid, or missing from the batch). Run by ingest before queueing, so clients learn of
- * refused items at once, and again by the store before writing.
+ * refused items at once, and again by the store before writing. Fits each kept row's text into its
+ * columns (long_text.ts `fitColumns`), in place.
  */
 export function screenBatch(batch: Batch, limits: ValidationLimits): ScreenedBatch {
   const badResources = new Map<string, string>();
   const resources = new Map<string, ResourceRow>();
   for (const resource of batch.resources) {
-    const reason = resourceProblem(resource, limits);
+    const reason = screenResource(resource, limits);
     if (reason !== undefined) badResources.set(resource.id, reason);
     else if (!resources.has(resource.id)) resources.set(resource.id, resource);
   }
@@ -259,12 +295,14 @@ export function screenBatch(batch: Batch, limits: ValidationLimits): ScreenedBat
     rejected: { spans: [], logs: [] },
   };
   batch.spans.forEach((span, index) => {
-    const reason = resourceReason(span.resourceId) ?? spanProblem(span, limits);
+    const reason = resourceReason(span.resourceId) ?? spanProblem(span, limits) ??
+      fitColumns(span, SPAN_WIDTHS, limits.maxFieldBytes);
     if (reason !== undefined) screened.rejected.spans.push({ index, reason });
     else screened.batch.spans.push(span), screened.spanIndexes.push(index);
   });
   batch.logs.forEach((log, index) => {
-    const reason = resourceReason(log.resourceId) ?? logProblem(log, limits);
+    const reason = resourceReason(log.resourceId) ?? logProblem(log, limits) ??
+      fitColumns(log, LOG_WIDTHS, limits.maxFieldBytes);
     if (reason !== undefined) screened.rejected.logs.push({ index, reason });
     else screened.batch.logs.push(log), screened.logIndexes.push(index);
   });

@@ -392,6 +392,7 @@ const RESOURCE_COLUMNS = Object.keys(
     droppedAttributesCount: 0,
     schemaUrl: "",
     entityRefs: "",
+    longText: "",
   }),
 );
 

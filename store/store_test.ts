@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { createStore, type Store, StoreUnavailableError } from "./mod.ts";
 import type { LogRow, ResourceRow, SpanRow, StoredLog, StoredSpan } from "./mod.ts";
 import { COLUMN_WIDTHS } from "./mod.ts";
+import { wholeText } from "./long_text.ts";
 import {
   BASE_TIME_NS,
   buildBatch,
@@ -64,6 +65,7 @@ for (const driver of selectedDrivers()) {
         "2026-12-14_replicas",
         "2026-12-15_time_partitions",
         "2026-12-16_otlp_fidelity",
+        "2026-12-17_long_text",
       ]);
       assert.deepEqual((await first.migrate()).applied, []);
       const batch = buildBatch(3, 3);
@@ -120,6 +122,7 @@ for (const driver of selectedDrivers()) {
         "2026-12-14_replicas",
         "2026-12-15_time_partitions",
         "2026-12-16_otlp_fidelity",
+        "2026-12-17_long_text",
       ]);
     } finally {
       await database.drop();
@@ -254,7 +257,7 @@ for (const driver of selectedDrivers()) {
     await withStore(driver, async (store) => {
       const rand = random(3);
       const resource = buildResource("checkout");
-      const badResource = buildResource("x".repeat(COLUMN_WIDTHS.serviceName + 1));
+      const badResource = buildResource("lone \udc00 service");
       const good = () => buildSpan(resource, {}, rand);
       const spans = [
         good(),
@@ -287,7 +290,7 @@ for (const driver of selectedDrivers()) {
       );
       assert.match(
         reasons[4]!,
-        /^its resource cannot be stored: service.name must be at most 256 characters: it has 257$/,
+        /^its resource cannot be stored: service.name must be valid Unicode: it contains a lone surrogate$/,
       );
       assert.equal(result.logs.inserted, 1);
       assert.deepEqual(result.logs.rejected.map((r) => r.index), [1, 2]);
@@ -302,6 +305,58 @@ for (const driver of selectedDrivers()) {
         [spans[0]!, spans[2]!, spans[7]!].map((s) => s.spanId).sort(),
       );
       assert.equal(await store.countLogs(ALL_TIME), 1);
+    });
+  });
+
+  Deno.test(`[${driver}] text wider than its column is stored cut to it and kept whole`, async () => {
+    await withStore(driver, async (store) => {
+      const rand = random(4);
+      const long = (c: string, width: number) => c.repeat(width - 2) + "é😀" + c.repeat(50);
+      const serviceName = long("s", COLUMN_WIDTHS.serviceName);
+      const resource = buildResource(serviceName);
+      const span = buildSpan(resource, {
+        serviceName,
+        name: long("n", COLUMN_WIDTHS.name),
+        scopeName: long("c", COLUMN_WIDTHS.scopeName),
+        scopeVersion: long("v", COLUMN_WIDTHS.scopeVersion),
+      }, rand);
+      const log = buildLog(resource, {
+        serviceName,
+        severityText: long("t", COLUMN_WIDTHS.severityText),
+        eventName: long("e", COLUMN_WIDTHS.eventName),
+      }, rand);
+      const sent = { span: { ...span }, log: { ...log } };
+      const result = await store.write({ resources: [resource], spans: [span], logs: [log] });
+      assert.deepEqual(result.spans, { inserted: 1, duplicates: 0, rejected: [] });
+      assert.deepEqual(result.logs, { inserted: 1, duplicates: 0, rejected: [] });
+
+      const [stored] = await store.spans(ALL_TIME, PAGE);
+      const whole = wholeText(stored!);
+      for (const field of ["name", "serviceName", "scopeName", "scopeVersion"] as const) {
+        assert.equal(whole(field), sent.span[field], field);
+        // The column holds whole characters only: "é" fits, the surrogate pair after it does not.
+        assert.equal(
+          stored![field],
+          sent.span[field].slice(0, COLUMN_WIDTHS[field] - 1),
+          field,
+        );
+      }
+      assert.equal(whole("serviceName"), wholeText(stored!.resource)("serviceName"));
+      const [storedLog] = await store.logs(ALL_TIME, PAGE);
+      const wholeLog = wholeText(storedLog!);
+      for (const field of ["severityText", "eventName", "serviceName"] as const) {
+        assert.equal(wholeLog(field), sent.log[field], field);
+      }
+      // Filters and aggregates see the column's text.
+      assert.equal(await store.countSpans({ ...ALL_TIME, serviceName: stored!.serviceName }), 1);
+      // A retry stores nothing twice.
+      const again = await store.write({
+        resources: [resource],
+        spans: [sent.span],
+        logs: [sent.log],
+      });
+      assert.deepEqual(again.spans, { inserted: 0, duplicates: 1, rejected: [] });
+      assert.deepEqual(again.logs, { inserted: 0, duplicates: 1, rejected: [] });
     });
   });
 

@@ -26,6 +26,8 @@ export interface ResourceRow {
    * "schema_url"}, …]` in the order sent; "" when there are none.
    */
   entityRefs: string;
+  /** The texts longer than their columns, whole (store/long_text.ts); "" when none. */
+  longText: string;
 }
 
 /** Fields of the instrumentation scope, repeated on each row (small, and rarely shared). */
@@ -78,6 +80,8 @@ export interface SpanRow extends ScopeFields, ScopeExtraFields {
   droppedLinksCount: number;
   /** OTLP span flags (W3C trace flags in the low byte). */
   flags: number;
+  /** The texts longer than their columns, whole (store/long_text.ts); "" when none. */
+  longText: string;
 }
 
 /** How a log body is stored: a string body verbatim, any other kind as JSON text. */
@@ -121,6 +125,8 @@ export interface LogRow extends ScopeFields, ScopeExtraFields {
   /** JSON text. */
   attributes: string;
   droppedAttributesCount: number;
+  /** The texts longer than their columns, whole (store/long_text.ts); "" when none. */
+  longText: string;
 }
 
 /** Everything one write commits together in one transaction. */

@@ -53,6 +53,7 @@ export function buildResource(
     droppedAttributesCount: 0,
     schemaUrl: "https://opentelemetry.io/schemas/1.26.0",
     entityRefs: "",
+    longText: "",
     ...overrides,
   };
   return { id: resourceId(fields), ...fields };
@@ -106,6 +107,7 @@ export function buildSpan(
     flags: 1,
     scopeSchemaUrl: "",
     scopeDroppedAttributesCount: 0,
+    longText: "",
     ...overrides,
   };
 }
@@ -141,6 +143,7 @@ export function buildLog(
     droppedAttributesCount: 0,
     scopeSchemaUrl: "",
     scopeDroppedAttributesCount: 0,
+    longText: "",
     ...overrides,
   };
   return { id: logId(fields), ...fields };

@@ -124,7 +124,7 @@ Deno.test("the OTLP/HTTP receiver refuses bad input clearly and keeps every vali
         const spans = jsonSpans(7, 202);
         spans[1]!.traceId = "abc"; // wrong length
         spans[2]!.spanId = "0000000000000000"; // all zeros
-        spans[3]!.name = "n".repeat(1025); // wider than the name column
+        spans[3]!.name = "n".repeat(4097); // over MAX_FIELD_BYTES (a name wider than its column is kept)
         spans[4]!.attributes = [stringAttribute("big", "x".repeat(5000))]; // over MAX_FIELD_BYTES
         spans[5]!.attributes = [{
           key: "deep",
@@ -150,7 +150,7 @@ Deno.test("the OTLP/HTTP receiver refuses bad input clearly and keeps every vali
           partial.errorMessage,
           new RegExp(
             "^5 spans rejected: span 1: [^;]*trace_id[^;]*; span 2: [^;]*all zero[^;]*; " +
-              "span 3: [^;]*at most 1024 characters[^;]*; span 4: [^;]*at most 4096 bytes[^;]*; " +
+              "span 3: span name must be at most 4096 bytes[^;]*; span 4: [^;]*at most 4096 bytes[^;]*; " +
               "span 5: [^;]*(depth|deep|nest)[^;]*$",
           ),
         );
@@ -206,10 +206,10 @@ Deno.test("the OTLP/HTTP receiver refuses bad input clearly and keeps every vali
           };
         };
 
-        // Span 2 is refused by the store's rules (its name is too wide), span 5 while decoding (its
+        // Span 2 is refused by the store's rules (its name is too long), span 5 while decoding (its
         // trace_id): the store's refusal, checked later, still comes first, as in the request.
         const spans = jsonSpans(7, 505);
-        spans[2]!.name = "n".repeat(1025);
+        spans[2]!.name = "n".repeat(4097);
         spans[5]!.traceId = "abc";
         const traces = await postJson(url, "traces", request("spans", spans, "indexed-spans"));
         assert.equal(traces.status, 200);
@@ -217,7 +217,7 @@ Deno.test("the OTLP/HTTP receiver refuses bad input clearly and keeps every vali
         assert.equal(Number(tracesPartial.rejectedSpans), 2);
         assert.equal(
           tracesPartial.errorMessage,
-          "2 spans rejected: span 2: span name must be at most 1024 characters: it has 1025; " +
+          "2 spans rejected: span 2: span name must be at most 4096 bytes: it has 4097; " +
             "span 5: resourceSpans[1].scopeSpans[0].spans[0]: trace_id must be 32 hex " +
             'characters: got "abc"',
         );

@@ -4,7 +4,8 @@
  * the same request as protobuf) carrying what no SDK sets (entity refs, scope and resource dropped
  * counts, doubles that look like ints, -0.0, NaN, ±Infinity, int64 extremes, bytes, an empty
  * value, a record without a time, NUL characters and the escape character U+E000 in plain text
- * fields). Each field is read back through `GET /api/traces/{trace_id}`
+ * fields, text wider than its column in each such field). Each field is read back through
+ * `GET /api/traces/{trace_id}`
  * and `GET /api/logs` in both value forms, plain and typed, and compared with what was sent, as
  * docs/api.md ("Every OTLP field", "Value encodings") says it is answered (tests/otlp_expected.ts).
  */
@@ -48,6 +49,12 @@ const STATUS = ["unset", "ok", "error"];
 const TRANSPORTS = SDK_TRANSPORTS;
 
 const RESOURCE_SCHEMA = "https://opentelemetry.io/schemas/1.26.0";
+
+/**
+ * `text` made longer than a column `width` characters wide (store/columns.ts COLUMN_WIDTHS), with
+ * characters of two and four UTF-8 bytes (the second a surrogate pair) across its end.
+ */
+const LONG = (text: string, width: number) => `${text} ${"ü😀".repeat(Math.ceil(width / 3) + 1)}`;
 const SCOPE_SCHEMA = "https://opentelemetry.io/schemas/1.37.0";
 
 async function getJson(argus: ArgusProcess, path: string) {
@@ -57,10 +64,18 @@ async function getJson(argus: ArgusProcess, path: string) {
   return body;
 }
 
+/** How a service is listed: its first 256 UTF-16 units, never half a character. */
+function listed(service: string): string {
+  const cut = service.slice(0, 256);
+  return /[\ud800-\udbff]$/.test(cut) ? cut.slice(0, -1) : cut;
+}
+
 /** The service's records through `GET /api/logs`, once `count` are stored. */
 async function logsOf(argus: ArgusProcess, service: string, count: number, form: Form) {
   const path =
-    `/api/logs?service=${service}&start=${Date.now() - 86_400_000}&end=${Date.now() + 3_600_000}` +
+    `/api/logs?service=${encodeURIComponent(service)}&start=${Date.now() - 86_400_000}&end=${
+      Date.now() + 3_600_000
+    }` +
     `&limit=100&values=${form}`;
   for (let attempt = 0;; attempt++) {
     const page = await getJson(argus, path);
@@ -126,7 +141,7 @@ async function sendWithSdk(argus: ArgusProcess, transport: Transport, service: s
       "note": "multi\nline 'quoted' \"double\" 😀",
     },
   }, remoteParent);
-  const child = tracer.startSpan("charge card", {
+  const child = tracer.startSpan(LONG("charge card", 1024), {
     kind: SpanKind.CLIENT,
     links: [{
       context: {
@@ -145,7 +160,7 @@ async function sendWithSdk(argus: ArgusProcess, transport: Transport, service: s
   root.end();
   logger.emit({
     severityNumber: SeverityNumber.ERROR,
-    severityText: "ERROR",
+    severityText: LONG("ERROR", 128),
     body: "payment failed 🚨",
     attributes: { "retry.count": 2, "amount": 12.5 },
     context: trace.setSpan(context.active(), child),
@@ -153,7 +168,7 @@ async function sendWithSdk(argus: ArgusProcess, transport: Transport, service: s
   logger.emit({
     severityNumber: SeverityNumber.INFO2,
     body: { items: 3, total: 2.5, raw: new Uint8Array([0, 1, 254, 255]), tags: ["gift"] },
-    eventName: "order.accepted",
+    eventName: LONG("order.accepted", 1024),
   });
   logger.emit({ severityNumber: SeverityNumber.WARN, body: ["a", 1, false] });
   await tracerProvider.forceFlush();
@@ -329,10 +344,18 @@ function rawResource(service: string) {
 /** Text with a NUL, which PostgreSQL cannot hold, and U+E000, Argus's escape for it. */
 const NUL = (text: string) => `${text} \u0000 nul \uE000 escape`;
 
+const RAW_SCOPE_NAME = LONG(NUL("raw-scope"), 1024);
+const RAW_SCOPE_VERSION = LONG("0.1", 256);
+const RAW_SPAN_NAME = LONG(NUL("raw span"), 1024);
+const RAW_SEVERITY_TEXT = LONG(NUL("INFO"), 128);
+const RAW_EVENT_NAME = LONG(NUL("event"), 1024);
+/** A service named longer than its column: listed, and asked for, by its first 256 characters. */
+const rawService = (encoding: string) => LONG(`raw-${encoding}`, 256);
+
 const RAW_SCOPE = {
   scope: {
-    name: NUL("raw-scope"),
-    version: "0.1",
+    name: RAW_SCOPE_NAME,
+    version: RAW_SCOPE_VERSION,
     attributes: [{ key: "scope.kind", value: { stringValue: "raw" } }],
     droppedAttributesCount: 5,
   },
@@ -351,7 +374,7 @@ function rawTraces(service: string, traceId: string) {
         spans: [{
           traceId,
           spanId: "1111111111111111",
-          name: NUL("raw span"),
+          name: RAW_SPAN_NAME,
           kind: 2,
           startTimeUnixNano: String(BASE_NS),
           endTimeUnixNano: String(BASE_NS + 1_000_000n),
@@ -378,8 +401,8 @@ function rawLogs(service: string) {
           {
             observedTimeUnixNano: String(BASE_NS + 5n),
             severityNumber: 9,
-            severityText: NUL("INFO"),
-            eventName: NUL("event"),
+            severityText: RAW_SEVERITY_TEXT,
+            eventName: RAW_EVENT_NAME,
             body: { stringValue: NUL("no time") },
           },
           ...VALUES.map(([key, value], i) => ({
@@ -441,8 +464,8 @@ function expectedRawResource(form: Form, service: string) {
       entity_refs: ENTITY_REFS.map((ref) => ({ schema_url: "", ...ref })),
     },
     scope: {
-      name: NUL("raw-scope"),
-      version: "0.1",
+      name: RAW_SCOPE_NAME,
+      version: RAW_SCOPE_VERSION,
       attributes: attributesIn(form, [{
         key: "scope.kind",
         value: { type: "string", value: "raw" },
@@ -456,7 +479,7 @@ function expectedRawResource(form: Form, service: string) {
 const RAW_LIST = VALUES.map(([key, , value]) => ({ key, value }));
 
 async function checkRaw(argus: ArgusProcess, encoding: "json" | "protobuf") {
-  const service = `raw-${encoding}`;
+  const service = rawService(encoding);
   const traceId = crypto.randomUUID().replaceAll("-", "");
   const encode = (signal: "traces" | "logs", request: unknown) =>
     encoding === "json"
@@ -477,6 +500,7 @@ async function checkRaw(argus: ArgusProcess, encoding: "json" | "protobuf") {
       resource: span.resource,
       scope: span.scope,
       name: span.name,
+      service_name: span.service_name,
       status: [span.status_code, span.status_message],
     }, {
       attributes: attributesIn(form, RAW_LIST),
@@ -485,11 +509,12 @@ async function checkRaw(argus: ArgusProcess, encoding: "json" | "protobuf") {
       dropped_links_count: 4,
       event_attributes: attributesIn(form, RAW_LIST),
       ...expected,
-      name: NUL("raw span"),
+      name: RAW_SPAN_NAME,
+      service_name: service,
       status: ["error", NUL("failed")],
     }, `${encoding} ${form} span`);
 
-    const logs = await logsOf(argus, service, VALUES.length + 1, form);
+    const logs = await logsOf(argus, listed(service), VALUES.length + 1, form);
     assert.equal(logs.length, VALUES.length + 1);
     const unset = logs.find((l) => l.time_unset);
     assert.ok(unset, `${encoding} ${form}: the record without a time`);
@@ -501,8 +526,8 @@ async function checkRaw(argus: ArgusProcess, encoding: "json" | "protobuf") {
       [unset.body, unset.severity_text, unset.event_name],
       [
         form === "plain" ? NUL("no time") : { stringValue: NUL("no time") },
-        NUL("INFO"),
-        NUL("event"),
+        RAW_SEVERITY_TEXT,
+        RAW_EVENT_NAME,
       ],
     );
     for (const [key, , value] of VALUES) {
@@ -516,6 +541,7 @@ async function checkRaw(argus: ArgusProcess, encoding: "json" | "protobuf") {
         attributes: log.attributes,
         dropped_attributes_count: log.dropped_attributes_count,
         time_unset: log.time_unset,
+        service_name: log.service_name,
         resource_attributes: log.resource_attributes,
         resource: log.resource,
         scope: log.scope,
@@ -527,6 +553,7 @@ async function checkRaw(argus: ArgusProcess, encoding: "json" | "protobuf") {
         ]),
         dropped_attributes_count: 7,
         time_unset: false,
+        service_name: service,
         ...expected,
       }, `${encoding} ${form} record ${key}`);
     }

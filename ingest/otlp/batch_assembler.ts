@@ -106,6 +106,7 @@ export class BatchAssembler {
           ...fields,
           serviceName: escapeText(serviceName),
           schemaUrl: escapeText(schemaUrl),
+          longText: "",
         });
       }
     }

@@ -93,6 +93,7 @@ Deno.test("decodeRequest() maps a span's fields onto a row", () => {
       { type: "service", id_keys: ["service.name"], description_keys: ["host"], schema_url: "" },
       { type: "host", id_keys: ["host", "k2"], description_keys: [], schema_url: "https://s/1" },
     ]),
+    longText: "",
   });
   assert.deepEqual(decoded.batch.spans[0], {
     traceId: "0102030405060708090a0b0c0d0e0f10",
@@ -120,6 +121,7 @@ Deno.test("decodeRequest() maps a span's fields onto a row", () => {
     flags: 0x101,
     scopeSchemaUrl: "https://opentelemetry.io/schemas/1.37.0",
     scopeDroppedAttributesCount: 7,
+    longText: "",
   });
   assert.equal(spanProblem(decoded.batch.spans[0]!, { maxFieldBytes: 1 << 20 }), undefined);
   assert.equal(resourceProblem(resourceRow!, { maxFieldBytes: 1 << 20 }), undefined);
@@ -344,6 +346,7 @@ Deno.test("decodeRequest() maps log records, their bodies and times", () => {
     droppedAttributesCount: 2,
     scopeSchemaUrl: "",
     scopeDroppedAttributesCount: 0,
+    longText: "",
   });
   assert.match(full!.id, /^[0-9a-f]{32}$/);
   assert.equal(logProblem(full!, { maxFieldBytes: 1 << 20 }), undefined);

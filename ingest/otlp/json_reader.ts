@@ -594,6 +594,7 @@ function span(c: Ctx, value: unknown, where: string): SpanRow {
     scopeAttributes: "",
     scopeSchemaUrl: "",
     scopeDroppedAttributesCount: 0,
+    longText: "",
     attributes: encodeAttributesJson(attrs.list),
     events: "[" + eventsJson + "]",
     links: "[" + linksJson + "]",
@@ -686,6 +687,7 @@ function logRecord(c: Ctx, value: unknown, where: string): LogRow {
     scopeAttributes: "",
     scopeSchemaUrl: "",
     scopeDroppedAttributesCount: 0,
+    longText: "",
     attributes: encodeAttributesJson(attrs.list),
     droppedAttributesCount: uint32(
       get(l, "droppedAttributesCount", "dropped_attributes_count"),

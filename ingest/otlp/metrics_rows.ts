@@ -466,7 +466,7 @@ export function metricsRows(request: MetricsRequestIn, limits: DecodeLimits): Me
       // Metrics' resources do not keep entity refs yet (issue 19 covers spans and logs).
       entityRefs: "",
     };
-    const resource: ResourceRow = { id: resourceId(fields), ...fields };
+    const resource: ResourceRow = { id: resourceId(fields), ...fields, longText: "" };
     const resourceReason = rm.problem === undefined
       ? undefined
       : `${rPath}.resource: ${rm.problem}`;

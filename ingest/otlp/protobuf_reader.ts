@@ -1656,6 +1656,7 @@ function buildBatch(r: ProtoReader, logs: 0 | 1, nowNs: bigint): Decoded {
           ...fields,
           serviceName: escapeText(fields.serviceName),
           schemaUrl: escapeText(fields.schemaUrl),
+          longText: "",
         };
         resourceRows[ri] = resourceRow;
         if (!resourceIds.has(resourceRow.id)) {
@@ -1698,6 +1699,7 @@ function buildBatch(r: ProtoReader, logs: 0 | 1, nowNs: bigint): Decoded {
         flags: refs[at + 21]!,
         scopeSchemaUrl,
         scopeDroppedAttributesCount,
+        longText: "",
       };
       batch.spans.push(row);
     } else {
@@ -1726,6 +1728,7 @@ function buildBatch(r: ProtoReader, logs: 0 | 1, nowNs: bigint): Decoded {
         droppedAttributesCount: refs[at + 15]!,
         scopeSchemaUrl,
         scopeDroppedAttributesCount,
+        longText: "",
       };
       row.id = logIds.nextOf(
         ascii ? asciiLogId(bytes, refs, at, row.timeUnixNano, observed, row.bodyType) : logId(row),

@@ -122,6 +122,7 @@ export const PG_COLUMN_TYPES: { readonly [Tb in BulkTable]: ColumnTypes<Tb> } = 
     dropped_attributes_count: I4,
     schema_url: T,
     entity_refs: T,
+    long_text: T,
   },
   spans: {
     trace_id: T,
@@ -149,6 +150,7 @@ export const PG_COLUMN_TYPES: { readonly [Tb in BulkTable]: ColumnTypes<Tb> } = 
     flags: I8,
     scope_schema_url: T,
     scope_dropped_attributes_count: I4,
+    long_text: T,
   },
   logs: {
     id: T,
@@ -171,6 +173,7 @@ export const PG_COLUMN_TYPES: { readonly [Tb in BulkTable]: ColumnTypes<Tb> } = 
     dropped_attributes_count: I4,
     scope_schema_url: T,
     scope_dropped_attributes_count: I4,
+    long_text: T,
     time_unset: I4,
   },
   span_attributes: { bucket: I4, h: I8, trace_id: T },

@@ -180,7 +180,7 @@ export function referenceDecode(
         serviceName = value.type === "string" ? value.value : "unknown_service";
       }
     }
-    const fields: Omit<ResourceRow, "id"> = {
+    const fields: Omit<ResourceRow, "id" | "longText"> = {
       serviceName,
       attributes: encodeAttributesJson(rAttrs.kept),
       droppedAttributesCount: (resource.droppedAttributesCount ?? 0) + rAttrs.extra,
@@ -247,6 +247,7 @@ export function referenceDecode(
       batch.resources.push({
         id,
         ...fields,
+        longText: "",
         serviceName: escapeText(fields.serviceName),
         schemaUrl: escapeText(fields.schemaUrl),
       });
@@ -344,6 +345,7 @@ function spanRow(
     attributes: encodeAttributesJson(attrs.kept),
     events: `[${keptEvents.join(",")}]`,
     links: `[${keptLinks.join(",")}]`,
+    longText: "",
     droppedAttributesCount: (span.droppedAttributesCount ?? 0) + attrs.extra,
     droppedEventsCount: (span.droppedEventsCount ?? 0) + events.length - keptEvents.length,
     droppedLinksCount: (span.droppedLinksCount ?? 0) + links.length - keptLinks.length,
@@ -363,7 +365,7 @@ function logRow(
   const time = big(log.timeUnixNano);
   const observed = big(log.observedTimeUnixNano);
   const attrs = attributes(log.attributes, limits, issues);
-  const row: Omit<LogRow, "id"> = {
+  const row: Omit<LogRow, "id" | "longText"> = {
     timeUnixNano: time !== 0n ? time : observed,
     timeUnset: time === 0n,
     observedTimeUnixNano: observed,
@@ -385,5 +387,5 @@ function logRow(
     attributes: encodeAttributesJson(attrs.kept),
     droppedAttributesCount: (log.droppedAttributesCount ?? 0) + attrs.extra,
   };
-  return { id: logId(row), ...row };
+  return { id: logId(row), ...row, longText: "" };
 }

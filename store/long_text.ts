@@ -1,0 +1,108 @@
+/**
+ * Text longer than its column. OTLP bounds no string, but the columns that are indexed, grouped
+ * and rolled up (names, services, scopes, severity text) have widths (store/columns.ts
+ * `COLUMN_WIDTHS`): MySQL and SQL Server index only bounded columns, and PostgreSQL's B-tree takes
+ * entries of about 2.7 KB at most. So a row keeps, in such a column, the text's first `width`
+ * UTF-16 units (its _prefix_), and the whole text in its `longText`: JSON of each field that did
+ * not fit, by field name; "" when all did, all but always.
+ *
+ * Lists, searches and aggregates (the trace list, operations, the service map, rollups) see the
+ * prefix: two texts that share one are counted together there, while their items stay distinct
+ * (a span is keyed by its ids, a record and a resource by ids computed from the whole text). A
+ * span's and a record's own fields are answered whole (routes/wire.ts, with `wholeText`).
+ *
+ * Fitted once the row is valid (row_validation.ts `screenBatch`), after the NUL escape
+ * (text_escape.ts): the widths count stored units. Fitting a fitted row changes nothing.
+ *
+ * @module
+ */
+import { Buffer } from "node:buffer";
+import { COLUMN_WIDTHS } from "./columns.ts";
+import type { LogRow, ResourceRow, SpanRow } from "./types.ts";
+
+/**
+ * The bounded text fields of a row, with their column widths: a list, which the ingest path walks
+ * per row faster than an object's keys.
+ */
+type Widths<Row> = readonly (readonly [field: keyof Row & string, width: number])[];
+
+export const SPAN_WIDTHS: Widths<SpanRow> = [
+  ["name", COLUMN_WIDTHS.name],
+  ["serviceName", COLUMN_WIDTHS.serviceName],
+  ["scopeName", COLUMN_WIDTHS.scopeName],
+  ["scopeVersion", COLUMN_WIDTHS.scopeVersion],
+];
+
+export const LOG_WIDTHS: Widths<LogRow> = [
+  ["severityText", COLUMN_WIDTHS.severityText],
+  ["eventName", COLUMN_WIDTHS.eventName],
+  ["serviceName", COLUMN_WIDTHS.serviceName],
+  ["scopeName", COLUMN_WIDTHS.scopeName],
+  ["scopeVersion", COLUMN_WIDTHS.scopeVersion],
+];
+
+export const RESOURCE_WIDTHS: Widths<ResourceRow> = [["serviceName", COLUMN_WIDTHS.serviceName]];
+
+/** How a rejection names each field. */
+const LABELS: Readonly<Record<string, string>> = {
+  name: "span name",
+  serviceName: "service.name",
+  scopeName: "scope name",
+  scopeVersion: "scope version",
+  severityText: "severity text",
+  eventName: "event name",
+};
+
+const ESCAPE = 0xe000;
+
+/**
+ * The first at most `width` UTF-16 units of `text` that end on a whole character: never half of a
+ * surrogate pair (not encodable as UTF-8) nor of a NUL escape (text_escape.ts).
+ */
+export function prefixOf(text: string, width: number): string {
+  if (text.length <= width) return text;
+  let end = width;
+  const last = text.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end--;
+  // An odd run of escape characters at the end leaves the last one's escaped character out.
+  let run = 0;
+  while (run < end && text.charCodeAt(end - 1 - run) === ESCAPE) run++;
+  if (run % 2 === 1) end--;
+  return text.slice(0, end);
+}
+
+/**
+ * Fits `row`'s fields in `widths` into their columns: each longer one is cut to its prefix and kept
+ * whole in `row.longText`. Returns why the whole texts cannot be kept (together more than
+ * `maxBytes` in UTF-8, a limit for the one value that holds them all), else undefined.
+ */
+export function fitColumns<Row extends { longText: string }>(
+  row: Row,
+  widths: Widths<Row>,
+  maxBytes: number,
+): string | undefined {
+  let long: Record<string, string> | undefined;
+  for (const [field, width] of widths) {
+    const text = row[field];
+    if (typeof text !== "string" || text.length <= width) continue;
+    long ??= row.longText === "" ? {} : JSON.parse(row.longText);
+    long![field] = text;
+    (row as Record<string, unknown>)[field] = prefixOf(text, width);
+  }
+  if (long === undefined) return undefined;
+  row.longText = JSON.stringify(long);
+  const bytes = Buffer.byteLength(row.longText, "utf8");
+  if (bytes <= maxBytes) return undefined;
+  const fields = Object.keys(long).map((field) => LABELS[field] ?? field).join(", ");
+  return `${fields} longer than their columns must together take at most ` +
+    `${maxBytes} bytes (MAX_FIELD_BYTES): they take ${bytes}`;
+}
+
+/** A reader of `row`'s fields whole: the text kept in `longText` for those cut to a prefix. */
+export function wholeText<Row extends { longText: string }>(
+  row: Row,
+): (field: keyof Row & string) => string {
+  if (row.longText === "") return (field) => row[field] as string;
+  const long = JSON.parse(row.longText) as Record<string, string>;
+  return (field) => long[field] ?? (row[field] as string);
+}
