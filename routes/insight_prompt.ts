@@ -130,7 +130,7 @@ function contextLine(log: WireLog, anchor: WireLog): string {
     ? " (same trace)"
     : ` trace=${log.trace_id}`;
   const line = `${log.timestamp.slice(11, 23)} (${
-    offsetText(log.time_unix_nano, anchor.time_unix_nano)
+    offsetText(log.listed_time_unix_nano, anchor.listed_time_unix_nano)
   }) ${log.severity_text || `severity ${log.severity_number}`} ${
     bodyText(log.body).replace(/\s+/g, " ")
   }${attributes}${trace}`;

@@ -74,13 +74,13 @@ function parseCursor(params: URLSearchParams, name: "before" | "after"): LogKey 
   const key = parseLogCursor(text);
   if (key === undefined) {
     throw new BadRequestError(
-      `Cannot use '${name}' as it must be a record's cursor, its time_unix_nano and id joined by ` +
+      `Cannot use '${name}' as it must be a record's cursor, its listed_time_unix_nano and id joined by ` +
         `"_" such as 1795687200000000000_${"0".repeat(32)}: current value is ${
           JSON.stringify(text.slice(0, 80))
         }`,
     );
   }
-  return { timeUnixNano: BigInt(key.time_unix_nano), id: key.id };
+  return { timeUnixNano: BigInt(key.listed_time_unix_nano), id: key.id };
 }
 
 /** `before` or `after` (not both): a record's cursor (utils/log_cursor.ts). */

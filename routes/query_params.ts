@@ -11,6 +11,7 @@ import { formatDurationMs } from "../lib/units.ts";
 import { BadRequestError } from "./http_error.ts";
 import { DEFAULT_RANGE, RANGE_FORMS, rangeMs } from "../utils/time_window.ts";
 import type { ValueForm } from "../utils/wire.ts";
+import { SERVICE_NAME_WIDTH } from "../utils/text_prefix.ts";
 
 export const DEFAULT_LIMIT = 50;
 export const MAX_LIMIT = 1000;
@@ -149,8 +150,8 @@ export function parseTraceLookup(name: string, text: string): string {
 export function parseService(params: URLSearchParams): string | undefined {
   const service = params.get("service");
   if (service === null) return undefined;
-  if (service === "" || service.length > 256) {
-    fail("service", "a service name of 1 to 256 characters", service);
+  if (service === "" || service.length > SERVICE_NAME_WIDTH) {
+    fail("service", `a service name of 1 to ${SERVICE_NAME_WIDTH} characters`, service);
   }
   return service;
 }

@@ -117,7 +117,7 @@ function outlineLine(s: WireTraceStructure, i: number): string {
 }
 
 function logLine(log: WireLog, traceStartNs: bigint): string {
-  const offsetMs = Number(BigInt(log.time_unix_nano) - traceStartNs) / 1e6;
+  const offsetMs = Number(BigInt(log.listed_time_unix_nano) - traceStartNs) / 1e6;
   const attributes = Object.keys(log.attributes).length === 0
     ? ""
     : ` ${clipBytes(compactJson(withoutSecrets(log.attributes)), MAX_LINE_ATTRIBUTES_BYTES)}`;

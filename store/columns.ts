@@ -6,6 +6,7 @@
  */
 import type { BodyType, LogRow, ResourceRow, SpanRow, StoredLog, StoredSpan } from "./types.ts";
 import { type RollupDelta, type RollupTable, withHourly } from "./rollups.ts";
+import { SERVICE_NAME_WIDTH } from "../utils/text_prefix.ts";
 
 /** An int64 as drivers return it: bigint (SQLite), string (pg, mysql2, tedious) or number. */
 type Int64 = bigint | string | number;
@@ -347,7 +348,7 @@ export type InsertTable =
  * columns, as created by the migrations.
  */
 export const COLUMN_WIDTHS = {
-  serviceName: 256,
+  serviceName: SERVICE_NAME_WIDTH,
   name: 1024,
   scopeName: 1024,
   scopeVersion: 256,

@@ -11,12 +11,13 @@
  * (a span is keyed by its ids, a record and a resource by ids computed from the whole text). A
  * span's and a record's own fields are answered whole (routes/wire.ts, with `wholeText`).
  *
- * Fitted once the row is valid (row_validation.ts `screenBatch`), after the NUL escape
+ * The cut is `prefixOf` (utils/text_prefix.ts), which the browser shares. Fitted once the row is valid (row_validation.ts `screenBatch`), after the NUL escape
  * (text_escape.ts): the widths count stored units. Fitting a fitted row changes nothing.
  *
  * @module
  */
 import { Buffer } from "node:buffer";
+import { prefixOf } from "../utils/text_prefix.ts";
 import { COLUMN_WIDTHS } from "./columns.ts";
 import type { LogRow, ResourceRow, SpanRow } from "./types.ts";
 
@@ -52,24 +53,6 @@ const LABELS: Readonly<Record<string, string>> = {
   severityText: "severity text",
   eventName: "event name",
 };
-
-const ESCAPE = 0xe000;
-
-/**
- * The first at most `width` UTF-16 units of `text` that end on a whole character: never half of a
- * surrogate pair (not encodable as UTF-8) nor of a NUL escape (text_escape.ts).
- */
-export function prefixOf(text: string, width: number): string {
-  if (text.length <= width) return text;
-  let end = width;
-  const last = text.charCodeAt(end - 1);
-  if (last >= 0xd800 && last <= 0xdbff) end--;
-  // An odd run of escape characters at the end leaves the last one's escaped character out.
-  let run = 0;
-  while (run < end && text.charCodeAt(end - 1 - run) === ESCAPE) run++;
-  if (run % 2 === 1) end--;
-  return text.slice(0, end);
-}
 
 /**
  * Fits `row`'s fields in `widths` into their columns: each longer one is cut to its prefix and kept

@@ -10,7 +10,8 @@
  */
 import { Buffer } from "node:buffer";
 import { COLUMN_WIDTHS } from "./columns.ts";
-import { fitColumns, LOG_WIDTHS, prefixOf, RESOURCE_WIDTHS, SPAN_WIDTHS } from "./long_text.ts";
+import { fitColumns, LOG_WIDTHS, RESOURCE_WIDTHS, SPAN_WIDTHS } from "./long_text.ts";
+import { prefixOf } from "../utils/text_prefix.ts";
 import {
   type Batch,
   BODY_TYPES,

@@ -253,6 +253,7 @@ function checkSdkLog(sent: ReadableLogRecord, got: WireItem, form: Form) {
     observed_timestamp: undefined,
     time_unix_nano: ns(sent.hrTime).toString(),
     observed_time_unix_nano: ns(sent.hrTimeObserved).toString(),
+    listed_time_unix_nano: ns(sent.hrTime).toString(),
     time_unset: false,
     severity_text: sent.severityText ?? "",
     severity_number: sent.severityNumber,
@@ -518,9 +519,10 @@ async function checkRaw(argus: ArgusProcess, encoding: "json" | "protobuf") {
     assert.equal(logs.length, VALUES.length + 1);
     const unset = logs.find((l) => l.time_unset);
     assert.ok(unset, `${encoding} ${form}: the record without a time`);
+    // Answered as sent, 0, and listed at its observed time.
     assert.deepEqual(
-      [unset.time_unix_nano, unset.observed_time_unix_nano],
-      [String(BASE_NS + 5n), String(BASE_NS + 5n)],
+      [unset.time_unix_nano, unset.observed_time_unix_nano, unset.listed_time_unix_nano],
+      ["0", String(BASE_NS + 5n), String(BASE_NS + 5n)],
     );
     assert.deepEqual(
       [unset.body, unset.severity_text, unset.event_name],

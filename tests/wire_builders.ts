@@ -14,6 +14,9 @@ export function wireLog(fields: Partial<WireLog> = {}): WireLog {
     observed_timestamp: "2026-11-26T10:00:00.000000000Z",
     time_unix_nano: "1795687200000000000",
     observed_time_unix_nano: "1795687200000000000",
+    // Listed at its time, when one is given and set.
+    listed_time_unix_nano: fields.time_unset ? "1795687200000000000" : fields.time_unix_nano ??
+      "1795687200000000000",
     time_unset: false,
     severity_text: "INFO",
     severity_number: 9,

@@ -14,17 +14,20 @@
 export interface BufferedLog {
   /** 32 hex characters, derived from the record's content (so a duplicate has the same). */
   id: string;
-  /** Unix nanoseconds as a decimal string without leading zeros (e.g. `"1795687200000000000"`). */
-  time_unix_nano: string;
+  /**
+   * The time it is listed at (utils/wire.ts), Unix nanoseconds as a decimal string without leading
+   * zeros (e.g. `"1795687200000000000"`).
+   */
+  listed_time_unix_nano: string;
 }
 
 /**
- * Newest first: by `time_unix_nano` (decimal strings, compared by length then digits, so no
+ * Newest first: by `listed_time_unix_nano` (decimal strings, compared by length then digits, so no
  * BigInt is made), then by `id` so that equal times keep one order everywhere.
  */
 export function compareNewestFirst(a: BufferedLog, b: BufferedLog): number {
-  const at = a.time_unix_nano;
-  const bt = b.time_unix_nano;
+  const at = a.listed_time_unix_nano;
+  const bt = b.listed_time_unix_nano;
   if (at.length !== bt.length) return bt.length - at.length;
   if (at !== bt) return at < bt ? 1 : -1;
   return a.id === b.id ? 0 : a.id < b.id ? 1 : -1;

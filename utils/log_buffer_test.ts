@@ -3,26 +3,29 @@ import { compareNewestFirst, FrameQueue, type FrameScheduler, LogBuffer } from "
 
 interface Log {
   id: string;
-  time_unix_nano: string;
+  listed_time_unix_nano: string;
 }
 
 /** A record at `ms` Unix milliseconds (nanosecond strings as the API sends them). */
 function log(id: string, ms: number): Log {
-  return { id, time_unix_nano: (BigInt(ms) * 1_000_000n).toString() };
+  return { id, listed_time_unix_nano: (BigInt(ms) * 1_000_000n).toString() };
 }
 
 const ids = (items: readonly Log[]) => items.map((item) => item.id);
 
 Deno.test("compareNewestFirst() orders by nanoseconds, then id, without losing precision", () => {
-  const a = { id: "a", time_unix_nano: "1795687200000000001" };
-  const b = { id: "b", time_unix_nano: "1795687200000000002" };
+  const a = { id: "a", listed_time_unix_nano: "1795687200000000001" };
+  const b = { id: "b", listed_time_unix_nano: "1795687200000000002" };
   // Past 2^53: as numbers both would be 1795687200000000000.
   assert.ok(compareNewestFirst(b, a) < 0);
   assert.ok(compareNewestFirst(a, b) > 0);
   // Fewer digits is older.
-  assert.ok(compareNewestFirst({ id: "c", time_unix_nano: "999" }, a) > 0);
+  assert.ok(compareNewestFirst({ id: "c", listed_time_unix_nano: "999" }, a) > 0);
   assert.ok(
-    compareNewestFirst({ id: "x", time_unix_nano: "5" }, { id: "y", time_unix_nano: "5" }) > 0,
+    compareNewestFirst({ id: "x", listed_time_unix_nano: "5" }, {
+      id: "y",
+      listed_time_unix_nano: "5",
+    }) > 0,
   );
   assert.equal(compareNewestFirst(a, { ...a }), 0);
 });

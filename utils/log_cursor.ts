@@ -1,15 +1,15 @@
 /**
  * The keyset cursor of `GET /api/logs` (`before`, `after`): a record's place in the logs' time
- * order, written `<time_unix_nano>_<id>` (e.g. `1795687200000000000_0195d1c2a3b4…`): its time,
+ * order, written `<listed_time_unix_nano>_<id>` (e.g. `1795687200000000000_0195d1c2a3b4…`): its time,
  * then its id, which orders records of the same nanosecond. Made by the browser from a listed
  * record, read by the server; one format, here.
  *
  * @module
  */
 
-/** What a cursor names: a record's time (Unix ns, decimal) and id (32 lower-case hex). */
+/** What a cursor names: a record's listed time (Unix ns, decimal) and id (32 lower-case hex). */
 export interface LogCursorKey {
-  time_unix_nano: string;
+  listed_time_unix_nano: string;
   id: string;
 }
 
@@ -18,7 +18,7 @@ const MAX_TIME = 9_223_372_036_854_775_807n;
 
 /** The cursor of a record. */
 export function logCursor(item: LogCursorKey): string {
-  return `${item.time_unix_nano}_${item.id}`;
+  return `${item.listed_time_unix_nano}_${item.id}`;
 }
 
 /** A cursor's key (the id lower-cased), or undefined when `text` is not a cursor. */
@@ -27,5 +27,5 @@ export function parseLogCursor(text: string): LogCursorKey | undefined {
   if (match === null) return undefined;
   const time = BigInt(match[1]!);
   if (time > MAX_TIME) return undefined;
-  return { time_unix_nano: time.toString(), id: match[2]!.toLowerCase() };
+  return { listed_time_unix_nano: time.toString(), id: match[2]!.toLowerCase() };
 }

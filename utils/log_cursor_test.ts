@@ -4,13 +4,19 @@ import { logCursor, parseLogCursor } from "./log_cursor.ts";
 const ID = "0195d1c2a3b4c5d6e7f8091a2b3c4d5e";
 
 Deno.test("logCursor() names a record by its time and id, and parseLogCursor() reads it back", () => {
-  const cursor = logCursor({ time_unix_nano: "1795687200000000001", id: ID });
+  const cursor = logCursor({ listed_time_unix_nano: "1795687200000000001", id: ID });
   assert.equal(cursor, `1795687200000000001_${ID}`);
-  assert.deepEqual(parseLogCursor(cursor), { time_unix_nano: "1795687200000000001", id: ID });
+  assert.deepEqual(parseLogCursor(cursor), {
+    listed_time_unix_nano: "1795687200000000001",
+    id: ID,
+  });
 });
 
 Deno.test("parseLogCursor() lower-cases the id and drops leading zeros of the time", () => {
-  assert.deepEqual(parseLogCursor(`007_${ID.toUpperCase()}`), { time_unix_nano: "7", id: ID });
+  assert.deepEqual(parseLogCursor(`007_${ID.toUpperCase()}`), {
+    listed_time_unix_nano: "7",
+    id: ID,
+  });
 });
 
 Deno.test("parseLogCursor() refuses what is not a cursor", () => {

@@ -11,6 +11,7 @@ import { formatDateTime } from "./format.ts";
 import { SEVERITY_MINIMUMS, type WireLog } from "./wire.ts";
 import type { Params } from "./api.ts";
 import { logCursor } from "./log_cursor.ts";
+import { prefixOf, SERVICE_NAME_WIDTH } from "./text_prefix.ts";
 import { matchesTextQuery, parseTextQuery, type TextQuery } from "./text_query.ts";
 
 /** A record as `/api/logs` and `/ws` serve it. */
@@ -154,15 +155,19 @@ export function valueText(value: unknown): string {
  * apply, and the service and severity again (cheap, and right while a new socket is opening).
  */
 export function matchesFilters(item: LogItem, filters: LogFilters): boolean {
-  if (filters.service && item.service_name !== filters.service) return false;
+  // A service is listed, and filtered, by as much of its name as its column holds.
+  if (filters.service && prefixOf(item.service_name, SERVICE_NAME_WIDTH) !== filters.service) {
+    return false;
+  }
   const minimum = SEVERITY_MINIMUMS[filters.severity.toLowerCase()];
   if (minimum !== undefined && item.severity_number < minimum) return false;
   if (filters.trace_id && item.trace_id !== filters.trace_id.toLowerCase()) return false;
   if (filters.span_id && item.span_id !== filters.span_id.toLowerCase()) return false;
   const end = instantMs(filters.end);
-  if (end !== undefined && Number(item.time_unix_nano.slice(0, -6) || "0") > end) return false;
+  const listedMs = Number(item.listed_time_unix_nano.slice(0, -6) || "0");
+  if (end !== undefined && listedMs > end) return false;
   const start = instantMs(filters.start);
-  if (start !== undefined && Number(item.time_unix_nano.slice(0, -6) || "0") < start) return false;
+  if (start !== undefined && listedMs < start) return false;
   if (filters.search) {
     // As the API reads it; a query it refuses (400) lets no streamed record through either.
     const query = searchQuery(filters.search);

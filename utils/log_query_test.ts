@@ -77,6 +77,15 @@ Deno.test("matchesFilters() applies every filter to a streamed record", () => {
   const filters = { ...LOG_FILTER_DEFAULTS };
   assert.equal(matchesFilters(item({}), filters), true);
   assert.equal(matchesFilters(item({}), { ...filters, service: "payments" }), false);
+  // A name longer than its column is listed, and filtered, by the column's first 256 characters.
+  const long = "s".repeat(255) + "😀 and more";
+  const listed = "s".repeat(255);
+  assert.equal(matchesFilters(item({ service_name: long }), { ...filters, service: listed }), true);
+  assert.equal(
+    matchesFilters(item({ service_name: listed }), { ...filters, service: listed }),
+    true,
+  );
+  assert.equal(matchesFilters(item({ service_name: long }), { ...filters, service: long }), false);
   assert.equal(
     matchesFilters(item({ severity_number: 12 }), { ...filters, severity: "warn" }),
     false,
@@ -155,7 +164,7 @@ Deno.test("listParams() asks for the order, and for the page past a listed recor
   assert.equal(older.after, undefined);
   // The cursor is one the API reads back as this record.
   assert.deepEqual(parseLogCursor(String(older.before)), {
-    time_unix_nano: oldest.time_unix_nano,
+    listed_time_unix_nano: oldest.listed_time_unix_nano,
     id: oldest.id,
   });
   const newer = listParams(LOG_FILTER_DEFAULTS, 1000, { side: "after", item: oldest });

@@ -245,12 +245,16 @@ export interface WireLog<F extends ValueForm = "plain"> {
   id: string;
   timestamp: string;
   observed_timestamp: string;
+  /** As sent: "0" when the SDK sent no time (`time_unset`). */
   time_unix_nano: string;
   observed_time_unix_nano: string;
   /**
-   * The SDK sent no time (`time_unix_nano` 0): `timestamp` and `time_unix_nano` then hold the time
-   * the record is listed at, its observed time (or, without one, when Argus received it).
+   * The time the record is listed, paged (its cursor) and filtered at, which `timestamp` writes:
+   * `time_unix_nano`, or when that is unset the observed time, or without one when Argus received
+   * it.
    */
+  listed_time_unix_nano: string;
+  /** The SDK sent no time: `time_unix_nano` is "0", `listed_time_unix_nano` the observed time. */
   time_unset: boolean;
   severity_text: string;
   severity_number: number;
