@@ -334,6 +334,7 @@ if (selectedDrivers().includes("postgres")) {
       assert.deepEqual((await store.migrate()).applied, [
         "2026-12-15_time_partitions",
         "2026-12-16_otlp_fidelity",
+        "2026-12-18_metric_fidelity",
       ]);
       const midnight = todayNs() + DAY_NS;
       for (const table of ["spans", "logs"] as const) {

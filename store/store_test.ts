@@ -64,6 +64,7 @@ for (const driver of selectedDrivers()) {
         "2026-12-14_replicas",
         "2026-12-15_time_partitions",
         "2026-12-16_otlp_fidelity",
+        "2026-12-18_metric_fidelity",
       ]);
       assert.deepEqual((await first.migrate()).applied, []);
       const batch = buildBatch(3, 3);
@@ -120,6 +121,7 @@ for (const driver of selectedDrivers()) {
         "2026-12-14_replicas",
         "2026-12-15_time_partitions",
         "2026-12-16_otlp_fidelity",
+        "2026-12-18_metric_fidelity",
       ]);
     } finally {
       await database.drop();

@@ -123,8 +123,9 @@ async function assertStored({ db, caps }: Opened, expected: readonly MetricPoint
   for (const [key, instrument] of instruments) {
     const stored = await metricInstrument(db, key);
     assert.ok(stored, `instrument ${instrument.name} is stored`);
-    const { firstSeenUnixNano: _f, lastSeenUnixNano: _l, ...fields } = stored;
+    const { firstSeenUnixNano: _f, lastSeenUnixNano: _l, resource, ...fields } = stored;
     assert.deepEqual(fields, instrument, `instrument ${instrument.name}`);
+    assert.equal(resource?.id, instrument.resourceId, `the resource of ${instrument.name}`);
     const series = await listMetricSeries(db, caps, key, { limit: 1000 });
     for (const s of series) seriesKeys.add(s.seriesKey);
     const wanted = expected.filter((p) => p.instrumentKey === key);

@@ -23,6 +23,7 @@ import { metricPointsByInstrumentSchema } from "./2026_12_13_metric_points_by_in
 import { replicasSchema } from "./2026_12_14_replicas.ts";
 import { timePartitionsSchema } from "./2026_12_15_time_partitions.ts";
 import { otlpFidelitySchema } from "./2026_12_16_otlp_fidelity.ts";
+import { metricFidelitySchema } from "./2026_12_18_metric_fidelity.ts";
 
 export function migrationsFor(driver: DbDriver): Record<string, Migration> {
   return {
@@ -42,6 +43,7 @@ export function migrationsFor(driver: DbDriver): Record<string, Migration> {
     "2026-12-14_replicas": replicasSchema(driver),
     "2026-12-15_time_partitions": timePartitionsSchema(driver),
     "2026-12-16_otlp_fidelity": otlpFidelitySchema(driver),
+    "2026-12-18_metric_fidelity": metricFidelitySchema(driver),
   };
 }
 
