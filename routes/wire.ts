@@ -1,6 +1,7 @@
 /**
  * Spans and logs as the API serves them (../shared/spec/api.md; their shapes are declared in
- * utils/wire.ts), converted from the store's domain rows in this one place. Times become RFC 3339 strings with nanosecond digits
+ * utils/wire.ts), converted from the store's domain rows in this one place (with the scope and
+ * resource of a metric instrument, which routes/instruments.ts answers). Times become RFC 3339 strings with nanosecond digits
  * plus `*_unix_nano` decimal strings; durations `duration_ms` floats; attribute-like JSON text
  * (lib/any_value_json.ts) plain JSON values: ints as numbers when exact in a double, else decimal
  * strings; bytes as base64 strings; maps as objects. With `values=typed`, attribute maps and log
@@ -17,6 +18,7 @@ import {
   parseAttributesJson,
 } from "../lib/any_value_json.ts";
 import type { ResourceRow, StoredLog, StoredSpan } from "../store/mod.ts";
+import type { MetricInstrumentRow } from "../store/metric_types.ts";
 import { unescapeText as asSent } from "../store/text_escape.ts";
 import {
   type Json,
@@ -28,6 +30,7 @@ import {
   type WireAttributes,
   type WireLog,
   type WireResource,
+  type WireScope,
   type WireSpan,
   type WireValue,
 } from "../utils/wire.ts";
@@ -195,13 +198,31 @@ export function wireSpan<F extends ValueForm = "plain">(span: StoredSpan, values
     })),
     dropped_links_count: span.droppedLinksCount,
     flags: span.flags,
-    scope: {
-      name: asSent(span.scopeName),
-      version: asSent(span.scopeVersion),
-      attributes: attributes(span.scopeAttributes),
-      dropped_attributes_count: span.scopeDroppedAttributesCount,
-      schema_url: asSent(span.scopeSchemaUrl),
-    },
+    scope: wireScope(span, values),
+  };
+}
+
+/** The scope fields of a span, log record or metric instrument, as stored. */
+type ScopeFields = Pick<
+  MetricInstrumentRow,
+  | "scopeName"
+  | "scopeVersion"
+  | "scopeAttributes"
+  | "scopeSchemaUrl"
+  | "scopeDroppedAttributesCount"
+>;
+
+/** A span's, log record's or instrument's scope, its attributes in form `values` (default plain). */
+export function wireScope<F extends ValueForm = "plain">(
+  row: ScopeFields,
+  values?: F,
+): WireScope<F> {
+  return {
+    name: asSent(row.scopeName),
+    version: asSent(row.scopeVersion),
+    attributes: attributesIn(values)(row.scopeAttributes),
+    dropped_attributes_count: row.scopeDroppedAttributesCount,
+    schema_url: asSent(row.scopeSchemaUrl),
   };
 }
 
@@ -243,7 +264,7 @@ function objectEnd(text: string, start: number): number {
 }
 
 /** A resource's fields beside its attributes; its stored entity refs read back. */
-function wireResource(resource: ResourceRow): WireResource {
+export function wireResource(resource: ResourceRow): WireResource {
   return {
     schema_url: asSent(resource.schemaUrl),
     dropped_attributes_count: resource.droppedAttributesCount,
@@ -276,12 +297,6 @@ export function wireLog<F extends ValueForm = "plain">(log: StoredLog, values?: 
     dropped_attributes_count: log.droppedAttributesCount,
     resource_attributes: attributes(log.resource.attributes),
     resource: wireResource(log.resource),
-    scope: {
-      name: asSent(log.scopeName),
-      version: asSent(log.scopeVersion),
-      attributes: attributes(log.scopeAttributes),
-      dropped_attributes_count: log.scopeDroppedAttributesCount,
-      schema_url: asSent(log.scopeSchemaUrl),
-    },
+    scope: wireScope(log, values),
   };
 }

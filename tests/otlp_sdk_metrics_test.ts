@@ -11,9 +11,6 @@ import assert from "node:assert/strict";
 import type { Kysely } from "kysely";
 import { ExportResultCode } from "@opentelemetry/core";
 import type { PushMetricExporter, ResourceMetrics } from "@opentelemetry/sdk-metrics";
-import { OTLPMetricExporter as GrpcMetricExporter } from "@opentelemetry/exporter-metrics-otlp-grpc";
-import { OTLPMetricExporter as ProtoMetricExporter } from "@opentelemetry/exporter-metrics-otlp-proto";
-import { OTLPMetricExporter as JsonMetricExporter } from "@opentelemetry/exporter-metrics-otlp-http";
 import type { Database } from "../store/columns.ts";
 import { type DialectCapabilities, openDatabase } from "../store/dialects/mod.ts";
 import {
@@ -52,30 +49,11 @@ import {
   T2,
 } from "./metric_requests.ts";
 import { type ArgusProcess, startArgus } from "./argus_process.ts";
+import { SDK_TRANSPORTS } from "./otlp_expected.ts";
 import { databaseConfig } from "./databases.ts";
 import { parsePrometheusText, sampleValue } from "../lib/prometheus_text_test_helper.ts";
 
 const ALL = { fromNs: 1n, toNs: 1n << 62n };
-
-interface Transport {
-  name: string;
-  exporter(argus: ArgusProcess): PushMetricExporter;
-}
-
-const TRANSPORTS: Transport[] = [
-  {
-    name: "OTLP/gRPC",
-    exporter: (a) => new GrpcMetricExporter({ url: `http://${a.grpcAddress}` }),
-  },
-  {
-    name: "OTLP/HTTP protobuf",
-    exporter: (a) => new ProtoMetricExporter({ url: `${a.otlpHttpUrl}/v1/metrics` }),
-  },
-  {
-    name: "OTLP/HTTP JSON",
-    exporter: (a) => new JsonMetricExporter({ url: `${a.otlpHttpUrl}/v1/metrics` }),
-  },
-];
 
 function exportOnce(exporter: PushMetricExporter, metrics: ResourceMetrics): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -165,12 +143,12 @@ async function storedCount({ db }: Opened): Promise<number> {
   return Number(row.n);
 }
 
-for (const transport of TRANSPORTS) {
+for (const transport of SDK_TRANSPORTS) {
   Deno.test(`${transport.name}: the OpenTelemetry JS SDK's metrics are stored point for point, once`, async () => {
     await withArgus(async (argus, open) => {
       const cumulative = await sdkMetrics("cumulative", 2);
       const delta = await sdkMetrics("delta", 2);
-      const exporter = transport.exporter(argus);
+      const exporter = transport.metricExporter(argus);
       try {
         await exportOnce(exporter, cumulative);
         await exportOnce(exporter, delta);
