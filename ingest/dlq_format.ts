@@ -21,8 +21,9 @@
  * Version 2 (issue 11 to 16) is version 3 without metric lines and without `metrics` in the
  * end line; it is still read. Version 2 readers refuse version 3 files by their version.
  *
- * A row line holds exactly the fields of `ResourceRow`, `SpanRow` or `LogRow`, except that the
- * fields added in issue 19 (`ADDED_FIELDS`) may be missing, as in files written before them; int64
+ * A row line holds exactly the fields of `ResourceRow`, `SpanRow`, `LogRow` or `MetricPointRow`
+ * (its instrument's too), except that the fields added in issue 19 (`ADDED_FIELDS`) may be
+ * missing, as in files written before them; int64
  * nanosecond times are decimal strings (a JSON number loses precision past 2^53). A span or log line may also
  * carry `"rejected":"<reason>"`: quarantine files of refused items say why on the item's own line,
  * and the reader ignores it, so such a file dropped back into the queue is replayed like any other.
@@ -145,7 +146,8 @@ const LOG_FIELDS: Fields<LogRow> = {
 
 /**
  * Fields added to the rows after files of an earlier version were written (issue 19), with the
- * value a row of such a file has: the only fields a line may leave out.
+ * value a row of such a file has: the only fields a line may leave out. The scope's two are those
+ * of spans, log records and metric instruments alike.
  */
 const ADDED_FIELDS: Readonly<Record<string, unknown>> = {
   entityRefs: "",
@@ -162,6 +164,8 @@ const INSTRUMENT_FIELDS: Fields<MetricInstrumentRow> = {
   scopeName: "text",
   scopeVersion: "text",
   scopeAttributes: "text",
+  scopeSchemaUrl: "text",
+  scopeDroppedAttributesCount: "number",
   name: "text",
   description: "text",
   unit: "text",

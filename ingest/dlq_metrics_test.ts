@@ -127,6 +127,30 @@ Deno.test("a version-2 DLQ file (no metric lines) is still read", () => {
   );
 });
 
+Deno.test("a metric line keeps its instrument's scope schema URL and dropped count, and one written before them reads as none", () => {
+  const request = oneScope([gaugeMetric("queue.depth", [intPoint(T1, 3)])]);
+  const scopeMetrics = request.resourceMetrics[0]!.scopeMetrics[0]!;
+  Object.assign(scopeMetrics, { schemaUrl: "https://opentelemetry.io/schemas/1.37.0" });
+  Object.assign(scopeMetrics.scope, { droppedAttributesCount: 3 });
+  const decoded = decodeMetrics(request);
+  const batch = storeBatch([decoded]);
+  const [point] = batch.metrics!;
+  assert.equal(point!.instrument.scopeSchemaUrl, "https://opentelemetry.io/schemas/1.37.0");
+  assert.equal(point!.instrument.scopeDroppedAttributesCount, 3);
+  const text = new TextDecoder().decode(encodeDlqFile(batch, CREATED));
+  assert.deepEqual(decodeDlqFile(new TextEncoder().encode(text)).metrics, batch.metrics);
+  // A file written before issue 19 has neither field in its instruments.
+  const before = text.replace(/"scopeSchemaUrl":"[^"]*",/, "")
+    .replace(/"scopeDroppedAttributesCount":3,/, "");
+  assert.doesNotMatch(before, /scopeSchemaUrl|scopeDroppedAttributesCount/);
+  const [old] = decodeDlqFile(new TextEncoder().encode(before)).metrics!;
+  assert.deepEqual(old!.instrument, {
+    ...point!.instrument,
+    scopeSchemaUrl: "",
+    scopeDroppedAttributesCount: 0,
+  });
+});
+
 Deno.test("malformed metric lines are refused naming the problem", async () => {
   const batch = await metricBatch();
   const text = new TextDecoder().decode(encodeDlqFile({ ...batch, spans: [], logs: [] }, CREATED));

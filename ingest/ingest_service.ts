@@ -38,7 +38,8 @@ export interface ExportOutcome {
   rejected: number;
   /**
    * Why items were refused, "" when none were: the first few reasons, in the request's order,
-   * each naming its span or log record by its index in the request (see `describeRejections`).
+   * each naming its span, log record or data point by its index in the request (see
+   * `describeRejections`).
    */
   message: string;
 }
@@ -105,10 +106,10 @@ const NOUNS: Record<ExportSignal, string> = {
 /** An item refused, and why. */
 interface Refusal {
   /**
-   * The span's or log record's index in the request: its place among all the request's items,
-   * from 0, in the request's order. Data points have none here (their reasons name their path).
+   * The span's, log record's or data point's index in the request: its place among all the
+   * request's items of its signal, from 0, in the request's order.
    */
-  index?: number;
+  index: number;
   reason: string;
 }
 
@@ -120,7 +121,7 @@ function describeRejections(signal: ExportSignal, refusals: readonly Refusal[]):
   if (refusals.length === 0) return "";
   const noun = NOUNS[signal];
   const quoted = refusals.slice(0, REASONS_QUOTED)
-    .map((r) => r.index === undefined ? r.reason : `${noun} ${r.index}: ${r.reason}`)
+    .map((r) => `${noun} ${r.index}: ${r.reason}`)
     .join("; ");
   const more = refusals.length > REASONS_QUOTED
     ? `; and ${refusals.length - REASONS_QUOTED} more`
@@ -147,11 +148,32 @@ function inRequestOrder(
   // Row j of the decoded batch is item j + s of the request, s the items decoding refused before.
   let skipped = 0;
   for (const r of later) {
-    while (skipped < decoded.length && decoded[skipped]!.index! <= r.index + skipped) skipped++;
+    while (skipped < decoded.length && decoded[skipped]!.index <= r.index + skipped) skipped++;
     r.index += skipped;
   }
   if (decoded.length === 0) return later;
-  return [...decoded, ...later].sort((a, b) => a.index! - b.index!);
+  return [...decoded, ...later].sort((a, b) => a.index - b.index);
+}
+
+/**
+ * The refusals of a request of metrics, each with its data point's index in the request, in the
+ * request's order. `pointIndexes` are the request indexes of the decoded batch's points (decoding
+ * folds exact duplicates, so they cannot be counted as for spans); each later stage (screening,
+ * the series limit, the database) indexes the points the stage before it kept, in their order.
+ */
+function metricsInRequestOrder(
+  decoded: readonly Refusal[],
+  pointIndexes: readonly number[],
+  stages: readonly (readonly Rejection[])[],
+): Refusal[] {
+  const refusals = [...decoded];
+  let rows = pointIndexes;
+  for (const stage of stages) {
+    for (const r of stage) refusals.push({ index: rows[r.index]!, reason: r.reason });
+    const refused = new Set(stage.map((r) => r.index));
+    rows = rows.filter((_, i) => !refused.has(i));
+  }
+  return refusals.sort((a, b) => a.index - b.index);
 }
 
 export class IngestService {
@@ -175,7 +197,7 @@ export class IngestService {
     const { decodeLimits, validation, batcher } = this.#options;
     this.counters.requests[signal]++;
     const nowNs = this.#options.nowNs?.() ?? BigInt(Date.now()) * 1_000_000n;
-    let decoded: { batch: Batch; items: number; rejected: Refusal[] };
+    let decoded: { batch: Batch; items: number; rejected: Refusal[]; pointIndexes?: number[] };
     try {
       if (signal === "metrics") {
         const metrics = decodeMetricsRequest(format, body, decodeLimits, nowNs);
@@ -183,6 +205,7 @@ export class IngestService {
           batch: { resources: metrics.resources, spans: [], logs: [], metrics: metrics.points },
           items: metrics.items,
           rejected: metrics.rejected,
+          pointIndexes: metrics.pointIndexes,
         };
       } else decoded = decodeRequest(signal, format, body, decodeLimits, nowNs);
     } catch (error) {
@@ -233,12 +256,18 @@ export class IngestService {
     this.counters.accepted[signal] += accepted;
     this.counters.rejected[signal] += rejected;
     if (rejected === 0) return { accepted, rejected, message: "" };
-    const refusals = signal === "metrics" ? reasons.map((reason) => ({ reason })) : inRequestOrder(
-      decoded.rejected,
-      refused,
-      refusedByDatabase,
-      (signal === "traces" ? screened.spanIndexes : screened.logIndexes) ?? [],
-    );
+    const refusals = signal === "metrics"
+      ? metricsInRequestOrder(decoded.rejected, decoded.pointIndexes ?? [], [
+        refused,
+        admission?.refused ?? [],
+        refusedByDatabase,
+      ])
+      : inRequestOrder(
+        decoded.rejected,
+        refused,
+        refusedByDatabase,
+        (signal === "traces" ? screened.spanIndexes : screened.logIndexes) ?? [],
+      );
     this.#options.logger.debug("items rejected", { signal, rejected, first: refusals[0] });
     return { accepted, rejected, message: describeRejections(signal, refusals) };
   }

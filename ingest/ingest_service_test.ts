@@ -1,6 +1,7 @@
 /**
  * The partial-success message of IngestService: each reason names its item by its index in the
- * request, in the request's order, whichever stage refused it (decoding, screening, database).
+ * request, in the request's order, whichever stage refused it (decoding, screening, the series
+ * limit of metrics, database).
  */
 import assert from "node:assert/strict";
 import { createLogger } from "../lib/logger.ts";
@@ -9,6 +10,15 @@ import type { SubmitResult } from "./batcher.ts";
 import { IngestService } from "./ingest_service.ts";
 import { DEFAULT_DECODE_LIMITS } from "./otlp/mod.ts";
 import { jsonLogs, jsonSpans, stringAttribute } from "../tests/otlp_payloads.ts";
+import {
+  afterT0,
+  gaugeMetric,
+  intPoint,
+  oneScope,
+  stringAttrs,
+  toOtlpJson,
+} from "../tests/metric_requests.ts";
+import type { MetricPointRow } from "../store/metric_types.ts";
 
 const quiet = createLogger("error", () => {});
 const encoder = new TextEncoder();
@@ -95,4 +105,85 @@ Deno.test("the message quotes the first 5 reasons and says how many more there a
   const quoted = [...outcome.message.matchAll(/span (\d+): /g)].map((m) => Number(m[1]));
   assert.deepEqual(quoted, [0, 2, 3, 5, 6]);
   assert.match(outcome.message, /^7 spans rejected: .*; and 2 more$/);
+});
+
+Deno.test("the message names each refused data point by its index in the request, whichever stage refused it", async () => {
+  const point = (n: number, value = String(n)) =>
+    intPoint(afterT0(n), n, { attributes: stringAttrs({ n: value }) });
+  const points = [
+    point(0),
+    point(0), // an exact duplicate of point 0: folded into it, neither a row nor refused
+    intPoint("0", 2), // refused while decoding
+    point(3, "v".repeat(5000)), // refused by screening
+    point(4, "over the limit"), // refused by the series limit
+    point(5, "refused by the database"),
+    point(6),
+  ];
+  const refusedFor = (value: string) => (p: MetricPointRow, index: number) =>
+    p.attributes.includes(value) ? [{ index, reason: value }] : [];
+  const outcome = await new IngestService({
+    batcher: {
+      submit: (batch: Batch): Promise<SubmitResult> =>
+        Promise.resolve({
+          rejected: {
+            spans: [],
+            logs: [],
+            metrics: (batch.metrics ?? []).flatMap(refusedFor("refused by the database")),
+          },
+          deadLettered: false,
+        }),
+    },
+    decodeLimits: DEFAULT_DECODE_LIMITS,
+    validation: { maxFieldBytes: 4096 },
+    logger: quiet,
+    seriesLimit: {
+      admit: (points: readonly MetricPointRow[]) => {
+        const refused = points.flatMap(refusedFor("over the limit"));
+        return Promise.resolve({
+          admitted: points.filter((_, i) => !refused.some((r) => r.index === i)),
+          refused,
+          release: () => {},
+        });
+      },
+    },
+  }).export("metrics", "json", toOtlpJson(oneScope([gaugeMetric("g", points)])));
+  assert.equal(outcome.accepted, 3);
+  assert.equal(outcome.rejected, 4);
+  assert.equal(
+    outcome.message,
+    "4 data points rejected: " +
+      "data point 2: resourceMetrics[0].scopeMetrics[0].metrics[0].gauge.dataPoints[2]: " +
+      "time_unix_nano must be a Unix time in nanoseconds above 0: got 0; " +
+      "data point 3: attributes must be at most 4096 bytes: it has 5008; " +
+      "data point 4: over the limit; " +
+      "data point 5: refused by the database",
+  );
+});
+
+Deno.test("a metric's service named longer than its column is kept whole in its resource, its instrument listed under the column's part", async () => {
+  const serviceName = "s".repeat(300);
+  let written: Batch | undefined;
+  const outcome = await new IngestService({
+    batcher: {
+      submit: (batch: Batch): Promise<SubmitResult> => {
+        written = batch;
+        return Promise.resolve({
+          rejected: { spans: [], logs: [], metrics: [] },
+          deadLettered: false,
+        });
+      },
+    },
+    decodeLimits: DEFAULT_DECODE_LIMITS,
+    validation: { maxFieldBytes: 4096 },
+    logger: quiet,
+  }).export(
+    "metrics",
+    "json",
+    toOtlpJson(oneScope([gaugeMetric("g", [intPoint(afterT0(1), 1)])], serviceName)),
+  );
+  assert.deepEqual([outcome.accepted, outcome.rejected], [1, 0]);
+  const [resource] = written!.resources;
+  assert.equal(resource!.serviceName, "s".repeat(256));
+  assert.deepEqual(JSON.parse(resource!.longText), { serviceName });
+  assert.equal(written!.metrics![0]!.instrument.serviceName, "s".repeat(256));
 });

@@ -41,6 +41,7 @@ import {
   type SeriesPoints,
   type StoredMetricExemplar,
   type StoredMetricInstrument,
+  type StoredMetricInstrumentWithResource,
   type StoredMetricSeries,
   summaryPoints,
   type TimeWindow,
@@ -76,7 +77,8 @@ import {
   WINDOW,
 } from "./query_params.ts";
 import { parseAttributeFilters } from "./traces.ts";
-import { formatTimeNs, plainAttributes } from "./wire.ts";
+import { formatTimeNs, plainAttributes, wireResource, wireScope } from "./wire.ts";
+import { escapeText, unescapeText as asSent } from "../store/text_escape.ts";
 import type {
   Json,
   WireChartGroup,
@@ -232,15 +234,18 @@ function metricWindow(window: TimeWindow): MetricWindow {
 
 // --- Wire ---------------------------------------------------------------------------------------
 
+/** An instrument as answered: its plain text fields, stored escaped (store/text_escape.ts), as sent. */
 export function wireInstrument(row: StoredMetricInstrument, seriesCount: number): WireInstrument {
+  const scope = wireScope(row);
   return {
     key: row.key,
-    service_name: row.serviceName,
-    scope_name: row.scopeName,
-    scope_version: row.scopeVersion,
-    name: row.name,
-    description: row.description,
-    unit: row.unit,
+    service_name: asSent(row.serviceName),
+    scope_name: scope.name,
+    scope_version: scope.version,
+    scope,
+    name: asSent(row.name),
+    description: asSent(row.description),
+    unit: asSent(row.unit),
     type: row.type,
     temporality: row.temporality,
     monotonic: row.monotonic,
@@ -276,9 +281,10 @@ export async function listInstruments(
 ): Promise<WireInstrumentList> {
   const query = parseQuery(INSTRUMENT_LIST_QUERY, params, context(deps));
   const window = metricWindow(query.window);
+  // Compared with the stored text, which is escaped (store/text_escape.ts).
   const rows = await deps.store.instruments.instruments({
-    serviceName: query.service,
-    nameContains: query.q,
+    serviceName: query.service === undefined ? undefined : escapeText(query.service),
+    nameContains: query.q === undefined ? undefined : escapeText(query.q),
     window,
     limit: query.limit + 1,
   });
@@ -290,7 +296,10 @@ export async function listInstruments(
   };
 }
 
-async function instrumentOf(key: string, deps: InstrumentsDeps): Promise<StoredMetricInstrument> {
+async function instrumentOf(
+  key: string,
+  deps: InstrumentsDeps,
+): Promise<StoredMetricInstrumentWithResource> {
   const id = parseHexId("key", key, 32);
   const row = await deps.store.instruments.instrument(id);
   if (row === undefined) throw new NotFoundError(`No instrument has key ${id}`);
@@ -314,8 +323,11 @@ export async function instrumentDetail(
   const count = limited
     ? (await deps.store.instruments.seriesCounts([instrument.key], window)).get(instrument.key) ?? 0
     : series.length;
+  const { resource } = instrument;
   return {
     instrument: wireInstrument(instrument, count),
+    resource_attributes: resource === undefined ? null : plainAttributes(resource.attributes),
+    resource: resource === undefined ? null : wireResource(resource),
     attributes: seriesAttributeValues(series.slice(0, DETAIL_SERIES_READ)),
     limited,
   };
@@ -352,7 +364,9 @@ async function matchingSeries(
     const keys = seriesAttributeValues(matching.slice(0, 1000).map((m) => m.series))
       .map((a) => a.key);
     throw new BadRequestError(
-      `Cannot read ${matching.length} series of ${instrument.name} as at most ${max} are read ` +
+      `Cannot read ${matching.length} series of ${
+        asSent(instrument.name)
+      } as at most ${max} are read ` +
         `per query (METRIC_MAX_SERIES): narrow it with 'attr' filters${
           keys.length > 0 ? ` on ${keys.slice(0, 10).join(", ")}` : ""
         }`,
@@ -599,7 +613,7 @@ export async function instrumentChart(
   const agg = query.agg ?? aggs[0]!;
   if (!aggs.includes(agg)) {
     throw new BadRequestError(
-      `Cannot use 'agg' for ${instrument.name} (a ${shape}) as it must be one of ` +
+      `Cannot use 'agg' for ${asSent(instrument.name)} (a ${shape}) as it must be one of ` +
         `${aggs.join(", ")}: current value is ${JSON.stringify(agg)}`,
     );
   }
@@ -616,7 +630,9 @@ export async function instrumentChart(
   const maxPoints = deps.metricMaxPoints ?? DEFAULT_METRIC_MAX_POINTS;
   const tooMany = (count: number) =>
     new BadRequestError(
-      `Cannot read ${count} points of ${instrument.name} as at most ${maxPoints} are read per ` +
+      `Cannot read ${count} points of ${
+        asSent(instrument.name)
+      } as at most ${maxPoints} are read per ` +
         `chart (METRIC_MAX_POINTS): shorten the window, ` +
         (level === null
           ? `choose a 'step' of a whole number of minutes (read from rollups) `

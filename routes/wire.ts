@@ -1,6 +1,7 @@
 /**
  * Spans and logs as the API serves them (../shared/spec/api.md; their shapes are declared in
- * utils/wire.ts), converted from the store's domain rows in this one place. Times become RFC 3339 strings with nanosecond digits
+ * utils/wire.ts), converted from the store's domain rows in this one place (with the scope and
+ * resource of a metric instrument, which routes/instruments.ts answers). Times become RFC 3339 strings with nanosecond digits
  * plus `*_unix_nano` decimal strings; durations `duration_ms` floats; attribute-like JSON text
  * (lib/any_value_json.ts) plain JSON values: ints as numbers when exact in a double, else decimal
  * strings; bytes as base64 strings; maps as objects. With `values=typed`, attribute maps and log
@@ -18,6 +19,7 @@ import {
 } from "../lib/any_value_json.ts";
 import type { ResourceRow, StoredLog, StoredSpan } from "../store/mod.ts";
 import { wholeText } from "../store/long_text.ts";
+import type { MetricInstrumentRow } from "../store/metric_types.ts";
 import { unescapeText as asSent } from "../store/text_escape.ts";
 import {
   type Json,
@@ -29,6 +31,7 @@ import {
   type WireAttributes,
   type WireLog,
   type WireResource,
+  type WireScope,
   type WireSpan,
   type WireValue,
 } from "../utils/wire.ts";
@@ -198,13 +201,35 @@ export function wireSpan<F extends ValueForm = "plain">(span: StoredSpan, values
     })),
     dropped_links_count: span.droppedLinksCount,
     flags: span.flags,
-    scope: {
-      name: asSent(whole("scopeName")),
-      version: asSent(whole("scopeVersion")),
-      attributes: attributes(span.scopeAttributes),
-      dropped_attributes_count: span.scopeDroppedAttributesCount,
-      schema_url: asSent(span.scopeSchemaUrl),
-    },
+    scope: wireScope(span, values, whole),
+  };
+}
+
+/** The scope fields of a span, log record or metric instrument, as stored. */
+type ScopeFields = Pick<
+  MetricInstrumentRow,
+  | "scopeName"
+  | "scopeVersion"
+  | "scopeAttributes"
+  | "scopeSchemaUrl"
+  | "scopeDroppedAttributesCount"
+>;
+
+/**
+ * A span's, log record's or instrument's scope, its attributes in form `values` (default plain);
+ * `whole` reads its name and version whole (a span's and record's: store/long_text.ts).
+ */
+export function wireScope<F extends ValueForm = "plain">(
+  row: ScopeFields,
+  values?: F,
+  whole: (field: "scopeName" | "scopeVersion") => string = (field) => row[field],
+): WireScope<F> {
+  return {
+    name: asSent(whole("scopeName")),
+    version: asSent(whole("scopeVersion")),
+    attributes: attributesIn(values)(row.scopeAttributes),
+    dropped_attributes_count: row.scopeDroppedAttributesCount,
+    schema_url: asSent(row.scopeSchemaUrl),
   };
 }
 
@@ -246,7 +271,7 @@ function objectEnd(text: string, start: number): number {
 }
 
 /** A resource's fields beside its attributes; its stored entity refs read back. */
-function wireResource(resource: ResourceRow): WireResource {
+export function wireResource(resource: ResourceRow): WireResource {
   return {
     schema_url: asSent(resource.schemaUrl),
     dropped_attributes_count: resource.droppedAttributesCount,
@@ -281,12 +306,6 @@ export function wireLog<F extends ValueForm = "plain">(log: StoredLog, values?: 
     dropped_attributes_count: log.droppedAttributesCount,
     resource_attributes: attributes(log.resource.attributes),
     resource: wireResource(log.resource),
-    scope: {
-      name: asSent(whole("scopeName")),
-      version: asSent(whole("scopeVersion")),
-      attributes: attributes(log.scopeAttributes),
-      dropped_attributes_count: log.scopeDroppedAttributesCount,
-      schema_url: asSent(log.scopeSchemaUrl),
-    },
+    scope: wireScope(log, values, whole),
   };
 }

@@ -8,6 +8,7 @@ import {
   typedAttributes,
   typedValue,
   wireLog,
+  wireScope,
   wireSpan,
 } from "./wire.ts";
 import { buildLog, buildResource, buildSpan, random } from "../tests/builders.ts";
@@ -252,4 +253,24 @@ Deno.test("wireSpan() and wireLog() write every attribute map and the body in th
   assert.deepEqual(wireLog(stored("hi", "string")).attributes, { big: "9007199254740993" });
   assert.deepEqual(log.resource_attributes[1], { key: "r", value: { doubleValue: 1 } });
   assert.deepEqual(log.scope.attributes, []);
+});
+
+Deno.test("wireScope() answers a span's, record's or instrument's scope as sent, attributes in the asked form", () => {
+  const scope = {
+    scopeName: "meter \uE0000 nul",
+    scopeVersion: "1.0 \uE000\uE000",
+    scopeAttributes: '{"n":2.0}',
+    scopeSchemaUrl: "https://opentelemetry.io/schemas/1.37.0",
+    scopeDroppedAttributesCount: 4,
+  };
+  assert.deepEqual(wireScope(scope), {
+    name: "meter \u0000 nul",
+    version: "1.0 \uE000",
+    attributes: { n: 2 },
+    dropped_attributes_count: 4,
+    schema_url: "https://opentelemetry.io/schemas/1.37.0",
+  });
+  assert.deepEqual(wireScope(scope, "typed").attributes, [
+    { key: "n", value: { doubleValue: 2 } },
+  ]);
 });

@@ -192,6 +192,9 @@ export interface MetricInstrumentsTable {
   type: string;
   temporality: string;
   monotonic: Int32;
+  /** Migration 2026_12_18_metric_fidelity. */
+  scope_schema_url: string;
+  scope_dropped_attributes_count: Int32;
   first_seen_unix_nano: Int64;
   last_seen_unix_nano: Int64;
 }
@@ -570,7 +573,7 @@ function int32(value: Int32 | Int64): number {
   return Number(value);
 }
 
-/** Resource columns as selected beside a span or log, prefixed to avoid name clashes. */
+/** Resource columns as selected beside a span, log or instrument, prefixed to avoid name clashes. */
 export interface ResourceJoinColumns {
   r_service_name: string;
   r_attributes: string;
@@ -580,7 +583,8 @@ export interface ResourceJoinColumns {
   r_long_text: string;
 }
 
-function resourceFromJoin(id: string, row: ResourceJoinColumns): ResourceRow {
+/** The resource of id `id` from its columns joined beside a row (`RESOURCE_COLUMNS`). */
+export function resourceFromJoin(id: string, row: ResourceJoinColumns): ResourceRow {
   return {
     id,
     serviceName: row.r_service_name,

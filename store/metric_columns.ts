@@ -36,6 +36,7 @@ import type {
   MetricType,
   Temporality,
 } from "./metric_types.ts";
+import type { ResourceRow } from "./types.ts";
 
 /**
  * The granularity of the seen times of instruments and series: a minute, in nanoseconds (they
@@ -63,6 +64,15 @@ export interface StoredMetricInstrument extends MetricInstrumentRow {
   firstSeenUnixNano: bigint;
   /** Unix ns rounded down to the minute: at most a minute before its latest stored point. */
   lastSeenUnixNano: bigint;
+}
+
+/** An instrument as `metricInstrument` reads one: with its resource. */
+export interface StoredMetricInstrumentWithResource extends StoredMetricInstrument {
+  /**
+   * The resource its `resourceId` names; undefined when that row is gone (written in the same
+   * commit as the instrument, it is deleted only by a purge of everything).
+   */
+  resource: ResourceRow | undefined;
 }
 
 /** A series: an instrument and one set of point attributes. */
@@ -123,6 +133,8 @@ export function metricInstrumentToDb(
     type: row.type,
     temporality: row.temporality,
     monotonic: row.monotonic ? 1 : 0,
+    scope_schema_url: row.scopeSchemaUrl,
+    scope_dropped_attributes_count: row.scopeDroppedAttributesCount,
     first_seen_unix_nano: int64Param(firstSeenNs),
     last_seen_unix_nano: int64Param(lastSeenNs),
   };
@@ -136,6 +148,8 @@ export function metricInstrumentFromDb(row: MetricInstrumentsTable): StoredMetri
     scopeName: row.scope_name,
     scopeVersion: row.scope_version,
     scopeAttributes: row.scope_attributes,
+    scopeSchemaUrl: row.scope_schema_url,
+    scopeDroppedAttributesCount: Number(row.scope_dropped_attributes_count),
     name: row.name,
     description: row.description,
     unit: row.unit,

@@ -15,7 +15,8 @@
  */
 import type { Kysely } from "kysely";
 import { encodeAnyValueJson, parseAttributesJson } from "../lib/any_value_json.ts";
-import type { Database } from "./columns.ts";
+import { type Database, resourceFromJoin, type ResourceJoinColumns } from "./columns.ts";
+import { RESOURCE_COLUMNS } from "./resource_columns.ts";
 import type { DialectCapabilities } from "./dialects/mod.ts";
 import { ROLLUP_LEVELS, type RollupLevel } from "./metric_rollups.ts";
 import { pointKeysPerStatement, pointsOf } from "./metric_points_of.ts";
@@ -29,6 +30,7 @@ import {
   metricSeriesFromDb,
   type StoredMetricExemplar,
   type StoredMetricInstrument,
+  type StoredMetricInstrumentWithResource,
   type StoredMetricPoint,
   type StoredMetricSeries,
 } from "./metric_columns.ts";
@@ -126,14 +128,25 @@ export async function metricSeriesCounts(
   return counts;
 }
 
-/** One instrument by key, or undefined. */
+/** One instrument by key, with its resource (one left join), or undefined. */
 export async function metricInstrument(
   db: Db,
   key: string,
-): Promise<StoredMetricInstrument | undefined> {
-  const row = await db.selectFrom("metric_instruments").selectAll().where("key", "=", key)
+): Promise<StoredMetricInstrumentWithResource | undefined> {
+  const row = await db.selectFrom("metric_instruments")
+    .leftJoin("resources", "resources.id", "metric_instruments.resource_id")
+    .selectAll("metric_instruments")
+    .select(RESOURCE_COLUMNS)
+    .where("metric_instruments.key", "=", key)
     .executeTakeFirst();
-  return row === undefined ? undefined : metricInstrumentFromDb(row);
+  if (row === undefined) return undefined;
+  return {
+    ...metricInstrumentFromDb(row),
+    // Every column of a resource row is not null: one null is no row.
+    resource: row.r_attributes === null
+      ? undefined
+      : resourceFromJoin(row.resource_id, row as ResourceJoinColumns),
+  };
 }
 
 export interface SeriesFilter {
@@ -503,7 +516,7 @@ export interface InstrumentReads {
     instrumentKeys: readonly string[],
     window: MetricWindow,
   ): Promise<Map<string, number>>;
-  instrument(key: string): Promise<StoredMetricInstrument | undefined>;
+  instrument(key: string): Promise<StoredMetricInstrumentWithResource | undefined>;
   series(instrumentKey: string, filter: SeriesFilter): Promise<StoredMetricSeries[]>;
   points(seriesKeys: readonly string[], window: MetricWindow): Promise<SeriesPoints[]>;
   /**

@@ -9,6 +9,7 @@ import type { Kysely } from "kysely";
 import { SQLSERVER } from "./dialects/mod.ts";
 import { metricsSchema } from "./migrations/2026_12_11_metrics.ts";
 import { metricRollupsSchema } from "./migrations/2026_12_12_metric_rollups.ts";
+import { metricFidelitySchema } from "./migrations/2026_12_18_metric_fidelity.ts";
 import { purgeMetrics } from "./metric_retention.ts";
 import { writeMetricRows } from "./metric_writes.ts";
 import {
@@ -56,6 +57,33 @@ Deno.test("SQL Server metric tables: nvarchar keys, clustered (series, time, sta
   ]);
 });
 
+Deno.test("SQL Server adds the instruments' scope schema URL and dropped count with defaults, once", async () => {
+  const { db, queries } = recordingSqlServer();
+  await metricFidelitySchema("sqlserver").up(db as Kysely<unknown>);
+  const alters = queries.map((q) => flat(q.sql)).filter((s) => s.startsWith("alter table"));
+  // T-SQL's ADD takes no COLUMN keyword; NOT NULL with a constant default rewrites no row.
+  assert.deepEqual(alters, [
+    `alter table "metric_instruments" add "scope_schema_url" nvarchar(max) not null default ''`,
+    'alter table "metric_instruments" add "scope_dropped_attributes_count" int not null default 0',
+  ]);
+  // A run that stopped after the first column (no DDL transaction) adds the second only.
+  const half = recordingSqlServer(undefined, (sql) =>
+    sql.includes('"sys"."tables"')
+      ? [{
+        table_name: "metric_instruments",
+        table_type: "U ",
+        table_schema_name: "dbo",
+        column_name: "scope_schema_url",
+        type_name: "nvarchar",
+      }]
+      : []);
+  await metricFidelitySchema("sqlserver").up(half.db as Kysely<unknown>);
+  assert.deepEqual(
+    half.queries.map((q) => flat(q.sql)).filter((s) => s.startsWith("alter table")),
+    [alters[1]],
+  );
+});
+
 Deno.test("SQL Server writes metrics with MERGE … WITH (HOLDLOCK) under 2000 parameters", async () => {
   const { db, queries } = recordingSqlServer();
   // 600 series of one gauge, one point each, at one time.
@@ -94,6 +122,10 @@ Deno.test("SQL Server writes metrics with MERGE … WITH (HOLDLOCK) under 2000 p
   assert.ok(pointMerges[0]!.parameters.includes(T1));
   // 6 columns: 333 rows per statement.
   assert.equal(merges.filter((q) => q.sql.startsWith('merge into "metric_series"')).length, 2);
+  // An instrument's 16 columns, its scope's schema URL and dropped count among them.
+  const [instruments] = merges.filter((q) => q.sql.startsWith('merge into "metric_instruments"'));
+  assert.equal(instruments!.parameters.length, 16);
+  assert.match(instruments!.sql, /"scope_schema_url", "scope_dropped_attributes_count"/);
   assert.equal(merges.filter((q) => q.sql.startsWith('merge into "metric_exemplars"')).length, 1);
   // Seen times: one UPDATE per column and minute, matching only rows that would change.
   const updates = statements.filter((q) => q.sql.startsWith("update"));

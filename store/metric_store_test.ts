@@ -45,6 +45,7 @@ import {
   noValuePoint,
   oneScope,
   sdkMetrics,
+  storeBatch,
   stringAttrs,
   summaryMetric,
   T0,
@@ -194,8 +195,10 @@ for (const driver of selectedDrivers()) {
       assert.equal(instruments.length, sdk.instruments.length + hand.instruments.length);
       for (const decodedInstrument of [...sdk.instruments, ...hand.instruments]) {
         const stored = await metricInstrument(context.db, decodedInstrument.key);
-        const { firstSeenUnixNano, lastSeenUnixNano, ...rest } = stored!;
+        const { firstSeenUnixNano, lastSeenUnixNano, resource, ...rest } = stored!;
         assert.deepEqual(rest, decodedInstrument);
+        // Only the metric rows are written here: its resource row is not stored.
+        assert.equal(resource, undefined);
         assert.equal(firstSeenUnixNano % 60_000_000_000n, 0n);
         assert.ok(firstSeenUnixNano <= lastSeenUnixNano);
       }
@@ -225,6 +228,37 @@ for (const driver of selectedDrivers()) {
       assert.deepEqual(seriesAttributeValues(series), [
         { key: "probe", values: ["cold", "fine", "max", "min", "nan"] },
       ]);
+    });
+  });
+
+  Deno.test(`[${driver}] an instrument keeps its scope's schema URL and dropped count and NUL characters, and is read with its resource`, async () => {
+    await withDatabase(driver, async ({ db, store }) => {
+      const nul = (text: string) => `${text} \u0000 nul \uE000 escape`;
+      const request = oneScope([
+        gaugeMetric(nul("queue.depth"), [intPoint(T1, 3)], {
+          description: nul("items"),
+          unit: nul("{item}"),
+        }),
+      ], nul("svc"));
+      const [resourceMetrics] = request.resourceMetrics;
+      Object.assign(resourceMetrics!.resource, {
+        entityRefs: [{ type: "service", idKeys: ["service.name"], descriptionKeys: [] }],
+      });
+      Object.assign(resourceMetrics!.scopeMetrics[0]!, { schemaUrl: nul("https://schema") });
+      Object.assign(resourceMetrics!.scopeMetrics[0]!.scope, {
+        name: nul("meter"),
+        droppedAttributesCount: 4,
+      });
+      const decoded = decode(encodeMetrics(request));
+      await store.write(storeBatch([decoded]));
+      const [instrument] = decoded.instruments;
+      const stored = await metricInstrument(db, instrument!.key);
+      const { firstSeenUnixNano: _f, lastSeenUnixNano: _l, resource, ...rest } = stored!;
+      assert.deepEqual(rest, instrument);
+      assert.deepEqual(resource, decoded.resources[0]);
+      assert.equal(rest.scopeDroppedAttributesCount, 4);
+      assert.equal(rest.scopeSchemaUrl, "https://schema \uE0000 nul \uE000\uE000 escape");
+      assert.match(resource!.entityRefs, /"type":"service"/);
     });
   });
 

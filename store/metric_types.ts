@@ -23,7 +23,9 @@ export type Temporality = "delta" | "cumulative" | "none";
 
 /**
  * One instrument: what a metric is, apart from its points. Identified by `key`, a hash of every
- * field but `description` (see ingest/otlp/metrics_rows.ts).
+ * field but `description` and the scope's schema URL and dropped count (see
+ * ingest/otlp/metrics_rows.ts). Its plain text fields (service, scope name, version and schema
+ * URL, name, description, unit) are stored escaped (store/text_escape.ts).
  */
 export interface MetricInstrumentRow {
   /** 32 lower-case hex characters. */
@@ -34,6 +36,10 @@ export interface MetricInstrumentRow {
   scopeVersion: string;
   /** JSON text (lib/any_value_json.ts), attributes in the order sent. */
   scopeAttributes: string;
+  /** `ScopeMetrics.schema_url`; "" when none was sent (migration 2026_12_18_metric_fidelity). */
+  scopeSchemaUrl: string;
+  /** `InstrumentationScope.dropped_attributes_count` plus the attributes over the limit. */
+  scopeDroppedAttributesCount: number;
   name: string;
   description: string;
   unit: string;

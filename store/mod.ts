@@ -47,6 +47,7 @@ export {
 export type {
   StoredMetricExemplar,
   StoredMetricInstrument,
+  StoredMetricInstrumentWithResource,
   StoredMetricSeries,
 } from "./metric_columns.ts";
 import { readerDatabase, SqliteReadPool } from "./sqlite_read_pool.ts";

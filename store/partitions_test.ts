@@ -337,6 +337,7 @@ if (selectedDrivers().includes("postgres")) {
         "2026-12-15_time_partitions",
         "2026-12-16_otlp_fidelity",
         "2026-12-17_long_text",
+        "2026-12-18_metric_fidelity",
       ]);
       const midnight = todayNs() + DAY_NS;
       for (const table of ["spans", "logs"] as const) {

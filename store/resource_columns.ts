@@ -1,6 +1,7 @@
 /**
- * A span's or record's resource, joined: the columns `spanFromDb` and `logFromDb` (columns.ts)
- * read, selected beside `spans.*` or `logs.*` from a join on `resources`.
+ * A span's, record's or metric instrument's resource, joined: the columns `spanFromDb`,
+ * `logFromDb` and `resourceFromJoin` (columns.ts) read, selected beside `spans.*`, `logs.*` or
+ * `metric_instruments.*` from a join on `resources`.
  *
  * @module
  */

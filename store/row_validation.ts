@@ -135,8 +135,12 @@ function checkScope(
   checkText(problems, "scope attributes", row.scopeAttributes, bytes);
 }
 
-/** The scope's fields kept beside a span's or record's (not a metric instrument's). */
-function checkScopeExtra(problems: Problems, row: SpanRow | LogRow, limits: ValidationLimits) {
+/** The scope's fields kept beside a span's, record's or metric instrument's name and version. */
+function checkScopeExtra(
+  problems: Problems,
+  row: Pick<SpanRow, "scopeSchemaUrl" | "scopeDroppedAttributesCount">,
+  limits: ValidationLimits,
+) {
   checkText(problems, "scope schema URL", row.scopeSchemaUrl, { bytes: limits.maxFieldBytes });
   checkInt(
     problems,
@@ -196,6 +200,7 @@ export function metricPointProblem(
 ): string | undefined {
   const problems: Problems = [];
   checkScope(problems, row.instrument, limits, false);
+  checkScopeExtra(problems, row.instrument, limits);
   checkText(problems, "metric description", row.instrument.description, {
     bytes: limits.maxFieldBytes,
   });

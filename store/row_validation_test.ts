@@ -62,6 +62,8 @@ Deno.test("metricPointProblem() names each text of a point past the store's limi
       scopeName: "meter",
       scopeVersion: "1.0",
       scopeAttributes: "[]",
+      scopeSchemaUrl: "https://opentelemetry.io/schemas/1.37.0",
+      scopeDroppedAttributesCount: 2,
       name: "orders",
       description: "Orders placed",
       unit: "1",
@@ -87,5 +89,18 @@ Deno.test("metricPointProblem() names each text of a point past the store's limi
     }, small),
     "scope name must be at most 1024 characters: it has 1025; metric description must be at most " +
       "64 bytes: it has 80; attributes must be at most 64 bytes: it has 78",
+  );
+  // The scope's schema URL and dropped count, as a span's or record's.
+  assert.equal(
+    metricPointProblem({
+      ...point,
+      instrument: {
+        ...point.instrument,
+        scopeSchemaUrl: "u".repeat(65),
+        scopeDroppedAttributesCount: -1,
+      },
+    }, small),
+    "scope schema URL must be at most 64 bytes: it has 65; scope dropped attributes count must be " +
+      "an integer from 0 to 2147483647: current value is -1",
   );
 });

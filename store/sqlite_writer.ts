@@ -339,6 +339,8 @@ const METRIC_COLUMNS = {
     "type",
     "temporality",
     "monotonic",
+    "scope_schema_url",
+    "scope_dropped_attributes_count",
     "first_seen_unix_nano",
     "last_seen_unix_nano",
   ],

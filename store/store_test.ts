@@ -66,6 +66,7 @@ for (const driver of selectedDrivers()) {
         "2026-12-15_time_partitions",
         "2026-12-16_otlp_fidelity",
         "2026-12-17_long_text",
+        "2026-12-18_metric_fidelity",
       ]);
       assert.deepEqual((await first.migrate()).applied, []);
       const batch = buildBatch(3, 3);
@@ -123,6 +124,7 @@ for (const driver of selectedDrivers()) {
         "2026-12-15_time_partitions",
         "2026-12-16_otlp_fidelity",
         "2026-12-17_long_text",
+        "2026-12-18_metric_fidelity",
       ]);
     } finally {
       await database.drop();

@@ -1,5 +1,6 @@
 /**
- * The JS SDK's exporters as test clients, and what Argus should answer for what the SDK sent: its values as OTLP
+ * The JS SDK's exporters as test clients, the fields raw requests of every signal share (what no
+ * SDK sets), and what Argus should answer for what the SDK sent: its values as OTLP
  * AnyValues (as its OTLP transformer encodes them), and AnyValues in the API's two forms, plain and
  * typed, written from docs/api.md's "Value encodings" rather than from Argus's encoders, so that a
  * test comparing them checks the documentation too.
@@ -9,12 +10,16 @@
 import type { HrTime } from "@opentelemetry/api";
 import type { SpanExporter } from "@opentelemetry/sdk-trace-base";
 import type { LogRecordExporter } from "@opentelemetry/sdk-logs";
+import type { PushMetricExporter } from "@opentelemetry/sdk-metrics";
 import { OTLPTraceExporter as GrpcTraceExporter } from "@opentelemetry/exporter-trace-otlp-grpc";
 import { OTLPTraceExporter as ProtoTraceExporter } from "@opentelemetry/exporter-trace-otlp-proto";
 import { OTLPTraceExporter as JsonTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { OTLPLogExporter as GrpcLogExporter } from "@opentelemetry/exporter-logs-otlp-grpc";
 import { OTLPLogExporter as ProtoLogExporter } from "@opentelemetry/exporter-logs-otlp-proto";
 import { OTLPLogExporter as JsonLogExporter } from "@opentelemetry/exporter-logs-otlp-http";
+import { OTLPMetricExporter as GrpcMetricExporter } from "@opentelemetry/exporter-metrics-otlp-grpc";
+import { OTLPMetricExporter as ProtoMetricExporter } from "@opentelemetry/exporter-metrics-otlp-proto";
+import { OTLPMetricExporter as JsonMetricExporter } from "@opentelemetry/exporter-metrics-otlp-http";
 import type { AnyValue } from "../lib/any_value_json.ts";
 import type { ArgusProcess } from "./argus_process.ts";
 
@@ -25,6 +30,7 @@ export interface Transport {
   key: string;
   traceExporter(argus: ArgusProcess): SpanExporter;
   logExporter(argus: ArgusProcess): LogRecordExporter;
+  metricExporter(argus: ArgusProcess): PushMetricExporter;
 }
 
 /** The JS SDK's three exporters: gRPC, HTTP/protobuf, HTTP/JSON. */
@@ -34,20 +40,68 @@ export const SDK_TRANSPORTS: Transport[] = [
     key: "grpc",
     traceExporter: (a) => new GrpcTraceExporter({ url: `http://${a.grpcAddress}` }),
     logExporter: (a) => new GrpcLogExporter({ url: `http://${a.grpcAddress}` }),
+    metricExporter: (a) => new GrpcMetricExporter({ url: `http://${a.grpcAddress}` }),
   },
   {
     name: "OTLP/HTTP protobuf",
     key: "http-protobuf",
     traceExporter: (a) => new ProtoTraceExporter({ url: `${a.otlpHttpUrl}/v1/traces` }),
     logExporter: (a) => new ProtoLogExporter({ url: `${a.otlpHttpUrl}/v1/logs` }),
+    metricExporter: (a) => new ProtoMetricExporter({ url: `${a.otlpHttpUrl}/v1/metrics` }),
   },
   {
     name: "OTLP/HTTP JSON",
     key: "http-json",
     traceExporter: (a) => new JsonTraceExporter({ url: `${a.otlpHttpUrl}/v1/traces` }),
     logExporter: (a) => new JsonLogExporter({ url: `${a.otlpHttpUrl}/v1/logs` }),
+    metricExporter: (a) => new JsonMetricExporter({ url: `${a.otlpHttpUrl}/v1/metrics` }),
   },
 ];
+
+// ------------------------------------------------------------------------------------------------
+// Raw requests: what no SDK sets, for every signal.
+
+export const RESOURCE_SCHEMA = "https://opentelemetry.io/schemas/1.26.0";
+export const SCOPE_SCHEMA = "https://opentelemetry.io/schemas/1.37.0";
+
+/** A resource's entity refs as the API answers them (the second sent with a schema URL). */
+export const ENTITY_REFS = [
+  { type: "service", id_keys: ["service.name"], description_keys: ["service.version"] },
+  { type: "host", id_keys: ["host.id"], description_keys: [], schema_url: RESOURCE_SCHEMA },
+];
+
+/**
+ * A raw request's resource fields (`resource` and `schemaUrl` of a ResourceSpans, ResourceLogs or
+ * ResourceMetrics): two attributes, a dropped count, entity refs, a schema URL.
+ */
+export function rawResource(service: string) {
+  return {
+    resource: {
+      attributes: [
+        { key: "service.name", value: { stringValue: service } },
+        { key: "host.id", value: { stringValue: "h-1" } },
+      ],
+      droppedAttributesCount: 3,
+      entityRefs: ENTITY_REFS.map((ref) => ({
+        type: ref.type,
+        idKeys: ref.id_keys,
+        descriptionKeys: ref.description_keys,
+        ...(ref.schema_url ? { schemaUrl: ref.schema_url } : {}),
+      })),
+    },
+    schemaUrl: RESOURCE_SCHEMA,
+  };
+}
+
+/** The API's `resource` of `rawResource` (its attributes are `resource_attributes`). */
+export const RAW_RESOURCE = {
+  schema_url: RESOURCE_SCHEMA,
+  dropped_attributes_count: 3,
+  entity_refs: ENTITY_REFS.map((ref) => ({ schema_url: "", ...ref })),
+};
+
+/** Text with a NUL, which PostgreSQL cannot hold, and U+E000, Argus's escape for it. */
+export const NUL = (text: string) => `${text} \u0000 nul \uE000 escape`;
 
 /** What the OTLP transformer of the JS SDK makes of a JS attribute value or log body. */
 export function expectedAnyValue(value: unknown): AnyValue {

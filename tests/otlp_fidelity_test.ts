@@ -34,7 +34,12 @@ import {
   expectedAnyValue,
   expectedAttributes,
   ns,
+  NUL,
   plainOf,
+  RAW_RESOURCE,
+  rawResource,
+  RESOURCE_SCHEMA,
+  SCOPE_SCHEMA,
   SDK_TRANSPORTS,
   spanFlags,
   type Transport,
@@ -48,14 +53,11 @@ const STATUS = ["unset", "ok", "error"];
 
 const TRANSPORTS = SDK_TRANSPORTS;
 
-const RESOURCE_SCHEMA = "https://opentelemetry.io/schemas/1.26.0";
-
 /**
  * `text` made longer than a column `width` characters wide (store/columns.ts COLUMN_WIDTHS), with
  * characters of two and four UTF-8 bytes (the second a surrogate pair) across its end.
  */
 const LONG = (text: string, width: number) => `${text} ${"ü😀".repeat(Math.ceil(width / 3) + 1)}`;
-const SCOPE_SCHEMA = "https://opentelemetry.io/schemas/1.37.0";
 
 async function getJson(argus: ArgusProcess, path: string) {
   const response = await fetch(`${argus.baseUrl}${path}`);
@@ -318,33 +320,6 @@ const VALUES: [string, unknown, AnyValue][] = [
   }],
 ];
 
-const ENTITY_REFS = [
-  { type: "service", id_keys: ["service.name"], description_keys: ["service.version"] },
-  { type: "host", id_keys: ["host.id"], description_keys: [], schema_url: RESOURCE_SCHEMA },
-];
-
-function rawResource(service: string) {
-  return {
-    resource: {
-      attributes: [
-        { key: "service.name", value: { stringValue: service } },
-        { key: "host.id", value: { stringValue: "h-1" } },
-      ],
-      droppedAttributesCount: 3,
-      entityRefs: ENTITY_REFS.map((ref) => ({
-        type: ref.type,
-        idKeys: ref.id_keys,
-        descriptionKeys: ref.description_keys,
-        ...(ref.schema_url ? { schemaUrl: ref.schema_url } : {}),
-      })),
-    },
-    schemaUrl: RESOURCE_SCHEMA,
-  };
-}
-
-/** Text with a NUL, which PostgreSQL cannot hold, and U+E000, Argus's escape for it. */
-const NUL = (text: string) => `${text} \u0000 nul \uE000 escape`;
-
 const RAW_SCOPE_NAME = LONG(NUL("raw-scope"), 1024);
 const RAW_SCOPE_VERSION = LONG("0.1", 256);
 const RAW_SPAN_NAME = LONG(NUL("raw span"), 1024);
@@ -459,11 +434,7 @@ function expectedRawResource(form: Form, service: string) {
       { key: "service.name", value: { type: "string", value: service } },
       { key: "host.id", value: { type: "string", value: "h-1" } },
     ]),
-    resource: {
-      schema_url: RESOURCE_SCHEMA,
-      dropped_attributes_count: 3,
-      entity_refs: ENTITY_REFS.map((ref) => ({ schema_url: "", ...ref })),
-    },
+    resource: RAW_RESOURCE,
     scope: {
       name: RAW_SCOPE_NAME,
       version: RAW_SCOPE_VERSION,

@@ -11,9 +11,6 @@ import assert from "node:assert/strict";
 import type { Kysely } from "kysely";
 import { ExportResultCode } from "@opentelemetry/core";
 import type { PushMetricExporter, ResourceMetrics } from "@opentelemetry/sdk-metrics";
-import { OTLPMetricExporter as GrpcMetricExporter } from "@opentelemetry/exporter-metrics-otlp-grpc";
-import { OTLPMetricExporter as ProtoMetricExporter } from "@opentelemetry/exporter-metrics-otlp-proto";
-import { OTLPMetricExporter as JsonMetricExporter } from "@opentelemetry/exporter-metrics-otlp-http";
 import type { Database } from "../store/columns.ts";
 import { type DialectCapabilities, openDatabase } from "../store/dialects/mod.ts";
 import {
@@ -52,30 +49,11 @@ import {
   T2,
 } from "./metric_requests.ts";
 import { type ArgusProcess, startArgus } from "./argus_process.ts";
+import { SDK_TRANSPORTS } from "./otlp_expected.ts";
 import { databaseConfig } from "./databases.ts";
 import { parsePrometheusText, sampleValue } from "../lib/prometheus_text_test_helper.ts";
 
 const ALL = { fromNs: 1n, toNs: 1n << 62n };
-
-interface Transport {
-  name: string;
-  exporter(argus: ArgusProcess): PushMetricExporter;
-}
-
-const TRANSPORTS: Transport[] = [
-  {
-    name: "OTLP/gRPC",
-    exporter: (a) => new GrpcMetricExporter({ url: `http://${a.grpcAddress}` }),
-  },
-  {
-    name: "OTLP/HTTP protobuf",
-    exporter: (a) => new ProtoMetricExporter({ url: `${a.otlpHttpUrl}/v1/metrics` }),
-  },
-  {
-    name: "OTLP/HTTP JSON",
-    exporter: (a) => new JsonMetricExporter({ url: `${a.otlpHttpUrl}/v1/metrics` }),
-  },
-];
 
 function exportOnce(exporter: PushMetricExporter, metrics: ResourceMetrics): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -123,8 +101,9 @@ async function assertStored({ db, caps }: Opened, expected: readonly MetricPoint
   for (const [key, instrument] of instruments) {
     const stored = await metricInstrument(db, key);
     assert.ok(stored, `instrument ${instrument.name} is stored`);
-    const { firstSeenUnixNano: _f, lastSeenUnixNano: _l, ...fields } = stored;
+    const { firstSeenUnixNano: _f, lastSeenUnixNano: _l, resource, ...fields } = stored;
     assert.deepEqual(fields, instrument, `instrument ${instrument.name}`);
+    assert.equal(resource?.id, instrument.resourceId, `the resource of ${instrument.name}`);
     const series = await listMetricSeries(db, caps, key, { limit: 1000 });
     for (const s of series) seriesKeys.add(s.seriesKey);
     const wanted = expected.filter((p) => p.instrumentKey === key);
@@ -164,12 +143,12 @@ async function storedCount({ db }: Opened): Promise<number> {
   return Number(row.n);
 }
 
-for (const transport of TRANSPORTS) {
+for (const transport of SDK_TRANSPORTS) {
   Deno.test(`${transport.name}: the OpenTelemetry JS SDK's metrics are stored point for point, once`, async () => {
     await withArgus(async (argus, open) => {
       const cumulative = await sdkMetrics("cumulative", 2);
       const delta = await sdkMetrics("delta", 2);
-      const exporter = transport.exporter(argus);
+      const exporter = transport.metricExporter(argus);
       try {
         await exportOnce(exporter, cumulative);
         await exportOnce(exporter, delta);

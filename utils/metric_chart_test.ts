@@ -15,6 +15,7 @@ const INSTRUMENT: WireInstrument = {
   service_name: "checkout",
   scope_name: "s",
   scope_version: "",
+  scope: { name: "s", version: "", attributes: {}, dropped_attributes_count: 0, schema_url: "" },
   name: "payment.amount",
   description: "",
   unit: "USD",

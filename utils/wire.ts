@@ -76,7 +76,7 @@ export interface WireScope<F extends ValueForm = "plain"> {
   attributes: WireAttributes<F>;
   /** `InstrumentationScope.dropped_attributes_count` (plus any over Argus's attribute limit). */
   dropped_attributes_count: number;
-  /** `ScopeSpans.schema_url` / `ScopeLogs.schema_url`; "" when none was sent. */
+  /** `ScopeSpans.schema_url` / `ScopeLogs.schema_url` / `ScopeMetrics.schema_url`; "" when none. */
   schema_url: string;
 }
 
@@ -90,7 +90,7 @@ export interface WireEntityRef {
 
 /** The resource's fields beside its attributes (`resource_attributes`). */
 export interface WireResource {
-  /** `ResourceSpans.schema_url` / `ResourceLogs.schema_url`; "" when none was sent. */
+  /** `Resource{Spans,Logs,Metrics}.schema_url`; "" when none was sent. */
   schema_url: string;
   /** `Resource.dropped_attributes_count` (plus any over Argus's attribute limit). */
   dropped_attributes_count: number;
@@ -472,8 +472,11 @@ export interface WireInstrument {
   /** 32 hex characters: the instrument's identity, used in `/api/instruments/{key}`. */
   key: string;
   service_name: string;
+  /** `scope.name` and `scope.version`, as before `scope` was answered. */
   scope_name: string;
   scope_version: string;
+  /** The instrumentation scope: every field, as a span's or log record's. */
+  scope: WireScope;
   name: string;
   description: string;
   /** UCUM, as sent (`s`, `By`, `{request}`), or "". */
@@ -500,6 +503,12 @@ export interface WireInstrumentList {
 /** `GET /api/instruments/{key}`: the instrument and its series' attributes, for the pickers. */
 export interface WireInstrumentDetail {
   instrument: WireInstrument;
+  /**
+   * The instrument's resource, as a span's or log record's: its attributes and its other fields
+   * (null, both, only if its row is gone: a purge of everything raced the read).
+   */
+  resource_attributes: Record<string, Json> | null;
+  resource: WireResource | null;
   /** Attribute keys, sorted, each with its distinct values (non-strings as AnyValue JSON). */
   attributes: { key: string; values: string[] }[];
   /** The attributes were read from the first series only (by key) of many more. */

@@ -20,6 +20,22 @@ export interface EntityRef {
   schema_url: string;
 }
 
+/** An `EntityRef` with none of its fields sent. */
+export function emptyEntityRef(): EntityRef {
+  return { type: "", id_keys: [], description_keys: [], schema_url: "" };
+}
+
+/**
+ * Sets field number `field` (1 to 4) of an `EntityRef` message (schema_url 1, type 2, id_keys 3,
+ * description_keys 4) to `text`, as the protobuf readers read it: a key is appended.
+ */
+export function setEntityRefField(ref: EntityRef, field: number, text: string): void {
+  if (field === 1) ref.schema_url = text;
+  else if (field === 2) ref.type = text;
+  else if (field === 3) ref.id_keys.push(text);
+  else ref.description_keys.push(text);
+}
+
 /** The stored text of a resource's entity refs: their JSON in the order sent, "" for none. */
 export function entityRefsText(refs: readonly EntityRef[]): string {
   return refs.length === 0 ? "" : JSON.stringify(refs);

@@ -469,8 +469,11 @@ function request(c: Ctx, root: unknown, signal: "traces" | "logs"): void {
   }
 }
 
-/** A resource's `entityRefs` ({schemaUrl, type, idKeys, descriptionKeys}) as stored. */
-function entityRefsOf(c: Ctx, value: unknown, where: string): string {
+/**
+ * A resource's `entityRefs` ({schemaUrl, type, idKeys, descriptionKeys}) as stored (also the
+ * metrics reader's, metrics_json.ts).
+ */
+export function entityRefsOf(c: ValueContext, value: unknown, where: string): string {
   const refs: EntityRef[] = [];
   const list = array(value, where);
   for (let i = 0; i < list.length; i++) {

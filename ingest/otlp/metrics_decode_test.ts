@@ -45,7 +45,8 @@ function decode(format: "protobuf" | "json", body: Uint8Array, limits = DEFAULT_
 function sameInBothFormats(decoded: MetricsDecoded): MetricsDecoded {
   return {
     ...decoded,
-    rejected: decoded.rejected.map(({ reason }) => ({
+    rejected: decoded.rejected.map(({ index, reason }) => ({
+      index,
       reason: reason.replace(/(trace_id|span_id) must be [^;]*/g, "$1 must be …"),
     })),
   };
@@ -226,9 +227,14 @@ for (const temporality of ["cumulative", "delta"] as const) {
   });
 }
 
-Deno.test("decodeMetricsRequest() gives a resource the id traces and logs give it", () => {
+Deno.test("decodeMetricsRequest() gives a resource the id and row traces and logs give it, entity refs and a NUL included", () => {
   const resource = {
-    attributes: [stringAttr("service.name", "shared"), stringAttr("host.name", "h1")],
+    // A NUL: stored escaped, the id computed from the text as sent.
+    attributes: [stringAttr("service.name", "sha\u0000red"), stringAttr("host.name", "h1")],
+    entityRefs: [
+      { type: "service", idKeys: ["service.name"], descriptionKeys: ["host.name"] },
+      { type: "host", idKeys: ["host.name"], schemaUrl: "https://opentelemetry.io/schemas/1.37.0" },
+    ],
   };
   const metrics = decodeBoth({
     resourceMetrics: [{
@@ -259,6 +265,86 @@ Deno.test("decodeMetricsRequest() gives a resource the id traces and logs give i
     NOW,
   );
   assert.deepEqual(metrics.resources, traces.batch.resources);
+  const [row] = metrics.resources;
+  assert.equal(row!.serviceName, "sha\uE0000red");
+  assert.equal(metrics.instruments[0]!.serviceName, "sha\uE0000red");
+  assert.deepEqual(JSON.parse(row!.entityRefs), [
+    { type: "service", id_keys: ["service.name"], description_keys: ["host.name"], schema_url: "" },
+    {
+      type: "host",
+      id_keys: ["host.name"],
+      description_keys: [],
+      schema_url: "https://opentelemetry.io/schemas/1.37.0",
+    },
+  ]);
+});
+
+/** A request of one gauge point whose scope and metric carry `scope` and `metric` over the defaults. */
+function scopedGauge(scope: Record<string, unknown>, metric: Record<string, unknown> = {}) {
+  const request = oneScope([{
+    name: "g",
+    unit: "1",
+    gauge: { dataPoints: [{ timeUnixNano: T1, asInt: 1 }] },
+    ...metric,
+  }]);
+  Object.assign(request.resourceMetrics[0]!.scopeMetrics[0]!, scope);
+  return request;
+}
+
+Deno.test("decodeMetricsRequest() keeps the scope's schema URL and dropped count, which do not change the instrument's key", () => {
+  const scope = {
+    name: "meter",
+    version: "1.0",
+    attributes: [stringAttr("a", "1"), stringAttr("b", "2"), stringAttr("c", "3")],
+    droppedAttributesCount: 2,
+  };
+  const limits = { ...DEFAULT_DECODE_LIMITS, maxAttributes: 2 };
+  const [instrument] = decodeBoth(
+    scopedGauge({ scope, schemaUrl: "https://opentelemetry.io/schemas/1.37.0" }),
+    limits,
+  ).instruments;
+  assert.equal(instrument!.scopeSchemaUrl, "https://opentelemetry.io/schemas/1.37.0");
+  // As sent plus the attribute over the limit.
+  assert.equal(instrument!.scopeDroppedAttributesCount, 3);
+  assert.deepEqual(parseAttributesJson(instrument!.scopeAttributes).map((kv) => kv.key), [
+    "a",
+    "b",
+  ]);
+  const [plain] =
+    decodeBoth(scopedGauge({ scope: { ...scope, droppedAttributesCount: 0 } }), limits)
+      .instruments;
+  assert.deepEqual([plain!.scopeSchemaUrl, plain!.scopeDroppedAttributesCount], ["", 1]);
+  assert.equal(plain!.key, instrument!.key);
+});
+
+Deno.test("decodeMetricsRequest() keeps a NUL in a metric's and its scope's texts, escaped, its keys computed from the text as sent", () => {
+  const nul = (text: string) => `${text} \u0000 nul \uE000 escape`;
+  const escaped = (text: string) => `${text} \uE0000 nul \uE000\uE000 escape`;
+  const texts = { name: nul("g"), description: nul("d"), unit: nul("u") };
+  const scope = { scope: { name: nul("meter"), version: nul("1.0") }, schemaUrl: nul("s") };
+  const decoded = decodeBoth(scopedGauge(scope, texts));
+  assert.deepEqual(decoded.rejected, []);
+  const [instrument] = decoded.instruments;
+  assert.deepEqual(
+    [
+      instrument!.name,
+      instrument!.description,
+      instrument!.unit,
+      instrument!.scopeName,
+      instrument!.scopeVersion,
+      instrument!.scopeSchemaUrl,
+    ],
+    [escaped("g"), escaped("d"), escaped("u"), escaped("meter"), escaped("1.0"), escaped("s")],
+  );
+  // The text as stored, sent as such, is another instrument and another series.
+  const asStored = decodeBoth(scopedGauge(
+    { scope: { name: escaped("meter"), version: escaped("1.0") }, schemaUrl: escaped("s") },
+    { name: escaped("g"), description: escaped("d"), unit: escaped("u") },
+  ));
+  assert.notEqual(asStored.instruments[0]!.key, instrument!.key);
+  assert.notEqual(asStored.points[0]!.seriesKey, decoded.points[0]!.seriesKey);
+  // The key is the one of the text as sent: the same request decodes to the same key.
+  assert.equal(decodeBoth(scopedGauge(scope, texts)).instruments[0]!.key, instrument!.key);
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -619,6 +705,12 @@ Deno.test("decodeMetricsRequest() refuses each bad point with a reason naming th
   // One item per point sent, plus one for the metric without data.
   assert.equal(decoded.items, 9 + 3 + 8 + 6 + 3 + 2 + 1 + 1);
   assert.equal(decoded.items, decoded.points.length + decoded.rejected.length);
+  // Each point has its index in the request: the refused and the kept are every one once.
+  assert.deepEqual(
+    [...decoded.rejected.map((r) => r.index), ...decoded.pointIndexes].sort((a, b) => a - b),
+    [...Array(decoded.items).keys()],
+  );
+  assert.deepEqual(decoded.rejected.slice(0, 2).map((r) => r.index), [1, 3]);
 });
 
 Deno.test("decodeMetricsRequest() refuses the points under a bad resource, scope or metric text, and only those", () => {
@@ -645,10 +737,11 @@ Deno.test("decodeMetricsRequest() refuses the points under a bad resource, scope
   );
   const decoded = decode("protobuf", body);
   assert.deepEqual(decoded.rejected, [
-    { reason: "resourceMetrics[0].scopeMetrics[0].metrics[0]: name must be valid UTF-8" },
-    { reason: "resourceMetrics[0].scopeMetrics[0].metrics[0]: name must be valid UTF-8" },
-    { reason: "resourceMetrics[1].resource: resource attributes must be valid UTF-8" },
+    { index: 0, reason: "resourceMetrics[0].scopeMetrics[0].metrics[0]: name must be valid UTF-8" },
+    { index: 1, reason: "resourceMetrics[0].scopeMetrics[0].metrics[0]: name must be valid UTF-8" },
+    { index: 3, reason: "resourceMetrics[1].resource: resource attributes must be valid UTF-8" },
   ]);
+  assert.deepEqual(decoded.pointIndexes, [2]);
   assert.deepEqual(decoded.points.map((p) => p.instrument.name), ["fine"]);
   assert.equal(decoded.points[0]!.attributes, '{"n":"3"}');
 
@@ -695,6 +788,7 @@ Deno.test("decodeMetricsRequest() reads the same attribute bytes alike in every 
   assert.deepEqual(
     decoded.rejected,
     [4, 5].map((m) => ({
+      index: m,
       reason: `resourceMetrics[0].scopeMetrics[0].metrics[${m}].gauge.dataPoints[0]: ` +
         "attributes must be valid UTF-8",
     })),
@@ -851,6 +945,7 @@ Deno.test("decodeMetricsRequest() throws OtlpDecodeError for a body that is not 
     resources: [],
     instruments: [],
     points: [],
+    pointIndexes: [],
     items: 0,
     rejected: [],
   });
@@ -910,4 +1005,13 @@ Deno.test("decodeMetricsRequest() refuses a metric whose name or unit is wider t
     "unit must be at most 256 characters: got 257",
   ]);
   assert.deepEqual(decoded.points.map((p) => p.instrument.name.length), [256]);
+  // The width is the stored text's: a NUL takes two characters.
+  const nul = decodeBoth(oneScope([
+    { name: `${"n".repeat(255)}\u0000`, unit: "1", gauge: { dataPoints: [good(1)] } },
+    { name: `${"n".repeat(254)}\u0000`, unit: "1", gauge: { dataPoints: [good(2)] } },
+  ]));
+  assert.deepEqual(nul.rejected.map((r) => r.reason.replace(/^.*: (?=\w+ must)/, "")), [
+    "name must be at most 256 characters: got 257",
+  ]);
+  assert.deepEqual(nul.points.map((p) => p.instrument.name.length), [256]);
 });

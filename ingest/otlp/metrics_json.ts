@@ -17,6 +17,7 @@ import { errorMessage } from "../../utils/errors.ts";
 import {
   array,
   doubleOf,
+  entityRefsOf,
   enumValue,
   fixed64,
   get,
@@ -129,12 +130,18 @@ function resourceMetrics(c: Ctx, value: unknown, where: string): ResourceMetrics
     `${where}.schemaUrl`,
     "schema_url",
   );
+  const entityRefs = entityRefsOf(
+    c,
+    get(resource, "entityRefs", "entity_refs"),
+    `${where}.resource.entityRefs`,
+  );
   const problem = c.problem;
   const scopes = array(get(rm, "scopeMetrics", "scope_metrics"), `${where}.scopeMetrics`);
   return {
     attributes: attrs.list,
     droppedAttributesCount,
     schemaUrl,
+    entityRefs,
     problem,
     scopes: scopes.map((s, i) => scopeMetrics(c, s, `${where}.scopeMetrics[${i}]`)),
   };
@@ -158,12 +165,24 @@ function scopeMetrics(c: Ctx, value: unknown, where: string): ScopeMetricsIn {
     "scope attributes",
     c.limits.maxAttributes,
   );
+  const droppedAttributesCount = uint32(
+    get(scope, "droppedAttributesCount", "dropped_attributes_count"),
+    `${where}.scope.droppedAttributesCount`,
+  ) + attrs.seen - attrs.list.length;
+  const schemaUrl = string(
+    c,
+    get(sm, "schemaUrl", "schema_url"),
+    `${where}.schemaUrl`,
+    "schema_url",
+  );
   const problem = c.problem;
   const metrics = array(get(sm, "metrics", "metrics"), `${where}.metrics`);
   return {
     name,
     version,
     attributes: attrs.list,
+    droppedAttributesCount,
+    schemaUrl,
     problem,
     metrics: metrics.map((m, i) => metric(c, m, `${where}.metrics[${i}]`)),
   };

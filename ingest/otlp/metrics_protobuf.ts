@@ -25,6 +25,12 @@
  */
 import type { AnyValue, KeyValue } from "../../lib/any_value_json.ts";
 import {
+  emptyEntityRef,
+  type EntityRef,
+  entityRefsText,
+  setEntityRefField,
+} from "./batch_assembler.ts";
+import {
   emptyPoint,
   type ExemplarIn,
   type MetricIn,
@@ -437,14 +443,34 @@ function id(r: Reader, [from, to]: [number, number], bytes: number, field: strin
 // ---------------------------------------------------------------------------------------------
 // Messages.
 
+/**
+ * One `EntityRef` of a resource (schema_url 1, type 2, id_keys 3, description_keys 4), read as
+ * protobuf_reader.ts reads it.
+ */
+function entityRef(r: Reader, end: number): EntityRef {
+  const ref = emptyEntityRef();
+  while (r.pos < end) {
+    const tag = readTag(r, end);
+    const field = tag >>> 3;
+    if (field < 1 || field > 4) skipField(r, tag, end, "EntityRef");
+    else {
+      const range = bytesRange(r, tag, end, "EntityRef");
+      setEntityRefField(ref, field, text(r, range, "resource entity_refs"));
+    }
+  }
+  return ref;
+}
+
 function resourceMetrics(r: Reader, end: number): ResourceMetricsIn {
   const out: ResourceMetricsIn = {
     attributes: [],
     droppedAttributesCount: 0,
     schemaUrl: "",
+    entityRefs: "",
     problem: undefined,
     scopes: [],
   };
+  const entityRefs: EntityRef[] = [];
   let seen = 0;
   let sentDropped = 0;
   let schemaRange: [number, number] = [0, 0];
@@ -465,6 +491,10 @@ function resourceMetrics(r: Reader, end: number): ResourceMetricsIn {
           } else if (t >>> 3 === 2) {
             expect(r, t, "Resource", VARINT);
             sentDropped = varint32(r, sub);
+          } else if (t >>> 3 === 3) {
+            expect(r, t, "Resource", LEN);
+            const refEnd = lengthEnd(r, sub);
+            entityRefs.push(entityRef(r, refEnd));
           } else skipField(r, t, sub, "Resource");
         }
         resourceProblem = r.problem;
@@ -487,6 +517,7 @@ function resourceMetrics(r: Reader, end: number): ResourceMetricsIn {
   r.problem = resourceProblem;
   out.schemaUrl = text(r, schemaRange, "schema_url");
   out.droppedAttributesCount = sentDropped + (seen - out.attributes.length);
+  out.entityRefs = entityRefsText(entityRefs);
   out.problem = r.problem;
   return out;
 }
@@ -496,11 +527,16 @@ function scopeMetrics(r: Reader, end: number): ScopeMetricsIn {
     name: "",
     version: "",
     attributes: [],
+    droppedAttributesCount: 0,
+    schemaUrl: "",
     problem: undefined,
     metrics: [],
   };
   let nameRange: [number, number] = [0, 0];
   let versionRange: [number, number] = [0, 0];
+  let schemaRange: [number, number] = [0, 0];
+  let seen = 0;
+  let sentDropped = 0;
   let scopeProblem: string | undefined;
   while (r.pos < end) {
     const tag = readTag(r, end);
@@ -519,6 +555,7 @@ function scopeMetrics(r: Reader, end: number): ScopeMetricsIn {
               versionRange = bytesRange(r, t, sub, "InstrumentationScope");
               break;
             case 3: {
+              seen++;
               const limit = r.limits.maxAttributes;
               attribute(
                 r,
@@ -531,9 +568,9 @@ function scopeMetrics(r: Reader, end: number): ScopeMetricsIn {
               );
               break;
             }
-            case 4: // dropped_attributes_count: the store keeps no column for it
+            case 4:
               expect(r, t, "InstrumentationScope", VARINT);
-              varint64(r, sub);
+              sentDropped = varint32(r, sub);
               break;
             default:
               skipField(r, t, sub, "InstrumentationScope");
@@ -549,8 +586,8 @@ function scopeMetrics(r: Reader, end: number): ScopeMetricsIn {
         r.pos = sub;
         break;
       }
-      case 3: // schema_url of the scope: the store keeps no column for it
-        bytesRange(r, tag, end, "ScopeMetrics");
+      case 3:
+        schemaRange = bytesRange(r, tag, end, "ScopeMetrics");
         break;
       default:
         skipField(r, tag, end, "ScopeMetrics");
@@ -559,6 +596,8 @@ function scopeMetrics(r: Reader, end: number): ScopeMetricsIn {
   r.problem = scopeProblem;
   out.name = text(r, nameRange, "scope name");
   out.version = text(r, versionRange, "scope version");
+  out.schemaUrl = text(r, schemaRange, "schema_url");
+  out.droppedAttributesCount = sentDropped + (seen - out.attributes.length);
   out.problem = r.problem;
   return out;
 }

@@ -4,9 +4,11 @@
  *
  * ## Identity (what a retry or a replay must find again)
  * - **Instrument** (`instrumentKey`): hash of the resource id, scope name, version and attributes,
- *   metric name, type, unit, temporality and monotonicity. Not the description: it documents the
- *   instrument, and a corrected description should not start a new one (in one request, the first
- *   description seen is kept).
+ *   metric name, type, unit, temporality and monotonicity, as sent. Not the description: it
+ *   documents the instrument, and a corrected description should not start a new one (in one
+ *   request, the first description seen is kept). Nor the scope's schema URL and dropped count, as
+ *   for spans and records: they describe the scope, and keys stored before them must not change.
+ *   The resource id covers its entity refs only when there are some (store/ids.ts).
  * - **Series** (`seriesKey`): hash of the instrument key and *all* of the point's attributes as
  *   canonical JSON: sorted by key (UTF-16 order, nested kvlists too, arrays kept in order), a
  *   repeated key's later value winning. Order-independent, and exact: the attribute limit
@@ -46,12 +48,19 @@
  *   summaries report NaN quantiles when nothing was observed).
  * - counts are uint64 on the wire and stored as numbers: above 2^53 - 1 is refused.
  *
+ * ## Text
+ * The keys are computed from the text as sent; the rows then hold their plain text fields (service,
+ * scope name, version and schema URL, metric name, description and unit) escaped
+ * (store/text_escape.ts: a NUL kept as U+E000 "0"), as the span and log decoders store theirs. A
+ * name's or unit's width is that of its stored text.
+ *
  * @module
  */
 import { type AnyValue, encodeAttributesJson, type KeyValue } from "../../lib/any_value_json.ts";
 import { fastHash128, Hash128, resourceId } from "../../store/ids.ts";
 import type { ResourceRow } from "../../store/types.ts";
 import { COLUMN_WIDTHS } from "../../store/columns.ts";
+import { escapeText } from "../../store/text_escape.ts";
 import { UNKNOWN_SERVICE } from "./batch_assembler.ts";
 import {
   type ExemplarIn,
@@ -399,15 +408,31 @@ function fingerprint(value: MetricPointValue, flags: number): string {
 
 // ---------------------------------------------------------------------------------------------
 
-function metricProblem(metric: MetricIn): string | undefined {
+/** A metric's plain text fields as stored (store/text_escape.ts). */
+interface StoredTexts {
+  name: string;
+  description: string;
+  unit: string;
+}
+
+function storedTexts(metric: MetricIn): StoredTexts {
+  return {
+    name: escapeText(metric.name),
+    description: escapeText(metric.description),
+    unit: escapeText(metric.unit),
+  };
+}
+
+function metricProblem(metric: MetricIn, stored: StoredTexts): string | undefined {
   const problems: string[] = [];
   if (metric.problem !== undefined) problems.push(metric.problem);
   if (metric.name === "" && metric.problem === undefined) problems.push("name must not be empty");
-  // The columns' widths (UTF-16 code units); OpenTelemetry's API allows 255 and 63 characters.
+  // The columns' widths (UTF-16 code units) of the stored text; OpenTelemetry's API allows 255
+  // and 63 characters.
   for (
     const [field, text, most] of [
-      ["name", metric.name, COLUMN_WIDTHS.metricName],
-      ["unit", metric.unit, COLUMN_WIDTHS.metricUnit],
+      ["name", stored.name, COLUMN_WIDTHS.metricName],
+      ["unit", stored.unit, COLUMN_WIDTHS.metricUnit],
     ] as const
   ) {
     if (text.length > most) {
@@ -432,9 +457,12 @@ export function metricsRows(request: MetricsRequestIn, limits: DecodeLimits): Me
     resources: [],
     instruments: [],
     points: [],
+    pointIndexes: [],
     items: 0,
     rejected: [],
   };
+  /** Refuses the data point counted last (`out.items - 1`). */
+  const reject = (reason: string) => out.rejected.push({ index: out.items - 1, reason });
   const resourceIds = new Set<string>();
   const instruments = new Map<string, MetricInstrumentRow>();
   /**
@@ -463,10 +491,15 @@ export function metricsRows(request: MetricsRequestIn, limits: DecodeLimits): Me
       attributes: encodeAttributesJson(rm.attributes),
       droppedAttributesCount: rm.droppedAttributesCount,
       schemaUrl: rm.schemaUrl,
-      // Metrics' resources do not keep entity refs yet (issue 19 covers spans and logs).
-      entityRefs: "",
+      entityRefs: rm.entityRefs,
     };
-    const resource: ResourceRow = { id: resourceId(fields), ...fields, longText: "" };
+    const resource: ResourceRow = {
+      id: resourceId(fields),
+      ...fields,
+      serviceName: escapeText(serviceName),
+      schemaUrl: escapeText(rm.schemaUrl),
+      longText: "",
+    };
     const resourceReason = rm.problem === undefined
       ? undefined
       : `${rPath}.resource: ${rm.problem}`;
@@ -474,19 +507,23 @@ export function metricsRows(request: MetricsRequestIn, limits: DecodeLimits): Me
       const sPath = `${rPath}.scopeMetrics[${si}]`;
       const scopeReason = sm.problem === undefined ? undefined : `${sPath}.scope: ${sm.problem}`;
       const scopeAttributes = encodeAttributesJson(sm.attributes);
+      const scopeName = escapeText(sm.name);
+      const scopeVersion = escapeText(sm.version);
+      const scopeSchemaUrl = escapeText(sm.schemaUrl);
       sm.metrics.forEach((metric, mi) => {
         const mPath = `${sPath}.metrics[${mi}]`;
-        const problem = metricProblem(metric);
+        const stored = storedTexts(metric);
+        const problem = metricProblem(metric, stored);
         const outer = resourceReason ?? scopeReason ??
           (problem === undefined ? undefined : `${mPath}: ${problem}`);
         const type = metric.type;
         if (type === undefined) {
           out.items++;
-          out.rejected.push({
-            reason: outer ??
+          reject(
+            outer ??
               `${mPath}: data must be one of gauge, sum, histogram, exponentialHistogram or ` +
                 `summary: none was sent`,
-          });
+          );
           return;
         }
         const temporality: Temporality = type === "gauge" || type === "summary"
@@ -500,7 +537,7 @@ export function metricsRows(request: MetricsRequestIn, limits: DecodeLimits): Me
         metric.points.forEach((point, pi) => {
           out.items++;
           if (outer !== undefined) {
-            out.rejected.push({ reason: outer });
+            reject(outer);
             return;
           }
           const p = PROBLEMS.reset();
@@ -518,7 +555,7 @@ export function metricsRows(request: MetricsRequestIn, limits: DecodeLimits): Me
             ? []
             : point.exemplars.map((e, i) => exemplarRow(p, e, i));
           if (p.list.length > 0) {
-            out.rejected.push({ reason: `${pointsPath}[${pi}]: ${p.list.join("; ")}` });
+            reject(`${pointsPath}[${pi}]: ${p.list.join("; ")}`);
             return;
           }
           instrument ??= {
@@ -535,13 +572,13 @@ export function metricsRows(request: MetricsRequestIn, limits: DecodeLimits): Me
               metric.monotonic ? "1" : "0",
             ]),
             resourceId: resource.id,
-            serviceName,
-            scopeName: sm.name,
-            scopeVersion: sm.version,
+            serviceName: resource.serviceName,
+            scopeName,
+            scopeVersion,
             scopeAttributes,
-            name: metric.name,
-            description: metric.description,
-            unit: metric.unit,
+            scopeSchemaUrl,
+            scopeDroppedAttributesCount: sm.droppedAttributesCount,
+            ...stored,
             type,
             temporality,
             monotonic: type === "sum" && metric.monotonic,
@@ -563,12 +600,12 @@ export function metricsRows(request: MetricsRequestIn, limits: DecodeLimits): Me
           const first = seen.get(pointKey);
           if (first !== undefined) {
             if (fingerprint(first.value, first.flags) !== fingerprint(value, point.flags)) {
-              out.rejected.push({
-                reason: `${pointsPath}[${pi}]: a series holds one point per ` +
+              reject(
+                `${pointsPath}[${pi}]: a series holds one point per ` +
                   `start_time_unix_nano and time_unix_nano: ${first.path}[${first.index}] has ` +
                   `this series' times (${point.startTimeUnixNano}, ${point.timeUnixNano}) with ` +
                   `another value`,
-              });
+              );
             }
             return;
           }
@@ -583,6 +620,7 @@ export function metricsRows(request: MetricsRequestIn, limits: DecodeLimits): Me
             instruments.set(instrument.key, instrument);
             out.instruments.push(instrument);
           }
+          out.pointIndexes.push(out.items - 1);
           out.points.push({
             pointKey,
             seriesKey,

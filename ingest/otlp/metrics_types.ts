@@ -39,6 +39,8 @@ export interface ResourceMetricsIn {
   /** As sent plus the attributes over the limit. */
   droppedAttributesCount: number;
   schemaUrl: string;
+  /** `Resource.entity_refs` as stored (`entityRefsText`): their JSON, "" for none. */
+  entityRefs: string;
   problem: Problem;
   scopes: ScopeMetricsIn[];
 }
@@ -48,6 +50,10 @@ export interface ScopeMetricsIn {
   version: string;
   /** The first `maxAttributes` attributes as sent. */
   attributes: KeyValue[];
+  /** As sent plus the attributes over the limit. */
+  droppedAttributesCount: number;
+  /** `ScopeMetrics.schema_url`. */
+  schemaUrl: string;
   problem: Problem;
   metrics: MetricIn[];
 }
@@ -170,10 +176,15 @@ export interface MetricsDecoded {
   /** Accepted points, in request order, with distinct point keys. */
   points: MetricPointRow[];
   /**
+   * Each accepted point's index in the request (`points[i]` is data point `pointIndexes[i]`):
+   * its place among all the request's data points, from 0, in the request's order.
+   */
+  pointIndexes: number[];
+  /**
    * Data points in the request (a metric without a data field counts as one): accepted, plus
    * exact duplicates folded into an accepted point, plus rejected.
    */
   items: number;
-  /** Points refused, each with a reason naming the point and the field. */
-  rejected: { reason: string }[];
+  /** Points refused, by their index in the request, each with a reason naming its path and field. */
+  rejected: { index: number; reason: string }[];
 }

@@ -32,7 +32,13 @@ import { escapeText } from "../../store/text_escape.ts";
 import { EVENT_JSON, LINK_JSON } from "../../store/events_links.ts";
 import { BODY_TYPES } from "../../store/types.ts";
 import type { Batch, BodyType, LogRow, ResourceRow, SpanRow } from "../../store/types.ts";
-import { type EntityRef, entityRefsText, UNKNOWN_SERVICE } from "./batch_assembler.ts";
+import {
+  emptyEntityRef,
+  type EntityRef,
+  entityRefsText,
+  setEntityRefField,
+  UNKNOWN_SERVICE,
+} from "./batch_assembler.ts";
 import {
   decodeOut,
   putAscii,
@@ -905,7 +911,7 @@ const STRICT_UTF8 = new TextDecoder("utf-8", { fatal: true });
  * to `r.entityRefs`. A rare field: its strings are decoded on their own, not into the batch text.
  */
 function entityRef(r: ProtoReader, end: number): void {
-  const ref: EntityRef = { type: "", id_keys: [], description_keys: [], schema_url: "" };
+  const ref = emptyEntityRef();
   while (r.pos < end) {
     const tag = readTag(r, end);
     const field = tag >>> 3;
@@ -922,10 +928,7 @@ function entityRef(r: ProtoReader, end: number): void {
       addProblem(r, "resource entity_refs must be valid UTF-8");
     }
     r.pos = sub;
-    if (field === 1) ref.schema_url = text;
-    else if (field === 2) ref.type = text;
-    else if (field === 3) ref.id_keys.push(text);
-    else ref.description_keys.push(text);
+    setEntityRefField(ref, field, text);
   }
   r.entityRefs.push(ref);
 }

@@ -191,6 +191,8 @@ export const PG_COLUMN_TYPES: { readonly [Tb in BulkTable]: ColumnTypes<Tb> } = 
     type: T,
     temporality: T,
     monotonic: I4,
+    scope_schema_url: T,
+    scope_dropped_attributes_count: I4,
     first_seen_unix_nano: I8,
     last_seen_unix_nano: I8,
   },

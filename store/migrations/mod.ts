@@ -24,6 +24,7 @@ import { replicasSchema } from "./2026_12_14_replicas.ts";
 import { timePartitionsSchema } from "./2026_12_15_time_partitions.ts";
 import { otlpFidelitySchema } from "./2026_12_16_otlp_fidelity.ts";
 import { longTextSchema } from "./2026_12_17_long_text.ts";
+import { metricFidelitySchema } from "./2026_12_18_metric_fidelity.ts";
 
 export function migrationsFor(driver: DbDriver): Record<string, Migration> {
   return {
@@ -44,6 +45,7 @@ export function migrationsFor(driver: DbDriver): Record<string, Migration> {
     "2026-12-15_time_partitions": timePartitionsSchema(driver),
     "2026-12-16_otlp_fidelity": otlpFidelitySchema(driver),
     "2026-12-17_long_text": longTextSchema(driver),
+    "2026-12-18_metric_fidelity": metricFidelitySchema(driver),
   };
 }
 
