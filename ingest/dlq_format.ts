@@ -172,6 +172,7 @@ const INSTRUMENT_FIELDS: Fields<MetricInstrumentRow> = {
   type: "text",
   temporality: "text",
   monotonic: "boolean",
+  longText: "text",
 };
 
 /** A point's scalar fields; `instrument`, `value` and `exemplars` are checked on their own. */

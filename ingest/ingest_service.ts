@@ -302,12 +302,9 @@ function screenMetricPoints(
   const metrics = points.filter((point, index) => {
     const resource = problems.get(point.instrument.resourceId);
     const problem = resource === undefined
-      ? metricPointProblem(point, limits)
+      ? metricPointProblem(point, limits) ?? fitInstrument(point, limits)
       : `its resource cannot be stored: ${resource}`;
-    if (problem === undefined) {
-      fitInstrument(point);
-      return true;
-    }
+    if (problem === undefined) return true;
     rejected.push({ index, reason: problem });
     return false;
   });

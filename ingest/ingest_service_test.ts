@@ -160,8 +160,9 @@ Deno.test("the message names each refused data point by its index in the request
   );
 });
 
-Deno.test("a metric's service named longer than its column is kept whole in its resource, its instrument listed under the column's part", async () => {
+Deno.test("a metric's name and service longer than their columns are kept whole, its instrument listed under the service column's part", async () => {
   const serviceName = "s".repeat(300);
+  const name = "m".repeat(300);
   let written: Batch | undefined;
   const outcome = await new IngestService({
     batcher: {
@@ -179,11 +180,14 @@ Deno.test("a metric's service named longer than its column is kept whole in its 
   }).export(
     "metrics",
     "json",
-    toOtlpJson(oneScope([gaugeMetric("g", [intPoint(afterT0(1), 1)])], serviceName)),
+    toOtlpJson(oneScope([gaugeMetric(name, [intPoint(afterT0(1), 1)])], serviceName)),
   );
   assert.deepEqual([outcome.accepted, outcome.rejected], [1, 0]);
   const [resource] = written!.resources;
   assert.equal(resource!.serviceName, "s".repeat(256));
   assert.deepEqual(JSON.parse(resource!.longText), { serviceName });
-  assert.equal(written!.metrics![0]!.instrument.serviceName, "s".repeat(256));
+  const instrument = written!.metrics![0]!.instrument;
+  assert.equal(instrument.serviceName, "s".repeat(256));
+  assert.equal(instrument.name, "m".repeat(256));
+  assert.deepEqual(JSON.parse(instrument.longText), { name });
 });

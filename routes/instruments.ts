@@ -79,6 +79,7 @@ import {
 import { parseAttributeFilters } from "./traces.ts";
 import { formatTimeNs, plainAttributes, wireResource, wireScope } from "./wire.ts";
 import { escapeText, unescapeText as asSent } from "../store/text_escape.ts";
+import { wholeText } from "../store/long_text.ts";
 import type {
   Json,
   WireChartGroup,
@@ -234,18 +235,22 @@ function metricWindow(window: TimeWindow): MetricWindow {
 
 // --- Wire ---------------------------------------------------------------------------------------
 
-/** An instrument as answered: its plain text fields, stored escaped (store/text_escape.ts), as sent. */
+/**
+ * An instrument as answered: its plain text fields, stored escaped (store/text_escape.ts), as sent,
+ * and whole where longer than their columns (store/long_text.ts); its service as listed.
+ */
 export function wireInstrument(row: StoredMetricInstrument, seriesCount: number): WireInstrument {
-  const scope = wireScope(row);
+  const whole = wholeText(row);
+  const scope = wireScope(row, "plain", whole);
   return {
     key: row.key,
     service_name: asSent(row.serviceName),
     scope_name: scope.name,
     scope_version: scope.version,
     scope,
-    name: asSent(row.name),
+    name: asSent(whole("name")),
     description: asSent(row.description),
-    unit: asSent(row.unit),
+    unit: asSent(whole("unit")),
     type: row.type,
     temporality: row.temporality,
     monotonic: row.monotonic,

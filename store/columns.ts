@@ -195,6 +195,8 @@ export interface MetricInstrumentsTable {
   /** Migration 2026_12_18_metric_fidelity. */
   scope_schema_url: string;
   scope_dropped_attributes_count: Int32;
+  /** JSON text, "" when none (store/long_text.ts; migration 2026_12_17_long_text). */
+  long_text: string;
   first_seen_unix_nano: Int64;
   last_seen_unix_nano: Int64;
 }

@@ -20,39 +20,43 @@ import { Buffer } from "node:buffer";
 import { prefixOf } from "../utils/text_prefix.ts";
 import { COLUMN_WIDTHS } from "./columns.ts";
 import type { LogRow, ResourceRow, SpanRow } from "./types.ts";
+import type { MetricInstrumentRow } from "./metric_types.ts";
 
 /**
  * The bounded text fields of a row, with their column widths: a list, which the ingest path walks
  * per row faster than an object's keys.
  */
-type Widths<Row> = readonly (readonly [field: keyof Row & string, width: number])[];
+type Widths<Row> = readonly (readonly [field: keyof Row & string, width: number, label: string])[];
 
 export const SPAN_WIDTHS: Widths<SpanRow> = [
-  ["name", COLUMN_WIDTHS.name],
-  ["serviceName", COLUMN_WIDTHS.serviceName],
-  ["scopeName", COLUMN_WIDTHS.scopeName],
-  ["scopeVersion", COLUMN_WIDTHS.scopeVersion],
+  ["name", COLUMN_WIDTHS.name, "span name"],
+  ["serviceName", COLUMN_WIDTHS.serviceName, "service.name"],
+  ["scopeName", COLUMN_WIDTHS.scopeName, "scope name"],
+  ["scopeVersion", COLUMN_WIDTHS.scopeVersion, "scope version"],
 ];
 
 export const LOG_WIDTHS: Widths<LogRow> = [
-  ["severityText", COLUMN_WIDTHS.severityText],
-  ["eventName", COLUMN_WIDTHS.eventName],
-  ["serviceName", COLUMN_WIDTHS.serviceName],
-  ["scopeName", COLUMN_WIDTHS.scopeName],
-  ["scopeVersion", COLUMN_WIDTHS.scopeVersion],
+  ["severityText", COLUMN_WIDTHS.severityText, "severity text"],
+  ["eventName", COLUMN_WIDTHS.eventName, "event name"],
+  ["serviceName", COLUMN_WIDTHS.serviceName, "service.name"],
+  ["scopeName", COLUMN_WIDTHS.scopeName, "scope name"],
+  ["scopeVersion", COLUMN_WIDTHS.scopeVersion, "scope version"],
 ];
 
-export const RESOURCE_WIDTHS: Widths<ResourceRow> = [["serviceName", COLUMN_WIDTHS.serviceName]];
+export const RESOURCE_WIDTHS: Widths<ResourceRow> = [
+  ["serviceName", COLUMN_WIDTHS.serviceName, "service.name"],
+];
 
-/** How a rejection names each field. */
-const LABELS: Readonly<Record<string, string>> = {
-  name: "span name",
-  serviceName: "service.name",
-  scopeName: "scope name",
-  scopeVersion: "scope version",
-  severityText: "severity text",
-  eventName: "event name",
-};
+/**
+ * An instrument's own texts. Its service name, a copy of its resource's (which keeps it whole), is
+ * only cut: lists and filters of instruments go by the column's part, as a span's service does.
+ */
+export const INSTRUMENT_WIDTHS: Widths<MetricInstrumentRow> = [
+  ["name", COLUMN_WIDTHS.metricName, "metric name"],
+  ["unit", COLUMN_WIDTHS.metricUnit, "metric unit"],
+  ["scopeName", COLUMN_WIDTHS.scopeName, "scope name"],
+  ["scopeVersion", COLUMN_WIDTHS.scopeVersion, "scope version"],
+];
 
 /**
  * Fits `row`'s fields in `widths` into their columns: each longer one is cut to its prefix and kept
@@ -65,19 +69,20 @@ export function fitColumns<Row extends { longText: string }>(
   maxBytes: number,
 ): string | undefined {
   let long: Record<string, string> | undefined;
-  for (const [field, width] of widths) {
+  let labels: string[] | undefined;
+  for (const [field, width, label] of widths) {
     const text = row[field];
     if (typeof text !== "string" || text.length <= width) continue;
     long ??= row.longText === "" ? {} : JSON.parse(row.longText);
     long![field] = text;
+    (labels ??= []).push(label);
     (row as Record<string, unknown>)[field] = prefixOf(text, width);
   }
   if (long === undefined) return undefined;
   row.longText = JSON.stringify(long);
   const bytes = Buffer.byteLength(row.longText, "utf8");
   if (bytes <= maxBytes) return undefined;
-  const fields = Object.keys(long).map((field) => LABELS[field] ?? field).join(", ");
-  return `${fields} longer than their columns must together take at most ` +
+  return `${labels!.join(", ")} longer than their columns must together take at most ` +
     `${maxBytes} bytes (MAX_FIELD_BYTES): they take ${bytes}`;
 }
 

@@ -135,6 +135,7 @@ export function metricInstrumentToDb(
     monotonic: row.monotonic ? 1 : 0,
     scope_schema_url: row.scopeSchemaUrl,
     scope_dropped_attributes_count: row.scopeDroppedAttributesCount,
+    long_text: row.longText,
     first_seen_unix_nano: int64Param(firstSeenNs),
     last_seen_unix_nano: int64Param(lastSeenNs),
   };
@@ -156,6 +157,7 @@ export function metricInstrumentFromDb(row: MetricInstrumentsTable): StoredMetri
     type: row.type as MetricType,
     temporality: row.temporality as Temporality,
     monotonic: Number(row.monotonic) === 1,
+    longText: row.long_text,
     firstSeenUnixNano: int64(row.first_seen_unix_nano),
     lastSeenUnixNano: int64(row.last_seen_unix_nano),
   };

@@ -124,7 +124,7 @@ Deno.test("SQL Server writes metrics with MERGE … WITH (HOLDLOCK) under 2000 p
   assert.equal(merges.filter((q) => q.sql.startsWith('merge into "metric_series"')).length, 2);
   // An instrument's 16 columns, its scope's schema URL and dropped count among them.
   const [instruments] = merges.filter((q) => q.sql.startsWith('merge into "metric_instruments"'));
-  assert.equal(instruments!.parameters.length, 16);
+  assert.equal(instruments!.parameters.length, 17);
   assert.match(instruments!.sql, /"scope_schema_url", "scope_dropped_attributes_count"/);
   assert.equal(merges.filter((q) => q.sql.startsWith('merge into "metric_exemplars"')).length, 1);
   // Seen times: one UPDATE per column and minute, matching only rows that would change.

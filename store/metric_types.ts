@@ -47,6 +47,8 @@ export interface MetricInstrumentRow {
   temporality: Temporality;
   /** Sum.is_monotonic; false for the other types. */
   monotonic: boolean;
+  /** The texts longer than their columns, whole (store/long_text.ts); "" when none. */
+  longText: string;
 }
 
 /** A histogram's or exponential histogram's count, sum, min and max. */

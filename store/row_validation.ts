@@ -10,7 +10,13 @@
  */
 import { Buffer } from "node:buffer";
 import { COLUMN_WIDTHS } from "./columns.ts";
-import { fitColumns, LOG_WIDTHS, RESOURCE_WIDTHS, SPAN_WIDTHS } from "./long_text.ts";
+import {
+  fitColumns,
+  INSTRUMENT_WIDTHS,
+  LOG_WIDTHS,
+  RESOURCE_WIDTHS,
+  SPAN_WIDTHS,
+} from "./long_text.ts";
 import { prefixOf } from "../utils/text_prefix.ts";
 import {
   type Batch,
@@ -110,28 +116,17 @@ function checkTime(problems: Problems, field: string, value: bigint): void {
 }
 
 /**
- * The scope's texts. A span's or record's name and version longer than their columns are kept
- * whole beside them (long_text.ts), a metric instrument's are refused.
+ * The scope's texts. A name and version longer than their columns are kept whole beside them
+ * (long_text.ts).
  */
 function checkScope(
   problems: Problems,
   row: Pick<SpanRow, "scopeName" | "scopeVersion" | "scopeAttributes">,
   limits: ValidationLimits,
-  fitted: boolean,
 ) {
   const bytes = { bytes: limits.maxFieldBytes };
-  checkText(
-    problems,
-    "scope name",
-    row.scopeName,
-    fitted ? bytes : { width: COLUMN_WIDTHS.scopeName },
-  );
-  checkText(
-    problems,
-    "scope version",
-    row.scopeVersion,
-    fitted ? bytes : { width: COLUMN_WIDTHS.scopeVersion },
-  );
+  checkText(problems, "scope name", row.scopeName, bytes);
+  checkText(problems, "scope version", row.scopeVersion, bytes);
   checkText(problems, "scope attributes", row.scopeAttributes, bytes);
 }
 
@@ -181,12 +176,14 @@ export function screenResource(row: ResourceRow, limits: ValidationLimits): stri
 }
 
 /**
- * Fits a stored metric point's instrument into its columns: its copy of the service name is cut to
- * the column (the resource keeps it whole), grouping as a span's does.
+ * Fits a valid metric point's instrument into its columns (long_text.ts), in place: its own long
+ * texts are kept whole beside them, its copy of the service name only cut (the resource keeps it
+ * whole), grouping as a span's does. Returns why the whole texts cannot be kept, else undefined.
  */
-export function fitInstrument(row: MetricPointRow): void {
+export function fitInstrument(row: MetricPointRow, limits: ValidationLimits): string | undefined {
   const instrument = row.instrument;
   instrument.serviceName = prefixOf(instrument.serviceName, COLUMN_WIDTHS.serviceName);
+  return fitColumns(instrument, INSTRUMENT_WIDTHS, limits.maxFieldBytes);
 }
 
 /**
@@ -199,11 +196,12 @@ export function metricPointProblem(
   limits: ValidationLimits,
 ): string | undefined {
   const problems: Problems = [];
-  checkScope(problems, row.instrument, limits, false);
+  const bytes = { bytes: limits.maxFieldBytes };
+  checkText(problems, "metric name", row.instrument.name, bytes);
+  checkText(problems, "metric unit", row.instrument.unit, bytes);
+  checkScope(problems, row.instrument, limits);
   checkScopeExtra(problems, row.instrument, limits);
-  checkText(problems, "metric description", row.instrument.description, {
-    bytes: limits.maxFieldBytes,
-  });
+  checkText(problems, "metric description", row.instrument.description, bytes);
   checkText(problems, "attributes", row.attributes, { bytes: limits.maxFieldBytes });
   return verdict(problems);
 }
@@ -222,7 +220,7 @@ export function spanProblem(row: SpanRow, limits: ValidationLimits): string | un
   checkText(problems, "events", row.events, bytes);
   checkText(problems, "links", row.links, bytes);
   checkText(problems, "service.name", row.serviceName, bytes);
-  checkScope(problems, row, limits, true);
+  checkScope(problems, row, limits);
   checkScopeExtra(problems, row, limits);
   checkInt(problems, "kind", row.kind, 0, 5);
   checkInt(problems, "status code", row.statusCode, 0, 2);
@@ -252,7 +250,7 @@ export function logProblem(row: LogRow, limits: ValidationLimits): string | unde
   checkText(problems, "event name", row.eventName, bytes);
   checkText(problems, "attributes", row.attributes, bytes);
   checkText(problems, "service.name", row.serviceName, bytes);
-  checkScope(problems, row, limits, true);
+  checkScope(problems, row, limits);
   checkScopeExtra(problems, row, limits);
   checkInt(problems, "severity number", row.severityNumber, 0, 24);
   checkInt(problems, "flags", row.flags, 0, 2 ** 32 - 1);

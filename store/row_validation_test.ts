@@ -70,6 +70,7 @@ Deno.test("metricPointProblem() names each text of a point past the store's limi
       type: "sum",
       temporality: "cumulative",
       monotonic: true,
+      longText: "",
     },
     attributes: '{"outcome":"ok"}',
     droppedAttributesCount: 0,
@@ -84,10 +85,10 @@ Deno.test("metricPointProblem() names each text of a point past the store's limi
   assert.equal(
     metricPointProblem({
       ...point,
-      instrument: { ...point.instrument, scopeName: "s".repeat(1025), description: "é".repeat(40) },
+      instrument: { ...point.instrument, scopeName: "s".repeat(65), description: "é".repeat(40) },
       attributes: `{"k":"${"v".repeat(70)}"}`,
     }, small),
-    "scope name must be at most 1024 characters: it has 1025; metric description must be at most " +
+    "scope name must be at most 64 bytes: it has 65; metric description must be at most " +
       "64 bytes: it has 80; attributes must be at most 64 bytes: it has 78",
   );
   // The scope's schema URL and dropped count, as a span's or record's.

@@ -341,6 +341,7 @@ const METRIC_COLUMNS = {
     "monotonic",
     "scope_schema_url",
     "scope_dropped_attributes_count",
+    "long_text",
     "first_seen_unix_nano",
     "last_seen_unix_nano",
   ],

@@ -103,6 +103,13 @@ export const RAW_RESOURCE = {
 /** Text with a NUL, which PostgreSQL cannot hold, and U+E000, Argus's escape for it. */
 export const NUL = (text: string) => `${text} \u0000 nul \uE000 escape`;
 
+/**
+ * `text` made longer than a column `width` characters wide (store/columns.ts COLUMN_WIDTHS), with
+ * characters of two and four UTF-8 bytes (the second a surrogate pair) across its end.
+ */
+export const LONG = (text: string, width: number) =>
+  `${text} ${"ü😀".repeat(Math.ceil(width / 3) + 1)}`;
+
 /** What the OTLP transformer of the JS SDK makes of a JS attribute value or log body. */
 export function expectedAnyValue(value: unknown): AnyValue {
   if (value === null || value === undefined) return { type: "empty" };

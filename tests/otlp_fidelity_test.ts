@@ -33,6 +33,7 @@ import {
   attributesIn,
   expectedAnyValue,
   expectedAttributes,
+  LONG,
   ns,
   NUL,
   plainOf,
@@ -52,12 +53,6 @@ const KINDS = ["unspecified", "internal", "server", "client", "producer", "consu
 const STATUS = ["unset", "ok", "error"];
 
 const TRANSPORTS = SDK_TRANSPORTS;
-
-/**
- * `text` made longer than a column `width` characters wide (store/columns.ts COLUMN_WIDTHS), with
- * characters of two and four UTF-8 bytes (the second a surrogate pair) across its end.
- */
-const LONG = (text: string, width: number) => `${text} ${"ü😀".repeat(Math.ceil(width / 3) + 1)}`;
 
 async function getJson(argus: ArgusProcess, path: string) {
   const response = await fetch(`${argus.baseUrl}${path}`);

@@ -18,6 +18,7 @@ import { encodeAs, type MetricsFormat, postMetrics } from "./metric_requests.ts"
 import {
   attributesIn,
   expectedAttributes,
+  LONG,
   NUL,
   RAW_RESOURCE,
   rawResource,
@@ -146,22 +147,28 @@ async function checkSdk(argus: ArgusProcess, transport: Transport) {
 
 const BASE_NS = BigInt(Date.now() - 60_000) * 1_000_000n;
 
+// Texts with a NUL, and wider than their columns (kept whole: store/long_text.ts).
+const RAW_SCOPE_NAME = LONG(NUL("raw-meter"), 1024);
+const RAW_SCOPE_VERSION = LONG(NUL("0.1"), 256);
+const RAW_NAME = LONG(NUL("raw.gauge"), 256);
+const RAW_UNIT = LONG(NUL("{unit}"), 256);
+
 function rawMetrics(service: string) {
   return {
     resourceMetrics: [{
       ...rawResource(service),
       scopeMetrics: [{
         scope: {
-          name: NUL("raw-meter"),
-          version: NUL("0.1"),
+          name: RAW_SCOPE_NAME,
+          version: RAW_SCOPE_VERSION,
           attributes: [{ key: "scope.kind", value: { stringValue: "raw" } }],
           droppedAttributesCount: 5,
         },
         schemaUrl: NUL(SCOPE_SCHEMA),
         metrics: [{
-          name: NUL("raw.gauge"),
+          name: RAW_NAME,
           description: NUL("described"),
-          unit: NUL("{unit}"),
+          unit: RAW_UNIT,
           gauge: {
             dataPoints: [{
               timeUnixNano: String(BASE_NS),
@@ -193,18 +200,18 @@ async function checkRaw(argus: ArgusProcess, format: MetricsFormat) {
   assert.deepEqual(withoutTimes(listed), {
     key: listed.key,
     service_name: service,
-    scope_name: NUL("raw-meter"),
-    scope_version: NUL("0.1"),
+    scope_name: RAW_SCOPE_NAME,
+    scope_version: RAW_SCOPE_VERSION,
     scope: {
-      name: NUL("raw-meter"),
-      version: NUL("0.1"),
+      name: RAW_SCOPE_NAME,
+      version: RAW_SCOPE_VERSION,
       attributes: { "scope.kind": "raw" },
       dropped_attributes_count: 5,
       schema_url: NUL(SCOPE_SCHEMA),
     },
-    name: NUL("raw.gauge"),
+    name: RAW_NAME,
     description: NUL("described"),
-    unit: NUL("{unit}"),
+    unit: RAW_UNIT,
     type: "gauge",
     temporality: "none",
     monotonic: false,

@@ -51,15 +51,14 @@
  * ## Text
  * The keys are computed from the text as sent; the rows then hold their plain text fields (service,
  * scope name, version and schema URL, metric name, description and unit) escaped
- * (store/text_escape.ts: a NUL kept as U+E000 "0"), as the span and log decoders store theirs. A
- * name's or unit's width is that of its stored text.
+ * (store/text_escape.ts: a NUL kept as U+E000 "0"), as the span and log decoders store theirs. Text
+ * wider than its column is fitted by the store's screening (store/long_text.ts).
  *
  * @module
  */
 import { type AnyValue, encodeAttributesJson, type KeyValue } from "../../lib/any_value_json.ts";
 import { fastHash128, Hash128, resourceId } from "../../store/ids.ts";
 import type { ResourceRow } from "../../store/types.ts";
-import { COLUMN_WIDTHS } from "../../store/columns.ts";
 import { escapeText } from "../../store/text_escape.ts";
 import { UNKNOWN_SERVICE } from "./batch_assembler.ts";
 import {
@@ -423,22 +422,10 @@ function storedTexts(metric: MetricIn): StoredTexts {
   };
 }
 
-function metricProblem(metric: MetricIn, stored: StoredTexts): string | undefined {
+function metricProblem(metric: MetricIn): string | undefined {
   const problems: string[] = [];
   if (metric.problem !== undefined) problems.push(metric.problem);
   if (metric.name === "" && metric.problem === undefined) problems.push("name must not be empty");
-  // The columns' widths (UTF-16 code units) of the stored text; OpenTelemetry's API allows 255
-  // and 63 characters.
-  for (
-    const [field, text, most] of [
-      ["name", stored.name, COLUMN_WIDTHS.metricName],
-      ["unit", stored.unit, COLUMN_WIDTHS.metricUnit],
-    ] as const
-  ) {
-    if (text.length > most) {
-      problems.push(`${field} must be at most ${most} characters: got ${text.length}`);
-    }
-  }
   const type = metric.type;
   if (
     type !== undefined && type !== "gauge" && type !== "summary" &&
@@ -513,7 +500,7 @@ export function metricsRows(request: MetricsRequestIn, limits: DecodeLimits): Me
       sm.metrics.forEach((metric, mi) => {
         const mPath = `${sPath}.metrics[${mi}]`;
         const stored = storedTexts(metric);
-        const problem = metricProblem(metric, stored);
+        const problem = metricProblem(metric);
         const outer = resourceReason ?? scopeReason ??
           (problem === undefined ? undefined : `${mPath}: ${problem}`);
         const type = metric.type;
@@ -582,6 +569,7 @@ export function metricsRows(request: MetricsRequestIn, limits: DecodeLimits): Me
             type,
             temporality,
             monotonic: type === "sum" && metric.monotonic,
+            longText: "",
           };
           const wireKey = point.attributesKey;
           let attributes = wireKey === undefined ? undefined : canonicalByKey.get(wireKey);

@@ -193,6 +193,7 @@ export const PG_COLUMN_TYPES: { readonly [Tb in BulkTable]: ColumnTypes<Tb> } = 
     monotonic: I4,
     scope_schema_url: T,
     scope_dropped_attributes_count: I4,
+    long_text: T,
     first_seen_unix_nano: I8,
     last_seen_unix_nano: I8,
   },

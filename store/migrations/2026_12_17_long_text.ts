@@ -1,6 +1,7 @@
 /**
- * `long_text` on spans, logs and resources: JSON of the texts longer than their columns, whole,
- * by field name; "" when all fit (store/long_text.ts). Text wider than a column was refused before.
+ * `long_text` on spans, logs, resources and metric instruments: JSON of the texts longer than their
+ * columns, whole, by field name; "" when all fit (store/long_text.ts). Text wider than a column was
+ * refused before.
  *
  * Added with a constant default, so that no database rewrites its rows (see
  * 2026_12_16_otlp_fidelity.ts, which this follows). Frozen in time: the types are repeated here.
@@ -10,7 +11,7 @@ import { TYPES } from "./2026_12_11_metrics.ts";
 
 type Driver = "sqlite" | "postgres" | "mysql" | "sqlserver";
 
-const TABLES = ["spans", "logs", "resources"] as const;
+const TABLES = ["spans", "logs", "resources", "metric_instruments"] as const;
 const COLUMN = "long_text";
 
 export function longTextSchema(driver: Driver): Migration {
