@@ -358,7 +358,7 @@ Deno.test("OTLP/HTTP requests are counted by transport, signal and outcome, refu
     const service = new IngestService({
       batcher,
       decodeLimits: config.ingest,
-      validation: { maxFieldBytes: config.db.maxFieldBytes },
+      validation: { maxFieldBytes: 4096 },
       logger: quiet,
       observer: metrics,
     });
@@ -379,7 +379,7 @@ Deno.test("OTLP/HTTP requests are counted by transport, signal and outcome, refu
 
     const spans = jsonSpans(4, 7);
     spans[0]!.traceId = "0".repeat(32); // all zeros: refused while decoding
-    spans[1]!.name = "x".repeat(5000); // wider than the name column: refused by screening
+    spans[1]!.name = "x".repeat(5000); // over MAX_FIELD_BYTES (4096 here): refused by screening
     assert.equal((await post("/v1/traces", traceRequest(spans))).status, 200);
     assert.equal(
       (await post("/v1/traces", traceRequest(jsonSpans(2, 8)), {

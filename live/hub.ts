@@ -40,6 +40,7 @@
 import type { Logger } from "../lib/logger.ts";
 import { originAllowed, originOf } from "../lib/security.ts";
 import { errorMessage } from "../utils/errors.ts";
+import { listedService } from "../utils/text_prefix.ts";
 
 /** What the hub reads of a log entry to filter it; the rest is sent as it is. */
 export interface LiveLogEntry {
@@ -303,7 +304,9 @@ export class LiveHub {
         entry = toEntry ? toEntry(item) : item as LiveLogEntry;
         for (const client of clients) {
           if (
-            (client.service === undefined || entry.service_name === client.service) &&
+            // The client's service is as rows hold it (parseService); the entry's as sent.
+            (client.service === undefined ||
+              listedService(entry.service_name) === client.service) &&
             (client.minSeverity === undefined || entry.severity_number >= client.minSeverity)
           ) {
             text ??= JSON.stringify(entry);

@@ -20,6 +20,7 @@ import {
   windowMinutes,
 } from "../store/mod.ts";
 import { formatTimeNs } from "./wire.ts";
+import { unescapeText as asSent } from "../utils/text_escape.ts";
 import { BadRequestError } from "./http_error.ts";
 import { integer, parseQuery, type QueryContext, SERVICE, WINDOW } from "./query_params.ts";
 import { parseDurationMs } from "../lib/units.ts";
@@ -141,7 +142,7 @@ export async function traffic(params: URLSearchParams, deps: MetricsDeps): Promi
       const row = byKey.get(`${minute}\u0000${service}`);
       return {
         time: minuteTime(minute),
-        service_name: service,
+        service_name: asSent(service),
         requests: row?.requests ?? 0,
         errors: row?.errors ?? 0,
       };
@@ -236,7 +237,7 @@ export async function dashboard(
       .sort((a, b) => b.errors - a.errors || b.errors / b.requests - a.errors / a.requests)
       .slice(0, TOP_FAILING)
       .map((r) => ({
-        service_name: r.serviceName,
+        service_name: asSent(r.serviceName),
         error_count: r.errors,
         total_count: r.requests,
         error_rate: round(r.errors / r.requests, 4),
@@ -245,7 +246,7 @@ export async function dashboard(
       // With a service: the failed traces whose errors start in it (among all traces examined).
       services: origins.services
         .filter((o) => service === undefined || o.serviceName === service)
-        .map((o) => ({ service_name: o.serviceName, traces: o.traces })),
+        .map((o) => ({ service_name: asSent(o.serviceName), traces: o.traces })),
       failed_traces: origins.failedTraces,
       examined_spans: origins.examinedSpans,
       limited: origins.limited,
@@ -276,8 +277,8 @@ export async function serviceMap(
     const r = byName.get(name);
     const p99 = quantileMs(latency.byService.get(name) ?? [], 0.99);
     return {
-      id: name,
-      name,
+      id: asSent(name),
+      name: asSent(name),
       requests: r?.requests ?? 0,
       errors: r?.errors ?? 0,
       error_rate: r && r.requests > 0 ? round(r.errors / r.requests, 4) : 0,
@@ -288,8 +289,8 @@ export async function serviceMap(
   return {
     nodes,
     edges: edges.map((e) => ({
-      source: e.caller,
-      target: e.callee,
+      source: asSent(e.caller),
+      target: asSent(e.callee),
       calls: e.calls,
       errors: e.errors,
       error_rate: e.calls > 0 ? round(e.errors / e.calls, 4) : 0,

@@ -78,7 +78,7 @@ import {
 } from "./query_params.ts";
 import { parseAttributeFilters } from "./traces.ts";
 import { formatTimeNs, plainAttributes, wireResource, wireScope } from "./wire.ts";
-import { escapeText, unescapeText as asSent } from "../store/text_escape.ts";
+import { escapeText, unescapeText as asSent } from "../utils/text_escape.ts";
 import { wholeText } from "../store/long_text.ts";
 import type {
   Json,
@@ -236,7 +236,7 @@ function metricWindow(window: TimeWindow): MetricWindow {
 // --- Wire ---------------------------------------------------------------------------------------
 
 /**
- * An instrument as answered: its plain text fields, stored escaped (store/text_escape.ts), as sent,
+ * An instrument as answered: its plain text fields, stored escaped (utils/text_escape.ts), as sent,
  * and whole where longer than their columns (store/long_text.ts); its service as listed.
  */
 export function wireInstrument(row: StoredMetricInstrument, seriesCount: number): WireInstrument {
@@ -286,9 +286,9 @@ export async function listInstruments(
 ): Promise<WireInstrumentList> {
   const query = parseQuery(INSTRUMENT_LIST_QUERY, params, context(deps));
   const window = metricWindow(query.window);
-  // Compared with the stored text, which is escaped (store/text_escape.ts).
+  // Compared with the stored text, which is escaped (utils/text_escape.ts; `service` is already).
   const rows = await deps.store.instruments.instruments({
-    serviceName: query.service === undefined ? undefined : escapeText(query.service),
+    serviceName: query.service,
     nameContains: query.q === undefined ? undefined : escapeText(query.q),
     window,
     limit: query.limit + 1,

@@ -8,6 +8,7 @@
 import type { RollupReads } from "../store/mod.ts";
 import { parseQuery, WINDOW } from "./query_params.ts";
 import type { WireLatest } from "../utils/wire.ts";
+import { unescapeText as asSent } from "../utils/text_escape.ts";
 
 export interface MetadataDeps {
   store: { rollups: RollupReads };
@@ -26,7 +27,8 @@ export async function services(
     nowMs: deps.now(),
     maxWindowMs: deps.queryMaxWindowMs,
   });
-  return { services: await deps.store.rollups.services(window) };
+  // Stored escaped (utils/text_escape.ts): answered as sent.
+  return { services: (await deps.store.rollups.services(window)).map(asSent) };
 }
 
 /** `GET /api/metadata/latest`: the minute of the newest span or log stored, or null. */

@@ -9,6 +9,7 @@
  */
 import { quantileMs, type RollupReads } from "../store/mod.ts";
 import { BadRequestError } from "./http_error.ts";
+import { unescapeText as asSent } from "../utils/text_escape.ts";
 import { integer, parameter, parseQuery, parseService, sortBy, WINDOW } from "./query_params.ts";
 import type { WireOperation, WireOperations } from "../utils/wire.ts";
 import { compareOperations, OPERATION_SORT_FIELDS } from "../utils/operation_sort.ts";
@@ -27,7 +28,7 @@ function requiredService(params: URLSearchParams): string {
   const service = parseService(params);
   if (service === undefined) {
     throw new BadRequestError(
-      "Cannot list operations without 'service': give a service name of 1 to 256 characters",
+      "Cannot list operations without 'service': give a service name",
     );
   }
   return service;
@@ -58,7 +59,7 @@ export async function operations(
   });
   const rows = await deps.store.rollups.operations({ ...window, serviceName: service });
   const all = rows.filter((r) => r.spans > 0).map((r): WireOperation => ({
-    operation: r.operation,
+    operation: asSent(r.operation),
     entry: r.entrySpans > 0,
     requests: r.spans,
     errors: r.errors,
@@ -69,5 +70,5 @@ export async function operations(
     p99_ms: roundOrNull(quantileMs(r.buckets, 0.99)),
   }));
   all.sort(compareOperations(sort.field, sort.order));
-  return { service_name: service, operations: all.slice(0, limit), total: all.length };
+  return { service_name: asSent(service), operations: all.slice(0, limit), total: all.length };
 }

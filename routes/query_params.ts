@@ -11,7 +11,7 @@ import { formatDurationMs } from "../lib/units.ts";
 import { BadRequestError } from "./http_error.ts";
 import { DEFAULT_RANGE, RANGE_FORMS, rangeMs } from "../utils/time_window.ts";
 import type { ValueForm } from "../utils/wire.ts";
-import { SERVICE_NAME_WIDTH } from "../utils/text_prefix.ts";
+import { listedService } from "../utils/text_prefix.ts";
 
 export const DEFAULT_LIMIT = 50;
 export const MAX_LIMIT = 1000;
@@ -146,14 +146,16 @@ export function parseTraceLookup(name: string, text: string): string {
   return id.padStart(32, "0");
 }
 
-/** `service`: an exact service name, or undefined when absent. */
+/**
+ * `service`: a service name as sent, or undefined when absent; returned as its rows hold it, to
+ * compare with them: escaped (utils/text_escape.ts) and, when longer than its column, its first
+ * `SERVICE_NAME_WIDTH` characters (store/long_text.ts), which is how services are listed.
+ */
 export function parseService(params: URLSearchParams): string | undefined {
   const service = params.get("service");
   if (service === null) return undefined;
-  if (service === "" || service.length > SERVICE_NAME_WIDTH) {
-    fail("service", `a service name of 1 to ${SERVICE_NAME_WIDTH} characters`, service);
-  }
-  return service;
+  if (service === "") fail("service", "a service name, not empty", service);
+  return listedService(service);
 }
 
 /** Longest text filter (`search`), and longest attribute key or value in `attr`. */
@@ -176,10 +178,13 @@ export function parseText(params: URLSearchParams, name: string): string | undef
  * Refuses a NUL character (`%00`) anywhere in the query (names and values) or the path, for every
  * route and `/ws` at once: node:sqlite cuts a string at its first NUL, so a filter would match
  * every row, and PostgreSQL refuses the string outright. Throws BadRequestError naming the
- * parameter.
+ * parameter. `service` is the exception: its parser escapes a NUL, so that a service named with
+ * one, as OTLP allows, can be filtered by.
  */
 export function refuseNul(url: URL): void {
   for (const [name, value] of url.searchParams) {
+    // A service name may hold one: `parseService` escapes it as its rows do (utils/text_escape.ts).
+    if (name === "service") continue;
     if (name.includes("\0") || value.includes("\0")) {
       // A NUL in the name is shown escaped, as the value is.
       fail(JSON.stringify(name).slice(1, -1), "free of NUL characters (%00)", value.slice(0, 80));

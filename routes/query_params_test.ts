@@ -146,8 +146,16 @@ Deno.test("parseService() takes an exact name, quotes and wildcards included, li
   assert.equal(parseService(q("service=it's_100%25")), "it's_100%");
   refused(
     () => parseService(q("service=")),
-    `Cannot use 'service' as it must be a service name of 1 to 256 characters: current value is ""`,
+    `Cannot use 'service' as it must be a service name, not empty: current value is ""`,
   );
+});
+
+Deno.test("parseService() answers a name as its rows hold it: escaped, cut to its column", () => {
+  // U+E000 is the escape of stored text (utils/text_escape.ts), doubled when sent.
+  assert.equal(parseService(q("service=a%EE%80%80b")), "a\uE000\uE000b");
+  assert.equal(parseService(q("service=a%00b")), "a\uE0000b");
+  // A whole name longer than the column finds the rows, which hold its first 256 characters.
+  assert.equal(parseService(q(`service=${"s".repeat(300)}`)), "s".repeat(256));
 });
 
 Deno.test("parseHexId() lower-cases ids and refuses any other length or character", () => {
@@ -193,8 +201,13 @@ Deno.test("refuseNul() refuses a NUL in any parameter or the path, naming it", (
   };
   assert.equal(refused("http://argus/api/logs?service=a&search=b%20c"), undefined);
   assert.equal(
+    refused("http://argus/api/logs?search=a%00b"),
+    `Cannot use 'search' as it must be free of NUL characters (%00): current value is "a\\u0000b"`,
+  );
+  assert.equal(
     refused("http://argus/api/logs?service=a%00b"),
-    `Cannot use 'service' as it must be free of NUL characters (%00): current value is "a\\u0000b"`,
+    undefined,
+    "escaped by parseService",
   );
   assert.match(refused("http://argus/ws?severity=%00")!, /^Cannot use 'severity' /);
   assert.match(refused("http://argus/api/stats?x%00y=1")!, /^Cannot use 'x\\u0000y' /);

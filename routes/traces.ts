@@ -38,7 +38,7 @@ import {
 import { compactColumns } from "../utils/waterfall.ts";
 import { candidateText, spanMatches } from "./trace_search.ts";
 import type { TraceSnapshots } from "./trace_snapshots.ts";
-import { unescapeText } from "../store/text_escape.ts";
+import { unescapeText } from "../utils/text_escape.ts";
 
 export interface TracesDeps {
   store: Pick<Store, "traces">;
@@ -179,7 +179,7 @@ export async function readTraceStructure(
   const spans = await store.traceStructure(id);
   if (spans.spanId.length === 0) throw new NotFoundError(`No trace ${id} is stored`);
   const trace = compactColumns(id, spans);
-  // Names and services are stored escaped (store/text_escape.ts): answered as sent.
+  // Names and services are stored escaped (utils/text_escape.ts): answered as sent.
   trace.services = trace.services.map(unescapeText);
   trace.names = trace.names.map(unescapeText);
   return trace;

@@ -20,7 +20,7 @@ import {
 import type { ResourceRow, StoredLog, StoredSpan } from "../store/mod.ts";
 import { wholeText } from "../store/long_text.ts";
 import type { MetricInstrumentRow } from "../store/metric_types.ts";
-import { unescapeText as asSent } from "../store/text_escape.ts";
+import { unescapeText as asSent } from "../utils/text_escape.ts";
 import {
   type Json,
   SPAN_KINDS,
@@ -167,7 +167,7 @@ export function wireSpan<F extends ValueForm = "plain">(span: StoredSpan, values
   return {
     span_id: span.spanId,
     parent_span_id: span.parentSpanId,
-    // Plain text fields are stored escaped (store/text_escape.ts): answered as sent.
+    // Plain text fields are stored escaped (utils/text_escape.ts): answered as sent.
     trace_state: asSent(span.traceState),
     service_name: asSent(whole("serviceName")),
     name: asSent(whole("name")),

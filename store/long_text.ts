@@ -12,7 +12,7 @@
  * span's and a record's own fields are answered whole (routes/wire.ts, with `wholeText`).
  *
  * The cut is `prefixOf` (utils/text_prefix.ts), which the browser shares. Fitted once the row is valid (row_validation.ts `screenBatch`), after the NUL escape
- * (text_escape.ts): the widths count stored units. Fitting a fitted row changes nothing.
+ * (utils/text_escape.ts): the widths count stored units. Fitting a fitted row changes nothing.
  *
  * @module
  */

@@ -25,7 +25,7 @@ export type Temporality = "delta" | "cumulative" | "none";
  * One instrument: what a metric is, apart from its points. Identified by `key`, a hash of every
  * field but `description` and the scope's schema URL and dropped count (see
  * ingest/otlp/metrics_rows.ts). Its plain text fields (service, scope name, version and schema
- * URL, name, description, unit) are stored escaped (store/text_escape.ts).
+ * URL, name, description, unit) are stored escaped (utils/text_escape.ts).
  */
 export interface MetricInstrumentRow {
   /** 32 lower-case hex characters. */

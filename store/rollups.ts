@@ -22,6 +22,7 @@
  * @module
  */
 import type { LogRow, SpanRow } from "./types.ts";
+import { prefixOf } from "../utils/text_prefix.ts";
 
 export const NS_PER_MINUTE = 60_000_000_000n;
 
@@ -236,9 +237,8 @@ export function rollUp(
   for (const span of spans) {
     const minute = minuteOf(span.startTimeUnixNano);
     const entry = isEntrySpan(span) ? 1 : 0;
-    const operation = span.name.length > OPERATION_WIDTH
-      ? span.name.slice(0, OPERATION_WIDTH)
-      : span.name;
+    // Whole characters only: half a surrogate pair is not UTF-8 (PostgreSQL would store U+FFFD).
+    const operation = prefixOf(span.name, OPERATION_WIDTH);
     const durationNs = span.endTimeUnixNano > span.startTimeUnixNano
       ? span.endTimeUnixNano - span.startTimeUnixNano
       : 0n;

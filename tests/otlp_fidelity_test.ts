@@ -61,12 +61,6 @@ async function getJson(argus: ArgusProcess, path: string) {
   return body;
 }
 
-/** How a service is listed: its first 256 UTF-16 units, never half a character. */
-function listed(service: string): string {
-  const cut = service.slice(0, 256);
-  return /[\ud800-\udbff]$/.test(cut) ? cut.slice(0, -1) : cut;
-}
-
 /** The service's records through `GET /api/logs`, once `count` are stored. */
 async function logsOf(argus: ArgusProcess, service: string, count: number, form: Form) {
   const path =
@@ -320,8 +314,8 @@ const RAW_SCOPE_VERSION = LONG("0.1", 256);
 const RAW_SPAN_NAME = LONG(NUL("raw span"), 1024);
 const RAW_SEVERITY_TEXT = LONG(NUL("INFO"), 128);
 const RAW_EVENT_NAME = LONG(NUL("event"), 1024);
-/** A service named longer than its column: listed, and asked for, by its first 256 characters. */
-const rawService = (encoding: string) => LONG(`raw-${encoding}`, 256);
+/** A service with a NUL named longer than its column: listed by its first 256 characters. */
+const rawService = (encoding: string) => LONG(NUL(`raw-${encoding}`), 256);
 
 const RAW_SCOPE = {
   scope: {
@@ -481,7 +475,8 @@ async function checkRaw(argus: ArgusProcess, encoding: "json" | "protobuf") {
       status: ["error", NUL("failed")],
     }, `${encoding} ${form} span`);
 
-    const logs = await logsOf(argus, listed(service), VALUES.length + 1, form);
+    // Asked for whole: the filter compares the part the column holds.
+    const logs = await logsOf(argus, service, VALUES.length + 1, form);
     assert.equal(logs.length, VALUES.length + 1);
     const unset = logs.find((l) => l.time_unset);
     assert.ok(unset, `${encoding} ${form}: the record without a time`);
@@ -526,6 +521,20 @@ async function checkRaw(argus: ArgusProcess, encoding: "json" | "protobuf") {
       }, `${encoding} ${form} record ${key}`);
     }
   }
+  // Lists and aggregates: the part of the name its column holds, as sent (its NUL included), and
+  // found by the whole name.
+  const window = `start=${Date.now() - 86_400_000}&end=${Date.now() + 3_600_000}`;
+  const whole = `service=${encodeURIComponent(service)}&${window}`;
+  const { services } = await getJson(argus, `/api/metadata/services?${window}`);
+  const listed = services.filter((s: string) => service.startsWith(s));
+  assert.equal(listed.length, 1, `${encoding}: ${JSON.stringify(services).slice(0, 300)}`);
+  assert.ok(listed[0].length >= 200 && listed[0].includes("\u0000"), `${encoding}: ${listed[0]}`);
+  const operations = await getJson(argus, `/api/metrics/operations?${whole}`);
+  assert.equal(operations.service_name, listed[0]);
+  const [operation] = operations.operations.map((o: WireItem) => o.operation);
+  assert.ok(RAW_SPAN_NAME.startsWith(operation) && operation.includes("\u0000"), operation);
+  const map = await getJson(argus, `/api/metrics/service-map?${whole}`);
+  assert.deepEqual(map.nodes.map((n: WireItem) => n.name), [listed[0]]);
 }
 
 for (const driver of selectedDrivers()) {

@@ -11,7 +11,7 @@ import { formatDateTime } from "./format.ts";
 import { SEVERITY_MINIMUMS, type WireLog } from "./wire.ts";
 import type { Params } from "./api.ts";
 import { logCursor } from "./log_cursor.ts";
-import { prefixOf, SERVICE_NAME_WIDTH } from "./text_prefix.ts";
+import { listedService } from "./text_prefix.ts";
 import { matchesTextQuery, parseTextQuery, type TextQuery } from "./text_query.ts";
 
 /** A record as `/api/logs` and `/ws` serve it. */
@@ -156,7 +156,7 @@ export function valueText(value: unknown): string {
  */
 export function matchesFilters(item: LogItem, filters: LogFilters): boolean {
   // A service is listed, and filtered, by as much of its name as its column holds.
-  if (filters.service && prefixOf(item.service_name, SERVICE_NAME_WIDTH) !== filters.service) {
+  if (filters.service && listedService(item.service_name) !== listedService(filters.service)) {
     return false;
   }
   const minimum = SEVERITY_MINIMUMS[filters.severity.toLowerCase()];

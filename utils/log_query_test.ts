@@ -85,7 +85,16 @@ Deno.test("matchesFilters() applies every filter to a streamed record", () => {
     matchesFilters(item({ service_name: listed }), { ...filters, service: listed }),
     true,
   );
-  assert.equal(matchesFilters(item({ service_name: long }), { ...filters, service: long }), false);
+  // Asked for whole, as the API takes it; a NUL as the rows hold it, escaped.
+  assert.equal(matchesFilters(item({ service_name: long }), { ...filters, service: long }), true);
+  assert.equal(
+    matchesFilters(item({ service_name: "a\u0000b" }), { ...filters, service: "a\u0000b" }),
+    true,
+  );
+  assert.equal(
+    matchesFilters(item({ service_name: "a\uE0000b" }), { ...filters, service: "a\u0000b" }),
+    false,
+  );
   assert.equal(
     matchesFilters(item({ severity_number: 12 }), { ...filters, severity: "warn" }),
     false,

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { prefixOf } from "./text_prefix.ts";
-import { escapeText, unescapeText } from "../store/text_escape.ts";
+import { escapeText, unescapeText } from "./text_escape.ts";
 
 Deno.test("prefixOf() keeps text that fits and cuts longer text at its width", () => {
   assert.equal(prefixOf("checkout", 8), "checkout");

@@ -6,7 +6,7 @@
  * @module
  */
 import { RequestLogIds, resourceId } from "../../store/ids.ts";
-import { escapeText } from "../../store/text_escape.ts";
+import { escapeText } from "../../utils/text_escape.ts";
 import type { Batch, LogRow, SpanRow } from "../../store/types.ts";
 
 /** OTel's service.name when the resource has none (or one that is not a string). */
@@ -135,7 +135,7 @@ export class BatchAssembler {
       }
       const row = pending[i]!;
       row.resourceId = id;
-      // Texts are stored escaped (store/text_escape.ts), once a log's id is computed from them.
+      // Texts are stored escaped (utils/text_escape.ts), once a log's id is computed from them.
       row.serviceName = escapeText(serviceName);
       if (this.signal === "traces") {
         const span = row as SpanRow;

@@ -51,7 +51,7 @@
  * ## Text
  * The keys are computed from the text as sent; the rows then hold their plain text fields (service,
  * scope name, version and schema URL, metric name, description and unit) escaped
- * (store/text_escape.ts: a NUL kept as U+E000 "0"), as the span and log decoders store theirs. Text
+ * (utils/text_escape.ts: a NUL kept as U+E000 "0"), as the span and log decoders store theirs. Text
  * wider than its column is fitted by the store's screening (store/long_text.ts).
  *
  * @module
@@ -59,7 +59,7 @@
 import { type AnyValue, encodeAttributesJson, type KeyValue } from "../../lib/any_value_json.ts";
 import { fastHash128, Hash128, resourceId } from "../../store/ids.ts";
 import type { ResourceRow } from "../../store/types.ts";
-import { escapeText } from "../../store/text_escape.ts";
+import { escapeText } from "../../utils/text_escape.ts";
 import { UNKNOWN_SERVICE } from "./batch_assembler.ts";
 import {
   type ExemplarIn,
@@ -407,7 +407,7 @@ function fingerprint(value: MetricPointValue, flags: number): string {
 
 // ---------------------------------------------------------------------------------------------
 
-/** A metric's plain text fields as stored (store/text_escape.ts). */
+/** A metric's plain text fields as stored (utils/text_escape.ts). */
 interface StoredTexts {
   name: string;
   description: string;

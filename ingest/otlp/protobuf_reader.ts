@@ -28,7 +28,7 @@
  */
 import { jsonBytes, jsonDouble } from "../../lib/any_value_json.ts";
 import { Hash128, logId, RequestLogIds, resourceId } from "../../store/ids.ts";
-import { escapeText } from "../../store/text_escape.ts";
+import { escapeText } from "../../utils/text_escape.ts";
 import { EVENT_JSON, LINK_JSON } from "../../store/events_links.ts";
 import { BODY_TYPES } from "../../store/types.ts";
 import type { Batch, BodyType, LogRow, ResourceRow, SpanRow } from "../../store/types.ts";
@@ -1621,7 +1621,7 @@ function buildBatch(r: ProtoReader, logs: 0 | 1, nowNs: bigint): Decoded {
   let scopeAttributes = "";
   let scopeSchemaUrl = "";
   let scopeDroppedAttributesCount = 0;
-  // The scope's texts as stored (store/text_escape.ts); a log's id is computed from them as sent.
+  // The scope's texts as stored (utils/text_escape.ts); a log's id is computed from them as sent.
   let storedScopeName = "";
   let storedScopeVersion = "";
   let resourceRow: ResourceRow | undefined;

@@ -19,7 +19,7 @@ import {
 } from "../../../lib/any_value_json.ts";
 import { fastHash128, logId, resourceId } from "../../../store/ids.ts";
 import { entityRefsText } from "../batch_assembler.ts";
-import { escapeText } from "../../../store/text_escape.ts";
+import { escapeText } from "../../../utils/text_escape.ts";
 import type { Batch, BodyType, LogRow, ResourceRow, SpanRow } from "../../../store/types.ts";
 import type { Decoded, DecodeLimits, Signal } from "../types.ts";
 
@@ -260,7 +260,7 @@ export function referenceDecode(
     const timeless = log.observedTimeUnixNano === 0n && log.timeUnixNano === nowNs;
     const ms = timeless ? 0n : log.timeUnixNano / 1_000_000n;
     const prefix = (ms % (1n << 48n)).toString(16).padStart(12, "0");
-    // Texts stored escaped (store/text_escape.ts), after the ids.
+    // Texts stored escaped (utils/text_escape.ts), after the ids.
     return {
       ...log,
       id: prefix + fastHash128([log.id, digest]).slice(12),
