@@ -8,10 +8,12 @@
  *
  * Lists, searches and aggregates (the trace list, operations, the service map, rollups) see the
  * prefix: two texts that share one are counted together there, while their items stay distinct
- * (a span is keyed by its ids, a record and a resource by ids computed from the whole text). A
- * span's and a record's own fields are answered whole (routes/wire.ts, with `wholeText`).
+ * (a span is keyed by its ids, a record, a resource and an instrument by ids computed from the
+ * whole text). An item's own fields are answered whole (routes/wire.ts, routes/instruments.ts,
+ * with `wholeText`).
  *
- * The cut is `prefixOf` (utils/text_prefix.ts), which the browser shares. Fitted once the row is valid (row_validation.ts `screenBatch`), after the NUL escape
+ * The cut is `prefixOf` (utils/text_prefix.ts), which the browser shares. Fitted once the row is
+ * valid (row_validation.ts `screenBatch`, `fitInstrument`), after the NUL escape
  * (utils/text_escape.ts): the widths count stored units. Fitting a fitted row changes nothing.
  *
  * @module
@@ -22,10 +24,7 @@ import { COLUMN_WIDTHS } from "./columns.ts";
 import type { LogRow, ResourceRow, SpanRow } from "./types.ts";
 import type { MetricInstrumentRow } from "./metric_types.ts";
 
-/**
- * The bounded text fields of a row, with their column widths: a list, which the ingest path walks
- * per row faster than an object's keys.
- */
+/** The bounded text fields of a row: its field, its column's width, and how a reason names it. */
 type Widths<Row> = readonly (readonly [field: keyof Row & string, width: number, label: string])[];
 
 export const SPAN_WIDTHS: Widths<SpanRow> = [

@@ -2,9 +2,9 @@
  * Checks each row before it reaches a database, so that one bad item is refused with a reason
  * and its neighbours are stored. The checks cover what at least one of the four databases would
  * reject or silently alter: NUL characters (PostgreSQL refuses them in text; SQLite truncates the
- * string at the NUL), lone surrogates (not encodable as UTF-8), text wider than its column, and
- * integers outside their column's range. Of a span, a log record and a resource, text wider than
- * its column is kept instead: cut to the column, whole beside it (long_text.ts).
+ * string at the NUL), lone surrogates (not encodable as UTF-8), text over `maxFieldBytes`, and
+ * integers outside their column's range. Text wider than its column is not refused: it is cut to
+ * the column and kept whole beside it (long_text.ts).
  *
  * @module
  */
@@ -61,14 +61,11 @@ function checkText(
   problems: Problems,
   field: string,
   value: string,
-  limit: { width?: number; bytes?: number },
+  limit: { bytes?: number },
 ): void {
   if (typeof value !== "string") {
     problems.push(`${field} must be text: got ${typeof value}`);
     return;
-  }
-  if (limit.width !== undefined && value.length > limit.width) {
-    problems.push(`${field} must be at most ${limit.width} characters: it has ${value.length}`);
   }
   // A string of n UTF-16 units takes at most 3n UTF-8 bytes: only long ones need counting.
   if (limit.bytes !== undefined && value.length * 3 > limit.bytes) {
