@@ -1,8 +1,8 @@
 // deno-lint-ignore-file no-console
 /**
  * What fitting text into its columns (long_text.ts `fitColumns`) costs the screening of a batch
- * (row_validation.ts `screenBatch`, which every ingested span and record passes twice): `deno run -A
- * store/screen_bench.ts`. Rows decoded from requests of 500 items made by the real SDK (12
+ * (row_validation.ts `screenBatch`, which every ingested span and record passes twice): `deno task
+ * bench:screen`. Rows decoded from requests of 500 items made by the real SDK (12
  * attributes each, no text wider than its column: what nearly all telemetry is), then, in the same
  * run and alternating, screened whole and only fitted. Prints items per CPU-second, medians of the
  * rounds, and the fitting's share of the screening.
@@ -17,8 +17,8 @@ import {
   sdkSpans,
   tracesProtobuf,
 } from "../ingest/otlp/testdata/payloads.ts";
-import { fitColumns, LOG_WIDTHS, SPAN_WIDTHS } from "./long_text.ts";
-import { screenBatch } from "./row_validation.ts";
+import { fitColumns, LOG_WIDTHS, SPAN_WIDTHS } from "../store/long_text.ts";
+import { screenBatch } from "../store/row_validation.ts";
 
 const ITEMS = 500;
 const ROUNDS = 15;
