@@ -603,11 +603,10 @@ Deno.test({
           assert.ok(sent.acknowledged, JSON.stringify(sent));
           for (
             const [path, parameter] of [
-              ["/api/logs?service=nul%00x", "service"],
               ["/api/traces?range=1h&search=GET%00", "search"],
               ["/api/traces?attr=seq%3D1%00", "attr"],
               ["/api/metadata/services?range=1h&x%00=1", "x\\u0000"],
-              ["/ws?service=%00", "service"],
+              ["/ws?severity=%00", "severity"],
             ]
           ) {
             const response = await fetch(`${argus.argus.baseUrl}${path!}`);
@@ -619,6 +618,12 @@ Deno.test({
             );
             assert.match(body.error, /NUL/);
           }
+          // A service may be named with one (OTLP allows it): the filter escapes it as rows hold it,
+          // and finds none of these.
+          const named = await fetch(`${argus.argus.baseUrl}/api/logs?range=1h&service=nul%00x`);
+          const found = await named.json();
+          assert.equal(named.status, 200, JSON.stringify(found));
+          assert.deepEqual(found.items, []);
           assert.doesNotMatch(argus.argus.log(), /request failed/);
           // What was acknowledged is there, once, read by the database's own reader.
           const reader = name === "SQLite"
