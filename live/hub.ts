@@ -300,13 +300,14 @@ export class LiveHub {
     for (const item of items) {
       let entry: LiveLogEntry;
       let text: string | undefined;
+      /** The entry's service as rows hold it, as the clients' are (parseService). */
+      let service: string | undefined;
       try {
         entry = toEntry ? toEntry(item) : item as LiveLogEntry;
         for (const client of clients) {
           if (
-            // The client's service is as rows hold it (parseService); the entry's as sent.
             (client.service === undefined ||
-              listedService(entry.service_name) === client.service) &&
+              (service ??= listedService(entry.service_name)) === client.service) &&
             (client.minSeverity === undefined || entry.severity_number >= client.minSeverity)
           ) {
             text ??= JSON.stringify(entry);

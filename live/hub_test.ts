@@ -276,6 +276,22 @@ Deno.test("LiveHub gives each client what its service and severity filters take"
   assert.deepEqual(await ids(cartErrors), ["cart-error"]);
 });
 
+Deno.test("LiveHub matches a service filter, as rows hold names, with the names entries carry as sent", async () => {
+  await using served = new Served({ flushIntervalMs: 50 });
+  // As parseService answers them: cut to the column, a NUL escaped (utils/text_prefix.ts).
+  const long = await served.connect({ service: "s".repeat(256) });
+  const nul = await served.connect({ service: "a\uE0000b" });
+  served.hub.publish([
+    ...entries(1, { id: "long", service_name: "s".repeat(300) }),
+    ...entries(1, { id: "nul", service_name: "a\u0000b" }),
+    ...entries(1, { id: "short", service_name: "s".repeat(255) }),
+  ]);
+  const ids = async (client: Client) =>
+    (await client.waitForMessages(1))[0]!.items.map((e) => e.id);
+  assert.deepEqual(await ids(long), ["long"]);
+  assert.deepEqual(await ids(nul), ["nul"]);
+});
+
 Deno.test("LiveHub converts items with the given function only while clients listen", async () => {
   await using served = new Served({ flushIntervalMs: 20 });
   let converted = 0;

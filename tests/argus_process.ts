@@ -5,6 +5,8 @@
  * @module
  */
 
+import assert from "node:assert/strict";
+
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 
 /**
@@ -128,4 +130,12 @@ export async function startArgus(
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** GETs `path` from `argus`'s HTTP API, asserts a 200 and answers the JSON body. */
+export async function getJson<T = unknown>(argus: ArgusProcess, path: string): Promise<T> {
+  const response = await fetch(`${argus.baseUrl}${path}`);
+  const body = await response.json();
+  assert.equal(response.status, 200, `${path}: ${JSON.stringify(body)}`);
+  return body as T;
 }

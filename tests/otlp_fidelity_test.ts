@@ -27,7 +27,7 @@ import {
 } from "@opentelemetry/sdk-logs";
 import type { AnyValue } from "../lib/any_value_json.ts";
 import { LogsRequest, TraceRequest } from "../ingest/otlp/testdata/reference.ts";
-import { type ArgusProcess, startArgus } from "./argus_process.ts";
+import { type ArgusProcess, getJson, startArgus } from "./argus_process.ts";
 import { argusDatabaseEnv, freshDatabase, selectedDrivers } from "./databases.ts";
 import {
   attributesIn,
@@ -54,13 +54,6 @@ const STATUS = ["unset", "ok", "error"];
 
 const TRANSPORTS = SDK_TRANSPORTS;
 
-async function getJson(argus: ArgusProcess, path: string) {
-  const response = await fetch(`${argus.baseUrl}${path}`);
-  const body = await response.json();
-  assert.equal(response.status, 200, `${path}: ${JSON.stringify(body)}`);
-  return body;
-}
-
 /** The service's records through `GET /api/logs`, once `count` are stored. */
 async function logsOf(argus: ArgusProcess, service: string, count: number, form: Form) {
   const path =
@@ -69,7 +62,7 @@ async function logsOf(argus: ArgusProcess, service: string, count: number, form:
     }` +
     `&limit=100&values=${form}`;
   for (let attempt = 0;; attempt++) {
-    const page = await getJson(argus, path);
+    const page = await getJson<WireItem>(argus, path);
     if (page.items.length >= count || attempt === 100) return page.items as WireItem[];
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -525,15 +518,15 @@ async function checkRaw(argus: ArgusProcess, encoding: "json" | "protobuf") {
   // found by the whole name.
   const window = `start=${Date.now() - 86_400_000}&end=${Date.now() + 3_600_000}`;
   const whole = `service=${encodeURIComponent(service)}&${window}`;
-  const { services } = await getJson(argus, `/api/metadata/services?${window}`);
+  const { services } = await getJson<WireItem>(argus, `/api/metadata/services?${window}`);
   const listed = services.filter((s: string) => service.startsWith(s));
   assert.equal(listed.length, 1, `${encoding}: ${JSON.stringify(services).slice(0, 300)}`);
   assert.ok(listed[0].length >= 200 && listed[0].includes("\u0000"), `${encoding}: ${listed[0]}`);
-  const operations = await getJson(argus, `/api/metrics/operations?${whole}`);
+  const operations = await getJson<WireItem>(argus, `/api/metrics/operations?${whole}`);
   assert.equal(operations.service_name, listed[0]);
   const [operation] = operations.operations.map((o: WireItem) => o.operation);
   assert.ok(RAW_SPAN_NAME.startsWith(operation) && operation.includes("\u0000"), operation);
-  const map = await getJson(argus, `/api/metrics/service-map?${whole}`);
+  const map = await getJson<WireItem>(argus, `/api/metrics/service-map?${whole}`);
   assert.deepEqual(map.nodes.map((n: WireItem) => n.name), [listed[0]]);
 }
 

@@ -12,7 +12,7 @@
 import assert from "node:assert/strict";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import { MeterProvider, PeriodicExportingMetricReader } from "@opentelemetry/sdk-metrics";
-import { type ArgusProcess, startArgus } from "./argus_process.ts";
+import { type ArgusProcess, getJson, startArgus } from "./argus_process.ts";
 import { argusDatabaseEnv, freshDatabase, selectedDrivers } from "./databases.ts";
 import { encodeAs, type MetricsFormat, postMetrics } from "./metric_requests.ts";
 import {
@@ -31,13 +31,6 @@ import {
 // deno-lint-ignore no-explicit-any
 type WireItem = any;
 
-async function getJson(argus: ArgusProcess, path: string) {
-  const response = await fetch(`${argus.baseUrl}${path}`);
-  const body = await response.json();
-  assert.equal(response.status, 200, `${path}: ${JSON.stringify(body)}`);
-  return body;
-}
-
 /**
  * The instruments of `service` whose name contains `q`, through `GET /api/instruments`, once
  * there are some.
@@ -47,7 +40,7 @@ async function instrumentsOf(argus: ArgusProcess, service: string, q: string) {
     encodeURIComponent(q)
   }`;
   for (let attempt = 0;; attempt++) {
-    const list = await getJson(argus, path);
+    const list = await getJson<WireItem>(argus, path);
     if (list.instruments.length > 0 || attempt === 100) return list.instruments as WireItem[];
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -55,8 +48,8 @@ async function instrumentsOf(argus: ArgusProcess, service: string, q: string) {
 
 /** One instrument through its detail and its chart: the same instrument, and its resource. */
 async function readBack(argus: ArgusProcess, listed: WireItem) {
-  const detail = await getJson(argus, `/api/instruments/${listed.key}?range=1h`);
-  const chart = await getJson(argus, `/api/instruments/${listed.key}/chart?range=1h`);
+  const detail = await getJson<WireItem>(argus, `/api/instruments/${listed.key}?range=1h`);
+  const chart = await getJson<WireItem>(argus, `/api/instruments/${listed.key}/chart?range=1h`);
   assert.deepEqual(detail.instrument, listed);
   assert.deepEqual(chart.instrument, listed);
   return detail;

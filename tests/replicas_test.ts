@@ -14,7 +14,7 @@
  */
 import assert from "node:assert/strict";
 import { createStore, type Store } from "../store/mod.ts";
-import { type ArgusProcess, startArgus } from "./argus_process.ts";
+import { type ArgusProcess, getJson, startArgus } from "./argus_process.ts";
 import { freshDatabase, selectedDrivers, type TestDatabase } from "./databases.ts";
 import {
   AckLedger,
@@ -49,13 +49,6 @@ async function replicasSeen(argus: ArgusProcess): Promise<{ alive: string[]; hol
     alive: health.replicas.map((r) => r.id).sort(),
     holder: health.replicas.find((r) => r.holds_maintenance)?.id,
   };
-}
-
-async function getJson(argus: ArgusProcess, path: string): Promise<unknown> {
-  const response = await fetch(`${argus.baseUrl}${path}`);
-  const body = await response.json();
-  assert.equal(response.status, 200, `${path}: ${JSON.stringify(body)}`);
-  return body;
 }
 
 /** `count` traces whose root span is in `frontend` and its child in `backend`, 10 ms long. */
