@@ -186,6 +186,22 @@ async function finish(rig: Rig, service: string): Promise<void> {
   }
 }
 
+/**
+ * Runs a fault's locking statements again when PostgreSQL chose them as a deadlock's victim
+ * (40P01, rolled back whole): they take their locks table by table while Argus writes, and a CI run
+ * once saw `alter table all in tablespace` lose that way. Argus's own writes run again too
+ * (store/batch_writer.ts).
+ */
+async function notDeadlockVictim<T>(statements: () => Promise<T>, attempts = 5): Promise<T> {
+  for (let attempt = 1;; attempt++) {
+    try {
+      return await statements();
+    } catch (error) {
+      if ((error as { code?: string }).code !== "40P01" || attempt === attempts) throw error;
+    }
+  }
+}
+
 /** A database fault: made while traffic flows, then healed. */
 interface Fault {
   name: string;
@@ -235,8 +251,15 @@ const FAULTS: Fault[] = [
       const holder = new pg.Client({ connectionString: server.dsn("argus") });
       holder.on("error", () => {});
       await holder.connect();
-      await holder.query("begin");
-      await holder.query("lock table spans, logs in access exclusive mode");
+      await notDeadlockVictim(async () => {
+        await holder.query("begin");
+        try {
+          await holder.query("lock table spans, logs in access exclusive mode");
+        } catch (error) {
+          await holder.query("rollback");
+          throw error;
+        }
+      });
       return async () => {
         await holder.query("commit");
         await holder.end();
@@ -255,10 +278,13 @@ const FAULTS: Fault[] = [
     async inject(server) {
       // Moved once the schema exists (Argus migrated it at start), then the disk is filled: every
       // table and index, so also each time partition of spans and logs (store/partitions.ts).
-      await server.sql(
-        "alter table all in tablespace pg_default set tablespace small; " +
-          "alter index all in tablespace pg_default set tablespace small",
-        "argus",
+      // Moving locks table after table while Argus writes (see notDeadlockVictim).
+      await notDeadlockVictim(() =>
+        server.sql(
+          "alter table all in tablespace pg_default set tablespace small; " +
+            "alter index all in tablespace pg_default set tablespace small",
+          "argus",
+        )
       );
       return await fillDisk(`${server.dir}/small`);
     },
