@@ -12,6 +12,7 @@ import type { Batch } from "../store/mod.ts";
 import { PRAGMAS } from "../store/node_sqlite.ts";
 import { fastHash128 } from "../store/ids.ts";
 import { metricTableRows } from "../store/metric_table_rows.ts";
+import { resourceToDb } from "../store/columns.ts";
 import type { MetricPointRow } from "../store/metric_types.ts";
 import { metricsRequest } from "./_metrics_request.ts";
 
@@ -76,18 +77,15 @@ export function rawMetricInsert(
       }
       return changes;
     };
-    const resources = db.prepare(
-      `insert into resources (id, service_name, attributes, dropped_attributes_count, schema_url) values (?, ?, ?, ?, ?) on conflict do nothing`,
-    );
     const tables = batches.map((batch) => ({
-      resources: batch.resources.map((r) => Object.values(r) as SQLInputValue[]),
+      resources: batch.resources.map(resourceToDb),
       rows: metricTableRows(batch.metrics ?? [], (v) => v),
     }));
     const started = performance.now();
     let points = 0;
     for (const table of tables) {
       db.exec("begin immediate");
-      for (const values of table.resources) resources.run(...values);
+      insertAll("resources", table.resources);
       insertAll("metric_instruments", table.rows.instruments);
       insertAll("metric_series", table.rows.series);
       points += insertAll("metric_points", table.rows.points);

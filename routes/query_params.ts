@@ -11,7 +11,7 @@ import { formatDurationMs } from "../lib/units.ts";
 import { BadRequestError } from "./http_error.ts";
 import { DEFAULT_RANGE, RANGE_FORMS, rangeMs } from "../utils/time_window.ts";
 import type { ValueForm } from "../utils/wire.ts";
-import { listedService } from "../utils/text_prefix.ts";
+import { listedService, prefixOf } from "../utils/text_prefix.ts";
 
 export const DEFAULT_LIMIT = 50;
 export const MAX_LIMIT = 1000;
@@ -187,7 +187,7 @@ export function refuseNul(url: URL): void {
     if (name === "service") continue;
     if (name.includes("\0") || value.includes("\0")) {
       // A NUL in the name is shown escaped, as the value is.
-      fail(JSON.stringify(name).slice(1, -1), "free of NUL characters (%00)", value.slice(0, 80));
+      fail(JSON.stringify(name).slice(1, -1), "free of NUL characters (%00)", prefixOf(value, 80));
     }
   }
   let path = url.pathname;
@@ -199,7 +199,7 @@ export function refuseNul(url: URL): void {
   if (path.includes("\0")) {
     throw new BadRequestError(
       `Cannot use the path as it must be free of NUL characters (%00): current value is ${
-        JSON.stringify(path.slice(0, 80))
+        JSON.stringify(prefixOf(path, 80))
       }`,
     );
   }

@@ -212,4 +212,7 @@ Deno.test("refuseNul() refuses a NUL in any parameter or the path, naming it", (
   assert.match(refused("http://argus/ws?severity=%00")!, /^Cannot use 'severity' /);
   assert.match(refused("http://argus/api/stats?x%00y=1")!, /^Cannot use 'x\\u0000y' /);
   assert.match(refused("http://argus/api/traces/ab%00cd")!, /^Cannot use the path /);
+  // Quoted at most 80 UTF-16 units, never ending on half of a pair (here 😀 at 80 and 81).
+  const message = refused(`http://argus/api/logs?search=${"a".repeat(79)}%F0%9F%98%80%00`)!;
+  assert.ok(message.endsWith(`"${"a".repeat(79)}"`), message);
 });
