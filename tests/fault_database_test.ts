@@ -187,17 +187,18 @@ async function finish(rig: Rig, service: string): Promise<void> {
 }
 
 /**
- * Runs a fault's locking statements again when PostgreSQL chose them as a deadlock's victim
- * (40P01, rolled back whole): they take their locks table by table while Argus writes, and a CI run
- * once saw `alter table all in tablespace` lose that way. Argus's own writes run again too
- * (store/batch_writer.ts).
+ * Runs a fault's locking statements again when the database chose them as a deadlock's victim
+ * (PostgreSQL's 40P01, MariaDB's ER_LOCK_DEADLOCK; rolled back whole): they take their locks table
+ * by table while Argus writes, and a CI run once saw `alter table all in tablespace` lose that way.
+ * Argus's own writes run again too (store/batch_writer.ts).
  */
 async function notDeadlockVictim<T>(statements: () => Promise<T>, attempts = 5): Promise<T> {
   for (let attempt = 1;; attempt++) {
     try {
       return await statements();
     } catch (error) {
-      if ((error as { code?: string }).code !== "40P01" || attempt === attempts) throw error;
+      const code = (error as { code?: string }).code ?? "";
+      if (!["40P01", "ER_LOCK_DEADLOCK"].includes(code) || attempt === attempts) throw error;
     }
   }
 }
@@ -467,7 +468,7 @@ const MYSQL_FAULTS: MysqlFault[] = [
         user: "root",
         database: "argus",
       });
-      await holder.query("lock tables spans write, logs write");
+      await notDeadlockVictim(() => holder.query("lock tables spans write, logs write"));
       return async () => {
         await holder.query("unlock tables");
         await holder.end();
