@@ -16,14 +16,21 @@ import { createStore } from "../store/mod.ts";
 import { databaseConfig } from "../tests/databases.ts";
 import { program } from "./_peers_process.ts";
 
-export type SystemName = "argus" | "jaeger-badger" | "jaeger-memory";
+/** `argus-baseline` is the commit given by `--baseline=<ref>` (bench/_baseline.ts). */
+export type SystemName = "argus" | "argus-baseline" | "jaeger-badger" | "jaeger-memory";
 export type Signal = "traces" | "logs";
 
 export const SYSTEMS: Record<SystemName, string> = {
   "argus": "Argus (SQLite)",
+  "argus-baseline": "Argus baseline (SQLite)",
   "jaeger-badger": "Jaeger + Badger",
   "jaeger-memory": "Jaeger + memory",
 };
+
+/** An Argus (this tree or the baseline commit): it takes logs too and needs no Go. */
+export function isArgus(name: SystemName): boolean {
+  return name === "argus" || name === "argus-baseline";
+}
 
 export interface Search {
   /** Wall time of each search, in milliseconds, in order. */
@@ -98,12 +105,19 @@ async function timeSearches(
   return { ms, results: last };
 }
 
-/** Argus on a fresh SQLite file in `dir`, started as `deno task start` starts it. */
-export async function startArgusSystem(dir: string): Promise<RunningSystem> {
-  const argus = await startArgus({ LOG_LEVEL: "info" }, dir, 60_000);
+/**
+ * Argus on a fresh SQLite file in `dir`, started as `deno task start` starts it: this tree's, or
+ * the baseline commit's with its own `start` (bench/_baseline.ts).
+ */
+export async function startArgusSystem(
+  dir: string,
+  name: "argus" | "argus-baseline" = "argus",
+  start: typeof startArgus = startArgus,
+): Promise<RunningSystem> {
+  const argus = await start({ LOG_LEVEL: "info" }, dir, 60_000);
   const metrics = async () => await text(`${argus.baseUrl}/metrics`);
   return {
-    name: "argus",
+    name,
     otlpGrpc: argus.grpcAddress,
     rootPid: argus.child.pid,
     // By command line: a restarted gateway is named before it logs that it listens.

@@ -21,16 +21,21 @@
  * folder takes on disk. Peak RSS of every process (Argus's core, its gRPC gateway, any helper;
  * Jaeger) covers the instance's whole life.
  *
- * Usage: deno task bench:peers [--rebuild] [--json FILE]
+ * With `--baseline=<git ref>`, that commit's Argus (bench/_baseline.ts) is a system of the run too,
+ * `argus-baseline`, beside this tree's: a same-run ratio between two trees.
+ *
+ * Usage: deno task bench:peers [--rebuild] [--json FILE] [--baseline=<git ref>]
  * Settings: ARGUS_BENCH_SECONDS (default 30), ARGUS_BENCH_LATENCY_SECONDS (default 10),
  * ARGUS_BENCH_ROUNDS (default 1), ARGUS_BENCH_LOADS and ARGUS_BENCH_SYSTEMS (comma-separated names,
- * default all), ARGUS_BENCH_SEARCHES (default 20), ARGUS_BENCH_JAEGER_MAX_TRACES (memory storage's
+ * default all but the baseline), ARGUS_BENCH_SEARCHES (default 20), ARGUS_BENCH_JAEGER_MAX_TRACES (memory storage's
  * ring, default 100000 as in Jaeger's examples).
  *
  * @module
  */
+import { type Baseline, withBaseline } from "./_baseline.ts";
 import { CLOCK_TICKS, diskBytes, type ProcessFigures, ProcessWatch } from "./_peers_process.ts";
 import {
+  isArgus,
   type RunningSystem,
   type Signal,
   startArgusSystem,
@@ -321,6 +326,8 @@ interface Options {
   latencySeconds: number;
   searches: number;
   maxTraces: number;
+  /** The commit measured as `argus-baseline` (`--baseline=<ref>`). */
+  baseline?: Baseline;
 }
 
 /** Starts `name` fresh, runs `body` against it, stops it and reads what it stored. */
@@ -332,12 +339,18 @@ async function onInstance<T>(
 ): Promise<T & Instance> {
   const dir = await Deno.makeTempDir({ prefix: `argus-bench-peers-${name}-` });
   try {
-    const system = name === "argus" ? await startArgusSystem(dir) : await startJaeger(
-      options.jaeger!,
-      name === "jaeger-badger" ? "badger" : "memory",
-      dir,
-      options.maxTraces,
-    );
+    const system = name === "argus" || name === "argus-baseline"
+      ? await startArgusSystem(
+        dir,
+        name,
+        name === "argus" ? undefined : options.baseline!.startArgus,
+      )
+      : await startJaeger(
+        options.jaeger!,
+        name === "jaeger-badger" ? "badger" : "memory",
+        dir,
+        options.maxTraces,
+      );
     const watch = new ProcessWatch(system.rootPid, system.role);
     let result: T, accepted: number, processes: ProcessFigures[], stored: number;
     await watch.start();
@@ -568,11 +581,33 @@ export function tables(
   return lines.join("\n");
 }
 
+/**
+ * The systems to measure, in order: ARGUS_BENCH_SYSTEMS's (all but the baseline by default), with
+ * the baseline commit beside this tree's Argus when `--baseline=<ref>` is given.
+ */
+export function systemsToRun(
+  requested: readonly SystemName[] | undefined,
+  baseline: boolean,
+): SystemName[] {
+  const all = Object.keys(SYSTEMS) as SystemName[];
+  const systems = requested ? [...requested] : all.filter((s) => s !== "argus-baseline");
+  if (baseline && !systems.includes("argus-baseline")) {
+    const at = systems.indexOf("argus");
+    systems.splice(at < 0 ? 0 : at + 1, 0, "argus-baseline");
+  }
+  if (!baseline && systems.includes("argus-baseline")) {
+    throw new RangeError(
+      "Cannot use ARGUS_BENCH_SYSTEMS as it must name argus-baseline only with --baseline=<ref>",
+    );
+  }
+  return systems;
+}
+
 async function main() {
   const args = [...Deno.args];
   if (args.includes("--help")) {
     console.log(
-      "Usage: deno task bench:peers [--rebuild] [--json FILE]\n" +
+      "Usage: deno task bench:peers [--rebuild] [--json FILE] [--baseline=<git ref>]\n" +
         "Settings: ARGUS_BENCH_SECONDS, ARGUS_BENCH_LATENCY_SECONDS, ARGUS_BENCH_ROUNDS, " +
         "ARGUS_BENCH_LOADS, ARGUS_BENCH_SYSTEMS, ARGUS_BENCH_SEARCHES, ARGUS_BENCH_JAEGER_MAX_TRACES\n" +
         `Loads: ${LOADS.map((l) => l.name).join(", ")}; systems: ${
@@ -591,12 +626,18 @@ async function main() {
   const maxTraces = setting("ARGUS_BENCH_JAEGER_MAX_TRACES", 100_000);
   const loadNames = names("ARGUS_BENCH_LOADS", LOADS.map((l) => l.name));
   const loads = LOADS.filter((l) => loadNames.includes(l.name));
-  let systems = names("ARGUS_BENCH_SYSTEMS", Object.keys(SYSTEMS) as SystemName[]);
+  const baselineRef = args.find((a) => a.startsWith("--baseline="))?.slice("--baseline=".length);
+  let systems = systemsToRun(
+    Deno.env.get("ARGUS_BENCH_SYSTEMS")
+      ? names("ARGUS_BENCH_SYSTEMS", Object.keys(SYSTEMS) as SystemName[])
+      : undefined,
+    baselineRef !== undefined,
+  );
 
   const log = (line: string) => console.log(line);
   const go = await goVersion();
   const tg = await telemetrygen(rebuild, log);
-  const jg = systems.some((s) => s !== "argus")
+  const jg = systems.some((s) => !isArgus(s))
     ? await jaeger(rebuild, log)
     : { path: null, how: "not asked for" };
   const notes: string[] = [];
@@ -605,9 +646,9 @@ async function main() {
       `telemetrygen skipped: ${tg.how}. Argus is loaded by bench/ingest_load_client.mjs alone.`,
     );
   }
-  if (!jg.path && systems.some((s) => s !== "argus")) {
+  if (!jg.path && systems.some((s) => !isArgus(s))) {
     notes.push(`Jaeger skipped: ${jg.how}. Only Argus is measured.`);
-    systems = systems.filter((s) => s === "argus");
+    systems = systems.filter(isArgus);
   }
   for (const note of notes) console.log(`NOTE: ${note}`);
 
@@ -627,19 +668,26 @@ async function main() {
     searches,
     maxTraces,
   };
-  const runs: Run[] = [];
-  for (let round = 1; round <= rounds; round++) {
-    for (const load of loads) {
-      const order = load.signal === "logs" ? systems.filter((s) => s === "argus") : systems;
-      // Rotate the order each round, so that no system always runs first (a cold machine).
-      const turn = order.map((_, i) => order[(i + round - 1) % order.length]!);
-      for (const system of turn) {
-        const run = await runOne(round, load, system, options);
-        runs.push(run);
-        console.log(`round ${round} ${load.name} ${system}: ${progress(run)}`);
+  const measure = async (baseline?: Baseline): Promise<Run[]> => {
+    if (baseline) console.log(`# Argus baseline: ${baseline.commit} (--baseline=${baselineRef})\n`);
+    const runs: Run[] = [];
+    for (let round = 1; round <= rounds; round++) {
+      for (const load of loads) {
+        const order = load.signal === "logs" ? systems.filter(isArgus) : systems;
+        // Rotate the order each round, so that no system always runs first (a cold machine).
+        const turn = order.map((_, i) => order[(i + round - 1) % order.length]!);
+        for (const system of turn) {
+          const run = await runOne(round, load, system, { ...options, baseline });
+          runs.push(run);
+          console.log(`round ${round} ${load.name} ${system}: ${progress(run)}`);
+        }
       }
     }
-  }
+    return runs;
+  };
+  const runs = baselineRef === undefined
+    ? await measure()
+    : await withBaseline(baselineRef, measure);
 
   console.log("");
   console.log(tables(runs, loads, systems, maxTraces));
@@ -652,7 +700,7 @@ async function main() {
     );
   }
   for (const run of runs) {
-    if (run.system !== "argus") continue;
+    if (!isArgus(run.system)) continue;
     for (const i of [run.telemetrygen, run.client]) {
       if (!i || i.stored >= i.accepted) continue;
       const where = `round ${run.round} ${run.load} (${i.tool})`;

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { type Instance, LOADS, type Phase, type Run, tables } from "./peers.ts";
+import { type Instance, LOADS, type Phase, type Run, systemsToRun, tables } from "./peers.ts";
 
 function instance(tool: Phase["tool"], perSecond: number, extra: Partial<Phase> = {}) {
   return {
@@ -70,4 +70,24 @@ Deno.test("tables() reports a failed run and marks Jaeger's memory ring", () => 
   assert.match(text, /\| Jaeger \+ Badger \| failed: Jaeger did not start \|/);
   assert.match(text, /\| Jaeger \+ memory \| 50,000 \(ring of 100,000 traces\) \|/);
   assert.match(text, /\| \(memory\) \|/);
+});
+
+Deno.test("systemsToRun() puts the baseline commit beside this tree's Argus only with --baseline", () => {
+  assert.deepEqual(systemsToRun(undefined, false), ["argus", "jaeger-badger", "jaeger-memory"]);
+  assert.deepEqual(systemsToRun(undefined, true), [
+    "argus",
+    "argus-baseline",
+    "jaeger-badger",
+    "jaeger-memory",
+  ]);
+  assert.deepEqual(systemsToRun(["jaeger-badger", "argus"], true), [
+    "jaeger-badger",
+    "argus",
+    "argus-baseline",
+  ]);
+  assert.deepEqual(systemsToRun(["jaeger-badger"], true), ["argus-baseline", "jaeger-badger"]);
+  assert.throws(
+    () => systemsToRun(["argus", "argus-baseline"], false),
+    /argus-baseline only with --baseline=<ref>/,
+  );
 });
