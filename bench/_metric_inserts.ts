@@ -46,6 +46,13 @@ export function metricBatches(points: number, batchPoints: number, startNs: bigi
   return batches;
 }
 
+/** The raw baselines' insert of one row of `columns` into `table`, skipped if its key is stored. */
+export function insertIfAbsentSql(table: string, columns: readonly string[]): string {
+  return `insert into ${table} (${columns.join(", ")}) values (${
+    columns.map(() => "?").join(", ")
+  }) on conflict do nothing`;
+}
+
 /**
  * Inserts `batches` raw into the SQLite file at `path` (the store's schema, migrated), one
  * transaction a batch: resources, instruments, series, points and exemplars, insert-if-absent.
@@ -63,12 +70,7 @@ export function rawMetricInsert(
       if (rows.length === 0) return 0;
       let statement = statements.get(table);
       if (statement === undefined) {
-        const columns = Object.keys(rows[0]!);
-        statement = db.prepare(
-          `insert into ${table} (${columns.join(", ")}) values (${
-            columns.map(() => "?").join(", ")
-          }) on conflict do nothing`,
-        );
+        statement = db.prepare(insertIfAbsentSql(table, Object.keys(rows[0]!)));
         statements.set(table, statement);
       }
       let changes = 0;

@@ -25,7 +25,7 @@ import { PRAGMAS } from "../store/node_sqlite.ts";
 import { bindLogIdsToRequest, logId } from "../store/ids.ts";
 import type { LogRow, SpanRow } from "../store/types.ts";
 import { decodeRequest, DEFAULT_DECODE_LIMITS } from "../ingest/otlp/mod.ts";
-import { metricBatches, rawMetricInsert } from "./_metric_inserts.ts";
+import { insertIfAbsentSql, metricBatches, rawMetricInsert } from "./_metric_inserts.ts";
 import { metricsRequest, POINTS_PER_REQUEST, SERIES, TIME_NS } from "./_metrics_request.ts";
 import { startArgus } from "../tests/argus_process.ts";
 import { databaseConfig } from "../tests/databases.ts";
@@ -155,16 +155,9 @@ export async function rawBaseline(
   }
   const table = signal === "traces" ? "spans" : "logs";
   const resource = resourceToDb(decoded.batch.resources[0]!);
-  db.prepare(
-    `insert into resources (${Object.keys(resource).join(", ")}) values (${
-      Object.keys(resource).map(() => "?").join(", ")
-    }) on conflict do nothing`,
-  ).run(...Object.values(resource) as never[]);
-  const insert = db.prepare(
-    `insert into ${table} (${columns.join(", ")}) values (${
-      columns.map(() => "?").join(", ")
-    }) on conflict do nothing`,
-  );
+  db.prepare(insertIfAbsentSql("resources", Object.keys(resource)))
+    .run(...Object.values(resource) as never[]);
+  const insert = db.prepare(insertIfAbsentSql(table, columns));
   const started = performance.now();
   for (let i = 0; i < rows.length; i += 1000) {
     db.exec("begin");

@@ -27,8 +27,9 @@ import {
 } from "@opentelemetry/sdk-logs";
 import type { AnyValue } from "../lib/any_value_json.ts";
 import { LogsRequest, TraceRequest } from "../ingest/otlp/testdata/reference.ts";
-import { type ArgusProcess, getJson, startArgus } from "./argus_process.ts";
-import { argusDatabaseEnv, freshDatabase, selectedDrivers } from "./databases.ts";
+import { type ArgusProcess, getJson } from "./argus_process.ts";
+import { selectedDrivers } from "./databases.ts";
+import { withArgusOn } from "./argus_on_database.ts";
 import {
   attributesIn,
   expectedAnyValue,
@@ -532,13 +533,7 @@ async function checkRaw(argus: ArgusProcess, encoding: "json" | "protobuf") {
 
 for (const driver of selectedDrivers()) {
   Deno.test(`[${driver}] every OTLP field comes back through the API, plain and typed: the JS SDK over gRPC, HTTP/protobuf and HTTP/JSON, and raw OTLP/JSON and protobuf`, async () => {
-    const database = await freshDatabase(driver);
-    const cwd = await Deno.makeTempDir({ prefix: "argus-fidelity-" });
-    const argus = await startArgus(
-      { FLUSH_INTERVAL: "20ms", ...argusDatabaseEnv(driver, database) },
-      cwd,
-    );
-    try {
+    await withArgusOn(driver, { FLUSH_INTERVAL: "20ms" }, async (argus) => {
       for (const transport of TRANSPORTS) {
         const service = `sdk-${transport.key}`;
         const sent = await sendWithSdk(argus, transport, service);
@@ -564,10 +559,6 @@ for (const driver of selectedDrivers()) {
       }
       await checkRaw(argus, "json");
       await checkRaw(argus, "protobuf");
-    } finally {
-      assert.equal(await argus.stop(), 0);
-      await database.drop();
-      await Deno.remove(cwd, { recursive: true });
-    }
+    });
   });
 }

@@ -12,8 +12,9 @@
 import assert from "node:assert/strict";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import { MeterProvider, PeriodicExportingMetricReader } from "@opentelemetry/sdk-metrics";
-import { type ArgusProcess, getJson, startArgus } from "./argus_process.ts";
-import { argusDatabaseEnv, freshDatabase, selectedDrivers } from "./databases.ts";
+import { type ArgusProcess, getJson } from "./argus_process.ts";
+import { selectedDrivers } from "./databases.ts";
+import { withArgusOn } from "./argus_on_database.ts";
 import { encodeAs, type MetricsFormat, postMetrics } from "./metric_requests.ts";
 import {
   attributesIn,
@@ -226,20 +227,10 @@ async function checkRaw(argus: ArgusProcess, format: MetricsFormat) {
 
 for (const driver of selectedDrivers()) {
   Deno.test(`[${driver}] every OTLP field of a metric comes back through the API: the JS SDK over gRPC, HTTP/protobuf and HTTP/JSON, and raw OTLP/JSON and protobuf`, async () => {
-    const database = await freshDatabase(driver);
-    const cwd = await Deno.makeTempDir({ prefix: "argus-metric-fidelity-" });
-    const argus = await startArgus(
-      { FLUSH_INTERVAL: "20ms", ...argusDatabaseEnv(driver, database) },
-      cwd,
-    );
-    try {
+    await withArgusOn(driver, { FLUSH_INTERVAL: "20ms" }, async (argus) => {
       for (const transport of SDK_TRANSPORTS) await checkSdk(argus, transport);
       await checkRaw(argus, "json");
       await checkRaw(argus, "protobuf");
-    } finally {
-      assert.equal(await argus.stop(), 0);
-      await database.drop();
-      await Deno.remove(cwd, { recursive: true });
-    }
+    });
   });
 }
