@@ -452,7 +452,8 @@ export const VARIABLES: readonly VariableDoc[] = [
   {
     name: "PARTITION_INTERVAL",
     default: "1d",
-    description: "PostgreSQL: time one partition of spans and logs covers (whole hours)",
+    description:
+      "PostgreSQL: time one partition of spans, logs and metric points covers (whole hours)",
   },
   {
     name: "PARTITIONS_AHEAD",

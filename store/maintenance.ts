@@ -250,6 +250,7 @@ export class Maintenance implements StoreMaintenance {
         cutoffNs,
         this.#chunkRows,
         abort,
+        drop,
       );
       result.deletedMetricPoints = metrics.points;
     }

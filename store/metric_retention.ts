@@ -2,7 +2,9 @@
  * Retention of metrics (maintenance.ts calls it in a purge of "all"): points, exemplars, rollup
  * points and late-point marks before the cutoff by their time (each table has an index on it),
  * then the series and instruments last
- * seen before it, in bounded chunks like the other signals.
+ * seen before it, in bounded chunks like the other signals. On PostgreSQL the points, exemplars and
+ * rollup points are partitioned by time (migration 2026_12_19): their partitions wholly before the
+ * cutoff are dropped first (store/partitions.ts), and only the rest is deleted.
  *
  * A series or instrument goes only when its last seen time (rounded down to the minute:
  * metric_writes.ts) is a whole minute before the cutoff, so none with a point left is deleted. A
@@ -16,6 +18,7 @@ import { type Kysely, type RawBuilder, sql } from "kysely";
 import { type Database, TABLE_KEYS } from "./columns.ts";
 import { LAST_SEEN_SLACK_NS } from "./metric_columns.ts";
 import type { DialectCapabilities } from "./dialects/mod.ts";
+import { PARTITIONED_TABLES, type PartitionedTable } from "./partitions.ts";
 
 type Db = Kysely<Database>;
 type MetricTable =
@@ -67,9 +70,16 @@ function deleteChunk(
   return caps.maintenance.deleteChunk(table, column, below, rows);
 }
 
+/** Whether PostgreSQL partitions `table` by time (2026_12_19_metric_partitions). */
+function isPartitioned(table: MetricTable): table is MetricTable & PartitionedTable {
+  return table in PARTITIONED_TABLES;
+}
+
 /**
  * Deletes the metrics before `cutoffNs` (Unix ns), `chunkRows` rows per statement, yielding to
- * the event loop between statements; stops between two when `abort` fires.
+ * the event loop between statements; stops between two when `abort` fires. With `drop`
+ * (PostgreSQL's partitions), the partitions of points, exemplars and rollup points wholly before
+ * the cutoff are dropped first, and their rows counted, so that only the rest is deleted.
  */
 export async function purgeMetrics(
   db: Db,
@@ -77,9 +87,10 @@ export async function purgeMetrics(
   cutoffNs: bigint,
   chunkRows: number,
   abort?: AbortSignal,
+  drop?: (table: PartitionedTable, belowNs: bigint) => Promise<number>,
 ): Promise<MetricPurgeCounts> {
   const deleteBefore = async (table: MetricTable, column: string, belowNs: bigint) => {
-    let total = 0;
+    let total = drop && isPartitioned(table) ? await drop(table, belowNs) : 0;
     const below = caps.int64(belowNs);
     for (;;) {
       abort?.throwIfAborted();

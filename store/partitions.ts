@@ -1,14 +1,15 @@
 /**
  * PostgreSQL's time partitions of spans, logs and their attribute index (the tables migration
- * 2026_12_15_time_partitions made partitioned): creating them ahead of time, and dropping whole
- * partitions for retention instead of deleting their rows.
+ * 2026_12_15_time_partitions made partitioned) and of metric points, exemplars and rollup points
+ * (2026_12_19_metric_partitions): creating them ahead of time, and dropping whole partitions for
+ * retention instead of deleting their rows.
  *
  * Layout of each table: one partition per `PARTITION_INTERVAL` (a day by default, aligned on UTC
  * midnight, so on the Unix epoch), named `<table>_p<YYYYMMDDHH>` after its first hour; a DEFAULT
  * partition (`<table>_default`) holding rows no other partition covers (times far behind or ahead
  * of now); after a migration, `<table>_legacy`, the table as it was, covering every time before the
- * migration's next midnight. Bounds are in the table's time column: nanoseconds for spans and
- * logs, 10-minute buckets for the attribute index.
+ * migration's next midnight. Bounds are in the table's time column: nanoseconds for spans, logs
+ * and metric points, 10-minute buckets for the attribute index.
  *
  * Creating (`ensureAhead`): the partitions of the current interval and of `PARTITIONS_AHEAD` more
  * exist after each call, at start and every so often in every replica; a transaction-level
@@ -41,6 +42,9 @@ export const PARTITIONED_TABLES = {
   logs: { column: "time_unix_nano", unitNs: 1n },
   span_attributes: { column: "bucket", unitNs: BUCKET_NS },
   log_attributes: { column: "bucket", unitNs: BUCKET_NS },
+  metric_points: { column: "time_unix_nano", unitNs: 1n },
+  metric_exemplars: { column: "point_time_unix_nano", unitNs: 1n },
+  metric_rollup_points: { column: "time_unix_nano", unitNs: 1n },
 } as const;
 
 export type PartitionedTable = keyof typeof PARTITIONED_TABLES;

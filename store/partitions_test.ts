@@ -7,8 +7,10 @@
  * record sent without a time (stored with its arrival, so under two times) and a span under two
  * starts store each once; a database from before the change
  * migrated with its rows (a span from a clock ahead moved out of the legacy partition), retries
- * still stored once, and its legacy partition dropped whole once past. Bounds and ranges without
- * a database.
+ * still stored once, and its legacy partition dropped whole once past; metric points, exemplars
+ * and rollup points (2026_12_19_metric_partitions) likewise: stored in their day's partition, a
+ * purge dropping them whole, a database from before migrated with its points. Bounds and ranges
+ * without a database.
  */
 import assert from "node:assert/strict";
 import { type Kysely, sql } from "kysely";
@@ -26,13 +28,31 @@ import {
 } from "./partitions.ts";
 import type { Database } from "./columns.ts";
 import { buildLog, buildResource, buildSpan, random } from "../tests/builders.ts";
+import {
+  decodeMetrics,
+  encodeMetrics,
+  exemplar,
+  gaugeMetric,
+  intPoint,
+  oneScope,
+  storeBatch,
+  stringAttrs,
+} from "../tests/metric_requests.ts";
 import { freshDatabase, selectedDrivers } from "../tests/databases.ts";
 
 const DAY_NS = 86_400_000_000_000n;
 const HOUR_NS = 3_600_000_000_000n;
 const ALL_TIME = { startNs: 0n, endNs: (1n << 63n) - 1n };
 const PAGE = { limit: 1000, offset: 0 };
-const TABLES: PartitionedTable[] = ["spans", "logs", "span_attributes", "log_attributes"];
+const TABLES: PartitionedTable[] = [
+  "spans",
+  "logs",
+  "span_attributes",
+  "log_attributes",
+  "metric_points",
+  "metric_exemplars",
+  "metric_rollup_points",
+];
 
 const todayNs = () => {
   const now = BigInt(Date.now()) * 1_000_000n;
@@ -114,6 +134,7 @@ if (selectedDrivers().includes("postgres")) {
       const later = now + 5n * DAY_NS;
       const [made1, made2] = await Promise.all([a.ensureAhead(later), b.ensureAhead(later)]);
       assert.equal(made1.length + made2.length, 4 * TABLES.length, JSON.stringify([made1, made2]));
+      assert.equal((await ranges(db, "metric_points")).length, 8);
       assert.equal((await ranges(db, "spans")).length, 8);
     });
   });
@@ -338,6 +359,7 @@ if (selectedDrivers().includes("postgres")) {
         "2026-12-16_otlp_fidelity",
         "2026-12-17_long_text",
         "2026-12-18_metric_fidelity",
+        "2026-12-19_metric_partitions",
       ]);
       const midnight = todayNs() + DAY_NS;
       for (const table of ["spans", "logs"] as const) {
@@ -395,6 +417,102 @@ if (selectedDrivers().includes("postgres")) {
     } finally {
       await store?.close();
       await db.destroy();
+      await database.drop();
+    }
+  });
+
+  /** A gauge's points of one series at `times`, each with an exemplar, decoded for the store. */
+  const gaugeAt = (times: bigint[]) =>
+    storeBatch([decodeMetrics(encodeMetrics(oneScope([
+      gaugeMetric(
+        "queue.size",
+        times.map((t, i) =>
+          intPoint(t, i, {
+            attributes: stringAttrs({ queue: "orders" }),
+            exemplars: [exemplar({ timeUnixNano: String(t), asInt: i })],
+          })
+        ),
+      ),
+    ])))]);
+  const count = async (db: Kysely<Database>, table: string) =>
+    Number(
+      (await sql<{ n: string }>`select count(*) as n from ${sql.table(table)}`.execute(db)).rows[0]!
+        .n,
+    );
+
+  Deno.test("postgres: metric points and exemplars go to their day's partition, and a purge drops their partitions whole", async () => {
+    await withPostgres(async (store, db) => {
+      const today = todayNs();
+      const first = today - 10n * DAY_NS;
+      await new Partitions(db, { ahead: 3 }).ensureAhead(first);
+      const times = [first + HOUR_NS, first + DAY_NS + HOUR_NS, first + 2n * DAY_NS + HOUR_NS];
+      const batch = gaugeAt(times);
+      assert.equal((await store.write(batch)).metrics?.inserted, 3);
+      for (const [day, time] of times.entries()) {
+        assert.equal(
+          await count(db, partitionName("metric_points", first + BigInt(day) * DAY_NS)),
+          1,
+        );
+        assert.equal(await count(db, partitionName("metric_exemplars", time - HOUR_NS)), 1);
+      }
+      // A retry is a duplicate in its partition.
+      assert.equal((await store.write(batch)).metrics?.inserted, 0);
+
+      // Two whole days before the cutoff: their partitions go, their rows counted.
+      const purged = await store.maintenance.purge({
+        olderThanNs: first + 2n * DAY_NS,
+        signal: "all",
+        partitionAligned: true,
+      });
+      for (const table of ["metric_points", "metric_exemplars", "metric_rollup_points"] as const) {
+        for (const day of [0n, 1n]) {
+          assert.ok(
+            purged.droppedPartitions?.includes(partitionName(table, first + day * DAY_NS)),
+            `${table} day ${day}: ${purged.droppedPartitions?.join()}`,
+          );
+        }
+      }
+      assert.equal(purged.deletedMetricPoints, 2);
+      assert.equal(await count(db, "metric_points"), 1);
+      assert.equal(await count(db, "metric_exemplars"), 1);
+    });
+  });
+
+  Deno.test("postgres: a database from before the metric partitions migrates with its points", async () => {
+    const database = await freshDatabase("postgres");
+    const open = openDatabase(database.config, database.dataDir, () => {});
+    let store: Store | undefined;
+    try {
+      const migrator = argusMigrator(open.db as Kysely<unknown>, "postgres");
+      assert.equal((await migrator.migrateTo("2026-12-18_metric_fidelity")).error, undefined);
+      store = await createStore(database.config, { dataDir: database.dataDir });
+      const old = todayNs() - 3n * DAY_NS;
+      const batch = gaugeAt([old, old + HOUR_NS, todayNs() + 40n * DAY_NS]);
+      assert.equal((await store.write(batch)).metrics?.inserted, 3);
+      assert.deepEqual((await store.migrate()).applied, ["2026-12-19_metric_partitions"]);
+
+      const midnight = todayNs() + DAY_NS;
+      for (const table of ["metric_points", "metric_exemplars"] as const) {
+        const found = await ranges(open.db, table);
+        assert.deepEqual([found[0]!.name, found[0]!.from, found[0]!.to], [
+          `${table}_legacy`,
+          undefined,
+          midnight,
+        ]);
+        assert.equal(await count(open.db, `${table}_legacy`), 2, table);
+        // The point from a clock ahead left the legacy table for the default partition.
+        assert.equal(await count(open.db, `${table}_default`), 1, table);
+      }
+      assert.equal((await store.write(batch)).metrics?.inserted, 0);
+
+      const purged = await store.maintenance.purge({ olderThanNs: midnight, signal: "all" });
+      assert.ok(purged.droppedPartitions?.includes("metric_points_legacy"));
+      assert.ok(purged.droppedPartitions?.includes("metric_exemplars_legacy"));
+      assert.equal(purged.deletedMetricPoints, 2);
+      assert.equal(await count(open.db, "metric_points"), 1);
+    } finally {
+      await store?.close();
+      await open.db.destroy();
       await database.drop();
     }
   });

@@ -67,6 +67,7 @@ for (const driver of selectedDrivers()) {
         "2026-12-16_otlp_fidelity",
         "2026-12-17_long_text",
         "2026-12-18_metric_fidelity",
+        "2026-12-19_metric_partitions",
       ]);
       assert.deepEqual((await first.migrate()).applied, []);
       const batch = buildBatch(3, 3);
@@ -125,6 +126,7 @@ for (const driver of selectedDrivers()) {
         "2026-12-16_otlp_fidelity",
         "2026-12-17_long_text",
         "2026-12-18_metric_fidelity",
+        "2026-12-19_metric_partitions",
       ]);
     } finally {
       await database.drop();

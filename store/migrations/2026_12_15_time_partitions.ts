@@ -57,9 +57,13 @@ export function timePartitionsSchema(driver: Driver, nowMs: () => number = Date.
   };
 }
 
-async function partition(
+/**
+ * Makes `spec.table` partitioned by `spec.column`, its rows before `bound` (the column's unit) the
+ * legacy partition (steps 1–4 above). Also used by 2026_12_19_metric_partitions.
+ */
+export async function partition(
   db: Kysely<unknown>,
-  spec: (typeof TABLES)[number],
+  spec: { table: string; column: string },
   bound: bigint,
 ): Promise<void> {
   const { table, column } = spec;

@@ -25,6 +25,7 @@ import { timePartitionsSchema } from "./2026_12_15_time_partitions.ts";
 import { otlpFidelitySchema } from "./2026_12_16_otlp_fidelity.ts";
 import { longTextSchema } from "./2026_12_17_long_text.ts";
 import { metricFidelitySchema } from "./2026_12_18_metric_fidelity.ts";
+import { metricPartitionsSchema } from "./2026_12_19_metric_partitions.ts";
 
 export function migrationsFor(driver: DbDriver): Record<string, Migration> {
   return {
@@ -46,6 +47,7 @@ export function migrationsFor(driver: DbDriver): Record<string, Migration> {
     "2026-12-16_otlp_fidelity": otlpFidelitySchema(driver),
     "2026-12-17_long_text": longTextSchema(driver),
     "2026-12-18_metric_fidelity": metricFidelitySchema(driver),
+    "2026-12-19_metric_partitions": metricPartitionsSchema(driver),
   };
 }
 
