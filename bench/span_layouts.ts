@@ -119,8 +119,14 @@ const ATTRIBUTES = JSON.stringify({
   "http.status_code": 200,
 });
 const hex = (bytes: number) => randomBytes(bytes).toString("hex");
-const written = () =>
-  Number(Deno.readTextFileSync("/proc/self/io").match(/^write_bytes: (\d+)/m)![1]);
+/** Bytes this process wrote to disk; NaN where `/proc/self/io` cannot be read (Deno asks -A). */
+const written = () => {
+  try {
+    return Number(Deno.readTextFileSync("/proc/self/io").match(/^write_bytes: (\d+)/m)![1]);
+  } catch {
+    return NaN;
+  }
+};
 /** CPU time of this process (every thread), in ms. */
 const cpuMs = () => {
   const { user, system } = process.cpuUsage();
