@@ -6,10 +6,13 @@
  * prints spans/s, CPU per span and the bytes the process wrote to disk per span (WAL and
  * checkpoints, `/proc/self/io`). Layouts, interleaved:
  *
- * - `today`: the tables as the migrations make them: spans keyed (trace_id, span_id) with the
+ * - `issue 15`: the tables before migration 2026-12-20: spans keyed (trace_id, span_id) with the
  *   outline index (trace_id, start, …), summaries keyed by trace_id, services by (trace_id,
  *   service). Four B-trees keyed by the random trace id: each new trace writes a page of each.
- * - `no outline`: today's without the outline index.
+ * - `today`: the tables as the migrations make them: issue 15's, the outline index led by the
+ *   summary's `trace_key` (a column its trigger fills) and partial, the spans given their key by
+ *   one update at the end of the commit (store/trace_keys.ts). Three random trees.
+ * - `no outline`: issue 15's without the outline index.
  * - `trace key`: a summary's integer rowid (`trace_key`, given in arrival order) keys the
  *   outline index and the services; spans keep (trace_id, span_id). Two random trees.
  * - `clustered`: the same, and spans `WITHOUT ROWID` keyed (trace_key, span_id); a span's trace
@@ -52,8 +55,11 @@ const SUMMARY_COLUMNS = "start_time_unix_nano integer not null, " +
 
 interface Layout {
   name: string;
-  /** Spans and services are keyed by the summary's integer rowid. */
-  keyed: boolean;
+  /**
+   * How spans and services get the trace's key: not at all, the summary's integer rowid bound to
+   * each row, or (`today`) the trigger's key set on the commit's spans by one update at its end.
+   */
+  keys: "none" | "rowid" | "trigger";
   tables: string[];
 }
 
@@ -65,6 +71,19 @@ const KEYED_SERVICES = `create table trace_services (trace_key integer not null,
   `${SERVICE_COLUMNS}, primary key (trace_key, service_name)) without rowid`;
 const TODAY_SUMMARIES =
   `create table trace_summaries (trace_id text not null primary key, ${SUMMARY_COLUMNS})`;
+/** Migration 2026-12-20's additions to issue 15's tables (the model's trace key). */
+const TRIGGER_KEYS = [
+  "alter table trace_summaries add column trace_key integer",
+  "create unique index trace_summaries_key on trace_summaries (trace_key)",
+  "create trigger trace_summaries_key after insert on trace_summaries " +
+  "when new.trace_key is null begin update trace_summaries set trace_key = " +
+  "(select coalesce(max(trace_key), 0) + 1 from trace_summaries) where rowid = new.rowid; end",
+  "alter table spans add column trace_key integer",
+  `create index spans_trace_key_outline on spans (trace_key, ${
+    "start_time_unix_nano, span_id, parent_span_id, service_name, name, kind, status_code, " +
+    "end_time_unix_nano"
+  }) where trace_key is not null`,
+];
 const TODAY_SERVICES = `create table trace_services (trace_id text not null, ` +
   `${SERVICE_COLUMNS}, primary key (trace_id, service_name))`;
 
@@ -81,24 +100,29 @@ const outline = (key: string) => `create index spans_trace_outline on spans (${k
 /** The layouts compared; the test holds `today`'s tables to the migrated schema. */
 export const LAYOUTS: Layout[] = [
   {
-    name: "today",
-    keyed: false,
+    name: "issue 15",
+    keys: "none",
     tables: [SPANS.today, outline("trace_id"), TODAY_SUMMARIES, TODAY_SERVICES],
   },
-  { name: "no outline", keyed: false, tables: [SPANS.today, TODAY_SUMMARIES, TODAY_SERVICES] },
+  {
+    name: "today",
+    keys: "trigger",
+    tables: [SPANS.today, TODAY_SUMMARIES, TODAY_SERVICES, ...TRIGGER_KEYS],
+  },
+  { name: "no outline", keys: "none", tables: [SPANS.today, TODAY_SUMMARIES, TODAY_SERVICES] },
   {
     name: "trace key",
-    keyed: true,
+    keys: "rowid",
     tables: [SPANS.keyed, outline("trace_key"), KEYED_SUMMARIES, KEYED_SERVICES],
   },
   {
     name: "clustered",
-    keyed: true,
+    keys: "rowid",
     tables: [SPANS.clustered, outline("trace_key"), KEYED_SUMMARIES, KEYED_SERVICES],
   },
   {
     name: "clustered, no outline",
-    keyed: true,
+    keys: "rowid",
     tables: [SPANS.clustered, KEYED_SUMMARIES, KEYED_SERVICES],
   },
 ];
@@ -149,6 +173,9 @@ function commit(
   count: number,
 ) {
   db.exec("begin");
+  const lastSpan = layout.keys === "trigger"
+    ? (statements.lastSpan.get() as { n: number | bigint }).n
+    : 0;
   for (let t = 0; t < count; t++) {
     const traceId = hex(16);
     const service = SERVICES[t % SERVICES.length]!;
@@ -167,7 +194,7 @@ function commit(
       "\x1fGET /api/orders\x1f",
     ];
     const { lastInsertRowid } = statements.summary.run(...summary);
-    const key = layout.keyed ? lastInsertRowid : undefined;
+    const key = layout.keys === "rowid" ? lastInsertRowid : undefined;
     for (const [spanId, parent, offset] of [[root, "", 0n], [hex(8), root, 1_000n]] as const) {
       const row: SQLInputValue[] = [
         traceId,
@@ -202,6 +229,7 @@ function commit(
     }
     statements.service.run(key ?? traceId, service, start, 0);
   }
+  if (layout.keys === "trigger") statements.assignKeys.run(lastSpan);
   db.exec("commit");
 }
 
@@ -209,6 +237,8 @@ interface Statements {
   span: ReturnType<DatabaseSync["prepare"]>;
   summary: ReturnType<DatabaseSync["prepare"]>;
   service: ReturnType<DatabaseSync["prepare"]>;
+  lastSpan: ReturnType<DatabaseSync["prepare"]>;
+  assignKeys: ReturnType<DatabaseSync["prepare"]>;
 }
 
 /** What one run of a layout measured, and the rows its tables hold at the end. */
@@ -232,17 +262,25 @@ export function measure(dir: string, layout: Layout, stored: number, commits = C
     const statements: Statements = {
       span: db.prepare(
         `insert or ignore into spans values (${
-          Array(layout.keyed ? 27 : 26).fill("?").join(", ")
-        })`,
+          Array(layout.keys === "rowid" ? 27 : 26).fill("?").join(", ")
+        }${layout.keys === "trigger" ? ", null" : ""})`,
       ),
       summary: db.prepare(
-        layout.keyed
-          ? "insert into trace_summaries (trace_id, start_time_unix_nano, end_time_unix_nano, " +
-            "duration_ns, span_count, error_count, failed, root_service, root_name, span_names) " +
-            "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-          : "insert into trace_summaries values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "insert into trace_summaries (trace_id, start_time_unix_nano, end_time_unix_nano, " +
+          "duration_ns, span_count, error_count, failed, root_service, root_name, span_names) " +
+          "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
       ),
       service: db.prepare("insert into trace_services values (?, ?, ?, ?)"),
+      // As store/trace_keys.ts SQLITE_TRACE_KEYS (the same statements, repeated: a model).
+      lastSpan: db.prepare(
+        layout.keys === "trigger" ? "select coalesce(max(rowid), 0) as n from spans" : "select 0",
+      ),
+      assignKeys: db.prepare(
+        layout.keys === "trigger"
+          ? "update spans set trace_key = (select t.trace_key from trace_summaries t " +
+            "where t.trace_id = spans.trace_id) where rowid > ?"
+          : "select ?",
+      ),
     };
     let time = 1_795_687_200_000_000_000n;
     for (let done = 0; done < stored; done += 1_000) {
@@ -301,9 +339,9 @@ async function main() {
         results.set(layout.name, [...results.get(layout.name) ?? [], result]);
       }
     }
-    const base = median(results.get("today")!.map((r) => r.spansPerSecond));
+    const base = median(results.get("issue 15")!.map((r) => r.spansPerSecond));
     console.log(
-      "| layout | spans/s | × today | ms per commit | CPU µs per span | KiB written per span |",
+      "| layout | spans/s | × issue 15 | ms per commit | CPU µs per span | KiB written per span |",
     );
     console.log("| --- | --: | --: | --: | --: | --: |");
     for (const layout of LAYOUTS) {

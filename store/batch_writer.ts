@@ -15,6 +15,7 @@ import { logToDb, resourceToDb, rollupsToDb, spanToDb, TABLE_KEYS } from "./colu
 import type { DialectCapabilities } from "./dialects/mod.ts";
 import { firstNumber } from "./dialects/common.ts";
 import { SQLITE_LOG_TEXT } from "./log_search.ts";
+import { SQLITE_TRACE_KEYS } from "./trace_keys.ts";
 import { classifyDbError, type DbErrorClass, StoreUnavailableError } from "./db_errors.ts";
 import { EdgeResolver, type EdgeResolverLimits, spanKey } from "./edge_resolver.ts";
 import { rollUp, ROLLUP_TABLES, type RollupTable } from "./rollups.ts";
@@ -117,8 +118,19 @@ export class KyselyCommitter implements RowCommitter {
         if (caps.skipLocksKey !== true) await this.#insertResources(trx, rows.resources);
         let spans = 0;
         const spanRows = rows.spans.map((span) => spanToDb(span, caps.int64));
+        // SQLite's spans take their trace's key once the summaries are written (trace_keys.ts).
+        const lastSpan = caps.driver === "sqlite" && spanRows.length > 0
+          ? await firstNumber(trx, sql.raw(SQLITE_TRACE_KEYS.lastRowid))
+          : undefined;
         for (const chunk of chunks(spanRows, caps)) {
           spans += await caps.insertIfAbsent(trx, "spans", TABLE_KEYS.spans, chunk);
+        }
+        if (lastSpan !== undefined && spans > 0) {
+          // A summary row (and so a key) for every trace, then the new spans' keys, which the
+          // recompute below reads them by.
+          const ids = JSON.stringify(traceIds);
+          await trx.executeQuery(CompiledQuery.raw(SQLITE_TRACE_KEYS.claim, [ids]));
+          await trx.executeQuery(CompiledQuery.raw(SQLITE_TRACE_KEYS.assign, [lastSpan]));
         }
         let logs = 0;
         const logRows = rows.logs.map((log) => logToDb(log, caps.int64));

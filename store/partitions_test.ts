@@ -360,6 +360,7 @@ if (selectedDrivers().includes("postgres")) {
         "2026-12-17_long_text",
         "2026-12-18_metric_fidelity",
         "2026-12-19_metric_partitions",
+        "2026-12-20_trace_keys",
       ]);
       const midnight = todayNs() + DAY_NS;
       for (const table of ["spans", "logs"] as const) {
@@ -489,7 +490,10 @@ if (selectedDrivers().includes("postgres")) {
       const old = todayNs() - 3n * DAY_NS;
       const batch = gaugeAt([old, old + HOUR_NS, todayNs() + 40n * DAY_NS]);
       assert.equal((await store.write(batch)).metrics?.inserted, 3);
-      assert.deepEqual((await store.migrate()).applied, ["2026-12-19_metric_partitions"]);
+      assert.deepEqual((await store.migrate()).applied, [
+        "2026-12-19_metric_partitions",
+        "2026-12-20_trace_keys",
+      ]);
 
       const midnight = todayNs() + DAY_NS;
       for (const table of ["metric_points", "metric_exemplars"] as const) {

@@ -14,6 +14,7 @@ import type { ErrorOrigins } from "./error_origins.ts";
 import { type TracePage, TraceQueries } from "./trace_queries.ts";
 import { LogQueries, type LogTotal, type PlannedLogFilter } from "./log_queries.ts";
 import { RESOURCE_COLUMNS } from "./resource_columns.ts";
+import { spansOfTrace } from "./trace_keys.ts";
 import type {
   LogFilter,
   LogPageQuery,
@@ -93,7 +94,7 @@ export class Queries {
       .innerJoin("resources", "resources.id", "spans.resource_id")
       .selectAll("spans")
       .select(RESOURCE_COLUMNS)
-      .where("spans.trace_id", "=", traceId)
+      .where(spansOfTrace(this.caps.driver, traceId))
       .orderBy("spans.start_time_unix_nano")
       .orderBy("spans.span_id");
     const rows =

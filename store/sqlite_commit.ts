@@ -57,6 +57,8 @@ export type InsertStatements = Record<keyof InsertTables, InsertStatement> & {
   summaries: SummaryStatements;
   /** The log text index's statements (log_search.ts SQLITE_LOG_TEXT): its one `?` a rowid. */
   logText: { lastRowid: string; index: string };
+  /** The spans' trace keys (trace_keys.ts SQLITE_TRACE_KEYS): `assign`'s one `?` a rowid. */
+  traceKeys: { lastRowid: string; claim: string; assign: string };
   /** Attribute index rows (attribute_index.ts), skipped when stored: `h`, time, ids. */
   spanAttributes: InsertStatement;
   logAttributes: InsertStatement;
@@ -241,6 +243,10 @@ export function commitPrepared(
   raw.exec("begin immediate");
   try {
     run("resources");
+    // The spans past the largest rowid before them are this commit's (trace_keys.ts).
+    const lastSpan = rows.spans.length === 0
+      ? 0
+      : sqlite.statement(statements.traceKeys.lastRowid).get()?.n as number;
     const spans = run("spans");
     // The logs past the largest rowid before them are this commit's (log_search.ts).
     const lastLog = rows.logs.length === 0
@@ -277,7 +283,12 @@ export function commitPrepared(
         runAll(flatten(fresh.summaries, insertSummaries.columns), insertSummaries);
         runAll(flatten(fresh.services, insertServices.columns), insertServices);
         recompute = known.size === 0 ? "" : JSON.stringify([...known]);
+      } else {
+        sqlite.statement(statements.traceKeys.claim).run(rows.traceIds);
       }
+      // Every trace has a summary and its key now: the new spans take theirs, which the
+      // recompute reads them by (trace_keys.ts).
+      sqlite.statement(statements.traceKeys.assign).run(lastSpan);
       if (recompute !== "") {
         for (const sql of summaries.refresh) {
           sqlite.statement(sql).run(...Array(countPlaceholders(sql)).fill(recompute));

@@ -15,6 +15,7 @@
  * @module
  */
 import { SQLITE_LOG_TEXT } from "./log_search.ts";
+import { SQLITE_TRACE_KEYS } from "./trace_keys.ts";
 import { type Kysely, type RawBuilder, sql, type SqlBool } from "kysely";
 import type {
   Database,
@@ -166,6 +167,7 @@ export function compileInsertStatements(db: Kysely<Database>): InsertStatements 
     summaries,
     metrics,
     logText: { ...SQLITE_LOG_TEXT },
+    traceKeys: { ...SQLITE_TRACE_KEYS },
     resources: insert("resources", RESOURCE_COLUMNS),
     spans: insert("spans", SPAN_COLUMNS),
     logs: insert("logs", LOG_COLUMNS),

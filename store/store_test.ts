@@ -68,6 +68,7 @@ for (const driver of selectedDrivers()) {
         "2026-12-17_long_text",
         "2026-12-18_metric_fidelity",
         "2026-12-19_metric_partitions",
+        "2026-12-20_trace_keys",
       ]);
       assert.deepEqual((await first.migrate()).applied, []);
       const batch = buildBatch(3, 3);
@@ -127,6 +128,7 @@ for (const driver of selectedDrivers()) {
         "2026-12-17_long_text",
         "2026-12-18_metric_fidelity",
         "2026-12-19_metric_partitions",
+        "2026-12-20_trace_keys",
       ]);
     } finally {
       await database.drop();

@@ -7,6 +7,7 @@
  * @module
  */
 import { type Kysely, sql } from "kysely";
+import { spansOfTrace } from "./trace_keys.ts";
 import { type Database, spanFromDb } from "./columns.ts";
 import { readerPoolOf, type SqliteReadPool } from "./sqlite_read_pool.ts";
 import { RESOURCE_COLUMNS } from "./queries.ts";
@@ -89,7 +90,8 @@ export class TraceReads {
   /**
    * Every span of one trace in start order, structure only; no span when the trace is unknown.
    * On SQLite's reader threads the rows come as arrays (`executeRows`), not objects, read from the
-   * `spans_trace_outline` index alone (migration 2026-12-09), already in order, with every number
+   * outline index alone (`spans_trace_key_outline`, led by the trace's key: migrations 2026-12-09
+   * and 2026-12-20), already in order, with every number
    * a double (`#structureRows`). Elsewhere the times come as the driver gives them and are
    * subtracted here.
    */
@@ -98,7 +100,7 @@ export class TraceReads {
     if (pool !== undefined) return await this.#structureRows(pool, traceId);
     const rows = await this.db.selectFrom("spans")
       .select([...OUTLINE_COLUMNS])
-      .where("trace_id", "=", traceId)
+      .where(spansOfTrace(this.caps.driver, traceId))
       .orderBy("start_time_unix_nano")
       .orderBy("span_id")
       .execute();
@@ -129,9 +131,11 @@ export class TraceReads {
    * contract allows it).
    */
   async #structureRows(pool: SqliteReadPool, traceId: string): Promise<TraceOutline> {
+    // The trace's spans by its key, which leads the outline index (migration 2026-12-20).
+    const ofTrace = spansOfTrace("sqlite", traceId);
     const first = this.db.selectFrom("spans")
       .select(sql<bigint | null>`min(start_time_unix_nano)`.as("start"))
-      .where("trace_id", "=", traceId)
+      .where(ofTrace)
       .compile();
     const start = (await pool.executeRows(first.sql, first.parameters)).rows[0]?.[0];
     if (start === null || start === undefined) return emptyOutline(0, 0n);
@@ -147,7 +151,7 @@ export class TraceReads {
         sql<number>`cast(start_time_unix_nano - ${base} as real)`.as("start_ns"),
         sql<number>`cast(end_time_unix_nano - ${base} as real)`.as("end_ns"),
       ])
-      .where("trace_id", "=", traceId)
+      .where(ofTrace)
       .orderBy("start_time_unix_nano")
       .orderBy("span_id")
       .compile();
@@ -195,7 +199,7 @@ export class TraceReads {
     const contains = this.caps.containsIgnoringCase;
     const query = this.db.selectFrom("spans")
       .select(["span_id", "name", "service_name", "attributes", "events"])
-      .where("trace_id", "=", traceId)
+      .where(spansOfTrace(this.caps.driver, traceId))
       .where((eb) =>
         eb.or([
           contains("spans.name", text),

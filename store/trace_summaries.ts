@@ -5,7 +5,8 @@
  * of them instead of grouping every span of the window by trace.
  *
  * They are never added to: each write *recomputes* the summaries of the traces it touched from
- * the spans stored (theirs and those stored before, by the primary key's trace_id prefix). So a
+ * the spans stored (theirs and those stored before, by the primary key's trace_id prefix; on
+ * SQLite by the trace key, from the outline index: trace_keys.ts, `keyedSpans`). So a
  * summary is exact by construction under retries and replays (duplicate spans are not stored
  * twice), late spans, out-of-order arrival and a trace written through several requests.
  *
@@ -244,20 +245,37 @@ export function refreshStatements(
   caps: Pick<DialectCapabilities, "upsertSelect" | "driver">,
   ids: TraceIdsCondition,
 ): RawBuilder<unknown>[] {
+  const spans = caps.driver === "sqlite" ? keyedSpans(ids) : sql.table("spans");
   return [
     caps.upsertSelect(
       "trace_summaries",
       ["trace_id"],
       SUMMARY_COLUMNS,
-      summarySelect(caps.driver, ids),
+      summarySelect(caps.driver, ids, spans),
     ),
     sql`delete from ${sql.table("trace_services")} where ${ids(ref("trace_id"))}`,
     sql`insert into ${sql.table("trace_services")} (${sql.join(SERVICE_COLUMNS.map((c) => ref(c)))})
       select distinct sp.trace_id, sp.service_name, ts.start_time_unix_nano, ts.failed
-      from ${sql.table("spans")} sp
+      from ${spans} sp
       inner join ${sql.table("trace_summaries")} ts on ts.trace_id = sp.trace_id
       where ${ids(sql.ref("sp.trace_id"))}`,
   ];
+}
+
+/**
+ * SQLite: the spans of the traces `ids` selects, with the columns the recompute reads, found by
+ * their trace's key (migration 2026-12-20, trace_keys.ts) in the outline index, which holds every
+ * one of them: a trace's spans are adjacent there and no table row is read. Every span and summary
+ * the recompute reads has its key (the commit gives them before it recomputes).
+ */
+function keyedSpans(ids: TraceIdsCondition): RawBuilder<unknown> {
+  return sql`(select t.trace_id as trace_id, s.start_time_unix_nano as start_time_unix_nano,
+      s.end_time_unix_nano as end_time_unix_nano, s.status_code as status_code,
+      s.parent_span_id as parent_span_id, s.span_id as span_id,
+      s.service_name as service_name, s.name as name
+    from ${sql.table("trace_summaries")} t
+    inner join ${sql.table("spans")} s on s.trace_key = t.trace_key
+    where ${ids(sql.ref("t.trace_id"))})`;
 }
 
 /** Deletes the summaries (and services) of the traces `ids` selects that have no span stored. */

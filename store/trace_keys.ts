@@ -1,0 +1,45 @@
+/**
+ * SQLite's trace keys (migration 2026-12-20): how a commit gives its new spans their trace's key,
+ * which leads the outline index (`spans_trace_key_outline`) that the trace page reads.
+ *
+ * After the commit's spans and their traces' summary rows are written (every summary has its key:
+ * the trigger `trace_summaries_key` gives one to each new row), and before the recompute of the
+ * traces that had one (which reads the spans by their key), one `update … where rowid > ?` sets
+ * the key of the spans past the largest rowid before them, as the log text index takes the
+ * commit's records (log_search.ts `SQLITE_LOG_TEXT`): new rows get rowids above it and the commit
+ * holds the write lock. The rows it rewrites are the commit's own, at the table's end and already
+ * in the page cache, so the WAL gets no page it did not already get. Every SQLite write path runs
+ * these (sqlite_commit.ts, and batch_writer.ts's Kysely committer).
+ *
+ * @module
+ */
+import { type RawBuilder, sql, type SqlBool } from "kysely";
+import type { DbDriver } from "../lib/config.ts";
+
+export const SQLITE_TRACE_KEYS = {
+  lastRowid: "select coalesce(max(rowid), 0) as n from spans",
+  /**
+   * A summary row (empty, and so its key) for each trace of the JSON array that is its one `?` and
+   * has none, before `assign`; the recompute fills it (trace_summaries.ts `refreshStatements`).
+   * The writer thread's commit of new spans writes their summaries itself and needs none.
+   */
+  claim: "insert into trace_summaries (trace_id, start_time_unix_nano, end_time_unix_nano, " +
+    "duration_ns, span_count, error_count, failed, root_service, root_name) " +
+    "select value, 0, 0, 0, 0, 0, 0, '', '' from json_each(?) where true " +
+    "on conflict (trace_id) do nothing",
+  assign: "update spans set trace_key = " +
+    "(select t.trace_key from trace_summaries t where t.trace_id = spans.trace_id) " +
+    "where rowid > ?",
+} as const;
+
+/**
+ * The condition on `spans` that selects one trace's spans: on SQLite by its key, which leads the
+ * outline index, so that reads in start order (the outline, a trace's first spans) take them in
+ * that order without a sort; elsewhere by the trace id.
+ */
+export function spansOfTrace(driver: DbDriver, traceId: string): RawBuilder<SqlBool> {
+  return driver === "sqlite"
+    ? sql<SqlBool>`${sql.ref("spans.trace_key")} =
+        (select trace_key from trace_summaries where trace_id = ${traceId})`
+    : sql<SqlBool>`${sql.ref("spans.trace_id")} = ${traceId}`;
+}

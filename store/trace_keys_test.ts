@@ -1,0 +1,218 @@
+/**
+ * SQLite's trace keys (migration 2026-12-20, trace_keys.ts): every span gets its trace's key
+ * through both write paths (the writer thread and the Kysely committer), a late span its trace's
+ * existing key, a new trace a larger key than any before; the trace page's outline reads them by
+ * the key-led index; and a database from before the migration (down, rows
+ * written) migrates with every span keyed and the same outlines.
+ */
+import assert from "node:assert/strict";
+import { DatabaseSync } from "node:sqlite";
+import type { Kysely } from "kysely";
+import { createStore, type Store, type StoreOptions } from "./mod.ts";
+import { openDatabase } from "./dialects/mod.ts";
+import { argusMigrator } from "./migrations/mod.ts";
+import type { Batch } from "./types.ts";
+import { BASE_TIME_NS, buildBatch, buildResource, buildSpan } from "../tests/builders.ts";
+import { databaseConfig } from "../tests/databases.ts";
+
+const BEFORE = "2026-12-19_metric_partitions";
+
+interface Keys {
+  /** Spans without a key. */
+  unkeyed: number;
+  /** Trace id → its summary's key. */
+  summaries: Map<string, number>;
+  /** Spans whose key is not their trace's summary's. */
+  mismatched: number;
+}
+
+function keysOf(path: string): Keys {
+  const db = new DatabaseSync(path, { readOnly: true });
+  try {
+    const unkeyed = db.prepare("select count(*) as n from spans where trace_key is null").get()!;
+    const mismatched = db.prepare(
+      `select count(*) as n from spans s join trace_summaries t on t.trace_id = s.trace_id
+       where s.trace_key is not t.trace_key`,
+    ).get()!;
+    const summaries = new Map<string, number>();
+    for (const row of db.prepare("select trace_id, trace_key from trace_summaries").all()) {
+      summaries.set(row.trace_id as string, Number(row.trace_key));
+    }
+    return { unkeyed: Number(unkeyed.n), summaries, mismatched: Number(mismatched.n) };
+  } finally {
+    db.close();
+  }
+}
+
+/** How SQLite reads a trace's outline: the plan's lines. */
+function outlinePlan(path: string, traceId: string): string[] {
+  const db = new DatabaseSync(path, { readOnly: true });
+  try {
+    return db.prepare(
+      `explain query plan select span_id, start_time_unix_nano from spans
+       where trace_key = (select trace_key from trace_summaries where trace_id = ?)
+       order by start_time_unix_nano, span_id`,
+    ).all(traceId).map((row) => row.detail as string);
+  } finally {
+    db.close();
+  }
+}
+
+async function withDir(fn: (dir: string) => Promise<void>) {
+  const dir = await Deno.makeTempDir({ prefix: "argus-trace-keys-" });
+  try {
+    await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+async function open(
+  dir: string,
+  options: Omit<StoreOptions, "dataDir"> = {},
+): Promise<Store> {
+  return await createStore(databaseConfig("sqlite", "argus.db"), { ...options, dataDir: dir });
+}
+
+/** A span of an existing trace, earlier than its spans (it becomes the outline's first). */
+function lateSpan(traceId: string): Batch {
+  const resource = buildResource("late-service");
+  return {
+    resources: [resource],
+    spans: [buildSpan(resource, {
+      traceId,
+      spanId: "00000000000000ff",
+      startTimeUnixNano: BASE_TIME_NS - 5_000_000n,
+      endTimeUnixNano: BASE_TIME_NS - 4_000_000n,
+    })],
+    logs: [],
+  };
+}
+
+for (const throughKysely of [false, true]) {
+  const path = throughKysely ? "the Kysely committer" : "the writer thread";
+  Deno.test(`sqlite trace keys: through ${path}, every span has its trace's key`, async () => {
+    await withDir(async (dir) => {
+      let store = await open(dir, { sqliteWritesThroughKysely: throughKysely });
+      try {
+        await store.migrate();
+        const first = buildBatch(60, 0, 1);
+        assert.equal((await store.write(first)).spans.inserted, 60);
+        const before = keysOf(`${dir}/argus.db`);
+        assert.equal(before.unkeyed, 0);
+        assert.equal(before.mismatched, 0);
+        const firstKeys = [...before.summaries.values()];
+        assert.equal(new Set(firstKeys).size, firstKeys.length, "one key a trace");
+
+        // A late span of a stored trace, and new traces: the first keeps its key, the new ones
+        // come after every key before them.
+        const known = first.spans[0]!.traceId;
+        const late = lateSpan(known);
+        const second = buildBatch(30, 0, 2);
+        assert.equal((await store.write(late)).spans.inserted, 1);
+        assert.equal((await store.write(second)).spans.inserted, 30);
+        const after = keysOf(`${dir}/argus.db`);
+        assert.equal(after.unkeyed, 0);
+        assert.equal(after.mismatched, 0);
+        assert.equal(after.summaries.get(known), before.summaries.get(known));
+        const newest = Math.max(...firstKeys);
+        for (const span of second.spans) {
+          assert.ok(after.summaries.get(span.traceId)! > newest, span.traceId);
+        }
+
+        // The outline: the late span first, every span of the trace, by the key-led index.
+        const outline = await store.traceStructure(known);
+        assert.equal(outline.spanId[0], "00000000000000ff");
+        assert.equal(
+          outline.spanId.length,
+          first.spans.filter((s) => s.traceId === known).length + 1,
+        );
+        assert.match(outlinePlan(`${dir}/argus.db`, known)[0]!, /spans_trace_key_outline/);
+
+        // A batch with a stored span and a new one (the commit of a replay): the new span keyed.
+        const mixed: Batch = {
+          resources: second.resources,
+          spans: [second.spans[0]!, { ...second.spans[0]!, spanId: "00000000000000fe" }],
+          logs: [],
+        };
+        await store.write(mixed);
+        assert.equal(keysOf(`${dir}/argus.db`).unkeyed, 0);
+
+        // Reopened: the outlines read the same (the keys are a column, which VACUUM, run by
+        // another program, keeps too; Deno's node:sqlite refuses VACUUM without every permission).
+        const outlines = await Promise.all(first.spans.map((s) => store.traceStructure(s.traceId)));
+        const keys = keysOf(`${dir}/argus.db`).summaries;
+        await store.close();
+        store = await open(dir, { sqliteWritesThroughKysely: throughKysely });
+        assert.deepEqual(keysOf(`${dir}/argus.db`).summaries, keys);
+        const again = await Promise.all(first.spans.map((s) => store.traceStructure(s.traceId)));
+        assert.deepEqual(again, outlines);
+      } finally {
+        await store.close();
+      }
+    });
+  });
+}
+
+Deno.test("sqlite trace keys: a database from before the migration gets a key on every span", async () => {
+  await withDir(async (dir) => {
+    let store = await open(dir);
+    const batches = [buildBatch(40, 0, 1), buildBatch(40, 0, 2)];
+    const traceIds = [...new Set(batches.flatMap((b) => b.spans.map((s) => s.traceId)))];
+    let outlines;
+    try {
+      await store.migrate();
+      for (const batch of batches) await store.write(batch);
+      outlines = await Promise.all(traceIds.map((id) => store.traceStructure(id)));
+    } finally {
+      await store.close();
+    }
+
+    // Back to the schema before the keys: the columns gone, the outline led by the trace id.
+    const { db } = openDatabase(databaseConfig("sqlite", "argus.db"), dir, () => {});
+    try {
+      const migrator = argusMigrator(db as Kysely<unknown>, "sqlite");
+      assert.equal((await migrator.migrateTo(BEFORE)).error, undefined);
+    } finally {
+      await db.destroy();
+    }
+    const raw = new DatabaseSync(`${dir}/argus.db`);
+    try {
+      const columns = (table: string) =>
+        raw.prepare(`pragma table_info(${table})`).all().map((c) => c.name);
+      assert.ok(!columns("spans").includes("trace_key"));
+      assert.ok(!columns("trace_summaries").includes("trace_key"));
+      const indexes = raw.prepare("pragma index_list(spans)").all().map((i) => i.name);
+      assert.ok(indexes.includes("spans_trace_outline"));
+    } finally {
+      raw.close();
+    }
+
+    store = await open(dir);
+    try {
+      assert.deepEqual((await store.migrate()).applied, ["2026-12-20_trace_keys"]);
+      const keys = keysOf(`${dir}/argus.db`);
+      assert.equal(keys.unkeyed, 0);
+      assert.equal(keys.mismatched, 0);
+      assert.equal(keys.summaries.size, traceIds.length);
+      assert.equal(new Set(keys.summaries.values()).size, traceIds.length);
+      assert.deepEqual(await Promise.all(traceIds.map((id) => store.traceStructure(id))), outlines);
+      const raw = new DatabaseSync(`${dir}/argus.db`, { readOnly: true });
+      try {
+        const indexes = raw.prepare("pragma index_list(spans)").all().map((i) => i.name);
+        assert.ok(!indexes.includes("spans_trace_outline"), "the old outline index dropped");
+      } finally {
+        raw.close();
+      }
+      // New traces after the migration take keys after the migrated ones.
+      const newest = Math.max(...keys.summaries.values());
+      const later = buildBatch(10, 0, 3);
+      await store.write(later);
+      const after = keysOf(`${dir}/argus.db`);
+      assert.equal(after.unkeyed, 0);
+      for (const span of later.spans) assert.ok(after.summaries.get(span.traceId)! > newest);
+    } finally {
+      await store.close();
+    }
+  });
+});
