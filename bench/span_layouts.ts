@@ -11,7 +11,8 @@
  *   service). Four B-trees keyed by the random trace id: each new trace writes a page of each.
  * - `today`: the tables as the migrations make them: issue 15's, the outline index led by the
  *   summary's `trace_key` (a column its trigger fills) and partial, the spans given their key by
- *   one update at the end of the commit (store/trace_keys.ts). Three random trees.
+ *   one update at the end of the commit (store/trace_keys.ts), the services keyed by (trace key,
+ *   service) `WITHOUT ROWID`. Two random trees.
  * - `no outline`: issue 15's without the outline index.
  * - `trace key`: a summary's integer rowid (`trace_key`, given in arrival order) keys the
  *   outline index and the services; spans keep (trace_id, span_id). Two random trees.
@@ -83,6 +84,9 @@ const TRIGGER_KEYS = [
     "start_time_unix_nano, span_id, parent_span_id, service_name, name, kind, status_code, " +
     "end_time_unix_nano"
   }) where trace_key is not null`,
+  "drop table trace_services",
+  "create table trace_services (trace_key integer not null, trace_id text not null, " +
+  `${SERVICE_COLUMNS}, primary key (trace_key, service_name)) without rowid`,
 ];
 const TODAY_SERVICES = `create table trace_services (trace_id text not null, ` +
   `${SERVICE_COLUMNS}, primary key (trace_id, service_name))`;
@@ -270,7 +274,14 @@ export function measure(dir: string, layout: Layout, stored: number, commits = C
           "duration_ns, span_count, error_count, failed, root_service, root_name, span_names) " +
           "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
       ),
-      service: db.prepare("insert into trace_services values (?, ?, ?, ?)"),
+      // Today's as store/trace_keys.ts `sqliteServicesInsert` writes it (one row).
+      service: db.prepare(
+        layout.keys === "trigger"
+          ? "insert into trace_services select t.trace_key, v.column1, v.column2, v.column3, " +
+            "v.column4 from (values (?, ?, ?, ?)) v inner join trace_summaries t " +
+            "on t.trace_id = v.column1"
+          : "insert into trace_services values (?, ?, ?, ?)",
+      ),
       // As store/trace_keys.ts SQLITE_TRACE_KEYS (the same statements, repeated: a model).
       lastSpan: db.prepare(
         layout.keys === "trigger" ? "select coalesce(max(rowid), 0) as n from spans" : "select 0",

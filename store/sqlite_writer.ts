@@ -15,7 +15,7 @@
  * @module
  */
 import { SQLITE_LOG_TEXT } from "./log_search.ts";
-import { SQLITE_TRACE_KEYS } from "./trace_keys.ts";
+import { SQLITE_TRACE_KEYS, sqliteServicesInsert } from "./trace_keys.ts";
 import { type Kysely, type RawBuilder, sql, type SqlBool } from "kysely";
 import type {
   Database,
@@ -97,7 +97,7 @@ export function compileInsertStatements(db: Kysely<Database>): InsertStatements 
   };
   // New traces' summaries: a plain insert (`OR FAIL` as above), since a conflict would mean that
   // the trace was not new, and its summary not exact.
-  const insertPlain = <T extends "trace_summaries" | "trace_services">(
+  const insertPlain = <T extends "trace_summaries">(
     table: T,
     columns: readonly string[],
   ) => {
@@ -116,7 +116,12 @@ export function compileInsertStatements(db: Kysely<Database>): InsertStatements 
       compileRaw,
     ),
     insertSummaries: insertPlain("trace_summaries", SUMMARY_COLUMNS),
-    insertServices: insertPlain("trace_services", SERVICE_COLUMNS),
+    // Keyed by the trace's key (trace_keys.ts), which the summary just inserted holds.
+    insertServices: {
+      sql: sqliteServicesInsert(1),
+      sqlMany: sqliteServicesInsert(ROWS_PER_STATEMENT),
+      columns: [...SERVICE_COLUMNS],
+    },
   };
   // Metric rows: every column of the table, in the order of the table's rows (metric_columns.ts).
   // Instruments and series are upserted: inserted if absent, else their seen times moved where

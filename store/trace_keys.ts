@@ -33,6 +33,19 @@ export const SQLITE_TRACE_KEYS = {
 } as const;
 
 /**
+ * The writer thread's insert of new traces' services (SERVICE_COLUMNS order: trace id, service,
+ * start, failed; `rows` rows of them), each row given its trace's key from the summary written
+ * just before it. `or fail`: a conflict would mean the trace was not new.
+ */
+export function sqliteServicesInsert(rows: number): string {
+  return "insert or fail into trace_services " +
+    "(trace_key, trace_id, service_name, start_time_unix_nano, failed) " +
+    "select t.trace_key, v.column1, v.column2, v.column3, v.column4 " +
+    `from (values ${Array(rows).fill("(?, ?, ?, ?)").join(", ")}) v ` +
+    "inner join trace_summaries t on t.trace_id = v.column1";
+}
+
+/**
  * The condition on `spans` that selects one trace's spans: on SQLite by its key, which leads the
  * outline index, so that reads in start order (the outline, a trace's first spans) take them in
  * that order without a sort; elsewhere by the trace id.
@@ -42,4 +55,20 @@ export function spansOfTrace(driver: DbDriver, traceId: string): RawBuilder<SqlB
     ? sql<SqlBool>`${sql.ref("spans.trace_key")} =
         (select trace_key from trace_summaries where trace_id = ${traceId})`
     : sql<SqlBool>`${sql.ref("spans.trace_id")} = ${traceId}`;
+}
+
+/**
+ * The condition on `trace_services` that selects the rows of the traces `traceIds`: on SQLite by
+ * their keys (the table is keyed (trace_key, service_name), with no index of the trace id), found
+ * through their summaries; elsewhere by the trace id.
+ */
+export function servicesOfTraces(
+  driver: DbDriver,
+  traceIds: readonly string[],
+): RawBuilder<SqlBool> {
+  const ids = sql.join(traceIds.map((id) => sql`${id}`));
+  return driver === "sqlite"
+    ? sql<SqlBool>`${sql.ref("trace_services.trace_key")} in
+        (select trace_key from trace_summaries where trace_id in (${ids}))`
+    : sql<SqlBool>`${sql.ref("trace_services.trace_id")} in (${ids})`;
 }

@@ -24,6 +24,9 @@ interface Keys {
   summaries: Map<string, number>;
   /** Spans whose key is not their trace's summary's. */
   mismatched: number;
+  /** Trace services: rows, and rows whose key is not their trace's summary's. */
+  services: number;
+  mismatchedServices: number;
 }
 
 function keysOf(path: string): Keys {
@@ -38,7 +41,17 @@ function keysOf(path: string): Keys {
     for (const row of db.prepare("select trace_id, trace_key from trace_summaries").all()) {
       summaries.set(row.trace_id as string, Number(row.trace_key));
     }
-    return { unkeyed: Number(unkeyed.n), summaries, mismatched: Number(mismatched.n) };
+    const services = db.prepare(
+      `select count(*) as n, sum(t.trace_key is not s.trace_key) as wrong
+       from trace_services s left join trace_summaries t on t.trace_id = s.trace_id`,
+    ).get()!;
+    return {
+      unkeyed: Number(unkeyed.n),
+      summaries,
+      mismatched: Number(mismatched.n),
+      services: Number(services.n),
+      mismatchedServices: Number(services.wrong ?? 0),
+    };
   } finally {
     db.close();
   }
@@ -101,6 +114,8 @@ for (const throughKysely of [false, true]) {
         const before = keysOf(`${dir}/argus.db`);
         assert.equal(before.unkeyed, 0);
         assert.equal(before.mismatched, 0);
+        assert.equal(before.services, 60, "one service row a one-span trace");
+        assert.equal(before.mismatchedServices, 0);
         const firstKeys = [...before.summaries.values()];
         assert.equal(new Set(firstKeys).size, firstKeys.length, "one key a trace");
 
@@ -114,6 +129,9 @@ for (const throughKysely of [false, true]) {
         const after = keysOf(`${dir}/argus.db`);
         assert.equal(after.unkeyed, 0);
         assert.equal(after.mismatched, 0);
+        // The late span's service joined its trace's (recomputed by the key): 60 + 1 + 30.
+        assert.equal(after.services, 91);
+        assert.equal(after.mismatchedServices, 0);
         assert.equal(after.summaries.get(known), before.summaries.get(known));
         const newest = Math.max(...firstKeys);
         for (const span of second.spans) {
@@ -182,6 +200,7 @@ Deno.test("sqlite trace keys: a database from before the migration gets a key on
         raw.prepare(`pragma table_info(${table})`).all().map((c) => c.name);
       assert.ok(!columns("spans").includes("trace_key"));
       assert.ok(!columns("trace_summaries").includes("trace_key"));
+      assert.ok(!columns("trace_services").includes("trace_key"));
       const indexes = raw.prepare("pragma index_list(spans)").all().map((i) => i.name);
       assert.ok(indexes.includes("spans_trace_outline"));
     } finally {
@@ -194,6 +213,8 @@ Deno.test("sqlite trace keys: a database from before the migration gets a key on
       const keys = keysOf(`${dir}/argus.db`);
       assert.equal(keys.unkeyed, 0);
       assert.equal(keys.mismatched, 0);
+      assert.equal(keys.services, traceIds.length);
+      assert.equal(keys.mismatchedServices, 0);
       assert.equal(keys.summaries.size, traceIds.length);
       assert.equal(new Set(keys.summaries.values()).size, traceIds.length);
       assert.deepEqual(await Promise.all(traceIds.map((id) => store.traceStructure(id))), outlines);

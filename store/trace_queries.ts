@@ -30,6 +30,7 @@ import {
 } from "./error_origins.ts";
 import { SPAN_NAME_SEPARATOR } from "./span_names.ts";
 import { spanNamesContain } from "./trace_summaries.ts";
+import { servicesOfTraces } from "./trace_keys.ts";
 import type { Page, TimeWindow, TraceFilter, TraceSortField, TraceSummary } from "./types.ts";
 
 type Db = Kysely<Database>;
@@ -279,7 +280,7 @@ export class TraceQueries {
     const services = new Map<string, string[]>();
     if (ids.length > 0) {
       const found = await this.db.selectFrom("trace_services").select(["trace_id", "service_name"])
-        .where("trace_id", "in", ids).execute();
+        .where(servicesOfTraces(this.caps.driver, ids)).execute();
       for (const row of found) {
         const list = services.get(row.trace_id) ?? [];
         list.push(row.service_name);

@@ -245,7 +245,11 @@ export function refreshStatements(
   caps: Pick<DialectCapabilities, "upsertSelect" | "driver">,
   ids: TraceIdsCondition,
 ): RawBuilder<unknown>[] {
-  const spans = caps.driver === "sqlite" ? keyedSpans(ids) : sql.table("spans");
+  const sqlite = caps.driver === "sqlite";
+  const spans = sqlite ? keyedSpans(ids) : sql.table("spans");
+  const services = sqlite
+    ? [ref("trace_key"), ...SERVICE_COLUMNS.map((c) => ref(c))]
+    : SERVICE_COLUMNS.map((c) => ref(c));
   return [
     caps.upsertSelect(
       "trace_summaries",
@@ -253,13 +257,26 @@ export function refreshStatements(
       SUMMARY_COLUMNS,
       summarySelect(caps.driver, ids, spans),
     ),
-    sql`delete from ${sql.table("trace_services")} where ${ids(ref("trace_id"))}`,
-    sql`insert into ${sql.table("trace_services")} (${sql.join(SERVICE_COLUMNS.map((c) => ref(c)))})
-      select distinct sp.trace_id, sp.service_name, ts.start_time_unix_nano, ts.failed
+    sql`delete from ${sql.table("trace_services")} where ${
+      sqlite ? keysOf(ids) : ids(ref("trace_id"))
+    }`,
+    sql`insert into ${sql.table("trace_services")} (${sql.join(services)})
+      select distinct ${sqlite ? sql`ts.trace_key, ` : sql``}sp.trace_id, sp.service_name,
+        ts.start_time_unix_nano, ts.failed
       from ${spans} sp
       inner join ${sql.table("trace_summaries")} ts on ts.trace_id = sp.trace_id
       where ${ids(sql.ref("sp.trace_id"))}`,
   ];
+}
+
+/**
+ * SQLite: `trace_services` rows of the traces `ids` selects, by their key (migration 2026-12-20:
+ * the table is keyed (trace_key, service_name) and has no index of the trace id).
+ */
+function keysOf(ids: TraceIdsCondition, only: RawBuilder<SqlBool> = sql<SqlBool>`1 = 1`) {
+  return sql<SqlBool>`${ref("trace_services.trace_key")} in (select t.trace_key from ${
+    sql.table("trace_summaries")
+  } t where ${ids(sql.ref("t.trace_id"))} and ${only})`;
 }
 
 /**
@@ -279,13 +296,21 @@ function keyedSpans(ids: TraceIdsCondition): RawBuilder<unknown> {
 }
 
 /** Deletes the summaries (and services) of the traces `ids` selects that have no span stored. */
-export function removeEmptyStatements(ids: TraceIdsCondition): RawBuilder<unknown>[] {
-  const orphan = (table: string) =>
-    sql`delete from ${sql.table(table)} where ${ids(sql.ref(`${table}.trace_id`))}
-      and not exists (select 1 from ${sql.table("spans")} s where s.trace_id = ${
+export function removeEmptyStatements(
+  ids: TraceIdsCondition,
+  driver?: DbDriver,
+): RawBuilder<unknown>[] {
+  const spanless = (table: string) =>
+    sql<SqlBool>`not exists (select 1 from ${sql.table("spans")} s where s.trace_id = ${
       sql.ref(`${table}.trace_id`)
     })`;
-  return [orphan("trace_services"), orphan("trace_summaries")];
+  const orphan = (table: string) =>
+    sql`delete from ${sql.table(table)} where ${ids(sql.ref(`${table}.trace_id`))}
+      and ${spanless(table)}`;
+  const services = driver === "sqlite"
+    ? sql`delete from ${sql.table("trace_services")} where ${keysOf(ids, spanless("t"))}`
+    : orphan("trace_services");
+  return [services, orphan("trace_summaries")];
 }
 
 /**
@@ -368,7 +393,9 @@ export async function refreshSummaries(
     const condition = traceIdsIn(ids);
     for (const statement of refreshStatements(caps, condition)) await statement.execute(trx);
     if (removeEmpty) {
-      for (const statement of removeEmptyStatements(condition)) await statement.execute(trx);
+      for (const statement of removeEmptyStatements(condition, caps.driver)) {
+        await statement.execute(trx);
+      }
     }
   }
 }
