@@ -16,6 +16,7 @@ import { Queries } from "../store/queries.ts";
 import type { Database } from "../store/columns.ts";
 import { traceSummariesSchema } from "../store/migrations/2026_12_06_trace_summaries.ts";
 import { traceSpanNamesSchema } from "../store/migrations/2026_12_10_trace_span_names.ts";
+import { traceKeysSchema } from "../store/migrations/2026_12_20_trace_keys.ts";
 import { joinSpanNames, SPAN_NAMES_MAX_LENGTH } from "../store/span_names.ts";
 import { spanNamesContain, summarySelect, traceIdsIn } from "../store/trace_summaries.ts";
 import { SQLSERVER } from "../store/dialects/sqlserver.ts";
@@ -366,11 +367,16 @@ for (const driver of selectedDrivers()) {
       const sort = { field: "duration", order: "desc" } as const;
       const page = { limit: 100, offset: 0 };
       const before = await store.traces({ ...ALL_TIME, minDurationNs: 0n }, sort, page);
-      // As on a database migrated before summaries existed: the tables made and filled anew.
+      // As on a database migrated before summaries existed: the tables made and filled anew, and
+      // the later migrations that change them run again (the trace keys, SQLite's, undone first).
+      const schema = db as unknown as Kysely<unknown>;
+      const keys = traceKeysSchema(driver);
+      await keys.down!(schema);
       const migration = traceSummariesSchema(driver);
-      await migration.down!(db as unknown as Kysely<unknown>);
-      await migration.up(db as unknown as Kysely<unknown>);
-      await traceSpanNamesSchema(driver).up(db as unknown as Kysely<unknown>);
+      await migration.down!(schema);
+      await migration.up(schema);
+      await traceSpanNamesSchema(driver).up(schema);
+      await keys.up(schema);
       assert.deepEqual(await store.traces({ ...ALL_TIME, minDurationNs: 0n }, sort, page), before);
       assert.deepEqual(
         before,
