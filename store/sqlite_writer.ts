@@ -97,15 +97,13 @@ export function compileInsertStatements(db: Kysely<Database>): InsertStatements 
   };
   // New traces' summaries: a plain insert (`OR FAIL` as above), since a conflict would mean that
   // the trace was not new, and its summary not exact.
-  const insertPlain = <T extends "trace_summaries">(
-    table: T,
-    columns: readonly string[],
-  ) => {
-    const placeholders = Object.fromEntries(columns.map((c) => [c, sql`?`]));
+  const insertSummaries = () => {
+    const placeholders = Object.fromEntries(SUMMARY_COLUMNS.map((c) => [c, sql`?`]));
     const compile = (rows: number) =>
-      // deno-lint-ignore no-explicit-any -- one placeholder per column of the table
-      db.insertInto(table).values(Array(rows).fill(placeholders as any)).orFail().compile().sql;
-    return { sql: compile(1), sqlMany: compile(ROWS_PER_STATEMENT), columns: [...columns] };
+      db.insertInto("trace_summaries")
+        // deno-lint-ignore no-explicit-any -- one placeholder per column of the table
+        .values(Array(rows).fill(placeholders as any)).orFail().compile().sql;
+    return { sql: compile(1), sqlMany: compile(ROWS_PER_STATEMENT), columns: [...SUMMARY_COLUMNS] };
   };
   const traceId = sql.ref("trace_id");
   const summaries = {
@@ -115,7 +113,7 @@ export function compileInsertStatements(db: Kysely<Database>): InsertStatements 
     refresh: refreshStatements({ upsertSelect: upsertSelectOnConflict, driver: "sqlite" }, ids).map(
       compileRaw,
     ),
-    insertSummaries: insertPlain("trace_summaries", SUMMARY_COLUMNS),
+    insertSummaries: insertSummaries(),
     // Keyed by the trace's key (trace_keys.ts), which the summary just inserted holds.
     insertServices: {
       sql: sqliteServicesInsert(1),

@@ -15,6 +15,7 @@
  */
 import { type RawBuilder, sql, type SqlBool } from "kysely";
 import type { DbDriver } from "../lib/config.ts";
+import type { TraceIdsCondition } from "./trace_summaries.ts";
 
 export const SQLITE_TRACE_KEYS = {
   lastRowid: "select coalesce(max(rowid), 0) as n from spans",
@@ -58,17 +59,21 @@ export function spansOfTrace(driver: DbDriver, traceId: string): RawBuilder<SqlB
 }
 
 /**
- * The condition on `trace_services` that selects the rows of the traces `traceIds`: on SQLite by
- * their keys (the table is keyed (trace_key, service_name), with no index of the trace id), found
- * through their summaries; elsewhere by the trace id.
+ * The condition on `trace_services` that selects the rows of the traces `ids` selects (and, when
+ * given, whose summary `t` meets `only`): on SQLite by their keys (the table is keyed (trace_key,
+ * service_name), with no index of the trace id), found through their summaries; elsewhere by the
+ * trace id. The one place that says how a trace's services are found.
  */
 export function servicesOfTraces(
   driver: DbDriver,
-  traceIds: readonly string[],
+  ids: TraceIdsCondition,
+  only?: RawBuilder<SqlBool>,
 ): RawBuilder<SqlBool> {
-  const ids = sql.join(traceIds.map((id) => sql`${id}`));
-  return driver === "sqlite"
-    ? sql<SqlBool>`${sql.ref("trace_services.trace_key")} in
-        (select trace_key from trace_summaries where trace_id in (${ids}))`
-    : sql<SqlBool>`${sql.ref("trace_services.trace_id")} in (${ids})`;
+  if (driver !== "sqlite") {
+    const own = ids(sql.ref("trace_id")); // the statement's own table: trace_services
+    return only === undefined ? own : sql<SqlBool>`${own} and ${only}`;
+  }
+  return sql<SqlBool>`${sql.ref("trace_services.trace_key")} in (select t.trace_key from ${
+    sql.table("trace_summaries")
+  } t where ${ids(sql.ref("t.trace_id"))}${only === undefined ? sql`` : sql` and ${only}`})`;
 }

@@ -29,7 +29,7 @@ import {
   originServicesByTrace,
 } from "./error_origins.ts";
 import { SPAN_NAME_SEPARATOR } from "./span_names.ts";
-import { spanNamesContain } from "./trace_summaries.ts";
+import { spanNamesContain, traceIdsIn } from "./trace_summaries.ts";
 import { servicesOfTraces } from "./trace_keys.ts";
 import type { Page, TimeWindow, TraceFilter, TraceSortField, TraceSummary } from "./types.ts";
 
@@ -280,7 +280,7 @@ export class TraceQueries {
     const services = new Map<string, string[]>();
     if (ids.length > 0) {
       const found = await this.db.selectFrom("trace_services").select(["trace_id", "service_name"])
-        .where(servicesOfTraces(this.caps.driver, ids)).execute();
+        .where(servicesOfTraces(this.caps.driver, traceIdsIn(ids))).execute();
       for (const row of found) {
         const list = services.get(row.trace_id) ?? [];
         list.push(row.service_name);

@@ -48,6 +48,7 @@ import type { Database } from "./columns.ts";
 import type { SpanRow } from "./types.ts";
 import type { DialectCapabilities } from "./dialects/mod.ts";
 import { SPAN_NAME_SEPARATOR, SPAN_NAMES_MAX_LENGTH } from "./span_names.ts";
+import { servicesOfTraces } from "./trace_keys.ts";
 
 type Db = Kysely<Database>;
 
@@ -257,9 +258,7 @@ export function refreshStatements(
       SUMMARY_COLUMNS,
       summarySelect(caps.driver, ids, spans),
     ),
-    sql`delete from ${sql.table("trace_services")} where ${
-      sqlite ? keysOf(ids) : ids(ref("trace_id"))
-    }`,
+    sql`delete from ${sql.table("trace_services")} where ${servicesOfTraces(caps.driver, ids)}`,
     sql`insert into ${sql.table("trace_services")} (${sql.join(services)})
       select distinct ${sqlite ? sql`ts.trace_key, ` : sql``}sp.trace_id, sp.service_name,
         ts.start_time_unix_nano, ts.failed
@@ -267,16 +266,6 @@ export function refreshStatements(
       inner join ${sql.table("trace_summaries")} ts on ts.trace_id = sp.trace_id
       where ${ids(sql.ref("sp.trace_id"))}`,
   ];
-}
-
-/**
- * SQLite: `trace_services` rows of the traces `ids` selects, by their key (migration 2026-12-20:
- * the table is keyed (trace_key, service_name) and has no index of the trace id).
- */
-function keysOf(ids: TraceIdsCondition, only: RawBuilder<SqlBool> = sql<SqlBool>`1 = 1`) {
-  return sql<SqlBool>`${ref("trace_services.trace_key")} in (select t.trace_key from ${
-    sql.table("trace_summaries")
-  } t where ${ids(sql.ref("t.trace_id"))} and ${only})`;
 }
 
 /**
@@ -298,19 +287,22 @@ function keyedSpans(ids: TraceIdsCondition): RawBuilder<unknown> {
 /** Deletes the summaries (and services) of the traces `ids` selects that have no span stored. */
 export function removeEmptyStatements(
   ids: TraceIdsCondition,
-  driver?: DbDriver,
+  driver: DbDriver,
 ): RawBuilder<unknown>[] {
   const spanless = (table: string) =>
     sql<SqlBool>`not exists (select 1 from ${sql.table("spans")} s where s.trace_id = ${
       sql.ref(`${table}.trace_id`)
     })`;
-  const orphan = (table: string) =>
-    sql`delete from ${sql.table(table)} where ${ids(sql.ref(`${table}.trace_id`))}
-      and ${spanless(table)}`;
-  const services = driver === "sqlite"
-    ? sql`delete from ${sql.table("trace_services")} where ${keysOf(ids, spanless("t"))}`
-    : orphan("trace_services");
-  return [services, orphan("trace_summaries")];
+  // The services first, found through their summaries (`t`) on SQLite, which go next.
+  const of = driver === "sqlite" ? "t" : "trace_services";
+  return [
+    sql`delete from ${sql.table("trace_services")} where ${
+      servicesOfTraces(driver, ids, spanless(of))
+    }`,
+    sql`delete from ${sql.table("trace_summaries")} where ${
+      ids(sql.ref("trace_summaries.trace_id"))
+    } and ${spanless("trace_summaries")}`,
+  ];
 }
 
 /**

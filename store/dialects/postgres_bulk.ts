@@ -616,7 +616,7 @@ export function refreshSql(): string {
 
 /** trace_summaries.ts `removeEmptyStatements`, the trace ids bound as one `text[]`. */
 export function removeEmptySql(): string[] {
-  return removeEmptyStatements(inTraceIds).map(arrayStatementSql);
+  return removeEmptyStatements(inTraceIds, "postgres").map(arrayStatementSql);
 }
 
 let refreshText: string | undefined;
