@@ -132,8 +132,11 @@ export async function rawBaseline(
         startTimeUnixNano: span.startTimeUnixNano + shift,
         endTimeUnixNano: span.endTimeUnixNano + shift,
       }, (v) => v);
-      columns = Object.keys(row);
-      rows.push(Object.values(row) as (string | number | bigint)[]);
+      // SQLite keys spans by their trace's key (store/trace_keys.ts): one trace a span here, its
+      // key the next in arrival order, as the summaries' trigger gives them.
+      const keyed = { ...row, trace_key: BigInt(rows.length + 1) };
+      columns = Object.keys(keyed);
+      rows.push(Object.values(keyed) as (string | number | bigint)[]);
     } else {
       const { id: _, ...log } = item as LogRow;
       const shift = at - log.timeUnixNano;

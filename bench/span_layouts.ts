@@ -9,10 +9,14 @@
  * - `issue 15`: the tables before migration 2026-12-20: spans keyed (trace_id, span_id) with the
  *   outline index (trace_id, start, …), summaries keyed by trace_id, services by (trace_id,
  *   service). Four B-trees keyed by the random trace id: each new trace writes a page of each.
- * - `today`: the tables as the migrations make them: issue 15's, the outline index led by the
+ * - `2026-12-20`: the tables migration 2026-12-20 made: issue 15's, the outline index led by the
  *   summary's `trace_key` (a column its trigger fills) and partial, the spans given their key by
- *   one update at the end of the commit (store/trace_keys.ts), the services keyed by (trace key,
- *   service) `WITHOUT ROWID`. Two random trees.
+ *   one update at the end of the commit, the services keyed by (trace key, service) `WITHOUT
+ *   ROWID`. Two random trees.
+ * - `today`: the tables as the migrations make them (2026-12-21): as `2026-12-20`, but the spans
+ *   unique by (trace_key, span_id) instead of their primary key (trace_id, span_id), each span
+ *   inserted with its key, read from its summary written just before (store/trace_keys.ts). One
+ *   random tree (the summaries' trace id).
  * - `no outline`: issue 15's without the outline index.
  * - `trace key`: a summary's integer rowid (`trace_key`, given in arrival order) keys the
  *   outline index and the services; spans keep (trace_id, span_id). Two random trees.
@@ -58,9 +62,10 @@ interface Layout {
   name: string;
   /**
    * How spans and services get the trace's key: not at all, the summary's integer rowid bound to
-   * each row, or (`today`) the trigger's key set on the commit's spans by one update at its end.
+   * each row, the trigger's key set on the commit's spans by one update at its end (`2026-12-20`),
+   * or the trigger's key read back and bound to each span (`today`).
    */
-  keys: "none" | "rowid" | "trigger";
+  keys: "none" | "rowid" | "trigger" | "read";
   tables: string[];
 }
 
@@ -72,21 +77,28 @@ const KEYED_SERVICES = `create table trace_services (trace_key integer not null,
   `${SERVICE_COLUMNS}, primary key (trace_key, service_name)) without rowid`;
 const TODAY_SUMMARIES =
   `create table trace_summaries (trace_id text not null primary key, ${SUMMARY_COLUMNS})`;
-/** Migration 2026-12-20's additions to issue 15's tables (the model's trace key). */
-const TRIGGER_KEYS = [
+/** Migration 2026-12-20's summary keys: a column its trigger fills. */
+const SUMMARY_KEYS = [
   "alter table trace_summaries add column trace_key integer",
   "create unique index trace_summaries_key on trace_summaries (trace_key)",
   "create trigger trace_summaries_key after insert on trace_summaries " +
   "when new.trace_key is null begin update trace_summaries set trace_key = " +
   "(select coalesce(max(trace_key), 0) + 1 from trace_summaries) where rowid = new.rowid; end",
+];
+const KEY_OUTLINE = `create index spans_trace_key_outline on spans (trace_key, ${
+  "start_time_unix_nano, span_id, parent_span_id, service_name, name, kind, status_code, " +
+  "end_time_unix_nano"
+})`;
+const KEYED_SERVICES_WITH_ID = "create table trace_services (trace_key integer not null, " +
+  `trace_id text not null, ${SERVICE_COLUMNS}, primary key (trace_key, service_name)) ` +
+  "without rowid";
+/** Migration 2026-12-20's additions to issue 15's tables (the model's trace key). */
+const TRIGGER_KEYS = [
+  ...SUMMARY_KEYS,
   "alter table spans add column trace_key integer",
-  `create index spans_trace_key_outline on spans (trace_key, ${
-    "start_time_unix_nano, span_id, parent_span_id, service_name, name, kind, status_code, " +
-    "end_time_unix_nano"
-  }) where trace_key is not null`,
+  `${KEY_OUTLINE} where trace_key is not null`,
   "drop table trace_services",
-  "create table trace_services (trace_key integer not null, trace_id text not null, " +
-  `${SERVICE_COLUMNS}, primary key (trace_key, service_name)) without rowid`,
+  KEYED_SERVICES_WITH_ID,
 ];
 const TODAY_SERVICES = `create table trace_services (trace_id text not null, ` +
   `${SERVICE_COLUMNS}, primary key (trace_id, service_name))`;
@@ -98,6 +110,8 @@ const SPANS = {
     `primary key (trace_id, span_id))`,
   clustered: `create table spans (${SPAN_COLUMNS}, trace_key integer not null, ` +
     `primary key (trace_key, span_id)) without rowid`,
+  /** Migration 2026-12-21's: no primary key, unique by (trace_key, span_id). */
+  byKey: `create table spans (${SPAN_COLUMNS}, trace_key integer not null)`,
 };
 const outline = (key: string) => `create index spans_trace_outline on spans (${key}, ${OUTLINE})`;
 
@@ -109,9 +123,21 @@ export const LAYOUTS: Layout[] = [
     tables: [SPANS.today, outline("trace_id"), TODAY_SUMMARIES, TODAY_SERVICES],
   },
   {
-    name: "today",
+    name: "2026-12-20",
     keys: "trigger",
     tables: [SPANS.today, TODAY_SUMMARIES, TODAY_SERVICES, ...TRIGGER_KEYS],
+  },
+  {
+    name: "today",
+    keys: "read",
+    tables: [
+      SPANS.byKey,
+      "create unique index spans_key on spans (trace_key, span_id)",
+      KEY_OUTLINE,
+      TODAY_SUMMARIES,
+      ...SUMMARY_KEYS,
+      KEYED_SERVICES_WITH_ID,
+    ],
   },
   { name: "no outline", keys: "none", tables: [SPANS.today, TODAY_SUMMARIES, TODAY_SERVICES] },
   {
@@ -198,7 +224,11 @@ function commit(
       "\x1fGET /api/orders\x1f",
     ];
     const { lastInsertRowid } = statements.summary.run(...summary);
-    const key = layout.keys === "rowid" ? lastInsertRowid : undefined;
+    const key = layout.keys === "rowid"
+      ? lastInsertRowid
+      : layout.keys === "read"
+      ? (statements.readKey.get(lastInsertRowid) as { trace_key: number | bigint }).trace_key
+      : undefined;
     for (const [spanId, parent, offset] of [[root, "", 0n], [hex(8), root, 1_000n]] as const) {
       const row: SQLInputValue[] = [
         traceId,
@@ -231,7 +261,8 @@ function commit(
       if (key !== undefined) row.push(key);
       statements.span.run(...row);
     }
-    statements.service.run(key ?? traceId, service, start, 0);
+    if (layout.keys === "rowid") statements.service.run(key!, service, start, 0);
+    else statements.service.run(traceId, service, start, 0);
   }
   if (layout.keys === "trigger") statements.assignKeys.run(lastSpan);
   db.exec("commit");
@@ -243,6 +274,7 @@ interface Statements {
   service: ReturnType<DatabaseSync["prepare"]>;
   lastSpan: ReturnType<DatabaseSync["prepare"]>;
   assignKeys: ReturnType<DatabaseSync["prepare"]>;
+  readKey: ReturnType<DatabaseSync["prepare"]>;
 }
 
 /** What one run of a layout measured, and the rows its tables hold at the end. */
@@ -266,7 +298,7 @@ export function measure(dir: string, layout: Layout, stored: number, commits = C
     const statements: Statements = {
       span: db.prepare(
         `insert or ignore into spans values (${
-          Array(layout.keys === "rowid" ? 27 : 26).fill("?").join(", ")
+          Array(layout.keys === "rowid" || layout.keys === "read" ? 27 : 26).fill("?").join(", ")
         }${layout.keys === "trigger" ? ", null" : ""})`,
       ),
       summary: db.prepare(
@@ -276,7 +308,7 @@ export function measure(dir: string, layout: Layout, stored: number, commits = C
       ),
       // Today's as store/trace_keys.ts `sqliteServicesInsert` writes it (one row).
       service: db.prepare(
-        layout.keys === "trigger"
+        layout.keys === "trigger" || layout.keys === "read"
           ? "insert into trace_services select t.trace_key, v.column1, v.column2, v.column3, " +
             "v.column4 from (values (?, ?, ?, ?)) v inner join trace_summaries t " +
             "on t.trace_id = v.column1"
@@ -290,6 +322,12 @@ export function measure(dir: string, layout: Layout, stored: number, commits = C
         layout.keys === "trigger"
           ? "update spans set trace_key = (select t.trace_key from trace_summaries t " +
             "where t.trace_id = spans.trace_id) where rowid > ?"
+          : "select ?",
+      ),
+      // As sqlite_commit.ts reads the keys back after writing the summaries (one at a time here).
+      readKey: db.prepare(
+        layout.keys === "read"
+          ? "select trace_key from trace_summaries where rowid = ?"
           : "select ?",
       ),
     };

@@ -15,7 +15,7 @@ import { logToDb, resourceToDb, rollupsToDb, spanToDb, TABLE_KEYS } from "./colu
 import type { DialectCapabilities } from "./dialects/mod.ts";
 import { firstNumber } from "./dialects/common.ts";
 import { SQLITE_LOG_TEXT } from "./log_search.ts";
-import { SQLITE_TRACE_KEYS } from "./trace_keys.ts";
+import { SQLITE_SPAN_KEY, SQLITE_TRACE_KEYS } from "./trace_keys.ts";
 import { classifyDbError, type DbErrorClass, StoreUnavailableError } from "./db_errors.ts";
 import { EdgeResolver, type EdgeResolverLimits, spanKey } from "./edge_resolver.ts";
 import { rollUp, ROLLUP_TABLES, type RollupTable } from "./rollups.ts";
@@ -23,7 +23,7 @@ import { claimSummaries, refreshSummaries, traceIdsOf } from "./trace_summaries.
 import { ALL_KEYS, AttributeIndexer } from "./attribute_index.ts";
 import { AttributeIndexWriter, type Posting } from "./attribute_postings.ts";
 import { screenBatch, type ScreenedBatch, type ValidationLimits } from "./row_validation.ts";
-import type { CommitCounts } from "./sqlite_commit.ts";
+import { type CommitCounts, keyOf, keysByTrace } from "./sqlite_commit.ts";
 import type { Batch, LogRow, Rejection, SignalWriteResult, SpanRow, WriteResult } from "./types.ts";
 import type { MetricPointRow } from "./metric_types.ts";
 import { writeMetricRows } from "./metric_writes.ts";
@@ -118,22 +118,30 @@ export class KyselyCommitter implements RowCommitter {
         if (caps.skipLocksKey !== true) await this.#insertResources(trx, rows.resources);
         let spans = 0;
         const spanRows = rows.spans.map((span) => spanToDb(span, caps.int64));
-        // SQLite's spans take their trace's key once the summaries are written (trace_keys.ts).
-        const lastSpan = caps.driver === "sqlite" && spanRows.length > 0
-          ? await firstNumber(trx, sql.raw(SQLITE_TRACE_KEYS.lastRowid))
-          : undefined;
-        for (const chunk of chunks(spanRows, caps)) {
-          spans += await caps.insertIfAbsent(trx, "spans", TABLE_KEYS.spans, chunk);
-        }
-        if (lastSpan !== undefined && spans > 0) {
-          // A summary row (and so a key) for every trace, then the new spans' keys, which the
-          // recompute below reads them by.
+        if (caps.driver === "sqlite" && spanRows.length > 0) {
+          // SQLite keys the spans by their trace's key (trace_keys.ts): a summary row (and so a
+          // key) for every trace first, which the recompute below fills.
           const ids = JSON.stringify(traceIds);
           await trx.executeQuery(CompiledQuery.raw(SQLITE_TRACE_KEYS.claim, [ids]));
-          await trx.executeQuery(CompiledQuery.raw(SQLITE_TRACE_KEYS.assign, [lastSpan]));
+          const found = await trx.executeQuery<Record<string, unknown>>(
+            CompiledQuery.raw(SQLITE_TRACE_KEYS.keys, [ids]),
+          );
+          const keys = keysByTrace(found.rows);
+          for (const row of spanRows) {
+            (row as { trace_key?: unknown }).trace_key = keyOf(keys, row.trace_id);
+          }
+        }
+        // `trace_key` is a column of SQLite's span table only, not of the shared table types.
+        const spanKey = (caps.driver === "sqlite"
+          ? SQLITE_SPAN_KEY
+          : TABLE_KEYS.spans) as typeof TABLE_KEYS.spans;
+        for (const chunk of chunks(spanRows, caps)) {
+          spans += await caps.insertIfAbsent(trx, "spans", spanKey, chunk);
         }
         let logs = 0;
-        const logRows = rows.logs.map((log) => logToDb(log, caps.int64));
+        const logRows = rows.logs.map((log) =>
+          logToDb(log, caps.int64)
+        );
         // SQLite's log text index is filled per commit (log_search.ts SQLITE_LOG_TEXT).
         const lastLog = caps.driver === "sqlite" && logRows.length > 0
           ? await firstNumber(trx, sql.raw(SQLITE_LOG_TEXT.lastRowid))

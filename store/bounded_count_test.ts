@@ -84,7 +84,7 @@ Deno.test("SQL Server bounds a search's count by the time of the newest summarie
   assert.match(oldest!.sql, /order by "ts"\."start_time_unix_nano" asc offset @\d+ rows/);
   assert.match(
     checks!.sql,
-    /exists \(select 1 from "spans" s where s\.trace_id = "ts"\."trace_id" and \(charindex/,
+    /exists \(select 1 from "spans" s where "s"\."trace_id" = "ts"\."trace_id" and \(charindex/,
   );
 
   // A log search that scans: LOG_COUNT_SCAN records.

@@ -18,6 +18,9 @@ import type { Kysely } from "kysely";
 import type { Database } from "./columns.ts";
 import type { DialectCapabilities } from "./dialects/mod.ts";
 import type { TimeWindow } from "./types.ts";
+import type { DbDriver } from "../lib/config.ts";
+import { spansOfTraces } from "./trace_keys.ts";
+import { traceIdsIn } from "./trace_summaries.ts";
 
 /** A failing span, as origins are found from. */
 export interface FailingSpan {
@@ -69,12 +72,16 @@ const LOOKUP_CHUNK = 1000;
 type Db = Kysely<Database>;
 
 /** Failing spans of the given traces, whenever they started. */
-export async function failingSpansOf(db: Db, traceIds: readonly string[]): Promise<FailingSpan[]> {
+export async function failingSpansOf(
+  db: Db,
+  driver: DbDriver,
+  traceIds: readonly string[],
+): Promise<FailingSpan[]> {
   const spans: FailingSpan[] = [];
   for (let i = 0; i < traceIds.length; i += LOOKUP_CHUNK) {
     const rows = await db.selectFrom("spans")
       .select(["trace_id", "span_id", "parent_span_id", "service_name"])
-      .where("trace_id", "in", traceIds.slice(i, i + LOOKUP_CHUNK))
+      .where(spansOfTraces(driver, traceIdsIn(traceIds.slice(i, i + LOOKUP_CHUNK))))
       .where("status_code", "=", 2)
       .execute();
     for (const r of rows) {
@@ -110,7 +117,7 @@ export async function errorOrigins(
   ).execute();
   const examined = newest.slice(0, limit);
   const traceIds = [...new Set(examined.map((r) => r.trace_id))];
-  const byTrace = originServicesByTrace(await failingSpansOf(db, traceIds));
+  const byTrace = originServicesByTrace(await failingSpansOf(db, caps.driver, traceIds));
   const counts = new Map<string, number>();
   for (const services of byTrace.values()) {
     for (const service of services) counts.set(service, (counts.get(service) ?? 0) + 1);

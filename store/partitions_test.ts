@@ -361,6 +361,7 @@ if (selectedDrivers().includes("postgres")) {
         "2026-12-18_metric_fidelity",
         "2026-12-19_metric_partitions",
         "2026-12-20_trace_keys",
+        "2026-12-21_spans_by_trace_key",
       ]);
       const midnight = todayNs() + DAY_NS;
       for (const table of ["spans", "logs"] as const) {
@@ -493,6 +494,7 @@ if (selectedDrivers().includes("postgres")) {
       assert.deepEqual((await store.migrate()).applied, [
         "2026-12-19_metric_partitions",
         "2026-12-20_trace_keys",
+        "2026-12-21_spans_by_trace_key",
       ]);
 
       const midnight = todayNs() + DAY_NS;

@@ -14,7 +14,8 @@ import type { ErrorOrigins } from "./error_origins.ts";
 import { type TracePage, TraceQueries } from "./trace_queries.ts";
 import { LogQueries, type LogTotal, type PlannedLogFilter } from "./log_queries.ts";
 import { RESOURCE_COLUMNS } from "./resource_columns.ts";
-import { spansOfTrace } from "./trace_keys.ts";
+import { spansOfTrace, spansOfTraces } from "./trace_keys.ts";
+import { traceIdsIn } from "./trace_summaries.ts";
 import type {
   LogFilter,
   LogPageQuery,
@@ -195,13 +196,14 @@ export class Queries {
   ): Promise<Map<string, string>> {
     const found = new Map<string, string>();
     const wanted = new Set(keys.map((k) => k.traceId + k.spanId));
-    // By trace id alone (a prefix of the primary key), then the exact pairs here: portable, and
-    // `trace_id in (…) and span_id in (…)` made SQLite probe every pair of the two lists.
+    // By trace alone (a prefix of the key: `spans_key` on SQLite), then the exact pairs here:
+    // portable, and `trace_id in (…) and span_id in (…)` made SQLite probe every pair of the two
+    // lists.
     const traceIds = [...new Set(keys.map((k) => k.traceId))];
     for (let i = 0; i < traceIds.length; i += LOOKUP_CHUNK) {
       const rows = await this.db.selectFrom("spans")
         .select(["trace_id", "span_id", "service_name"])
-        .where("trace_id", "in", traceIds.slice(i, i + LOOKUP_CHUNK))
+        .where(spansOfTraces(this.caps.driver, traceIdsIn(traceIds.slice(i, i + LOOKUP_CHUNK))))
         .execute();
       for (const row of rows) {
         const key = row.trace_id + row.span_id;
@@ -235,7 +237,7 @@ export class Queries {
     if (filter.serviceName !== undefined) {
       q = q.where("spans.service_name", "=", filter.serviceName);
     }
-    if (filter.traceId !== undefined) q = q.where("spans.trace_id", "=", filter.traceId);
+    if (filter.traceId !== undefined) q = q.where(spansOfTrace(this.caps.driver, filter.traceId));
     return q as Q;
   }
 }

@@ -57,8 +57,8 @@ export type InsertStatements = Record<keyof InsertTables, InsertStatement> & {
   summaries: SummaryStatements;
   /** The log text index's statements (log_search.ts SQLITE_LOG_TEXT): its one `?` a rowid. */
   logText: { lastRowid: string; index: string };
-  /** The spans' trace keys (trace_keys.ts SQLITE_TRACE_KEYS): `assign`'s one `?` a rowid. */
-  traceKeys: { lastRowid: string; claim: string; assign: string };
+  /** The traces' keys (trace_keys.ts SQLITE_TRACE_KEYS): each one `?`, a JSON array of ids. */
+  traceKeys: { claim: string; keys: string };
   /** Attribute index rows (attribute_index.ts), skipped when stored: `h`, time, ids. */
   spanAttributes: InsertStatement;
   logAttributes: InsertStatement;
@@ -243,11 +243,36 @@ export function commitPrepared(
   raw.exec("begin immediate");
   try {
     run("resources");
-    // The spans past the largest rowid before them are this commit's (trace_keys.ts).
-    const lastSpan = rows.spans.length === 0
-      ? 0
-      : sqlite.statement(statements.traceKeys.lastRowid).get()?.n as number;
-    const spans = run("spans");
+    // Every trace of the commit's spans has its summary row, and so its key, before they go in
+    // (trace_keys.ts): a normal commit writes its new traces' summaries, computed from its spans
+    // (they are exact only if every span goes in, or the commit is rolled back below); a forced
+    // one claims an empty row for each trace that has none, which the recompute fills.
+    const spanCount = rows.spans.length / SPAN_WIDTH;
+    const summaries = statements.summaries;
+    let recompute = "";
+    if (spanCount > 0) {
+      if (force) {
+        sqlite.statement(statements.traceKeys.claim).run(rows.traceIds);
+        recompute = rows.traceIds;
+      } else {
+        const known = new Set<string>();
+        for (const row of sqlite.statement(summaries.known).all(rows.traceIds)) {
+          known.add(row.trace_id as string);
+        }
+        const fresh = summarizeNewTraces(rows.spans, known);
+        const { insertSummaries, insertServices } = summaries;
+        runAll(flatten(fresh.summaries, insertSummaries.columns), insertSummaries);
+        runAll(flatten(fresh.services, insertServices.columns), insertServices);
+        if (known.size > 0) recompute = JSON.stringify([...known]);
+      }
+    }
+    const spans = spanCount === 0 ? 0 : runAll(
+      withTraceKeys(
+        rows.spans,
+        keysByTrace(sqlite.statement(statements.traceKeys.keys).all(rows.traceIds)),
+      ),
+      statements.spans,
+    );
     // The logs past the largest rowid before them are this commit's (log_search.ts).
     const lastLog = rows.logs.length === 0
       ? 0
@@ -257,7 +282,7 @@ export function commitPrepared(
     // Metric points are stored once by their key and counted by nothing else: a point stored
     // before does not make the commit incomplete.
     const metrics = commitMetrics(sqlite, statements.metrics, rows.metrics, runAll);
-    const all = spans * statements.spans.columns.length === rows.spans.length &&
+    const all = spans === spanCount &&
       logs * statements.logs.columns.length === rows.logs.length;
     if (!all && !force) {
       raw.exec("rollback");
@@ -266,33 +291,11 @@ export function commitPrepared(
     // Every row's, also those stored already (a forced commit): stored index rows are skipped.
     runAll(rows.spanAttributes, statements.spanAttributes);
     runAll(rows.logAttributes, statements.logAttributes);
-    if (spans > 0) {
-      const summaries = statements.summaries;
-      let recompute = rows.traceIds;
-      // Every span of the commit was inserted (so none was stored before and none repeats): the
-      // traces without a summary row have no other span stored, and their summaries are computed
-      // here from the commit's spans; only the others are recomputed from the stored spans.
-      // Otherwise (a forced commit), every trace is recomputed.
-      if (all) {
-        const known = new Set<string>();
-        for (const row of sqlite.statement(summaries.known).all(rows.traceIds)) {
-          known.add(row.trace_id as string);
-        }
-        const fresh = summarizeNewTraces(rows.spans, known);
-        const { insertSummaries, insertServices } = summaries;
-        runAll(flatten(fresh.summaries, insertSummaries.columns), insertSummaries);
-        runAll(flatten(fresh.services, insertServices.columns), insertServices);
-        recompute = known.size === 0 ? "" : JSON.stringify([...known]);
-      } else {
-        sqlite.statement(statements.traceKeys.claim).run(rows.traceIds);
-      }
-      // Every trace has a summary and its key now: the new spans take theirs, which the
-      // recompute reads them by (trace_keys.ts).
-      sqlite.statement(statements.traceKeys.assign).run(lastSpan);
-      if (recompute !== "") {
-        for (const sql of summaries.refresh) {
-          sqlite.statement(sql).run(...Array(countPlaceholders(sql)).fill(recompute));
-        }
+    // The traces that had a summary before (every trace, in a forced commit) are recomputed from
+    // their stored spans.
+    if (spans > 0 && recompute !== "") {
+      for (const sql of summaries.refresh) {
+        sqlite.statement(sql).run(...Array(countPlaceholders(sql)).fill(recompute));
       }
     }
     for (const table of ROLLUP_TABLE_NAMES) runAll(rows.rollups[table], statements.rollups[table]);
@@ -350,6 +353,48 @@ function insertLateMarks(
   if (marks.length === 0) return;
   const insert = sqlite.statement(INSERT_MARK);
   for (const mark of marks) insert.run(mark.seriesKey, mark.bucketNs);
+}
+
+/**
+ * The traces' keys read with trace_keys.ts `SQLITE_TRACE_KEYS.keys`, by trace id (here, not there:
+ * this module stays free of Kysely for the writer thread).
+ */
+export function keysByTrace(
+  rows: readonly Record<string, unknown>[],
+): Map<string, number | bigint> {
+  const keys = new Map<string, number | bigint>();
+  for (const row of rows) keys.set(row.trace_id as string, row.trace_key as number | bigint);
+  return keys;
+}
+
+/** The key of `traceId` in `keys`; an error (never a silent skip) when it has none. */
+export function keyOf(
+  keys: ReadonlyMap<string, number | bigint>,
+  traceId: string,
+): number | bigint {
+  const key = keys.get(traceId);
+  if (key === undefined || key === null) {
+    throw new Error(
+      `Trace ${traceId} has no summary row, so its spans have no key to be stored by`,
+    );
+  }
+  return key;
+}
+
+/**
+ * The spans' flat values (SPAN_COLUMNS order) with each row's trace key appended: the values of
+ * SQLite's span insert, whose columns are SPAN_COLUMNS and then `trace_key` (sqlite_writer.ts).
+ */
+function withTraceKeys(
+  spans: readonly SqlValue[],
+  keys: ReadonlyMap<string, number | bigint>,
+): SqlValue[] {
+  const out: SqlValue[] = [];
+  for (let i = 0; i < spans.length; i += SPAN_WIDTH) {
+    for (let j = i; j < i + SPAN_WIDTH; j++) out.push(spans[j]!);
+    out.push(keyOf(keys, spans[i + AT.trace_id] as string) as SqlValue);
+  }
+  return out;
 }
 
 const SPAN_WIDTH = SPAN_COLUMNS.length;

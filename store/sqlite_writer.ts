@@ -15,7 +15,7 @@
  * @module
  */
 import { SQLITE_LOG_TEXT } from "./log_search.ts";
-import { SQLITE_TRACE_KEYS, sqliteServicesInsert } from "./trace_keys.ts";
+import { SQLITE_SPAN_KEY, SQLITE_TRACE_KEYS, sqliteServicesInsert } from "./trace_keys.ts";
 import { type Kysely, type RawBuilder, sql, type SqlBool } from "kysely";
 import type {
   Database,
@@ -70,9 +70,10 @@ export function compileInsertStatements(db: Kysely<Database>): InsertStatements 
   const insert = <T extends InsertTable>(
     table: T,
     columns: readonly string[],
+    keyColumns: readonly string[] = TABLE_KEYS[table],
   ) => {
     const placeholders = Object.fromEntries(columns.map((c) => [c, sql`?`]));
-    const key = TABLE_KEYS[table] as unknown as readonly (keyof Database[T] & string)[];
+    const key = keyColumns as unknown as readonly (keyof Database[T] & string)[];
     const compile = (rows: number) =>
       // deno-lint-ignore no-explicit-any -- one placeholder per column of the table
       insertOnConflictDoNothing(db, table, key, Array(rows).fill(placeholders as any)).orFail()
@@ -171,8 +172,9 @@ export function compileInsertStatements(db: Kysely<Database>): InsertStatements 
     metrics,
     logText: { ...SQLITE_LOG_TEXT },
     traceKeys: { ...SQLITE_TRACE_KEYS },
+    // Each span with its trace's key, which keys the table on SQLite (trace_keys.ts).
     resources: insert("resources", RESOURCE_COLUMNS),
-    spans: insert("spans", SPAN_COLUMNS),
+    spans: insert("spans", [...SPAN_COLUMNS, "trace_key"], SQLITE_SPAN_KEY),
     logs: insert("logs", LOG_COLUMNS),
     spanAttributes: insert("span_attributes", TABLE_KEYS.span_attributes),
     logAttributes: insert("log_attributes", TABLE_KEYS.log_attributes),

@@ -69,6 +69,7 @@ for (const driver of selectedDrivers()) {
         "2026-12-18_metric_fidelity",
         "2026-12-19_metric_partitions",
         "2026-12-20_trace_keys",
+        "2026-12-21_spans_by_trace_key",
       ]);
       assert.deepEqual((await first.migrate()).applied, []);
       const batch = buildBatch(3, 3);
@@ -129,6 +130,7 @@ for (const driver of selectedDrivers()) {
         "2026-12-18_metric_fidelity",
         "2026-12-19_metric_partitions",
         "2026-12-20_trace_keys",
+        "2026-12-21_spans_by_trace_key",
       ]);
     } finally {
       await database.drop();

@@ -1,15 +1,19 @@
 /**
- * SQLite's trace keys (migration 2026-12-20): how a commit gives its new spans their trace's key,
- * which leads the outline index (`spans_trace_key_outline`) that the trace page reads.
+ * SQLite's trace keys (migrations 2026-12-20 and 2026-12-21): every trace summary has a
+ * `trace_key`, an integer given in the order summaries are first written (the trigger
+ * `trace_summaries_key`), and every span its trace's key: the spans are unique by (trace_key,
+ * span_id) (`spans_key`), which grows at its end as new traces come, and the outline index is led
+ * by the key too. No index of the spans is led by the random trace id.
  *
- * After the commit's spans and their traces' summary rows are written (every summary has its key:
- * the trigger `trace_summaries_key` gives one to each new row), and before the recompute of the
- * traces that had one (which reads the spans by their key), one `update … where rowid > ?` sets
- * the key of the spans past the largest rowid before them, as the log text index takes the
- * commit's records (log_search.ts `SQLITE_LOG_TEXT`): new rows get rowids above it and the commit
- * holds the write lock. The rows it rewrites are the commit's own, at the table's end and already
- * in the page cache, so the WAL gets no page it did not already get. Every SQLite write path runs
- * these (sqlite_commit.ts, and batch_writer.ts's Kysely committer).
+ * Writes: a commit gives every trace of its spans a summary row (its new traces' summaries, or an
+ * empty one that the recompute fills: `claim`) before the spans go in, reads their keys (`keys`)
+ * and inserts each span with its trace's key. A span is stored once by (trace_key, span_id),
+ * which is (trace_id, span_id) since a trace id has exactly one key. Every SQLite write path does
+ * this (sqlite_commit.ts, and batch_writer.ts's Kysely committer).
+ *
+ * Reads: no index of `spans` is led by the trace id on SQLite, so every read of a trace's spans
+ * finds them by its key, through these conditions (`spansOfTrace`, `spansOfTraces`, `spanOf`,
+ * `spansOfSummary`); elsewhere they are the plain conditions on the trace id.
  *
  * @module
  */
@@ -18,20 +22,22 @@ import type { DbDriver } from "../lib/config.ts";
 import type { TraceIdsCondition } from "./trace_summaries.ts";
 
 export const SQLITE_TRACE_KEYS = {
-  lastRowid: "select coalesce(max(rowid), 0) as n from spans",
   /**
    * A summary row (empty, and so its key) for each trace of the JSON array that is its one `?` and
-   * has none, before `assign`; the recompute fills it (trace_summaries.ts `refreshStatements`).
-   * The writer thread's commit of new spans writes their summaries itself and needs none.
+   * has none, before its spans go in; the recompute fills it (trace_summaries.ts
+   * `refreshStatements`). The writer thread's commit of new traces writes their summaries itself.
    */
   claim: "insert into trace_summaries (trace_id, start_time_unix_nano, end_time_unix_nano, " +
     "duration_ns, span_count, error_count, failed, root_service, root_name) " +
     "select value, 0, 0, 0, 0, 0, 0, '', '' from json_each(?) where true " +
     "on conflict (trace_id) do nothing",
-  assign: "update spans set trace_key = " +
-    "(select t.trace_key from trace_summaries t where t.trace_id = spans.trace_id) " +
-    "where rowid > ?",
+  /** The keys (`trace_id`, `trace_key`) of the traces of the JSON array that is its one `?`. */
+  keys: "select trace_id, trace_key from trace_summaries " +
+    "where trace_id in (select value from json_each(?))",
 } as const;
+
+/** What keys a span on SQLite, its conflict target (the unique index `spans_key`, 2026-12-21). */
+export const SQLITE_SPAN_KEY = ["trace_key", "span_id"] as const;
 
 /**
  * The writer thread's insert of new traces' services (SERVICE_COLUMNS order: trace id, service,
@@ -46,16 +52,59 @@ export function sqliteServicesInsert(rows: number): string {
     "inner join trace_summaries t on t.trace_id = v.column1";
 }
 
+/** SQLite: the key of the trace `traceId` (a scalar subquery on the summaries' trace id). */
+function keyOfTrace(traceId: string | RawBuilder<unknown>): RawBuilder<unknown> {
+  return sql`(select trace_key from ${sql.table("trace_summaries")} where trace_id = ${traceId})`;
+}
+
 /**
- * The condition on `spans` that selects one trace's spans: on SQLite by its key, which leads the
- * outline index, so that reads in start order (the outline, a trace's first spans) take them in
- * that order without a sort; elsewhere by the trace id.
+ * The condition on `spans` (or the alias `spans`) that selects one trace's spans: on SQLite by its
+ * key, which leads `spans_key` and the outline index, so that reads in start order (the
+ * outline, a trace's first spans) take them in that order without a sort; elsewhere by the trace
+ * id. `traceId` is a value, or a column of an outer table.
  */
-export function spansOfTrace(driver: DbDriver, traceId: string): RawBuilder<SqlBool> {
+export function spansOfTrace(
+  driver: DbDriver,
+  traceId: string | RawBuilder<unknown>,
+  spans = "spans",
+): RawBuilder<SqlBool> {
   return driver === "sqlite"
-    ? sql<SqlBool>`${sql.ref("spans.trace_key")} =
-        (select trace_key from trace_summaries where trace_id = ${traceId})`
-    : sql<SqlBool>`${sql.ref("spans.trace_id")} = ${traceId}`;
+    ? sql<SqlBool>`${sql.ref(`${spans}.trace_key`)} = ${keyOfTrace(traceId)}`
+    : sql<SqlBool>`${sql.ref(`${spans}.trace_id`)} = ${traceId}`;
+}
+
+/**
+ * The condition on `spans` (or the alias `spans`) that selects the spans of a trace summary's
+ * trace, `summary` the summaries' alias: on SQLite by the summary's key.
+ */
+export function spansOfSummary(
+  driver: DbDriver,
+  summary: string,
+  spans = "spans",
+): RawBuilder<SqlBool> {
+  return driver === "sqlite"
+    ? sql<SqlBool>`${sql.ref(`${spans}.trace_key`)} = ${sql.ref(`${summary}.trace_key`)}`
+    : sql<SqlBool>`${sql.ref(`${spans}.trace_id`)} = ${sql.ref(`${summary}.trace_id`)}`;
+}
+
+/**
+ * The condition on `spans` (or the alias `spans`) that selects the spans of the traces `ids`
+ * selects: on SQLite by their keys, found through their summaries.
+ */
+export function spansOfTraces(
+  driver: DbDriver,
+  ids: TraceIdsCondition,
+  spans = "spans",
+): RawBuilder<SqlBool> {
+  if (driver !== "sqlite") return ids(sql.ref(`${spans}.trace_id`));
+  return sql<SqlBool>`${sql.ref(`${spans}.trace_key`)} in (select t.trace_key from ${
+    sql.table("trace_summaries")
+  } t where ${ids(sql.ref("t.trace_id"))})`;
+}
+
+/** The condition on `spans` that selects one span by its trace id and span id (its key). */
+export function spanOf(driver: DbDriver, traceId: string, spanId: string): RawBuilder<SqlBool> {
+  return sql<SqlBool>`${spansOfTrace(driver, traceId)} and ${sql.ref("spans.span_id")} = ${spanId}`;
 }
 
 /**

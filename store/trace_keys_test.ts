@@ -1,9 +1,10 @@
 /**
- * SQLite's trace keys (migration 2026-12-20, trace_keys.ts): every span gets its trace's key
- * through both write paths (the writer thread and the Kysely committer), a late span its trace's
- * existing key, a new trace a larger key than any before; the trace page's outline reads them by
- * the key-led index; and a database from before the migration (down, rows
- * written) migrates with every span keyed and the same outlines.
+ * SQLite's trace keys (migrations 2026-12-20 and 2026-12-21, trace_keys.ts): every span gets its
+ * trace's key through both write paths (the writer thread and the Kysely committer), a late span
+ * its trace's existing key, a new trace a larger key than any before, a replayed span is not
+ * stored twice; the trace page's outline reads them by the key-led index, a span by `spans_key`;
+ * a database from before the migrations (down, rows written) migrates with every span keyed and
+ * the same outlines, and spans left without a summary get one.
  */
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
@@ -11,7 +12,7 @@ import type { Kysely } from "kysely";
 import { createStore, type Store, type StoreOptions } from "./mod.ts";
 import { openDatabase } from "./dialects/mod.ts";
 import { argusMigrator } from "./migrations/mod.ts";
-import { spansOfTrace } from "./trace_keys.ts";
+import { spanOf, spansOfTrace } from "./trace_keys.ts";
 import type { Batch } from "./types.ts";
 import { BASE_TIME_NS, buildBatch, buildResource, buildSpan } from "../tests/builders.ts";
 import { databaseConfig } from "../tests/databases.ts";
@@ -60,13 +61,15 @@ function keysOf(path: string): Keys {
 
 /**
  * How SQLite reads a trace's spans in start order with the condition the reads use
- * (`spansOfTrace`): the plan's lines.
+ * (`spansOfTrace`), or one span (`spanOf`) when `spanId` is given: the plan's lines.
  */
-function outlinePlan(dir: string, traceId: string): string[] {
+function outlinePlan(dir: string, traceId: string, spanId?: string): string[] {
   const { db } = openDatabase(databaseConfig("sqlite", "argus.db"), dir, () => {});
-  const query = db.selectFrom("spans").select(["span_id", "start_time_unix_nano"])
-    .where(spansOfTrace("sqlite", traceId))
-    .orderBy("start_time_unix_nano").orderBy("span_id").compile();
+  const query = spanId === undefined
+    ? db.selectFrom("spans").select(["span_id", "start_time_unix_nano"])
+      .where(spansOfTrace("sqlite", traceId))
+      .orderBy("start_time_unix_nano").orderBy("span_id").compile()
+    : db.selectFrom("spans").selectAll().where(spanOf("sqlite", traceId, spanId)).compile();
   void db.destroy();
   const raw = new DatabaseSync(`${dir}/argus.db`, { readOnly: true });
   try {
@@ -74,6 +77,15 @@ function outlinePlan(dir: string, traceId: string): string[] {
       .all(...(query.parameters as string[])).map((row) => row.detail as string);
   } finally {
     raw.close();
+  }
+}
+
+function spanCount(path: string): number {
+  const db = new DatabaseSync(path, { readOnly: true });
+  try {
+    return Number(db.prepare("select count(*) as n from spans").get()!.n);
+  } finally {
+    db.close();
   }
 }
 
@@ -154,6 +166,17 @@ for (const throughKysely of [false, true]) {
         const plan = outlinePlan(dir, known);
         assert.match(plan[0]!, /COVERING INDEX spans_trace_key_outline \(trace_key=\?\)/);
         assert.ok(!plan.some((line) => /TEMP B-TREE/.test(line)), "no sort");
+        // One span: by its key, (trace_key, span_id), never by a scan.
+        const spanPlan = outlinePlan(dir, known, "00000000000000ff").join("\n");
+        assert.match(
+          spanPlan,
+          /SEARCH spans USING INDEX spans_key \(trace_key=\? AND span_id=\?\)/,
+        );
+        assert.ok(!/SCAN spans/.test(spanPlan), spanPlan);
+        assert.equal(
+          (await store.traceSpan(known, "00000000000000ff"))?.serviceName,
+          "late-service",
+        );
 
         // A batch with a stored span and a new one (the commit of a replay): the new span keyed.
         const mixed: Batch = {
@@ -161,8 +184,13 @@ for (const throughKysely of [false, true]) {
           spans: [second.spans[0]!, { ...second.spans[0]!, spanId: "00000000000000fe" }],
           logs: [],
         };
-        await store.write(mixed);
+        const spansBefore = spanCount(`${dir}/argus.db`);
+        assert.equal((await store.write(mixed)).spans.inserted, 1);
         assert.equal(keysOf(`${dir}/argus.db`).unkeyed, 0);
+        // The same batch again (a retry): nothing is stored twice.
+        assert.equal((await store.write(mixed)).spans.inserted, 0);
+        assert.equal((await store.write(second)).spans.inserted, 0);
+        assert.equal(spanCount(`${dir}/argus.db`), spansBefore + 1);
 
         // Reopened: the keys and the outlines are what the file holds, not the writer's memory.
         // (VACUUM, which may renumber rowids, keeps them too, as a column; Deno's node:sqlite
@@ -218,7 +246,10 @@ Deno.test("sqlite trace keys: a database from before the migration gets a key on
 
     store = await open(dir);
     try {
-      assert.deepEqual((await store.migrate()).applied, ["2026-12-20_trace_keys"]);
+      assert.deepEqual((await store.migrate()).applied, [
+        "2026-12-20_trace_keys",
+        "2026-12-21_spans_by_trace_key",
+      ]);
       const keys = keysOf(`${dir}/argus.db`);
       assert.equal(keys.unkeyed, 0);
       assert.equal(keys.mismatched, 0);
@@ -229,8 +260,16 @@ Deno.test("sqlite trace keys: a database from before the migration gets a key on
       assert.deepEqual(await Promise.all(traceIds.map((id) => store.traceStructure(id))), outlines);
       const raw = new DatabaseSync(`${dir}/argus.db`, { readOnly: true });
       try {
-        const indexes = raw.prepare("pragma index_list(spans)").all().map((i) => i.name);
-        assert.ok(!indexes.includes("spans_trace_outline"), "the old outline index dropped");
+        const indexes = raw.prepare("pragma index_list(spans)").all() as {
+          name: string;
+          unique: number;
+          origin: string;
+        }[];
+        const names = indexes.map((i) => i.name);
+        assert.ok(!names.includes("spans_trace_outline"), "the old outline index dropped");
+        assert.ok(!indexes.some((i) => i.origin === "pk"), "no primary key (trace_id, span_id)");
+        assert.equal(indexes.find((i) => i.name === "spans_key")?.unique, 1);
+        assert.equal(spanCount(`${dir}/argus.db`), 80);
       } finally {
         raw.close();
       }
@@ -241,6 +280,66 @@ Deno.test("sqlite trace keys: a database from before the migration gets a key on
       const after = keysOf(`${dir}/argus.db`);
       assert.equal(after.unkeyed, 0);
       for (const span of later.spans) assert.ok(after.summaries.get(span.traceId)! > newest);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+Deno.test("sqlite trace keys: spans left without a summary get one and a key at 2026-12-21", async () => {
+  await withDir(async (dir) => {
+    const batch = buildBatch(20, 0, 1);
+    const orphan = batch.spans[0]!.traceId;
+    const spansOfOrphan = batch.spans.filter((s) => s.traceId === orphan).length;
+    // Rows written, the schema taken down to before 2026-12-21, then one trace's summary and
+    // keys taken away.
+    let store = await open(dir);
+    try {
+      await store.migrate();
+      assert.equal((await store.write(batch)).spans.inserted, batch.spans.length);
+    } finally {
+      await store.close();
+    }
+    const { db } = openDatabase(databaseConfig("sqlite", "argus.db"), dir, () => {});
+    try {
+      const migrator = argusMigrator(db as Kysely<unknown>, "sqlite");
+      assert.equal((await migrator.migrateTo("2026-12-20_trace_keys")).error, undefined);
+    } finally {
+      await db.destroy();
+    }
+    const raw = new DatabaseSync(`${dir}/argus.db`);
+    try {
+      raw.prepare("update spans set trace_key = null where trace_id = ?").run(orphan);
+      raw.prepare("delete from trace_services where trace_id = ?").run(orphan);
+      raw.prepare("delete from trace_summaries where trace_id = ?").run(orphan);
+    } finally {
+      raw.close();
+    }
+
+    store = await open(dir);
+    try {
+      assert.deepEqual((await store.migrate()).applied, ["2026-12-21_spans_by_trace_key"]);
+      const keys = keysOf(`${dir}/argus.db`);
+      assert.equal(keys.unkeyed, 0);
+      assert.equal(keys.mismatched, 0);
+      assert.equal(keys.mismatchedServices, 0);
+      assert.ok(keys.summaries.has(orphan));
+      assert.equal(spanCount(`${dir}/argus.db`), batch.spans.length);
+      const outline = await store.traceStructure(orphan);
+      assert.equal(outline.spanId.length, spansOfOrphan);
+      const check = new DatabaseSync(`${dir}/argus.db`, { readOnly: true });
+      try {
+        const summary = check.prepare(
+          "select span_count, root_service from trace_summaries where trace_id = ?",
+        ).get(orphan)!;
+        assert.equal(Number(summary.span_count), spansOfOrphan);
+        assert.equal(summary.root_service, batch.spans[0]!.serviceName);
+      } finally {
+        check.close();
+      }
+      // Its spans are found by the key, and stored once when sent again.
+      assert.equal((await store.write(batch)).spans.inserted, 0);
+      assert.equal(spanCount(`${dir}/argus.db`), batch.spans.length);
     } finally {
       await store.close();
     }

@@ -30,7 +30,7 @@ import {
 } from "./error_origins.ts";
 import { SPAN_NAME_SEPARATOR } from "./span_names.ts";
 import { spanNamesContain, traceIdsIn } from "./trace_summaries.ts";
-import { servicesOfTraces } from "./trace_keys.ts";
+import { servicesOfTraces, spansOfSummary, spansOfTraces } from "./trace_keys.ts";
 import type { Page, TimeWindow, TraceFilter, TraceSortField, TraceSummary } from "./types.ts";
 
 type Db = Kysely<Database>;
@@ -219,8 +219,8 @@ export class TraceQueries {
     };
     /** The conditions read row by row: the summary's span names, or the trace's spans. */
     const spanOfTrace = (condition: Expression<SqlBool>) =>
-      sql<SqlBool>`exists (select 1 from ${sql.table("spans")} s where s.trace_id = ${
-        sql.ref("ts.trace_id")
+      sql<SqlBool>`exists (select 1 from ${sql.table("spans")} s where ${
+        spansOfSummary(caps.driver, "ts", "s")
       } and ${condition})`;
     const costly: Expression<SqlBool>[] = [
       ...(filter.search === undefined ? [] : [spanNamesContain(caps, "ts", filter.search)]),
@@ -288,7 +288,9 @@ export class TraceQueries {
       }
     }
     const failedIds = rows.filter((r) => Number(r.error_count) > 0).map((r) => r.trace_id);
-    const origins = originServicesByTrace(await failingSpansOf(this.db, failedIds));
+    const origins = originServicesByTrace(
+      await failingSpansOf(this.db, this.caps.driver, failedIds),
+    );
     const items = rows.map((r) => ({
       traceId: r.trace_id,
       rootService: r.root_service,
@@ -432,7 +434,7 @@ export class TraceQueries {
     if (ids.length === 0) return [];
     const figures = await this.db.selectFrom("spans")
       .select(["trace_id", ...traceFigureColumns()])
-      .where("trace_id", "in", ids)
+      .where(spansOfTraces(this.caps.driver, traceIdsIn(ids)))
       .groupBy("trace_id")
       .execute();
     const byId = new Map(figures.map((f) => [f.trace_id, f]));
@@ -443,7 +445,7 @@ export class TraceQueries {
   async #summaries(rows: TraceFigureRow[]): Promise<TraceSummary[]> {
     const details = await this.#traceDetails(rows.map((r) => r.trace_id));
     const failed = rows.filter((r) => Number(r.error_count ?? 0) > 0).map((r) => r.trace_id);
-    const origins = originServicesByTrace(await failingSpansOf(this.db, failed));
+    const origins = originServicesByTrace(await failingSpansOf(this.db, this.caps.driver, failed));
     return rows.map((r) => {
       const detail = details.get(r.trace_id);
       return {
@@ -483,8 +485,9 @@ export class TraceQueries {
       { rootService: string; rootName: string; services: string[] }
     >();
     if (ids.length === 0) return details;
+    const ofTraces = (ids: readonly string[]) => spansOfTraces(this.caps.driver, traceIdsIn(ids));
     const services = await this.db.selectFrom("spans").select(["trace_id", "service_name"])
-      .distinct().where("trace_id", "in", ids).execute();
+      .distinct().where(ofTraces(ids)).execute();
     const first = (rows: { trace_id: string; service_name: string; name: string }[]) => {
       for (const row of rows) {
         if (details.has(row.trace_id)) continue;
@@ -496,7 +499,7 @@ export class TraceQueries {
       }
     };
     const roots = this.db.selectFrom("spans").select(["trace_id", "service_name", "name"])
-      .where("trace_id", "in", ids);
+      .where(ofTraces(ids));
     // Ties by span id, as the trace summaries break them (trace_summaries.ts).
     first(
       await roots.where("parent_span_id", "=", "").orderBy("start_time_unix_nano")
@@ -507,7 +510,7 @@ export class TraceQueries {
     if (rootless.length > 0) {
       first(
         await this.db.selectFrom("spans").select(["trace_id", "service_name", "name"])
-          .where("trace_id", "in", rootless).orderBy("start_time_unix_nano").orderBy("span_id")
+          .where(ofTraces(rootless)).orderBy("start_time_unix_nano").orderBy("span_id")
           .execute(),
       );
     }

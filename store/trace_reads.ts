@@ -7,7 +7,7 @@
  * @module
  */
 import { type Kysely, sql } from "kysely";
-import { spansOfTrace } from "./trace_keys.ts";
+import { spanOf, spansOfTrace } from "./trace_keys.ts";
 import { type Database, spanFromDb } from "./columns.ts";
 import { readerPoolOf, type SqliteReadPool } from "./sqlite_read_pool.ts";
 import { RESOURCE_COLUMNS } from "./queries.ts";
@@ -178,8 +178,7 @@ export class TraceReads {
       .innerJoin("resources", "resources.id", "spans.resource_id")
       .selectAll("spans")
       .select(RESOURCE_COLUMNS)
-      .where("spans.trace_id", "=", traceId)
-      .where("spans.span_id", "=", spanId)
+      .where(spanOf(this.caps.driver, traceId, spanId))
       .executeTakeFirst();
     return row === undefined ? undefined : spanFromDb(row);
   }
@@ -224,7 +223,7 @@ export class TraceReads {
   async #exists(traceId: string): Promise<boolean> {
     const query = this.db.selectFrom("spans")
       .select(sql<number>`1`.as("one"))
-      .where("trace_id", "=", traceId)
+      .where(spansOfTrace(this.caps.driver, traceId))
       .orderBy("span_id");
     return (await this.caps.paginate(query, { limit: 1, offset: 0 }).execute()).length > 0;
   }

@@ -48,7 +48,7 @@ import type { Database } from "./columns.ts";
 import type { SpanRow } from "./types.ts";
 import type { DialectCapabilities } from "./dialects/mod.ts";
 import { SPAN_NAME_SEPARATOR, SPAN_NAMES_MAX_LENGTH } from "./span_names.ts";
-import { servicesOfTraces } from "./trace_keys.ts";
+import { servicesOfTraces, spansOfSummary } from "./trace_keys.ts";
 
 type Db = Kysely<Database>;
 
@@ -226,8 +226,8 @@ export function spanNamesContain(
   text: string,
 ): RawBuilder<SqlBool> {
   const keepCorrelated = caps.driver === "postgres" ? sql` offset 0` : sql``;
-  const probe = sql<SqlBool>`exists (select 1 from ${sql.table("spans")} s where s.trace_id = ${
-    ref(`${ts}.trace_id`)
+  const probe = sql<SqlBool>`exists (select 1 from ${sql.table("spans")} s where ${
+    spansOfSummary(caps.driver, ts, "s")
   } and ${caps.containsIgnoringCase("s.name", text)}${keepCorrelated})`;
   if (text.includes(SPAN_NAME_SEPARATOR)) return probe;
   const names = ref(`${ts}.span_names`);
@@ -289,9 +289,10 @@ export function removeEmptyStatements(
   ids: TraceIdsCondition,
   driver: DbDriver,
 ): RawBuilder<unknown>[] {
+  // On SQLite `table` is the summaries (`t`), whose key finds the spans; elsewhere its trace id.
   const spanless = (table: string) =>
-    sql<SqlBool>`not exists (select 1 from ${sql.table("spans")} s where s.trace_id = ${
-      sql.ref(`${table}.trace_id`)
+    sql<SqlBool>`not exists (select 1 from ${sql.table("spans")} s where ${
+      spansOfSummary(driver, table, "s")
     })`;
   // The services first, found through their summaries (`t`) on SQLite, which go next.
   const of = driver === "sqlite" ? "t" : "trace_services";

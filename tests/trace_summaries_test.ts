@@ -17,6 +17,7 @@ import type { Database } from "../store/columns.ts";
 import { traceSummariesSchema } from "../store/migrations/2026_12_06_trace_summaries.ts";
 import { traceSpanNamesSchema } from "../store/migrations/2026_12_10_trace_span_names.ts";
 import { traceKeysSchema } from "../store/migrations/2026_12_20_trace_keys.ts";
+import { spansByTraceKeySchema } from "../store/migrations/2026_12_21_spans_by_trace_key.ts";
 import { joinSpanNames, SPAN_NAMES_MAX_LENGTH } from "../store/span_names.ts";
 import { spanNamesContain, summarySelect, traceIdsIn } from "../store/trace_summaries.ts";
 import { SQLSERVER } from "../store/dialects/sqlserver.ts";
@@ -368,15 +369,19 @@ for (const driver of selectedDrivers()) {
       const page = { limit: 100, offset: 0 };
       const before = await store.traces({ ...ALL_TIME, minDurationNs: 0n }, sort, page);
       // As on a database migrated before summaries existed: the tables made and filled anew, and
-      // the later migrations that change them run again (the trace keys, SQLite's, undone first).
+      // the later migrations that change them run again (the trace keys and the spans keyed by
+      // them, SQLite's, undone first, the last first).
       const schema = db as unknown as Kysely<unknown>;
       const keys = traceKeysSchema(driver);
+      const spanKeys = spansByTraceKeySchema(driver);
+      await spanKeys.down!(schema);
       await keys.down!(schema);
       const migration = traceSummariesSchema(driver);
       await migration.down!(schema);
       await migration.up(schema);
       await traceSpanNamesSchema(driver).up(schema);
       await keys.up(schema);
+      await spanKeys.up(schema);
       assert.deepEqual(await store.traces({ ...ALL_TIME, minDurationNs: 0n }, sort, page), before);
       assert.deepEqual(
         before,
@@ -685,7 +690,7 @@ Deno.test("SQL Server span_names: distinct by binary collation and length, STRIN
   const search = spanNamesContain(SQLSERVER, "ts", "50%_[x]").compile(db);
   assert.match(
     search.sql,
-    /^\(\("ts"\."span_names" is null or "ts"\."span_names" like @1 escape '!'\) and exists \(select 1 from "spans" s where s\.trace_id = "ts"\."trace_id" and "s"\."name" like @2 escape '!'\)\)$/,
+    /^\(\("ts"\."span_names" is null or "ts"\."span_names" like @1 escape '!'\) and exists \(select 1 from "spans" s where "s"\."trace_id" = "ts"\."trace_id" and "s"\."name" like @2 escape '!'\)\)$/,
   );
   assert.deepEqual(search.parameters, ["%50!%!_![x]%", "%50!%!_![x]%"]);
 });

@@ -27,6 +27,7 @@ import { longTextSchema } from "./2026_12_17_long_text.ts";
 import { metricFidelitySchema } from "./2026_12_18_metric_fidelity.ts";
 import { metricPartitionsSchema } from "./2026_12_19_metric_partitions.ts";
 import { traceKeysSchema } from "./2026_12_20_trace_keys.ts";
+import { spansByTraceKeySchema } from "./2026_12_21_spans_by_trace_key.ts";
 
 export function migrationsFor(driver: DbDriver): Record<string, Migration> {
   return {
@@ -50,6 +51,7 @@ export function migrationsFor(driver: DbDriver): Record<string, Migration> {
     "2026-12-18_metric_fidelity": metricFidelitySchema(driver),
     "2026-12-19_metric_partitions": metricPartitionsSchema(driver),
     "2026-12-20_trace_keys": traceKeysSchema(driver),
+    "2026-12-21_spans_by_trace_key": spansByTraceKeySchema(driver),
   };
 }
 
