@@ -172,8 +172,8 @@ export function compileInsertStatements(db: Kysely<Database>): InsertStatements 
     metrics,
     logText: { ...SQLITE_LOG_TEXT },
     traceKeys: { ...SQLITE_TRACE_KEYS },
-    // Each span with its trace's key, which keys the table on SQLite (trace_keys.ts).
     resources: insert("resources", RESOURCE_COLUMNS),
+    // Each span with its trace's key, by which it is stored once (trace_keys.ts).
     spans: insert("spans", [...SPAN_COLUMNS, "trace_key"], SQLITE_SPAN_KEY),
     logs: insert("logs", LOG_COLUMNS),
     spanAttributes: insert("span_attributes", TABLE_KEYS.span_attributes),
