@@ -32,7 +32,7 @@ import { type Kysely, type Migration, sql } from "kysely";
 
 type Driver = "sqlite" | "postgres" | "mysql" | "sqlserver";
 
-/** The span table's columns after 2026-12-20, in their order, the key last. */
+/** The span table's columns after 2026-12-20 in their order, but the key (last in NAMES). */
 const COLUMNS = `"trace_id" text not null, "span_id" text not null,
   "parent_span_id" text not null, "trace_state" text not null, "name" text not null,
   "kind" integer not null, "start_time_unix_nano" integer not null,
