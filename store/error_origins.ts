@@ -20,7 +20,6 @@ import type { DialectCapabilities } from "./dialects/mod.ts";
 import type { TimeWindow } from "./types.ts";
 import type { DbDriver } from "../lib/config.ts";
 import { spansOfTraces } from "./trace_keys.ts";
-import { traceIdsIn } from "./trace_summaries.ts";
 
 /** A failing span, as origins are found from. */
 export interface FailingSpan {
@@ -81,7 +80,7 @@ export async function failingSpansOf(
   for (let i = 0; i < traceIds.length; i += LOOKUP_CHUNK) {
     const rows = await db.selectFrom("spans")
       .select(["trace_id", "span_id", "parent_span_id", "service_name"])
-      .where(spansOfTraces(driver, traceIdsIn(traceIds.slice(i, i + LOOKUP_CHUNK))))
+      .where(spansOfTraces(driver, traceIds.slice(i, i + LOOKUP_CHUNK)))
       .where("status_code", "=", 2)
       .execute();
     for (const r of rows) {

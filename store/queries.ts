@@ -15,7 +15,6 @@ import { type TracePage, TraceQueries } from "./trace_queries.ts";
 import { LogQueries, type LogTotal, type PlannedLogFilter } from "./log_queries.ts";
 import { RESOURCE_COLUMNS } from "./resource_columns.ts";
 import { spansOfTrace, spansOfTraces } from "./trace_keys.ts";
-import { traceIdsIn } from "./trace_summaries.ts";
 import type {
   LogFilter,
   LogPageQuery,
@@ -203,7 +202,7 @@ export class Queries {
     for (let i = 0; i < traceIds.length; i += LOOKUP_CHUNK) {
       const rows = await this.db.selectFrom("spans")
         .select(["trace_id", "span_id", "service_name"])
-        .where(spansOfTraces(this.caps.driver, traceIdsIn(traceIds.slice(i, i + LOOKUP_CHUNK))))
+        .where(spansOfTraces(this.caps.driver, traceIds.slice(i, i + LOOKUP_CHUNK)))
         .execute();
       for (const row of rows) {
         const key = row.trace_id + row.span_id;

@@ -52,35 +52,26 @@ export function sqliteServicesInsert(rows: number): string {
     "inner join trace_summaries t on t.trace_id = v.column1";
 }
 
-/** SQLite: the key of the trace `traceId` (a scalar subquery on the summaries' trace id). */
-function keyOfTrace(traceId: string | RawBuilder<unknown>): RawBuilder<unknown> {
-  return sql`(select trace_key from ${sql.table("trace_summaries")} where trace_id = ${traceId})`;
-}
-
 /**
- * The condition on `spans` (or the alias `spans`) that selects one trace's spans: on SQLite by its
- * key, which leads `spans_key` and the outline index, so that reads in start order (the
- * outline, a trace's first spans) take them in that order without a sort; elsewhere by the trace
- * id. `traceId` is a value, or a column of an outer table.
+ * The condition on `spans` that selects one trace's spans: on SQLite by its key, which leads
+ * `spans_key` and the outline index, so that reads in start order (the outline, a trace's first
+ * spans) take them in that order without a sort; elsewhere by the trace id.
  */
-export function spansOfTrace(
-  driver: DbDriver,
-  traceId: string | RawBuilder<unknown>,
-  spans = "spans",
-): RawBuilder<SqlBool> {
+export function spansOfTrace(driver: DbDriver, traceId: string): RawBuilder<SqlBool> {
   return driver === "sqlite"
-    ? sql<SqlBool>`${sql.ref(`${spans}.trace_key`)} = ${keyOfTrace(traceId)}`
-    : sql<SqlBool>`${sql.ref(`${spans}.trace_id`)} = ${traceId}`;
+    ? sql<SqlBool>`${sql.ref("spans.trace_key")} =
+        (select trace_key from ${sql.table("trace_summaries")} where trace_id = ${traceId})`
+    : sql<SqlBool>`${sql.ref("spans.trace_id")} = ${traceId}`;
 }
 
 /**
- * The condition on `spans` (or the alias `spans`) that selects the spans of a trace summary's
- * trace, `summary` the summaries' alias: on SQLite by the summary's key.
+ * The condition on the spans aliased `spans` that selects the spans of the trace of the summary
+ * aliased `summary` (a correlated probe): on SQLite by the summary's key.
  */
 export function spansOfSummary(
   driver: DbDriver,
   summary: string,
-  spans = "spans",
+  spans: string,
 ): RawBuilder<SqlBool> {
   return driver === "sqlite"
     ? sql<SqlBool>`${sql.ref(`${spans}.trace_key`)} = ${sql.ref(`${summary}.trace_key`)}`
@@ -88,18 +79,15 @@ export function spansOfSummary(
 }
 
 /**
- * The condition on `spans` (or the alias `spans`) that selects the spans of the traces `ids`
- * selects: on SQLite by their keys, found through their summaries.
+ * The condition on `spans` that selects the spans of the traces `traceIds`: on SQLite by their
+ * keys, found through their summaries.
  */
-export function spansOfTraces(
-  driver: DbDriver,
-  ids: TraceIdsCondition,
-  spans = "spans",
-): RawBuilder<SqlBool> {
-  if (driver !== "sqlite") return ids(sql.ref(`${spans}.trace_id`));
-  return sql<SqlBool>`${sql.ref(`${spans}.trace_key`)} in (select t.trace_key from ${
-    sql.table("trace_summaries")
-  } t where ${ids(sql.ref("t.trace_id"))})`;
+export function spansOfTraces(driver: DbDriver, traceIds: readonly string[]): RawBuilder<SqlBool> {
+  const ids = sql.join(traceIds);
+  return driver === "sqlite"
+    ? sql<SqlBool>`${sql.ref("spans.trace_key")} in
+        (select trace_key from ${sql.table("trace_summaries")} where trace_id in (${ids}))`
+    : sql<SqlBool>`${sql.ref("spans.trace_id")} in (${ids})`;
 }
 
 /** The condition on `spans` that selects one span by its trace id and span id (its key). */

@@ -12,7 +12,7 @@ import type { Kysely } from "kysely";
 import { createStore, type Store, type StoreOptions } from "./mod.ts";
 import { openDatabase } from "./dialects/mod.ts";
 import { argusMigrator } from "./migrations/mod.ts";
-import { spanOf, spansOfTrace } from "./trace_keys.ts";
+import { spanOf, spansOfTrace, spansOfTraces } from "./trace_keys.ts";
 import type { Batch } from "./types.ts";
 import { BASE_TIME_NS, buildBatch, buildResource, buildSpan } from "../tests/builders.ts";
 import { databaseConfig } from "../tests/databases.ts";
@@ -60,16 +60,22 @@ function keysOf(path: string): Keys {
 }
 
 /**
- * How SQLite reads a trace's spans in start order with the condition the reads use
- * (`spansOfTrace`), or one span (`spanOf`) when `spanId` is given: the plan's lines.
+ * How SQLite runs a read of the spans with a condition the reads use: a trace's spans in start
+ * order (`spansOfTrace`), one span (`spanOf`), or several traces' spans (`spansOfTraces`); the
+ * plan's lines.
  */
-function outlinePlan(dir: string, traceId: string, spanId?: string): string[] {
+function planOf(
+  dir: string,
+  read: { trace: string } | { trace: string; span: string } | { traces: string[] },
+): string[] {
   const { db } = openDatabase(databaseConfig("sqlite", "argus.db"), dir, () => {});
-  const query = spanId === undefined
-    ? db.selectFrom("spans").select(["span_id", "start_time_unix_nano"])
-      .where(spansOfTrace("sqlite", traceId))
-      .orderBy("start_time_unix_nano").orderBy("span_id").compile()
-    : db.selectFrom("spans").selectAll().where(spanOf("sqlite", traceId, spanId)).compile();
+  const spans = db.selectFrom("spans");
+  const query = "traces" in read
+    ? spans.select(["trace_id", "span_id"]).where(spansOfTraces("sqlite", read.traces)).compile()
+    : "span" in read
+    ? spans.selectAll().where(spanOf("sqlite", read.trace, read.span)).compile()
+    : spans.select(["span_id", "start_time_unix_nano"]).where(spansOfTrace("sqlite", read.trace))
+      .orderBy("start_time_unix_nano").orderBy("span_id").compile();
   void db.destroy();
   const raw = new DatabaseSync(`${dir}/argus.db`, { readOnly: true });
   try {
@@ -163,16 +169,20 @@ for (const throughKysely of [false, true]) {
           outline.spanId.length,
           first.spans.filter((s) => s.traceId === known).length + 1,
         );
-        const plan = outlinePlan(dir, known);
+        const plan = planOf(dir, { trace: known });
         assert.match(plan[0]!, /COVERING INDEX spans_trace_key_outline \(trace_key=\?\)/);
         assert.ok(!plan.some((line) => /TEMP B-TREE/.test(line)), "no sort");
         // One span: by its key, (trace_key, span_id), never by a scan.
-        const spanPlan = outlinePlan(dir, known, "00000000000000ff").join("\n");
+        const spanPlan = planOf(dir, { trace: known, span: "00000000000000ff" }).join("\n");
         assert.match(
           spanPlan,
           /SEARCH spans USING INDEX spans_key \(trace_key=\? AND span_id=\?\)/,
         );
         assert.ok(!/SCAN spans/.test(spanPlan), spanPlan);
+        // Several traces' spans (the trace list's figures, roots, services): by their keys too.
+        const tracesPlan = planOf(dir, { traces: [known, second.spans[0]!.traceId] }).join("\n");
+        assert.match(tracesPlan, /SEARCH spans USING (COVERING )?INDEX \w+ \(trace_key=\?\)/);
+        assert.ok(!/SCAN spans/.test(tracesPlan), tracesPlan);
         assert.equal(
           (await store.traceSpan(known, "00000000000000ff"))?.serviceName,
           "late-service",

@@ -434,7 +434,7 @@ export class TraceQueries {
     if (ids.length === 0) return [];
     const figures = await this.db.selectFrom("spans")
       .select(["trace_id", ...traceFigureColumns()])
-      .where(spansOfTraces(this.caps.driver, traceIdsIn(ids)))
+      .where(spansOfTraces(this.caps.driver, ids))
       .groupBy("trace_id")
       .execute();
     const byId = new Map(figures.map((f) => [f.trace_id, f]));
@@ -485,7 +485,7 @@ export class TraceQueries {
       { rootService: string; rootName: string; services: string[] }
     >();
     if (ids.length === 0) return details;
-    const ofTraces = (ids: readonly string[]) => spansOfTraces(this.caps.driver, traceIdsIn(ids));
+    const ofTraces = (ids: readonly string[]) => spansOfTraces(this.caps.driver, ids);
     const services = await this.db.selectFrom("spans").select(["trace_id", "service_name"])
       .distinct().where(ofTraces(ids)).execute();
     const first = (rows: { trace_id: string; service_name: string; name: string }[]) => {
